@@ -1,0 +1,40 @@
+import { enrollInputSchema, heartbeatInputSchema, pushInputSchema } from '@ninjait/shared';
+import { AppError } from '../../errors.ts';
+import { enrollDevice, highestLoggedSeq } from '../../domain/devices.ts';
+import { agentProcedure, publicProcedure, router } from '../trpc.ts';
+
+/** Enrollment attempts per source address per rate-limit window: guessing tokens is slow. */
+const ENROLL_ATTEMPTS_PER_WINDOW = 30;
+
+export const agentRouter = router({
+  enroll: publicProcedure.input(enrollInputSchema).mutation(async ({ ctx, input }) => {
+    const verdict = await ctx.services.rateLimit(`ip:${ctx.ip}`, 'agent.enroll', ENROLL_ATTEMPTS_PER_WINDOW);
+    if (!verdict.allowed) throw new AppError('TOO_MANY_REQUESTS', `Too many enrollment attempts; try again in ${verdict.resetInSec} s`);
+    const enrolled = await enrollDevice(ctx.services.db, { ...input, sourceIp: ctx.ip });
+    ctx.services.log.info({ deviceId: enrolled.deviceId, organizationId: enrolled.organizationId, reused: enrolled.reused }, 'device enrolled');
+    return { ...enrolled, intervalMs: ctx.services.env.AGENT_INTERVAL_MS };
+  }),
+
+  heartbeat: agentProcedure.input(heartbeatInputSchema).mutation(async ({ ctx, input }) => {
+    const { db, metrics } = ctx.services;
+    const { rows } = await db.query<{ previous: number }>(
+      `UPDATE devices d SET report_interval_ms = $2, agent_version = $3, dropped_total = GREATEST(d.dropped_total, $4)
+       FROM (SELECT dropped_total AS previous FROM devices WHERE id = $1) p
+       WHERE d.id = $1 AND (d.report_interval_ms <> $2 OR d.agent_version IS DISTINCT FROM $3 OR d.dropped_total < $4)
+       RETURNING p.previous`,
+      [ctx.device.deviceId, input.intervalMs, input.agentVersion, input.droppedTotal],
+    );
+    const newlyDropped = input.droppedTotal - (rows[0]?.previous ?? input.droppedTotal);
+    if (newlyDropped > 0) {
+      metrics.agentDropped.inc(newlyDropped);
+      ctx.services.log.warn({ deviceId: ctx.device.deviceId, dropped: newlyDropped, droppedTotal: input.droppedTotal }, 'agent dropped records: its buffer was full');
+    }
+    for (const error of input.errors) ctx.services.log.warn({ deviceId: ctx.device.deviceId, agentError: error }, 'agent reported an error');
+    return { serverTime: Date.now(), ackSeq: await highestLoggedSeq(db, ctx.device.deviceId) };
+  }),
+
+  push: agentProcedure.input(pushInputSchema).mutation(async ({ ctx, input }) => {
+    const ackSeq = await ctx.services.ingest.append(ctx.device, input.records, ctx.ip);
+    return { ackSeq };
+  }),
+});

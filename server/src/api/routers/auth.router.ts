@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { SESSION_TTL_SEC } from '@ninjait/shared';
+import { AppError } from '../../errors.ts';
+import { authenticate } from '../../domain/users.ts';
+import { SESSION_COOKIE } from '../context.ts';
+import { publicProcedure, router, userProcedure } from '../trpc.ts';
+
+/** Login attempts per address and email per rate-limit window, before the account lockout. */
+const LOGIN_ATTEMPTS_PER_WINDOW = 20;
+
+const sessionCookie = (value: string, maxAgeSec: number) =>
+  `${SESSION_COOKIE}=${value}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${maxAgeSec}`;
+
+export const authRouter = router({
+  login: publicProcedure
+    .input(z.object({ email: z.email().max(255), password: z.string().min(1).max(1024) }).strict())
+    .mutation(async ({ ctx, input }) => {
+      const verdict = await ctx.services.rateLimit(`ip:${ctx.ip}:${input.email.toLowerCase()}`, 'auth.login', LOGIN_ATTEMPTS_PER_WINDOW);
+      if (!verdict.allowed) throw new AppError('TOO_MANY_REQUESTS', `Too many login attempts; try again in ${verdict.resetInSec} s`);
+      const user = await authenticate(ctx.services.db, input.email, input.password);
+      const sessionToken = await ctx.services.sessions.create({
+        userId: user.id, email: user.email, role: user.role, organizationId: user.organizationId,
+      });
+      ctx.setCookie?.(sessionCookie(sessionToken, SESSION_TTL_SEC));
+      return { sessionToken, user };
+    }),
+  logout: userProcedure().mutation(async ({ ctx }) => {
+    await ctx.services.sessions.destroy(ctx.sessionToken, ctx.user.userId);
+    ctx.setCookie?.(sessionCookie('', 0));
+    return { ok: true };
+  }),
+  me: userProcedure().query(({ ctx }) => ctx.user),
+});

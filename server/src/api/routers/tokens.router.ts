@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import { createEnrollmentToken, listEnrollmentTokens, revokeEnrollmentToken } from '../../domain/enrollment-tokens.ts';
+import { router, userProcedure } from '../trpc.ts';
+
+const DAY_SEC = 24 * 60 * 60;
+
+export const newTokenSchema = z.object({
+  name: z.string().min(1).max(255).default('Enrollment token'),
+  expiresInSec: z.number().int().min(60).max(365 * DAY_SEC).default(7 * DAY_SEC),
+  maxUses: z.number().int().min(1).max(100_000).default(1),
+}).strict();
+
+export const tokensRouter = router({
+  create: userProcedure('admin')
+    .input(newTokenSchema)
+    .mutation(({ ctx, input }) =>
+      createEnrollmentToken(ctx.services.db, { ...input, organizationId: ctx.user.organizationId, createdBy: ctx.user.userId })),
+  list: userProcedure('admin').query(({ ctx }) => listEnrollmentTokens(ctx.services.db, ctx.user.organizationId)),
+  revoke: userProcedure('admin')
+    .input(z.object({ id: z.uuid() }).strict())
+    .mutation(({ ctx, input }) => revokeEnrollmentToken(ctx.services.db, ctx.user.organizationId, input.id)),
+});

@@ -1,0 +1,68 @@
+import { initTRPC } from '@trpc/server';
+import { ZodError, z } from 'zod';
+import { roleAtLeast, type Role } from '@ninjait/shared';
+import { AppError } from '../errors.ts';
+import { secretMatches } from '../auth/secrets.ts';
+import type { Context } from './context.ts';
+
+const t = initTRPC.context<Context>().create({
+  errorFormatter({ shape, error }) {
+    const zodError = error.cause instanceof ZodError ? error.cause : null;
+    const internal = error.code === 'INTERNAL_SERVER_ERROR';
+    return {
+      ...shape,
+      // Driver messages can carry SQL or values; people get a generic message, the log gets the rest.
+      message: internal ? 'Internal server error' : shape.message,
+      data: {
+        code: shape.data.code,
+        httpStatus: shape.data.httpStatus,
+        path: shape.data.path,
+        zodError: zodError ? z.flattenError(zodError) : null,
+      },
+    };
+  },
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+export const middleware = t.middleware;
+
+/** Logs unexpected errors once, with the procedure path; expected ones are the caller's business. */
+const logUnexpected = t.middleware(async ({ ctx, path, next }) => {
+  const result = await next();
+  if (!result.ok && result.error.code === 'INTERNAL_SERVER_ERROR') {
+    ctx.services.log.error({ err: result.error.cause ?? result.error, path }, 'procedure failed');
+  }
+  return result;
+});
+
+export const publicProcedure = t.procedure.use(logUnexpected);
+
+/** A person with a live session and at least `role`, within the rate limit for this endpoint. */
+export function userProcedure(role: Role = 'viewer') {
+  return publicProcedure.use(async ({ ctx, path, next }) => {
+    const user = ctx.sessionToken ? await ctx.services.sessions.get(ctx.sessionToken) : null;
+    if (!user) throw new AppError('UNAUTHORIZED', 'Log in first: no valid session');
+    if (!roleAtLeast(user.role, role)) throw new AppError('FORBIDDEN', `This needs the ${role} role or higher`);
+    const verdict = await ctx.services.rateLimit(user.userId, path);
+    if (!verdict.allowed) throw new AppError('TOO_MANY_REQUESTS', `Rate limit reached for ${path}; try again in ${verdict.resetInSec} s`);
+    return next({ ctx: { ...ctx, user, sessionToken: ctx.sessionToken! } });
+  });
+}
+
+/** An enrolled device, authenticated once when its socket connected. */
+export const agentProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (ctx.deviceAuthError) throw ctx.deviceAuthError;
+  if (!ctx.device) throw new AppError('UNAUTHORIZED', 'Agent calls need device credentials (connect with deviceId and deviceSecret)');
+  return next({ ctx: { ...ctx, device: ctx.device } });
+});
+
+/** The local CLI, proven by the credential file in DATA_DIR and a loopback address. */
+export const localAdminProcedure = publicProcedure.use(({ ctx, next }) => {
+  const token = ctx.localAdminToken;
+  if (!token || !secretMatches(token, ctx.services.localAdminTokenHash)) {
+    throw new AppError('UNAUTHORIZED', 'Local admin calls need the credential from DATA_DIR, from this machine');
+  }
+  return next({ ctx });
+});
+

@@ -1,0 +1,111 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Env } from '../config/index.ts';
+import { createLogger, type Logger } from '../obs/logger.ts';
+import { createMetrics } from '../obs/metrics.ts';
+import { migrate, openRelationalStore } from '../stores/relational/index.ts';
+import { openCacheStore } from '../stores/cache/index.ts';
+import { createSessions } from '../auth/sessions.ts';
+import { createRateLimiter } from '../auth/rate-limit.ts';
+import { createIngestLog } from '../ingest/ingest-log.ts';
+import { createDrainer, type Drainer } from '../ingest/drainer.ts';
+import { drainerLagRows, trimIngestLog } from '../ingest/trimmer.ts';
+import { createConfiguredSinks } from '../sinks/registry.ts';
+import { every, type Periodic } from '../jobs/every.ts';
+import { markQuietDevicesOffline } from '../jobs/offline-sweeper.ts';
+import { createHttpServer } from '../http/server.ts';
+import { ensureLocalAdminToken } from './local-admin.ts';
+import { createAgentConnections } from './agent-connections.ts';
+import type { Services } from './services.ts';
+
+const OFFLINE_SWEEP_MS = 5_000;
+const TRIM_MS = 10_000;
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  services: Services;
+  drainers: Drainer[];
+  /** Waits until every drainer has written everything logged so far. */
+  drained(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  log?: Logger;
+  /** Extra HTTP routes (the console's static files). */
+  routes?: (req: IncomingMessage, res: ServerResponse) => boolean;
+}
+
+/** Builds every service from config, applies migrations, starts drainers, jobs and the HTTP port. */
+export async function startServer(env: Env, options: StartOptions = {}): Promise<RunningServer> {
+  const log = options.log ?? createLogger(env.LOG_LEVEL);
+  const instanceId = env.INSTANCE_ID ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const metrics = createMetrics();
+  const db = await openRelationalStore({ databaseUrl: env.DATABASE_URL, dataDir: join(env.DATA_DIR, 'pglite') });
+  const applied = await migrate(db);
+  if (applied.length > 0) log.info({ engine: db.engine, applied }, 'database migrations applied');
+  const cache = openCacheStore({ redisUrl: env.REDIS_URL });
+
+  const services: Services = {
+    env, instanceId, log, metrics, db, cache,
+    sessions: createSessions(cache),
+    rateLimit: createRateLimiter(cache, { max: env.RATE_LIMIT_MAX, windowSec: env.RATE_LIMIT_WINDOW_SEC }),
+    ingest: createIngestLog(db, { groupCommitMs: env.INGEST_GROUP_COMMIT_MS, metrics }),
+    agents: createAgentConnections(metrics),
+    localAdminTokenHash: await ensureLocalAdminToken(env.DATA_DIR),
+  };
+
+  const sinks = await createConfiguredSinks({ env, db, cache, log });
+  await Promise.all(sinks.map((sink) => sink.init()));
+  const drainers = sinks.map((sink) =>
+    createDrainer({ db, sink, instanceId, batchRows: env.DRAIN_BATCH_ROWS, pollMs: env.DRAIN_POLL_MS, metrics, log }));
+  services.ingest.onAppended(() => drainers.forEach((drainer) => drainer.wake()));
+  drainers.forEach((drainer) => drainer.start());
+
+  const jobs: Periodic[] = [
+    every(OFFLINE_SWEEP_MS, 'offline-sweeper', log, async () => {
+      const offline = await markQuietDevicesOffline(db);
+      if (offline.length > 0) log.info({ count: offline.length }, 'devices went offline');
+    }),
+    every(TRIM_MS, 'ingest-trim', log, async () => {
+      await trimIngestLog(db, sinks.map((sink) => sink.name));
+      for (const [sink, lag] of await drainerLagRows(db)) metrics.drainerLagRows.set({ store: sink }, lag);
+    }),
+  ];
+
+  const http = createHttpServer(services, options.routes);
+  await new Promise<void>((resolve, reject) => {
+    http.server.once('error', reject);
+    http.server.listen(env.PORT, env.HOST, () => resolve());
+  });
+  const { port } = http.server.address() as AddressInfo;
+  const url = `http://${env.HOST.includes(':') ? `[${env.HOST}]` : env.HOST}:${port}`;
+  log.info({ url, instanceId, relational: db.engine, cache: cache.engine, sinks: sinks.map((sink) => sink.name) }, 'NinjaIT server listening');
+
+  let closing: Promise<void> | null = null;
+  return {
+    url, port, services, drainers,
+    async drained() {
+      await services.ingest.flush();
+      await Promise.all(drainers.map((drainer) => drainer.caughtUp()));
+    },
+    close() {
+      closing ??= (async () => {
+        await http.close();
+        await services.ingest.flush();
+        await Promise.all(jobs.map((job) => job.stop()));
+        await Promise.all(drainers.map((drainer) => drainer.stop()));
+        await Promise.all(sinks.map((sink) => sink.close()));
+        await cache.close();
+        await db.close();
+        log.info('NinjaIT server stopped');
+      })();
+      return closing;
+    },
+  };
+}
+

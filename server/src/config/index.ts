@@ -1,0 +1,1 @@
+export { parseEnv, envSchema, ConfigError, type Env } from './env.ts';

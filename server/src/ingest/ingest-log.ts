@@ -1,0 +1,133 @@
+import type { OutboxRecord } from '@ninjait/shared';
+import type { RelationalStore, SqlExecutor } from '../stores/relational/index.ts';
+import type { Metrics } from '../obs/metrics.ts';
+import type { AuthenticatedDevice } from '../domain/devices.ts';
+
+// Every instance appends under this lock, so log ids become visible in commit order and a
+// drainer reading `id > cursor` can never skip a row that commits late.
+const APPEND_LOCK_KEY = 7_310_002;
+
+interface PendingPush {
+  device: AuthenticatedDevice;
+  records: readonly OutboxRecord[];
+  sourceIp: string | null;
+  receivedAt: number;
+  resolve: (ackSeq: number) => void;
+  reject: (error: unknown) => void;
+}
+
+export interface IngestLog {
+  /** Resolves with the device's highest durably logged sequence once the records are committed. */
+  append(device: AuthenticatedDevice, records: readonly OutboxRecord[], sourceIp: string | null): Promise<number>;
+  /** Called after each commit that added rows, so local drainers start at once. */
+  onAppended(listener: () => void): void;
+  /** Waits for pushes already accepted to commit. */
+  flush(): Promise<void>;
+}
+
+/**
+ * Group commit: pushes that arrive while a commit is running (or within `groupCommitMs`)
+ * are committed together in one transaction, so throughput grows with load instead of
+ * paying one fsync per push.
+ */
+export function createIngestLog(db: RelationalStore, options: { groupCommitMs: number; metrics: Metrics }): IngestLog {
+  let pending: PendingPush[] = [];
+  let committing: Promise<void> | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  const listeners: (() => void)[] = [];
+
+  const schedule = () => {
+    if (committing || timer) return;
+    timer = setTimeout(() => {
+      timer = null;
+      committing = commit().finally(() => {
+        committing = null;
+        if (pending.length > 0) schedule();
+      });
+    }, options.groupCommitMs);
+  };
+
+  async function commit(): Promise<void> {
+    const group = pending;
+    pending = [];
+    try {
+      const acks = await db.transaction((tx) => appendGroup(tx, group));
+      options.metrics.groupCommitSize.observe(group.length);
+      const now = performance.now();
+      for (const push of group) {
+        options.metrics.ackLatency.observe((now - push.receivedAt) / 1000);
+        push.resolve(acks.get(push.device.deviceId) ?? 0);
+      }
+      if (acks.appended > 0) for (const listener of listeners) listener();
+    } catch (error) {
+      options.metrics.storeErrors.inc({ store: 'ingest_log' });
+      for (const push of group) push.reject(error);
+    }
+  }
+
+  async function appendGroup(tx: SqlExecutor, group: PendingPush[]) {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK_KEY]);
+    const deviceIds = [...new Set(group.map((push) => push.device.deviceId))];
+    const { rows } = await tx.query<{ deviceId: string; lastSeq: number }>(
+      `SELECT device_id AS "deviceId", last_seq AS "lastSeq" FROM device_ingest_state WHERE device_id = ANY($1::uuid[]) FOR UPDATE`,
+      [deviceIds],
+    );
+    const acks = Object.assign(new Map(rows.map((row) => [row.deviceId, row.lastSeq])), { appended: 0 });
+    const fresh: unknown[] = [];
+    let replayed = 0;
+    for (const push of group) {
+      let last = acks.get(push.device.deviceId);
+      if (last === undefined) continue; // not enrolled through this database: nothing is acked
+      for (const record of push.records) {
+        if (record.seq <= last) {
+          replayed++;
+          continue;
+        }
+        last = record.seq;
+        fresh.push({
+          d: push.device.deviceId, o: push.device.organizationId, s: record.seq, k: record.kind,
+          t: record.collectedAt, ip: push.sourceIp,
+          p: record.kind === 'sample' ? record.sample : record.inventory,
+        });
+        options.metrics.recordsIngested.inc({ kind: record.kind });
+      }
+      acks.set(push.device.deviceId, last);
+    }
+    if (replayed > 0) options.metrics.recordsReplayed.inc(replayed);
+    if (fresh.length === 0) return acks;
+    await tx.query(
+      `INSERT INTO ingest_log (device_id, organization_id, seq, kind, collected_at, source_ip, payload)
+       SELECT d, o, s, k, to_timestamp(t / 1000.0), ip::inet, p
+       FROM jsonb_to_recordset($1::jsonb) AS r(d uuid, o uuid, s bigint, k text, t bigint, ip text, p jsonb)`,
+      [JSON.stringify(fresh)],
+    );
+    const advanced = [...acks].filter(([, seq]) => seq > 0);
+    await tx.query(
+      `UPDATE device_ingest_state s SET last_seq = v.seq
+       FROM unnest($1::uuid[], $2::bigint[]) AS v(id, seq) WHERE s.device_id = v.id AND v.seq > s.last_seq`,
+      [advanced.map(([id]) => id), advanced.map(([, seq]) => seq)],
+    );
+    acks.appended = fresh.length;
+    return acks;
+  }
+
+  return {
+    append(device, records, sourceIp) {
+      return new Promise<number>((resolve, reject) => {
+        const ordered = records.every((record, i) => i === 0 || records[i - 1]!.seq < record.seq)
+          ? records
+          : [...records].sort((a, b) => a.seq - b.seq);
+        pending.push({ device, records: ordered, sourceIp, receivedAt: performance.now(), resolve, reject });
+        schedule();
+      });
+    },
+    onAppended(listener) {
+      listeners.push(listener);
+    },
+    async flush() {
+      while (pending.length > 0 || committing || timer) {
+        await (committing ?? new Promise((resolve) => setTimeout(resolve, options.groupCommitMs + 1)));
+      }
+    },
+  };
+}

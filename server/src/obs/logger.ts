@@ -1,0 +1,13 @@
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+/** Paths that may carry secrets are never written; see the security suite's log scan. */
+const REDACT = [
+  'password', '*.password', 'token', '*.token', 'deviceSecret', '*.deviceSecret',
+  'sessionId', '*.sessionId', 'req.headers.authorization', 'req.headers.cookie', 'connectionParams',
+];
+
+export function createLogger(level: string, name = 'ninjait'): Logger {
+  return pino({ name, level, redact: { paths: REDACT, censor: '[redacted]' } });
+}

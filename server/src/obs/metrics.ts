@@ -1,0 +1,28 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** One registry per server instance, so several servers can live in one test process. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'ninjait_process_' });
+  const registers = [registry];
+  return {
+    registry,
+    connectedAgents: new Gauge({ name: 'ninjait_connected_agents', help: 'Agents with an authenticated socket on this instance', registers }),
+    recordsIngested: new Counter({ name: 'ninjait_records_ingested_total', help: 'Records durably appended to the ingest log', labelNames: ['kind'], registers }),
+    recordsReplayed: new Counter({ name: 'ninjait_records_replayed_total', help: 'Records received again and filtered as already logged', registers }),
+    ackLatency: new Histogram({
+      name: 'ninjait_ingest_ack_latency_seconds', help: 'From push received to ack sent (durably logged)', registers,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    }),
+    groupCommitSize: new Histogram({ name: 'ninjait_ingest_group_commit_pushes', help: 'Pushes committed together', buckets: [1, 2, 5, 10, 25, 50, 100, 250, 1000], registers }),
+    storeWriteLatency: new Histogram({
+      name: 'ninjait_store_write_duration_seconds', help: 'Drainer batch write time per store', labelNames: ['store'], registers,
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    }),
+    storeErrors: new Counter({ name: 'ninjait_store_errors_total', help: 'Failed store operations', labelNames: ['store'], registers }),
+    drainerLagRows: new Gauge({ name: 'ninjait_drainer_lag_rows', help: 'Ingest log rows not yet written to the store', labelNames: ['store'], registers }),
+    drainerLagSeconds: new Gauge({ name: 'ninjait_drainer_lag_seconds', help: 'Age of the oldest row not yet written to the store', labelNames: ['store'], registers }),
+    agentDropped: new Counter({ name: 'ninjait_agent_dropped_records_total', help: 'Records agents dropped because their buffer was full, as they report', registers }),
+  };
+}
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,28 @@
+import type { RelationalStore } from '../stores/relational/index.ts';
+import type { CacheStore } from '../stores/cache/index.ts';
+import type { Env } from '../config/index.ts';
+import type { Logger } from '../obs/logger.ts';
+import type { Sink } from './types.ts';
+import { createRelationalSink } from './relational-sink.ts';
+import { createCacheSink } from './cache-sink.ts';
+
+export interface SinkDeps {
+  env: Env;
+  db: RelationalStore;
+  cache: CacheStore;
+  log: Logger;
+}
+
+/** A factory returns null when its store is not configured. */
+type SinkFactory = (deps: SinkDeps) => Sink | null | Promise<Sink | null>;
+
+/** Every destination of the ingest log, in one list. */
+export const sinkFactories = {
+  relational: (deps) => createRelationalSink(deps.db),
+  cache: (deps) => createCacheSink(deps.cache),
+} satisfies Record<string, SinkFactory>;
+
+export async function createConfiguredSinks(deps: SinkDeps): Promise<Sink[]> {
+  const sinks = await Promise.all(Object.values(sinkFactories).map((factory: SinkFactory) => factory(deps)));
+  return sinks.filter((sink): sink is Sink => sink !== null);
+}

@@ -1,0 +1,11 @@
+import type { CacheStore } from './types.ts';
+import { createMemoryCache } from './memory/memory-cache.ts';
+import { createRedisCache } from './redis/redis-cache.ts';
+
+export type { CacheStore, Unsubscribe } from './types.ts';
+export { createMemoryCache, createRedisCache };
+
+/** Redis/Dragonfly when a URL is given, the in-process cache otherwise. */
+export function openCacheStore(options: { redisUrl?: string | undefined }): CacheStore {
+  return options.redisUrl ? createRedisCache(options.redisUrl) : createMemoryCache();
+}

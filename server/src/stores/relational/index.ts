@@ -1,0 +1,12 @@
+import type { RelationalStore } from './types.ts';
+import { createPgStore } from './pg/pg-store.ts';
+import { createPgliteStore } from './pglite/pglite-store.ts';
+
+export type { RelationalStore, SqlExecutor, QueryResult } from './types.ts';
+export { migrate } from './migrate.ts';
+
+/** PostgreSQL when a URL is given, PGlite under `dataDir` otherwise. */
+export async function openRelationalStore(options: { databaseUrl?: string | undefined; dataDir?: string | undefined }): Promise<RelationalStore> {
+  if (options.databaseUrl) return createPgStore({ connectionString: options.databaseUrl });
+  return createPgliteStore(options.dataDir);
+}

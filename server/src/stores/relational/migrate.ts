@@ -1,0 +1,41 @@
+import type { RelationalStore } from './types.ts';
+import { migrations as defaultMigrations, type Migration } from './migrations/index.ts';
+
+// Any constant works; it only has to be the same for every instance.
+const MIGRATION_LOCK_KEY = 7_310_001;
+
+/**
+ * Applies pending migrations in order, each in its own transaction. Instances starting
+ * together serialise on an advisory lock, so each migration runs once.
+ */
+export async function migrate(
+  store: RelationalStore,
+  migrations: readonly Migration[] = defaultMigrations,
+): Promise<number[]> {
+  await store.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at TIMESTAMPTZ NOT NULL DEFAULT NOW()
+  )`);
+  const applied: number[] = [];
+  for (const migration of migrations) {
+    const ran = await store.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+      const done = await tx.query('SELECT 1 FROM schema_migrations WHERE version = $1', [migration.version]);
+      if (done.rowCount > 0) return false;
+      for (const statement of splitStatements(migration.sql)) await tx.query(statement);
+      await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
+      return true;
+    });
+    if (ran) applied.push(migration.version);
+  }
+  return applied;
+}
+
+/** Splits on semicolons at line ends; migrations keep one statement per `;\n` for this reason. */
+function splitStatements(sql: string): string[] {
+  return sql
+    .split(/;\s*\n/)
+    .map((statement) => statement.replace(/^\s*--.*$/gm, '').trim())
+    .filter((statement) => statement.length > 0);
+}

@@ -1,0 +1,66 @@
+import pg from 'pg';
+import type { StoreHealth } from '../../types.ts';
+import type { QueryResult, RelationalStore, SqlExecutor } from '../types.ts';
+
+// Return int8 and numeric as JS numbers: sequences and sizes here stay below 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+export interface PgStoreOptions {
+  connectionString: string;
+  maxConnections?: number;
+}
+
+function executor(client: pg.Pool | pg.PoolClient): SqlExecutor {
+  return {
+    async query<Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>> {
+      const result = await client.query(sql, params as unknown[] | undefined);
+      return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
+    },
+  };
+}
+
+/** PostgreSQL through a `pg` pool. */
+export function createPgStore(options: PgStoreOptions): RelationalStore {
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.maxConnections ?? 10,
+    connectionTimeoutMillis: 5_000,
+  });
+  // An idle client losing its connection (database restart) must not crash the process.
+  pool.on('error', () => undefined);
+  const base = executor(pool);
+
+  return {
+    engine: 'postgres',
+    query: base.query,
+    async exec(sql) {
+      await pool.query(sql);
+    },
+    async transaction(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn(executor(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    async health(): Promise<StoreHealth> {
+      const started = performance.now();
+      try {
+        await pool.query('SELECT 1');
+        return { ok: true, engine: 'postgres', latencyMs: performance.now() - started };
+      } catch (error) {
+        return { ok: false, engine: 'postgres', error: (error as Error).message };
+      }
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}

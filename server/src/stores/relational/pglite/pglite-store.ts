@@ -1,0 +1,46 @@
+import { mkdir } from 'node:fs/promises';
+import { PGlite, types } from '@electric-sql/pglite';
+import type { StoreHealth } from '../../types.ts';
+import type { QueryResult, RelationalStore, SqlExecutor } from '../types.ts';
+
+// Same int8 handling as the pg adapter so both return the same shapes.
+const parsers = { [types.INT8]: (value: string) => Number(value) };
+
+function executor(db: Pick<PGlite, 'query'>): SqlExecutor {
+  return {
+    async query<Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>> {
+      const result = await db.query<Row>(sql, params as unknown[] | undefined, { parsers });
+      return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+    },
+  };
+}
+
+/** PostgreSQL compiled to WASM, in-process, persisted under `dataDir` (or in memory when undefined). */
+export async function createPgliteStore(dataDir: string | undefined): Promise<RelationalStore> {
+  if (dataDir) await mkdir(dataDir, { recursive: true });
+  const db = await PGlite.create(dataDir ?? 'memory://', { parsers });
+  const base = executor(db);
+
+  return {
+    engine: 'pglite',
+    query: base.query,
+    async exec(sql) {
+      await db.exec(sql);
+    },
+    transaction(fn) {
+      return db.transaction((tx) => fn(executor(tx)));
+    },
+    async health(): Promise<StoreHealth> {
+      const started = performance.now();
+      try {
+        await db.query('SELECT 1');
+        return { ok: true, engine: 'pglite', latencyMs: performance.now() - started };
+      } catch (error) {
+        return { ok: false, engine: 'pglite', error: (error as Error).message };
+      }
+    },
+    async close() {
+      await db.close();
+    },
+  };
+}
