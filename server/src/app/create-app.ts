@@ -20,6 +20,9 @@ import { createHttpServer } from '../http/server.ts';
 import { ensureLocalAdminToken } from './local-admin.ts';
 import { createAgentConnections } from './agent-connections.ts';
 import type { Services } from './services.ts';
+import { createCommandFeature } from '../commands/index.ts';
+import { openAnalytics } from '../analytics/open.ts';
+import { startAnalyticsJobs } from '../analytics/jobs.ts';
 
 const OFFLINE_SWEEP_MS = 5_000;
 const TRIM_MS = 10_000;
@@ -49,17 +52,20 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
   const applied = await migrate(db);
   if (applied.length > 0) log.info({ engine: db.engine, applied }, 'database migrations applied');
   const cache = openCacheStore({ redisUrl: env.REDIS_URL });
+  const { analytics, apiCalls } = await openAnalytics(env, { metrics, log });
 
+  const commandFeature = createCommandFeature({ env, db, cache, log });
   const services: Services = {
-    env, instanceId, log, metrics, db, cache,
+    env, instanceId, log, metrics, db, cache, analytics, apiCalls,
     sessions: createSessions(cache),
     rateLimit: createRateLimiter(cache, { max: env.RATE_LIMIT_MAX, windowSec: env.RATE_LIMIT_WINDOW_SEC }),
     ingest: createIngestLog(db, { groupCommitMs: env.INGEST_GROUP_COMMIT_MS, metrics }),
     agents: createAgentConnections(metrics),
     localAdminTokenHash: await ensureLocalAdminToken(env.DATA_DIR),
+    ...commandFeature.services,
   };
 
-  const sinks = await createConfiguredSinks({ env, db, cache, log });
+  const sinks = await createConfiguredSinks({ env, db, cache, log, analytics });
   await Promise.all(sinks.map((sink) => sink.init()));
   const drainers = sinks.map((sink) =>
     createDrainer({ db, sink, instanceId, batchRows: env.DRAIN_BATCH_ROWS, pollMs: env.DRAIN_POLL_MS, metrics, log }));
@@ -72,10 +78,12 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
       if (offline.length > 0) log.info({ count: offline.length }, 'devices went offline');
     }),
     every(TRIM_MS, 'ingest-trim', log, async () => {
-      await trimIngestLog(db, sinks.map((sink) => sink.name));
+      await trimIngestLog(db, sinks.map((sink) => sink.name), env.INGEST_LOG_RETENTION_SEC);
       for (const [sink, lag] of await drainerLagRows(db)) metrics.drainerLagRows.set({ store: sink }, lag);
     }),
   ];
+
+  jobs.push(...startAnalyticsJobs({ env, db, analytics, metrics, log, instanceId }));
 
   const http = createHttpServer(services, options.routes);
   await new Promise<void>((resolve, reject) => {
@@ -98,8 +106,11 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
         await http.close();
         await services.ingest.flush();
         await Promise.all(jobs.map((job) => job.stop()));
+        await commandFeature.stop();
         await Promise.all(drainers.map((drainer) => drainer.stop()));
         await Promise.all(sinks.map((sink) => sink.close()));
+        await apiCalls.close();
+        await analytics.close();
         await cache.close();
         await db.close();
         log.info('NinjaIT server stopped');

@@ -25,8 +25,50 @@ export const envSchema = z.object({
   INGEST_GROUP_COMMIT_MS: intFromEnv(0, 1_000).default(2),
   DRAIN_BATCH_ROWS: intFromEnv(1, 100_000).default(5_000),
   DRAIN_POLL_MS: intFromEnv(10, 60_000).default(250),
+  /** Keep drained ingest-log rows this long (replay into a new store, audits); 0 trims at once. */
+  INGEST_LOG_RETENTION_SEC: intFromEnv(0, 30 * 86_400).default(0),
   /** Identifies this instance in drainer leases and logs. */
   INSTANCE_ID: z.string().min(1).max(128).optional(),
+  /** ClickHouse over HTTP; chdb (embedded) in DATA_DIR/chdb when unset. */
+  CLICKHOUSE_URL: optionalUrl,
+  CLICKHOUSE_USER: z.string().min(1).default('default'),
+  CLICKHOUSE_PASSWORD: z.string().default(''),
+  CLICKHOUSE_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default('default'),
+  /** Analytics queries slower than this are logged with their text. */
+  ANALYTICS_SLOW_QUERY_MS: intFromEnv(1, 600_000).default(1_000),
+  /** api_calls rows are flushed every this often, or sooner when API_CALLS_BATCH_ROWS are waiting. */
+  API_CALLS_FLUSH_MS: intFromEnv(10, 60_000).default(1_000),
+  API_CALLS_BATCH_ROWS: intFromEnv(1, 100_000).default(1_000),
+  /** Rows kept in memory while ClickHouse is down; past it the newest are dropped and counted. */
+  API_CALLS_BUFFER_MAX_ROWS: intFromEnv(1, 10_000_000).default(100_000),
+  /** ClickHouse partitions older than this go to Parquet (S3_URL, or DATA_DIR/archive) and leave hot storage. */
+  ARCHIVE_AFTER_DAYS: intFromEnv(1, 36_500).default(90),
+  /** S3-compatible bucket URL for archives, e.g. https://s3.example.com/bucket/ninjait; DATA_DIR/archive when unset. */
+  S3_URL: optionalUrl,
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  /** InfluxDB 2 (all four set): raw series + 5 m / 1 h rollup buckets; the embedded raw table otherwise. */
+  INFLUX_URL: optionalUrl,
+  INFLUX_TOKEN: z.string().min(1).optional(),
+  INFLUX_ORG: z.string().min(1).max(255).optional(),
+  INFLUX_BUCKET: z.string().min(1).max(255).regex(/^[^"\\]+$/, 'no quotes or backslashes').optional(),
+  /** MongoDB for logs and audit_log; JSONB tables in the relational store when unset. */
+  MONGODB_URL: z.string().regex(/^mongodb(\+srv)?:\/\//, 'a mongodb:// or mongodb+srv:// URL').optional(),
+  MONGODB_DATABASE: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/).default('ninjait'),
+  /** Time-series and document queries slower than this are logged with their text. */
+  SLOW_QUERY_MS: intFromEnv(1, 600_000).default(500),
+  /** Logs (warnings, errors, agents' errors) older than this are deleted (a TTL index on MongoDB). */
+  LOG_RETENTION_DAYS: intFromEnv(1, 3_650).default(30),
+  /** How often store sizes (PostgreSQL, documents) are sampled into gauges. */
+  STORE_SIZE_SAMPLE_MS: intFromEnv(1_000, 86_400_000).default(60_000),
+  /** Signed agent releases (metadata JSON + packages, see installers/README.md); DATA_DIR/releases when unset. */
+  RELEASES_DIR: z.string().min(1).optional(),
+  /** The URL agents and browsers reach this server at; install lines use it. Else taken from the request. */
+  PUBLIC_URL: optionalUrl,
+  /** Bulk-job targets (devices) one instance works on at once, across jobs (BullMQ worker concurrency). */
+  BULK_WORKER_CONCURRENCY: intFromEnv(1, 10_000).default(100),
+  /** Key prefix of the BullMQ queue `patch-deployment` (tests give each run its own). */
+  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_:-]{1,64}$/).default('ninjait'),
 });
 
 export type Env = z.infer<typeof envSchema>;

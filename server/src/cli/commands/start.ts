@@ -10,6 +10,7 @@ import { createOrganization, listOrganizations } from '../../domain/organization
 import { countUsers, createUser } from '../../domain/users.ts';
 import { createEnrollmentToken } from '../../domain/enrollment-tokens.ts';
 import { parse, type Command } from '../args.ts';
+import { createStaticRoutes } from '../../http/static.ts';
 import { stopOnSignals } from './serve.ts';
 
 const usage = `
@@ -50,7 +51,7 @@ function runAgent(args: string[]): ChildProcess {
 /** Enrolls the local agent on first run, then keeps it running beside the server. */
 async function startLocalAgent(server: RunningServer, dataDir: string): Promise<ChildProcess> {
   const agentDir = resolve(dataDir, 'agent');
-  if (!existsSync(join(agentDir, 'config.json'))) {
+  if (!existsSync(join(agentDir, 'agent.json'))) {
     const org = (await listOrganizations(server.services.db))[0]!;
     const { token } = await createEnrollmentToken(server.services.db, {
       organizationId: org.id, name: 'local agent (npm start)', expiresInSec: 600, maxUses: 1, createdBy: null,
@@ -68,7 +69,7 @@ export const startCommand: Command = {
   async run(argv) {
     const { values } = parse(argv, { 'no-agent': { type: 'boolean' } }, usage);
     const env = parseEnv();
-    const server = await startServer(env);
+    const server = await startServer(env, { routes: createStaticRoutes() });
     await bootstrap(server);
     const agent = values['no-agent'] ? null : await startLocalAgent(server, env.DATA_DIR);
     stopOnSignals(async () => {

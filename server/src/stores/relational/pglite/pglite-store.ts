@@ -10,7 +10,8 @@ function executor(db: Pick<PGlite, 'query'>): SqlExecutor {
   return {
     async query<Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>> {
       const result = await db.query<Row>(sql, params as unknown[] | undefined, { parsers });
-      return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+      // PGlite reports affectedRows = 0 for SELECT; count returned rows there, as pg does.
+      return { rows: result.rows, rowCount: result.rows.length > 0 ? result.rows.length : (result.affectedRows ?? 0) };
     },
   };
 }
