@@ -1,0 +1,124 @@
+import type { Inventory, MetricSample } from '@ninjait/shared';
+import type { Logger } from '../log.ts';
+import type { Outbox } from '../outbox/types.ts';
+import { systemClock, type Clock } from '../util/clock.ts';
+import type { RecentErrors } from '../util/recent-errors.ts';
+import { collectInventory } from './inventory.ts';
+import { collectSample } from './sample.ts';
+
+export const INVENTORY_INTERVAL_MS = 60 * 60_000;
+
+export interface CollectorOptions {
+  outbox: Pick<Outbox, 'append'>;
+  intervalMs: number;
+  log: Logger;
+  errors: RecentErrors;
+  /** Called after each append, so the sender can push it right away. */
+  onAppend?: () => void;
+  inventoryIntervalMs?: number;
+  clock?: Clock;
+  /** Injectable probes (tests); default to the real systeminformation ones. */
+  sample?: () => Promise<MetricSample>;
+  inventory?: () => Promise<Inventory>;
+}
+
+export interface CollectorStats {
+  samples: number;
+  inventories: number;
+  failures: number;
+  dropped: number;
+}
+
+/** Periodic collection into the outbox. */
+export interface Collector {
+  /** Collects now, then every interval (and inventory now, then hourly). */
+  start(): void;
+  /** Stops scheduling; waits up to `graceMs` for a collection in progress. */
+  stop(graceMs?: number): Promise<void>;
+  stats(): CollectorStats;
+}
+
+/**
+ * Every interval: one sample into the outbox, plus the inventory when it is due. Ticks are
+ * anchored to the start time so they do not drift, and never overlap: a slow collection
+ * delays the next tick instead of stacking up. Failures are logged and counted and go out
+ * with the next heartbeat; they never stop the loop.
+ */
+export function createCollector(opts: CollectorOptions): Collector {
+  const { outbox, log, errors } = opts;
+  const clock = opts.clock ?? systemClock;
+  const inventoryEvery = opts.inventoryIntervalMs ?? INVENTORY_INTERVAL_MS;
+  const stats: CollectorStats = { samples: 0, inventories: 0, failures: 0, dropped: 0 };
+  const sample = opts.sample ?? (() => collectSample({ onPartialFailure: (f) => fail(`collect.${f.part}`, f.error) }));
+  const inventory = opts.inventory ?? (() => collectInventory());
+  let stopped = true;
+  let timer: unknown;
+  let current: Promise<void> = Promise.resolve();
+  let nextAt = 0;
+  let inventoryDueAt = 0;
+
+  const fail = (code: string, err: unknown) => {
+    stats.failures++;
+    errors.record(code, err);
+    log.warn({ code, err: err instanceof Error ? err.message : String(err) }, 'collection failed');
+  };
+
+  const store = (kind: string, write: () => { seq: number; dropped: number }) => {
+    if (stopped) return; // the outbox may already be closed
+    const { seq, dropped } = write();
+    stats.dropped += dropped;
+    if (dropped > 0) log.warn({ dropped, seq }, 'outbox full: dropped the oldest records');
+    log.debug({ kind, seq }, 'collected');
+    opts.onAppend?.();
+  };
+
+  const tick = async () => {
+    const collectedAt = clock.now();
+    try {
+      const s = await sample();
+      store('sample', () => outbox.append({ kind: 'sample', collectedAt, sample: s }));
+      stats.samples++;
+    } catch (err) {
+      fail('collect.sample', err);
+    }
+    if (clock.now() >= inventoryDueAt) {
+      inventoryDueAt = clock.now() + inventoryEvery;
+      try {
+        const inv = await inventory();
+        store('inventory', () => outbox.append({ kind: 'inventory', collectedAt: clock.now(), inventory: inv }));
+        stats.inventories++;
+      } catch (err) {
+        fail('collect.inventory', err);
+      }
+    }
+  };
+
+  const schedule = () => {
+    if (stopped) return;
+    nextAt += opts.intervalMs;
+    // After a long stall (suspend, slow probe) skip missed ticks rather than burst them.
+    if (nextAt < clock.now()) nextAt = clock.now() + opts.intervalMs;
+    timer = clock.setTimeout(run, nextAt - clock.now());
+  };
+  const run = () => {
+    current = tick().finally(schedule);
+  };
+
+  return {
+    start() {
+      if (!stopped) return;
+      stopped = false;
+      nextAt = clock.now();
+      inventoryDueAt = clock.now();
+      run();
+    },
+    async stop(graceMs = 1_000) {
+      stopped = true;
+      clock.clearTimeout(timer);
+      let t: NodeJS.Timeout | undefined;
+      await Promise.race([current, new Promise((r) => { t = setTimeout(r, graceMs).unref(); })]);
+      clearTimeout(t);
+    },
+    stats: () => ({ ...stats }),
+  };
+}

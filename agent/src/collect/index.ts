@@ -1,0 +1,4 @@
+export { collectSample, type PartialFailure } from './sample.ts';
+export { collectInventory } from './inventory.ts';
+export { pickMachineKey, type MachineKeySources } from './machine-key.ts';
+export { createCollector, INVENTORY_INTERVAL_MS, type Collector, type CollectorOptions, type CollectorStats } from './collector.ts';

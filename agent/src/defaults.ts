@@ -1,0 +1,2 @@
+/** Agent defaults; units in the names. */
+export const DEFAULT_BUFFER_MAX_MB = 64;

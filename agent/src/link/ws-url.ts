@@ -1,0 +1,18 @@
+/** `http(s)://host[/prefix]` → `ws(s)://host[/prefix]/trpc`: where the server mounts tRPC. */
+export function trpcWsUrl(server: string): string {
+  const url = trpcHttpUrl(server);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  return url.toString();
+}
+
+/** `http(s)://host[/prefix]` → `http(s)://host[/prefix]/trpc`. */
+export function trpcHttpUrl(server: string): URL {
+  const url = new URL(server);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new Error(`server URL must start with http:// or https:// (got ${url.protocol})`);
+  }
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/trpc`;
+  url.search = '';
+  url.hash = '';
+  return url;
+}
