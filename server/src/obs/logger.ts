@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
@@ -8,6 +8,7 @@ const REDACT = [
   'sessionId', '*.sessionId', 'req.headers.authorization', 'req.headers.cookie', 'connectionParams',
 ];
 
-export function createLogger(level: string, name = 'ninjait'): Logger {
-  return pino({ name, level, redact: { paths: REDACT, censor: '[redacted]' } });
+/** `destination` defaults to standard output; the server passes one that also ships warnings (obs/log-shipper.ts). */
+export function createLogger(level: string, name = 'ninjait', destination?: DestinationStream): Logger {
+  return pino({ name, level, redact: { paths: REDACT, censor: '[redacted]' } }, destination);
 }

@@ -23,6 +23,22 @@ export function createMetrics() {
     drainerLagRows: new Gauge({ name: 'ninjait_drainer_lag_rows', help: 'Ingest log rows not yet written to the store', labelNames: ['store'], registers }),
     drainerLagSeconds: new Gauge({ name: 'ninjait_drainer_lag_seconds', help: 'Age of the oldest row not yet written to the store', labelNames: ['store'], registers }),
     agentDropped: new Counter({ name: 'ninjait_agent_dropped_records_total', help: 'Records agents dropped because their buffer was full, as they report', registers }),
+    analyticsTableBytes: new Gauge({ name: 'ninjait_analytics_table_bytes', help: 'Bytes on disk of active ClickHouse parts', labelNames: ['table'], registers }),
+    analyticsTableParts: new Gauge({ name: 'ninjait_analytics_table_parts', help: 'Active ClickHouse parts', labelNames: ['table'], registers }),
+    apiCallsDropped: new Counter({ name: 'ninjait_api_calls_dropped_total', help: 'api_calls rows dropped because the buffer was full', registers }),
+    apiCallsBuffered: new Gauge({ name: 'ninjait_api_calls_buffered', help: 'api_calls rows waiting to be written', registers }),
+    /** Any store's read/query time; `operation` names the query (e.g. `logs.find`, `series`). */
+    storeQueryLatency: new Histogram({
+      name: 'ninjait_store_query_duration_seconds', help: 'Query time per store and operation', labelNames: ['store', 'operation'], registers,
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    }),
+    slowQueries: new Counter({ name: 'ninjait_store_slow_queries_total', help: 'Queries slower than SLOW_QUERY_MS (logged with their text)', labelNames: ['store'], registers }),
+    storeSizeBytes: new Gauge({ name: 'ninjait_store_size_bytes', help: 'Database size per store, sampled periodically', labelNames: ['store'], registers }),
+    /** Hit rate = hits / (hits + misses) per cache use (e.g. `api:devices`). */
+    cacheLookups: new Counter({ name: 'ninjait_cache_lookups_total', help: 'Cache lookups by use and result (hit, miss)', labelNames: ['cache', 'result'], registers }),
+    logsShipped: new Counter({ name: 'ninjait_logs_shipped_total', help: 'Warning and error log lines written to the documents store', registers }),
+    logsDropped: new Counter({ name: 'ninjait_logs_dropped_total', help: 'Log lines dropped because the shipping buffer was full', registers }),
+    auditWriteFailures: new Counter({ name: 'ninjait_audit_write_failures_total', help: 'Audit entries that could not be written (logged instead)', registers }),
   };
 }
 export type Metrics = ReturnType<typeof createMetrics>;

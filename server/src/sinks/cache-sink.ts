@@ -2,6 +2,17 @@ import type { CacheStore } from '../stores/cache/index.ts';
 import { failure, latestPerDevice, type Sink } from './types.ts';
 
 export const latestKey = (deviceId: string) => `device:latest:${deviceId}`;
+/** The organization's device list (PostgreSQL rows), cached DEVICE_LIST_TTL_SEC; dropped when devices change. */
+export const deviceListKey = (organizationId: string) => `api:devices:${organizationId}`;
+export const DEVICE_LIST_TTL_SEC = 300;
+/** Devices ranked by uptime in seconds, per organization (the strategy's `uptime:leaderboard`). */
+export const uptimeLeaderboardKey = (organizationId: string) => `uptime:leaderboard:${organizationId}`;
+
+/** Drops the cached device lists of these organizations; a failure only leaves them until their TTL. */
+export async function invalidateDeviceLists(cache: CacheStore, organizationIds: Iterable<string>): Promise<void> {
+  const keys = [...new Set(organizationIds)].map(deviceListKey);
+  if (keys.length > 0) await cache.del(keys);
+}
 /** Latest values outlive a quiet device by a day, then the device page falls back to history. */
 const LATEST_TTL_SEC = 24 * 60 * 60;
 
@@ -12,13 +23,25 @@ export function createCacheSink(cache: CacheStore): Sink {
     async init() {},
     async write(batch) {
       const latest = latestPerDevice(batch, 'sample');
-      if (latest.size === 0) return { ok: true };
+      // Inventory changes a device's name and OS: the cached lists of its organization are stale.
+      const changedOrgs = new Set([...latestPerDevice(batch, 'inventory').values()].map((row) => row.organizationId));
+      if (latest.size === 0 && changedOrgs.size === 0) return { ok: true };
       try {
+        await invalidateDeviceLists(cache, changedOrgs);
+        if (latest.size === 0) return { ok: true };
         const entries = [...latest.values()].map((row) => [
           latestKey(row.deviceId),
           JSON.stringify({ seq: row.seq, collectedAt: row.collectedAt.toISOString(), ...row.payload }),
         ] as const);
         await cache.mset(entries, LATEST_TTL_SEC);
+        // Overwrites with the newest uptime per device: replays leave the same scores.
+        const byOrg = new Map<string, [number, string][]>();
+        for (const row of latest.values()) {
+          const ranked = byOrg.get(row.organizationId) ?? [];
+          ranked.push([row.payload.uptimeSec, row.deviceId]);
+          byOrg.set(row.organizationId, ranked);
+        }
+        await Promise.all([...byOrg].map(([organizationId, ranked]) => cache.zadd(uptimeLeaderboardKey(organizationId), ranked)));
         return { ok: true };
       } catch (error) {
         return failure(error);

@@ -5,12 +5,17 @@ import type { Logger } from '../obs/logger.ts';
 import type { Sink } from './types.ts';
 import { createRelationalSink } from './relational-sink.ts';
 import { createCacheSink } from './cache-sink.ts';
+import { createClickhouseSink } from './clickhouse-sink.ts';
+import { createInfluxSink } from './influx-sink.ts';
+import type { AnalyticsStore } from '../stores/analytics/index.ts';
 
 export interface SinkDeps {
   env: Env;
   db: RelationalStore;
   cache: CacheStore;
   log: Logger;
+  /** Always present: ClickHouse when CLICKHOUSE_URL is set, chdb otherwise. */
+  analytics?: AnalyticsStore;
 }
 
 /** A factory returns null when its store is not configured. */
@@ -20,6 +25,8 @@ type SinkFactory = (deps: SinkDeps) => Sink | null | Promise<Sink | null>;
 export const sinkFactories = {
   relational: (deps) => createRelationalSink(deps.db),
   cache: (deps) => createCacheSink(deps.cache),
+  clickhouse: (deps) => (deps.analytics ? createClickhouseSink(deps.analytics) : null),
+  influx: (deps) => createInfluxSink(deps.env, deps.log),
 } satisfies Record<string, SinkFactory>;
 
 export async function createConfiguredSinks(deps: SinkDeps): Promise<Sink[]> {

@@ -1,0 +1,1 @@
+export { audit, scrubDetails, type AuditAction, type AuditContext, type AuditEvent } from './audit.ts';

@@ -1,0 +1,66 @@
+import { randomBytes } from 'node:crypto';
+import { MongoClient } from 'mongodb';
+import pg from 'pg';
+import { describe, it } from 'vitest';
+import { migrate, openRelationalStore } from '../relational/index.ts';
+import { createMongoDocumentStore, createRelationalDocumentStore } from './index.ts';
+import { describeDocumentStore } from './document-store.suite.ts';
+
+const { DATABASE_URL, MONGODB_URL } = process.env;
+
+describeDocumentStore('embedded (PGlite)', async () => {
+  const db = await openRelationalStore({});
+  await migrate(db);
+  const store = createRelationalDocumentStore(db);
+  await store.init();
+  return { store, cleanup: () => db.close() };
+});
+
+if (DATABASE_URL) {
+  describeDocumentStore('embedded (PostgreSQL)', async () => {
+    const name = `ninjait_docs_${randomBytes(4).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: DATABASE_URL });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    const url = new URL(DATABASE_URL);
+    url.pathname = `/${name}`;
+    const db = await openRelationalStore({ databaseUrl: url.toString() });
+    await migrate(db);
+    const store = createRelationalDocumentStore(db);
+    return {
+      store,
+      async cleanup() {
+        await db.close();
+        await admin.query(`DROP DATABASE ${name}`);
+        await admin.end();
+      },
+    };
+  });
+} else {
+  describe('document store: embedded (PostgreSQL)', () => {
+    it.skip('DATABASE_URL is not set', () => {});
+  });
+  console.warn('documents.int.test: skipping the PostgreSQL variant: DATABASE_URL is not set');
+}
+
+if (MONGODB_URL) {
+  describeDocumentStore('MongoDB', async () => {
+    const database = `ninjait_test_${randomBytes(4).toString('hex')}`;
+    const store = createMongoDocumentStore({ url: MONGODB_URL, database, logRetentionSec: 30 * 24 * 3600 });
+    await store.init();
+    return {
+      store,
+      async cleanup() {
+        await store.close();
+        const client = await MongoClient.connect(MONGODB_URL);
+        await client.db(database).dropDatabase();
+        await client.close();
+      },
+    };
+  });
+} else {
+  describe('document store: MongoDB', () => {
+    it.skip('MONGODB_URL is not set (no MongoDB runs on this machine; see ENGINES.md)', () => {});
+  });
+  console.warn('documents.int.test: skipping the MongoDB variant: MONGODB_URL is not set (no MongoDB runs on this machine)');
+}

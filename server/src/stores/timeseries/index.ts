@@ -1,0 +1,38 @@
+import type { Logger } from '../../obs/logger.ts';
+import type { TimeSeriesStore } from './types.ts';
+import { createEmbeddedTimeSeriesStore, type AnalyticsReader } from './embedded/embedded-store.ts';
+import { createInfluxTimeSeriesStore } from './influx/influx-store.ts';
+
+export type { MetricPoint, SeriesPoint, SeriesRange, TimeSeriesStore } from './types.ts';
+export { SERIES_RANGES, RANGE_WINDOWS } from './types.ts';
+export { batchToPoints, sampleToPoint } from './points.ts';
+export { createEmbeddedTimeSeriesStore, createInfluxTimeSeriesStore, type AnalyticsReader };
+export { instrumentTimeSeriesStore } from './instrumented.ts';
+
+export interface InfluxConfig {
+  INFLUX_URL?: string | undefined;
+  INFLUX_TOKEN?: string | undefined;
+  INFLUX_ORG?: string | undefined;
+  INFLUX_BUCKET?: string | undefined;
+}
+
+/** The four variables together, or null: half an InfluxDB configuration means none. */
+export function influxSettings(env: InfluxConfig) {
+  const { INFLUX_URL: url, INFLUX_TOKEN: token, INFLUX_ORG: org, INFLUX_BUCKET: bucket } = env;
+  return url && token && org && bucket ? { url, token, org, bucket } : null;
+}
+
+/**
+ * InfluxDB when all four INFLUX_* variables are set (buckets and downsampling tasks are set up
+ * at start, best effort), the analytics engine's raw table otherwise.
+ */
+export async function openTimeSeriesStore(env: InfluxConfig, analytics: AnalyticsReader, log: Logger): Promise<TimeSeriesStore> {
+  const influx = influxSettings(env);
+  if (!influx) return createEmbeddedTimeSeriesStore(analytics);
+  const store = createInfluxTimeSeriesStore({ ...influx, log });
+  // A server that cannot manage buckets (a write-only token, or a line-protocol peer such as
+  // VictoriaMetrics) still writes and reads; it only lacks the rollups, which the log says.
+  await store.ensureRetention().catch((error: unknown) =>
+    log.warn({ err: error }, 'could not set up InfluxDB retention buckets and downsampling tasks; writing to INFLUX_BUCKET only'));
+  return store;
+}

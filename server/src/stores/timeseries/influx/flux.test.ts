@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { bucketFor, downsampleTasks, retentionBuckets, seriesQuery } from './flux.ts';
+
+const DEVICE = '0b5c2a4e-8f3d-4a51-9c1e-2f6b7d8e9a01';
+const ORG = '7d1e0c3b-2a4f-4e6d-8b9a-1c2d3e4f5a6b';
+
+describe('Flux', () => {
+  it("is the strategy's dashboard query for the last hour, scoped to the organization too", () => {
+    expect(seriesQuery('metrics', DEVICE, ORG, '1h')).toBe(`from(bucket: "metrics")
+  |> range(start: -1h)
+  |> filter(fn: (r) => r._measurement == "device_metrics")
+  |> filter(fn: (r) => r.device_id == "${DEVICE}")
+  |> filter(fn: (r) => r.organization_id == "${ORG}")
+  |> aggregateWindow(every: 5m, fn: mean)
+  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")`);
+  });
+
+  it('reads longer ranges with wider windows, 30 days from the hourly rollup', () => {
+    expect(seriesQuery('metrics', DEVICE, ORG, '24h')).toContain('range(start: -24h)');
+    expect(seriesQuery('metrics', DEVICE, ORG, '24h')).toContain('aggregateWindow(every: 1h, fn: mean)');
+    expect(seriesQuery('metrics', DEVICE, ORG, '30d')).toContain('from(bucket: "metrics_1h")');
+    expect(bucketFor('metrics', '1h')).toBe('metrics');
+  });
+
+  it('escapes values, so an id cannot inject Flux', () => {
+    expect(seriesQuery('metrics', 'x") |> drop(columns: ["a"]', ORG, '1h')).toContain('r.device_id == "x\\") |> drop(columns: [\\"a\\"]"');
+  });
+
+  it('keeps 7 days raw, 90 days of 5-minute means and 2 years of hourly means, filled by tasks', () => {
+    expect(Object.values(retentionBuckets('metrics')).map((b) => [b.name, b.everySeconds / 86_400])).toEqual([
+      ['metrics', 7], ['metrics_5m', 90], ['metrics_1h', 730],
+    ]);
+    const [fiveMinute, hourly] = downsampleTasks('metrics', 'acme');
+    expect(fiveMinute!.flux).toContain('option task = {name: "ninjait-device-metrics-5m", every: 5m');
+    expect(fiveMinute!.flux).toContain('aggregateWindow(every: 5m, fn: mean, createEmpty: false)');
+    expect(fiveMinute!.flux).toContain('to(bucket: "metrics_5m", org: "acme")');
+    expect(hourly!.flux).toContain('aggregateWindow(every: 1h, fn: mean, createEmpty: false)');
+    expect(hourly!.flux).toContain('to(bucket: "metrics_1h", org: "acme")');
+  });
+});

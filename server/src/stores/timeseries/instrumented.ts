@@ -1,0 +1,14 @@
+import { timed, type QueryObserver } from '../documents/instrumented.ts';
+import type { TimeSeriesStore } from './types.ts';
+
+/** The same store with writes and queries observed (latency, errors, slow queries). */
+export function instrumentTimeSeriesStore(store: TimeSeriesStore, observer: QueryObserver): TimeSeriesStore {
+  const name = 'timeseries';
+  return {
+    ...store,
+    engine: store.engine,
+    write: (points) => timed(observer, name, 'write', () => `write(${points.length} points)`, () => store.write(points)),
+    querySeries: (deviceId, organizationId, range) =>
+      timed(observer, name, `series.${range}`, () => `series(device=${deviceId}, range=${range})`, () => store.querySeries(deviceId, organizationId, range)),
+  };
+}

@@ -1,0 +1,51 @@
+import type { StoreHealth } from '../types.ts';
+
+/** One sample as the time-series store keeps it: measurement `device_metrics`. */
+export interface MetricPoint {
+  deviceId: string;
+  organizationId: string;
+  /** The agent's collection time; with the series it is the point's identity (a replay overwrites). */
+  timestamp: Date;
+  /** Load, percent. */
+  cpu: number;
+  /** Memory in use, percent of total. */
+  memory: number;
+  /** Bytes used over all filesystems. */
+  diskUsed: number;
+  /** Bytes per second over all interfaces. */
+  networkRx: number;
+  networkTx: number;
+}
+
+export const SERIES_RANGES = ['1h', '24h', '30d'] as const;
+export type SeriesRange = (typeof SERIES_RANGES)[number];
+
+/** How far back each range reads and the window its means are taken over. */
+export const RANGE_WINDOWS = {
+  '1h': { startSec: 60 * 60, everySec: 5 * 60, flux: { start: '-1h', every: '5m' } },
+  '24h': { startSec: 24 * 60 * 60, everySec: 60 * 60, flux: { start: '-24h', every: '1h' } },
+  '30d': { startSec: 30 * 24 * 60 * 60, everySec: 24 * 60 * 60, flux: { start: '-30d', every: '1d' } },
+} as const satisfies Record<SeriesRange, unknown>;
+
+/** The mean of each field over one window, stamped with the window's end (as Flux's aggregateWindow does). */
+export interface SeriesPoint {
+  timestamp: Date;
+  cpu: number | null;
+  memory: number | null;
+  diskUsed: number | null;
+  networkRx: number | null;
+  networkTx: number | null;
+}
+
+/**
+ * The time-series port: InfluxDB 2 when configured, the raw table in the analytics engine otherwise.
+ */
+export interface TimeSeriesStore {
+  readonly engine: 'influxdb' | 'embedded';
+  /** Idempotent: series + timestamp identify a point. The embedded store is written by the analytics drainer. */
+  write(points: readonly MetricPoint[]): Promise<void>;
+  /** Window means for one device of one organization, oldest first; empty windows are left out. */
+  querySeries(deviceId: string, organizationId: string, range: SeriesRange): Promise<SeriesPoint[]>;
+  health(): Promise<StoreHealth>;
+  close(): Promise<void>;
+}
