@@ -1,0 +1,73 @@
+import { z } from 'zod';
+import { authenticateDevice } from '../../domain/devices.ts';
+import { createEnrollmentToken } from '../../domain/enrollment-tokens.ts';
+import { findOrganization } from '../../domain/organizations.ts';
+import { AppError, notFound } from '../../errors.ts';
+import type { Services } from '../../app/services.ts';
+import { installLines } from '../../updates/install-links.ts';
+import { downloadPath, releaseCatalog, releasesDir } from '../../updates/releases.ts';
+import { localAdminProcedure, publicProcedure, router, userProcedure } from '../trpc.ts';
+
+/** Confirmation polls per device address per rate-limit window (the launcher polls every few seconds for minutes). */
+const CONFIRM_PER_WINDOW = 600;
+const HOUR_SEC = 3600;
+
+const installLinkInput = z.object({
+  /** Where devices reach the server; PUBLIC_URL wins when set (the console passes its origin). */
+  serverUrl: z.url().optional(),
+  /** Short-lived by default: the token travels in a URL and a shell history. */
+  expiresInSec: z.number().int().min(60).max(30 * 24 * HOUR_SEC).default(HOUR_SEC),
+  /** Single-use by default; raise it to roll out to many machines with one line. */
+  maxUses: z.number().int().min(1).max(100_000).default(1),
+  name: z.string().min(1).max(255).default('Install link'),
+});
+
+async function newInstallLink(services: Services, organizationId: string, createdBy: string | null, input: z.infer<typeof installLinkInput>) {
+  const serverUrl = services.env.PUBLIC_URL ?? input.serverUrl ?? `http://127.0.0.1:${services.env.PORT}`;
+  const { token, record } = await createEnrollmentToken(services.db, {
+    organizationId, createdBy, name: input.name, expiresInSec: input.expiresInSec, maxUses: input.maxUses,
+  });
+  return { token, tokenId: record.id, expiresAt: record.expiresAt, maxUses: record.maxUses, serverUrl, lines: installLines(serverUrl, token) };
+}
+
+export const updatesRouter = router({
+  /** What an agent's launcher asks: the newest signed bundle for its platform. Versions are public. */
+  check: publicProcedure
+    .input(z.object({ platform: z.enum(['linux', 'darwin', 'win32']), arch: z.string().regex(/^[a-z0-9_]{1,16}$/), version: z.string().max(64) }).strict())
+    .query(({ ctx, input }) => {
+      const release = releaseCatalog(releasesDir(ctx.services.env)).latest({ platform: input.platform, arch: input.arch, kind: 'bundle' });
+      return { release, url: release ? downloadPath(release) : null };
+    }),
+
+  /**
+   * Has this device reported `version` (in a heartbeat)? The launcher's proof that a new
+   * version connected. Device credentials in a POST body; wrong ones are UNAUTHORIZED.
+   */
+  confirm: publicProcedure
+    .input(z.object({ deviceId: z.uuid(), deviceSecret: z.string().min(16).max(256), version: z.string().max(64) }).strict())
+    .mutation(async ({ ctx, input }) => {
+      const verdict = await ctx.services.rateLimit(`ip:${ctx.ip}`, 'updates.confirm', CONFIRM_PER_WINDOW);
+      if (!verdict.allowed) throw new AppError('TOO_MANY_REQUESTS', `Too many confirmations; try again in ${verdict.resetInSec} s`);
+      await authenticateDevice(ctx.services.db, input.deviceId, input.deviceSecret);
+      const { rows } = await ctx.services.db.query<{ agentVersion: string | null }>(
+        'SELECT agent_version AS "agentVersion" FROM devices WHERE id = $1', [input.deviceId]);
+      return { confirmed: rows[0]?.agentVersion === input.version };
+    }),
+
+  /** Every signed artifact this server offers, newest first. */
+  releases: userProcedure('admin').query(({ ctx }) => releaseCatalog(releasesDir(ctx.services.env)).list()),
+
+  /** A fresh short-lived token and the install line for each OS, for the console. */
+  installLinks: userProcedure('admin')
+    .input(installLinkInput.strict())
+    .mutation(({ ctx, input }) => newInstallLink(ctx.services, ctx.user.organizationId, ctx.user.userId, input)),
+
+  /** The same for the local CLI (`ninjait installer --org ...`), across organizations. */
+  adminInstallLinks: localAdminProcedure
+    .input(installLinkInput.extend({ org: z.string().min(1).max(255) }).strict())
+    .mutation(async ({ ctx, input }) => {
+      const org = await findOrganization(ctx.services.db, input.org);
+      if (!org) throw notFound(`Organization "${input.org}"`);
+      return newInstallLink(ctx.services, org.id, null, input);
+    }),
+});

@@ -1,0 +1,37 @@
+import { CLIENT_USAGE, clientOptions, parse, UsageError, type Command } from '../cli/args.ts';
+import { localAdminClient, serverUrl } from '../cli/client.ts';
+
+const usage = `
+Usage: ninjait installer --org ORG [--expires-in-hours H] [--max-uses N] [--public-url URL]
+
+Creates a short-lived enrollment token (1 hour, one use by default) and prints the line
+that installs and enrolls the agent, for Linux, macOS and Windows. Run it as root / admin
+on the machine to enroll. The token is in the line: treat it as a secret.
+  --public-url URL  the address devices reach the server at (default: PUBLIC_URL, else --server)
+${CLIENT_USAGE}`;
+
+/** `ninjait installer`: the install line for each OS, with a fresh token filled in. */
+export const installerCommand: Command = {
+  summary: 'print the one-line agent install command for each OS',
+  usage,
+  async run(argv) {
+    const { values } = parse(argv, {
+      ...clientOptions, org: { type: 'string' }, 'expires-in-hours': { type: 'string' },
+      'max-uses': { type: 'string' }, 'public-url': { type: 'string' },
+    }, usage);
+    if (!values.org) throw new UsageError(`--org is required.\n${usage}`);
+    const hours = values['expires-in-hours'] === undefined ? 1 : Number(values['expires-in-hours']);
+    const maxUses = values['max-uses'] === undefined ? 1 : Number(values['max-uses']);
+    if (!(hours > 0) || !Number.isInteger(maxUses) || maxUses < 1) throw new UsageError(`--expires-in-hours must be > 0 and --max-uses an integer >= 1.\n${usage}`);
+    const client = await localAdminClient(values);
+    const link = await client.updates.adminInstallLinks.mutate({
+      org: values.org, expiresInSec: Math.round(hours * 3600), maxUses, serverUrl: values['public-url'] ?? serverUrl(values),
+    });
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify(link)}\n`);
+      return;
+    }
+    process.stdout.write(`Linux (deb/rpm, as root):\n  ${link.lines.linux}\n\nmacOS (as admin):\n  ${link.lines.macos}\n\nWindows (PowerShell as Administrator):\n  ${link.lines.windows}\n`);
+    process.stderr.write(`\nToken ${link.tokenId}: ${link.maxUses} use(s), expires ${new Date(link.expiresAt).toISOString()}. Revoke with: ninjait token revoke --org ${values.org} ${link.tokenId}\n`);
+  },
+};
