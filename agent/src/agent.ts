@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import type { Inventory, MetricSample } from '@ninjait/shared';
 import { createCollector } from './collect/collector.ts';
 import type { AgentConfig } from './config/file.ts';
@@ -9,6 +10,7 @@ import type { Logger } from './log.ts';
 import { openOutbox } from './outbox/outbox.ts';
 import type { Outbox } from './outbox/types.ts';
 import { RecentErrors } from './util/recent-errors.ts';
+import { startCommandRunner } from './exec/index.ts';
 import { DEFAULT_BUFFER_MAX_MB } from './defaults.ts';
 
 const SUMMARY_INTERVAL_MS = 5 * 60_000;
@@ -49,6 +51,7 @@ export function runAgent(opts: RunAgentOptions): RunningAgent {
   const errors = new RecentErrors();
   const abort = new AbortController();
   const link = opts.link ?? connectLink({ server: config.server, credentials: config, log });
+  const commands = startCommandRunner({ client: link.trpc, dataDir: dirname(opts.outboxFile), log });
   const sender = createSender({ outbox, api: link, log, errors });
   const heartbeat = createHeartbeat({ api: link, outbox, errors, intervalMs, log });
   const collector = createCollector({
@@ -81,6 +84,7 @@ export function runAgent(opts: RunAgentOptions): RunningAgent {
     abort.abort();
     offConnected();
     await collector.stop(STOP_STEP_MS);
+    await withDeadline(commands.stop(), STOP_STEP_MS);
     await withDeadline(link.close(), STOP_STEP_MS).catch((err: unknown) => log.warn({ err }, 'closing the connection failed'));
     await withDeadline(loops, STOP_STEP_MS);
     outbox.close();

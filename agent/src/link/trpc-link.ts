@@ -109,6 +109,7 @@ export function connectLink(opts: ConnectLinkOptions): AgentLink {
   };
 
   return {
+    trpc,
     get connected() {
       return connected;
     },

@@ -1,3 +1,5 @@
+import type { TRPCClient } from '@trpc/client';
+import type { AppRouter } from '@ninjait/server/router';
 import type { HeartbeatInput, HeartbeatOutput, PushInput, PushOutput } from '@ninjait/shared';
 
 /** The server procedures the agent calls over its connection. */
@@ -8,6 +10,8 @@ export interface AgentApi {
 
 /** An authenticated, self-reconnecting connection to the server. */
 export interface AgentLink extends AgentApi {
+  /** The typed client on the same socket, for features beyond push and heartbeat (commands). */
+  readonly trpc: TRPCClient<AppRouter>;
   /** True while the socket is open and authenticated requests can flow. */
   readonly connected: boolean;
   /** Called on every (re)connect; returns an unsubscribe function. */

@@ -1,0 +1,70 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { StoredResult } from './types.ts';
+
+export const COMMANDS_DB_FILE = 'commands.db';
+/** Finished records are kept this long: far past any redelivery (commands expire within 7 days). */
+const KEEP_FINISHED_MS = 30 * 24 * 60 * 60 * 1000;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS executed_commands (
+  id          TEXT PRIMARY KEY,
+  state       TEXT NOT NULL CHECK (state IN ('running', 'finished')),
+  status      TEXT,
+  exit_code   INTEGER,
+  error       TEXT,
+  received_at INTEGER NOT NULL,
+  finished_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS executed_commands_finished_at ON executed_commands (finished_at);
+`;
+
+interface Row {
+  state: 'running' | 'finished';
+  status: StoredResult['status'] | null;
+  exit_code: number | null;
+  error: string | null;
+}
+
+export type ExecutedRecord = { state: 'running' } | ({ state: 'finished' } & StoredResult);
+
+/**
+ * Which commands this machine has run, in SQLite (WAL, synchronous FULL): a command id is
+ * recorded before its process starts, so a redelivered command never runs twice, even across
+ * agent restarts; its result is kept to be re-reported.
+ */
+export function openExecutedStore(file: string, now: () => number = Date.now) {
+  mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 5000');
+  db.exec(SCHEMA);
+  const select = db.prepare<[string], Row>('SELECT state, status, exit_code, error FROM executed_commands WHERE id = ?');
+  const insert = db.prepare('INSERT OR IGNORE INTO executed_commands (id, state, received_at) VALUES (?, \'running\', ?)');
+  const finishStmt = db.prepare(`INSERT INTO executed_commands (id, state, status, exit_code, error, received_at, finished_at)
+    VALUES (@id, 'finished', @status, @exitCode, @error, @now, @now)
+    ON CONFLICT (id) DO UPDATE SET state = 'finished', status = @status, exit_code = @exitCode, error = @error, finished_at = @now`);
+  db.prepare('DELETE FROM executed_commands WHERE state = \'finished\' AND finished_at < ?').run(now() - KEEP_FINISHED_MS);
+
+  return {
+    get(id: string): ExecutedRecord | null {
+      const row = select.get(id);
+      if (!row) return null;
+      if (row.state === 'running') return { state: 'running' };
+      return { state: 'finished', status: row.status!, exitCode: row.exit_code, error: row.error };
+    },
+    /** Records the id before running; false when it was already there (never run it then). */
+    begin(id: string): boolean {
+      return insert.run(id, now()).changes === 1;
+    },
+    finish(id: string, result: StoredResult): void {
+      finishStmt.run({ id, status: result.status, exitCode: result.exitCode, error: result.error, now: now() });
+    },
+    close(): void {
+      db.close();
+    },
+  };
+}
+export type ExecutedStore = ReturnType<typeof openExecutedStore>;

@@ -1,0 +1,119 @@
+import { join } from 'node:path';
+import { COMMANDS_DB_FILE, openExecutedStore } from './executed-store.ts';
+import { runCommand, type RunningCommand } from './run-command.ts';
+import { createShellSessions } from './shell-sessions.ts';
+import { untilDelivered } from './reliable.ts';
+import type { AgentMessage, CommandSpec, RunnerOptions, StoredResult } from './types.ts';
+
+export interface CommandRunner {
+  /** Commands running now. */
+  readonly running: number;
+  /** Unsubscribes, kills running commands and shells, closes `commands.db`. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Subscribes to `agent.commands` on the agent's socket and runs what arrives. Each command id is
+ * recorded in `commands.db` before it starts, so a redelivery (reconnect, another instance)
+ * never runs it twice: a finished one has its stored result reported again; one that was
+ * running when the agent died is reported failed, not re-run.
+ */
+export function startCommandRunner(options: RunnerOptions): CommandRunner {
+  const { client, log } = options;
+  const platform = options.platform ?? process.platform;
+  const outputIntervalMs = options.outputIntervalMs ?? 50;
+  const store = openExecutedStore(join(options.dataDir, COMMANDS_DB_FILE));
+  const scriptDir = join(options.dataDir, 'exec-scripts');
+  const stopping = new AbortController();
+  const running = new Map<string, RunningCommand>();
+  const shells = createShellSessions({ client, log, platform, outputIntervalMs, signal: stopping.signal });
+
+  const deliver = <T>(what: string, commandId: string, send: () => Promise<T>) =>
+    untilDelivered(send, stopping.signal, (error, attempt) => {
+      if (attempt === 1 || attempt % 10 === 0) log.warn({ err: error, commandId, attempt }, `could not report command ${what}; retrying`);
+    });
+
+  const reportResult = (commandId: string, { status, exitCode, error }: StoredResult) =>
+    deliver('result', commandId, () => client.agent.commandResult.mutate({ commandId, status, exitCode, error }));
+
+  async function execute(spec: CommandSpec) {
+    const command = runCommand(spec, {
+      scriptDir, platform, outputIntervalMs,
+      started: async () => void await deliver('start', spec.id, () => client.agent.commandStarted.mutate({ commandId: spec.id })),
+      output: async (chunks) => void await deliver('output', spec.id, () => client.agent.commandOutput.mutate({ commandId: spec.id, chunks })),
+      onError: (error) => log.warn({ err: error, commandId: spec.id }, 'dropped command output the server refused'),
+    });
+    running.set(spec.id, command);
+    log.info({ commandId: spec.id, shell: spec.shell, interpreter: spec.interpreter, timeoutSec: spec.timeoutSec }, 'running command');
+    let result: StoredResult;
+    try {
+      result = await command.done;
+    } catch (error) {
+      result = { status: 'failed', exitCode: null, error: `The agent could not run the command: ${(error as Error).message}` };
+    }
+    running.delete(spec.id);
+    store.finish(spec.id, result);
+    log.info({ commandId: spec.id, status: result.status, exitCode: result.exitCode }, 'command finished');
+    await reportResult(spec.id, result);
+  }
+
+  async function handle(message: AgentMessage) {
+    if (message.type === 'run') {
+      const { command: spec } = message;
+      if (running.has(spec.id)) return;
+      const record = store.get(spec.id);
+      if (record?.state === 'finished') return void await reportResult(spec.id, record);
+      if (record?.state === 'running' || !store.begin(spec.id)) {
+        const result: StoredResult = { status: 'failed', exitCode: null, error: 'The agent restarted while the command was running; it was not run again' };
+        store.finish(spec.id, result);
+        return void await reportResult(spec.id, result);
+      }
+      return execute(spec);
+    }
+    if (message.type === 'cancel') {
+      const current = running.get(message.id);
+      if (current) return current.cancel();
+      const record = store.get(message.id);
+      if (record?.state === 'finished') return void await reportResult(message.id, record);
+      // Cancelled before it ever arrived: recorded as done so a late delivery does not run it.
+      const result: StoredResult = { status: 'cancelled', exitCode: null, error: 'Cancelled before it started' };
+      store.finish(message.id, result);
+      return void await reportResult(message.id, result);
+    }
+    shells.handle(message);
+  }
+
+  let subscription: { unsubscribe(): void } | null = null;
+  let retryTimer: NodeJS.Timeout | null = null;
+  const subscribe = () => {
+    if (stopping.signal.aborted) return;
+    subscription = client.agent.commands.subscribe(undefined, {
+      onData: (message) => {
+        handle(message).catch((error: unknown) => log.error({ err: error, message: message.type }, 'command handling failed'));
+      },
+      // The link resubscribes by itself across reconnects; an error ends the subscription, so start again.
+      onError: (error) => {
+        log.warn({ err: error }, 'command subscription ended with an error; subscribing again');
+        retryTimer = setTimeout(subscribe, options.resubscribeDelayMs ?? 2_000);
+      },
+      onComplete: () => {
+        if (!stopping.signal.aborted) retryTimer = setTimeout(subscribe, options.resubscribeDelayMs ?? 2_000);
+      },
+    });
+  };
+  subscribe();
+
+  return {
+    get running() {
+      return running.size;
+    },
+    async stop() {
+      stopping.abort();
+      if (retryTimer) clearTimeout(retryTimer);
+      subscription?.unsubscribe();
+      for (const command of running.values()) command.cancel();
+      await Promise.allSettled([...running.values()].map((command) => command.done));
+      store.close();
+    },
+  };
+}

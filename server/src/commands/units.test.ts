@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { cutToBytes } from './output-store.ts';
+import { assertShellSupported, defaultShell, osFamily } from './shells.ts';
+import { assertScript } from './requests.ts';
+import { decodeCursor, encodeCursor } from './schemas.ts';
+import { createAsyncQueue } from './async-queue.ts';
+
+describe('command helpers', () => {
+  it('cuts output on UTF-8 character boundaries', () => {
+    expect(cutToBytes('abc', 10)).toBe('abc');
+    expect(cutToBytes('aé', 2)).toBe('a');
+    expect(cutToBytes('€€', 5)).toBe('€');
+    expect(Buffer.byteLength(cutToBytes('x€'.repeat(1000), 1001))).toBeLessThanOrEqual(1001);
+  });
+
+  it('maps systeminformation platforms to shells', () => {
+    expect(osFamily('linux')).toBe('posix');
+    expect(osFamily('darwin')).toBe('posix');
+    expect(osFamily('Windows')).toBe('windows');
+    expect(defaultShell('Windows')).toBe('powershell');
+    expect(() => assertShellSupported('linux', 'bash')).not.toThrow();
+    expect(() => assertShellSupported('linux', 'cmd')).toThrow(/not available/);
+    expect(() => assertShellSupported('Windows', 'sh')).toThrow(/not available/);
+    expect(() => assertShellSupported(null, 'sh')).toThrow(/operating system/);
+  });
+
+  it('refuses empty, oversized and NUL scripts', () => {
+    expect(() => assertScript(' \n')).toThrow(/empty/);
+    expect(() => assertScript('é'.repeat(32 * 1024 + 1))).toThrow(/limit/);
+    expect(() => assertScript('a\u0000b')).toThrow(/NUL/);
+    expect(() => assertScript('echo hi')).not.toThrow();
+  });
+
+  it('round-trips list cursors and rejects junk', () => {
+    const row = { createdAt: new Date('2026-01-02T03:04:05.678Z'), id: '7b0c1c8e-3f5e-4c5e-9a57-0a1b2c3d4e5f' };
+    expect(decodeCursor(encodeCursor(row))).toEqual(row);
+    expect(decodeCursor('nope|x')).toBeUndefined();
+  });
+
+  it('async queue yields in order and ends on abort', async () => {
+    const controller = new AbortController();
+    const queue = createAsyncQueue<number>(controller.signal);
+    queue.push(1);
+    queue.push(2);
+    const seen: number[] = [];
+    const done = (async () => {
+      for await (const item of queue) seen.push(item);
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    queue.push(3);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    controller.abort();
+    await done;
+    expect(seen).toEqual([1, 2, 3]);
+  });
+});
