@@ -41,7 +41,8 @@ async function bootstrap(server: RunningServer): Promise<void> {
 
 function agentCli(): string {
   const require = createRequire(import.meta.url);
-  return join(dirname(require.resolve('@ninjait/agent/package.json')), 'src', 'cli', 'main.ts');
+  // The package entry is agent/src/index.ts; its CLI sits beside it.
+  return join(dirname(require.resolve('@ninjait/agent')), 'cli', 'main.ts');
 }
 
 function runAgent(args: string[]): ChildProcess {
