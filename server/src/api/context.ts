@@ -20,6 +20,8 @@ export interface Context {
   /** HTTP only: lets login and logout set the cookie. */
   setCookie: ((cookie: string) => void) | null;
   socket: WebSocket | null;
+  /** The connection is TLS: cookies get `Secure`. */
+  secure: boolean;
 }
 
 function readCookie(header: string | undefined, name: string): string | null {
@@ -55,6 +57,7 @@ export async function createContext(
     deviceAuthError: null,
     setCookie: isHttp ? (cookie) => (res as ServerResponse).appendHeader('set-cookie', cookie) : null,
     socket: isHttp ? null : (res as WebSocket),
+    secure: 'encrypted' in req.socket && Boolean((req.socket as { encrypted?: boolean }).encrypted),
   };
   if (params.deviceId !== undefined || params.deviceSecret !== undefined) {
     const credentials = deviceCredentialsSchema.safeParse(params);
@@ -64,6 +67,9 @@ export async function createContext(
       if (context.socket) services.agents.add(context.device.deviceId, context.socket);
     } catch (error) {
       context.deviceAuthError = error instanceof AppError ? error : new AppError('SERVICE_UNAVAILABLE', 'Could not check device credentials', { cause: error });
+      // The context lives as long as the socket: a transient failure (database down) must not
+      // stick to it, so close and let the agent reconnect and authenticate again.
+      if (!(error instanceof AppError)) context.socket?.close(1013, 'try again later');
     }
   }
   return context;

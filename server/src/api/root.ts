@@ -5,6 +5,16 @@ import { tokensRouter } from './routers/tokens.router.ts';
 import { devicesRouter } from './routers/devices.router.ts';
 import { agentRouter } from './routers/agent.router.ts';
 import { adminRouter } from './routers/admin.router.ts';
+import { analyticsRouter } from './routers/analytics.router.ts';
+import { ticketsRouter } from './routers/tickets.router.ts';
+import { liveRouter } from './routers/live.router.ts';
+import { commandsRouter } from './routers/commands.router.ts';
+import { shellRouter } from './routers/shell.router.ts';
+import { jobsRouter } from './routers/jobs.router.ts';
+import { updatesRouter } from './routers/updates.router.ts';
+import { logsRouter } from './routers/logs.router.ts';
+import { auditRouter } from './routers/audit.router.ts';
+import { metricsRouter } from './routers/metrics.router.ts';
 
 export const appRouter = router({
   auth: authRouter,
@@ -13,6 +23,16 @@ export const appRouter = router({
   devices: devicesRouter,
   agent: agentRouter,
   admin: adminRouter,
+  analytics: analyticsRouter,
+  tickets: ticketsRouter,
+  live: liveRouter,
+  commands: commandsRouter,
+  shell: shellRouter,
+  jobs: jobsRouter,
+  updates: updatesRouter,
+  logs: logsRouter,
+  audit: auditRouter,
+  metrics: metricsRouter,
 });
 
 /** The API's type: the agent, the CLI and the console import it type-only. */

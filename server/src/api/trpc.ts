@@ -4,6 +4,7 @@ import { roleAtLeast, type Role } from '@ninjait/shared';
 import { AppError } from '../errors.ts';
 import { secretMatches } from '../auth/secrets.ts';
 import type { Context } from './context.ts';
+import { recordApiCall } from './api-calls.ts';
 
 const t = initTRPC.context<Context>().create({
   errorFormatter({ shape, error }) {
@@ -36,7 +37,7 @@ const logUnexpected = t.middleware(async ({ ctx, path, next }) => {
   return result;
 });
 
-export const publicProcedure = t.procedure.use(logUnexpected);
+export const publicProcedure = t.procedure.use(recordApiCall).use(logUnexpected);
 
 /** A person with a live session and at least `role`, within the rate limit for this endpoint. */
 export function userProcedure(role: Role = 'viewer') {

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -19,8 +20,14 @@ import { markQuietDevicesOffline } from '../jobs/offline-sweeper.ts';
 import { createHttpServer } from '../http/server.ts';
 import { ensureLocalAdminToken } from './local-admin.ts';
 import { createAgentConnections } from './agent-connections.ts';
+import { listenForDeviceControl } from './device-control.ts';
 import type { Services } from './services.ts';
+import { createLogShipper, shippingDestination, shippingLevel } from '../obs/log-shipper.ts';
+import { instrumentDocumentStore, openDocumentStore, startDocumentJobs } from '../stores/documents/index.ts';
+import { instrumentTimeSeriesStore, openTimeSeriesStore } from '../stores/timeseries/index.ts';
+import { invalidateDeviceLists } from '../sinks/cache-sink.ts';
 import { createCommandFeature } from '../commands/index.ts';
+import { audit } from '../audit/index.ts';
 import { openAnalytics } from '../analytics/open.ts';
 import { startAnalyticsJobs } from '../analytics/jobs.ts';
 
@@ -45,7 +52,9 @@ export interface StartOptions {
 
 /** Builds every service from config, applies migrations, starts drainers, jobs and the HTTP port. */
 export async function startServer(env: Env, options: StartOptions = {}): Promise<RunningServer> {
-  const log = options.log ?? createLogger(env.LOG_LEVEL);
+  // Warnings and errors also go to the documents store's `logs`, once it is open.
+  const shipper = createLogShipper();
+  const log = options.log ?? createLogger(shippingLevel(env.LOG_LEVEL), 'ninjait', shippingDestination(env.LOG_LEVEL, shipper));
   const instanceId = env.INSTANCE_ID ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const metrics = createMetrics();
   const db = await openRelationalStore({ databaseUrl: env.DATABASE_URL, dataDir: join(env.DATA_DIR, 'pglite') });
@@ -53,10 +62,19 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
   if (applied.length > 0) log.info({ engine: db.engine, applied }, 'database migrations applied');
   const cache = openCacheStore({ redisUrl: env.REDIS_URL });
   const { analytics, apiCalls } = await openAnalytics(env, { metrics, log });
+  const observer = { metrics, log, slowQueryMs: env.SLOW_QUERY_MS };
+  const documents = instrumentDocumentStore(openDocumentStore({
+    mongodbUrl: env.MONGODB_URL, mongodbDatabase: env.MONGODB_DATABASE, logRetentionDays: env.LOG_RETENTION_DAYS, db,
+  }), observer);
+  // A MongoDB that is down at start only delays its indexes (the upkeep job retries); writes wait in their buffers.
+  await documents.init().catch((error: unknown) => log.warn({ err: error }, 'documents store not ready at start'));
+  shipper.attach(documents, metrics);
+  const timeseries = instrumentTimeSeriesStore(await openTimeSeriesStore(env, analytics, log), observer);
 
-  const commandFeature = createCommandFeature({ env, db, cache, log });
+  // `services` is read when an entry is written, after it is built.
+  const commandFeature = createCommandFeature({ env, db, cache, log, audit: (ip, event) => audit({ services, ip }, event) });
   const services: Services = {
-    env, instanceId, log, metrics, db, cache, analytics, apiCalls,
+    env, instanceId, log, metrics, db, cache, analytics, apiCalls, timeseries, documents,
     sessions: createSessions(cache),
     rateLimit: createRateLimiter(cache, { max: env.RATE_LIMIT_MAX, windowSec: env.RATE_LIMIT_WINDOW_SEC }),
     ingest: createIngestLog(db, { groupCommitMs: env.INGEST_GROUP_COMMIT_MS, metrics }),
@@ -76,6 +94,7 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
     every(OFFLINE_SWEEP_MS, 'offline-sweeper', log, async () => {
       const offline = await markQuietDevicesOffline(db);
       if (offline.length > 0) log.info({ count: offline.length }, 'devices went offline');
+      await invalidateDeviceLists(cache, offline.map((device) => device.organizationId));
     }),
     every(TRIM_MS, 'ingest-trim', log, async () => {
       await trimIngestLog(db, sinks.map((sink) => sink.name), env.INGEST_LOG_RETENTION_SEC);
@@ -84,14 +103,19 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
   ];
 
   jobs.push(...startAnalyticsJobs({ env, db, analytics, metrics, log, instanceId }));
+  jobs.push(...startDocumentJobs({ env, db, documents, metrics, log }));
 
-  const http = createHttpServer(services, options.routes);
+  const tls = env.TLS_CERT_FILE && env.TLS_KEY_FILE
+    ? { cert: await readFile(env.TLS_CERT_FILE), key: await readFile(env.TLS_KEY_FILE) }
+    : undefined;
+  const stopDeviceControl = await listenForDeviceControl(cache, services.agents, log);
+  const http = createHttpServer(services, options.routes, tls);
   await new Promise<void>((resolve, reject) => {
     http.server.once('error', reject);
     http.server.listen(env.PORT, env.HOST, () => resolve());
   });
   const { port } = http.server.address() as AddressInfo;
-  const url = `http://${env.HOST.includes(':') ? `[${env.HOST}]` : env.HOST}:${port}`;
+  const url = `${tls ? 'https' : 'http'}://${env.HOST.includes(':') ? `[${env.HOST}]` : env.HOST}:${port}`;
   log.info({ url, instanceId, relational: db.engine, cache: cache.engine, sinks: sinks.map((sink) => sink.name) }, 'NinjaIT server listening');
 
   let closing: Promise<void> | null = null;
@@ -110,7 +134,11 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
         await Promise.all(drainers.map((drainer) => drainer.stop()));
         await Promise.all(sinks.map((sink) => sink.close()));
         await apiCalls.close();
+        await shipper.close();
+        await timeseries.close();
+        await documents.close();
         await analytics.close();
+        await stopDeviceControl().catch(() => undefined);
         await cache.close();
         await db.close();
         log.info('NinjaIT server stopped');

@@ -7,6 +7,8 @@ import { orgCommand } from './commands/org.ts';
 import { userCommand } from './commands/user.ts';
 import { tokenCommand } from './commands/token.ts';
 import { devicesCommand } from './commands/devices.ts';
+import { installerCommand } from '../updates/cli-command.ts';
+import { runCommand } from './commands/run.ts';
 
 const commands: Record<string, Command> = {
   serve: serveCommand,
@@ -15,6 +17,8 @@ const commands: Record<string, Command> = {
   user: userCommand,
   token: tokenCommand,
   devices: devicesCommand,
+  installer: installerCommand,
+  run: runCommand,
 };
 
 const usage = `Usage: ninjait <command> [options]

@@ -12,6 +12,8 @@ describe('parseEnv', () => {
     expect(() => parseEnv({ PORT: 'eighty' })).toThrow(ConfigError);
     expect(() => parseEnv({ PORT: 'eighty' })).toThrow(/PORT="eighty"/);
     expect(() => parseEnv({ DATABASE_URL: 'not a url' })).toThrow(/DATABASE_URL/);
+    // Values that can carry credentials are named but never echoed.
+    expect(() => parseEnv({ DATABASE_URL: 'postgres//user:hunter2@db' })).toThrow(/^(?![\s\S]*hunter2)/);
     expect(() => parseEnv({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
   });
 

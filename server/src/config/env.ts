@@ -27,6 +27,9 @@ export const envSchema = z.object({
   DRAIN_POLL_MS: intFromEnv(10, 60_000).default(250),
   /** Keep drained ingest-log rows this long (replay into a new store, audits); 0 trims at once. */
   INGEST_LOG_RETENTION_SEC: intFromEnv(0, 30 * 86_400).default(0),
+  /** Serve HTTPS/WSS with this PEM certificate chain and key (both or neither). */
+  TLS_CERT_FILE: z.string().min(1).optional(),
+  TLS_KEY_FILE: z.string().min(1).optional(),
   /** Identifies this instance in drainer leases and logs. */
   INSTANCE_ID: z.string().min(1).max(128).optional(),
   /** ClickHouse over HTTP; chdb (embedded) in DATA_DIR/chdb when unset. */
@@ -73,6 +76,8 @@ export const envSchema = z.object({
 
 export type Env = z.infer<typeof envSchema>;
 
+const SECRET_BEARING = /URL|TOKEN|PASSWORD|SECRET|KEY/;
+
 /** A bad variable stops the server with a message that names it. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -85,10 +90,15 @@ export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
       .map((key) => [key, source[key]]),
   );
   const parsed = envSchema.safeParse(known);
+  if (parsed.success && Boolean(parsed.data.TLS_CERT_FILE) !== Boolean(parsed.data.TLS_KEY_FILE)) {
+    throw new ConfigError('Invalid configuration:\n  TLS_CERT_FILE and TLS_KEY_FILE must be set together');
+  }
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => {
     const name = issue.path.join('.');
-    return `${name}=${JSON.stringify(source[name] ?? '')}: ${issue.message}`;
+    // URLs and keys can carry credentials: name them, never print them.
+    const shown = SECRET_BEARING.test(name) ? '(value hidden)' : JSON.stringify(source[name] ?? '');
+    return `${name}=${shown}: ${issue.message}`;
   });
   throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
 }

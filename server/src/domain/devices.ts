@@ -108,3 +108,28 @@ export async function highestLoggedSeq(db: SqlExecutor, deviceId: string): Promi
   const { rows } = await db.query<{ lastSeq: number }>('SELECT last_seq AS "lastSeq" FROM device_ingest_state WHERE device_id = $1', [deviceId]);
   return rows[0]?.lastSeq ?? 0;
 }
+
+/**
+ * Retires a device: its record stays for history, its credentials are deleted so its secret
+ * stops working at once, and a re-enrollment of the same machine makes a new record.
+ */
+export async function decommissionDevice(db: RelationalStore, organizationId: string, deviceId: string): Promise<Device> {
+  return db.transaction(async (tx) => {
+    const { rows } = await tx.query<Device>(
+      `UPDATE devices SET decommissioned_at = NOW(), status = 'decommissioned'
+       WHERE id = $1 AND organization_id = $2 AND decommissioned_at IS NULL RETURNING ${DEVICE_COLUMNS}`,
+      [deviceId, organizationId],
+    );
+    if (!rows[0]) throw notFound('Device');
+    await tx.query('DELETE FROM device_credentials WHERE device_id = $1', [deviceId]);
+    return rows[0];
+  });
+}
+
+/** Replaces a device's secret; the old one stops working for new connections. */
+export async function rotateDeviceSecret(db: SqlExecutor, deviceId: string): Promise<string> {
+  const deviceSecret = newSecret('nds_');
+  const { rowCount } = await db.query('UPDATE device_credentials SET secret_hash = $2, created_at = NOW() WHERE device_id = $1', [deviceId, hashSecret(deviceSecret)]);
+  if (rowCount === 0) throw new AppError('UNAUTHORIZED', 'Device credentials are not valid');
+  return deviceSecret;
+}

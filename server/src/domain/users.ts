@@ -1,6 +1,6 @@
 import type { Role } from '@ninjait/shared';
-import type { SqlExecutor } from '../stores/relational/index.ts';
-import { AppError, isUniqueViolation } from '../errors.ts';
+import type { RelationalStore, SqlExecutor } from '../stores/relational/index.ts';
+import { AppError, isUniqueViolation, notFound } from '../errors.ts';
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from '../auth/secrets.ts';
 
 export interface User {
@@ -75,4 +75,31 @@ export async function authenticate(db: SqlExecutor, email: string, password: str
   );
   const { passwordHash: _hash, lockedUntil: _locked, ...user } = row;
   return user;
+}
+
+export async function setPassword(db: SqlExecutor, userId: string, password: string): Promise<void> {
+  await db.query('UPDATE users SET password_hash = $2, updated_at = NOW(), failed_logins = 0, locked_until = NULL WHERE id = $1',
+    [userId, await hashPassword(password)]);
+}
+
+/** Changes a role within one organization; the last owner cannot be demoted. */
+export async function setRole(db: RelationalStore, organizationId: string, userId: string, role: Role): Promise<User> {
+  return db.transaction(async (tx) => {
+    const owners = await tx.query<{ id: string }>(
+      `SELECT id FROM users WHERE organization_id = $1 AND role = 'owner' FOR UPDATE`, [organizationId]);
+    if (role !== 'owner' && owners.rows.length === 1 && owners.rows[0]!.id === userId) {
+      throw new AppError('CONFLICT', 'An organization needs at least one owner');
+    }
+    const { rows } = await tx.query<User>(
+      `UPDATE users SET role = $3, updated_at = NOW() WHERE id = $1 AND organization_id = $2 RETURNING ${COLUMNS}`,
+      [userId, organizationId, role]);
+    if (!rows[0]) throw notFound('User');
+    return rows[0];
+  });
+}
+
+export async function findUser(db: SqlExecutor, organizationId: string, userId: string): Promise<User> {
+  const { rows } = await db.query<User>(`SELECT ${COLUMNS} FROM users WHERE id = $1 AND organization_id = $2`, [userId, organizationId]);
+  if (!rows[0]) throw notFound('User');
+  return rows[0];
 }

@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { WebSocketServer } from 'ws';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
@@ -7,6 +8,7 @@ import type { Services } from '../app/services.ts';
 import { appRouter } from '../api/root.ts';
 import { createContext } from '../api/context.ts';
 import { readiness, sendJson } from './probes.ts';
+import { handleDownloads } from './downloads.ts';
 
 /** Room for the JSON envelope around the largest push. */
 const MAX_MESSAGE_BYTES = MAX_PUSH_BYTES + 64 * 1024;
@@ -22,7 +24,11 @@ export interface HttpServer {
 }
 
 /** One port: tRPC over HTTP and WebSocket at /trpc, probes, metrics, and extra routes. */
-export function createHttpServer(services: Services, extraRoutes: (req: IncomingMessage, res: ServerResponse) => boolean = () => false): HttpServer {
+export function createHttpServer(
+  services: Services,
+  extraRoutes: (req: IncomingMessage, res: ServerResponse) => boolean = () => false,
+  tls?: { cert: Buffer; key: Buffer },
+): HttpServer {
   const trpcHttp = createHTTPHandler({
     router: appRouter,
     basePath: '/trpc/',
@@ -30,7 +36,7 @@ export function createHttpServer(services: Services, extraRoutes: (req: Incoming
     createContext: (opts) => createContext(services, opts),
   });
 
-  const server = createServer((req, res) => {
+  const handle: RequestListener = (req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
     if (path.startsWith('/trpc/')) return void trpcHttp(req, res);
     if (path === '/healthz') return sendJson(res, 200, { ok: true, instance: services.instanceId });
@@ -43,9 +49,11 @@ export function createHttpServer(services: Services, extraRoutes: (req: Incoming
         res.end(text);
       });
     }
+    if (handleDownloads(services, req, res)) return;
     if (extraRoutes(req, res)) return;
     sendJson(res, 404, { error: 'Not found' });
-  });
+  };
+  const server: Server = tls ? createTlsServer({ cert: tls.cert, key: tls.key }, handle) : createServer(handle);
   server.keepAliveTimeout = 65_000;
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES, perMessageDeflate: false });

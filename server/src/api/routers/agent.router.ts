@@ -1,7 +1,10 @@
 import { enrollInputSchema, heartbeatInputSchema, pushInputSchema } from '@ninjait/shared';
 import { AppError } from '../../errors.ts';
-import { enrollDevice, highestLoggedSeq } from '../../domain/devices.ts';
+import { enrollDevice, highestLoggedSeq, rotateDeviceSecret } from '../../domain/devices.ts';
 import { agentProcedure, publicProcedure, router } from '../trpc.ts';
+import { agentErrorLogs } from '../../obs/log-shipper.ts';
+import { invalidateDeviceLists } from '../../sinks/cache-sink.ts';
+import { commandAgentProcedures } from '../../commands/agent-procedures.ts';
 
 /** Enrollment attempts per source address per rate-limit window: guessing tokens is slow. */
 const ENROLL_ATTEMPTS_PER_WINDOW = 30;
@@ -11,6 +14,7 @@ export const agentRouter = router({
     const verdict = await ctx.services.rateLimit(`ip:${ctx.ip}`, 'agent.enroll', ENROLL_ATTEMPTS_PER_WINDOW);
     if (!verdict.allowed) throw new AppError('TOO_MANY_REQUESTS', `Too many enrollment attempts; try again in ${verdict.resetInSec} s`);
     const enrolled = await enrollDevice(ctx.services.db, { ...input, sourceIp: ctx.ip });
+    await invalidateDeviceLists(ctx.services.cache, [enrolled.organizationId]).catch(() => undefined);
     ctx.services.log.info({ deviceId: enrolled.deviceId, organizationId: enrolled.organizationId, reused: enrolled.reused }, 'device enrolled');
     return { ...enrolled, intervalMs: ctx.services.env.AGENT_INTERVAL_MS };
   }),
@@ -29,12 +33,24 @@ export const agentRouter = router({
       metrics.agentDropped.inc(newlyDropped);
       ctx.services.log.warn({ deviceId: ctx.device.deviceId, dropped: newlyDropped, droppedTotal: input.droppedTotal }, 'agent dropped records: its buffer was full');
     }
-    for (const error of input.errors) ctx.services.log.warn({ deviceId: ctx.device.deviceId, agentError: error }, 'agent reported an error');
+    if (input.errors.length > 0) {
+      await ctx.services.documents.logs.insert(agentErrorLogs(ctx.device, input.errors))
+        .catch((err: unknown) => ctx.services.log.warn({ err, deviceId: ctx.device.deviceId }, 'could not store agent errors'));
+    }
     return { serverTime: Date.now(), ackSeq: await highestLoggedSeq(db, ctx.device.deviceId) };
+  }),
+
+  /** Replaces this device's secret; the agent stores the new one before using it. */
+  rotateSecret: agentProcedure.mutation(async ({ ctx }) => {
+    const deviceSecret = await rotateDeviceSecret(ctx.services.db, ctx.device.deviceId);
+    ctx.services.log.info({ deviceId: ctx.device.deviceId }, 'device secret rotated');
+    return { deviceSecret };
   }),
 
   push: agentProcedure.input(pushInputSchema).mutation(async ({ ctx, input }) => {
     const ackSeq = await ctx.services.ingest.append(ctx.device, input.records, ctx.ip);
     return { ackSeq };
   }),
+  // Remote commands and shells: the `commands` subscription and the reports (server/src/commands).
+  ...commandAgentProcedures,
 });

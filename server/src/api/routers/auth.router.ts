@@ -4,12 +4,14 @@ import { AppError } from '../../errors.ts';
 import { authenticate } from '../../domain/users.ts';
 import { SESSION_COOKIE } from '../context.ts';
 import { publicProcedure, router, userProcedure } from '../trpc.ts';
+import { audit } from '../../audit/index.ts';
 
 /** Login attempts per address and email per rate-limit window, before the account lockout. */
 const LOGIN_ATTEMPTS_PER_WINDOW = 20;
 
-const sessionCookie = (value: string, maxAgeSec: number) =>
-  `${SESSION_COOKIE}=${value}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${maxAgeSec}`;
+/** HttpOnly keeps scripts away from it; SameSite=Strict makes cross-site mutations arrive without it. */
+const sessionCookie = (value: string, maxAgeSec: number, secure: boolean) =>
+  `${SESSION_COOKIE}=${value}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${maxAgeSec}${secure ? '; Secure' : ''}`;
 
 export const authRouter = router({
   login: publicProcedure
@@ -21,12 +23,14 @@ export const authRouter = router({
       const sessionToken = await ctx.services.sessions.create({
         userId: user.id, email: user.email, role: user.role, organizationId: user.organizationId,
       });
-      ctx.setCookie?.(sessionCookie(sessionToken, SESSION_TTL_SEC));
+      ctx.setCookie?.(sessionCookie(sessionToken, SESSION_TTL_SEC, ctx.secure));
+      await audit(ctx, { action: 'auth.login', resourceId: user.id, userId: user.id, organizationId: user.organizationId });
       return { sessionToken, user };
     }),
   logout: userProcedure().mutation(async ({ ctx }) => {
     await ctx.services.sessions.destroy(ctx.sessionToken, ctx.user.userId);
-    ctx.setCookie?.(sessionCookie('', 0));
+    ctx.setCookie?.(sessionCookie('', 0, ctx.secure));
+    await audit(ctx, { action: 'auth.logout', resourceId: ctx.user.userId });
     return { ok: true };
   }),
   me: userProcedure().query(({ ctx }) => ctx.user),

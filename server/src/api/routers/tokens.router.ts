@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { createEnrollmentToken, listEnrollmentTokens, revokeEnrollmentToken } from '../../domain/enrollment-tokens.ts';
 import { router, userProcedure } from '../trpc.ts';
+import { audit } from '../../audit/index.ts';
 
 const DAY_SEC = 24 * 60 * 60;
 
@@ -13,10 +14,17 @@ export const newTokenSchema = z.object({
 export const tokensRouter = router({
   create: userProcedure('admin')
     .input(newTokenSchema)
-    .mutation(({ ctx, input }) =>
-      createEnrollmentToken(ctx.services.db, { ...input, organizationId: ctx.user.organizationId, createdBy: ctx.user.userId })),
+    .mutation(async ({ ctx, input }) => {
+      const created = await createEnrollmentToken(ctx.services.db, { ...input, organizationId: ctx.user.organizationId, createdBy: ctx.user.userId });
+      await audit(ctx, { action: 'token.create', resourceId: created.record.id, details: { name: input.name, maxUses: input.maxUses, expiresAt: created.record.expiresAt } });
+      return created;
+    }),
   list: userProcedure('admin').query(({ ctx }) => listEnrollmentTokens(ctx.services.db, ctx.user.organizationId)),
   revoke: userProcedure('admin')
     .input(z.object({ id: z.uuid() }).strict())
-    .mutation(({ ctx, input }) => revokeEnrollmentToken(ctx.services.db, ctx.user.organizationId, input.id)),
+    .mutation(async ({ ctx, input }) => {
+      const revoked = await revokeEnrollmentToken(ctx.services.db, ctx.user.organizationId, input.id);
+      await audit(ctx, { action: 'token.revoke', resourceId: revoked.id, details: { name: revoked.name } });
+      return revoked;
+    }),
 });

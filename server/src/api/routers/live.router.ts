@@ -1,0 +1,173 @@
+import { EventEmitter, on } from 'node:events';
+import { z } from 'zod';
+import type { MetricSample } from '@ninjait/shared';
+import type { Services } from '../../app/services.ts';
+import { DEVICE_COLUMNS, type Device } from '../../domain/devices.ts';
+import { latestKey } from '../../sinks/cache-sink.ts';
+import { router, userProcedure } from '../trpc.ts';
+
+/** How often one organization's feed re-reads status and latest values (one query + one MGET for all subscribers). */
+export const LIVE_POLL_MS = 2_000;
+
+/** The few numbers a fleet table needs, computed server-side so thousands of rows stay small. */
+export interface LiveSummary {
+  collectedAt: string;
+  seq: number;
+  cpuPercent: number | null;
+  memoryPercent: number | null;
+  diskPercent: number | null;
+  /** Bytes used over all file systems, as the time-series store keeps it. */
+  diskUsedBytes: number | null;
+  rxBytesPerSec: number | null;
+  txBytesPerSec: number | null;
+  uptimeSec: number | null;
+}
+
+export interface LiveDevice {
+  id: string;
+  name: string;
+  status: Device['status'];
+  osType: string | null;
+  osVersion: string | null;
+  ipAddress: string | null;
+  lastSeen: string | null;
+  agentVersion: string | null;
+  summary: LiveSummary | null;
+}
+
+/** `snapshot` replaces the client's list; `changes` updates rows by id and drops `removed`. */
+export interface LiveEvent {
+  type: 'snapshot' | 'changes';
+  devices: LiveDevice[];
+  removed: string[];
+  /** Only when one device was asked for: its full latest sample. */
+  sample?: (MetricSample & { seq: number; collectedAt: string }) | null;
+}
+
+type Latest = Partial<MetricSample> & { seq?: number; collectedAt?: string };
+
+const sum = (values: (number | null)[]) =>
+  values.some((value) => value !== null) ? values.reduce<number>((total, value) => total + (value ?? 0), 0) : null;
+
+/** Tolerates partial or older payloads: a missing field is null, never a crash. */
+export function summarize(latest: Latest | null): LiveSummary | null {
+  if (!latest?.collectedAt) return null;
+  const memory = latest.memory;
+  const disks = (latest.disks ?? []).filter((disk) => disk.sizeBytes > 0);
+  return {
+    collectedAt: latest.collectedAt,
+    seq: latest.seq ?? 0,
+    cpuPercent: latest.cpu?.loadPercent ?? null,
+    memoryPercent: memory && memory.totalBytes > 0 ? ((memory.totalBytes - memory.availableBytes) / memory.totalBytes) * 100 : null,
+    diskPercent: disks.length > 0 ? Math.max(...disks.map((disk) => (disk.usedBytes / disk.sizeBytes) * 100)) : null,
+    diskUsedBytes: latest.disks ? latest.disks.reduce((total, disk) => total + disk.usedBytes, 0) : null,
+    rxBytesPerSec: latest.network ? sum(latest.network.map((nic) => nic.rxBytesPerSec)) : null,
+    txBytesPerSec: latest.network ? sum(latest.network.map((nic) => nic.txBytesPerSec)) : null,
+    uptimeSec: latest.uptimeSec ?? null,
+  };
+}
+
+const iso = (value: Date | string | null) => (value === null ? null : new Date(value).toISOString());
+const fingerprint = (device: LiveDevice) => `${device.status}|${device.lastSeen}|${device.summary?.seq ?? ''}|${device.name}`;
+
+/** One organization's poller, shared by every subscriber of that organization on this instance. */
+class OrgFeed extends EventEmitter {
+  devices = new Map<string, { live: LiveDevice; latest: Latest | null; print: string }>();
+  ready: Promise<void>;
+  private timer: NodeJS.Timeout | null = null;
+  private subscribers = 0;
+
+  constructor(private readonly services: Services, private readonly organizationId: string, private readonly onIdle: () => void) {
+    super();
+    this.setMaxListeners(0);
+    this.ready = this.poll();
+  }
+
+  join(): () => void {
+    this.subscribers += 1;
+    this.timer ??= setInterval(() => void this.poll().catch((err: unknown) => this.services.log.warn({ err }, 'live feed poll failed')), LIVE_POLL_MS);
+    this.timer.unref();
+    return () => {
+      this.subscribers -= 1;
+      if (this.subscribers > 0) return;
+      if (this.timer) clearInterval(this.timer);
+      this.timer = null;
+      this.onIdle();
+    };
+  }
+
+  private async poll(): Promise<void> {
+    const { db, cache } = this.services;
+    const { rows } = await db.query<Device>(
+      `SELECT ${DEVICE_COLUMNS} FROM devices WHERE organization_id = $1 AND decommissioned_at IS NULL`,
+      [this.organizationId],
+    );
+    const raw = rows.length > 0 ? await cache.mget(rows.map((row) => latestKey(row.id))).catch(() => rows.map(() => null)) : [];
+    const changed: LiveDevice[] = [];
+    const seen = new Set<string>();
+    rows.forEach((row, i) => {
+      const latest = raw[i] ? (JSON.parse(raw[i]) as Latest) : null;
+      const live: LiveDevice = {
+        id: row.id, name: row.name, status: row.status, osType: row.osType, osVersion: row.osVersion,
+        ipAddress: row.ipAddress, lastSeen: iso(row.lastSeen), agentVersion: row.agentVersion, summary: summarize(latest),
+      };
+      const print = fingerprint(live);
+      seen.add(row.id);
+      if (this.devices.get(row.id)?.print !== print) changed.push(live);
+      this.devices.set(row.id, { live, latest, print });
+    });
+    const removed = [...this.devices.keys()].filter((id) => !seen.has(id));
+    for (const id of removed) this.devices.delete(id);
+    if (changed.length > 0 || removed.length > 0) this.emit('change', { changed, removed });
+  }
+}
+
+const feeds = new WeakMap<Services, Map<string, OrgFeed>>();
+
+function feedFor(services: Services, organizationId: string): OrgFeed {
+  let byOrg = feeds.get(services);
+  if (!byOrg) feeds.set(services, (byOrg = new Map()));
+  let feed = byOrg.get(organizationId);
+  if (!feed) {
+    const created = new OrgFeed(services, organizationId, () => byOrg.delete(organizationId));
+    // A failed first read must not stick: the next subscriber starts a fresh feed.
+    created.ready.catch(() => byOrg.delete(organizationId));
+    byOrg.set(organizationId, (feed = created));
+  }
+  return feed;
+}
+
+const isAbort = (error: unknown) => error instanceof Error && error.name === 'AbortError';
+
+export const liveRouter = router({
+  /** Device status and latest values of the caller's organization, pushed as they change. */
+  devices: userProcedure('viewer')
+    .input(z.object({ deviceId: z.uuid().optional() }).strict().optional())
+    .subscription(async function* ({ ctx, input, signal }) {
+      const feed = feedFor(ctx.services, ctx.user.organizationId);
+      const leave = feed.join();
+      const only = input?.deviceId;
+      const pick = (devices: LiveDevice[]) => (only ? devices.filter((device) => device.id === only) : devices);
+      const sampleOf = () => (only ? ((feed.devices.get(only)?.latest ?? null) as LiveEvent['sample']) : undefined);
+      try {
+        // Listen before the first read, so a change between the snapshot and the loop is not lost.
+        const changes = on(feed, 'change', { signal });
+        await feed.ready;
+        const snapshot: LiveEvent = { type: 'snapshot', devices: pick([...feed.devices.values()].map((entry) => entry.live)), removed: [] };
+        if (only) snapshot.sample = sampleOf();
+        yield snapshot;
+        for await (const [change] of changes as AsyncIterable<[{ changed: LiveDevice[]; removed: string[] }]>) {
+          const devices = pick(change.changed);
+          const removed = only ? change.removed.filter((id) => id === only) : change.removed;
+          if (devices.length === 0 && removed.length === 0) continue;
+          const event: LiveEvent = { type: 'changes', devices, removed };
+          if (only) event.sample = sampleOf();
+          yield event;
+        }
+      } catch (error) {
+        if (!isAbort(error)) throw error;
+      } finally {
+        leave();
+      }
+    }),
+});
