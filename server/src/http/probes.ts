@@ -9,7 +9,8 @@ export function sendJson(res: ServerResponse, status: number, body: unknown) {
 
 /** Each store's state; ready only when every store answers. */
 export async function readiness(services: Services): Promise<{ ready: boolean; stores: Record<string, StoreHealth> }> {
-  const checks = { relational: services.db.health(), cache: services.cache.health() };
+  const checks = { relational: services.db.health(), cache: services.cache.health(), analytics: services.analytics.health(),
+    timeseries: services.timeseries.health(), documents: services.documents.health() };
   const stores = Object.fromEntries(
     await Promise.all(Object.entries(checks).map(async ([name, check]) => [name, await check] as const)),
   );

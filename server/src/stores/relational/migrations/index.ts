@@ -1,5 +1,8 @@
 import { foundation } from './001-foundation.ts';
 import { ingest } from './002-ingest.ts';
+import { tickets } from './003-tickets.ts';
+import { commands } from './005-commands.ts';
+import { documents } from './004-documents.ts';
 
 export interface Migration {
   version: number;
@@ -11,4 +14,7 @@ export interface Migration {
 export const migrations: readonly Migration[] = [
   { version: 1, name: 'foundation', sql: foundation },
   { version: 2, name: 'ingest', sql: ingest },
+  { version: 3, name: 'tickets', sql: tickets },
+  { version: 4, name: 'documents', sql: documents },
+  { version: 5, name: 'commands', sql: commands },
 ];
