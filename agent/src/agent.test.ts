@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runAgent, type RunningAgent } from './agent.ts';
 import type { AgentConfig } from './config/file.ts';
 import { readOutboxStats } from './outbox/read-stats.ts';
-import { FAKE_DEVICE, startFakeServer, type FakeServer } from './testing/fake-server.ts';
+import { FAKE_DEVICE, startFakeServer } from './testing/fake-server.ts';
 import { fakeInventory, fakeSample } from './testing/fixtures.ts';
 import { memoryLogger } from './testing/log.ts';
 import { tempDir } from './testing/temp.ts';

@@ -22,14 +22,13 @@ export class Wakeup {
       return Promise.resolve();
     }
     return new Promise((resolve) => {
-      const timer = timeoutMs === undefined ? undefined : this.clock.setTimeout(done, timeoutMs);
-      const self = this;
-      function done() {
-        if (timer !== undefined) self.clock.clearTimeout(timer);
+      const done = () => {
+        if (timer !== undefined) this.clock.clearTimeout(timer);
         signal.removeEventListener('abort', done);
-        if (self.release === done) self.release = null;
+        if (this.release === done) this.release = null;
         resolve();
-      }
+      };
+      const timer = timeoutMs === undefined ? undefined : this.clock.setTimeout(done, timeoutMs);
       this.release = done;
       signal.addEventListener('abort', done, { once: true });
     });

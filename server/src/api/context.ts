@@ -37,6 +37,20 @@ function clientIp(req: IncomingMessage): string | null {
   return address?.startsWith('::ffff:') ? address.slice(7) : address;
 }
 
+/**
+ * A browser opens a WebSocket to any site with that site's cookies and no CORS check: the cookie
+ * only counts on a socket opened by the server's own pages (or by non-browsers, which send no Origin).
+ */
+function crossSite(req: IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  if (!origin) return false;
+  try {
+    return new URL(origin).host !== req.headers.host;
+  } catch {
+    return true;
+  }
+}
+
 const isLoopback = (ip: string | null) => ip === '127.0.0.1' || ip === '::1' || (ip?.startsWith('127.') ?? false);
 
 export async function createContext(
@@ -51,7 +65,7 @@ export async function createContext(
   const context: Context = {
     services,
     ip,
-    sessionToken: bearer ?? params.sessionToken ?? readCookie(req.headers.cookie, SESSION_COOKIE),
+    sessionToken: bearer ?? params.sessionToken ?? (isHttp || !crossSite(req) ? readCookie(req.headers.cookie, SESSION_COOKIE) : null),
     localAdminToken: isLoopback(ip) ? ((req.headers[LOCAL_ADMIN_HEADER] as string | undefined) ?? null) : null,
     device: null,
     deviceAuthError: null,

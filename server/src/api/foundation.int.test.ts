@@ -29,7 +29,7 @@ describe.each(combos)('foundation on $relational + $cache', ({ relational, cache
     (await h.server.services.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${sql}`, params)).rows[0]!.n;
 
   beforeAll(async () => {
-    h = await startHarness({ relational, cache, env: { RATE_LIMIT_MAX: '1000' } });
+    h = await startHarness({ relational, cache, env: { RATE_LIMIT_MAX: '1000', RATE_LIMIT_READ_MAX: '100000' } });
     orgA = (await h.admin.admin.organizations.create.mutate({ name: 'Org A' })).id;
     orgB = (await h.admin.admin.organizations.create.mutate({ name: 'Org B' })).id;
     await h.admin.admin.users.create.mutate({ org: orgA, email: 'owner@a.test', password: 'correct horse battery', role: 'owner' });
@@ -165,8 +165,8 @@ describe.each(combos)('foundation on $relational + $cache', ({ relational, cache
 });
 
 describe('rate limits', () => {
-  it('returns TOO_MANY_REQUESTS past the configured limit per user and endpoint', async () => {
-    const h = await startHarness({ relational: 'pglite', cache: 'memory', env: { RATE_LIMIT_MAX: '3' } });
+  it('returns TOO_MANY_REQUESTS past the configured limits per user and endpoint, reads and writes apart', async () => {
+    const h = await startHarness({ relational: 'pglite', cache: 'memory', env: { RATE_LIMIT_MAX: '2', RATE_LIMIT_READ_MAX: '3' } });
     try {
       const org = await h.admin.admin.organizations.create.mutate({ name: 'Limited' });
       await h.admin.admin.users.create.mutate({ org: org.id, email: 'busy@a.test', password: 'correct horse battery', role: 'admin' });
@@ -174,8 +174,11 @@ describe('rate limits', () => {
       const user = h.http({ authorization: `Bearer ${sessionToken}` });
       for (let i = 0; i < 3; i++) await user.devices.list.query();
       expect(await codeOf(user.devices.list.query())).toBe('TOO_MANY_REQUESTS');
-      // Another endpoint has its own budget.
+      // Another endpoint has its own budget; mutations have the smaller one.
       expect(await user.tokens.list.query()).toEqual([]);
+      await user.tokens.create.mutate({});
+      await user.tokens.create.mutate({});
+      expect(await codeOf(user.tokens.create.mutate({}))).toBe('TOO_MANY_REQUESTS');
     } finally {
       await h.stop();
     }

@@ -41,11 +41,13 @@ export const publicProcedure = t.procedure.use(recordApiCall).use(logUnexpected)
 
 /** A person with a live session and at least `role`, within the rate limit for this endpoint. */
 export function userProcedure(role: Role = 'viewer') {
-  return publicProcedure.use(async ({ ctx, path, next }) => {
+  return publicProcedure.use(async ({ ctx, path, type, next }) => {
     const user = ctx.sessionToken ? await ctx.services.sessions.get(ctx.sessionToken) : null;
     if (!user) throw new AppError('UNAUTHORIZED', 'Log in first: no valid session');
     if (!roleAtLeast(user.role, role)) throw new AppError('FORBIDDEN', `This needs the ${role} role or higher`);
-    const verdict = await ctx.services.rateLimit(user.userId, path);
+    // Mutations get the strategy's budget; reads get their own, larger one, since a console
+    // page issues several of them.
+    const verdict = await ctx.services.rateLimit(user.userId, path, type === 'mutation' ? undefined : ctx.services.env.RATE_LIMIT_READ_MAX);
     if (!verdict.allowed) throw new AppError('TOO_MANY_REQUESTS', `Rate limit reached for ${path}; try again in ${verdict.resetInSec} s`);
     return next({ ctx: { ...ctx, user, sessionToken: ctx.sessionToken! } });
   });

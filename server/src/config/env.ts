@@ -3,6 +3,7 @@ import { DEFAULT_SAMPLE_INTERVAL_MS, DEFAULT_SERVER_PORT } from '@ninjait/shared
 
 const DEFAULT_RATE_LIMIT_MAX = 100;
 const DEFAULT_RATE_LIMIT_WINDOW_SEC = 15 * 60;
+const DEFAULT_RATE_LIMIT_READ_MAX = 1_000;
 
 const optionalUrl = z.url().optional();
 const intFromEnv = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -21,6 +22,8 @@ export const envSchema = z.object({
   AGENT_INTERVAL_MS: intFromEnv(1_000, 3_600_000).default(DEFAULT_SAMPLE_INTERVAL_MS),
   RATE_LIMIT_MAX: intFromEnv(1, 1_000_000).default(DEFAULT_RATE_LIMIT_MAX),
   RATE_LIMIT_WINDOW_SEC: intFromEnv(1, 86_400).default(DEFAULT_RATE_LIMIT_WINDOW_SEC),
+  /** Queries and subscriptions per user and endpoint per window; RATE_LIMIT_MAX applies to mutations. */
+  RATE_LIMIT_READ_MAX: intFromEnv(1, 10_000_000).default(DEFAULT_RATE_LIMIT_READ_MAX),
   /** How long pushes wait to be committed together; 0 commits as soon as the previous commit ends. */
   INGEST_GROUP_COMMIT_MS: intFromEnv(0, 1_000).default(2),
   DRAIN_BATCH_ROWS: intFromEnv(1, 100_000).default(5_000),

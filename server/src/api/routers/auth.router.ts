@@ -33,5 +33,9 @@ export const authRouter = router({
     await audit(ctx, { action: 'auth.logout', resourceId: ctx.user.userId });
     return { ok: true };
   }),
-  me: userProcedure().query(({ ctx }) => ctx.user),
+  /** The caller and their organization, for the console's header and switcher. */
+  me: userProcedure().query(async ({ ctx }) => {
+    const { rows } = await ctx.services.db.query<{ name: string }>('SELECT name FROM organizations WHERE id = $1', [ctx.user.organizationId]);
+    return { ...ctx.user, organizationName: rows[0]?.name ?? null };
+  }),
 });

@@ -1,6 +1,7 @@
 import { parseEnv } from '../../config/index.ts';
 import { startServer, type RunningServer } from '../../app/create-app.ts';
 import { parse, type Command } from '../args.ts';
+import { createStaticRoutes } from '../../http/static.ts';
 
 const usage = `
 Usage: ninjait serve
@@ -30,7 +31,7 @@ export const serveCommand: Command = {
   usage,
   async run(argv) {
     parse(argv, {}, usage);
-    const server: RunningServer = await startServer(parseEnv());
+    const server: RunningServer = await startServer(parseEnv(), { routes: createStaticRoutes() });
     stopOnSignals(() => server.close());
     await new Promise(() => undefined);
   },
