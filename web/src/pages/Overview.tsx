@@ -56,7 +56,7 @@ function TopCpu({ devices }: { devices: LiveDevice[] }) {
 }
 
 function UptimeLeaderboard() {
-  const board = useQuery({ queryKey: ['metrics.uptimeLeaderboard'], queryFn: () => api().metrics.uptimeLeaderboard.query(), refetchInterval: 5 * 60_000 });
+  const board = useQuery({ queryKey: ['metrics.uptimeLeaderboard'], queryFn: () => api().metrics.uptimeLeaderboard.query(), refetchInterval: 30_000 });
   return (
     <QueryView query={board} empty={(rows) => (rows.length === 0 ? <Empty title="No uptime recorded yet" /> : null)}>
       {(rows) => (
