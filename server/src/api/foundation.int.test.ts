@@ -1,22 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TRPCClientError } from '@trpc/client';
 import { cacheEngines, relationalEngines } from '../testing/databases.ts';
-import { fakeInventory, fakeSampleRecord, startHarness, type Client, type Harness } from '../testing/harness.ts';
+import { codeOf, fakeInventory, fakeSampleRecord, startHarness, type Client, type Harness } from '../testing/harness.ts';
 import { markQuietDevicesOffline } from '../jobs/offline-sweeper.ts';
 
 const combos = relationalEngines().flatMap((relational) => cacheEngines().map((cache) => ({ relational, cache })))
   // Every relational engine once with its matching cache keeps the file fast; the cross pairs add nothing.
   .filter(({ relational, cache }) => (relational === 'postgres') === (cache === 'redis') || cacheEngines().length === 1 || relationalEngines().length === 1);
 
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof TRPCClientError) return (error.data as { code: string }).code;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe.each(combos)('foundation on $relational + $cache', ({ relational, cache }) => {
   let h: Harness;

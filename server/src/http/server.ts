@@ -23,6 +23,8 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
+const isJson = (contentType: string | undefined) => contentType?.split(';', 1)[0]?.trim().toLowerCase() === 'application/json';
+
 /** One port: tRPC over HTTP and WebSocket at /trpc, probes, metrics, and extra routes. */
 export function createHttpServer(
   services: Services,
@@ -38,7 +40,14 @@ export function createHttpServer(
 
   const handle: RequestListener = (req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
-    if (path.startsWith('/trpc/')) return void trpcHttp(req, res);
+    if (path.startsWith('/trpc/')) {
+      // CSRF: tRPC also runs POSTs sent as multipart/form-data, which any site's form can send
+      // with the cookie. Our clients only send JSON, which a cross-site page cannot without CORS.
+      if (req.method === 'POST' && !isJson(req.headers['content-type'])) {
+        return sendJson(res, 415, { error: { message: 'tRPC calls over HTTP POST need content-type application/json', code: -32015, data: { code: 'UNSUPPORTED_MEDIA_TYPE', httpStatus: 415 } } });
+      }
+      return void trpcHttp(req, res);
+    }
     if (path === '/healthz') return sendJson(res, 200, { ok: true, instance: services.instanceId });
     if (path === '/readyz') {
       return void readiness(services).then((result) => sendJson(res, result.ready ? 200 : 503, result));

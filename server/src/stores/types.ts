@@ -5,3 +5,14 @@ export type StoreHealth =
 
 /** Driver failures sorted by what the caller can do about them. */
 export type StoreErrorKind = 'conn' | 'timeout' | 'constraint' | 'other';
+
+/** Times `probe` and reports it as a store's health; a failure is a value, not an exception. */
+export async function probeHealth(engine: string, probe: () => Promise<unknown>): Promise<StoreHealth> {
+  const started = performance.now();
+  try {
+    await probe();
+    return { ok: true, engine, latencyMs: performance.now() - started };
+  } catch (error) {
+    return { ok: false, engine, error: (error as Error).message };
+  }
+}

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTRPCClient, createWSClient, httpLink, wsLink, type TRPCClient } from '@trpc/client';
+import { TRPCClientError, createTRPCClient, createWSClient, httpLink, wsLink, type TRPCClient } from '@trpc/client';
 import { WebSocket } from 'ws';
 import type { Inventory } from '@ninjait/shared';
 import type { AppRouter } from '../api/root.ts';
@@ -84,4 +84,15 @@ export function fakeSampleRecord(seq: number, collectedAt = Date.now(), cpu = 12
       uptimeSec: 1000 + seq,
     },
   };
+}
+
+/** The tRPC error code a call fails with; throws if it succeeds. */
+export async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof TRPCClientError) return (error.data as { code: string }).code;
+    throw error;
+  }
+  throw new Error('expected the call to fail');
 }

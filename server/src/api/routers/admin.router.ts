@@ -6,6 +6,7 @@ import { listDevices } from '../../domain/devices.ts';
 import { notFound } from '../../errors.ts';
 import type { SqlExecutor } from '../../stores/relational/index.ts';
 import { localAdminProcedure, router } from '../trpc.ts';
+import { audit } from '../../audit/index.ts';
 import { newUserSchema } from './users.router.ts';
 import { newTokenSchema } from './tokens.router.ts';
 import { withLatest } from './devices.router.ts';
@@ -24,26 +25,40 @@ export const adminRouter = router({
   organizations: router({
     create: localAdminProcedure
       .input(z.object({ name: z.string().trim().min(1).max(255) }).strict())
-      .mutation(({ ctx, input }) => createOrganization(ctx.services.db, input.name)),
+      .mutation(async ({ ctx, input }) => {
+        const org = await createOrganization(ctx.services.db, input.name);
+        await audit(ctx, { action: 'organization.create', organizationId: org.id, resourceId: org.id, details: { name: input.name, by: 'local-admin' } });
+        return org;
+      }),
     list: localAdminProcedure.query(({ ctx }) => listOrganizations(ctx.services.db)),
   }),
   users: router({
     create: localAdminProcedure
       .input(newUserSchema.extend(orgRef.shape))
-      .mutation(async ({ ctx, input }) =>
-        createUser(ctx.services.db, { ...input, organizationId: await orgId(ctx.services.db, input.org) })),
+      .mutation(async ({ ctx, input }) => {
+        const user = await createUser(ctx.services.db, { ...input, organizationId: await orgId(ctx.services.db, input.org) });
+        await audit(ctx, { action: 'user.create', organizationId: user.organizationId, resourceId: user.id, details: { email: user.email, role: user.role, by: 'local-admin' } });
+        return user;
+      }),
   }),
   tokens: router({
     create: localAdminProcedure
       .input(newTokenSchema.extend(orgRef.shape))
-      .mutation(async ({ ctx, input }) =>
-        createEnrollmentToken(ctx.services.db, { ...input, organizationId: await orgId(ctx.services.db, input.org), createdBy: null })),
+      .mutation(async ({ ctx, input }) => {
+        const created = await createEnrollmentToken(ctx.services.db, { ...input, organizationId: await orgId(ctx.services.db, input.org), createdBy: null });
+        await audit(ctx, { action: 'token.create', organizationId: created.record.organizationId, resourceId: created.record.id, details: { name: input.name, maxUses: input.maxUses, expiresAt: created.record.expiresAt, by: 'local-admin' } });
+        return created;
+      }),
     list: localAdminProcedure
       .input(orgRef.strict())
       .query(async ({ ctx, input }) => listEnrollmentTokens(ctx.services.db, await orgId(ctx.services.db, input.org))),
     revoke: localAdminProcedure
       .input(orgRef.extend({ id: z.uuid() }).strict())
-      .mutation(async ({ ctx, input }) => revokeEnrollmentToken(ctx.services.db, await orgId(ctx.services.db, input.org), input.id)),
+      .mutation(async ({ ctx, input }) => {
+        const revoked = await revokeEnrollmentToken(ctx.services.db, await orgId(ctx.services.db, input.org), input.id);
+        await audit(ctx, { action: 'token.revoke', organizationId: revoked.organizationId, resourceId: revoked.id, details: { name: revoked.name, by: 'local-admin' } });
+        return revoked;
+      }),
   }),
   devices: router({
     list: localAdminProcedure

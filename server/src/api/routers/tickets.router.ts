@@ -3,6 +3,7 @@ import {
   TICKET_PRIORITIES, TICKET_STATUSES, assignTicket, closeTicket, commentOnTicket, createTicket, getTicket, listTickets, updateTicket,
 } from '../../domain/tickets.ts';
 import { router, userProcedure } from '../trpc.ts';
+import { audit } from '../../audit/index.ts';
 
 const id = z.object({ id: z.uuid() }).strict();
 const MAX_LIST = 500;
@@ -21,7 +22,11 @@ export const ticketsRouter = router({
       assignedTo: z.uuid().optional(),
       deviceId: z.uuid().optional(),
     }).strict())
-    .mutation(({ ctx, input }) => createTicket(ctx.services.db, ctx.user.organizationId, ctx.user.userId, input)),
+    .mutation(async ({ ctx, input }) => {
+      const ticket = await createTicket(ctx.services.db, ctx.user.organizationId, ctx.user.userId, input);
+      await audit(ctx, { action: 'ticket.create', resourceId: ticket.id, details: { title: ticket.title, priority: ticket.priority, deviceId: ticket.deviceId } });
+      return ticket;
+    }),
   update: userProcedure('technician')
     .input(z.object({
       id: z.uuid(),
@@ -30,13 +35,29 @@ export const ticketsRouter = router({
       priority: z.enum(TICKET_PRIORITIES).optional(),
       status: z.enum(['open', 'in_progress', 'waiting']).optional(),
     }).strict())
-    .mutation(({ ctx, input: { id: ticketId, ...changes } }) => updateTicket(ctx.services.db, ctx.user.organizationId, ticketId, changes)),
+    .mutation(async ({ ctx, input: { id: ticketId, ...changes } }) => {
+      const ticket = await updateTicket(ctx.services.db, ctx.user.organizationId, ticketId, changes);
+      await audit(ctx, { action: 'ticket.update', resourceId: ticketId, details: { changed: Object.keys(changes), status: changes.status, priority: changes.priority } });
+      return ticket;
+    }),
   assign: userProcedure('technician')
     .input(z.object({ id: z.uuid(), assignedTo: z.uuid().nullable() }).strict())
-    .mutation(({ ctx, input }) => assignTicket(ctx.services.db, ctx.user.organizationId, input.id, input.assignedTo)),
+    .mutation(async ({ ctx, input }) => {
+      const ticket = await assignTicket(ctx.services.db, ctx.user.organizationId, input.id, input.assignedTo);
+      await audit(ctx, { action: 'ticket.assign', resourceId: input.id, details: { assignedTo: input.assignedTo } });
+      return ticket;
+    }),
   comment: userProcedure('technician')
     .input(z.object({ id: z.uuid(), body: z.string().trim().min(1).max(20_000) }).strict())
-    .mutation(({ ctx, input }) => commentOnTicket(ctx.services.db, ctx.user.organizationId, input.id, ctx.user.userId, input.body)),
+    .mutation(async ({ ctx, input }) => {
+      const comment = await commentOnTicket(ctx.services.db, ctx.user.organizationId, input.id, ctx.user.userId, input.body);
+      await audit(ctx, { action: 'ticket.comment', resourceId: input.id });
+      return comment;
+    }),
   close: userProcedure('technician').input(id)
-    .mutation(({ ctx, input }) => closeTicket(ctx.services.db, ctx.user.organizationId, input.id, ctx.user.userId)),
+    .mutation(async ({ ctx, input }) => {
+      const ticket = await closeTicket(ctx.services.db, ctx.user.organizationId, input.id, ctx.user.userId);
+      await audit(ctx, { action: 'ticket.close', resourceId: input.id });
+      return ticket;
+    }),
 });

@@ -7,6 +7,7 @@ import type { Services } from '../../app/services.ts';
 import { installLines } from '../../updates/install-links.ts';
 import { downloadPath, releaseCatalog, releasesDir } from '../../updates/releases.ts';
 import { localAdminProcedure, publicProcedure, router, userProcedure } from '../trpc.ts';
+import { audit } from '../../audit/index.ts';
 
 /** Confirmation polls per device address per rate-limit window (the launcher polls every few seconds for minutes). */
 const CONFIRM_PER_WINDOW = 600;
@@ -60,7 +61,11 @@ export const updatesRouter = router({
   /** A fresh short-lived token and the install line for each OS, for the console. */
   installLinks: userProcedure('admin')
     .input(installLinkInput.strict())
-    .mutation(({ ctx, input }) => newInstallLink(ctx.services, ctx.user.organizationId, ctx.user.userId, input)),
+    .mutation(async ({ ctx, input }) => {
+      const link = await newInstallLink(ctx.services, ctx.user.organizationId, ctx.user.userId, input);
+      await audit(ctx, { action: 'token.create', resourceId: link.tokenId, details: { name: input.name, maxUses: link.maxUses, expiresAt: link.expiresAt, via: 'install-link' } });
+      return link;
+    }),
 
   /** The same for the local CLI (`ninjait installer --org ...`), across organizations. */
   adminInstallLinks: localAdminProcedure
@@ -68,6 +73,8 @@ export const updatesRouter = router({
     .mutation(async ({ ctx, input }) => {
       const org = await findOrganization(ctx.services.db, input.org);
       if (!org) throw notFound(`Organization "${input.org}"`);
-      return newInstallLink(ctx.services, org.id, null, input);
+      const link = await newInstallLink(ctx.services, org.id, null, input);
+      await audit(ctx, { action: 'token.create', organizationId: org.id, resourceId: link.tokenId, details: { name: input.name, maxUses: link.maxUses, expiresAt: link.expiresAt, via: 'install-link', by: 'local-admin' } });
+      return link;
     }),
 });

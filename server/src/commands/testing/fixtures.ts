@@ -119,15 +119,7 @@ export const textOf = (events: OutputEvent[], stream?: 'stdout' | 'stderr') =>
   events.filter((e): e is Extract<OutputEvent, { type: 'chunk' }> => e.type === 'chunk' && (!stream || e.stream === stream)).map((e) => e.data).join('');
 export const resultOfEvents = (events: OutputEvent[]) => events.find((e) => e.type === 'result') as Extract<OutputEvent, { type: 'result' }>;
 
-export async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof TRPCClientError) return (error.data as { code: string }).code;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
+export { codeOf } from '../../testing/harness.ts';
 
 /** True when the process is gone (or a zombie waiting for a reaper that is not ours). */
 export async function processGone(pid: number): Promise<boolean> {

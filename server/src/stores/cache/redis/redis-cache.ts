@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import type { StoreHealth } from '../../types.ts';
+import { probeHealth } from '../../types.ts';
 import type { CacheStore } from '../types.ts';
 
 /**
@@ -93,15 +93,7 @@ export function createRedisCache(url: string): CacheStore {
         }
       };
     },
-    async health(): Promise<StoreHealth> {
-      const started = performance.now();
-      try {
-        await redis.ping();
-        return { ok: true, engine: 'redis', latencyMs: performance.now() - started };
-      } catch (error) {
-        return { ok: false, engine: 'redis', error: (error as Error).message };
-      }
-    },
+    health: () => probeHealth('redis', () => redis.ping()),
     async close() {
       redis.disconnect();
       subscriber?.disconnect();

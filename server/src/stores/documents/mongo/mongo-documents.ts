@@ -1,5 +1,5 @@
 import { MongoClient, type Collection, type Filter } from 'mongodb';
-import type { StoreHealth } from '../../types.ts';
+import { probeHealth } from '../../types.ts';
 import type { AuditEntry, AuditQuery, DocumentStore, LogEntry, LogQuery } from '../types.ts';
 
 type Stored<T extends { id: string }> = Omit<T, 'id'> & { _id: string };
@@ -104,15 +104,7 @@ export function createMongoDocumentStore(options: MongoDocumentOptions): Documen
       const stats = await db.stats();
       return Number(stats.dataSize ?? 0) + Number(stats.indexSize ?? 0);
     },
-    async health(): Promise<StoreHealth> {
-      const started = performance.now();
-      try {
-        await db.command({ ping: 1 });
-        return { ok: true, engine: 'mongodb', latencyMs: performance.now() - started };
-      } catch (error) {
-        return { ok: false, engine: 'mongodb', error: (error as Error).message };
-      }
-    },
+    health: () => probeHealth('mongodb', () => db.command({ ping: 1 })),
     close: () => client.close(),
   };
 }

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { StoreHealth } from '../../types.ts';
+import { probeHealth } from '../../types.ts';
 import type { QueryResult, RelationalStore, SqlExecutor } from '../types.ts';
 
 // Return int8 and numeric as JS numbers: sequences and sizes here stay below 2^53.
@@ -50,15 +50,7 @@ export function createPgStore(options: PgStoreOptions): RelationalStore {
         client.release();
       }
     },
-    async health(): Promise<StoreHealth> {
-      const started = performance.now();
-      try {
-        await pool.query('SELECT 1');
-        return { ok: true, engine: 'postgres', latencyMs: performance.now() - started };
-      } catch (error) {
-        return { ok: false, engine: 'postgres', error: (error as Error).message };
-      }
-    },
+    health: () => probeHealth('postgres', () => pool.query('SELECT 1')),
     async close() {
       await pool.end();
     },

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { PGlite, types } from '@electric-sql/pglite';
-import type { StoreHealth } from '../../types.ts';
+import { probeHealth } from '../../types.ts';
 import type { QueryResult, RelationalStore, SqlExecutor } from '../types.ts';
 
 // Same int8 handling as the pg adapter so both return the same shapes.
@@ -31,15 +31,7 @@ export async function createPgliteStore(dataDir: string | undefined): Promise<Re
     transaction(fn) {
       return db.transaction((tx) => fn(executor(tx)));
     },
-    async health(): Promise<StoreHealth> {
-      const started = performance.now();
-      try {
-        await db.query('SELECT 1');
-        return { ok: true, engine: 'pglite', latencyMs: performance.now() - started };
-      } catch (error) {
-        return { ok: false, engine: 'pglite', error: (error as Error).message };
-      }
-    },
+    health: () => probeHealth('pglite', () => db.query('SELECT 1')),
     async close() {
       await db.close();
     },

@@ -1,6 +1,6 @@
 import { HttpError, InfluxDB, Point, setLogger } from '@influxdata/influxdb-client';
 import type { Logger } from '../../../obs/logger.ts';
-import type { StoreHealth } from '../../types.ts';
+import { probeHealth } from '../../types.ts';
 import type { MetricPoint, SeriesPoint, TimeSeriesStore } from '../types.ts';
 import { MEASUREMENT, seriesQuery } from './flux.ts';
 import { ensureRetention } from './retention.ts';
@@ -71,16 +71,8 @@ export function createInfluxTimeSeriesStore(options: InfluxOptions): TimeSeriesS
     async ensureRetention() {
       await ensureRetention(influx, options.org, options.bucket, options.log);
     },
-    async health(): Promise<StoreHealth> {
-      const started = performance.now();
-      try {
-        // `/ping` answers on InfluxDB 2 and on VictoriaMetrics alike.
-        await influx.transport.request('/ping', null, { method: 'GET' });
-        return { ok: true, engine: 'influxdb', latencyMs: performance.now() - started };
-      } catch (error) {
-        return { ok: false, engine: 'influxdb', error: (error as Error).message };
-      }
-    },
+    // `/ping` answers on InfluxDB 2 and on VictoriaMetrics alike.
+    health: () => probeHealth('influxdb', () => influx.transport.request('/ping', null, { method: 'GET' })),
     async close() {},
   };
 }
