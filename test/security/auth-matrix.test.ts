@@ -1,0 +1,174 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Role } from '@ninjait/shared';
+import { appRouter, LOCAL_ADMIN_HEADER, readLocalAdminToken } from '@ninjait/server';
+import { createContext } from '../../server/src/api/context.ts';
+import { createCallerFactory } from '../../server/src/api/trpc.ts';
+import { fakeInventory, startHarness, type Harness } from '../../server/src/testing/harness.ts';
+import {
+  authKind, buildInput, createOrgFixture, invoke, localAdminCredentials, login, MissingSampleError, PUBLIC_PROCEDURES, procedures,
+  ROLES, Sockets, type Credentials, type OrgFixture, type ProcedureInfo,
+} from './support.ts';
+
+/**
+ * Who may call what, for every procedure of the router:
+ * - without credentials, everything but PUBLIC_PROCEDURES (support.ts) is UNAUTHORIZED;
+ * - each kind of credential (session, device, local admin) opens only its own procedures;
+ * - every mutation has a minimum role in MIN_ROLE below, and each role under it gets FORBIDDEN.
+ */
+
+/**
+ * The minimum role of every procedure a person calls. Every mutation must be listed (a new one
+ * fails the suite until someone decides); queries and subscriptions listed here are checked too.
+ */
+const MIN_ROLE: Record<string, Role> = {
+  // Mutations.
+  'auth.logout': 'viewer',
+  'users.create': 'admin',
+  'users.changePassword': 'viewer',
+  'users.setRole': 'admin',
+  'tokens.create': 'admin',
+  'tokens.revoke': 'admin',
+  'devices.decommission': 'admin',
+  'tickets.create': 'technician',
+  'tickets.update': 'technician',
+  'tickets.assign': 'technician',
+  'tickets.comment': 'technician',
+  'tickets.close': 'technician',
+  'commands.run': 'technician',
+  'commands.cancel': 'technician',
+  'shell.open': 'technician',
+  'shell.input': 'technician',
+  'shell.close': 'technician',
+  'jobs.create': 'technician',
+  'jobs.cancel': 'technician',
+  'updates.installLinks': 'admin',
+  // Queries and subscriptions whose role is above viewer, and a few viewer ones as controls.
+  'users.list': 'admin',
+  'tokens.list': 'admin',
+  'analytics.monthlyInvoice': 'admin',
+  'updates.releases': 'admin',
+  'logs.recentErrors': 'admin',
+  'audit.list': 'admin',
+  'shell.output': 'technician',
+  'devices.list': 'viewer',
+  'tickets.list': 'viewer',
+  'commands.list': 'viewer',
+};
+
+/** Procedures that end the caller's own session when they succeed: the matrix logs in again after them. */
+const ENDS_OWN_SESSION = new Set(['auth.logout', 'users.changePassword']);
+
+const ALLOWED_FOR_OWN_CREDENTIAL = (code: string | null) => code !== 'UNAUTHORIZED' && code !== 'FORBIDDEN';
+
+describe('authentication and role matrix', () => {
+  let h: Harness;
+  let sockets: Sockets;
+  let x: OrgFixture;
+  let localAdmin: Credentials;
+  const inputOf = (info: ProcedureInfo) => {
+    try {
+      return buildInput(info, x);
+    } catch (error) {
+      if (error instanceof MissingSampleError) return undefined;
+      throw error;
+    }
+  };
+
+  beforeAll(async () => {
+    h = await startHarness({ relational: 'pglite', cache: 'memory', env: { RATE_LIMIT_MAX: '1000000' } });
+    sockets = new Sockets(h.server.url);
+    x = await createOrgFixture(h, 'Auth');
+    localAdmin = await localAdminCredentials(h);
+  }, 120_000);
+  afterAll(async () => {
+    await sockets?.closeAll();
+    await h?.stop();
+  });
+
+  /** Calls every procedure of `kinds` with `credentials`; returns the paths whose answer fails `expectation`. */
+  async function sweep(kinds: string[], credentials: Credentials, expectation: (code: string | null) => boolean, exclude: string[] = []) {
+    const targets = procedures.filter((info) => kinds.includes(authKind(info.path)) && !exclude.includes(info.path));
+    const outcomes = await Promise.all(targets.map((info) => invoke(h, sockets, info, inputOf(info), credentials)));
+    return targets.flatMap((info, i) => (expectation(outcomes[i]!.code) ? [] : [`${info.path}: ${outcomes[i]!.code ?? 'success'} ${outcomes[i]!.message.slice(0, 160)}`]));
+  }
+  const refused = (code: string | null) => code === 'UNAUTHORIZED';
+
+  it('lists the public procedures explicitly, and they exist', () => {
+    expect(Object.keys(PUBLIC_PROCEDURES).filter((path) => !procedures.some((p) => p.path === path))).toEqual([]);
+    expect(procedures.filter((p) => authKind(p.path) === 'user').length).toBeGreaterThan(20);
+  });
+
+  it('refuses every non-public procedure without credentials, or with forged ones', async () => {
+    const kinds = ['user', 'agent', 'localAdmin'];
+    expect(await sweep(kinds, { kind: 'anonymous' }, refused)).toEqual([]);
+    expect(await sweep(kinds, { kind: 'headers', headers: { authorization: 'Bearer ns_forged', cookie: 'ninjait_session=ns_forged' } }, refused)).toEqual([]);
+    expect(await sweep(kinds, { kind: 'session', token: `${x.users.owner.session}x` }, refused)).toEqual([]);
+  }, 60_000);
+
+  it('opens agent procedures to device credentials only', async () => {
+    expect(await sweep(['agent'], { kind: 'session', token: x.users.owner.session }, refused)).toEqual([]);
+    expect(await sweep(['agent'], localAdmin, refused)).toEqual([]);
+    expect(await sweep(['agent'], { kind: 'device', deviceId: x.device.id, deviceSecret: `nds_${'A'.repeat(43)}` }, refused)).toEqual([]);
+    expect(await sweep(['agent'], { kind: 'device', deviceId: '00000000-0000-4000-8000-000000000000', deviceSecret: x.device.secret }, refused)).toEqual([]);
+    // A device of its own, so rotating its secret here cannot disturb other cases.
+    const { token } = await h.admin.admin.tokens.create.mutate({ org: x.orgId });
+    const own = await h.http().agent.enroll.mutate({ token, inventory: fakeInventory('auth-matrix-device') });
+    expect(await sweep(['agent'], { kind: 'device', deviceId: own.deviceId, deviceSecret: own.deviceSecret }, ALLOWED_FOR_OWN_CREDENTIAL)).toEqual([]);
+  }, 60_000);
+
+  it("opens people's procedures to sessions only, not to device or local admin credentials", async () => {
+    expect(await sweep(['user', 'localAdmin'], { kind: 'device', deviceId: x.device.id, deviceSecret: x.device.secret }, refused)).toEqual([]);
+    expect(await sweep(['user'], localAdmin, refused)).toEqual([]);
+    expect(await sweep(['localAdmin'], { kind: 'session', token: x.users.owner.session }, refused)).toEqual([]);
+    expect(await sweep(['localAdmin'], localAdmin, ALLOWED_FOR_OWN_CREDENTIAL)).toEqual([]);
+    // Last: the owner's own calls may end their session (logout).
+    expect(await sweep(['user'], { kind: 'session', token: x.users.owner.session }, ALLOWED_FOR_OWN_CREDENTIAL, [...ENDS_OWN_SESSION])).toEqual([]);
+  }, 60_000);
+
+  it('ignores the local admin credential from a non-loopback address, whatever the forwarding headers say', async () => {
+    const token = (await readLocalAdminToken(h.dataDir))!;
+    const caller = createCallerFactory(appRouter);
+    for (const remoteAddress of ['203.0.113.7', '::ffff:10.1.2.3', '2001:db8::1']) {
+      const req = { socket: { remoteAddress }, headers: { [LOCAL_ADMIN_HEADER]: token, 'x-forwarded-for': '127.0.0.1', 'x-real-ip': '127.0.0.1' } } as unknown as IncomingMessage;
+      const res = { setHeader() {}, appendHeader() {} } as unknown as ServerResponse;
+      const ctx = await createContext(h.server.services, { req, res, info: { connectionParams: null } });
+      expect(ctx.localAdminToken).toBeNull();
+      await expect(caller(ctx).admin.organizations.list()).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    }
+    // The control: the same request from loopback is the local admin.
+    const req = { socket: { remoteAddress: '127.0.0.1' }, headers: { [LOCAL_ADMIN_HEADER]: token } } as unknown as IncomingMessage;
+    const ctx = await createContext(h.server.services, { req, res: { setHeader() {}, appendHeader() {} } as unknown as ServerResponse, info: { connectionParams: null } });
+    expect(Array.isArray(await caller(ctx).admin.organizations.list())).toBe(true);
+  });
+
+  it('has a minimum role for every mutation a person can call', () => {
+    const mutations = procedures.filter((p) => p.type === 'mutation' && authKind(p.path) === 'user').map((p) => p.path);
+    expect(mutations.filter((path) => !(path in MIN_ROLE)), 'add these mutations to MIN_ROLE in test/security/auth-matrix.test.ts').toEqual([]);
+  });
+
+  it('enforces the minimum role of each listed procedure for every role', async () => {
+    const failures: string[] = [];
+    const listed = Object.entries(MIN_ROLE).flatMap(([path, minimum]) => {
+      const info = procedures.find((p) => p.path === path);
+      return info ? [{ info, minimum }] : [];
+    });
+    const missing = Object.keys(MIN_ROLE).filter((path) => !listed.some((entry) => entry.info.path === path));
+    if (missing.length > 0) console.warn(`MIN_ROLE lists procedures the router does not have (yet): ${missing.join(', ')}`);
+    const check = async ({ info, minimum }: (typeof listed)[number], role: Role) => {
+      const outcome = await invoke(h, sockets, info, inputOf(info), { kind: 'session', token: x.users[role].session });
+      const allowed = ROLES.indexOf(role) >= ROLES.indexOf(minimum);
+      if (!allowed && outcome.code !== 'FORBIDDEN') failures.push(`${info.path} as ${role}: expected FORBIDDEN (minimum ${minimum}), got ${outcome.code ?? 'success'}`);
+      if (allowed && !ALLOWED_FOR_OWN_CREDENTIAL(outcome.code)) failures.push(`${info.path} as ${role}: refused (${outcome.code} ${outcome.message.slice(0, 120)}) though ${role} >= ${minimum}`);
+    };
+    // Independent cases at once; the ones that end the caller's session one by one, logging in again after each.
+    await Promise.all(listed.filter((entry) => !ENDS_OWN_SESSION.has(entry.info.path)).flatMap((entry) => ROLES.map((role) => check(entry, role))));
+    for (const entry of listed.filter((e) => ENDS_OWN_SESSION.has(e.info.path))) {
+      for (const role of ROLES) {
+        await check(entry, role);
+        x.users[role].session = await login(h, x.users[role].email);
+      }
+    }
+    expect(failures).toEqual([]);
+  }, 90_000);
+});

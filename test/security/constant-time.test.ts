@@ -1,0 +1,70 @@
+import { readFile } from 'node:fs/promises';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { SqlExecutor } from '../../server/src/stores/relational/index.ts';
+
+/**
+ * Constant-time logins, proven by the code path rather than a stopwatch (timings on a shared CI
+ * machine are too noisy to assert): an unknown email still runs the full scrypt verification
+ * against DUMMY_PASSWORD_HASH, with the same parameters as a real hash, and every secret
+ * comparison uses timingSafeEqual.
+ */
+
+vi.mock('../../server/src/auth/secrets.ts', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../../server/src/auth/secrets.ts')>();
+  return { ...original, verifyPassword: vi.fn(original.verifyPassword) };
+});
+
+const { verifyPassword, hashPassword, DUMMY_PASSWORD_HASH } = await import('../../server/src/auth/secrets.ts');
+const { authenticate } = await import('../../server/src/domain/users.ts');
+
+/** A users table with at most one row; records the statements it was sent. */
+function fakeDb(row: Record<string, unknown> | null): SqlExecutor & { statements: string[] } {
+  const statements: string[] = [];
+  return {
+    statements,
+    query: async (sql: string) => {
+      statements.push(sql);
+      return { rows: sql.trim().startsWith('SELECT') && row ? [row] : [], rowCount: row ? 1 : 0 } as never;
+    },
+  } as SqlExecutor & { statements: string[] };
+}
+
+const params = (hash: string) => hash.split('$').slice(0, 4).join('$');
+
+describe('constant-time authentication', () => {
+  afterEach(() => vi.mocked(verifyPassword).mockClear());
+
+  it('runs scrypt against the dummy hash for an unknown email, with real-hash parameters', async () => {
+    await expect(authenticate(fakeDb(null), 'nobody@example.test', 'a guess')).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    expect(verifyPassword).toHaveBeenCalledTimes(1);
+    expect(verifyPassword).toHaveBeenCalledWith('a guess', DUMMY_PASSWORD_HASH);
+    // Same N, r, p as a real hash: the dummy costs the same work.
+    expect(params(DUMMY_PASSWORD_HASH)).toBe(params(await hashPassword('x')));
+    // And the dummy hash never verifies (a "user" nobody created cannot log in).
+    expect(await vi.mocked(verifyPassword).getMockImplementation()!('', DUMMY_PASSWORD_HASH)).toBe(false);
+  });
+
+  it('runs the same verification for a wrong password, and answers both alike', async () => {
+    const passwordHash = await hashPassword('the right password');
+    const db = fakeDb({ id: 'u1', email: 'a@example.test', passwordHash, lockedUntil: null, role: 'viewer', organizationId: 'o1', name: null, createdAt: new Date() });
+    const wrong = await authenticate(db, 'a@example.test', 'a guess').catch((error: unknown) => error);
+    const unknown = await authenticate(fakeDb(null), 'nobody@example.test', 'a guess').catch((error: unknown) => error);
+    expect(verifyPassword).toHaveBeenCalledTimes(2);
+    expect(verifyPassword).toHaveBeenNthCalledWith(1, 'a guess', passwordHash);
+    expect([(wrong as Error).message, (wrong as { code: string }).code]).toEqual([(unknown as Error).message, (unknown as { code: string }).code]);
+  });
+
+  it('verifies the password before looking at the lock, so a locked account costs the same', async () => {
+    const db = fakeDb({ id: 'u1', email: 'a@example.test', passwordHash: DUMMY_PASSWORD_HASH, lockedUntil: new Date(Date.now() + 60_000), role: 'viewer', organizationId: 'o1', name: null, createdAt: new Date() });
+    await expect(authenticate(db, 'a@example.test', 'a guess')).rejects.toMatchObject({ code: 'TOO_MANY_REQUESTS' });
+    expect(verifyPassword).toHaveBeenCalledTimes(1);
+  });
+
+  it('compares every secret with timingSafeEqual, never with === on secret material', async () => {
+    const source = await readFile(new URL('../../server/src/auth/secrets.ts', import.meta.url), 'utf8');
+    expect(source.match(/timingSafeEqual\(/g)?.length).toBeGreaterThanOrEqual(2);
+    // The two comparisons: hashed random secrets (tokens, device secrets, local admin) and scrypt keys.
+    expect(source).toMatch(/export function secretMatches[\s\S]*?timingSafeEqual\(actual, expected\)/);
+    expect(source).toMatch(/export async function verifyPassword[\s\S]*?timingSafeEqual\(actual, expected\)/);
+  });
+});

@@ -1,0 +1,165 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { appRouter, LOCAL_ADMIN_HEADER, readLocalAdminToken } from '@ninjait/server';
+import { fakeInventory, startHarness, type Harness } from '../../server/src/testing/harness.ts';
+import { PUBLIC_PROCEDURES } from './support.ts';
+
+/**
+ * Every procedure of the router, found at run time so new ones are covered automatically,
+ * gets random, malformed, oversized and type-confused input, with and without credentials.
+ * The server must answer each with a typed error or a result: never an internal error,
+ * never a crash, and a refused call writes nothing (every table's row count is unchanged).
+ *
+ * Speed: a procedure's inputs for one group of credentials are sent at once, and all table
+ * counts are read in one query, so the suite costs a few round trips per procedure, not dozens.
+ */
+type ProcedureInfo = { path: string; type: 'query' | 'mutation' | 'subscription' };
+const procedures: ProcedureInfo[] = Object.entries((appRouter as unknown as { _def: { procedures: Record<string, { _def: { type: ProcedureInfo['type'] } }> } })._def.procedures)
+  .map(([path, procedure]) => ({ path, type: procedure._def.type }));
+
+const hostile = fc.oneof(
+  fc.anything({ maxDepth: 3 }),
+  fc.object({ maxDepth: 2 }),
+  fc.constantFrom(null, 0, -1, 1e308, '', [], {}, true, 'NaN', '../../etc/passwd', "'; DROP TABLE devices; --"),
+  fc.record({ id: fc.oneof(fc.string(), fc.uuid(), fc.integer()), deviceId: fc.oneof(fc.string(), fc.uuid()), token: fc.string(), email: fc.string() }),
+  fc.string({ minLength: 100_000, maxLength: 100_001 }).map((big) => ({ name: big, script: big, title: big })),
+);
+
+const RUNS_PER_PROCEDURE = 8;
+/** Calls in flight at once: enough to hide round trips, few enough to keep the server's answers timely. */
+const CONCURRENT_CALLS = 48;
+/** Written by the server on its own (leases, cursors, shipped log lines), not by the call under test. */
+const BACKGROUND_TABLES = new Set(['logs', 'job_leases', 'drain_cursors', 'analytics_cursors', 'schema_migrations']);
+/** A subscription that is still streaming after this long has accepted its input. */
+const SUBSCRIPTION_READ_MS = 1_500;
+
+/** A stable seed per procedure: reproducible, yet each procedure sees different inputs. */
+const seedOf = (path: string) => [...path].reduce((hash, char) => (Math.imul(hash, 31) + char.charCodeAt(0)) | 0, 42);
+
+describe('router fuzzing', () => {
+  let h: Harness;
+  /** Credentials grouped so calls that can never succeed share one before/after count. */
+  let groups: Record<string, Record<string, Record<string, string>>>;
+  let countQuery: string;
+
+  async function call(procedure: ProcedureInfo, input: unknown, headers: Record<string, string>) {
+    const url = new URL(`${h.server.url}/trpc/${procedure.path}`);
+    const abort = new AbortController();
+    const init: RequestInit = { headers: { 'content-type': 'application/json', ...headers }, signal: abort.signal };
+    if (procedure.type === 'mutation') {
+      init.method = 'POST';
+      init.body = input === undefined ? undefined : JSON.stringify(input);
+    } else if (input !== undefined) {
+      url.searchParams.set('input', JSON.stringify(input));
+    }
+    const res = await fetch(url, init);
+    if (procedure.type !== 'subscription' || !res.body) return { status: res.status, body: await res.text() };
+    // Server-sent events: read until an error, a first result, or a while of silence; then hang up.
+    const timer = setTimeout(() => abort.abort(), SUBSCRIPTION_READ_MS);
+    let body = '';
+    let accepted = false;
+    try {
+      for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+        body += Buffer.from(chunk).toString();
+        if (/serialized-error/.test(body)) break;
+        if (/^data: /m.test(body.replace(/event: connected\ndata: [^\n]*\n/, ''))) {
+          accepted = true;
+          break;
+        }
+      }
+    } catch {
+      accepted = true; // still streaming when the timer hung up
+    } finally {
+      clearTimeout(timer);
+      abort.abort();
+    }
+    const refused = /serialized-error/.test(body);
+    return { status: refused ? 400 : accepted || res.status < 400 ? res.status : 400, body };
+  }
+
+  async function tableCounts(): Promise<Record<string, number>> {
+    const { rows } = await h.server.services.db.query<Record<string, number>>(countQuery);
+    return rows[0]!;
+  }
+
+  beforeAll(async () => {
+    h = await startHarness({ relational: 'pglite', cache: 'memory', env: { RATE_LIMIT_MAX: '1000000' } });
+    const org = await h.admin.admin.organizations.create.mutate({ name: 'Fuzz' });
+    await h.admin.admin.users.create.mutate({ org: org.id, email: 'owner@fuzz.test', password: 'correct horse battery', role: 'owner' });
+    const { sessionToken } = await h.http().auth.login.mutate({ email: 'owner@fuzz.test', password: 'correct horse battery' });
+    const { token } = await h.admin.admin.tokens.create.mutate({ org: org.id });
+    await h.http().agent.enroll.mutate({ token, inventory: fakeInventory('fuzz-machine') });
+    groups = {
+      refused: { anonymous: {}, forgedSession: { authorization: 'Bearer ns_forged', cookie: 'ninjait_session=ns_forged' } },
+      owner: { owner: { authorization: `Bearer ${sessionToken}` } },
+      localAdmin: { localAdmin: { [LOCAL_ADMIN_HEADER]: (await readLocalAdminToken(h.dataDir))! } },
+    };
+    // Every table, counted in one round trip.
+    const { rows } = await h.server.services.db.query<{ name: string }>(
+      `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1`,
+    );
+    const tables = rows.map((row) => row.name).filter((name) => !BACKGROUND_TABLES.has(name));
+    countQuery = `SELECT ${tables.map((name) => `(SELECT count(*)::int FROM "${name}") AS "${name}"`).join(', ')}`;
+  }, 120_000);
+  afterAll(() => h?.stop());
+
+  it('finds the procedures to fuzz', () => {
+    expect(procedures.length).toBeGreaterThan(10);
+    expect(procedures.map((p) => p.path)).toEqual(expect.arrayContaining(['agent.push', 'agent.enroll', 'auth.login', 'devices.get']));
+    expect(countQuery).toMatch(/"devices".*"users"/);
+  });
+
+  const inputsOf = (procedure: ProcedureInfo) =>
+    fc.sample(fc.option(hostile, { nil: undefined }), { numRuns: RUNS_PER_PROCEDURE, seed: seedOf(procedure.path) });
+  const isFailure = (status: number, body: string) => (status >= 500 && status !== 501) || /INTERNAL_SERVER_ERROR/.test(body);
+
+  /** Every input of every procedure for one group's credentials, a few dozen calls at a time. */
+  async function sweep(targets: ProcedureInfo[], members: Record<string, Record<string, string>>) {
+    const jobs = targets.flatMap((procedure) => Object.entries(members).flatMap(([who, headers]) =>
+      inputsOf(procedure).map((input) => ({ procedure, who, headers, input }))));
+    const answers: { path: string; who: string; input: unknown; status: number; body: string }[] = [];
+    for (let i = 0; i < jobs.length; i += CONCURRENT_CALLS) {
+      answers.push(...await Promise.all(jobs.slice(i, i + CONCURRENT_CALLS).map(async ({ procedure, who, headers, input }) =>
+        ({ path: procedure.path, who, input, ...(await call(procedure, input, headers)) }))));
+    }
+    return answers;
+  }
+  const describeFailures = (answers: Awaited<ReturnType<typeof sweep>>) => answers
+    .filter(({ status, body }) => isFailure(status, body))
+    .map(({ path, who, status, body, input }) => `${path} as ${who}: ${status} ${body.slice(0, 300)} for ${JSON.stringify(input)?.slice(0, 200)}`);
+
+  // Callers that can never succeed: all procedures at once, one count before and after. Should
+  // the counts differ, each procedure is replayed alone to name the one that wrote.
+  it('every procedure answers anonymous and forged callers with typed errors only, writing nothing', async () => {
+    const before = await tableCounts();
+    const answers = await sweep(procedures, groups.refused!);
+    expect(describeFailures(answers)).toEqual([]);
+    // Only the public procedures may accept a caller without credentials (none has yet, with these inputs).
+    expect(answers.filter((answer) => answer.status < 400 && !(answer.path in PUBLIC_PROCEDURES)).map((answer) => `${answer.path} as ${answer.who}`)).toEqual([]);
+    const after = await tableCounts();
+    if (JSON.stringify(after) !== JSON.stringify(before)) {
+      const writers: string[] = [];
+      for (const procedure of procedures) {
+        const start = await tableCounts();
+        await sweep([procedure], groups.refused!);
+        if (JSON.stringify(await tableCounts()) !== JSON.stringify(start)) writers.push(procedure.path);
+      }
+      expect.fail(`refused calls wrote rows: ${JSON.stringify(before)} -> ${JSON.stringify(after)}; procedures that write when replayed: ${writers.join(', ') || 'none (a background writer?)'}`);
+    }
+  }, 120_000);
+
+  // Callers that may succeed: procedure by procedure, so a refusal that wrote can be told apart.
+  it.each(procedures.map((p) => [p.path, p] as const))('%s answers hostile input from the owner and the local admin with typed errors only', async (_path, procedure) => {
+    const failures: string[] = [];
+    // One count before each group doubles as the previous group's "after".
+    let before = await tableCounts();
+    for (const group of ['owner', 'localAdmin']) {
+      const answers = await sweep([procedure], groups[group]!);
+      failures.push(...describeFailures(answers));
+      const after = await tableCounts();
+      if (answers.every((answer) => answer.status >= 400)) expect(after, `${procedure.path} as ${group} wrote rows while refusing`).toEqual(before);
+      before = after;
+    }
+    expect(failures).toEqual([]);
+  }, 60_000);
+});
