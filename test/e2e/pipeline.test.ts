@@ -44,7 +44,7 @@ describe('agent → server → stores, end to end', () => {
       PORT: String(await freePort()), DATA_DIR: join(dir, 'server'), AGENT_INTERVAL_MS: '1000',
       INGEST_LOG_RETENTION_SEC: '3600', LOG_LEVEL: 'warn',
       ...(database ? { DATABASE_URL: database.url } : {}),
-      ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
+      ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL, REDIS_KEY_PREFIX: `e2e:${Date.now()}:` } : {}),
     };
     await startServer();
   }, 150_000);

@@ -18,6 +18,15 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Store URLs are never inherited: a child uses a shared PostgreSQL or Redis only when its test
+ * passes one (a scratch database, a key prefix), so no test writes into the shared `test` database.
+ */
+const STORE_VARIABLES = /^(DATABASE_URL|REDIS_URL|REDIS_KEY_PREFIX|CLICKHOUSE_.*|INFLUX_.*|MONGODB_.*|S3_.*)$/;
+function inheritedEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !STORE_VARIABLES.test(name)));
+}
+
 /** A child process running one of our CLIs through tsx, with its output kept for failure reports. */
 export interface Proc {
   child: ChildProcess;
@@ -31,7 +40,7 @@ export interface Proc {
 export function startCli(cli: string, args: string[], env: Record<string, string | undefined> = {}): Proc {
   const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], {
     cwd: REPO_ROOT,
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    env: { ...inheritedEnv(), LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -47,7 +47,7 @@ export function userProcedure(role: Role = 'viewer') {
     if (!roleAtLeast(user.role, role)) throw new AppError('FORBIDDEN', `This needs the ${role} role or higher`);
     // Mutations get the strategy's budget; reads get their own, larger one, since a console
     // page issues several of them.
-    const verdict = await ctx.services.rateLimit(user.userId, path, type === 'mutation' ? undefined : ctx.services.env.RATE_LIMIT_READ_MAX);
+    const verdict = await ctx.services.rateLimit(user.userId, path, type === 'mutation' ? undefined : 'read');
     if (!verdict.allowed) throw new AppError('TOO_MANY_REQUESTS', `Rate limit reached for ${path}; try again in ${verdict.resetInSec} s`);
     return next({ ctx: { ...ctx, user, sessionToken: ctx.sessionToken! } });
   });

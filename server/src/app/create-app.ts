@@ -60,7 +60,7 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
   const db = await openRelationalStore({ databaseUrl: env.DATABASE_URL, dataDir: join(env.DATA_DIR, 'pglite') });
   const applied = await migrate(db);
   if (applied.length > 0) log.info({ engine: db.engine, applied }, 'database migrations applied');
-  const cache = openCacheStore({ redisUrl: env.REDIS_URL });
+  const cache = openCacheStore({ redisUrl: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX });
   const { analytics, apiCalls } = await openAnalytics(env, { metrics, log });
   const observer = { metrics, log, slowQueryMs: env.SLOW_QUERY_MS };
   const documents = instrumentDocumentStore(openDocumentStore({
@@ -76,7 +76,7 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
   const services: Services = {
     env, instanceId, log, metrics, db, cache, analytics, apiCalls, timeseries, documents,
     sessions: createSessions(cache),
-    rateLimit: createRateLimiter(cache, { max: env.RATE_LIMIT_MAX, windowSec: env.RATE_LIMIT_WINDOW_SEC }),
+    rateLimit: createRateLimiter(cache, { max: env.RATE_LIMIT_MAX, readMax: env.RATE_LIMIT_READ_MAX, windowSec: env.RATE_LIMIT_WINDOW_SEC }),
     ingest: createIngestLog(db, { groupCommitMs: env.INGEST_GROUP_COMMIT_MS, metrics }),
     agents: createAgentConnections(metrics),
     localAdminTokenHash: await ensureLocalAdminToken(env.DATA_DIR),

@@ -18,6 +18,8 @@ export const envSchema = z.object({
   DATABASE_URL: optionalUrl,
   /** Redis or Dragonfly; in-process cache when unset. */
   REDIS_URL: optionalUrl,
+  /** Prepended to every cache key, to share one Redis between deployments (or test runs). */
+  REDIS_KEY_PREFIX: z.string().max(64).regex(/^[A-Za-z0-9_:.-]*$/).default(''),
   /** The interval agents are told to report at. */
   AGENT_INTERVAL_MS: intFromEnv(1_000, 3_600_000).default(DEFAULT_SAMPLE_INTERVAL_MS),
   RATE_LIMIT_MAX: intFromEnv(1, 1_000_000).default(DEFAULT_RATE_LIMIT_MAX),

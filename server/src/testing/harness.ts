@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +31,8 @@ export async function startHarness(options: { relational: 'pglite' | 'postgres';
   const env = parseEnv({
     PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent', DRAIN_POLL_MS: '20',
     ...(database ? { DATABASE_URL: database.url } : {}),
-    ...(options.cache === 'redis' ? { REDIS_URL: process.env.REDIS_URL! } : {}),
+    // Each harness gets its own key space, so rate limits and sessions never leak between test files.
+    ...(options.cache === 'redis' ? { REDIS_URL: process.env.REDIS_URL!, REDIS_KEY_PREFIX: `test:${randomBytes(4).toString('hex')}:` } : {}),
     ...options.env,
   });
   const server = await startServer(env);

@@ -6,6 +6,6 @@ export type { CacheStore, Unsubscribe } from './types.ts';
 export { createMemoryCache, createRedisCache };
 
 /** Redis/Dragonfly when a URL is given, the in-process cache otherwise. */
-export function openCacheStore(options: { redisUrl?: string | undefined }): CacheStore {
-  return options.redisUrl ? createRedisCache(options.redisUrl) : createMemoryCache();
+export function openCacheStore(options: { redisUrl?: string | undefined; keyPrefix?: string | undefined }): CacheStore {
+  return options.redisUrl ? createRedisCache(options.redisUrl, { keyPrefix: options.keyPrefix }) : createMemoryCache();
 }

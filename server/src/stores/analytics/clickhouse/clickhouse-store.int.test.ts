@@ -8,7 +8,7 @@ const url = process.env.CLICKHOUSE_TEST_URL;
 if (!url) console.warn('CLICKHOUSE_TEST_URL is not set: skipping the @clickhouse/client adapter test (start one with .ci/start-clickhouse.sh)');
 
 describe.skipIf(!url)('@clickhouse/client adapter against a ClickHouse server', () => {
-  const store = createClickhouseStore({ url: url ?? 'http://127.0.0.1:8123' });
+  const store = createClickhouseStore({ url: url || 'http://127.0.0.1:8123' });
   const table = `ninjait_transport_${randomBytes(4).toString('hex')}`;
 
   afterAll(async () => {

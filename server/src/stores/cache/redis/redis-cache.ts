@@ -6,8 +6,9 @@ import type { CacheStore } from '../types.ts';
  * Redis or Dragonfly. Commands fail fast while the server is unreachable (no offline
  * queue), so callers see an error instead of hanging, and the client keeps reconnecting.
  */
-export function createRedisCache(url: string): CacheStore {
-  const options = { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false } as const;
+export function createRedisCache(url: string, settings: { keyPrefix?: string | undefined } = {}): CacheStore {
+  // keyPrefix applies to keys, not to pub/sub channels, so instances with different prefixes still route to each other.
+  const options = { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false, keyPrefix: settings.keyPrefix ?? '' } as const;
   const redis = new Redis(url, options);
   // Subscriptions need a connection of their own; opened on first use.
   let subscriber: Redis | undefined;
