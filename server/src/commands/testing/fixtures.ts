@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTRPCClient, createWSClient, httpLink, wsLink, TRPCClientError, type TRPCClient } from '@trpc/client';
+import { createTRPCClient, createWSClient, httpLink, wsLink, type TRPCClient } from '@trpc/client';
 import { WebSocket } from 'ws';
 import type { Inventory } from '@ninjait/shared';
 import type { AppRouter } from '../../api/root.ts';
