@@ -1,0 +1,134 @@
+import { startFleet, loopbackAddresses, type FleetSnapshot } from '../fleet/fleet.ts';
+import { maxOf, sumOf } from '../lib/metrics.ts';
+import { readProc, type ProcSnapshot } from '../lib/proc.ts';
+import { progress, sleep, waitFor } from '../lib/progress.ts';
+import { createFleetToken, withServer, type ServerUnderTest } from '../lib/server-process.ts';
+import { Histogram, round } from '../lib/stats.ts';
+import { fmt, type Row } from '../lib/table.ts';
+import { setting, settingList, type BenchContext, type Benchmark } from './types.ts';
+
+export const SOURCE_ADDRESSES = 8;
+export const ENROLL_ADDRESSES = 32;
+
+/** Runs a fleet against a server until every agent has connected (or failed), then `steadyMs` more. */
+export async function runSteadyFleet(server: ServerUnderTest, ctx: BenchContext, opts: {
+  agents: number; intervalMs: number; startPeriodMs: number; steadyMs: number; transport?: 'raw' | 'trpc';
+  mode?: 'interval' | 'flood'; recordsPerPush?: number; commands?: boolean;
+  onSteady?: () => Promise<void> | void;
+}) {
+  const { token } = await createFleetToken(server, opts.agents);
+  const fleet = startFleet({
+    agents: opts.agents, serverUrls: server.instances.map((i) => i.url), token, runId: ctx.runId,
+    intervalMs: opts.intervalMs, startPeriodMs: opts.startPeriodMs,
+    durationMs: opts.startPeriodMs + opts.steadyMs + 15 * 60_000,
+    sourceAddresses: loopbackAddresses(SOURCE_ADDRESSES), enrollAddresses: loopbackAddresses(ENROLL_ADDRESSES, 100),
+    transport: opts.transport ?? 'raw', mode: opts.mode ?? 'interval', recordsPerPush: opts.recordsPerPush ?? 1,
+    heartbeat: true, enrollConcurrency: 16, commands: opts.commands ?? false,
+  });
+  const enrollStarted = performance.now();
+  let lastLog = 0;
+  try {
+    await waitFor(`${opts.agents} agents to connect`, () => {
+      const s = fleet.snapshot();
+      if (performance.now() - lastLog > 5_000) {
+        lastLog = performance.now();
+        progress(`  enrolled ${s.enrolled}/${opts.agents}, connected ${s.connected}, failures ${s.enrollFailures + s.connectFailures}`);
+      }
+      return s.connected + s.enrollFailures + s.connectFailures >= opts.agents;
+    }, opts.startPeriodMs + 20 * 60_000, 250);
+  } catch (error) {
+    await fleet.stop();
+    throw error;
+  }
+  const enrollSec = (performance.now() - enrollStarted) / 1000;
+  fleet.mark();
+  const steadyStarted = performance.now();
+  progress(`  all ${fleet.snapshot().connected} connected after ${enrollSec.toFixed(1)} s; steady state for ${opts.steadyMs / 1000} s`);
+  await opts.onSteady?.();
+  const remaining = opts.steadyMs - (performance.now() - steadyStarted);
+  if (remaining > 0) await sleep(remaining);
+  return { fleet, enrollSec, steadySec: (performance.now() - steadyStarted) / 1000 };
+}
+
+export function fleetFigures(s: FleetSnapshot) {
+  return {
+    enrolled: s.enrolled, connected: s.connected, enrollFailures: s.enrollFailures, connectFailures: s.connectFailures,
+    disconnects: s.disconnects, pushes: s.pushes, records: s.records, pushErrors: s.pushErrors,
+    heartbeats: s.heartbeats, heartbeatErrors: s.heartbeatErrors, commandsAnswered: s.commandsAnswered,
+    ackLatency: s.ackLatency.summary(), heartbeatLatency: s.heartbeatLatency.summary(), enrollLatency: s.enrollLatency.summary(),
+    errors: s.errors, simulatorRssMb: round(s.workerRssBytes / 1024 / 1024, 1),
+  };
+}
+
+/** Ack latency of one agent pushing alone: the unloaded baseline, on the same server. */
+async function singleAgentBaseline(server: ServerUnderTest, ctx: BenchContext, pushes: number) {
+  if (pushes === 0) return new Histogram().summary();
+  const { fleet } = await runSteadyFleet(server, ctx, { agents: 1, intervalMs: 200, startPeriodMs: 0, steadyMs: pushes * 200 });
+  const s = await fleet.stop();
+  return s.ackLatency.summary();
+}
+
+async function serverHeap(server: ServerUnderTest) {
+  const metrics = await Promise.all(server.instances.map((_, i) => server.metrics(i)));
+  return metrics.reduce((sum, m) => sum + sumOf(m, 'ninjait_process_nodejs_heap_size_used_bytes'), 0);
+}
+
+async function serverRss(server: ServerUnderTest) {
+  return server.instances.reduce((sum, i) => sum + (readProc(i.pid)?.rssBytes ?? 0), 0);
+}
+
+export const connectedBenchmark: Benchmark = {
+  name: 'connected',
+  summary: 'N agents connected at a 30 s interval: p99 ack latency, server RSS per connection',
+  async run(ctx) {
+    const levels = settingList(ctx, 'agents', [2_000, 5_000, 10_000], [40]);
+    const intervalMs = setting(ctx, 'intervalMs', 30_000, 2_000);
+    const steadyMs = setting(ctx, 'steadyMs', 3 * intervalMs, 3 * intervalMs);
+    const instances = setting(ctx, 'instances', 1, 1);
+    const enrollPerSec = setting(ctx, 'enrollPerSec', 250, 100);
+    if (instances > 1 && !ctx.stores.databaseUrl) throw new Error('--set instances>1 needs DATABASE_URL (instances share PostgreSQL)');
+    const levelsOut: Record<string, unknown>[] = [];
+    const rows: Row[] = [];
+    for (const agents of levels) {
+      progress(`connected: ${agents} agents on ${instances} instance(s)`);
+      await withServer(ctx, { stores: ctx.stores, instances, env: { AGENT_INTERVAL_MS: String(intervalMs) } }, async (server) => {
+        await sleep(1_000);
+        const idleRss = await serverRss(server);
+        const idleHeap = await serverHeap(server);
+        const baseline = await singleAgentBaseline(server, ctx, setting(ctx, 'baselinePushes', 50, 10));
+        let cpuBefore: ProcSnapshot[] = [];
+        const { fleet, enrollSec, steadySec } = await runSteadyFleet(server, ctx, {
+          agents, intervalMs, startPeriodMs: Math.round((agents / enrollPerSec) * 1000), steadyMs,
+          onSteady: () => void (cpuBefore = server.instances.map((i) => readProc(i.pid)!)),
+        });
+        const rss = await serverRss(server);
+        const heap = await serverHeap(server);
+        const cpuAfter = server.instances.map((i) => readProc(i.pid)!);
+        const metrics = await Promise.all(server.instances.map((_, i) => server.metrics(i)));
+        const s = await fleet.stop();
+        const cpuSec = cpuAfter.reduce((sum, after, i) => sum + (after.cpuSec - cpuBefore[i]!.cpuSec), 0);
+        const figure = {
+          agents, instances, enrollSec: round(enrollSec, 1), steadySec: round(steadySec, 1),
+          serverIdleRssMb: round(idleRss / 1024 / 1024, 1), serverRssMb: round(rss / 1024 / 1024, 1),
+          serverRssPerConnectionKb: round((rss - idleRss) / 1024 / Math.max(1, s.connected), 1),
+          // RSS moves with PGlite's and chdb's native memory; the V8 heap is what sockets and tRPC hold.
+          serverHeapPerConnectionKb: round((heap - idleHeap) / 1024 / Math.max(1, s.connected), 1),
+          serverConnectedGauge: metrics.reduce((sum, m) => sum + sumOf(m, 'ninjait_connected_agents'), 0),
+          serverCpuPercentOfCoreSteady: round((cpuSec / steadySec) * 100, 1),
+          drainerLagSecondsMax: Math.max(...metrics.map((m) => maxOf(m, 'ninjait_drainer_lag_seconds'))),
+          baselineSingleAgent: baseline,
+          fleet: fleetFigures(s),
+        };
+        levelsOut.push(figure);
+        const ack = s.ackLatency.summary();
+        rows.push(
+          { benchmark: 'connected', figure: `${agents} agents: connected`, value: `${s.connected} of ${agents}`, baseline: '-', goal: '50,000 on one server' },
+          { benchmark: 'connected', figure: `${agents} agents: ack p50 / p99`, value: `${fmt(ack.p50Ms, 'ms')} / ${fmt(ack.p99Ms, 'ms')}`, baseline: `1 agent: ${fmt(baseline.p50Ms, 'ms')} / ${fmt(baseline.p99Ms, 'ms')}`, goal: 'p99 < 100 ms' },
+          { benchmark: 'connected', figure: `${agents} agents: server RSS · V8 heap per connection`, value: `${fmt(figure.serverRssPerConnectionKb, 'KB')} · ${fmt(figure.serverHeapPerConnectionKb, 'KB')}`, baseline: `idle server ${fmt(figure.serverIdleRssMb, 'MB')} RSS`, goal: '-' },
+          { benchmark: 'connected', figure: `${agents} agents: server CPU, steady`, value: fmt(figure.serverCpuPercentOfCoreSteady, '% of a core'), baseline: '-', goal: '-' },
+        );
+      });
+    }
+    return { config: { levels, intervalMs, steadyMs, instances, enrollPerSec, transport: 'raw' }, figures: { levels: levelsOut }, rows };
+  },
+};

@@ -1,0 +1,17 @@
+import type { Benchmark } from './types.ts';
+import { connectedBenchmark } from './connected.ts';
+import { ingestBenchmark } from './ingest.ts';
+import { commandsBenchmark } from './commands.ts';
+import { footprintBenchmark } from './footprint.ts';
+import { backlogBenchmark } from './backlog.ts';
+import { dashboardBenchmark } from './dashboard.ts';
+
+/** Every benchmark, in the order `npm run bench` runs them. */
+export const benchmarks: Benchmark[] = [
+  connectedBenchmark,
+  ingestBenchmark,
+  footprintBenchmark,
+  backlogBenchmark,
+  dashboardBenchmark,
+  commandsBenchmark,
+];

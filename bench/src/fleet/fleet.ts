@@ -1,0 +1,109 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Histogram } from '../lib/stats.ts';
+import type { FromWorker, ToWorker, WorkerConfig, WorkerReport } from './types.ts';
+
+const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
+/** Sockets per worker process, well under the 20,000 open files each process may hold. */
+export const MAX_AGENTS_PER_WORKER = 15_000;
+
+export interface FleetOptions extends Omit<WorkerConfig, 'firstIndex' | 'count'> {
+  agents: number;
+  /** Worker processes; default: enough for MAX_AGENTS_PER_WORKER, at least one per 5,000 agents. */
+  workers?: number;
+}
+
+/** Totals over every worker, as of their latest reports. */
+export interface FleetSnapshot {
+  enrolled: number;
+  connected: number;
+  enrollFailures: number;
+  connectFailures: number;
+  disconnects: number;
+  pushes: number;
+  records: number;
+  pushErrors: number;
+  heartbeats: number;
+  heartbeatErrors: number;
+  commandsAnswered: number;
+  ackLatency: Histogram;
+  heartbeatLatency: Histogram;
+  enrollLatency: Histogram;
+  errors: Record<string, { count: number; example: string }>;
+  workerRssBytes: number;
+  workerCpuSec: number;
+}
+
+/** `count` loopback source addresses from 127.0.0.<first>. */
+export function loopbackAddresses(count: number, first = 2): string[] {
+  return Array.from({ length: count }, (_, i) => {
+    const n = first - 1 + i;
+    return `127.0.${Math.floor(n / 254) % 256}.${(n % 254) + 1}`;
+  });
+}
+
+/** A simulated fleet spread over worker processes; stops itself after `durationMs`. */
+export function startFleet(options: FleetOptions) {
+  const workerCount = options.workers ?? Math.max(1, Math.ceil(options.agents / 5_000), Math.ceil(options.agents / MAX_AGENTS_PER_WORKER));
+  const reports = new Map<number, WorkerReport>();
+  const children: ChildProcess[] = [];
+  const exits: Promise<void>[] = [];
+  const per = Math.ceil(options.agents / workerCount);
+  for (let w = 0; w < workerCount; w++) {
+    const firstIndex = w * per;
+    const count = Math.max(0, Math.min(per, options.agents - firstIndex));
+    if (count === 0) break;
+    const child = fork(WORKER, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    child.on('message', (message: FromWorker) => {
+      if (message.type === 'report') reports.set(message.report.worker, message.report);
+    });
+    exits.push(new Promise((resolve) => child.once('exit', () => resolve())));
+    const { agents: _agents, workers: _workers, ...shared } = options;
+    const start: ToWorker = { type: 'start', worker: w, config: { ...shared, firstIndex, count } };
+    child.send(start);
+    children.push(child);
+  }
+
+  const snapshot = (): FleetSnapshot => {
+    const total: FleetSnapshot = {
+      enrolled: 0, connected: 0, enrollFailures: 0, connectFailures: 0, disconnects: 0, pushes: 0, records: 0,
+      pushErrors: 0, heartbeats: 0, heartbeatErrors: 0, commandsAnswered: 0,
+      ackLatency: new Histogram(), heartbeatLatency: new Histogram(), enrollLatency: new Histogram(), errors: {},
+      workerRssBytes: 0, workerCpuSec: 0,
+    };
+    for (const r of reports.values()) {
+      for (const key of ['enrolled', 'connected', 'enrollFailures', 'connectFailures', 'disconnects', 'pushes', 'records',
+        'pushErrors', 'heartbeats', 'heartbeatErrors', 'commandsAnswered'] as const) total[key] += r[key];
+      total.ackLatency.merge(r.ackLatency);
+      total.heartbeatLatency.merge(r.heartbeatLatency);
+      total.enrollLatency.merge(r.enrollLatency);
+      total.workerRssBytes += r.rssBytes;
+      total.workerCpuSec += r.cpuSec;
+      for (const [key, e] of Object.entries(r.errors)) {
+        const entry = (total.errors[key] ??= { count: 0, example: e.example });
+        entry.count += e.count;
+      }
+    }
+    return total;
+  };
+
+  const send = (message: ToWorker) => {
+    for (const child of children) if (child.connected) child.send(message);
+  };
+  return {
+    workers: children.length,
+    pids: children.map((child) => child.pid!),
+    snapshot,
+    /** Resets latencies and counters in every worker: steady state starts now. */
+    mark: () => send({ type: 'mark' }),
+    /** Asks every worker to stop and waits for their final reports. */
+    async stop(): Promise<FleetSnapshot> {
+      send({ type: 'stop' });
+      await Promise.all(exits);
+      return snapshot();
+    },
+    /** Resolves when every worker has exited by itself (its duration elapsed). */
+    finished: () => Promise.all(exits).then(snapshot),
+  };
+}
+export type Fleet = ReturnType<typeof startFleet>;

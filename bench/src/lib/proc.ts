@@ -1,0 +1,76 @@
+import { readFileSync } from 'node:fs';
+import { slope, round } from './stats.ts';
+
+/** Clock ticks per second for /proc/<pid>/stat times; 100 on every Linux we run on. */
+const CLK_TCK = 100;
+
+export interface ProcSnapshot {
+  atMs: number;
+  /** utime + stime, in seconds. */
+  cpuSec: number;
+  rssBytes: number;
+}
+
+/** Reads CPU time from /proc/<pid>/stat and VmRSS from /proc/<pid>/status; null once the process is gone. */
+export function readProc(pid: number): ProcSnapshot | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const utime = Number(fields[11]);
+    const stime = Number(fields[12]);
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    return { atMs: performance.now(), cpuSec: (utime + stime) / CLK_TCK, rssBytes: rssKb * 1024 };
+  } catch {
+    return null;
+  }
+}
+
+export interface ProcSummary {
+  samples: number;
+  rssMeanMb: number;
+  rssMaxMb: number;
+  rssLastMb: number;
+  /** Share of one core over the measured window, in percent. */
+  cpuPercentOfCore: number;
+  /** RSS trend over the window, from a least-squares fit. */
+  rssGrowthMbPerHour: number;
+}
+
+/** Samples a set of processes every `everyMs` until stopped. */
+export function sampleProcesses(pids: Record<string, number>, everyMs: number) {
+  const series: Record<string, ProcSnapshot[]> = Object.fromEntries(Object.keys(pids).map((name) => [name, []]));
+  const take = () => {
+    for (const [name, pid] of Object.entries(pids)) {
+      const snap = readProc(pid);
+      if (snap) series[name]!.push(snap);
+    }
+  };
+  take();
+  const timer = setInterval(take, everyMs);
+  return {
+    series,
+    stop(): Record<string, ProcSummary> {
+      clearInterval(timer);
+      take();
+      return Object.fromEntries(Object.entries(series).map(([name, snaps]) => [name, summarize(snaps)]));
+    },
+  };
+}
+
+export function summarize(snaps: readonly ProcSnapshot[], skip = 0): ProcSummary {
+  const window = snaps.slice(skip);
+  const first = window[0];
+  const last = window.at(-1);
+  const mb = (b: number) => b / 1024 / 1024;
+  const wallSec = first && last ? (last.atMs - first.atMs) / 1000 : 0;
+  return {
+    samples: window.length,
+    rssMeanMb: round(window.length ? mb(window.reduce((s, p) => s + p.rssBytes, 0) / window.length) : 0, 1),
+    rssMaxMb: round(mb(Math.max(0, ...window.map((p) => p.rssBytes))), 1),
+    rssLastMb: round(last ? mb(last.rssBytes) : 0, 1),
+    cpuPercentOfCore: round(first && last && wallSec > 0 ? ((last.cpuSec - first.cpuSec) / wallSec) * 100 : 0, 3),
+    rssGrowthMbPerHour: round(slope(window.map((p) => [p.atMs / 3_600_000, mb(p.rssBytes)] as const)), 2),
+  };
+}

@@ -1,0 +1,170 @@
+import { randomBytes } from 'node:crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { trpcHttp } from './http-trpc.ts';
+import { scrapeMetrics, type MetricValues } from './metrics.ts';
+import { progress, waitFor } from './progress.ts';
+import { scratchDatabase, type StoreChoice } from './stores.ts';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const SERVER_CLI = join(REPO_ROOT, 'server/src/cli/main.ts');
+const LOCAL_ADMIN_HEADER = 'x-ninjait-admin';
+
+/**
+ * Server settings every benchmark uses. Rate limits are lifted: they guard against people,
+ * and a benchmark that enrolls thousands of agents from a few addresses is not one.
+ */
+export const BENCH_SERVER_ENV: Record<string, string> = {
+  LOG_LEVEL: 'warn',
+  RATE_LIMIT_MAX: '1000000',
+  // agent.enroll allows 30 attempts per address per window: a 1 s window lets a fleet enroll.
+  RATE_LIMIT_WINDOW_SEC: '1',
+};
+
+export interface ServerOptions {
+  stores: StoreChoice;
+  env?: Record<string, string>;
+  /** Directory for `--cpu-prof` output; no profiling when unset. */
+  cpuProfDir?: string;
+  /** Extra instances on the same database and cache (needs PostgreSQL). */
+  instances?: number;
+  /** Reuse a database instead of creating a scratch one (the caller drops it). */
+  databaseUrl?: string;
+  /** Start the first instance on this DATA_DIR (pre-filled PGlite); the caller removes it. */
+  dataDir?: string;
+}
+
+export interface ServerInstance {
+  url: string;
+  pid: number;
+  dataDir: string;
+  process: ChildProcess;
+}
+
+export interface ServerUnderTest {
+  /** The first instance: admin calls and the dashboard go here. */
+  url: string;
+  pid: number;
+  instances: ServerInstance[];
+  dataDir: string;
+  env: Record<string, string>;
+  admin<T>(path: string, type: 'query' | 'mutation', input?: unknown): Promise<T>;
+  metrics(instance?: number): Promise<MetricValues>;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Every server process still running, so an interrupted run does not leave them behind. */
+const running = new Set<ChildProcess>();
+
+/** Kills every server this process started (SIGINT/SIGTERM on the bench). */
+export function killServers(): void {
+  for (const child of running) child.kill('SIGKILL');
+}
+
+async function spawnInstance(env: Record<string, string>, cpuProfDir: string | undefined, logFile: string, givenDataDir?: string): Promise<ServerInstance & { ownsDataDir: boolean }> {
+  const port = await freePort();
+  const dataDir = givenDataDir ?? await mkdtemp(join(tmpdir(), 'ninjait-bench-server-'));
+  const args = [...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []), '--import', 'tsx', SERVER_CLI, 'serve'];
+  const child = spawn(process.execPath, args, {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  const log = createWriteStream(logFile, { flags: 'a' });
+  child.stdout!.pipe(log);
+  child.stderr!.pipe(log);
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor('the server to answer /healthz', async () => {
+    if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}; see ${logFile}`);
+    return fetch(`${url}/healthz`).then((res) => res.ok, () => false);
+  }, 60_000, 100);
+  return { url, pid: child.pid!, dataDir, process: child, ownsDataDir: !givenDataDir };
+}
+
+async function stopInstance(instance: ServerInstance & { ownsDataDir: boolean }): Promise<void> {
+  const child = instance.process;
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    await exited;
+    clearTimeout(timer);
+  }
+  if (instance.ownsDataDir) await rm(instance.dataDir, { recursive: true, force: true });
+}
+
+/** Runs the server as its own process (so its RSS and CPU are its own), as `ninjait serve` would. */
+export async function startServerUnderTest(options: ServerOptions): Promise<ServerUnderTest> {
+  const scratch = options.stores.databaseUrl && !options.databaseUrl ? await scratchDatabase(options.stores.databaseUrl) : null;
+  const databaseUrl = options.databaseUrl ?? scratch?.url;
+  const env: Record<string, string> = {
+    ...BENCH_SERVER_ENV,
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+    ...(options.stores.redisUrl ? { REDIS_URL: options.stores.redisUrl } : {}),
+    ...options.env,
+  };
+  const logDir = await mkdtemp(join(tmpdir(), 'ninjait-bench-log-'));
+  const instances: (ServerInstance & { ownsDataDir: boolean })[] = [];
+  try {
+    // Sequential: the first one migrates, the others find the schema in place.
+    for (let i = 0; i < (options.instances ?? 1); i++) {
+      instances.push(await spawnInstance({ ...env, INSTANCE_ID: `bench-${i}` }, options.cpuProfDir, join(logDir, `server-${i}.log`),
+        i === 0 ? options.dataDir : undefined));
+    }
+  } catch (error) {
+    await Promise.all(instances.map(stopInstance));
+    await scratch?.drop();
+    throw error;
+  }
+  const first = instances[0]!;
+  progress(`  server: ${instances.length} instance(s) at ${first.url}, logs in ${logDir}`);
+  const adminToken = (await readFile(join(first.dataDir, 'admin-token'), 'utf8')).trim();
+  return {
+    url: first.url,
+    pid: first.pid,
+    instances,
+    dataDir: first.dataDir,
+    env,
+    admin: (path, type, input) => trpcHttp(first.url, path, type, input, { headers: { [LOCAL_ADMIN_HEADER]: adminToken } }),
+    metrics: (i = 0) => scrapeMetrics(instances[i]!.url),
+    async stop() {
+      await Promise.all(instances.map(stopInstance));
+      await scratch?.drop();
+    },
+  };
+}
+
+/** An organization and an enrollment token good for `uses` agents. */
+export async function createFleetToken(server: ServerUnderTest, uses: number, org = `bench-${randomBytes(4).toString('hex')}`): Promise<{ token: string; organizationId: string }> {
+  const organization = await server.admin<{ id: string }>('admin.organizations.create', 'mutation', { name: org });
+  const { token } = await server.admin<{ token: string }>('admin.tokens.create', 'mutation', {
+    org: organization.id, name: 'bench fleet', maxUses: Math.max(1, Math.min(100_000, uses)), expiresInSec: 24 * 3600,
+  });
+  return { token, organizationId: organization.id };
+}
+
+/** The run's shared server when there is one (the smoke test), else a fresh one stopped after `fn`. */
+export async function withServer<T>(ctx: { sharedServer?: ServerUnderTest | undefined }, options: ServerOptions, fn: (server: ServerUnderTest) => Promise<T>): Promise<T> {
+  if (ctx.sharedServer) return fn(ctx.sharedServer);
+  const server = await startServerUnderTest(options);
+  try {
+    return await fn(server);
+  } finally {
+    await server.stop();
+  }
+}

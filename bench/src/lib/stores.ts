@@ -1,0 +1,39 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+/** Which stores a run uses: the embedded defaults, or the real ones named by the environment. */
+export interface StoreChoice {
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+}
+
+export function storesFromEnv(env: NodeJS.ProcessEnv = process.env): StoreChoice {
+  return { databaseUrl: env.DATABASE_URL || undefined, redisUrl: env.REDIS_URL || undefined };
+}
+
+export function describeStores(stores: StoreChoice): string {
+  return `${stores.databaseUrl ? 'postgresql' : 'pglite'}+${stores.redisUrl ? 'redis' : 'memory'}`;
+}
+
+/**
+ * A fresh database per benchmark on the configured PostgreSQL, dropped afterwards, so runs
+ * never see each other's rows and the server migrates from scratch like a first start.
+ */
+export async function scratchDatabase(baseUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `ninjait_bench_${randomBytes(5).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(baseUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: baseUrl });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}

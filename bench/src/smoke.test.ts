@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { benchmarks } from './benchmarks/index.ts';
+import type { BenchContext, BenchResult } from './benchmarks/types.ts';
+import { startServerUnderTest, type ServerUnderTest } from './lib/server-process.ts';
+import { storesFromEnv } from './lib/stores.ts';
+
+/**
+ * Every benchmark at a tiny size against one shared server (its start-up would dominate
+ * otherwise): proves they run end to end and produce figures. `npm run bench -- --quick`
+ * also covers the parts that need a server of their own (pre-filled log drain, `npm start`).
+ */
+const TINY: Record<string, string> = {
+  agents: '3', ingestAgents: '3', commandAgents: '3', intervalMs: '1000', steadyMs: '1500', baselinePushes: '3',
+  loadMs: '1500', recordsPerPush: '5', commands: '2',
+  durationMs: '2000', warmupMs: '1000', sampleEveryMs: '250',
+  backlogSamples: '100', devices: '3', calls: '3',
+};
+
+let server: ServerUnderTest;
+let ctx: BenchContext;
+const results = new Map<string, BenchResult>();
+
+beforeAll(async () => {
+  const stores = storesFromEnv();
+  server = await startServerUnderTest({ stores });
+  ctx = { quick: true, stores, profileDir: null, overrides: TINY, runId: 'smoke', sharedServer: server, skipFreshServers: true };
+}, 90_000);
+
+afterAll(async () => {
+  await server?.stop();
+}, 60_000);
+
+describe('benchmarks at tiny size', () => {
+  for (const bench of benchmarks) {
+    it(`${bench.name} runs and reports figures`, async () => {
+      const result = await bench.run(ctx);
+      results.set(bench.name, result);
+      expect(result.pending ?? null).toBeNull();
+      expect(result.rows.length).toBeGreaterThan(0);
+      for (const row of result.rows) expect(row.value).not.toMatch(/^failed/);
+    }, 90_000);
+  }
+
+  it('the fleet delivered what it says and the figures are plausible', () => {
+    const connected = results.get('connected')!.figures as { levels: { fleet: { connected: number; pushes: number; pushErrors: number } }[] };
+    expect(connected.levels[0]!.fleet.connected).toBe(3);
+    expect(connected.levels[0]!.fleet.pushes).toBeGreaterThan(0);
+    expect(connected.levels[0]!.fleet.pushErrors).toBe(0);
+    const ingest = results.get('ingest')!.figures as { batchedPushes: { recordsAcked: number; serverIngestedTotal: number } };
+    // Acked by the simulator = logged by the server: nothing acked that was not durably logged.
+    expect(ingest.batchedPushes.serverIngestedTotal).toBeGreaterThanOrEqual(ingest.batchedPushes.recordsAcked);
+    const backlog = results.get('backlog')!.figures as { backlog: { outboxAfter: { bufferedRecords: number } } };
+    // Everything from the backlog went; at most the sample taken at start may still wait for its ack.
+    expect(backlog.backlog.outboxAfter.bufferedRecords).toBeLessThanOrEqual(1);
+  });
+});
