@@ -151,4 +151,18 @@ describe('outbox', () => {
     expect(readOutboxStats(file)).toMatchObject({ bufferedRecords: 1, nextSeq: 2 });
     expect(readOutboxStats(join(dir, 'missing.db'))).toBeNull();
   });
+
+  it('does not count as dropped the records the cap removed while the server was logging them', () => {
+    const o = open(0.01);
+    for (let i = 0; i < 5; i++) o.append(fakeRecord(1_000 + i, 200));
+    const batch = o.oldest(1_000, 1 << 20);
+    let dropped = 0;
+    // While the batch is on the wire, appends push the oldest (in-flight) records out.
+    for (let i = 0; dropped === 0; i++) dropped += o.append(fakeRecord(2_000 + i, 200)).dropped;
+    expect(o.stats().droppedTotal).toBe(dropped);
+    o.ackUpTo(batch.at(-1)!.seq);
+    // The server logged them, so they were not lost.
+    expect(o.stats().droppedTotal).toBe(0);
+    o.close();
+  });
 });

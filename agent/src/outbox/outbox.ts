@@ -21,9 +21,22 @@ export interface OpenOutboxOptions {
  * the server would silently discard new samples as replays. One fsync per append (every
  * interval) or per acked batch is cheap next to that.
  */
+/** Share of --buffer-max-mb that record bodies may use; the rest is SQLite's pages and WAL. */
+const BODY_SHARE_OF_CAP = 0.45;
+/** Share of --buffer-max-mb the WAL may reach before a checkpoint truncates it. */
+const WAL_SHARE_OF_CAP = 0.2;
+
 export function openOutbox(opts: OpenOutboxOptions): Outbox {
-  const capBytes = Math.max(1, Math.floor(opts.bufferMaxMb * MB));
+  const fileCapBytes = Math.max(1, Math.floor(opts.bufferMaxMb * MB));
+  // The cap is for the files on disk: record bodies get a share of it, SQLite's page overhead
+  // and the WAL the rest (measured: pages ~1.3x the bodies, WAL bounded below).
+  const capBytes = Math.max(1, Math.floor(fileCapBytes * BODY_SHARE_OF_CAP));
   const db = new Database(opts.file);
+  const walCapBytes = Math.floor(fileCapBytes * WAL_SHARE_OF_CAP);
+  const pageSize = db.pragma('page_size', { simple: true }) as number;
+  db.pragma(`wal_autocheckpoint = ${Math.max(8, Math.floor(walCapBytes / pageSize))}`);
+  // Truncates the WAL back to this size after each checkpoint, so it never keeps its peak.
+  db.pragma(`journal_size_limit = ${walCapBytes}`);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   // `enroll` may write while `run` holds the file; wait instead of failing.
@@ -46,6 +59,8 @@ export function openOutbox(opts: OpenOutboxOptions): Outbox {
     negate: db.prepare('UPDATE records SET seq = -seq'),
     shift: db.prepare('UPDATE records SET seq = -seq + ?'),
     oldestAt: db.prepare<[], { t: number | null }>('SELECT collected_at AS t FROM records ORDER BY seq LIMIT 1'),
+    countBetween: db.prepare<[number, number], { n: number }>('SELECT count(*) AS n FROM records WHERE seq BETWEEN ? AND ?'),
+    undrop: db.prepare('UPDATE meta SET dropped_total = max(0, dropped_total - ?) WHERE id = 1'),
   };
   const meta = (): MetaRow => {
     const row = q.meta.get();
@@ -53,8 +68,15 @@ export function openOutbox(opts: OpenOutboxOptions): Outbox {
     return row;
   };
 
+  /**
+   * The batch last handed out by `oldest` and how many of it the cap has dropped since. The
+   * server may log those anyway; when its ack covers them they are not counted as dropped.
+   */
+  let inFlight: { from: number; to: number; dropped: number } | null = null;
+
   /** Deletes `seq <= upTo`; `drop` says whether they count as dropped (unsent) or acked. */
   const removeUpTo = (upTo: number, drop: boolean): number => {
+    if (drop && inFlight) inFlight.dropped += q.countBetween.get(inFlight.from, Math.min(upTo, inFlight.to))?.n ?? 0;
     const { n, b } = q.sizeUpTo.get(upTo) ?? { n: 0, b: 0 };
     if (n > 0) {
       q.deleteUpTo.run(upTo);
@@ -100,7 +122,14 @@ export function openOutbox(opts: OpenOutboxOptions): Outbox {
   const append = db.transaction(appendOne);
   const appendMany = db.transaction((records: NewRecord[]) => records.map(appendOne));
 
-  const ack = db.transaction((ackSeq: number) => removeUpTo(ackSeq, false));
+  const ack = db.transaction((ackSeq: number) => {
+    if (inFlight && inFlight.dropped > 0 && ackSeq >= inFlight.from) {
+      // The cap drops from the front, so the dropped part of the batch is its oldest records.
+      q.undrop.run(Math.min(inFlight.dropped, ackSeq - inFlight.from + 1));
+    }
+    inFlight = null;
+    return removeUpTo(ackSeq, false);
+  });
 
   const discard = db.transaction((seq: number): boolean => {
     const row = q.one.get(seq);
@@ -137,6 +166,7 @@ export function openOutbox(opts: OpenOutboxOptions): Outbox {
         if (out.length > 0 && size > maxBytes) break;
         out.push(toRecord(row));
       }
+      inFlight = out.length > 0 ? { from: out[0]!.seq, to: out.at(-1)!.seq, dropped: 0 } : null;
       return out;
     },
     ackUpTo: (ackSeq) => ack.immediate(ackSeq),
