@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Histogram } from '../lib/stats.ts';
-import type { FromWorker, ToWorker, WorkerConfig, WorkerReport } from './types.ts';
+import type { FromWorker, ToWorker, WorkerConfig, WorkerCounters, WorkerReport } from './types.ts';
 
 const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
 /** Sockets per worker process, well under the 20,000 open files each process may hold. */
@@ -14,18 +14,7 @@ export interface FleetOptions extends Omit<WorkerConfig, 'firstIndex' | 'count'>
 }
 
 /** Totals over every worker, as of their latest reports. */
-export interface FleetSnapshot {
-  enrolled: number;
-  connected: number;
-  enrollFailures: number;
-  connectFailures: number;
-  disconnects: number;
-  pushes: number;
-  records: number;
-  pushErrors: number;
-  heartbeats: number;
-  heartbeatErrors: number;
-  commandsAnswered: number;
+export interface FleetSnapshot extends WorkerCounters {
   ackLatency: Histogram;
   heartbeatLatency: Histogram;
   enrollLatency: Histogram;

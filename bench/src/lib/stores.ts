@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import { createScratchDatabase } from '@ninjait/server/testing/databases';
 
 /** Which stores a run uses: the embedded defaults, or the real ones named by the environment. */
 export interface StoreChoice {
@@ -20,20 +19,5 @@ export function describeStores(stores: StoreChoice): string {
  * never see each other's rows and the server migrates from scratch like a first start.
  */
 export async function scratchDatabase(baseUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `ninjait_bench_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: baseUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(baseUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const client = new pg.Client({ connectionString: baseUrl });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
-    },
-  };
+  return (await createScratchDatabase(baseUrl, 'ninjait_bench'))!;
 }

@@ -5,9 +5,9 @@ import pg from 'pg';
  * A throwaway database on the PostgreSQL at `DATABASE_URL`, so test files running in
  * parallel never see each other's rows. Returns null when no PostgreSQL is configured.
  */
-export async function createScratchDatabase(baseUrl = process.env.DATABASE_URL): Promise<{ url: string; drop(): Promise<void> } | null> {
+export async function createScratchDatabase(baseUrl = process.env.DATABASE_URL, prefix = 'ninjait_test'): Promise<{ url: string; drop(): Promise<void> } | null> {
   if (!baseUrl) return null;
-  const name = `ninjait_test_${randomBytes(5).toString('hex')}`;
+  const name = `${prefix}_${randomBytes(5).toString('hex')}`;
   const admin = new pg.Client({ connectionString: baseUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
