@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { SqlExecutor } from '../stores/relational/index.ts';
 import { AppError, notFound } from '../errors.ts';
+import { assertShellSupported, defaultShell } from './shells.ts';
+import type { Shell } from './types.ts';
 
 /** A device by id, or by name (optionally within an organization named or identified by `org`), for the CLI. */
 export async function resolveDeviceRef(db: SqlExecutor, ref: string, org?: string): Promise<string> {
@@ -17,4 +19,21 @@ export async function resolveDeviceRef(db: SqlExecutor, ref: string, org?: strin
   if (rows.length === 0) throw notFound(`Device "${ref}"`);
   if (rows.length > 1) throw new AppError('CONFLICT', `Several devices are named "${ref}": use the device id, or --org`);
   return rows[0]!.id;
+}
+
+/**
+ * The device a person targets, locked in the caller's transaction: another organization's
+ * (or a decommissioned) device is simply not found; the shell defaults to the device's OS.
+ */
+export async function targetDevice(tx: SqlExecutor, deviceId: string, organizationId: string | null, shell: Shell | undefined) {
+  const { rows } = await tx.query<{ organizationId: string; osType: string | null; name: string }>(
+    `SELECT organization_id AS "organizationId", os_type AS "osType", name FROM devices
+     WHERE id = $1 AND ($2::uuid IS NULL OR organization_id = $2) AND decommissioned_at IS NULL`,
+    [deviceId, organizationId],
+  );
+  const device = rows[0];
+  if (!device) throw notFound('Device');
+  const resolved = shell ?? defaultShell(device.osType);
+  assertShellSupported(device.osType, resolved);
+  return { ...device, shell: resolved };
 }

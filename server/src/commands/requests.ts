@@ -1,9 +1,9 @@
 import type { RelationalStore } from '../stores/relational/index.ts';
-import { AppError, notFound } from '../errors.ts';
+import { AppError } from '../errors.ts';
 import { writeCommandAudit, type Auditor } from './audit.ts';
 import type { Publisher } from './events.ts';
 import { getCommand, insertCommand } from './repository.ts';
-import { assertShellSupported, defaultShell } from './shells.ts';
+import { targetDevice } from './device-ref.ts';
 import { MAX_SCRIPT_BYTES } from './limits.ts';
 import { isFinal, type Command, type Interpreter, type Shell } from './types.ts';
 
@@ -37,15 +37,8 @@ export function assertScript(script: string): void {
 export async function runCommand(db: RelationalStore, publisher: Publisher, auditor: Auditor, requester: Requester, input: RunInput): Promise<Command> {
   assertScript(input.script);
   const { command, deviceName } = await db.transaction(async (tx) => {
-    const { rows } = await tx.query<{ organizationId: string; osType: string | null; name: string }>(
-      `SELECT organization_id AS "organizationId", os_type AS "osType", name FROM devices
-       WHERE id = $1 AND ($2::uuid IS NULL OR organization_id = $2) AND decommissioned_at IS NULL`,
-      [input.deviceId, requester.organizationId],
-    );
-    const device = rows[0];
-    if (!device) throw notFound('Device');
-    const shell = input.shell ?? defaultShell(device.osType);
-    assertShellSupported(device.osType, shell);
+    const device = await targetDevice(tx, input.deviceId, requester.organizationId, input.shell);
+    const { shell } = device;
     const created = await insertCommand(tx, {
       organizationId: device.organizationId, deviceId: input.deviceId, requestedBy: requester.userId,
       requestedByLabel: requester.label, bulkJobId: input.bulkJobId ?? null, shell, interpreter: input.interpreter ?? null,

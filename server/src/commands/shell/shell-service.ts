@@ -7,7 +7,7 @@ import { writeCommandAudit, type Auditor } from '../audit.ts';
 import { shellChannel } from '../channels.ts';
 import type { Publisher } from '../events.ts';
 import type { Requester } from '../requests.ts';
-import { assertShellSupported, defaultShell } from '../shells.ts';
+import { targetDevice } from '../device-ref.ts';
 import type { Shell } from '../types.ts';
 
 export const DEFAULT_SHELL_IDLE_SEC = 15 * 60;
@@ -51,15 +51,8 @@ export function createShellService(deps: { db: RelationalStore; cache: CacheStor
       const sessionId = randomUUID();
       const idleTimeoutSec = input.idleTimeoutSec ?? DEFAULT_SHELL_IDLE_SEC;
       const record = await db.transaction(async (tx) => {
-        const { rows } = await tx.query<{ organizationId: string; osType: string | null; name: string }>(
-          `SELECT organization_id AS "organizationId", os_type AS "osType", name FROM devices
-           WHERE id = $1 AND ($2::uuid IS NULL OR organization_id = $2) AND decommissioned_at IS NULL`,
-          [input.deviceId, requester.organizationId],
-        );
-        const device = rows[0];
-        if (!device) throw notFound('Device');
-        const shell = input.shell ?? defaultShell(device.osType);
-        assertShellSupported(device.osType, shell);
+        const device = await targetDevice(tx, input.deviceId, requester.organizationId, input.shell);
+        const { shell } = device;
         return { deviceName: device.name, sessionId, deviceId: input.deviceId, organizationId: device.organizationId, userId: requester.userId, idleTimeoutSec, shell };
       });
       const { deviceName, ...session } = record;
