@@ -1,6 +1,6 @@
 import type { SqlExecutor } from '../stores/relational/index.ts';
 import { notFound } from '../errors.ts';
-import type { AgentResultStatus, Command, CommandSpec, CommandStatus, Interpreter, Shell } from './types.ts';
+import type { AgentResultStatus, Command, CommandSpec, CommandStatus } from './types.ts';
 
 export const COMMAND_COLUMNS = `id, organization_id AS "organizationId", device_id AS "deviceId", requested_by AS "requestedBy",
   requested_by_label AS "requestedByLabel", bulk_job_id AS "bulkJobId", shell, interpreter, script, timeout_sec AS "timeoutSec",
@@ -10,19 +10,12 @@ export const COMMAND_COLUMNS = `id, organization_id AS "organizationId", device_
 
 const SPEC_COLUMNS = `id, shell, interpreter, script, timeout_sec AS "timeoutSec"`;
 
-export interface NewCommand {
-  organizationId: string;
-  deviceId: string;
-  requestedBy: string | null;
-  requestedByLabel: string;
-  bulkJobId: string | null;
-  shell: Shell;
-  interpreter: Interpreter | null;
-  script: string;
-  timeoutSec: number;
+/** What a request fixes about a command; the rest (status, times, output) the state machine fills in. */
+export type NewCommand = Pick<Command, 'organizationId' | 'deviceId' | 'requestedBy' | 'requestedByLabel' | 'bulkJobId'
+  | 'shell' | 'interpreter' | 'script' | 'timeoutSec'> & {
   expiresInSec: number;
   sourceIp: string | null;
-}
+};
 
 export async function insertCommand(tx: SqlExecutor, input: NewCommand): Promise<Command> {
   const { rows } = await tx.query<Command>(
