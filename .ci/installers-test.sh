@@ -103,7 +103,10 @@ for kind in deb rpm; do
   node --import tsx installers/sign.ts sign --key "$WORK/keys/update-key.pem" --file "$file" --version "$BASE" \
     --platform linux --arch x64 --kind $kind --out "$WORK/releases" >/dev/null
 done
-PORT="$PORT" HOST=127.0.0.1 DATA_DIR="$WORK/server" RELEASES_DIR="$WORK/releases" AGENT_INTERVAL_MS=2000 LOG_LEVEL=info \
+# Embedded stores only: CI exports DATABASE_URL/REDIS_URL for the test suite, and this server
+# must not write into the machine's shared databases (a second run would find its organization).
+env -u DATABASE_URL -u REDIS_URL -u REDIS_KEY_PREFIX \
+  PORT="$PORT" HOST=127.0.0.1 DATA_DIR="$WORK/server" RELEASES_DIR="$WORK/releases" AGENT_INTERVAL_MS=2000 LOG_LEVEL=info \
   node --import tsx server/src/cli/main.ts serve >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 server_up() { kill -0 "$SERVER_PID" 2>/dev/null || fail "the test server exited"; curl -fsS "$URL/healthz"; }

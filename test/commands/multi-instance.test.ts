@@ -12,6 +12,7 @@ import { freePort, REPO_ROOT, SERVER_CLI, startCli, waitForHttp, type Proc } fro
 
 const AGENT_PROCESS = resolve(REPO_ROOT, 'test/commands/agent-process.ts');
 const ready = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL);
+const KEY_PREFIX = `multi:${randomBytes(4).toString('hex')}:`;
 if (!ready) console.warn('DATABASE_URL and REDIS_URL are not both set: the two-instance command test is skipped (it needs a shared PostgreSQL and Redis)');
 
 /**
@@ -39,6 +40,8 @@ describe.skipIf(!ready)('remote commands across two server instances', () => {
     const proc = startCli(SERVER_CLI, ['serve'], {
       PORT: String(port), DATA_DIR: dataDir, DATABASE_URL: database!.url, REDIS_URL: process.env.REDIS_URL,
       INSTANCE_ID: name, LOG_LEVEL: 'warn', RATE_LIMIT_MAX: '100000', QUEUE_PREFIX: `e2e${randomBytes(4).toString('hex')}`,
+      // Both instances share one key space (sessions cross them), apart from other test runs.
+      REDIS_KEY_PREFIX: KEY_PREFIX,
     });
     procs.push(proc);
     const url = `http://127.0.0.1:${port}`;
