@@ -4,3 +4,4 @@ export * from './schemas/sample.ts';
 export * from './schemas/inventory.ts';
 export * from './schemas/ingest.ts';
 export * from './schemas/enroll.ts';
+export * from './env.ts';

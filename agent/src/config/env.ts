@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { LOG_LEVELS } from '../log.ts';
+import { intFromEnv, setVariables } from '@ninjait/shared';
 
-const intFromEnv = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 /** Every variable the agent reads. `process.env` is read nowhere else. */
 export const envSchema = z.object({
@@ -23,12 +23,7 @@ export class UsageError extends Error {
 
 /** Parses the environment once; a bad value stops the agent with a message naming it. */
 export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
-  const known = Object.fromEntries(
-    Object.keys(envSchema.shape)
-      .filter((key) => source[key] !== undefined && source[key] !== '')
-      .map((key) => [key, source[key]]),
-  );
-  const parsed = envSchema.safeParse(known);
+  const parsed = envSchema.safeParse(setVariables(Object.keys(envSchema.shape), source));
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
   throw new UsageError(`invalid environment: ${problems.join('; ')}`);

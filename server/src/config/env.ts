@@ -1,12 +1,11 @@
 import { z } from 'zod';
-import { DEFAULT_SAMPLE_INTERVAL_MS, DEFAULT_SERVER_PORT } from '@ninjait/shared';
+import { DEFAULT_SAMPLE_INTERVAL_MS, DEFAULT_SERVER_PORT, intFromEnv, setVariables } from '@ninjait/shared';
 
 const DEFAULT_RATE_LIMIT_MAX = 100;
 const DEFAULT_RATE_LIMIT_WINDOW_SEC = 15 * 60;
 const DEFAULT_RATE_LIMIT_READ_MAX = 1_000;
 
 const optionalUrl = z.url().optional();
-const intFromEnv = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 /** Every variable the server reads. `process.env` is read nowhere else. */
 export const envSchema = z.object({
@@ -89,12 +88,7 @@ export class ConfigError extends Error {
 }
 
 export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
-  const known = Object.fromEntries(
-    Object.keys(envSchema.shape)
-      .filter((key) => source[key] !== undefined && source[key] !== '')
-      .map((key) => [key, source[key]]),
-  );
-  const parsed = envSchema.safeParse(known);
+  const parsed = envSchema.safeParse(setVariables(Object.keys(envSchema.shape), source));
   if (parsed.success && Boolean(parsed.data.TLS_CERT_FILE) !== Boolean(parsed.data.TLS_KEY_FILE)) {
     throw new ConfigError('Invalid configuration:\n  TLS_CERT_FILE and TLS_KEY_FILE must be set together');
   }
