@@ -13,6 +13,7 @@ import { createSessions } from '../auth/sessions.ts';
 import { createRateLimiter } from '../auth/rate-limit.ts';
 import { createIngestLog } from '../ingest/ingest-log.ts';
 import { createDrainer, type Drainer } from '../ingest/drainer.ts';
+import { createIngestLogReader } from '../ingest/log-reader.ts';
 import { drainerLagRows, trimIngestLog } from '../ingest/trimmer.ts';
 import { createConfiguredSinks } from '../sinks/registry.ts';
 import { every, type Periodic } from '../jobs/every.ts';
@@ -85,9 +86,14 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
 
   const sinks = await createConfiguredSinks({ env, db, cache, log, analytics });
   await Promise.all(sinks.map((sink) => sink.init()));
+  // Room for a few batches: sinks a little behind the others still find their rows in memory.
+  const reader = createIngestLogReader(db, { capacityRows: 4 * env.DRAIN_BATCH_ROWS });
   const drainers = sinks.map((sink) =>
-    createDrainer({ db, sink, instanceId, batchRows: env.DRAIN_BATCH_ROWS, pollMs: env.DRAIN_POLL_MS, metrics, log }));
-  services.ingest.onAppended(() => drainers.forEach((drainer) => drainer.wake()));
+    createDrainer({ db, reader, sink, instanceId, batchRows: env.DRAIN_BATCH_ROWS, pollMs: env.DRAIN_POLL_MS, metrics, log }));
+  services.ingest.onAppended((rows) => {
+    reader.remember(rows);
+    drainers.forEach((drainer) => drainer.wake());
+  });
   drainers.forEach((drainer) => drainer.start());
 
   const jobs: Periodic[] = [

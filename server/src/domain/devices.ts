@@ -104,11 +104,6 @@ export async function getDevice(db: SqlExecutor, organizationId: string, deviceI
   return rows[0];
 }
 
-export async function highestLoggedSeq(db: SqlExecutor, deviceId: string): Promise<number> {
-  const { rows } = await db.query<{ lastSeq: number }>('SELECT last_seq AS "lastSeq" FROM device_ingest_state WHERE device_id = $1', [deviceId]);
-  return rows[0]?.lastSeq ?? 0;
-}
-
 /**
  * Retires a device: its record stays for history, its credentials are deleted so its secret
  * stops working at once, and a re-enrollment of the same machine makes a new record.

@@ -1,6 +1,6 @@
 import { enrollInputSchema, heartbeatInputSchema, pushInputSchema } from '@ninjait/shared';
 import { AppError } from '../../errors.ts';
-import { enrollDevice, highestLoggedSeq, rotateDeviceSecret } from '../../domain/devices.ts';
+import { enrollDevice, rotateDeviceSecret } from '../../domain/devices.ts';
 import { agentProcedure, publicProcedure, router } from '../trpc.ts';
 import { agentErrorLogs } from '../../obs/log-shipper.ts';
 import { invalidateDeviceLists } from '../../sinks/cache-sink.ts';
@@ -21,14 +21,18 @@ export const agentRouter = router({
 
   heartbeat: agentProcedure.input(heartbeatInputSchema).mutation(async ({ ctx, input }) => {
     const { db, metrics } = ctx.services;
-    const { rows } = await db.query<{ previous: number }>(
-      `UPDATE devices d SET report_interval_ms = $2, agent_version = $3, dropped_total = GREATEST(d.dropped_total, $4)
-       FROM (SELECT dropped_total AS previous FROM devices WHERE id = $1) p
-       WHERE d.id = $1 AND (d.report_interval_ms <> $2 OR d.agent_version IS DISTINCT FROM $3 OR d.dropped_total < $4)
-       RETURNING p.previous`,
+    // One round trip: the settings update (skipped when nothing changed) and the ack position.
+    const { rows: [state] } = await db.query<{ previous: number | null; lastSeq: number | null }>(
+      `WITH before AS (SELECT dropped_total FROM devices WHERE id = $1),
+            changed AS (
+              UPDATE devices d SET report_interval_ms = $2, agent_version = $3, dropped_total = GREATEST(d.dropped_total, $4)
+              WHERE d.id = $1 AND (d.report_interval_ms <> $2 OR d.agent_version IS DISTINCT FROM $3 OR d.dropped_total < $4)
+              RETURNING 1)
+       SELECT (SELECT dropped_total FROM before WHERE EXISTS (SELECT 1 FROM changed)) AS previous,
+              (SELECT last_seq FROM device_ingest_state WHERE device_id = $1) AS "lastSeq"`,
       [ctx.device.deviceId, input.intervalMs, input.agentVersion, input.droppedTotal],
     );
-    const newlyDropped = input.droppedTotal - (rows[0]?.previous ?? input.droppedTotal);
+    const newlyDropped = input.droppedTotal - (state?.previous ?? input.droppedTotal);
     if (newlyDropped > 0) {
       metrics.agentDropped.inc(newlyDropped);
       ctx.services.log.warn({ deviceId: ctx.device.deviceId, dropped: newlyDropped, droppedTotal: input.droppedTotal }, 'agent dropped records: its buffer was full');
@@ -37,7 +41,7 @@ export const agentRouter = router({
       await ctx.services.documents.logs.insert(agentErrorLogs(ctx.device, input.errors))
         .catch((err: unknown) => ctx.services.log.warn({ err, deviceId: ctx.device.deviceId }, 'could not store agent errors'));
     }
-    return { serverTime: Date.now(), ackSeq: await highestLoggedSeq(db, ctx.device.deviceId) };
+    return { serverTime: Date.now(), ackSeq: state?.lastSeq ?? 0 };
   }),
 
   /** Replaces this device's secret; the agent stores the new one before using it. */

@@ -3,6 +3,7 @@ import { ingest } from './002-ingest.ts';
 import { tickets } from './003-tickets.ts';
 import { commands } from './005-commands.ts';
 import { documents } from './004-documents.ts';
+import { ingestJson } from './006-ingest-json.ts';
 
 export interface Migration {
   version: number;
@@ -17,4 +18,5 @@ export const migrations: readonly Migration[] = [
   { version: 3, name: 'tickets', sql: tickets },
   { version: 4, name: 'documents', sql: documents },
   { version: 5, name: 'commands', sql: commands },
+  { version: 6, name: 'ingest-json', sql: ingestJson },
 ];
