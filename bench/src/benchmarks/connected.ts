@@ -2,7 +2,8 @@ import { startFleet, loopbackAddresses, type FleetSnapshot } from '../fleet/flee
 import { maxOf, sumOf } from '../lib/metrics.ts';
 import { readProc, type ProcSnapshot } from '../lib/proc.ts';
 import { progress, sleep, waitFor } from '../lib/progress.ts';
-import { createFleetToken, withServer, type ServerUnderTest } from '../lib/server-process.ts';
+import { newestProfile, summarizeProfile } from '../lib/cpuprofile.ts';
+import { createFleetToken, REPO_ROOT, withServer, type ServerUnderTest } from '../lib/server-process.ts';
 import { Histogram, round } from '../lib/stats.ts';
 import { fmt, type Row } from '../lib/table.ts';
 import { setting, settingList, type BenchContext, type Benchmark } from './types.ts';
@@ -88,10 +89,13 @@ export const connectedBenchmark: Benchmark = {
     const enrollPerSec = setting(ctx, 'enrollPerSec', 250, 100);
     if (instances > 1 && !ctx.stores.databaseUrl) throw new Error('--set instances>1 needs DATABASE_URL (instances share PostgreSQL)');
     const levelsOut: Record<string, unknown>[] = [];
+    // The server writes its CPU profile when it exits, so the summary is added after withServer.
+    let onServerStopped = async () => {};
     const rows: Row[] = [];
     for (const agents of levels) {
       progress(`connected: ${agents} agents on ${instances} instance(s)`);
-      await withServer(ctx, { stores: ctx.stores, instances, env: { AGENT_INTERVAL_MS: String(intervalMs) } }, async (server) => {
+      const started = Date.now();
+      await withServer(ctx, { stores: ctx.stores, instances, env: { AGENT_INTERVAL_MS: String(intervalMs) }, ...(ctx.profileDir ? { cpuProfDir: ctx.profileDir } : {}) }, async (server) => {
         await sleep(1_000);
         const idleRss = await serverRss(server);
         const idleHeap = await serverHeap(server);
@@ -120,6 +124,10 @@ export const connectedBenchmark: Benchmark = {
           fleet: fleetFigures(s),
         };
         levelsOut.push(figure);
+        onServerStopped = async () => {
+          const profile = ctx.profileDir ? await newestProfile(ctx.profileDir, started) : null;
+          if (profile) Object.assign(figure, { profile: await summarizeProfile(profile, REPO_ROOT) });
+        };
         const ack = s.ackLatency.summary();
         rows.push(
           { benchmark: 'connected', figure: `${agents} agents: connected`, value: `${s.connected} of ${agents}`, baseline: '-', goal: '50,000 on one server' },
@@ -128,6 +136,7 @@ export const connectedBenchmark: Benchmark = {
           { benchmark: 'connected', figure: `${agents} agents: server CPU, steady`, value: fmt(figure.serverCpuPercentOfCoreSteady, '% of a core'), baseline: '-', goal: '-' },
         );
       });
+      await onServerStopped();
     }
     return { config: { levels, intervalMs, steadyMs, instances, enrollPerSec, transport: 'raw' }, figures: { levels: levelsOut }, rows };
   },

@@ -51,6 +51,27 @@ export interface StartOptions {
   routes?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
+async function openRelational(env: Env, log: Logger) {
+  const db = await openRelationalStore({ databaseUrl: env.DATABASE_URL, dataDir: join(env.DATA_DIR, 'pglite') });
+  try {
+    const applied = await migrate(db);
+    if (applied.length > 0) log.info({ engine: db.engine, applied }, 'database migrations applied');
+    return db;
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+}
+
+async function openRelationalAndAnalytics(env: Env, deps: { metrics: ReturnType<typeof createMetrics>; log: Logger }) {
+  const [relational, analytics] = await Promise.allSettled([openRelational(env, deps.log), openAnalytics(env, deps)]);
+  if (relational.status === 'fulfilled' && analytics.status === 'fulfilled') return { db: relational.value, ...analytics.value };
+  // One failed: close the other so a failed start leaves nothing open.
+  if (relational.status === 'fulfilled') await relational.value.close();
+  if (analytics.status === 'fulfilled') await analytics.value.apiCalls.close().then(() => analytics.value.analytics.close());
+  throw relational.status === 'rejected' ? relational.reason : (analytics as PromiseRejectedResult).reason;
+}
+
 /** Builds every service from config, applies migrations, starts drainers, jobs and the HTTP port. */
 export async function startServer(env: Env, options: StartOptions = {}): Promise<RunningServer> {
   // Warnings and errors also go to the documents store's `logs`, once it is open.
@@ -58,11 +79,9 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
   const log = options.log ?? createLogger(shippingLevel(env.LOG_LEVEL), 'ninjait', shippingDestination(env.LOG_LEVEL, shipper));
   const instanceId = env.INSTANCE_ID ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const metrics = createMetrics();
-  const db = await openRelationalStore({ databaseUrl: env.DATABASE_URL, dataDir: join(env.DATA_DIR, 'pglite') });
-  const applied = await migrate(db);
-  if (applied.length > 0) log.info({ engine: db.engine, applied }, 'database migrations applied');
+  // The two embedded engines start side by side: chdb loads on its own threads while PGlite initialises.
+  const { db, analytics, apiCalls } = await openRelationalAndAnalytics(env, { metrics, log });
   const cache = openCacheStore({ redisUrl: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX });
-  const { analytics, apiCalls } = await openAnalytics(env, { metrics, log });
   const observer = { metrics, log, slowQueryMs: env.SLOW_QUERY_MS };
   const documents = instrumentDocumentStore(openDocumentStore({
     mongodbUrl: env.MONGODB_URL, mongodbDatabase: env.MONGODB_DATABASE, logRetentionDays: env.LOG_RETENTION_DAYS, db,

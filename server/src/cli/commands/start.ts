@@ -49,7 +49,11 @@ function runAgent(args: string[]): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', agentCli(), ...args], { stdio: 'inherit', env: process.env });
 }
 
-/** Enrolls the local agent on first run, then keeps it running beside the server. */
+/**
+ * Enrolls the local agent on first run, then keeps it running beside the server. The
+ * enrollment runs in this process (the agent's own code, over HTTP to this server): a second
+ * agent process would cost the quick start another runtime start-up.
+ */
 async function startLocalAgent(server: RunningServer, dataDir: string): Promise<ChildProcess> {
   const agentDir = resolve(dataDir, 'agent');
   if (!existsSync(join(agentDir, 'agent.json'))) {
@@ -57,9 +61,14 @@ async function startLocalAgent(server: RunningServer, dataDir: string): Promise<
     const { token } = await createEnrollmentToken(server.services.db, {
       organizationId: org.id, name: 'local agent (npm start)', expiresInSec: 600, maxUses: 1, createdBy: null,
     });
-    const enroll = runAgent(['enroll', '--server', server.url, '--token', token, '--data-dir', agentDir]);
-    const code = await new Promise<number | null>((done) => enroll.once('exit', done));
-    if (code !== 0) throw new Error(`the local agent could not enroll (exit ${code})`);
+    const agent = await import('@ninjait/agent');
+    const log = agent.createLogger(process.env.LOG_LEVEL === 'debug' ? 'debug' : 'warn', 2);
+    try {
+      const { config } = await agent.enrollAgent({ server: server.url, token, paths: agent.resolvePaths({ dataDir: agentDir }), log });
+      process.stdout.write(`  Local agent enrolled as device ${config.deviceId}.\n`);
+    } catch (error) {
+      throw new Error(`the local agent could not enroll: ${(error as Error).message}`);
+    }
   }
   return runAgent(['run', '--data-dir', agentDir]);
 }
