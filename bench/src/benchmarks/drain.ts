@@ -12,7 +12,7 @@ import { setting, type BenchContext } from './types.ts';
 
 const DEVICES = 1_000;
 const INSERT_CHUNK_ROWS = 100_000;
-const DRAIN_BATCH_ROWS = 5_000;
+const DRAIN_BATCH_ROWS = 20_000;
 
 /** An ingest log of `rows` realistic samples over DEVICES devices, written straight into the store. */
 async function fillLog(db: RelationalStore, rows: number): Promise<void> {

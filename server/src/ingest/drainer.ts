@@ -112,6 +112,8 @@ export function createDrainer(options: DrainerOptions): Drainer {
       return { ms: options.pollMs, wakeable: true };
     }
     metrics.drainerLagSeconds.set({ store: sink.name }, Math.max(0, (Date.now() - batch[0]!.receivedAt.getTime()) / 1000));
+    // A full batch means more is waiting: read it while the sink writes this one.
+    if (batch.length === options.batchRows) options.reader.readAfter(batch.at(-1)!.id, options.batchRows).catch(() => undefined);
     const end = metrics.storeWriteLatency.startTimer({ store: sink.name });
     const result = await sink.write(batch, controller.signal);
     end();

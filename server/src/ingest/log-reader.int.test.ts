@@ -70,6 +70,19 @@ describe.each(relationalEngines())('ingest log reader on %s', (engine) => {
     expect((await reader.readAfter(start, 10))[1]).toBe(batch[1]);
   });
 
+  it('makes identical reads once, and shares full batches but never a short one', async () => {
+    const reader = createIngestLogReader(db, { capacityRows: 100 });
+    const [first, second] = await Promise.all([reader.readAfter(0, 2), reader.readAfter(0, 2)]);
+    expect(first).toHaveLength(2);
+    expect(second).toBe(first); // one read answered both drainers
+    expect(await reader.readAfter(0, 2)).toBe(first); // a full batch answers for a moment
+    const tail = await reader.readAfter(first[1]!.id, 1000);
+    committed.length = 0;
+    await log.append(devices[0]!, [sample(4, 4)], null);
+    // The short batch reached the end then; asking again must see the row committed since.
+    expect((await reader.readAfter(first[1]!.id, 1000)).length).toBe(tail.length + 1);
+  });
+
   it('stays within its capacity and reads evicted rows back', async () => {
     const reader = createIngestLogReader(db, { capacityRows: 2 });
     const all = await reader.readAfter(0, 1000);

@@ -21,6 +21,7 @@ export interface AnalyticsStore {
   /** A statement without a result (DDL, ALTER, INSERT … SELECT). */
   exec(sql: string, params?: AnalyticsParams): Promise<void>;
   query<Row = Record<string, unknown>>(sql: string, params?: AnalyticsParams): Promise<Row[]>;
+  /** Rows of one call share a shape: the first row's keys name the columns. */
   insert(table: string, rows: readonly object[], options?: InsertOptions): Promise<void>;
   health(): Promise<StoreHealth>;
   close(): Promise<void>;

@@ -8,7 +8,7 @@ interface ChdbResult { text(): string }
 interface ChdbSession {
   queryAsync(sql: string, opts?: { format?: string }): Promise<ChdbResult>;
   queryBindAsync(sql: string, params: object, opts?: { format?: string }): Promise<ChdbResult>;
-  insert(params: { table: string; values: string; format: 'JSONEachRow'; settings?: Record<string, string | number> }): Promise<unknown>;
+  insert(params: { table: string; columns: string[]; values: string; format: 'JSONCompactEachRow'; settings?: Record<string, string | number> }): Promise<unknown>;
   close(): void;
 }
 
@@ -69,10 +69,13 @@ export function createChdbStore(dataDir: string): AnalyticsStore {
     },
     async insert(table, rows, options = {}) {
       if (rows.length === 0) return;
+      // Arrays, not objects: no key names to write and parse per row (the rows of one insert share a shape).
+      const columns = Object.keys(rows[0]!);
       await live().insert({
         table: assertIdentifier(table),
-        values: rows.map((row) => JSON.stringify(row)).join('\n'),
-        format: 'JSONEachRow',
+        columns,
+        values: rows.map((row) => JSON.stringify(columns.map((column) => (row as Record<string, unknown>)[column]))).join('\n'),
+        format: 'JSONCompactEachRow',
         settings: options.dedupToken ? { insert_deduplication_token: options.dedupToken } : {},
       });
     },
