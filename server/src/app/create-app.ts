@@ -106,7 +106,7 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
   const sinks = await createConfiguredSinks({ env, db, cache, log, analytics });
   await Promise.all(sinks.map((sink) => sink.init()));
   // Room for a few batches: sinks a little behind the others still find their rows in memory.
-  const reader = createIngestLogReader(db, { capacityRows: 4 * env.DRAIN_BATCH_ROWS });
+  const reader = createIngestLogReader(db, { capacityRows: 3 * env.DRAIN_BATCH_ROWS });
   const drainers = sinks.map((sink) =>
     createDrainer({ db, reader, sink, instanceId, batchRows: env.DRAIN_BATCH_ROWS, pollMs: env.DRAIN_POLL_MS, metrics, log }));
   services.ingest.onAppended((rows) => {

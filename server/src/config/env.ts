@@ -27,7 +27,7 @@ export const envSchema = z.object({
   RATE_LIMIT_READ_MAX: intFromEnv(1, 10_000_000).default(DEFAULT_RATE_LIMIT_READ_MAX),
   /** How long pushes wait to be committed together; 0 commits as soon as the previous commit ends. */
   INGEST_GROUP_COMMIT_MS: intFromEnv(0, 1_000).default(2),
-  DRAIN_BATCH_ROWS: intFromEnv(1, 100_000).default(5_000),
+  DRAIN_BATCH_ROWS: intFromEnv(1, 100_000).default(10_000),
   DRAIN_POLL_MS: intFromEnv(10, 60_000).default(250),
   /** Keep drained ingest-log rows this long (replay into a new store, audits); 0 trims at once. */
   INGEST_LOG_RETENTION_SEC: intFromEnv(0, 30 * 86_400).default(0),
