@@ -81,6 +81,17 @@ describe.each(engineVariants(12))('enrollment tokens and device secrets ($name)'
     expect(rows.map((row) => row.uses)).toEqual([0, 0]);
   });
 
+  it('gives the last uses of a token to exactly as many agents racing for them', async () => {
+    const racing = await owner().tokens.create.mutate({ name: 'racing', maxUses: 3 });
+    const devices = await deviceCount();
+    const outcomes = await Promise.all(Array.from({ length: 10 }, () => enroll(racing.token)));
+    expect(outcomes.filter((outcome) => outcome.ok)).toHaveLength(3);
+    expect(outcomes.filter((outcome) => !outcome.ok).map((outcome) => outcome.code)).toEqual(Array(7).fill('UNAUTHORIZED'));
+    expect(await deviceCount()).toBe(devices + 3);
+    const { rows } = await h.server.services.db.query<{ uses: number }>('SELECT uses FROM enrollment_tokens WHERE id = $1', [racing.record.id]);
+    expect(rows[0]!.uses).toBe(3);
+  });
+
   it.skipIf(whenMissing('devices.decommission'))("closes a decommissioned device's socket at once and refuses its secret", async () => {
     const { token } = await owner().tokens.create.mutate({ name: 'decommission' });
     const device = (await enroll(token)).data as { deviceId: string; deviceSecret: string };

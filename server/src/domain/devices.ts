@@ -2,7 +2,7 @@ import type { Inventory } from '@ninjait/shared';
 import type { SqlExecutor, RelationalStore } from '../stores/relational/index.ts';
 import { AppError, notFound } from '../errors.ts';
 import { hashSecret, newSecret, secretMatches } from '../auth/secrets.ts';
-import { consumeEnrollmentToken } from './enrollment-tokens.ts';
+import { checkEnrollmentToken, useEnrollmentToken } from './enrollment-tokens.ts';
 
 export interface Device {
   id: string;
@@ -44,7 +44,7 @@ export async function enrollDevice(
   input: { token: string; inventory: Inventory; sourceIp: string | null },
 ): Promise<{ deviceId: string; organizationId: string; deviceSecret: string; nextSeq: number; reused: boolean }> {
   return db.transaction(async (tx) => {
-    const { organizationId } = await consumeEnrollmentToken(tx, input.token);
+    const { tokenId, organizationId } = await checkEnrollmentToken(tx, input.token);
     const { osType, osVersion } = osFields(input.inventory);
     const { rows } = await tx.query<{ id: string; inserted: boolean }>(
       `INSERT INTO devices (name, organization_id, status, os_type, os_version, ip_address, machine_key, inventory, agent_version)
@@ -69,6 +69,7 @@ export async function enrollDevice(
        RETURNING last_seq AS "lastSeq"`,
       [device.id],
     );
+    await useEnrollmentToken(tx, tokenId);
     return { deviceId: device.id, organizationId, deviceSecret, nextSeq: state.rows[0]!.lastSeq + 1, reused: !device.inserted };
   });
 }

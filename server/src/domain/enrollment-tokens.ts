@@ -51,14 +51,15 @@ export async function revokeEnrollmentToken(db: SqlExecutor, organizationId: str
 }
 
 /**
- * Takes one use of a token inside the caller's transaction. The row lock makes two
- * agents racing for the last use get one success and one refusal.
+ * Checks an enrollment token without locking it, so enrollments with one fleet token do not
+ * queue behind each other for their whole transaction; `useEnrollmentToken` takes the use
+ * at the end, atomically.
  */
-export async function consumeEnrollmentToken(tx: SqlExecutor, token: string): Promise<{ organizationId: string }> {
+export async function checkEnrollmentToken(tx: SqlExecutor, token: string): Promise<{ tokenId: string; organizationId: string }> {
   const { rows } = await tx.query<{ id: string; organizationId: string; expired: boolean; revoked: boolean; usedUp: boolean }>(
     `SELECT id, organization_id AS "organizationId", expires_at <= NOW() AS expired,
        revoked_at IS NOT NULL AS revoked, uses >= max_uses AS "usedUp"
-     FROM enrollment_tokens WHERE token_hash = $1 FOR UPDATE`,
+     FROM enrollment_tokens WHERE token_hash = $1`,
     [hashSecret(token)],
   );
   const row = rows[0];
@@ -66,6 +67,18 @@ export async function consumeEnrollmentToken(tx: SqlExecutor, token: string): Pr
   if (row.revoked) throw new AppError('UNAUTHORIZED', 'Enrollment token has been revoked');
   if (row.expired) throw new AppError('UNAUTHORIZED', 'Enrollment token has expired');
   if (row.usedUp) throw new AppError('UNAUTHORIZED', 'Enrollment token has been used the maximum number of times');
-  await tx.query('UPDATE enrollment_tokens SET uses = uses + 1 WHERE id = $1', [row.id]);
-  return { organizationId: row.organizationId };
+  return { tokenId: row.id, organizationId: row.organizationId };
+}
+
+/**
+ * Counts one use, only if the token is still good: the row lock lasts from here to the
+ * commit, and a concurrent enrollment that took the last use makes this one fail (and roll back).
+ */
+export async function useEnrollmentToken(tx: SqlExecutor, tokenId: string): Promise<void> {
+  const { rowCount } = await tx.query(
+    `UPDATE enrollment_tokens SET uses = uses + 1
+     WHERE id = $1 AND uses < max_uses AND revoked_at IS NULL AND expires_at > NOW()`,
+    [tokenId],
+  );
+  if (rowCount === 0) throw new AppError('UNAUTHORIZED', 'Enrollment token is no longer valid (used up, revoked or expired)');
 }
