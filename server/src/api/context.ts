@@ -16,12 +16,24 @@ export interface Context {
   localAdminToken: string | null;
   /** Set once per WebSocket connection when the agent's credentials check out. */
   device: AuthenticatedDevice | null;
+  /**
+   * What this connection has told and been told: a heartbeat whose settings did not change
+   * needs no database query. Per request over HTTP, per socket over WebSocket.
+   */
+  agentSession: AgentSession;
   deviceAuthError: AppError | null;
   /** HTTP only: lets login and logout set the cookie. */
   setCookie: ((cookie: string) => void) | null;
   socket: WebSocket | null;
   /** The connection is TLS: cookies get `Secure`. */
   secure: boolean;
+}
+
+export interface AgentSession {
+  /** The heartbeat settings last written for this device (JSON), null before the first. */
+  settings: string | null;
+  /** The highest sequence known logged for this device: from the database, then from this connection's pushes. */
+  ackSeq: number;
 }
 
 function readCookie(header: string | undefined, name: string): string | null {
@@ -68,6 +80,7 @@ export async function createContext(
     sessionToken: bearer ?? params.sessionToken ?? (isHttp || !crossSite(req) ? readCookie(req.headers.cookie, SESSION_COOKIE) : null),
     localAdminToken: isLoopback(ip) ? ((req.headers[LOCAL_ADMIN_HEADER] as string | undefined) ?? null) : null,
     device: null,
+    agentSession: { settings: null, ackSeq: 0 },
     deviceAuthError: null,
     setCookie: isHttp ? (cookie) => (res as ServerResponse).appendHeader('set-cookie', cookie) : null,
     socket: isHttp ? null : (res as WebSocket),

@@ -92,6 +92,17 @@ describe.each(combos)('foundation on $relational + $cache', ({ relational, cache
     expect(metrics).toMatch(/ninjait_records_replayed_total 10/);
     expect(metrics).toMatch(/ninjait_agent_dropped_records_total 3/);
     expect(metrics).toMatch(/ninjait_connected_agents 1/);
+
+    // Same settings again: answered from the connection's state, still with the pushes acked since.
+    expect(await agent.agent.push.mutate({ records: [fakeSampleRecord(53)] })).toEqual({ ackSeq: 53 });
+    const steady = { agentVersion: '0.1.0', intervalMs: 1000, bufferedRecords: 0, bufferedBytes: 0, droppedTotal: 3, errors: [] };
+    expect((await agent.agent.heartbeat.mutate(steady)).ackSeq).toBe(53);
+    // A change on the same connection still reaches the database and the counter.
+    expect((await agent.agent.heartbeat.mutate({ ...steady, droppedTotal: 5, agentVersion: '0.1.1' })).ackSeq).toBe(53);
+    const { rows: [stored] } = await h.server.services.db.query<{ dropped: number; version: string }>(
+      'SELECT dropped_total AS dropped, agent_version AS version FROM devices WHERE id = $1', [device.deviceId]);
+    expect(stored).toEqual({ dropped: 5, version: '0.1.1' });
+    expect(await (await fetch(`${h.server.url}/metrics`)).text()).toMatch(/ninjait_agent_dropped_records_total 5/);
   });
 
   it('commits concurrent pushes from many devices together, each acked with its own sequence', async () => {
@@ -121,7 +132,7 @@ describe.each(combos)('foundation on $relational + $cache', ({ relational, cache
     const { token } = await owner.tokens.create.mutate({});
     const device = await h.http().agent.enroll.mutate({ token, inventory: fakeInventory('tenant-machine') });
     expect(await codeOf(ownerB.devices.get.query({ id: device.deviceId }))).toBe('NOT_FOUND');
-    expect((await ownerB.devices.list.query()).some((d) => d.id === device.deviceId)).toBe(false);
+    expect((await ownerB.devices.list.query()).items.some((d) => d.id === device.deviceId)).toBe(false);
     const tokenA = (await owner.tokens.list.query())[0]!;
     expect(await codeOf(ownerB.tokens.revoke.mutate({ id: tokenA.id }))).toBe('NOT_FOUND');
     expect((await owner.tokens.list.query())[0]!.revokedAt).toBeNull();
@@ -129,7 +140,7 @@ describe.each(combos)('foundation on $relational + $cache', ({ relational, cache
     await owner.users.create.mutate({ email: 'viewer@a.test', password: 'viewer password 1', role: 'viewer' });
     const viewerLogin = await h.http().auth.login.mutate({ email: 'viewer@a.test', password: 'viewer password 1' });
     const viewer = h.http({ authorization: `Bearer ${viewerLogin.sessionToken}` });
-    expect((await viewer.devices.list.query()).length).toBeGreaterThan(0);
+    expect((await viewer.devices.list.query()).total).toBeGreaterThan(0);
     expect(await codeOf(viewer.tokens.create.mutate({}))).toBe('FORBIDDEN');
     expect(await codeOf(viewer.users.create.mutate({ email: 'x@a.test', password: 'long enough pass', role: 'owner' }))).toBe('FORBIDDEN');
     await viewer.auth.logout.mutate();

@@ -21,27 +21,35 @@ export const agentRouter = router({
 
   heartbeat: agentProcedure.input(heartbeatInputSchema).mutation(async ({ ctx, input }) => {
     const { db, metrics } = ctx.services;
-    // One round trip: the settings update (skipped when nothing changed) and the ack position.
-    const { rows: [state] } = await db.query<{ previous: number | null; lastSeq: number | null }>(
-      `WITH before AS (SELECT dropped_total FROM devices WHERE id = $1),
-            changed AS (
-              UPDATE devices d SET report_interval_ms = $2, agent_version = $3, dropped_total = GREATEST(d.dropped_total, $4)
-              WHERE d.id = $1 AND (d.report_interval_ms <> $2 OR d.agent_version IS DISTINCT FROM $3 OR d.dropped_total < $4)
-              RETURNING 1)
-       SELECT (SELECT dropped_total FROM before WHERE EXISTS (SELECT 1 FROM changed)) AS previous,
-              (SELECT last_seq FROM device_ingest_state WHERE device_id = $1) AS "lastSeq"`,
-      [ctx.device.deviceId, input.intervalMs, input.agentVersion, input.droppedTotal],
-    );
-    const newlyDropped = input.droppedTotal - (state?.previous ?? input.droppedTotal);
-    if (newlyDropped > 0) {
-      metrics.agentDropped.inc(newlyDropped);
-      ctx.services.log.warn({ deviceId: ctx.device.deviceId, dropped: newlyDropped, droppedTotal: input.droppedTotal }, 'agent dropped records: its buffer was full');
+    const session = ctx.agentSession;
+    const settings = JSON.stringify([input.intervalMs, input.agentVersion, input.droppedTotal]);
+    // A steady agent repeats its settings: only the first heartbeat of a connection, or a change, reaches the database.
+    if (session.settings !== settings) {
+      // One round trip: the settings update (skipped when nothing changed) and the ack position.
+      const { rows: [state] } = await db.query<{ previous: number | null; lastSeq: number | null }>(
+        `WITH before AS (SELECT dropped_total FROM devices WHERE id = $1),
+              changed AS (
+                UPDATE devices d SET report_interval_ms = $2, agent_version = $3, dropped_total = GREATEST(d.dropped_total, $4)
+                WHERE d.id = $1 AND (d.report_interval_ms <> $2 OR d.agent_version IS DISTINCT FROM $3 OR d.dropped_total < $4)
+                RETURNING 1)
+         SELECT (SELECT dropped_total FROM before WHERE EXISTS (SELECT 1 FROM changed)) AS previous,
+                (SELECT last_seq FROM device_ingest_state WHERE device_id = $1) AS "lastSeq"`,
+        [ctx.device.deviceId, input.intervalMs, input.agentVersion, input.droppedTotal],
+      );
+      session.settings = settings;
+      session.ackSeq = Math.max(session.ackSeq, state?.lastSeq ?? 0);
+      const newlyDropped = input.droppedTotal - (state?.previous ?? input.droppedTotal);
+      if (newlyDropped > 0) {
+        metrics.agentDropped.inc(newlyDropped);
+        ctx.services.log.warn({ deviceId: ctx.device.deviceId, dropped: newlyDropped, droppedTotal: input.droppedTotal }, 'agent dropped records: its buffer was full');
+      }
     }
     if (input.errors.length > 0) {
       await ctx.services.documents.logs.insert(agentErrorLogs(ctx.device, input.errors))
         .catch((err: unknown) => ctx.services.log.warn({ err, deviceId: ctx.device.deviceId }, 'could not store agent errors'));
     }
-    return { serverTime: Date.now(), ackSeq: state?.lastSeq ?? 0 };
+    // Never above what is logged: pushes on this connection raise it as they are acked.
+    return { serverTime: Date.now(), ackSeq: session.ackSeq };
   }),
 
   /** Replaces this device's secret; the agent stores the new one before using it. */
@@ -53,6 +61,7 @@ export const agentRouter = router({
 
   push: agentProcedure.input(pushInputSchema).mutation(async ({ ctx, input }) => {
     const ackSeq = await ctx.services.ingest.append(ctx.device, input.records, ctx.ip);
+    ctx.agentSession.ackSeq = Math.max(ctx.agentSession.ackSeq, ackSeq);
     return { ackSeq };
   }),
   // Remote commands and shells: the `commands` subscription and the reports (server/src/commands).
