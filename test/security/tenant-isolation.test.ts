@@ -21,6 +21,7 @@ const FILTERS: Record<string, string[]> = {
   'commands.list': ['bulkJobId'],
   'audit.list': ['userId', 'resourceId'],
   'live.devices': ['deviceId'],
+  'devices.list': ['deviceIds'],
 };
 
 /** Mutations that end the resource they name run after every other baseline call. */

@@ -149,6 +149,30 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     expect(await page.getByRole('button', { name: /Export CSV \(1\)/ }).isEnabled()).toBe(true);
   }, 90_000);
 
+  it('filters, searches and pages the fleet on the server, keeping the view in the URL', async () => {
+    const table = page.getByRole('table', { name: 'Devices' });
+    const search = page.getByRole('searchbox', { name: 'Search devices' });
+    await search.fill('no-such-device');
+    await shown(page.getByText('No device matches these filters'));
+    await text(page.locator('.toolbar [aria-live]')).toBe('0 of 1 devices');
+    expect(page.url()).toContain('q=no-such-device');
+    // Any case finds the device by a part of its name.
+    await search.fill(hostname().slice(1).toUpperCase());
+    await shown(table.locator(`[data-device-id="${deviceId}"]`));
+    await search.fill('');
+    await page.getByLabel('Status').selectOption('offline');
+    await shown(page.getByText('No device matches these filters'));
+    await page.getByLabel('Status').selectOption('online');
+    await shown(table.locator(`[data-device-id="${deviceId}"]`));
+    await text(page.getByRole('option', { name: /^Online/ })).toBe('Online (1)');
+    await page.getByRole('button', { name: 'Last seen' }).click();
+    expect(page.url()).toMatch(/sort=lastSeen&dir=asc|dir=asc.*sort=lastSeen/);
+    await text(page.getByRole('navigation', { name: 'Pages' })).toContain('Page 1 of 1');
+    expect(await page.getByRole('button', { name: 'Next' }).isDisabled()).toBe(true);
+    await page.goto(`${url}/devices`);
+    await shown(table.locator(`[data-device-id="${deviceId}"]`));
+  }, 60_000);
+
   it('opens the device page and sees charts with points', async () => {
     await page.locator('.vbody [role="row"]').first().getByRole('link').click();
     await page.waitForURL(new RegExp(`/devices/${deviceId}$`));

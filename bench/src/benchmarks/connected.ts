@@ -6,6 +6,12 @@ import { newestProfile, summarizeProfile } from '../lib/cpuprofile.ts';
 import { createFleetToken, REPO_ROOT, withServer, type ServerUnderTest } from '../lib/server-process.ts';
 import { Histogram, round } from '../lib/stats.ts';
 import { fmt, type Row } from '../lib/table.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { WorkerConfig } from '../fleet/types.ts';
+import { provisionFleet } from '../lib/provision.ts';
+import { scratchDatabase } from '../lib/stores.ts';
 import { setting, settingList, type BenchContext, type Benchmark } from './types.ts';
 
 export const SOURCE_ADDRESSES = 8;
@@ -15,6 +21,8 @@ export const ENROLL_ADDRESSES = 32;
 export async function runSteadyFleet(server: ServerUnderTest, ctx: BenchContext, opts: {
   agents: number; intervalMs: number; startPeriodMs: number; steadyMs: number; transport?: 'raw' | 'trpc';
   mode?: 'interval' | 'flood'; recordsPerPush?: number; commands?: boolean;
+  /** By agent index: provisioned devices connect without enrolling; null entries enroll. */
+  credentials?: WorkerConfig['credentials'];
   onSteady?: () => Promise<void> | void;
 }) {
   const { token } = await createFleetToken(server, opts.agents);
@@ -25,6 +33,7 @@ export async function runSteadyFleet(server: ServerUnderTest, ctx: BenchContext,
     sourceAddresses: loopbackAddresses(SOURCE_ADDRESSES), enrollAddresses: loopbackAddresses(ENROLL_ADDRESSES, 100),
     transport: opts.transport ?? 'raw', mode: opts.mode ?? 'interval', recordsPerPush: opts.recordsPerPush ?? 1,
     heartbeat: true, enrollConcurrency: 16, commands: opts.commands ?? false,
+    ...(opts.credentials ? { credentials: opts.credentials } : {}),
   });
   const enrollStarted = performance.now();
   let lastLog = 0;
@@ -61,6 +70,26 @@ export function fleetFigures(s: FleetSnapshot) {
   };
 }
 
+/**
+ * Stores holding `provisioned` enrolled devices before the server starts, for fleets bigger than
+ * enrollment can fill in a benchmark's time: agents `enrolled..` connect with those credentials,
+ * agents `0..enrolled` enroll through `agent.enroll` as usual.
+ */
+async function withProvisionedStores<T>(ctx: BenchContext, enrolled: number, provisioned: number,
+  fn: (target: { dataDir?: string; databaseUrl?: string }, credentials: WorkerConfig['credentials']) => Promise<T>): Promise<T> {
+  if (provisioned === 0) return fn({}, undefined);
+  const dataDir = await mkdtemp(join(tmpdir(), 'ninjait-bench-connected-'));
+  const scratch = ctx.stores.databaseUrl ? await scratchDatabase(ctx.stores.databaseUrl) : null;
+  try {
+    progress(`  provisioning ${provisioned.toLocaleString('en-US')} enrolled devices in the store`);
+    const fleet = await provisionFleet({ databaseUrl: scratch?.url, dataDir }, provisioned, ctx.runId);
+    return await fn({ dataDir, ...(scratch ? { databaseUrl: scratch.url } : {}) }, [...Array<null>(enrolled).fill(null), ...fleet.credentials]);
+  } finally {
+    await scratch?.drop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
 /** Ack latency of one agent pushing alone: the unloaded baseline, on the same server. */
 async function singleAgentBaseline(server: ServerUnderTest, ctx: BenchContext, pushes: number) {
   if (pushes === 0) return new Histogram().summary();
@@ -87,6 +116,8 @@ export const connectedBenchmark: Benchmark = {
     const steadyMs = setting(ctx, 'steadyMs', 3 * intervalMs, 3 * intervalMs);
     const instances = setting(ctx, 'instances', 1, 1);
     const enrollPerSec = setting(ctx, 'enrollPerSec', 250, 100);
+    // Enrollment is measured on the first `enrollAgents`; the rest of a bigger fleet is provisioned.
+    const enrollAgents = setting(ctx, 'enrollAgents', 2_000, 1_000_000);
     if (instances > 1 && !ctx.stores.databaseUrl) throw new Error('--set instances>1 needs DATABASE_URL (instances share PostgreSQL)');
     const levelsOut: Record<string, unknown>[] = [];
     // The server writes its CPU profile when it exits, so the summary is added after withServer.
@@ -95,14 +126,18 @@ export const connectedBenchmark: Benchmark = {
     for (const agents of levels) {
       progress(`connected: ${agents} agents on ${instances} instance(s)`);
       const started = Date.now();
-      await withServer(ctx, { stores: ctx.stores, instances, env: { AGENT_INTERVAL_MS: String(intervalMs) }, ...(ctx.profileDir ? { cpuProfDir: ctx.profileDir } : {}) }, async (server) => {
+      const enrolling = ctx.sharedServer ? agents : Math.min(agents, enrollAgents);
+      await withProvisionedStores(ctx, enrolling, agents - enrolling, (target, credentials) => withServer(ctx, {
+        stores: ctx.stores, instances, env: { AGENT_INTERVAL_MS: String(intervalMs) }, ...target,
+        ...(ctx.profileDir ? { cpuProfDir: ctx.profileDir } : {}),
+      }, async (server) => {
         await sleep(1_000);
         const idleRss = await serverRss(server);
         const idleHeap = await serverHeap(server);
         const baseline = await singleAgentBaseline(server, ctx, setting(ctx, 'baselinePushes', 50, 10));
         let cpuBefore: ProcSnapshot[] = [];
         const { fleet, enrollSec, steadySec } = await runSteadyFleet(server, ctx, {
-          agents, intervalMs, startPeriodMs: Math.round((agents / enrollPerSec) * 1000), steadyMs,
+          agents, intervalMs, startPeriodMs: Math.round((enrolling / enrollPerSec) * 1000), steadyMs, credentials,
           onSteady: () => void (cpuBefore = server.instances.map((i) => readProc(i.pid)!)),
         });
         const rss = await serverRss(server);
@@ -112,7 +147,9 @@ export const connectedBenchmark: Benchmark = {
         const s = await fleet.stop();
         const cpuSec = cpuAfter.reduce((sum, after, i) => sum + (after.cpuSec - cpuBefore[i]!.cpuSec), 0);
         const figure = {
-          agents, instances, enrollSec: round(enrollSec, 1), steadySec: round(steadySec, 1),
+          agents, instances, enrolledThroughApi: enrolling, provisioned: agents - enrolling,
+          // Until every agent was connected: the enrolling ones through agent.enroll, the provisioned ones straight away.
+          enrollSec: round(enrollSec, 1), steadySec: round(steadySec, 1),
           serverIdleRssMb: round(idleRss / 1024 / 1024, 1), serverRssMb: round(rss / 1024 / 1024, 1),
           serverRssPerConnectionKb: round((rss - idleRss) / 1024 / Math.max(1, s.connected), 1),
           // RSS moves with PGlite's and chdb's native memory; the V8 heap is what sockets and tRPC hold.
@@ -130,12 +167,12 @@ export const connectedBenchmark: Benchmark = {
         };
         const ack = s.ackLatency.summary();
         rows.push(
-          { benchmark: 'connected', figure: `${agents} agents: connected`, value: `${s.connected} of ${agents}`, baseline: '-', goal: '50,000 on one server' },
+          { benchmark: 'connected', figure: `${agents} agents: connected (${enrolling} enrolled, in ${fmt(enrollSec, 's', 0)})`, value: `${s.connected} of ${agents}`, baseline: '-', goal: '50,000 on one server' },
           { benchmark: 'connected', figure: `${agents} agents: ack p50 / p99`, value: `${fmt(ack.p50Ms, 'ms')} / ${fmt(ack.p99Ms, 'ms')}`, baseline: `1 agent: ${fmt(baseline.p50Ms, 'ms')} / ${fmt(baseline.p99Ms, 'ms')}`, goal: 'p99 < 100 ms' },
           { benchmark: 'connected', figure: `${agents} agents: server RSS · V8 heap per connection`, value: `${fmt(figure.serverRssPerConnectionKb, 'KB')} · ${fmt(figure.serverHeapPerConnectionKb, 'KB')}`, baseline: `idle server ${fmt(figure.serverIdleRssMb, 'MB')} RSS`, goal: '-' },
           { benchmark: 'connected', figure: `${agents} agents: server CPU, steady`, value: fmt(figure.serverCpuPercentOfCoreSteady, '% of a core'), baseline: '-', goal: '-' },
         );
-      });
+      }));
       await onServerStopped();
     }
     return { config: { levels, intervalMs, steadyMs, instances, enrollPerSec, transport: 'raw' }, figures: { levels: levelsOut }, rows };

@@ -42,6 +42,8 @@ export class SimAgent {
   }
 
   async enroll(): Promise<{ deviceId: string; deviceSecret: string } | null> {
+    const provisioned = this.config.credentials?.[this.index];
+    if (provisioned) return provisioned;
     const address = this.config.enrollAddresses[this.index % this.config.enrollAddresses.length];
     const input = { token: this.config.token, inventory: makeInventory(this.shape, this.config.runId) };
     for (let attempt = 1; attempt <= ENROLL_ATTEMPTS && !this.stopped; attempt++) {

@@ -25,6 +25,8 @@ export interface WorkerConfig {
   enrollConcurrency: number;
   /** Subscribe to `agent.commands` and answer `echo` scripts. */
   commands: boolean;
+  /** Devices written straight to the store beforehand, by agent index: these agents skip `agent.enroll` (null: enroll). */
+  credentials?: ({ deviceId: string; deviceSecret: string } | null)[];
 }
 
 export interface WorkerCounters {

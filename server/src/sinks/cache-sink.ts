@@ -2,11 +2,14 @@ import type { CacheStore } from '../stores/cache/index.ts';
 import { failure, latestPerDevice, type Sink } from './types.ts';
 
 export const latestKey = (deviceId: string) => `device:latest:${deviceId}`;
-/** The organization's device list (PostgreSQL rows), cached DEVICE_LIST_TTL_SEC; dropped when devices change. */
+/** The organization's device counts by status and OS (devices.counts, list totals), cached DEVICE_LIST_TTL_SEC; dropped when devices change. */
 export const deviceListKey = (organizationId: string) => `api:devices:${organizationId}`;
-export const DEVICE_LIST_TTL_SEC = 300;
+/** Short: a device coming back online is not an invalidation (the relational sink sets it), so counts may lag this long. */
+export const DEVICE_LIST_TTL_SEC = 10;
 /** Devices ranked by uptime in seconds, per organization (the strategy's `uptime:leaderboard`). */
 export const uptimeLeaderboardKey = (organizationId: string) => `uptime:leaderboard:${organizationId}`;
+/** Devices ranked by their latest CPU load (percent), per organization: the overview's "top CPU" without reading every sample. */
+export const cpuLeaderboardKey = (organizationId: string) => `cpu:leaderboard:${organizationId}`;
 
 /** Drops the cached device lists of these organizations; a failure only leaves them until their TTL. */
 export async function invalidateDeviceLists(cache: CacheStore, organizationIds: Iterable<string>): Promise<void> {
@@ -34,14 +37,18 @@ export function createCacheSink(cache: CacheStore): Sink {
           JSON.stringify({ seq: row.seq, collectedAt: row.collectedAt.toISOString(), ...row.payload }),
         ] as const);
         await cache.mset(entries, LATEST_TTL_SEC);
-        // Overwrites with the newest uptime per device: replays leave the same scores.
-        const byOrg = new Map<string, [number, string][]>();
+        // Overwrites with the newest uptime and CPU per device: replays leave the same scores.
+        const byOrg = new Map<string, { uptime: [number, string][]; cpu: [number, string][] }>();
         for (const row of latest.values()) {
-          const ranked = byOrg.get(row.organizationId) ?? [];
-          ranked.push([row.payload.uptimeSec, row.deviceId]);
+          const ranked = byOrg.get(row.organizationId) ?? { uptime: [], cpu: [] };
+          ranked.uptime.push([row.payload.uptimeSec, row.deviceId]);
+          ranked.cpu.push([row.payload.cpu.loadPercent, row.deviceId]);
           byOrg.set(row.organizationId, ranked);
         }
-        await Promise.all([...byOrg].map(([organizationId, ranked]) => cache.zadd(uptimeLeaderboardKey(organizationId), ranked)));
+        await Promise.all([...byOrg].flatMap(([organizationId, ranked]) => [
+          cache.zadd(uptimeLeaderboardKey(organizationId), ranked.uptime),
+          cache.zadd(cpuLeaderboardKey(organizationId), ranked.cpu),
+        ]));
         return { ok: true };
       } catch (error) {
         return failure(error);

@@ -1,7 +1,6 @@
 import { useState, type ReactNode } from 'react';
 import { Link, navigate, useLocation } from '../lib/router.tsx';
 import { logOut, roleAtLeast, type Me } from '../lib/auth.ts';
-import { fleetStore } from '../lib/live.ts';
 import { label } from '../lib/format.ts';
 import type { Role } from '@ninjait/shared';
 
@@ -54,7 +53,6 @@ export function Layout({ me, children }: { me: Me; children: ReactNode }) {
   const [menuOpen, setMenuOpen] = useState(false);
   const active = (to: string) => (to === '/' ? path === '/' : path === to || path.startsWith(`${to}/`));
   const signOut = async () => {
-    fleetStore.reset();
     await logOut().catch(() => undefined);
     navigate('/login', { replace: true });
   };

@@ -1,4 +1,4 @@
-import { useEffect, useState, useSyncExternalStore } from 'react';
+import { useEffect, useState } from 'react';
 import type { inferRouterOutputs } from '@trpc/server';
 import type { AppRouter } from '@ninjait/server/router';
 import { api } from './trpc.ts';
@@ -8,80 +8,6 @@ type Yielded<T> = T extends AsyncIterable<infer U> ? U : T;
 export type LiveEvent = Yielded<inferRouterOutputs<AppRouter>['live']['devices']>;
 export type LiveDevice = LiveEvent['devices'][number];
 export type LiveSample = NonNullable<LiveEvent['sample']>;
-
-export interface LiveState {
-  devices: LiveDevice[];
-  status: 'connecting' | 'live' | 'error';
-  error: unknown;
-}
-
-/** Keeps the socket a little after the last page using it leaves, so moving between pages is instant. */
-const LINGER_MS = 30_000;
-
-/** One organization-wide subscription shared by every page that shows the fleet. */
-function createFleetStore() {
-  let byId = new Map<string, LiveDevice>();
-  let state: LiveState = { devices: [], status: 'connecting', error: null };
-  const listeners = new Set<() => void>();
-  let subscription: { unsubscribe(): void } | null = null;
-  let stopTimer: ReturnType<typeof setTimeout> | null = null;
-
-  const publish = (next: Partial<LiveState>) => {
-    state = { ...state, ...next };
-    listeners.forEach((listener) => listener());
-  };
-
-  const apply = (event: LiveEvent) => {
-    if (event.type === 'snapshot') byId = new Map();
-    else byId = new Map(byId);
-    for (const device of event.devices) byId.set(device.id, device);
-    for (const id of event.removed) byId.delete(id);
-    publish({ devices: [...byId.values()], status: 'live', error: null });
-  };
-
-  const start = () => {
-    if (stopTimer) clearTimeout(stopTimer);
-    stopTimer = null;
-    if (subscription) return;
-    subscription = api().live.devices.subscribe(undefined, {
-      onData: apply,
-      onError: (error) => {
-        subscription = null;
-        publish({ status: 'error', error });
-      },
-    });
-  };
-
-  return {
-    subscribe(listener: () => void) {
-      listeners.add(listener);
-      start();
-      return () => {
-        listeners.delete(listener);
-        if (listeners.size > 0) return;
-        stopTimer = setTimeout(() => {
-          subscription?.unsubscribe();
-          subscription = null;
-        }, LINGER_MS);
-      };
-    },
-    get: () => state,
-    /** After logout: nothing of the old session may leak into the next one. */
-    reset() {
-      subscription?.unsubscribe();
-      subscription = null;
-      byId = new Map();
-      state = { devices: [], status: 'connecting', error: null };
-    },
-  };
-}
-
-export const fleetStore = createFleetStore();
-
-/** Every device of the organization with status and latest values, pushed by the server. */
-export function useFleet(): LiveState {
-  return useSyncExternalStore(fleetStore.subscribe, fleetStore.get);
-}
 
 /** One chart point, from history (`metrics.series`) or from the live feed. */
 export interface SamplePoint {

@@ -2,25 +2,31 @@ import { useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { api } from '../lib/trpc.ts';
 import { roleAtLeast, useMe } from '../lib/auth.ts';
-import { useFleet } from '../lib/live.ts';
 import { count, money, percent } from '../lib/format.ts';
 import { Link } from '../lib/router.tsx';
 import { Card, Empty, PageHeader, QueryView } from '../components/ui.tsx';
 import { Person } from './Tickets.tsx';
 
 const thisMonth = () => new Date().toISOString().slice(0, 7);
+/** The busiest devices shown, by 30-day average. */
+const CPU_ROWS = 50;
 const hours = (value: number | null) => (value === null ? '—' : `${value.toFixed(1)} h`);
 
 export function AnalyticsPage() {
   const me = useMe();
   const isAdmin = roleAtLeast(me.data?.role, 'admin');
-  const fleet = useFleet();
-  const names = new Map(fleet.devices.map((d) => [d.id, d.name]));
   const [month, setMonth] = useState(thisMonth());
   const technicians = useQuery({ queryKey: ['analytics.technicianStats7d'], queryFn: () => api().analytics.technicianStats7d.query({ days: 7 }) });
   const usage = useQuery({ queryKey: ['analytics.apiUsageThisMonth', month], queryFn: () => api().analytics.apiUsageThisMonth.query({ month }) });
   const invoice = useQuery({ queryKey: ['analytics.monthlyInvoice', month], queryFn: () => api().analytics.monthlyInvoice.query({ month }), enabled: isAdmin });
   const cpu = useQuery({ queryKey: ['analytics.deviceCpu30d'], queryFn: () => api().analytics.deviceCpu30d.query({ days: 30 }) });
+  const busiest = cpu.data ? [...cpu.data].sort((a, b) => b.avgCpu - a.avgCpu).slice(0, CPU_ROWS) : [];
+  // Names for the rows shown only: one page of the fleet, not all of it.
+  const named = { deviceIds: busiest.map((row) => row.deviceId), limit: CPU_ROWS };
+  const devices = useQuery({
+    queryKey: ['devices.list', named], queryFn: () => api().devices.list.query(named), enabled: named.deviceIds.length > 0,
+  });
+  const names = new Map(devices.data?.items.map((d) => [d.id, d.name]));
 
   return (
     <>
@@ -83,13 +89,13 @@ export function AnalyticsPage() {
         ) : null}
         <Card title="CPU per device, last 30 days">
           <QueryView query={cpu} empty={(rows) => (rows.length === 0 ? <Empty title="No hourly rollups yet">They appear after the first full hour of samples.</Empty> : null)}>
-            {(rows) => (
+            {() => (
               <div className="table-wrap">
                 <table className="table">
                   <caption className="sr-only">CPU per device</caption>
                   <thead><tr><th scope="col">Device</th><th scope="col" className="num">Average</th><th scope="col" className="num">Peak</th></tr></thead>
                   <tbody>
-                    {[...rows].sort((a, b) => b.avgCpu - a.avgCpu).slice(0, 50).map((row) => (
+                    {busiest.map((row) => (
                       <tr key={row.deviceId}>
                         <td><Link to={`/devices/${row.deviceId}`}>{names.get(row.deviceId) ?? row.deviceId.slice(0, 8)}</Link></td>
                         <td className="num">{percent(row.avgCpu)}</td>

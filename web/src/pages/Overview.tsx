@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
-import { useFleet, type LiveDevice } from '../lib/live.ts';
-import { api } from '../lib/trpc.ts';
+import { api, type Outputs } from '../lib/trpc.ts';
+import { COUNTS_REFRESH_MS, useDeviceCounts } from '../lib/fleet.ts';
 import { roleAtLeast, useMe } from '../lib/auth.ts';
 import { count, dateTime, duration, percent, label } from '../lib/format.ts';
 import { Link } from '../lib/router.tsx';
@@ -13,19 +13,19 @@ interface Readiness {
 }
 
 const STATUSES = ['online', 'offline', 'pending'] as const;
+/** The overview's lists are a few rows each: a small page of the fleet, never all of it. */
+const OFFLINE_SHOWN = 8;
 
-function StatusCounts({ devices }: { devices: LiveDevice[] }) {
-  const counts = new Map<string, number>();
-  for (const device of devices) counts.set(device.status, (counts.get(device.status) ?? 0) + 1);
+function StatusCounts({ counts }: { counts: Outputs['devices']['counts'] }) {
   return (
     <div className="stat-grid" role="list" aria-label="Devices by status">
       <div className="stat" role="listitem">
-        <span className="stat-value">{devices.length}</span>
+        <span className="stat-value">{count(counts.total)}</span>
         <span className="stat-label">Devices</span>
       </div>
       {STATUSES.map((status) => (
         <Link key={status} to={`/devices?status=${status}`} className={`stat stat-${status}`} role="listitem">
-          <span className="stat-value">{counts.get(status) ?? 0}</span>
+          <span className="stat-value">{count(counts.byStatus[status])}</span>
           <span className="stat-label">{label(status)}</span>
         </Link>
       ))}
@@ -33,25 +33,43 @@ function StatusCounts({ devices }: { devices: LiveDevice[] }) {
   );
 }
 
-function TopCpu({ devices }: { devices: LiveDevice[] }) {
-  const top = devices
-    .filter((device) => device.status === 'online' && device.summary?.cpuPercent !== null && device.summary?.cpuPercent !== undefined)
-    .sort((a, b) => b.summary!.cpuPercent! - a.summary!.cpuPercent!)
-    .slice(0, 10);
-  if (top.length === 0) return <Empty title="No CPU readings yet">Online devices appear here with their current load.</Empty>;
+/** Ranked by the server from each device's latest sample; online devices only. */
+function TopCpu() {
+  const top = useQuery({ queryKey: ['devices.topCpu'], queryFn: () => api().devices.topCpu.query(), refetchInterval: COUNTS_REFRESH_MS });
   return (
-    <ol className="bars" aria-label="Top CPU">
-      {top.map((device) => {
-        const value = device.summary!.cpuPercent!;
-        return (
-          <li key={device.id}>
-            <Link to={`/devices/${device.id}`}>{device.name}</Link>
-            <span className="bar" aria-hidden="true"><span style={{ width: `${Math.min(100, value)}%` }} /></span>
-            <span className="num">{percent(value)}</span>
-          </li>
-        );
-      })}
-    </ol>
+    <QueryView query={top} empty={(rows) => (rows.length === 0 ? <Empty title="No CPU readings yet">Online devices appear here with their current load.</Empty> : null)}>
+      {(rows) => (
+        <ol className="bars" aria-label="Top CPU">
+          {rows.map((row) => (
+            <li key={row.deviceId}>
+              <Link to={`/devices/${row.deviceId}`}>{row.name}</Link>
+              <span className="bar" aria-hidden="true"><span style={{ width: `${Math.min(100, row.cpuPercent)}%` }} /></span>
+              <span className="num">{percent(row.cpuPercent)}</span>
+            </li>
+          ))}
+        </ol>
+      )}
+    </QueryView>
+  );
+}
+
+/** The devices that went quiet most recently. */
+function OfflineDevices() {
+  const input = { status: 'offline', sort: 'lastSeen', dir: 'desc', limit: OFFLINE_SHOWN } as const;
+  const offline = useQuery({ queryKey: ['devices.list', input], queryFn: () => api().devices.list.query(input), refetchInterval: 30_000 });
+  return (
+    <QueryView query={offline} empty={(page) => (page.items.length === 0 ? <Empty title="Every device is reporting" /> : null)}>
+      {(page) => (
+        <>
+          <ul className="plain">
+            {page.items.map((device) => (
+              <li key={device.id}><StatusBadge status={device.status} /> <Link to={`/devices/${device.id}`}>{device.name}</Link></li>
+            ))}
+          </ul>
+          {page.total > page.items.length ? <Link to="/devices?status=offline" className="small">All {count(page.total)} offline devices</Link> : null}
+        </>
+      )}
+    </QueryView>
   );
 }
 
@@ -129,42 +147,31 @@ function StoreHealthCard() {
 }
 
 export function OverviewPage() {
-  const fleet = useFleet();
+  const counts = useDeviceCounts();
   const me = useMe();
   const isAdmin = roleAtLeast(me.data?.role, 'admin');
+  const state = counts.error ? 'error' : counts.data ? 'live' : 'connecting';
   return (
     <>
       <PageHeader title="Fleet overview">
-        <span className="live-indicator" data-status={fleet.status}>
-          {fleet.status === 'live' ? 'Live' : fleet.status === 'connecting' ? 'Connecting…' : 'Disconnected'}
+        <span className="live-indicator" data-status={state} title={`Refreshed every ${COUNTS_REFRESH_MS / 1000} s`}>
+          {state === 'live' ? 'Live' : state === 'connecting' ? 'Connecting…' : 'Disconnected'}
         </span>
       </PageHeader>
-      {fleet.status === 'error' ? <ErrorNote error={fleet.error} /> : null}
-      {fleet.status === 'connecting' ? <Spinner /> : <StatusCounts devices={fleet.devices} />}
+      {counts.error ? <ErrorNote error={counts.error} onRetry={() => void counts.refetch()} /> : null}
+      {counts.data ? <StatusCounts counts={counts.data} /> : counts.error ? null : <Spinner />}
       <StatusView />
-      {fleet.status === 'live' && fleet.devices.length === 0 ? (
+      {counts.data?.total === 0 ? (
         <Empty title="No devices enrolled yet">
           Create an enrollment token on the <Link to="/tokens">Enrollment</Link> page and run its install line on a machine.
         </Empty>
       ) : null}
       <div className="grid-2">
-        <Card title="Top CPU now"><TopCpu devices={fleet.devices} /></Card>
+        <Card title="Top CPU now"><TopCpu /></Card>
         <Card title="Uptime leaderboard"><UptimeLeaderboard /></Card>
         <Card title="Store health"><StoreHealthCard /></Card>
         {isAdmin ? <Card title="Errors in the last hour"><RecentErrors /></Card> : null}
-        <Card title="Offline devices">
-          {(() => {
-            const offline = fleet.devices.filter((device) => device.status === 'offline').slice(0, 8);
-            if (offline.length === 0) return <Empty title="Every device is reporting" />;
-            return (
-              <ul className="plain">
-                {offline.map((device) => (
-                  <li key={device.id}><StatusBadge status={device.status} /> <Link to={`/devices/${device.id}`}>{device.name}</Link></li>
-                ))}
-              </ul>
-            );
-          })()}
-        </Card>
+        <Card title="Offline devices"><OfflineDevices /></Card>
       </div>
     </>
   );

@@ -1,12 +1,19 @@
 import { z } from 'zod';
+import { deviceListInputSchema } from '@ninjait/shared';
 import type { Services } from '../../app/services.ts';
-import { OFFLINE_AFTER_INTERVALS } from '@ninjait/shared';
-import { decommissionDevice, getDevice, listDevices, type Device } from '../../domain/devices.ts';
+import { decommissionDevice, getDevice, type Device } from '../../domain/devices.ts';
+import { listDevicePage, type DeviceRow } from '../../domain/device-list.ts';
+import { groupDevices, summarizeGroups, totalFromGroups, type DeviceGroup } from '../../domain/device-counts.ts';
 import { audit } from '../../audit/index.ts';
+import { AppError } from '../../errors.ts';
 import { DEVICE_CONTROL_CHANNEL } from '../../app/device-control.ts';
-import { invalidateDeviceLists } from '../../sinks/cache-sink.ts';
-import { DEVICE_LIST_TTL_SEC, deviceListKey, latestKey } from '../../sinks/cache-sink.ts';
+import { cpuLeaderboardKey, DEVICE_LIST_TTL_SEC, deviceListKey, latestKey } from '../../sinks/cache-sink.ts';
+import { summarize } from './live.router.ts';
 import { router, userProcedure } from '../trpc.ts';
+
+const TOP_CPU_SIZE = 10;
+/** Ranked entries read for the top ten: offline and retired devices keep their last score there. */
+const TOP_CPU_CANDIDATES = 50;
 
 /** Adds each device's latest values from the cache (one MGET for the whole list). */
 export async function withLatest<D extends Device>(services: Services, devices: D[]) {
@@ -15,39 +22,62 @@ export async function withLatest<D extends Device>(services: Services, devices: 
 }
 
 /**
- * The organization's devices from PostgreSQL, cached `api:devices:<orgId>` for DEVICE_LIST_TTL_SEC
- * (dropped on enrollment, inventory and offline changes). A cache that is down means a database read.
+ * The organization's devices grouped by status and OS, cached `api:devices:<orgId>` for
+ * DEVICE_LIST_TTL_SEC (dropped on enrollment, inventory, offline and decommission): every poll of
+ * the overview and every page of the table needs a count, and counting scans the whole fleet.
  */
-export async function cachedDeviceList(services: Services, organizationId: string): Promise<Device[]> {
+async function cachedDeviceGroups(services: Services, organizationId: string): Promise<DeviceGroup[]> {
   const key = deviceListKey(organizationId);
   const cached = await services.cache.get(key).catch(() => null);
-  if (cached) {
-    services.metrics.cacheLookups.inc({ cache: 'api:devices', result: 'hit' });
-    return (JSON.parse(cached) as Device[]).map((device) => ({
-      ...device, lastSeen: device.lastSeen ? new Date(device.lastSeen) : null, createdAt: new Date(device.createdAt),
-    }));
-  }
-  services.metrics.cacheLookups.inc({ cache: 'api:devices', result: 'miss' });
-  const devices = await listDevices(services.db, organizationId);
-  await services.cache.set(key, JSON.stringify(devices), DEVICE_LIST_TTL_SEC).catch(() => undefined);
-  return devices;
+  services.metrics.cacheLookups.inc({ cache: 'api:devices', result: cached ? 'hit' : 'miss' });
+  if (cached) return JSON.parse(cached) as DeviceGroup[];
+  const groups = await groupDevices(services.db, organizationId);
+  await services.cache.set(key, JSON.stringify(groups), DEVICE_LIST_TTL_SEC).catch(() => undefined);
+  return groups;
 }
 
-/**
- * A cached row may predate the device's return: the latest sample (never cached here) says it is
- * online by the same rule the relational sink applies, so the list does not wait for the TTL.
- */
-function freshStatus<D extends Device & { latest: Record<string, unknown> | null }>(device: D): D {
-  const collectedAt = typeof device.latest?.collectedAt === 'string' ? new Date(device.latest.collectedAt) : null;
-  if (!collectedAt || (device.lastSeen && device.lastSeen >= collectedAt)) return device;
-  const recent = Date.now() - collectedAt.getTime() < OFFLINE_AFTER_INTERVALS * device.reportIntervalMs;
-  const status = recent && (device.status === 'offline' || device.status === 'pending') ? 'online' : device.status;
-  return { ...device, lastSeen: collectedAt, status };
+/** Adds the few numbers a table row shows from each device's latest sample; a cache that is down leaves them null. */
+async function withSummaries(services: Services, rows: DeviceRow[]) {
+  if (rows.length === 0) return [];
+  const latest = await services.cache.mget(rows.map((row) => latestKey(row.id))).catch(() => rows.map(() => null));
+  return rows.map((row, i) => {
+    const raw = latest[i];
+    return { ...row, summary: summarize(raw ? (JSON.parse(raw) as Parameters<typeof summarize>[0]) : null) };
+  });
 }
 
 export const devicesRouter = router({
-  list: userProcedure('viewer').query(async ({ ctx }) =>
-    (await withLatest(ctx.services, await cachedDeviceList(ctx.services, ctx.user.organizationId))).map(freshStatus)),
+  /**
+   * One page of the fleet table, filtered and sorted in PostgreSQL, latest values from the cache.
+   * `total` comes from the cached counts unless a search or id filter needs its own count.
+   */
+  list: userProcedure('viewer')
+    .input(deviceListInputSchema.prefault({}))
+    .query(async ({ ctx, input }) => {
+      const organizationId = ctx.user.organizationId;
+      const total = input.search || input.deviceIds ? undefined : totalFromGroups(await cachedDeviceGroups(ctx.services, organizationId), input);
+      const page = await listDevicePage(ctx.services.db, organizationId, input, total);
+      return { ...page, items: await withSummaries(ctx.services, page.items) };
+    }),
+  /** Devices per status and the OS types present: the overview's counts and the table's filter choices. */
+  counts: userProcedure('viewer').query(async ({ ctx }) => summarizeGroups(await cachedDeviceGroups(ctx.services, ctx.user.organizationId))),
+  /** The online devices with the highest CPU load in their latest sample, highest first. */
+  topCpu: userProcedure('viewer').query(async ({ ctx }) => {
+    const { cache, db } = ctx.services;
+    const ranked = await cache.zrevrange(cpuLeaderboardKey(ctx.user.organizationId), 0, TOP_CPU_CANDIDATES - 1).catch((error: unknown) => {
+      throw new AppError('SERVICE_UNAVAILABLE', 'The cache did not answer', { cause: error });
+    });
+    if (ranked.length === 0) return [];
+    const { rows } = await db.query<{ id: string; name: string }>(
+      `SELECT id, name FROM devices WHERE organization_id = $1 AND id = ANY($2::uuid[]) AND decommissioned_at IS NULL AND status = 'online'`,
+      [ctx.user.organizationId, ranked.map((entry) => entry.member)],
+    );
+    const names = new Map(rows.map((row) => [row.id, row.name]));
+    return ranked
+      .filter((entry) => names.has(entry.member))
+      .slice(0, TOP_CPU_SIZE)
+      .map((entry) => ({ deviceId: entry.member, name: names.get(entry.member)!, cpuPercent: entry.score }));
+  }),
   get: userProcedure('viewer')
     .input(z.object({ id: z.uuid() }).strict())
     .query(async ({ ctx, input }) => {
@@ -62,7 +92,6 @@ export const devicesRouter = router({
       ctx.services.agents.disconnect(device.id, 'decommissioned');
       await ctx.services.cache.publish(DEVICE_CONTROL_CHANNEL, JSON.stringify({ deviceId: device.id, action: 'disconnect' }))
         .catch((err: unknown) => ctx.services.log.warn({ err, deviceId: device.id }, 'could not tell other instances to drop the device'));
-      await invalidateDeviceLists(ctx.services.cache, [ctx.user.organizationId]).catch(() => undefined);
       await audit(ctx, { action: 'device.delete', resourceId: device.id, details: { name: device.name, reason: 'decommissioned' } });
       return device;
     }),

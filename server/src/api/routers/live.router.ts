@@ -70,14 +70,18 @@ export function summarize(latest: Latest | null): LiveSummary | null {
 const iso = (value: Date | string | null) => (value === null ? null : new Date(value).toISOString());
 const fingerprint = (device: LiveDevice) => `${device.status}|${device.lastSeen}|${device.summary?.seq ?? ''}|${device.name}`;
 
-/** One organization's poller, shared by every subscriber of that organization on this instance. */
+/**
+ * One organization's poller, shared by every subscriber of that organization on this instance;
+ * or, for a device page (`deviceId`), that one device's, so it never reads the whole fleet.
+ */
 class OrgFeed extends EventEmitter {
   devices = new Map<string, { live: LiveDevice; latest: Latest | null; print: string }>();
   ready: Promise<void>;
   private timer: NodeJS.Timeout | null = null;
   private subscribers = 0;
 
-  constructor(private readonly services: Services, private readonly organizationId: string, private readonly onIdle: () => void) {
+  constructor(private readonly services: Services, private readonly organizationId: string, private readonly deviceId: string | undefined,
+    private readonly onIdle: () => void) {
     super();
     this.setMaxListeners(0);
     this.ready = this.poll();
@@ -99,8 +103,8 @@ class OrgFeed extends EventEmitter {
   private async poll(): Promise<void> {
     const { db, cache } = this.services;
     const { rows } = await db.query<Device>(
-      `SELECT ${DEVICE_COLUMNS} FROM devices WHERE organization_id = $1 AND decommissioned_at IS NULL`,
-      [this.organizationId],
+      `SELECT ${DEVICE_COLUMNS} FROM devices WHERE organization_id = $1 AND decommissioned_at IS NULL${this.deviceId ? ' AND id = $2' : ''}`,
+      this.deviceId ? [this.organizationId, this.deviceId] : [this.organizationId],
     );
     const raw = rows.length > 0 ? await cache.mget(rows.map((row) => latestKey(row.id))).catch(() => rows.map(() => null)) : [];
     const changed: LiveDevice[] = [];
@@ -124,15 +128,16 @@ class OrgFeed extends EventEmitter {
 
 const feeds = new WeakMap<Services, Map<string, OrgFeed>>();
 
-function feedFor(services: Services, organizationId: string): OrgFeed {
+function feedFor(services: Services, organizationId: string, deviceId?: string): OrgFeed {
   let byOrg = feeds.get(services);
   if (!byOrg) feeds.set(services, (byOrg = new Map()));
-  let feed = byOrg.get(organizationId);
+  const key = deviceId ? `${organizationId}/${deviceId}` : organizationId;
+  let feed = byOrg.get(key);
   if (!feed) {
-    const created = new OrgFeed(services, organizationId, () => byOrg.delete(organizationId));
+    const created = new OrgFeed(services, organizationId, deviceId, () => byOrg.delete(key));
     // A failed first read must not stick: the next subscriber starts a fresh feed.
-    created.ready.catch(() => byOrg.delete(organizationId));
-    byOrg.set(organizationId, (feed = created));
+    created.ready.catch(() => byOrg.delete(key));
+    byOrg.set(key, (feed = created));
   }
   return feed;
 }
@@ -144,7 +149,7 @@ export const liveRouter = router({
   devices: userProcedure('viewer')
     .input(z.object({ deviceId: z.uuid().optional() }).strict().optional())
     .subscription(async function* ({ ctx, input, signal }) {
-      const feed = feedFor(ctx.services, ctx.user.organizationId);
+      const feed = feedFor(ctx.services, ctx.user.organizationId, input?.deviceId);
       const leave = feed.join();
       const only = input?.deviceId;
       const pick = (devices: LiveDevice[]) => (only ? devices.filter((device) => device.id === only) : devices);

@@ -4,6 +4,7 @@ import { tickets } from './003-tickets.ts';
 import { commands } from './005-commands.ts';
 import { documents } from './004-documents.ts';
 import { ingestJson } from './006-ingest-json.ts';
+import { deviceList } from './007-device-list.ts';
 
 export interface Migration {
   version: number;
@@ -19,4 +20,5 @@ export const migrations: readonly Migration[] = [
   { version: 4, name: 'documents', sql: documents },
   { version: 5, name: 'commands', sql: commands },
   { version: 6, name: 'ingest-json', sql: ingestJson },
+  { version: 7, name: 'device-list', sql: deviceList },
 ];
