@@ -18,6 +18,7 @@ import { drainerLagRows, trimIngestLog } from '../ingest/trimmer.ts';
 import { createConfiguredSinks } from '../sinks/registry.ts';
 import { every, type Periodic } from '../jobs/every.ts';
 import { markQuietDevicesOffline } from '../jobs/offline-sweeper.ts';
+import { vacuumEmbedded } from '../jobs/embedded-vacuum.ts';
 import { createHttpServer } from '../http/server.ts';
 import { ensureLocalAdminToken } from './local-admin.ts';
 import { createAgentConnections } from './agent-connections.ts';
@@ -34,6 +35,7 @@ import { startAnalyticsJobs } from '../analytics/jobs.ts';
 
 const OFFLINE_SWEEP_MS = 5_000;
 const TRIM_MS = 10_000;
+const EMBEDDED_VACUUM_MS = 60_000;
 
 export interface RunningServer {
   url: string;
@@ -127,6 +129,7 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
     }),
   ];
 
+  if (db.engine === 'pglite') jobs.push(every(EMBEDDED_VACUUM_MS, 'embedded-vacuum', log, () => vacuumEmbedded(db)));
   jobs.push(...startAnalyticsJobs({ env, db, analytics, metrics, log, instanceId }));
   jobs.push(...startDocumentJobs({ env, db, documents, metrics, log }));
 

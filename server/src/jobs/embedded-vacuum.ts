@@ -1,0 +1,18 @@
+import type { RelationalStore } from '../stores/relational/index.ts';
+
+/**
+ * The tables rewritten all day: the ingest log (appended, then trimmed), the rows the drainers
+ * and the relational sink update per batch. PostgreSQL's autovacuum looks after them there.
+ */
+const HOT_TABLES = ['ingest_log', 'devices', 'device_ingest_state', 'drain_cursors'];
+
+/**
+ * PGlite runs no autovacuum: without this, the trimmed ingest log's dead rows are never reused
+ * (the file only grows) and stale statistics turn index scans into sorts (a filtered device list
+ * went from 5 to 27 ms after 100,000 updates). Returns false on engines that vacuum themselves.
+ */
+export async function vacuumEmbedded(db: RelationalStore): Promise<boolean> {
+  if (db.engine !== 'pglite') return false;
+  await db.exec(`VACUUM (ANALYZE) ${HOT_TABLES.join(', ')}`);
+  return true;
+}
