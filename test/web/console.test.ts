@@ -54,7 +54,7 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
   beforeAll(async () => {
     await mkdir(ARTIFACTS, { recursive: true });
     // The server serves web/dist; build it when missing or older than its sources (as `npm start` does).
-    const build = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'web/scripts/ensure-built.ts')], { cwd: REPO_ROOT, encoding: 'utf8' });
+    const build = spawnSync(process.execPath, [join(REPO_ROOT, 'web/scripts/ensure-built.mjs')], { cwd: REPO_ROOT, encoding: 'utf8' });
     if (build.status !== 0 || !existsSync(join(REPO_ROOT, 'web/dist/index.html'))) throw new Error(`web build failed:\n${build.stdout}${build.stderr}`);
 
     dir = await mkdtemp(join(tmpdir(), 'ninjait-web-'));

@@ -190,7 +190,7 @@ async function sharedServerReads(ctx: BenchContext, server: ServerUnderTest, dev
 }
 
 /**
- * `npm start` (ninjait start: server + first-run owner + local agent) on an empty DATA_DIR until
+ * `npm start` (prestart console check, then ninjait start: server + first-run owner + local agent) on an empty DATA_DIR until
  * the owner sees the local device with a sample in devices.list; baseline: /healthz answering.
  */
 async function measureQuickStart() {
@@ -198,7 +198,8 @@ async function measureQuickStart() {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'server/src/cli/main.ts'), 'start'], {
+  // `npm start` itself, as the README's quick start runs it (its prestart check included).
+  const child = spawn('npm', ['start', '--silent'], {
     cwd: REPO_ROOT, env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', DATABASE_URL: '', REDIS_URL: '',
       // Polling devices.list would trip the per-user limit (100 per 15 min); it is not what is measured.
       RATE_LIMIT_MAX: '1000000' },
