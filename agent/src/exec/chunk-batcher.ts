@@ -26,7 +26,9 @@ export function createChunkBatcher(opts: { intervalMs: number; send: (chunks: Ch
   const flush = () => {
     if (timer) clearTimeout(timer);
     timer = null;
-    lastFlushAt = performance.now();
+    // Only a batch starts the interval: a report sent through the chain with nothing pending
+    // (`started` just before the first output) must not hold that output back.
+    if (pending.length > 0) lastFlushAt = performance.now();
     while (pending.length > 0) {
       const batch = pending.splice(0, MAX_CHUNKS_PER_BATCH);
       chain = chain.then(() => opts.send(batch)).catch(onError);

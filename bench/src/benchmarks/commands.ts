@@ -1,25 +1,46 @@
 import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loopbackAddresses, startFleet, type Fleet } from '../fleet/fleet.ts';
 import { connectRaw, type AgentTransport } from '../fleet/transport.ts';
-import { trpcHttp } from '../lib/http-trpc.ts';
+import { enrollAgent, exited, spawnAgent, stopProcess } from '../lib/agent-process.ts';
+import { newestProfile, profileClockUs, summarizeProfile, type ProfileWindow } from '../lib/cpuprofile.ts';
 import { loginAs } from '../lib/people.ts';
-import { progress } from '../lib/progress.ts';
-import { withServer, type ServerUnderTest } from '../lib/server-process.ts';
+import { progress, sleep, waitFor } from '../lib/progress.ts';
+import { provisionFleet } from '../lib/provision.ts';
+import { createFleetToken, REPO_ROOT, startServerUnderTest, type ServerUnderTest } from '../lib/server-process.ts';
 import { Histogram } from '../lib/stats.ts';
+import { scratchDatabase } from '../lib/stores.ts';
 import { fmt, type Row } from '../lib/table.ts';
-import { fleetFigures, runSteadyFleet } from './connected.ts';
+import { ENROLL_ADDRESSES, fleetFigures, SOURCE_ADDRESSES } from './connected.ts';
 import { setting, settingList, type BenchContext, type Benchmark } from './types.ts';
+
+/** After the real agent reported first, the rest of its start-up (collector, outbox) gets this long. */
+const AGENT_SETTLE_MS = 2_000;
 
 type OutputEvent = { type: 'chunk'; data: string } | { type: 'status'; status: string } | { type: 'result'; status: string };
 
+interface Settings {
+  commands: number;
+  /** Round trips through one real agent process (agent/src/exec, a real shell) beside the fleet. */
+  realAgentCommands: number;
+  warmup: number;
+  intervalMs: number;
+  connectPerSec: number;
+}
+
 /**
- * One technician command: `commands.run` of `echo <nonce>`, then `commands.output` until the
- * nonce is seen (output) and the result arrives. Times are from the run call.
+ * One technician command, as the console and `ninjait run` do it: `commands.run` of
+ * `echo <nonce>`, then `commands.output` until the nonce is seen and the result arrives.
+ * Times are from sending the run call.
  */
 async function roundTrip(tech: AgentTransport, deviceId: string, timeoutMs: number) {
   const nonce = randomBytes(6).toString('hex');
   const t0 = performance.now();
   const command = await tech.mutation<{ id: string }>('commands.run', { deviceId, script: `echo ${nonce}`, timeoutSec: 30 });
-  return new Promise<{ outputMs: number; resultMs: number }>((resolve, reject) => {
+  const runMs = performance.now() - t0;
+  return new Promise<{ runMs: number; outputMs: number; resultMs: number }>((resolve, reject) => {
     let outputMs: number | null = null;
     const timer = setTimeout(() => {
       stop();
@@ -32,45 +53,178 @@ async function roundTrip(tech: AgentTransport, deviceId: string, timeoutMs: numb
         clearTimeout(timer);
         stop();
         if (event.status !== 'succeeded') reject(new Error(`command ${command.id} ended ${event.status}`));
-        else resolve({ outputMs: outputMs ?? performance.now() - t0, resultMs: performance.now() - t0 });
+        else resolve({ runMs, outputMs: outputMs ?? performance.now() - t0, resultMs: performance.now() - t0 });
       }
     });
   });
 }
 
-async function measureLevel(server: ServerUnderTest, ctx: BenchContext, agents: number, commands: number, intervalMs: number) {
-  const { fleet } = await runSteadyFleet(server, ctx, {
-    agents, intervalMs, startPeriodMs: Math.round((agents / 250) * 1000), steadyMs: 0, commands: true,
-    onSteady: () => undefined,
-  });
+/** Starts the fleet and waits until every agent is connected (or failed). */
+async function connectFleet(agents: number, start: () => Fleet, timeoutMs: number): Promise<{ fleet: Fleet; connectSec: number }> {
+  const started = performance.now();
+  const fleet = start();
+  let lastLog = 0;
   try {
-    const orgs = await server.admin<{ id: string; name: string }[]>('admin.organizations.list', 'query');
-    const org = orgs.filter((o) => o.name.startsWith('bench-')).at(-1)!;
-    const devices = await server.admin<{ id: string }[]>('admin.devices.list', 'query', { org: org.id });
-    const person = await loginAs(server, org.id, 'technician');
-    const tech = await connectRaw({ url: server.url, params: { sessionToken: person.sessionToken } });
-    const output = new Histogram();
-    const result = new Histogram();
-    const floor = new Histogram();
-    const failures: string[] = [];
-    for (let i = 0; i < commands; i++) {
+    await waitFor(`${agents} agents to connect`, () => {
+      const s = fleet.snapshot();
+      if (performance.now() - lastLog > 5_000) {
+        lastLog = performance.now();
+        progress(`  connected ${s.connected}/${agents}, failures ${s.enrollFailures + s.connectFailures}`);
+      }
+      return s.connected + s.enrollFailures + s.connectFailures >= agents;
+    }, timeoutMs, 250);
+  } catch (error) {
+    await fleet.stop();
+    throw error;
+  }
+  fleet.mark();
+  return { fleet, connectSec: (performance.now() - started) / 1000 };
+}
+
+/** `warmup` untimed round trips (a cold JIT is not what a running server has), then `commands` timed ones. */
+async function measureCommands(server: ServerUnderTest, organizationId: string, deviceIds: string[], s: Settings) {
+  const person = await loginAs(server, organizationId, 'technician');
+  const tech = await connectRaw({ url: server.url, params: { sessionToken: person.sessionToken } });
+  const run = new Histogram();
+  const output = new Histogram();
+  const result = new Histogram();
+  const floor = new Histogram();
+  const failures: string[] = [];
+  let window: ProfileWindow = { startUs: 0, endUs: 0 };
+  try {
+    for (let i = 0; i < s.warmup + s.commands; i++) {
+      const timed = i >= s.warmup;
+      if (i === s.warmup) window = { startUs: profileClockUs(), endUs: 0 };
       // Baseline: the same socket, a query that touches only the session: the transport's floor.
       const b0 = performance.now();
       await tech.query('auth.me', undefined);
-      floor.record(performance.now() - b0);
-      const device = devices[Math.floor(Math.random() * devices.length)]!;
+      if (timed) floor.record(performance.now() - b0);
+      const deviceId = deviceIds[Math.floor(Math.random() * deviceIds.length)]!;
       try {
-        const rt = await roundTrip(tech, device.id, 30_000);
+        const rt = await roundTrip(tech, deviceId, 30_000);
+        if (!timed) continue;
+        run.record(rt.runMs);
         output.record(rt.outputMs);
         result.record(rt.resultMs);
       } catch (error) {
-        failures.push((error as Error).message);
+        if (timed) failures.push((error as Error).message);
       }
     }
+    window.endUs = profileClockUs();
+  } finally {
     tech.close();
-    const s = await fleet.stop();
-    return { agents, commands, failures: failures.length, failureExamples: failures.slice(0, 5),
-      outputSeen: output.summary(), resultSeen: result.summary(), baselineAuthMe: floor.summary(), fleet: fleetFigures(s) };
+  }
+  return {
+    commands: s.commands, warmup: s.warmup, failures: failures.length, failureExamples: failures.slice(0, 5),
+    runAnswered: run.summary(), outputSeen: output.summary(), resultSeen: result.summary(), baselineAuthMe: floor.summary(), window,
+  };
+}
+
+/**
+ * The same round trips through the real agent (`ninjait-agent run`: its tRPC client, executor
+ * and a real `sh -c`), enrolled into an organization of its own on the loaded server.
+ */
+async function realAgentRoundTrips(server: ServerUnderTest, ctx: BenchContext, s: Settings) {
+  if (s.realAgentCommands === 0) return null;
+  const dir = await mkdtemp(join(tmpdir(), 'ninjait-bench-agent-'));
+  const profileDir = ctx.profileDir ? join(ctx.profileDir, 'agent') : null;
+  try {
+    const { token, organizationId } = await createFleetToken(server, 1);
+    const logFile = join(dir, 'agent.log');
+    await enrollAgent(server.url, token, join(dir, 'data'), logFile);
+    if (profileDir) await mkdir(profileDir, { recursive: true });
+    const startedMs = Date.now();
+    const agent = spawnAgent(['run', '--data-dir', join(dir, 'data')], logFile, {},
+      profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
+    let stopping = false;
+    const died = exited(agent).then((code) => {
+      if (!stopping) throw new Error(`the agent exited with ${code}; see ${logFile}`);
+    });
+    let measured: Awaited<ReturnType<typeof measureCommands>>;
+    try {
+      const [device] = await server.admin<{ id: string }[]>('admin.devices.list', 'query', { org: organizationId });
+      // Connected once its first sample is in; its start-up work (inventory, first collection) is then behind it.
+      await waitFor('the real agent to report', async () =>
+        (await server.admin<{ id: string; lastSeen: string | null }[]>('admin.devices.list', 'query', { org: organizationId }))[0]?.lastSeen, 60_000, 250);
+      await sleep(AGENT_SETTLE_MS);
+      const measuring = measureCommands(server, organizationId, [device!.id], { ...s, commands: s.realAgentCommands });
+      measured = await Promise.race([measuring, died.then(() => measuring)]);
+    } finally {
+      stopping = true;
+      await stopProcess(agent);
+    }
+    const profileFile = profileDir ? await newestProfile(profileDir, startedMs) : null;
+    const { window, ...figures } = measured;
+    return { ...figures, profile: profileFile ? await summarizeProfile(profileFile, REPO_ROOT, 20, window) : null };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function fleetOptions(server: ServerUnderTest, ctx: BenchContext, agents: number, s: Settings) {
+  const startPeriodMs = Math.round((agents / s.connectPerSec) * 1000);
+  return {
+    agents, serverUrls: server.instances.map((i) => i.url), runId: ctx.runId, intervalMs: s.intervalMs, startPeriodMs,
+    durationMs: startPeriodMs + 30 * 60_000, sourceAddresses: loopbackAddresses(SOURCE_ADDRESSES),
+    enrollAddresses: loopbackAddresses(ENROLL_ADDRESSES, 100), transport: 'raw' as const, mode: 'interval' as const,
+    recordsPerPush: 1, heartbeat: true, enrollConcurrency: 16, commands: true,
+  };
+}
+
+/**
+ * A level on a server of its own: the devices are written into its store before it starts
+ * (enrollment is the `connected` benchmark's business), so 10,000 agents only have to connect.
+ */
+async function ownServerLevel(ctx: BenchContext, agents: number, s: Settings) {
+  const dataDir = await mkdtemp(join(tmpdir(), 'ninjait-bench-commands-'));
+  const scratch = ctx.stores.databaseUrl ? await scratchDatabase(ctx.stores.databaseUrl) : null;
+  try {
+    const provisioned = await provisionFleet({ databaseUrl: scratch?.url, dataDir }, agents, ctx.runId);
+    const startedMs = Date.now();
+    const server = await startServerUnderTest({
+      stores: ctx.stores, dataDir, ...(scratch ? { databaseUrl: scratch.url } : {}),
+      env: { AGENT_INTERVAL_MS: String(s.intervalMs) }, ...(ctx.profileDir ? { cpuProfDir: ctx.profileDir } : {}),
+    });
+    let measured: Awaited<ReturnType<typeof measureCommands>>;
+    let fleetSnapshot: Awaited<ReturnType<Fleet['stop']>>;
+    let connectSec: number;
+    let realAgent: Awaited<ReturnType<typeof realAgentRoundTrips>> = null;
+    try {
+      const connected = await connectFleet(agents, () => startFleet({
+        ...fleetOptions(server, ctx, agents, s), token: 'provisioned', credentials: provisioned.credentials,
+      }), 10 * 60_000);
+      connectSec = connected.connectSec;
+      progress(`  all ${connected.fleet.snapshot().connected} connected after ${connectSec.toFixed(1)} s`);
+      try {
+        measured = await measureCommands(server, provisioned.organizationId, provisioned.credentials.map((c) => c.deviceId), s);
+        realAgent = await realAgentRoundTrips(server, ctx, s);
+      } finally {
+        fleetSnapshot = await connected.fleet.stop();
+      }
+    } finally {
+      await server.stop();
+    }
+    const profileFile = ctx.profileDir ? await newestProfile(ctx.profileDir, startedMs) : null;
+    const { window, ...figures } = measured;
+    return {
+      agents, connectSec: Math.round(connectSec * 10) / 10, ...figures, realAgent, fleet: fleetFigures(fleetSnapshot),
+      profile: profileFile ? await summarizeProfile(profileFile, REPO_ROOT, 30, window) : null,
+    };
+  } finally {
+    await scratch?.drop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** A level on the run's shared server (the smoke test): agents enroll with a token, as in `connected`. */
+async function sharedServerLevel(ctx: BenchContext, server: ServerUnderTest, agents: number, s: Settings) {
+  const { token, organizationId } = await createFleetToken(server, agents);
+  const { fleet } = await connectFleet(agents, () => startFleet({ ...fleetOptions(server, ctx, agents, s), token }), 10 * 60_000);
+  try {
+    const devices = await server.admin<{ id: string }[]>('admin.devices.list', 'query', { org: organizationId });
+    const { window: _window, ...figures } = await measureCommands(server, organizationId, devices.map((d) => d.id), s);
+    const realAgent = await realAgentRoundTrips(server, ctx, s);
+    return { agents, connectSec: null, ...figures, realAgent, fleet: fleetFigures(await fleet.stop()), profile: null };
   } catch (error) {
     await fleet.stop();
     throw error;
@@ -82,24 +236,28 @@ export const commandsBenchmark: Benchmark = {
   summary: 'technician → agent echo → output seen: p50/p99 at 1, 1,000 and 10,000 agents',
   async run(ctx) {
     const levels = settingList(ctx, 'commandAgents', [1, 1_000, 10_000], [1, 5]);
-    const commands = setting(ctx, 'commands', 200, 5);
-    const intervalMs = setting(ctx, 'intervalMs', 30_000, 5_000);
-    const hasCommands = await withServer(ctx, { stores: ctx.stores }, (probe) =>
-      trpcHttp(probe.url, 'commands.run', 'mutation', {}).then(() => true, (e: { code?: string }) => e.code !== 'NOT_FOUND'));
-    if (!hasCommands) return { config: { levels }, figures: {}, rows: [], pending: 'the server has no commands.run yet' };
-    const out: Awaited<ReturnType<typeof measureLevel>>[] = [];
+    const s: Settings = {
+      commands: setting(ctx, 'commands', 200, 5),
+      realAgentCommands: setting(ctx, 'realAgentCommands', 50, 3),
+      warmup: setting(ctx, 'warmup', 20, 2),
+      intervalMs: setting(ctx, 'intervalMs', 30_000, 5_000),
+      connectPerSec: setting(ctx, 'connectPerSec', 500, 500),
+    };
+    const out = [];
     for (const agents of levels) {
-      progress(`commands: ${commands} echo round trips with ${agents} agents connected`);
-      out.push(await withServer(ctx, { stores: ctx.stores, env: { AGENT_INTERVAL_MS: String(intervalMs) } },
-        (server) => measureLevel(server, ctx, agents, commands, intervalMs)));
+      progress(`commands: ${s.warmup} + ${s.commands} echo round trips with ${agents} agents connected`);
+      out.push(ctx.sharedServer ? await sharedServerLevel(ctx, ctx.sharedServer, agents, s) : await ownServerLevel(ctx, agents, s));
     }
-    const rows: Row[] = out.map((l) => ({
-      benchmark: 'commands',
-      figure: `${l.agents} agents: echo output seen p50 / p99`,
-      value: `${fmt(l.outputSeen.p50Ms, 'ms')} / ${fmt(l.outputSeen.p99Ms, 'ms')}${l.failures ? ` (${l.failures} failed)` : ''}`,
-      baseline: `auth.me ${fmt(l.baselineAuthMe.p50Ms, 'ms')} / ${fmt(l.baselineAuthMe.p99Ms, 'ms')}`,
-      goal: 'p50 ≤ 15 ms, p99 ≤ 50 ms at 10k',
-    }));
-    return { config: { levels, commands, intervalMs }, figures: { levels: out }, rows };
+    const seen = (l: { outputSeen: { p50Ms: number | null; p99Ms: number | null }; failures: number }) =>
+      `${fmt(l.outputSeen.p50Ms, 'ms')} / ${fmt(l.outputSeen.p99Ms, 'ms')}${l.failures ? ` (${l.failures} failed)` : ''}`;
+    const floor = (l: { baselineAuthMe: { p50Ms: number | null; p99Ms: number | null } }) =>
+      `auth.me ${fmt(l.baselineAuthMe.p50Ms, 'ms')} / ${fmt(l.baselineAuthMe.p99Ms, 'ms')}`;
+    const rows: Row[] = out.flatMap((l) => [
+      { benchmark: 'commands', figure: `${l.agents} agents: echo output seen p50 / p99`, value: seen(l), baseline: floor(l), goal: 'p50 ≤ 15 ms, p99 ≤ 50 ms at 10k' },
+      ...(l.realAgent ? [{
+        benchmark: 'commands', figure: `${l.agents} agents: same through the real agent`, value: seen(l.realAgent), baseline: floor(l.realAgent), goal: '-',
+      }] : []),
+    ]);
+    return { config: { levels, ...s }, figures: { levels: out }, rows };
   },
 };

@@ -36,16 +36,32 @@ export async function newestProfile(dir: string, sinceMs: number): Promise<strin
   return best?.file ?? null;
 }
 
+/** A span of a profile in V8's clock: microseconds of CLOCK_MONOTONIC, as `process.hrtime` reads it. */
+export interface ProfileWindow {
+  startUs: number;
+  endUs: number;
+}
+
+/** Now on the clock V8 stamps profile samples with (Linux: CLOCK_MONOTONIC, like `process.hrtime`). */
+export const profileClockUs = () => Number(process.hrtime.bigint() / 1000n);
+
 /**
  * Self time per function and per package/file, from a V8 CPU profile: where the server
- * spends its CPU, without opening DevTools.
+ * spends its CPU, without opening DevTools. With `window`, only samples taken within it count.
  */
-export async function summarizeProfile(file: string, root: string, top = 25) {
+export async function summarizeProfile(file: string, root: string, top = 25, window?: ProfileWindow) {
   const profile = JSON.parse(await readFile(file, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const selfUs = new Map<number, number>();
-  profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
-  const totalUs = profile.endTime - profile.startTime;
+  let at = profile.startTime;
+  profile.samples.forEach((id, i) => {
+    const deltaUs = profile.timeDeltas[i] ?? 0;
+    at += deltaUs;
+    if (!window || (at >= window.startUs && at <= window.endUs)) selfUs.set(id, (selfUs.get(id) ?? 0) + deltaUs);
+  });
+  const totalUs = window
+    ? Math.min(window.endUs, profile.endTime) - Math.max(window.startUs, profile.startTime)
+    : profile.endTime - profile.startTime;
   const where = (url: string) => {
     const path = url.replace(/^file:\/\//, '');
     const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1];

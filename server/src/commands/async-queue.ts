@@ -18,10 +18,12 @@ export function createAsyncQueue<T>(signal?: AbortSignal) {
   }, { once: true });
 
   return {
-    push(item: T) {
-      if (ended) return;
+    /** False when the queue has ended and the item was dropped. */
+    push(item: T): boolean {
+      if (ended) return false;
       items.push(item);
       notify();
+      return true;
     },
     end() {
       ended = true;

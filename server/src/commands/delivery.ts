@@ -4,9 +4,11 @@ import type { Logger } from '../obs/logger.ts';
 import { createAsyncQueue } from './async-queue.ts';
 import { deviceChannel } from './channels.ts';
 import type { Publisher } from './events.ts';
-import { appendOutput } from './output-store.ts';
-import { claimQueued, expireQueued, finishFromAgent, markRunning, redeliverable } from './repository.ts';
+import { appendOutput } from './output-append.ts';
+import type { OutputLedger } from './output-ledger.ts';
+import { claimQueued, expireQueued, finishFromAgent, markRunning, owedOnConnect } from './repository.ts';
 import { MAX_OUTPUT_BYTES } from './limits.ts';
+import type { LocalDevices } from './local-devices.ts';
 import type { AgentMessage, AgentResultStatus, DeviceChannelMessage, OutputChunk } from './types.ts';
 
 export interface DeliveryDeps {
@@ -14,18 +16,24 @@ export interface DeliveryDeps {
   cache: CacheStore;
   publisher: Publisher;
   log: Logger;
+  local: LocalDevices;
+  ledger: OutputLedger;
   maxOutputBytes?: number;
 }
 
+/** What a device's stream takes: messages from other instances, or ready ones from this instance. */
+type StreamItem = DeviceChannelMessage | { type: 'deliver'; message: AgentMessage };
+
 /** The instance holding a device's socket: feeds its subscription and records what it reports. */
 export function createDelivery(deps: DeliveryDeps) {
-  const { db, cache, publisher, log } = deps;
+  const { db, cache, publisher, log, local, ledger } = deps;
   const maxOutputBytes = deps.maxOutputBytes ?? MAX_OUTPUT_BYTES;
 
-  const expire = async (deviceId: string | null) => {
-    for (const id of await expireQueued(db, deviceId)) {
-      await publisher.result({ id, status: 'expired', exitCode: null, error: 'Expired before the device came online', outputBytes: 0, outputTruncated: false });
-    }
+  const expiredResult = (id: string) =>
+    ({ id, status: 'expired', exitCode: null, error: 'Expired before the device came online', outputBytes: 0, outputTruncated: false }) as const;
+  /** The sweeper's pass over every device's queued commands. */
+  const expire = async () => {
+    for (const id of await expireQueued(db)) await publisher.result(expiredResult(id));
   };
 
   return {
@@ -33,12 +41,14 @@ export function createDelivery(deps: DeliveryDeps) {
 
     /**
      * The device's `agent.commands` subscription. Subscribes to the device's channel first, then
-     * sends what it is owed from the database (re-sends of unfinished commands, queued ones
-     * not expired), then whatever other instances publish. Claims are `UPDATE … WHERE status =
-     * 'queued'`, so each command is claimed by one subscription.
+     * sends what it is owed from the database (`owedOnConnect`: re-sends of unfinished commands,
+     * queued ones not expired), then whatever arrives. Claims are `UPDATE … WHERE status =
+     * 'queued'`, so each command is claimed by one subscription. Only once that backlog went out
+     * does the stream take commands created on this instance directly (`local`): until then
+     * they are queued and come by the channel, so none is sent twice.
      */
     async *stream(deviceId: string, signal: AbortSignal | undefined): AsyncGenerator<AgentMessage> {
-      const queue = createAsyncQueue<DeviceChannelMessage>(signal);
+      const queue = createAsyncQueue<StreamItem>(signal);
       const unsubscribe = await cache.subscribe(deviceChannel(deviceId), (raw) => {
         try {
           queue.push(JSON.parse(raw) as DeviceChannelMessage);
@@ -46,27 +56,35 @@ export function createDelivery(deps: DeliveryDeps) {
           log.warn({ err: error, deviceId }, 'ignored a malformed device channel message');
         }
       });
+      let detach: (() => void) | null = null;
       try {
-        await expire(deviceId);
-        for (const { spec, cancel } of await redeliverable(db, deviceId)) {
+        const owed = await owedOnConnect(db, deviceId);
+        for (const id of owed.expired) await publisher.result(expiredResult(id));
+        for (const { spec, cancel } of owed.resend) {
           // A command cancelled while the socket was down is only cancelled: the agent records it unrun.
           yield cancel ? { type: 'cancel', id: spec.id } : { type: 'run', command: spec };
         }
-        for (const spec of await claimQueued(db, deviceId, null)) {
+        for (const spec of owed.claimed) {
           await publisher.output(spec.id, { type: 'status', status: 'sent' });
           yield { type: 'run', command: spec };
         }
-        for await (const message of queue) {
-          if (message.type !== 'run') {
-            yield message;
+        detach = local.attach(deviceId, (message) => queue.push({ type: 'deliver', message }));
+        for await (const item of queue) {
+          if (item.type === 'deliver') {
+            yield item.message;
             continue;
           }
-          const [spec] = await claimQueued(db, deviceId, message.id);
+          if (item.type !== 'run') {
+            yield item;
+            continue;
+          }
+          const spec = await claimQueued(db, deviceId, item.id);
           if (!spec) continue;
           await publisher.output(spec.id, { type: 'status', status: 'sent' });
           yield { type: 'run', command: spec };
         }
       } finally {
+        detach?.();
         await unsubscribe().catch(() => undefined);
       }
     },
@@ -78,8 +96,9 @@ export function createDelivery(deps: DeliveryDeps) {
     },
 
     async output(deviceId: string, commandId: string, chunks: OutputChunk[]): Promise<{ accepted: boolean; truncated: boolean }> {
-      const result = await appendOutput(db, deviceId, commandId, chunks, maxOutputBytes);
-      if (result.stored.length > 0) await publisher.output(commandId, { type: 'chunks', chunks: result.stored });
+      // Viewers get the chunks as they are written; the agent's ack waits for the write.
+      const result = await appendOutput(db, ledger, deviceId, commandId, chunks, maxOutputBytes,
+        (stored) => publisher.output(commandId, { type: 'chunks', chunks: stored }));
       return { accepted: result.accepted, truncated: result.truncated };
     },
 
@@ -89,6 +108,7 @@ export function createDelivery(deps: DeliveryDeps) {
       result: { status: AgentResultStatus; exitCode: number | null; error: string | null },
     ): Promise<{ accepted: boolean }> {
       const finished = await finishFromAgent(db, deviceId, commandId, result);
+      ledger.delete(commandId);
       if (finished) await publisher.result(finished);
       return { accepted: finished !== null };
     },

@@ -7,7 +7,8 @@ import type { Command, CommandResult, CommandStatus, DeviceChannelMessage, Outpu
 export type ChannelEvent =
   | { type: 'chunks'; chunks: OutputChunk[] }
   | { type: 'status'; status: CommandStatus }
-  | ({ type: 'result' } & CommandResult);
+  /** `lastSeq`: the highest chunk stored, when known, so streams that saw it need not re-read the output. */
+  | ({ type: 'result'; lastSeq?: number } & CommandResult);
 
 export const resultOf = (command: Pick<Command, 'status' | 'exitCode' | 'error' | 'outputBytes' | 'outputTruncated'>): CommandResult => ({
   status: command.status, exitCode: command.exitCode, error: command.error,
@@ -29,8 +30,10 @@ export function createPublisher(cache: CacheStore, log: Logger) {
   return {
     toDevice: (deviceId: string, message: DeviceChannelMessage) => publish(deviceChannel(deviceId), message),
     output: (commandId: string, event: ChannelEvent) => publish(outputChannel(commandId), event),
-    result: (command: Pick<Command, 'id' | 'status' | 'exitCode' | 'error' | 'outputBytes' | 'outputTruncated'>) =>
-      publish(outputChannel(command.id), { type: 'result', ...resultOf(command) } satisfies ChannelEvent),
+    result: (command: Pick<Command, 'id' | 'status' | 'exitCode' | 'error' | 'outputBytes' | 'outputTruncated'> & { lastSeq?: number }) =>
+      publish(outputChannel(command.id), {
+        type: 'result', ...resultOf(command), ...(command.lastSeq === undefined ? {} : { lastSeq: command.lastSeq }),
+      } satisfies ChannelEvent),
   };
 }
 export type Publisher = ReturnType<typeof createPublisher>;

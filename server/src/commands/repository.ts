@@ -1,6 +1,7 @@
 import type { SqlExecutor } from '../stores/relational/index.ts';
 import { notFound } from '../errors.ts';
-import type { AgentResultStatus, Command, CommandSpec, CommandStatus } from './types.ts';
+import { WINDOWS_OS_TYPES, type OsFamily } from './shells.ts';
+import type { AgentResultStatus, Command, CommandSpec, CommandStatus, Interpreter, Shell } from './types.ts';
 
 export const COMMAND_COLUMNS = `id, organization_id AS "organizationId", device_id AS "deviceId", requested_by AS "requestedBy",
   requested_by_label AS "requestedByLabel", bulk_job_id AS "bulkJobId", shell, interpreter, script, timeout_sec AS "timeoutSec",
@@ -11,22 +12,64 @@ export const COMMAND_COLUMNS = `id, organization_id AS "organizationId", device_
 const SPEC_COLUMNS = `id, shell, interpreter, script, timeout_sec AS "timeoutSec"`;
 
 /** What a request fixes about a command; the rest (status, times, output) the state machine fills in. */
-export type NewCommand = Pick<Command, 'organizationId' | 'deviceId' | 'requestedBy' | 'requestedByLabel' | 'bulkJobId'
-  | 'shell' | 'interpreter' | 'script' | 'timeoutSec'> & {
+export interface NewCommand {
+  deviceId: string;
+  /** The requester's organization; null = any (the local admin). */
+  organizationId: string | null;
+  /** The shell per OS family (`shellsByFamily`); null where the requested one is not available. */
+  shells: Record<OsFamily, Shell | null>;
+  requestedBy: string | null;
+  requestedByLabel: string;
+  bulkJobId: string | null;
+  interpreter: Interpreter | null;
+  script: string;
+  timeoutSec: number;
   expiresInSec: number;
   sourceIp: string | null;
-};
+  /** The device's stream is on this instance and takes it now: the row starts `sent`, claimed by its creator. */
+  sentNow: boolean;
+}
 
-export async function insertCommand(tx: SqlExecutor, input: NewCommand): Promise<Command> {
-  const { rows } = await tx.query<Command>(
-    `INSERT INTO commands (organization_id, device_id, requested_by, requested_by_label, bulk_job_id, shell, interpreter,
-       script, timeout_sec, expires_at, source_ip)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NOW() + make_interval(secs => $10), $11::inet)
-     RETURNING ${COMMAND_COLUMNS}`,
-    [input.organizationId, input.deviceId, input.requestedBy, input.requestedByLabel, input.bulkJobId, input.shell,
-      input.interpreter, input.script, input.timeoutSec, input.expiresInSec, input.sourceIp],
+/**
+ * Looks the device up and inserts the command in one statement: the device must be enrolled
+ * (not decommissioned) in the organization, and the shell is picked by its OS family. No row
+ * means no such device; a row without a command means its OS has no such shell (or none reported).
+ */
+export async function insertCommand(db: SqlExecutor, input: NewCommand): Promise<{ osType: string | null; deviceName: string; command: Command | null } | null> {
+  const { rows } = await db.query<Command & { osType: string | null; deviceName: string }>(
+    `WITH d AS (
+       SELECT id, organization_id, os_type, name,
+         CASE WHEN os_type IS NULL OR os_type = '' THEN NULL WHEN lower(os_type) = ANY($12::text[]) THEN $13 ELSE $14 END AS shell
+       FROM devices WHERE id = $1 AND ($2::uuid IS NULL OR organization_id = $2) AND decommissioned_at IS NULL),
+     c AS (
+       INSERT INTO commands (organization_id, device_id, requested_by, requested_by_label, bulk_job_id, shell, interpreter,
+         script, timeout_sec, expires_at, source_ip, status, sent_at, delivery_count)
+       SELECT d.organization_id, d.id, $3, $4, $5, d.shell, $6, $7, $8, NOW() + make_interval(secs => $9), $10::inet,
+         CASE WHEN $11 THEN 'sent' ELSE 'queued' END, CASE WHEN $11 THEN NOW() END, CASE WHEN $11 THEN 1 ELSE 0 END
+       FROM d WHERE d.shell IS NOT NULL
+       RETURNING ${COMMAND_COLUMNS})
+     SELECT d.os_type AS "osType", d.name AS "deviceName", c.* FROM d LEFT JOIN c ON TRUE`,
+    [input.deviceId, input.organizationId, input.requestedBy, input.requestedByLabel, input.bulkJobId, input.interpreter,
+      input.script, input.timeoutSec, input.expiresInSec, input.sourceIp, input.sentNow,
+      WINDOWS_OS_TYPES, input.shells.windows, input.shells.posix],
   );
-  return rows[0]!;
+  const row = rows[0];
+  if (!row) return null;
+  const { osType, deviceName, ...command } = row;
+  return { osType, deviceName, command: command.id ? command : null };
+}
+
+/**
+ * Gives a `sent` command that could not be handed to its stream (the socket closed meanwhile)
+ * back to the queue, so whichever instance holds the device next claims it. False when it moved on.
+ */
+export async function requeueUnsent(db: SqlExecutor, id: string): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE commands SET status = 'queued', sent_at = NULL, delivery_count = delivery_count - 1
+     WHERE id = $1 AND status = 'sent' AND started_at IS NULL`,
+    [id],
+  );
+  return rowCount > 0;
 }
 
 /** One command of an organization (null = any, for the local admin); another organization's id is not found. */
@@ -65,45 +108,72 @@ export async function listCommands(db: SqlExecutor, filter: ListFilter): Promise
   return rows;
 }
 
-/** Queued commands past their expiry become `expired`; returns their ids. */
-export async function expireQueued(db: SqlExecutor, deviceId: string | null): Promise<string[]> {
+/** Queued commands past their expiry become `expired` (the sweeper; a connecting device's go in `owedOnConnect`); returns their ids. */
+export async function expireQueued(db: SqlExecutor): Promise<string[]> {
   const { rows } = await db.query<{ id: string }>(
     `UPDATE commands SET status = 'expired', finished_at = NOW(), error = 'Expired before the device came online'
-     WHERE status = 'queued' AND expires_at <= NOW() AND ($1::uuid IS NULL OR device_id = $1)
+     WHERE status = 'queued' AND expires_at <= NOW()
      RETURNING id`,
-    [deviceId],
   );
   return rows.map((row) => row.id);
 }
 
-/**
- * Claims one queued command (or all of a device's when `id` is null) for delivery: queued → sent.
- * The status check makes the claim exclusive across instances and sockets.
- */
-export async function claimQueued(db: SqlExecutor, deviceId: string, id: string | null): Promise<CommandSpec[]> {
+/** Claims one queued command for delivery (queued → sent); the status check makes the claim exclusive across instances. */
+export async function claimQueued(db: SqlExecutor, deviceId: string, id: string): Promise<CommandSpec | null> {
   const { rows } = await db.query<CommandSpec>(
-    `WITH claimed AS (
-       UPDATE commands SET status = 'sent', sent_at = NOW(), delivery_count = delivery_count + 1
-       WHERE device_id = $1 AND status = 'queued' AND expires_at > NOW() AND ($2::uuid IS NULL OR id = $2)
-       RETURNING ${SPEC_COLUMNS}, created_at)
-     SELECT id, shell, interpreter, script, "timeoutSec" FROM claimed ORDER BY created_at, id`,
+    `UPDATE commands SET status = 'sent', sent_at = NOW(), delivery_count = delivery_count + 1
+     WHERE device_id = $1 AND id = $2 AND status = 'queued' AND expires_at > NOW()
+     RETURNING ${SPEC_COLUMNS}`,
     [deviceId, id],
   );
-  return rows;
+  return rows[0] ?? null;
+}
+
+/** What a device's stream owes it when it starts (see `owedOnConnect`). */
+export interface Owed {
+  /** Queued commands that expired while the device was away. */
+  expired: string[];
+  /** Commands sent before that may not have reached the agent; `cancel` when a cancel was asked meanwhile. */
+  resend: { spec: CommandSpec; cancel: boolean }[];
+  /** Queued commands claimed for this stream (queued → sent), oldest first. */
+  claimed: CommandSpec[];
 }
 
 /**
- * Commands already sent that may not have reached the agent (the socket dropped): delivered
- * again on reconnect. The agent's own record of executed ids keeps them from running twice.
+ * Settles a device's unfinished commands when its stream starts, in one statement of three
+ * updates on disjoint rows: queued ones past their expiry become `expired`; sent and running
+ * ones are sent again (the socket may have dropped; the agent's record of executed ids keeps
+ * them from running twice); queued ones are claimed. The status checks make each claim
+ * exclusive across instances and sockets.
  */
-export async function redeliverable(db: SqlExecutor, deviceId: string): Promise<{ spec: CommandSpec; cancel: boolean }[]> {
-  const { rows } = await db.query<CommandSpec & { cancelRequested: boolean }>(
-    `UPDATE commands SET delivery_count = delivery_count + 1
-     WHERE device_id = $1 AND status IN ('sent', 'running')
-     RETURNING ${SPEC_COLUMNS}, cancel_requested_at IS NOT NULL AS "cancelRequested"`,
+export async function owedOnConnect(db: SqlExecutor, deviceId: string): Promise<Owed> {
+  const { rows } = await db.query<CommandSpec & { kind: 'expired' | 'resend' | 'claimed'; cancelRequested: boolean }>(
+    `WITH expired AS (
+       UPDATE commands SET status = 'expired', finished_at = NOW(), error = 'Expired before the device came online'
+       WHERE device_id = $1 AND status = 'queued' AND expires_at <= NOW()
+       RETURNING id, created_at),
+     resent AS (
+       UPDATE commands SET delivery_count = delivery_count + 1
+       WHERE device_id = $1 AND status IN ('sent', 'running')
+       RETURNING ${SPEC_COLUMNS}, cancel_requested_at IS NOT NULL AS "cancelRequested", created_at),
+     claimed AS (
+       UPDATE commands SET status = 'sent', sent_at = NOW(), delivery_count = delivery_count + 1
+       WHERE device_id = $1 AND status = 'queued' AND expires_at > NOW()
+       RETURNING ${SPEC_COLUMNS}, created_at)
+     SELECT 'resend' AS kind, id, shell, interpreter, script, "timeoutSec", "cancelRequested", created_at FROM resent
+     UNION ALL SELECT 'claimed', id, shell, interpreter, script, "timeoutSec", FALSE, created_at FROM claimed
+     UNION ALL SELECT 'expired', id, NULL, NULL, NULL, NULL, FALSE, created_at FROM expired
+     ORDER BY created_at, id`,
     [deviceId],
   );
-  return rows.map(({ cancelRequested, ...spec }) => ({ spec, cancel: cancelRequested }));
+  const owed: Owed = { expired: [], resend: [], claimed: [] };
+  for (const { kind, cancelRequested, ...row } of rows) {
+    const spec = { id: row.id, shell: row.shell, interpreter: row.interpreter, script: row.script, timeoutSec: row.timeoutSec };
+    if (kind === 'expired') owed.expired.push(row.id);
+    else if (kind === 'resend') owed.resend.push({ spec, cancel: cancelRequested });
+    else owed.claimed.push(spec);
+  }
+  return owed;
 }
 
 /** sent → running, when the agent says it started the process. */
@@ -116,19 +186,23 @@ export async function markRunning(db: SqlExecutor, deviceId: string, id: string)
   return rowCount > 0;
 }
 
-/** The agent's result; a cancel requested before it arrived wins over `failed`. No-op on a final row. */
+/**
+ * The agent's result; a cancel requested before it arrived wins over `failed`. No-op on a final row.
+ * `lastSeq` (highest stored chunk, -1 for none) lets live streams skip re-reading output they have seen.
+ */
 export async function finishFromAgent(
   db: SqlExecutor,
   deviceId: string,
   id: string,
   result: { status: AgentResultStatus; exitCode: number | null; error: string | null },
-): Promise<Command | null> {
-  const { rows } = await db.query<Command>(
+): Promise<(Command & { lastSeq: number }) | null> {
+  const { rows } = await db.query<Command & { lastSeq: number }>(
     `UPDATE commands SET
        status = CASE WHEN cancel_requested_at IS NOT NULL AND $3 IN ('failed', 'cancelled') THEN 'cancelled' ELSE $3 END,
        exit_code = $4, error = $5, finished_at = NOW(), started_at = COALESCE(started_at, NOW())
      WHERE id = $1 AND device_id = $2 AND status IN ('sent', 'running')
-     RETURNING ${COMMAND_COLUMNS}`,
+     RETURNING ${COMMAND_COLUMNS},
+       COALESCE((SELECT max(seq) FROM command_output o WHERE o.command_id = commands.id), -1) AS "lastSeq"`,
     [id, deviceId, result.status, result.exitCode, result.error],
   );
   return rows[0] ?? null;

@@ -1,9 +1,11 @@
 import type { RelationalStore } from '../stores/relational/index.ts';
-import { AppError } from '../errors.ts';
+import { AppError, notFound } from '../errors.ts';
 import { writeCommandAudit, type Auditor } from './audit.ts';
 import type { Publisher } from './events.ts';
-import { getCommand, insertCommand } from './repository.ts';
-import { targetDevice } from './device-ref.ts';
+import { getCommand, insertCommand, requeueUnsent } from './repository.ts';
+import type { LocalDevices } from './local-devices.ts';
+import type { OutputLedger } from './output-ledger.ts';
+import { assertShellSupported, defaultShell, shellsByFamily } from './shells.ts';
 import { MAX_SCRIPT_BYTES } from './limits.ts';
 import { isFinal, type Command, type Interpreter, type Shell } from './types.ts';
 
@@ -33,21 +35,39 @@ export function assertScript(script: string): void {
   if (script.includes('\u0000')) throw new AppError('BAD_REQUEST', 'The script contains a NUL character');
 }
 
-/** Creates the command and its audit entry in one transaction, then wakes the instance holding the device. */
-export async function runCommand(db: RelationalStore, publisher: Publisher, auditor: Auditor, requester: Requester, input: RunInput): Promise<Command> {
+/** What creating a command needs: the store, this instance's device streams, the cache for the others, the audit log. */
+export interface RunDeps {
+  db: RelationalStore;
+  local: LocalDevices;
+  ledger: OutputLedger;
+  publisher: Publisher;
+  auditor: Auditor;
+}
+
+/**
+ * Creates the command, hands it to the device, and audits it. A device whose stream is on this
+ * instance gets it at once (the row starts `sent`); any other is woken through the cache and
+ * claims it, or finds it queued when it connects.
+ */
+export async function runCommand(deps: RunDeps, requester: Requester, input: RunInput): Promise<Command> {
+  const { db, local } = deps;
   assertScript(input.script);
-  const { command, deviceName } = await db.transaction(async (tx) => {
-    const device = await targetDevice(tx, input.deviceId, requester.organizationId, input.shell);
-    const { shell } = device;
-    const created = await insertCommand(tx, {
-      organizationId: device.organizationId, deviceId: input.deviceId, requestedBy: requester.userId,
-      requestedByLabel: requester.label, bulkJobId: input.bulkJobId ?? null, shell, interpreter: input.interpreter ?? null,
-      script: input.script, timeoutSec: input.timeoutSec, expiresInSec: input.expiresInSec, sourceIp: requester.ip,
-    });
-    return { command: created, deviceName: device.name };
+  const sentNow = local.has(input.deviceId);
+  const inserted = await insertCommand(db, {
+    deviceId: input.deviceId, organizationId: requester.organizationId, shells: shellsByFamily(input.shell),
+    requestedBy: requester.userId, requestedByLabel: requester.label, bulkJobId: input.bulkJobId ?? null,
+    interpreter: input.interpreter ?? null, script: input.script, timeoutSec: input.timeoutSec, expiresInSec: input.expiresInSec,
+    sourceIp: requester.ip, sentNow,
   });
-  // The device is woken first (latency); the audit entry is written alongside.
-  await Promise.all([publisher.toDevice(command.deviceId, { type: 'run', id: command.id }), writeCommandAudit(auditor, {
+  if (!inserted) throw notFound('Device');
+  const { command, osType, deviceName } = inserted;
+  if (!command) {
+    // Nothing was written: say why, as a look-up first would have.
+    assertShellSupported(osType, input.shell ?? defaultShell(osType));
+    throw new Error(`No shell for a ${osType} device, yet "${input.shell}" passed the check`);
+  }
+  // The device is reached first (latency); the audit entry is written alongside.
+  await Promise.all([handOver(deps, command, sentNow), writeCommandAudit(deps.auditor, {
     organizationId: command.organizationId, userId: requester.userId, action: 'command.run', resourceId: command.id,
     ipAddress: requester.ip,
     details: {
@@ -57,6 +77,18 @@ export async function runCommand(db: RelationalStore, publisher: Publisher, audi
     },
   })]);
   return command;
+}
+
+/** Gives a new command to the device's stream here, or wakes whichever instance holds the device. */
+async function handOver({ db, local, ledger, publisher }: RunDeps, command: Command, sentNow: boolean): Promise<void> {
+  const spec = { id: command.id, shell: command.shell, interpreter: command.interpreter, script: command.script, timeoutSec: command.timeoutSec };
+  // Its output will come to this instance: the first batch needs no read of the (empty) accounting.
+  if (sentNow) ledger.set(command.id, { outputBytes: 0, truncated: false, nextSeq: 0 });
+  if (sentNow && local.deliver(command.deviceId, { type: 'run', command: spec })) return;
+  ledger.delete(command.id);
+  // The stream ended since it was looked up (the agent reconnects, maybe elsewhere): queued again, claimed there.
+  if (sentNow && !(await requeueUnsent(db, command.id))) return;
+  await publisher.toDevice(command.deviceId, { type: 'run', id: command.id });
 }
 
 /**

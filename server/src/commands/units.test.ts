@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { cutToBytes } from './output-store.ts';
 import { assertShellSupported, defaultShell, osFamily } from './shells.ts';
 import { assertScript } from './requests.ts';
 import { decodeCursor, encodeCursor } from './schemas.ts';
 import { createAsyncQueue } from './async-queue.ts';
+import { createLocalDevices } from './local-devices.ts';
+import { createOutputLedger } from './output-ledger.ts';
+import { cutToBytes, planAppend } from './output-append.ts';
 
 describe('command helpers', () => {
   it('cuts output on UTF-8 character boundaries', () => {
@@ -53,4 +55,39 @@ describe('command helpers', () => {
     await done;
     expect(seen).toEqual([1, 2, 3]);
   });
+
+  it('hands a device\'s messages to its newest live stream here, and says when there is none', () => {
+    const local = createLocalDevices();
+    const old: string[] = [];
+    const fresh: string[] = [];
+    const detachOld = local.attach('d1', (m) => old.push(m.type) > 0);
+    const detachFresh = local.attach('d1', (m) => fresh.push(m.type) > 0);
+    expect(local.deliver('d1', { type: 'cancel', id: 'c1' })).toBe(true);
+    expect([old, fresh]).toEqual([[], ['cancel']]);
+    detachFresh();
+    expect(local.deliver('d1', { type: 'cancel', id: 'c2' })).toBe(true);
+    expect(old).toEqual(['cancel']);
+    detachOld();
+    expect(local.has('d1')).toBe(false);
+    expect(local.deliver('d1', { type: 'cancel', id: 'c3' })).toBe(false);
+    local.attach('d2', () => false);
+    expect(local.deliver('d2', { type: 'cancel', id: 'c4' })).toBe(false);
+  });
+
+  it('keeps at most so many output marks, dropping the oldest', () => {
+    const ledger = createOutputLedger(2);
+    const mark = { outputBytes: 1, truncated: false, nextSeq: 1 };
+    ledger.set('a', mark);
+    ledger.set('b', mark);
+    ledger.set('a', { ...mark, nextSeq: 2 });
+    ledger.set('c', mark);
+    expect([ledger.get('a')?.nextSeq, ledger.get('b'), ledger.size]).toEqual([2, undefined, 2]);
+  });
+
+  it('plans an append: skips stored seqs, cuts at the cap, flags truncation', () => {
+    const chunk = (seq: number, data: string) => ({ seq, stream: 'stdout' as const, data });
+    const plan = planAppend({ outputBytes: 5, truncated: false, existing: [1] }, [chunk(2, 'abcdef'), chunk(1, 'x'), chunk(3, 'y')], 8);
+    expect(plan).toEqual({ stored: [chunk(2, 'abc')], truncated: true, outputBytes: 8 });
+  });
 });
+

@@ -30,8 +30,7 @@ const localRouter = router({
   cancel: localAdminProcedure.input(idInputSchema)
     .mutation(({ ctx, input }) => ctx.services.commands.cancel(localAdminOf(ctx), input.id)),
   output: localAdminProcedure.input(idInputSchema).subscription(async function* ({ ctx, input, signal }) {
-    await ctx.services.commands.get(null, input.id);
-    yield* ctx.services.commands.output(input.id, signal);
+    yield* ctx.services.commands.output(null, input.id, signal);
   }),
 });
 
@@ -60,8 +59,7 @@ export const commandsRouter = router({
   }),
   /** Live output: what is stored first, then live chunks, ending with the result. */
   output: userProcedure('viewer').input(idInputSchema).subscription(async function* ({ ctx, input, signal }) {
-    await ctx.services.commands.get(ctx.user.organizationId, input.id);
-    yield* ctx.services.commands.output(input.id, signal);
+    yield* ctx.services.commands.output(ctx.user.organizationId, input.id, signal);
   }),
   local: localRouter,
 });
