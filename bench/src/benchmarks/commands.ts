@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loopbackAddresses, startFleet, type Fleet } from '../fleet/fleet.ts';
+import { loopbackAddresses, startFleet, untilConnected, type Fleet } from '../fleet/fleet.ts';
 import { connectRaw, type AgentTransport } from '../fleet/transport.ts';
 import { enrollAgent, exited, spawnAgent, stopProcess } from '../lib/agent-process.ts';
 import { newestProfile, profileClockUs, summarizeProfile, type ProfileWindow } from '../lib/cpuprofile.ts';
@@ -61,24 +61,16 @@ async function roundTrip(tech: AgentTransport, deviceId: string, timeoutMs: numb
 
 /** Starts the fleet and waits until every agent is connected (or failed). */
 async function connectFleet(agents: number, start: () => Fleet, timeoutMs: number): Promise<{ fleet: Fleet; connectSec: number }> {
-  const started = performance.now();
   const fleet = start();
-  let lastLog = 0;
+  let connectSec: number;
   try {
-    await waitFor(`${agents} agents to connect`, () => {
-      const s = fleet.snapshot();
-      if (performance.now() - lastLog > 5_000) {
-        lastLog = performance.now();
-        progress(`  connected ${s.connected}/${agents}, failures ${s.enrollFailures + s.connectFailures}`);
-      }
-      return s.connected + s.enrollFailures + s.connectFailures >= agents;
-    }, timeoutMs, 250);
+    connectSec = await untilConnected(fleet, agents, timeoutMs);
   } catch (error) {
     await fleet.stop();
     throw error;
   }
   fleet.mark();
-  return { fleet, connectSec: (performance.now() - started) / 1000 };
+  return { fleet, connectSec };
 }
 
 /** `warmup` untimed round trips (a cold JIT is not what a running server has), then `commands` timed ones. */

@@ -1,7 +1,7 @@
-import { startFleet, loopbackAddresses, type FleetSnapshot } from '../fleet/fleet.ts';
+import { startFleet, loopbackAddresses, untilConnected, type FleetSnapshot } from '../fleet/fleet.ts';
 import { maxOf, sumOf } from '../lib/metrics.ts';
 import { readProc, type ProcSnapshot } from '../lib/proc.ts';
-import { progress, sleep, waitFor } from '../lib/progress.ts';
+import { progress, sleep } from '../lib/progress.ts';
 import { newestProfile, summarizeProfile } from '../lib/cpuprofile.ts';
 import { createFleetToken, REPO_ROOT, withServer, type ServerUnderTest } from '../lib/server-process.ts';
 import { Histogram, round } from '../lib/stats.ts';
@@ -35,22 +35,13 @@ export async function runSteadyFleet(server: ServerUnderTest, ctx: BenchContext,
     heartbeat: true, enrollConcurrency: 16, commands: opts.commands ?? false,
     ...(opts.credentials ? { credentials: opts.credentials } : {}),
   });
-  const enrollStarted = performance.now();
-  let lastLog = 0;
+  let enrollSec: number;
   try {
-    await waitFor(`${opts.agents} agents to connect`, () => {
-      const s = fleet.snapshot();
-      if (performance.now() - lastLog > 5_000) {
-        lastLog = performance.now();
-        progress(`  enrolled ${s.enrolled}/${opts.agents}, connected ${s.connected}, failures ${s.enrollFailures + s.connectFailures}`);
-      }
-      return s.connected + s.enrollFailures + s.connectFailures >= opts.agents;
-    }, opts.startPeriodMs + 20 * 60_000, 250);
+    enrollSec = await untilConnected(fleet, opts.agents, opts.startPeriodMs + 20 * 60_000);
   } catch (error) {
     await fleet.stop();
     throw error;
   }
-  const enrollSec = (performance.now() - enrollStarted) / 1000;
   fleet.mark();
   const steadyStarted = performance.now();
   progress(`  all ${fleet.snapshot().connected} connected after ${enrollSec.toFixed(1)} s; steady state for ${opts.steadyMs / 1000} s`);

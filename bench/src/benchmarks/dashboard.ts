@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loopbackAddresses, startFleet, type Fleet } from '../fleet/fleet.ts';
+import { loopbackAddresses, startFleet, untilConnected } from '../fleet/fleet.ts';
 import { connectRaw } from '../fleet/transport.ts';
 import { stopProcess } from '../lib/agent-process.ts';
 import { trpcHttp } from '../lib/http-trpc.ts';
@@ -118,21 +118,6 @@ async function measureReads(server: ServerUnderTest, organizationId: string, dev
   return { devices: ids.length, pageSize: PAGE, firstPageKb, livePageEvents, ...latency, wholeFleetKb, wholeFleet: wholeFleetRead.wholeFleet };
 }
 
-/** Starts the fleet and waits until every agent is connected (or failed). */
-async function connectFleet(agents: number, fleet: Fleet): Promise<number> {
-  const started = performance.now();
-  let lastLog = 0;
-  await waitFor(`${agents} agents to connect`, () => {
-    const s = fleet.snapshot();
-    if (performance.now() - lastLog > 5_000) {
-      lastLog = performance.now();
-      progress(`  connected ${s.connected}/${agents}, failures ${s.enrollFailures + s.connectFailures}`);
-    }
-    return s.connected + s.enrollFailures + s.connectFailures >= agents;
-  }, 10 * 60_000, 250);
-  return (performance.now() - started) / 1000;
-}
-
 /**
  * A server of its own with `devices` devices written into its store before it starts (enrollment
  * is the `connected` benchmark's business), then a simulated agent per device connects and reports
@@ -158,7 +143,7 @@ async function ownServerReads(ctx: BenchContext, devices: number, calls: number,
         heartbeat: true, enrollConcurrency: 64, commands: false,
       });
       try {
-        const connectSec = round(await connectFleet(devices, fleet), 1);
+        const connectSec = round(await untilConnected(fleet, devices, 10 * 60_000), 1);
         fleet.mark();
         const reads = await measureReads(server, provisioned.organizationId, devices, calls, spreadMs);
         return { provisionSec, connectSec, intervalMs, ...reads, fleet: fleetFigures(await fleet.stop()) };

@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { progress, waitFor } from '../lib/progress.ts';
 import { Histogram } from '../lib/stats.ts';
 import type { FromWorker, ToWorker, WorkerConfig, WorkerCounters, WorkerReport } from './types.ts';
 
@@ -96,3 +97,18 @@ export function startFleet(options: FleetOptions) {
   };
 }
 export type Fleet = ReturnType<typeof startFleet>;
+
+/** Waits until every agent has connected (or failed), showing progress every 5 s; returns how many seconds it took. */
+export async function untilConnected(fleet: Fleet, agents: number, timeoutMs: number): Promise<number> {
+  const started = performance.now();
+  let lastLog = 0;
+  await waitFor(`${agents} agents to connect`, () => {
+    const s = fleet.snapshot();
+    if (performance.now() - lastLog > 5_000) {
+      lastLog = performance.now();
+      progress(`  enrolled ${s.enrolled}/${agents}, connected ${s.connected}, failures ${s.enrollFailures + s.connectFailures}`);
+    }
+    return s.connected + s.enrollFailures + s.connectFailures >= agents;
+  }, timeoutMs, 250);
+  return (performance.now() - started) / 1000;
+}

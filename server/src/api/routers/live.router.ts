@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { MetricSample } from '@ninjait/shared';
 import type { Services } from '../../app/services.ts';
 import { DEVICE_COLUMNS, type Device } from '../../domain/devices.ts';
+import type { DeviceRow } from '../../domain/device-list.ts';
 import { latestKey } from '../../sinks/cache-sink.ts';
 import { router, userProcedure } from '../trpc.ts';
 
@@ -23,15 +24,7 @@ export interface LiveSummary {
   uptimeSec: number | null;
 }
 
-export interface LiveDevice {
-  id: string;
-  name: string;
-  status: Device['status'];
-  osType: string | null;
-  osVersion: string | null;
-  ipAddress: string | null;
-  lastSeen: string | null;
-  agentVersion: string | null;
+export interface LiveDevice extends DeviceRow {
   summary: LiveSummary | null;
 }
 
