@@ -5,9 +5,12 @@ import { REPO_ROOT } from './server-process.ts';
 
 const AGENT_CLI = join(REPO_ROOT, 'agent/src/cli/main.ts');
 
-/** Runs the real agent CLI (`ninjait-agent …`) as its own process, logs to `logFile`. */
-export function spawnAgent(args: string[], logFile: string, env: Record<string, string> = {}): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', AGENT_CLI, ...args], {
+/**
+ * Runs the real agent CLI (`ninjait-agent …`) as its own process, logs to `logFile`.
+ * `nodeArgs` go to Node before the script (`--cpu-prof`).
+ */
+export function spawnAgent(args: string[], logFile: string, env: Record<string, string> = {}, nodeArgs: readonly string[] = []): ChildProcess {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', AGENT_CLI, ...args], {
     cwd: REPO_ROOT, env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   const log = createWriteStream(logFile, { flags: 'a' });
