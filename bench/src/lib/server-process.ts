@@ -108,14 +108,33 @@ async function stopInstance(instance: ServerInstance & { ownsDataDir: boolean })
   if (instance.ownsDataDir) await rm(instance.dataDir, { recursive: true, force: true });
 }
 
+/** Deletes every key under `prefix`: what one benchmark server wrote (cache and job queues). */
+async function dropRedisKeys(url: string, prefix: string): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
 /** Runs the server as its own process (so its RSS and CPU are its own), as `ninjait serve` would. */
 export async function startServerUnderTest(options: ServerOptions): Promise<ServerUnderTest> {
   const scratch = options.stores.databaseUrl && !options.databaseUrl ? await scratchDatabase(options.stores.databaseUrl) : null;
   const databaseUrl = options.databaseUrl ?? scratch?.url;
+  const keySpace = `ninjait-bench-${randomBytes(4).toString('hex')}`;
   const env: Record<string, string> = {
     ...BENCH_SERVER_ENV,
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
-    ...(options.stores.redisUrl ? { REDIS_URL: options.stores.redisUrl } : {}),
+    // A key space per run, removed at stop: benchmarks on a shared Redis leave nothing behind.
+    ...(options.stores.redisUrl ? { REDIS_URL: options.stores.redisUrl, REDIS_KEY_PREFIX: `${keySpace}:`, QUEUE_PREFIX: keySpace } : {}),
     ...options.env,
   };
   const logDir = await mkdtemp(join(tmpdir(), 'ninjait-bench-log-'));
@@ -145,6 +164,7 @@ export async function startServerUnderTest(options: ServerOptions): Promise<Serv
     async stop() {
       await Promise.all(instances.map(stopInstance));
       await scratch?.drop();
+      if (env.REDIS_URL) await dropRedisKeys(env.REDIS_URL, `${keySpace}:`);
     },
   };
 }
