@@ -1,9 +1,10 @@
 // Builds the platform-neutral part of every package: one folder with the Node runtime, the
 // bundled agent, the launcher and the better-sqlite3 native addon. Optionally packs it as the
 // tar.gz that auto-update installs. Run on the OS/arch you build for (the runtime and the
-// addon are copied from this machine).
+// addon are copied from this machine). The footprint benchmark calls `buildBundle` to measure
+// what users install.
 //   node --import tsx installers/build-bundle.ts --version 1.2.3 --out DIR [--tar FILE] [--node PATH]
-import { copyFileSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -12,16 +13,19 @@ import { createRequire } from 'node:module';
 import { build, type Plugin } from 'esbuild';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({
-  options: { version: { type: 'string' }, out: { type: 'string' }, tar: { type: 'string' }, node: { type: 'string' } },
-});
-const version = values.version ?? JSON.parse(readFileSync(join(repo, 'agent/package.json'), 'utf8')).version as string;
-if (!/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/.test(version)) throw new Error(`--version ${version} is not a semantic version`);
-if (!values.out) throw new Error('usage: build-bundle.ts --version X.Y.Z --out DIR [--tar FILE] [--node PATH]');
-const out = resolve(values.out);
+
+export interface BundleOptions {
+  /** Stamped into the agent (AGENT_VERSION) and written to VERSION; defaults to agent/package.json's. */
+  version?: string | undefined;
+  out: string;
+  /** Also pack the folder as this .tar.gz. */
+  tar?: string | undefined;
+  /** The Node runtime to ship; defaults to the one running this. */
+  node?: string | undefined;
+}
 
 /** The version the agent reports is a constant in shared/; stamp the package version into the bundle. */
-const stampVersion: Plugin = {
+const stampVersion = (version: string): Plugin => ({
   name: 'stamp-agent-version',
   setup(b) {
     b.onLoad({ filter: /shared[\\/]src[\\/]constants\.ts$/ }, (args) => {
@@ -32,53 +36,87 @@ const stampVersion: Plugin = {
       return { contents: stamped, loader: 'ts' };
     });
   },
-};
-
-rmSync(out, { recursive: true, force: true });
-mkdirSync(join(out, 'bin'), { recursive: true });
-mkdirSync(join(out, 'lib'), { recursive: true });
-
-await build({
-  entryPoints: { agent: join(repo, 'agent/src/cli/main.ts'), launcher: join(repo, 'agent/src/update/launcher-main.ts') },
-  outdir: join(out, 'lib'),
-  outExtension: { '.js': '.mjs' },
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  // The native addon is loaded from lib/node_modules; ws' optional accelerators are absent on purpose.
-  external: ['better-sqlite3', 'bufferutil', 'utf-8-validate'],
-  // CommonJS dependencies call require(); give the ESM bundle one.
-  banner: { js: "import { createRequire as __ninjaitCreateRequire } from 'node:module'; const require = __ninjaitCreateRequire(import.meta.url);" },
-  plugins: [stampVersion],
-  legalComments: 'linked',
-  logLevel: 'warning',
 });
 
-// better-sqlite3 and the two tiny packages it loads its addon with.
-const require = createRequire(join(repo, 'agent/package.json'));
-const sqliteDir = dirname(require.resolve('better-sqlite3/package.json'));
-const modules = join(out, 'lib', 'node_modules');
-const copyPackage = (dir: string, name: string, parts: string[]) => {
-  for (const part of parts) cpSync(join(dir, part), join(modules, name, part), { recursive: true });
-};
-copyPackage(sqliteDir, 'better-sqlite3', ['package.json', 'lib', 'LICENSE', 'build/Release/better_sqlite3.node']);
-const sqliteRequire = createRequire(join(sqliteDir, 'package.json'));
-const bindingsDir = dirname(sqliteRequire.resolve('bindings/package.json'));
-copyPackage(bindingsDir, 'bindings', ['package.json', 'bindings.js', 'LICENSE.md']);
-const uriDir = dirname(createRequire(join(bindingsDir, 'package.json')).resolve('file-uri-to-path/package.json'));
-copyPackage(uriDir, 'file-uri-to-path', ['package.json', 'index.js', 'LICENSE']);
-
-const nodeTarget = join(out, 'bin', process.platform === 'win32' ? 'node.exe' : 'node');
-copyFileSync(values.node ?? process.execPath, nodeTarget);
-chmodSync(nodeTarget, 0o755);
-writeFileSync(join(out, 'VERSION'), `${version}\n`);
-writeFileSync(join(out, 'lib', 'package.json'), `${JSON.stringify({ type: 'module', private: true })}\n`);
-
-if (values.tar) {
-  mkdirSync(dirname(resolve(values.tar)), { recursive: true });
-  // Owner-neutral and in a stable order, so two builds of one commit differ only in timestamps.
-  const owner = process.platform === 'win32' ? [] : ['--owner=0', '--group=0', '--numeric-owner'];
-  execFileSync('tar', [...owner, '-czf', resolve(values.tar), '-C', out, '.'], { stdio: 'inherit' });
+/**
+ * V8 stores a script's source as one byte per character only if every character is Latin-1; a
+ * single other one (say an em dash in a dependency's string) doubles the ~1.3 MB the agent
+ * keeps resident for its source. esbuild escapes what it can; this catches the rest.
+ */
+function assertLatin1(file: string): void {
+  const text = readFileSync(file, 'utf8');
+  const at = text.search(/[^\u0000-\u00ff]/);
+  if (at >= 0) throw new Error(`${file} has a non-Latin-1 character near "${text.slice(Math.max(0, at - 40), at + 10)}": V8 would hold its source at two bytes per character`);
 }
-process.stdout.write(`bundle ${version} for ${process.platform}-${process.arch} in ${out}${values.tar ? ` and ${values.tar}` : ''}\n`);
+
+/** Builds the bundle folder (and the tarball when asked); returns the folder. */
+export async function buildBundle(opts: BundleOptions): Promise<string> {
+  const version = opts.version ?? (JSON.parse(readFileSync(join(repo, 'agent/package.json'), 'utf8')) as { version: string }).version;
+  if (!/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/.test(version)) throw new Error(`--version ${version} is not a semantic version`);
+  const out = resolve(opts.out);
+
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(join(out, 'bin'), { recursive: true });
+  mkdirSync(join(out, 'lib'), { recursive: true });
+
+  await build({
+    entryPoints: { agent: join(repo, 'agent/src/cli/main.ts'), launcher: join(repo, 'agent/src/update/launcher-main.ts') },
+    outdir: join(out, 'lib'),
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    // The native addon is loaded from lib/node_modules; ws' optional accelerators are absent on purpose.
+    external: ['better-sqlite3', 'bufferutil', 'utf-8-validate'],
+    // CommonJS dependencies call require(); give the ESM bundle one.
+    banner: { js: "import { createRequire as __ninjaitCreateRequire } from 'node:module'; const require = __ninjaitCreateRequire(import.meta.url);" },
+    plugins: [stampVersion(version)],
+    legalComments: 'linked',
+    // Drops comments and indentation: V8 keeps each script's source in memory for as long as the
+    // agent runs (a third smaller this way). Names stay, so stack traces remain readable.
+    minifyWhitespace: true,
+    logLevel: 'warning',
+  });
+  for (const file of ['agent.mjs', 'launcher.mjs']) assertLatin1(join(out, 'lib', file));
+
+  // better-sqlite3 and the two tiny packages it loads its addon with.
+  const require = createRequire(join(repo, 'agent/package.json'));
+  const sqliteDir = dirname(require.resolve('better-sqlite3/package.json'));
+  const modules = join(out, 'lib', 'node_modules');
+  const copyPackage = (dir: string, name: string, parts: string[]) => {
+    for (const part of parts) cpSync(join(dir, part), join(modules, name, part), { recursive: true });
+  };
+  copyPackage(sqliteDir, 'better-sqlite3', ['package.json', 'lib', 'LICENSE', 'build/Release/better_sqlite3.node']);
+  const sqliteRequire = createRequire(join(sqliteDir, 'package.json'));
+  const bindingsDir = dirname(sqliteRequire.resolve('bindings/package.json'));
+  copyPackage(bindingsDir, 'bindings', ['package.json', 'bindings.js', 'LICENSE.md']);
+  const uriDir = dirname(createRequire(join(bindingsDir, 'package.json')).resolve('file-uri-to-path/package.json'));
+  copyPackage(uriDir, 'file-uri-to-path', ['package.json', 'index.js', 'LICENSE']);
+
+  const nodeTarget = join(out, 'bin', process.platform === 'win32' ? 'node.exe' : 'node');
+  copyFileSync(opts.node ?? process.execPath, nodeTarget);
+  chmodSync(nodeTarget, 0o755);
+  writeFileSync(join(out, 'VERSION'), `${version}\n`);
+  writeFileSync(join(out, 'lib', 'package.json'), `${JSON.stringify({ type: 'module', private: true })}\n`);
+
+  if (opts.tar) {
+    mkdirSync(dirname(resolve(opts.tar)), { recursive: true });
+    // Owner-neutral and in a stable order, so two builds of one commit differ only in timestamps.
+    const owner = process.platform === 'win32' ? [] : ['--owner=0', '--group=0', '--numeric-owner'];
+    execFileSync('tar', [...owner, '-czf', resolve(opts.tar), '-C', out, '.'], { stdio: 'inherit' });
+  }
+  return out;
+}
+
+// Run as a script (not imported by the benchmark): parse the command line and build. Real paths,
+// so a checkout reached through a symlink (macOS /tmp) still counts as "run directly".
+if (process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))) {
+  const { values } = parseArgs({
+    options: { version: { type: 'string' }, out: { type: 'string' }, tar: { type: 'string' }, node: { type: 'string' } },
+  });
+  if (!values.out) throw new Error('usage: build-bundle.ts --version X.Y.Z --out DIR [--tar FILE] [--node PATH]');
+  const out = await buildBundle({ version: values.version, out: values.out, tar: values.tar, node: values.node });
+  const version = readFileSync(join(out, 'VERSION'), 'utf8').trim();
+  process.stdout.write(`bundle ${version} for ${process.platform}-${process.arch} in ${out}${values.tar ? ` and ${values.tar}` : ''}\n`);
+}

@@ -9,6 +9,7 @@ import type { AgentLink } from './link/types.ts';
 import type { Logger } from './log.ts';
 import { openOutbox } from './outbox/outbox.ts';
 import type { Outbox } from './outbox/types.ts';
+import { createHeapTrimmer } from './util/heap-trim.ts';
 import { RecentErrors } from './util/recent-errors.ts';
 import { startCommandRunner } from './exec/index.ts';
 import { DEFAULT_BUFFER_MAX_MB } from './defaults.ts';
@@ -54,8 +55,13 @@ export function runAgent(opts: RunAgentOptions): RunningAgent {
   const commands = startCommandRunner({ client: link.trpc, dataDir: dirname(opts.outboxFile), log });
   const sender = createSender({ outbox, api: link, log, errors });
   const heartbeat = createHeartbeat({ api: link, outbox, errors, intervalMs, log });
+  const heap = createHeapTrimmer();
   const collector = createCollector({
-    outbox, intervalMs, log, errors, onAppend: () => sender.wake(),
+    outbox, intervalMs, log, errors,
+    onAppend: () => {
+      sender.wake();
+      heap.afterWork();
+    },
     ...(opts.sample && { sample: opts.sample }),
     ...(opts.inventory && { inventory: opts.inventory }),
   });
@@ -72,7 +78,7 @@ export function runAgent(opts: RunAgentOptions): RunningAgent {
     heartbeat.run(abort.signal).catch((err: unknown) => log.fatal({ err }, 'heartbeat loop crashed')),
   ]);
   const summary = setInterval(() => {
-    log.info({ connected: link.connected, ...collector.stats(), ...sender.stats(), ...outbox.stats(), errorsTotal: errors.total }, 'summary');
+    log.info({ connected: link.connected, ...collector.stats(), ...sender.stats(), ...outbox.stats(), errorsTotal: errors.total, heapTrims: heap.trims }, 'summary');
   }, opts.summaryIntervalMs ?? SUMMARY_INTERVAL_MS);
   // Every other timer is unref()'d; this one is what keeps `run` alive.
   const keepAlive = setInterval(() => undefined, 1 << 30);

@@ -24,3 +24,4 @@ export { EXIT, type CliIo } from './cli/io.ts';
 export { createLogger, type Logger, type LogLevel } from './log.ts';
 export { RecentErrors } from './util/recent-errors.ts';
 export { systemClock, type Clock } from './util/clock.ts';
+export { AGENT_RUN_NODE_FLAGS } from './update/node-flags.ts';

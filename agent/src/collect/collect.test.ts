@@ -12,6 +12,8 @@ describe('collectSample (real systeminformation)', () => {
     expect(first.cpu.perCorePercent.length).toBeGreaterThan(0);
     expect(first.memory.totalBytes).toBeGreaterThan(0);
     expect(first.network.length).toBeGreaterThan(0);
+    // systeminformation re-reads the counters (and computes rates) only 500 ms after its last reading.
+    await new Promise((resolve) => setTimeout(resolve, 600));
     const second = await collectSample();
     expect(metricSampleSchema.safeParse(second).success).toBe(true);
     expect(second.network.every((n) => n.rxBytesPerSec !== null && n.txBytesPerSec !== null)).toBe(true);

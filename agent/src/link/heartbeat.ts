@@ -1,6 +1,7 @@
 import { AGENT_VERSION } from '@ninjait/shared';
 import type { Logger } from '../log.ts';
 import type { Outbox } from '../outbox/types.ts';
+import { callSignal } from '../util/call-signal.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import type { RecentErrors } from '../util/recent-errors.ts';
 import { Wakeup } from '../util/wakeup.ts';
@@ -42,11 +43,11 @@ export function createHeartbeat(opts: HeartbeatOptions): Heartbeat {
   const beat = async (signal: AbortSignal) => {
     const { bufferedRecords, bufferedBytes, droppedTotal } = outbox.stats();
     const sent = errors.peek();
-    const callSignal = AbortSignal.any([signal, AbortSignal.timeout(opts.timeoutMs ?? 30_000)]);
+    const call = callSignal(signal, opts.timeoutMs ?? 30_000);
     try {
       const out = await api.heartbeat(
         { agentVersion: AGENT_VERSION, intervalMs: opts.intervalMs, bufferedRecords, bufferedBytes, droppedTotal, errors: sent },
-        callSignal,
+        call.signal,
       );
       errors.shipped(sent);
       if (out.ackSeq > 0) outbox.ackUpTo(out.ackSeq);
@@ -58,7 +59,7 @@ export function createHeartbeat(opts: HeartbeatOptions): Heartbeat {
       log.debug({ ackSeq: out.ackSeq, bufferedRecords, errors: sent.length }, 'heartbeat');
     } catch (err) {
       if (signal.aborted) return;
-      const e = classify(err, callSignal);
+      const e = classify(err, call.signal);
       // Connection trouble is logged by the link; only the server's refusals are news here.
       const refused = e.code === 'UNAUTHORIZED' || e.code === 'BAD_REQUEST';
       // Said once per streak: a refused device would otherwise log an error every interval.
@@ -66,6 +67,8 @@ export function createHeartbeat(opts: HeartbeatOptions): Heartbeat {
       else log.debug({ code: e.code, err: e.message }, 'heartbeat failed');
       refusedBefore = refused;
       return;
+    } finally {
+      call.done();
     }
     refusedBefore = false;
   };

@@ -2,6 +2,7 @@ import { MAX_PUSH_BYTES, MAX_RECORDS_PER_PUSH } from '@ninjait/shared';
 import type { Logger } from '../log.ts';
 import type { Outbox } from '../outbox/types.ts';
 import { backoffMs } from '../util/backoff.ts';
+import { callSignal } from '../util/call-signal.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import type { RecentErrors } from '../util/recent-errors.ts';
 import { Wakeup } from '../util/wakeup.ts';
@@ -66,10 +67,10 @@ export function createSender(opts: SenderOptions): Sender {
     const first = batch[0];
     const last = batch[batch.length - 1];
     if (!first || !last) return;
-    const callSignal = AbortSignal.any([signal, AbortSignal.timeout(pushTimeoutMs)]);
+    const call = callSignal(signal, pushTimeoutMs);
     const started = clock.now();
     try {
-      const { ackSeq } = await api.push({ records: batch }, callSignal);
+      const { ackSeq } = await api.push({ records: batch }, call.signal);
       const deleted = outbox.ackUpTo(ackSeq);
       stats.pushes++;
       stats.recordsAcked += deleted;
@@ -80,7 +81,9 @@ export function createSender(opts: SenderOptions): Sender {
       batchLimit = opts.maxRecords ?? MAX_RECORDS_PER_PUSH;
     } catch (err) {
       if (signal.aborted) return;
-      await onFailure(classify(err, callSignal), batch.length, first.seq, signal);
+      await onFailure(classify(err, call.signal), batch.length, first.seq, signal);
+    } finally {
+      call.done();
     }
   };
 

@@ -6,3 +6,4 @@ export { resolveLaunchTarget, packagedVersion, type LaunchTarget } from './launc
 export { checkForUpdate, type CheckOutcome, type CheckOptions } from './updater.ts';
 export { offerSchema, type Offer } from './server-api.ts';
 export { supervise, type SupervisorOptions } from './supervisor.ts';
+export { AGENT_RUN_NODE_FLAGS } from './node-flags.ts';

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { readConfig } from '../config/file.ts';
 import { resolveLaunchTarget, type LaunchTarget } from './launch-target.ts';
 import type { UpdateLayout } from './layout.ts';
+import { AGENT_RUN_NODE_FLAGS } from './node-flags.ts';
 import { loadPublicKey } from './release.ts';
 import { fetchConfirmation } from './server-api.ts';
 import { confirmSwap, readMarker, rollback, rollbackIfStale } from './swap.ts';
@@ -97,7 +98,7 @@ export async function supervise(opts: SupervisorOptions, signal: AbortSignal): P
 }
 
 function startChild(target: LaunchTarget, args: string[]): ChildProcess {
-  return spawn(target.node, [target.script, ...args], { stdio: 'inherit', env: { ...process.env, NINJAIT_AGENT_HOME: target.dir } });
+  return spawn(target.node, [...AGENT_RUN_NODE_FLAGS, target.script, ...args], { stdio: 'inherit', env: { ...process.env, NINJAIT_AGENT_HOME: target.dir } });
 }
 
 function stopChild(child: ChildProcess): void {

@@ -8,6 +8,8 @@ export interface ProcSnapshot {
   atMs: number;
   /** utime + stime, in seconds. */
   cpuSec: number;
+  /** cutime + cstime: children the process waited for (an agent's `df`, `cat` probes), in seconds. */
+  childCpuSec: number;
   rssBytes: number;
 }
 
@@ -19,9 +21,10 @@ export function readProc(pid: number): ProcSnapshot | null {
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const utime = Number(fields[11]);
     const stime = Number(fields[12]);
+    const childTicks = Number(fields[13]) + Number(fields[14]);
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    return { atMs: performance.now(), cpuSec: (utime + stime) / CLK_TCK, rssBytes: rssKb * 1024 };
+    return { atMs: performance.now(), cpuSec: (utime + stime) / CLK_TCK, childCpuSec: childTicks / CLK_TCK, rssBytes: rssKb * 1024 };
   } catch {
     return null;
   }
@@ -34,6 +37,8 @@ export interface ProcSummary {
   rssLastMb: number;
   /** Share of one core over the measured window, in percent. */
   cpuPercentOfCore: number;
+  /** The same, adding the children it started and waited for during the window. */
+  cpuWithChildrenPercentOfCore: number;
   /** RSS trend over the window, from a least-squares fit. */
   rssGrowthMbPerHour: number;
 }
@@ -65,12 +70,14 @@ export function summarize(snaps: readonly ProcSnapshot[], skip = 0): ProcSummary
   const last = window.at(-1);
   const mb = (b: number) => b / 1024 / 1024;
   const wallSec = first && last ? (last.atMs - first.atMs) / 1000 : 0;
+  const share = (sec: (p: ProcSnapshot) => number) => round(first && last && wallSec > 0 ? ((sec(last) - sec(first)) / wallSec) * 100 : 0, 3);
   return {
     samples: window.length,
     rssMeanMb: round(window.length ? mb(window.reduce((s, p) => s + p.rssBytes, 0) / window.length) : 0, 1),
     rssMaxMb: round(mb(Math.max(0, ...window.map((p) => p.rssBytes))), 1),
     rssLastMb: round(last ? mb(last.rssBytes) : 0, 1),
-    cpuPercentOfCore: round(first && last && wallSec > 0 ? ((last.cpuSec - first.cpuSec) / wallSec) * 100 : 0, 3),
+    cpuPercentOfCore: share((p) => p.cpuSec),
+    cpuWithChildrenPercentOfCore: share((p) => p.cpuSec + p.childCpuSec),
     rssGrowthMbPerHour: round(slope(window.map((p) => [p.atMs / 3_600_000, mb(p.rssBytes)] as const)), 2),
   };
 }
