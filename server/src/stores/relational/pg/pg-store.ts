@@ -38,6 +38,12 @@ export function createPgStore(options: PgStoreOptions): RelationalStore {
     },
     async transaction(fn) {
       const client = await pool.connect();
+      // The pool only listens for errors on idle clients: a checked-out one whose connection dies
+      // (database restart mid-transaction) would throw an unhandled 'error' and end the process.
+      // The failing query rejects anyway; the broken client is released as such and discarded.
+      let broken: Error | undefined;
+      const onError = (error: Error) => void (broken = error);
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const result = await fn(executor(client));
@@ -47,7 +53,8 @@ export function createPgStore(options: PgStoreOptions): RelationalStore {
         await client.query('ROLLBACK').catch(() => undefined);
         throw error;
       } finally {
-        client.release();
+        client.removeListener('error', onError);
+        client.release(broken);
       }
     },
     health: () => probeHealth('postgres', () => pool.query('SELECT 1')),
