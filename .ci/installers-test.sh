@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end check of the Linux packaging and auto-update path, run by .ci/run as root on Debian:
 #   docker-compose.yml validates; the .deb and .rpm build (rpm file list checked); a test server
+#   offers a Linux install line (and none for macOS or Windows, which have no package there) and
 #   serves install.sh with a single-use token; install.sh downloads the .deb and installs it with
 #   dpkg -i, which enrolls the agent; the agent (started by hand: no systemd here) sends samples;
 #   a signed 0.1.1 bundle is auto-installed and confirmed; a bundle signed with another key is
@@ -11,6 +12,8 @@ REPO="$(cd "$(dirname "$0")/.." && pwd)"
 WORK="$(mktemp -d /tmp/ninjait-installers.XXXXXX)"
 chmod 755 "$WORK"
 SERVER_PID="" AGENT_PID=""
+# Whoever installs the ninjait-agent package on this machine holds it (test/support/system-package.ts too).
+LOCK=/run/lock/ninjait-agent-package-test
 BASE=0.1.0 NEXT=0.1.1 BAD=0.1.2 BROKEN=0.1.3
 
 step() { printf '\n== installers: %s\n' "$*"; }
@@ -30,7 +33,10 @@ stop_pid() { # pid: TERM, wait up to 10 s, then KILL
 }
 cleanup() {
   stop_pid "$AGENT_PID"; stop_pid "$SERVER_PID"
-  if dpkg -s ninjait-agent >/dev/null 2>&1; then dpkg -P ninjait-agent >/dev/null 2>&1 || true; fi
+  if [ "$(cat "$LOCK/pid" 2>/dev/null)" = $$ ]; then
+    if dpkg -s ninjait-agent >/dev/null 2>&1; then dpkg -P ninjait-agent >/dev/null 2>&1 || true; fi
+    rm -rf "$LOCK"
+  fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -49,6 +55,11 @@ apt_install() {
 }
 
 [ "$(id -u)" = 0 ] || fail "must run as root (dpkg -i, a system user)"
+if ! mkdir "$LOCK" 2>/dev/null; then
+  holder="$(cat "$LOCK/pid" 2>/dev/null || true)"
+  if [ -n "$holder" ] && kill -0 "$holder" 2>/dev/null; then fail "another test (pid $holder) is installing ninjait-agent on this machine"; fi
+fi
+echo $$ >"$LOCK/pid"
 cd "$REPO"
 NINJAIT() { node --import tsx server/src/cli/main.ts "$@" --data-dir "$WORK/server" --server "$URL"; }
 
@@ -121,10 +132,15 @@ step "install.sh?token= is served with the token filled in"
 dpkg -P ninjait-agent >/dev/null 2>&1 || true
 rm -rf /etc/ninjait /var/lib/ninjait
 code="$(curl -s -o "$WORK/install.sh" -w '%{http_code}' "$URL/install.sh?token=$TOKEN")"
-[ "$code" = 200 ] || fail "GET /install.sh answered $code (is handleDownloads wired in server/src/http/server.ts?)"
+[ "$code" = 200 ] || fail "GET /install.sh answered $code (is handleDownloads wired in server/src/platform/http/server.ts?)"
 grep -q "$TOKEN" "$WORK/install.sh" || fail "install.sh does not carry the token"
 code="$(curl -s -o /dev/null -w '%{http_code}' "$URL/install.sh?token=nit_not-a-real-token-0000000000000")"
 [ "$code" = 403 ] || fail "install.sh with an unknown token answered $code, expected 403"
+
+step "ninjait installer offers the Linux line (a .deb is published) and none for macOS or Windows"
+NINJAIT installer --org Installers >"$WORK/installer.txt" 2>&1 || { cat "$WORK/installer.txt" >&2; fail "ninjait installer"; }
+grep -q "^  curl -fsSL '$URL/install.sh?token=nit_[A-Za-z0-9_-]*' | sudo sh\$" "$WORK/installer.txt" || { cat "$WORK/installer.txt" >&2; fail "no Linux line"; }
+grep -q '^macOS: no line' "$WORK/installer.txt" && grep -q '^Windows: no line' "$WORK/installer.txt" || fail "a macOS or Windows line without its package"
 
 step "install.sh: downloads the .deb, dpkg -i, postinst enrolls"
 sh "$WORK/install.sh" >"$WORK/install.log" 2>&1 || { cat "$WORK/install.log" >&2; fail "install.sh failed"; }

@@ -4,13 +4,14 @@
 // addon are copied from this machine). The footprint benchmark calls `buildBundle` to measure
 // what users install.
 //   node --import tsx installers/build-bundle.ts --version 1.2.3 --out DIR [--tar FILE] [--node PATH]
-import { copyFileSync, cpSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { copyFileSync, cpSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync, chmodSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { build, type Plugin } from 'esbuild';
+import { agentBundleOptions } from '../scripts/build/esbuild-options.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -49,6 +50,21 @@ function assertLatin1(file: string): void {
   if (at >= 0) throw new Error(`${file} has a non-Latin-1 character near "${text.slice(Math.max(0, at - 40), at + 10)}": V8 would hold its source at two bytes per character`);
 }
 
+/**
+ * Folders 0755, files 0644 (0755 when the owner may run them): what a package installs is
+ * readable by the account the agent runs as, whatever umask built it (the quick start's is 077).
+ */
+function makeReadableByAll(dir: string): void {
+  if (process.platform === 'win32') return;
+  chmodSync(dir, 0o755);
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    const stats = lstatSync(path);
+    if (stats.isDirectory()) makeReadableByAll(path);
+    else if (stats.isFile()) chmodSync(path, stats.mode & 0o100 ? 0o755 : 0o644);
+  }
+}
+
 /** Builds the bundle folder (and the tarball when asked); returns the folder. */
 export async function buildBundle(opts: BundleOptions): Promise<string> {
   const version = opts.version ?? (JSON.parse(readFileSync(join(repo, 'agent/package.json'), 'utf8')) as { version: string }).version;
@@ -59,30 +75,20 @@ export async function buildBundle(opts: BundleOptions): Promise<string> {
   mkdirSync(join(out, 'bin'), { recursive: true });
   mkdirSync(join(out, 'lib'), { recursive: true });
 
+  // The checkout's agent build (scripts/build) with the launcher beside it and the version stamped.
+  const agent = agentBundleOptions(repo);
   await build({
+    ...agent,
     entryPoints: { agent: join(repo, 'agent/src/cli/main.ts'), launcher: join(repo, 'agent/src/update/launcher-main.ts') },
     outdir: join(out, 'lib'),
-    outExtension: { '.js': '.mjs' },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    // The native addon is loaded from lib/node_modules; ws' optional accelerators are absent on purpose.
-    external: ['better-sqlite3', 'bufferutil', 'utf-8-validate'],
-    // CommonJS dependencies call require(); give the ESM bundle one.
-    banner: { js: "import { createRequire as __ninjaitCreateRequire } from 'node:module'; const require = __ninjaitCreateRequire(import.meta.url);" },
-    plugins: [stampVersion(version)],
-    legalComments: 'linked',
-    // Drops comments and indentation: V8 keeps each script's source in memory for as long as the
-    // agent runs (a third smaller this way). Names stay, so stack traces remain readable.
-    minifyWhitespace: true,
-    logLevel: 'warning',
+    metafile: false,
+    plugins: [...(agent.plugins ?? []), stampVersion(version)],
   });
   for (const file of ['agent.mjs', 'launcher.mjs']) assertLatin1(join(out, 'lib', file));
 
   // better-sqlite3 and the two tiny packages it loads its addon with.
-  const require = createRequire(join(repo, 'agent/package.json'));
-  const sqliteDir = dirname(require.resolve('better-sqlite3/package.json'));
+  const agentRequire = createRequire(join(repo, 'agent/package.json'));
+  const sqliteDir = dirname(agentRequire.resolve('better-sqlite3/package.json'));
   const modules = join(out, 'lib', 'node_modules');
   const copyPackage = (dir: string, name: string, parts: string[]) => {
     for (const part of parts) cpSync(join(dir, part), join(modules, name, part), { recursive: true });
@@ -94,11 +100,26 @@ export async function buildBundle(opts: BundleOptions): Promise<string> {
   const uriDir = dirname(createRequire(join(bindingsDir, 'package.json')).resolve('file-uri-to-path/package.json'));
   copyPackage(uriDir, 'file-uri-to-path', ['package.json', 'index.js', 'LICENSE']);
 
+  // node-pty for real terminals (the agent loads it by name, so esbuild leaves it out): its
+  // JavaScript and this platform's addon. Where it was not built the agent still runs, with
+  // piped shells, and the console says so.
+  const ptyDir = (() => {
+    try {
+      return dirname(agentRequire.resolve('node-pty/package.json'));
+    } catch {
+      return null;
+    }
+  })();
+  const ptyNative = ptyDir ? ['build/Release', `prebuilds/${process.platform}-${process.arch}`].find((d) => existsSync(join(ptyDir, d))) : undefined;
+  if (ptyDir && ptyNative) copyPackage(ptyDir, 'node-pty', ['package.json', 'lib', 'LICENSE', ptyNative]);
+  else console.warn('node-pty is not built for this platform: the bundled agent will open piped shells, not terminals');
+
   const nodeTarget = join(out, 'bin', process.platform === 'win32' ? 'node.exe' : 'node');
   copyFileSync(opts.node ?? process.execPath, nodeTarget);
   chmodSync(nodeTarget, 0o755);
   writeFileSync(join(out, 'VERSION'), `${version}\n`);
   writeFileSync(join(out, 'lib', 'package.json'), `${JSON.stringify({ type: 'module', private: true })}\n`);
+  makeReadableByAll(out);
 
   if (opts.tar) {
     mkdirSync(dirname(resolve(opts.tar)), { recursive: true });

@@ -19,6 +19,7 @@ export {
   type Heartbeat,
 } from './link/index.ts';
 export { readConfig, writeConfig, resolvePaths, parseEnv, agentConfigSchema, type AgentConfig, type AgentPaths } from './config/index.ts';
+export { readServerPins, writeServerPins } from './config/server-pins.ts';
 export { runCli } from './cli/cli.ts';
 export { EXIT, type CliIo } from './cli/io.ts';
 export { createLogger, type Logger, type LogLevel } from './log.ts';

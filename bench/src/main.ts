@@ -101,3 +101,20 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 process.exitCode = await main(process.argv.slice(2));
+
+/**
+ * Everything is measured and written. Whatever still holds the event loop now (a child's pipe,
+ * a socket, a timer some benchmark left) would keep `npm run bench` running for ever after its
+ * table: name it, so it gets fixed where it was opened, and exit anyway.
+ */
+const LINGER_MS = 5_000;
+setTimeout(() => {
+  const handles = (process as unknown as { _getActiveHandles(): object[] })._getActiveHandles()
+    .filter((handle) => handle !== process.stdout && handle !== process.stderr && handle !== process.stdin);
+  if (handles.length > 0) {
+    const names = handles.map((handle) => handle.constructor.name);
+    process.stderr.write(`bench: finished, but ${handles.length} handle(s) were still open (${names.join(', ')}); exiting anyway\n`);
+  }
+  killServers();
+  process.exit();
+}, LINGER_MS).unref();

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Builds the Linux packages of the agent from this checkout, on the architecture to package.
-#   installers/linux/build.sh --version X.Y.Z --update-key PUB [--out DIR] [--no-deb] [--no-rpm]
+#   installers/linux/build.sh --version X.Y.Z --update-key PUB [--out DIR] [--no-deb] [--no-rpm] [--bundle DIR]
 # Writes to DIR (default dist/): ninjait-agent_X.Y.Z_<debarch>.deb, ninjait-agent-X.Y.Z-1.<rpmarch>.rpm
 # (when rpmbuild exists) and ninjait-agent-X.Y.Z-linux-<arch>.tar.gz (the auto-update bundle).
+# --bundle DIR packages a bundle folder build-bundle.ts already made (of this --version) and
+# writes no tarball: installers/publish-local.ts builds the bundle once for every package.
+# Temporary files go under $TMPDIR.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
-VERSION="" KEY="" OUT="$REPO/dist" DEB=1 RPM=1
+VERSION="" KEY="" OUT="$REPO/dist" DEB=1 RPM=1 BUNDLE=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --version) VERSION="$2"; shift 2 ;;
@@ -14,11 +17,15 @@ while [ $# -gt 0 ]; do
     --out) OUT="$2"; shift 2 ;;
     --no-deb) DEB=0; shift ;;
     --no-rpm) RPM=0; shift ;;
+    --bundle) BUNDLE="$2"; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
 [ -n "$VERSION" ] || { echo "--version is required" >&2; exit 2; }
 [ -f "$KEY" ] || { echo "--update-key PUB (from installers/sign.ts keygen) is required: agents verify updates with it" >&2; exit 2; }
+if [ -n "$BUNDLE" ]; then
+  [ "$(cat "$BUNDLE/VERSION" 2>/dev/null)" = "$VERSION" ] || { echo "--bundle $BUNDLE is not a bundle of version $VERSION" >&2; exit 2; }
+fi
 mkdir -p "$OUT"; OUT="$(cd "$OUT" && pwd)"
 
 case "$(uname -m)" in
@@ -29,20 +36,24 @@ esac
 
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
-BUNDLE_TAR="$OUT/ninjait-agent-$VERSION-linux-$ARCH.tar.gz"
-(cd "$REPO" && node --import tsx installers/build-bundle.ts --version "$VERSION" --out "$WORK/bundle" --tar "$BUNDLE_TAR")
+BUNDLE_TAR=""
+if [ -z "$BUNDLE" ]; then
+  BUNDLE="$WORK/bundle" BUNDLE_TAR="$OUT/ninjait-agent-$VERSION-linux-$ARCH.tar.gz"
+  (cd "$REPO" && node --import tsx installers/build-bundle.ts --version "$VERSION" --out "$BUNDLE" --tar "$BUNDLE_TAR")
+fi
 
 # The file tree both packages install.
 stage_tree() { # $1 = root, $2 = systemd unit dir
   local root="$1"
   install -d "$root/opt/ninjait" "$root/opt/ninjait/share" "$root/usr/bin" "$root$2" "$root/etc/ninjait" "$root/usr/share/doc/ninjait-agent"
-  cp -a "$WORK/bundle/." "$root/opt/ninjait/"
+  cp -a "$BUNDLE/." "$root/opt/ninjait/"
   install -m 0755 "$HERE/ninjait-setup.sh" "$root/opt/ninjait/share/ninjait-setup.sh"
   install -m 0755 "$HERE/ninjait-agent.sh" "$root/usr/bin/ninjait-agent"
   install -m 0644 "$HERE/ninjait-agent.service" "$root$2/ninjait-agent.service"
   install -m 0644 "$KEY" "$root/etc/ninjait/update-key.pub"
   install -m 0644 "$HERE/../README.md" "$root/usr/share/doc/ninjait-agent/README.md"
-  chmod -R go-w "$root"
+  # Readable by all, writable by root only, whatever umask the builder ran under (the quick start's is 077).
+  chmod -R u+rwX,go+rX,go-w "$root"
 }
 
 if [ "$DEB" = 1 ]; then
@@ -51,6 +62,7 @@ if [ "$DEB" = 1 ]; then
   install -d "$ROOT/DEBIAN"
   SIZE_KB="$(du -sk --exclude=DEBIAN "$ROOT" | cut -f1)"
   sed -e "s/@VERSION@/$VERSION/" -e "s/@ARCH@/$DEB_ARCH/" -e "s/@SIZE_KB@/$SIZE_KB/" "$HERE/debian/control.in" >"$ROOT/DEBIAN/control"
+  chmod 0644 "$ROOT/DEBIAN/control"
   install -m 0644 "$HERE/debian/conffiles" "$ROOT/DEBIAN/conffiles"
   for script in postinst prerm postrm; do install -m 0755 "$HERE/debian/$script" "$ROOT/DEBIAN/$script"; done
   # gzip: fast to build, readable by every dpkg; root:root ownership without fakeroot.
@@ -72,4 +84,4 @@ if [ "$RPM" = 1 ]; then
     echo "rpmbuild not found: skipped the .rpm (apt-get install rpm, or dnf install rpm-build)" >&2
   fi
 fi
-echo "$BUNDLE_TAR"
+if [ -n "$BUNDLE_TAR" ]; then echo "$BUNDLE_TAR"; fi

@@ -1,6 +1,13 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx's loader, so no build step is needed.
-import { register } from 'tsx/esm/api';
+// The `ninjait` command runs the built server (server/dist, from `npm run build`; `npm ci` and
+// `npm start` build it in a checkout), never the TypeScript sources: what ships is what runs.
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/cli/main.ts');
+const entry = new URL('../dist/cli/main.mjs', import.meta.url);
+if (!existsSync(entry)) {
+  process.stderr.write('ninjait: the server is not built (no server/dist). In the checkout, run: npm run build\n');
+  process.exit(1);
+}
+// The bundle's source maps carry no sources, only positions: stack traces name the .ts lines.
+process.setSourceMapsEnabled(true);
+await import(entry.href);

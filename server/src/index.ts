@@ -1,7 +1,7 @@
 export { startServer, type RunningServer, type StartOptions } from './app/create-app.ts';
-export { parseEnv, ConfigError, type Env } from './config/index.ts';
-export { appRouter, type AppRouter } from './api/root.ts';
+export { parseEnv, ConfigError, type Env } from './platform/config/index.ts';
+export { appRouter, type AppRouter } from './app/router.ts';
 export { openRelationalStore, migrate, type RelationalStore } from './stores/relational/index.ts';
 export { openCacheStore, createMemoryCache, createRedisCache, type CacheStore } from './stores/cache/index.ts';
-export { readLocalAdminToken } from './app/local-admin.ts';
-export { LOCAL_ADMIN_HEADER } from './api/context.ts';
+export { readLocalAdminToken } from './features/auth/local-admin.ts';
+export { LOCAL_ADMIN_HEADER } from './platform/trpc/context.ts';

@@ -5,8 +5,8 @@
 import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import { WebSocket } from 'ws';
 import type { AppRouter } from '@ninjait/server/router';
-import { startCommandRunner } from '../../agent/src/exec/index.ts';
-import { createLogger } from '../../agent/src/log.ts';
+import { startCommandRunner } from '@ninjait/agent/exec';
+import { createLogger } from '@ninjait/agent';
 
 const { NINJAIT_SERVER, DEVICE_ID, DEVICE_SECRET, AGENT_DATA_DIR } = process.env;
 if (!NINJAIT_SERVER || !DEVICE_ID || !DEVICE_SECRET || !AGENT_DATA_DIR) throw new Error('NINJAIT_SERVER, DEVICE_ID, DEVICE_SECRET and AGENT_DATA_DIR are required');

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createScratchDatabase } from '../../server/src/testing/databases.ts';
-import { readLocalAdminToken } from '../../server/src/app/local-admin.ts';
+import { createScratchDatabase, dropRedisKeys } from '@ninjait/server/testing';
+import { readLocalAdminToken } from '@ninjait/server';
 import {
-  codeOf, collectOutput, createTenant, processGone, resultOfEvents, textOf, until, wsClient, type Tenant,
-} from '../../server/src/commands/testing/fixtures.ts';
+  codeOf, collectOutput, createTenant, httpClient, processGone, resultOfEvents, textOf, until, wsClient, type Tenant,
+} from '@ninjait/server/testing/commands';
 import { freePort, REPO_ROOT, SERVER_CLI, startCli, waitForHttp, type Proc } from '../support/processes.ts';
 
 const AGENT_PROCESS = resolve(REPO_ROOT, 'test/commands/agent-process.ts');
@@ -39,7 +39,7 @@ describe.skipIf(!ready)('remote commands across two server instances', () => {
     const port = await freePort();
     const proc = startCli(SERVER_CLI, ['serve'], {
       PORT: String(port), DATA_DIR: dataDir, DATABASE_URL: database!.url, REDIS_URL: process.env.REDIS_URL,
-      INSTANCE_ID: name, LOG_LEVEL: 'warn', RATE_LIMIT_MAX: '100000', QUEUE_PREFIX: `e2e${randomBytes(4).toString('hex')}`,
+      INSTANCE_ID: name, LOG_LEVEL: 'warn', RATE_LIMIT_MAX: '100000', QUEUE_PREFIX: `${KEY_PREFIX}q`,
       // Both instances share one key space (sessions cross them), apart from other test runs.
       REDIS_KEY_PREFIX: KEY_PREFIX,
     });
@@ -81,6 +81,7 @@ describe.skipIf(!ready)('remote commands across two server instances', () => {
     await tech?.close();
     await Promise.allSettled(procs.map((proc) => proc.kill('SIGTERM')));
     await database?.drop();
+    if (process.env.REDIS_URL) await dropRedisKeys(process.env.REDIS_URL, [`${KEY_PREFIX}*`]);
     await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
   });
 
@@ -142,6 +143,30 @@ describe.skipIf(!ready)('remote commands across two server instances', () => {
   it('refuses a viewer and another organization on B', async () => {
     expect(await codeOf(tenant.viewer.commands.run.mutate({ deviceId: device.deviceId, script: 'id' }))).toBe('FORBIDDEN');
     expect(await codeOf(other.technician.commands.run.mutate({ deviceId: device.deviceId, script: 'id' }))).toBe('NOT_FOUND');
+  });
+
+  it("ends a viewer's output stream on B when the viewer logs out on A", async () => {
+    // A device without an agent: its command stays queued, so the stream stays open until revoked.
+    const quiet = await tenant.enroll('multi-quiet');
+    const command = await tenant.technician.commands.run.mutate({ deviceId: quiet.deviceId, script: 'echo later' });
+    const { sessionToken } = await httpClient(urlA).auth.login.mutate({ email: 'viewer@multi-x.test', password: 'correct horse battery staple' });
+    const viewerB = wsClient(urlB, { sessionToken });
+    try {
+      let ended: string | null = null;
+      let streaming = false;
+      viewerB.client.commands.output.subscribe({ id: command.id }, {
+        onData: () => void (streaming = true),
+        onError: (error) => void (ended = (error.data as { code?: string } | undefined)?.code ?? 'ERROR'),
+      });
+      await until(() => streaming, 10_000, 20);
+      const loggedOut = Date.now();
+      await httpClient(urlA, { authorization: `Bearer ${sessionToken}` }).auth.logout.mutate();
+      await until(() => ended !== null, 5_000, 20);
+      console.info(`stream on B ended ${Date.now() - loggedOut} ms after the logout on A started`);
+      expect(ended).toBe('UNAUTHORIZED');
+    } finally {
+      await viewerB.close();
+    }
   });
 
   it('runs a bulk job on BullMQ with both instances as workers', async () => {

@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRelationalStore, type RelationalStore } from '@ninjait/server';
-import { createScratchDatabase } from '../../server/src/testing/databases.ts';
+import { createScratchDatabase, dropRedisKeys } from '@ninjait/server/testing';
 import { AGENT_CLI, SERVER_CLI, freePort, runCli, startCli, waitFor, waitForHttp, type Proc } from '../support/processes.ts';
+
+const KEY_PREFIX = `e2e:${process.pid}:${Date.now()}:`;
 
 /**
  * The whole slice through real processes: a server, the CLI, and a real agent collecting
@@ -44,7 +46,7 @@ describe('agent → server → stores, end to end', () => {
       PORT: String(await freePort()), DATA_DIR: join(dir, 'server'), AGENT_INTERVAL_MS: '1000',
       INGEST_LOG_RETENTION_SEC: '3600', LOG_LEVEL: 'warn',
       ...(database ? { DATABASE_URL: database.url } : {}),
-      ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL, REDIS_KEY_PREFIX: `e2e:${Date.now()}:` } : {}),
+      ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL, REDIS_KEY_PREFIX: KEY_PREFIX, QUEUE_PREFIX: `${KEY_PREFIX}q` } : {}),
     };
     await startServer();
   }, 150_000);
@@ -52,6 +54,7 @@ describe('agent → server → stores, end to end', () => {
     await agent?.kill('SIGKILL');
     await server?.kill('SIGKILL');
     await database?.drop();
+    if (process.env.REDIS_URL) await dropRedisKeys(process.env.REDIS_URL, [`${KEY_PREFIX}*`]);
     await rm(dir, { recursive: true, force: true });
   });
 

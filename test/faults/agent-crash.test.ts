@@ -4,13 +4,14 @@ import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 import { waitFor } from '../support/processes.ts';
 import { newServer, report, sleep, startStack, step, type AgentProcess, type ServerProcess, type Stack } from './lib/stack.ts';
 import { enrollAgents, finish, stopAgent } from './lib/scenario.ts';
+import { skipFaultFile } from './lib/requirements.ts';
 
 /**
  * The agent dies: kill -9 while a push is on the wire (its ack lost; its frame torn in half), and
  * a machine "reboot" (kill -9, 5 s down, start again from the same data dir). Every sequence
  * number collected must reach every store exactly once.
  */
-describe('fault: agent kill -9 and reboot', () => {
+describe.skipIf(skipFaultFile('agent-crash'))('fault: agent kill -9 and reboot', () => {
   let stack: Stack;
   let server: ServerProcess;
   let databaseUrl: string;

@@ -4,13 +4,14 @@ import { waitFor } from '../support/processes.ts';
 import { INTERVAL_MS, newServer, report, sleep, startStack, step, type AgentProcess, type ServerProcess, type Stack } from './lib/stack.ts';
 import { enrollAgents, finish, stopAgent } from './lib/scenario.ts';
 import { startSimFleet } from './lib/sim-agents.ts';
+import { skipFaultFile } from './lib/requirements.ts';
 
 /**
  * Two server instances on the same PostgreSQL, Redis and ClickHouse, behind a TCP load balancer
  * (round-robin; a refused upstream is skipped). Instance A is killed -9: its agents reconnect
  * through the balancer to B, B's drainers take A's leases over, and nothing is lost or doubled.
  */
-describe('fault: one of two server instances killed', () => {
+describe.skipIf(skipFaultFile('failover'))('fault: one of two server instances killed', () => {
   let stack: Stack;
   let a: ServerProcess;
   let b: ServerProcess;

@@ -1,13 +1,12 @@
 import { statSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openOutbox } from '../../agent/src/outbox/outbox.ts';
-import { resolvePaths } from '../../agent/src/config/paths.ts';
-import { collectSample } from '../../agent/src/collect/sample.ts';
+import { openOutbox, resolvePaths, collectSample } from '@ninjait/agent';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 import { waitFor } from '../support/processes.ts';
 import { newServer, report, sleep, startStack, step, type AgentProcess, type ServerProcess, type Stack } from './lib/stack.ts';
 import { enrollAgents, finish, stopAgent } from './lib/scenario.ts';
+import { skipFaultFile } from './lib/requirements.ts';
 
 /** Outage lengths (the 2 minutes and "long outage", shortened; see RELIABILITY.md). */
 const BLACKHOLE_MS = 15_000;
@@ -27,7 +26,7 @@ const KNOWN_DROP_OVERCOUNT_MAX = 0;
  * whose outage outlasts its buffer: the disk stays under the cap, the oldest go first, the
  * drops are counted exactly and reported to the server.
  */
-describe('fault: network cut and full agent buffer', () => {
+describe.skipIf(skipFaultFile('network-and-buffer'))('fault: network cut and full agent buffer', () => {
   let stack: Stack;
   let server: ServerProcess;
   let databaseUrl: string;

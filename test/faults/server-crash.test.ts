@@ -3,6 +3,7 @@ import { waitFor } from '../support/processes.ts';
 import { INTERVAL_MS, newServer, report, sleep, startStack, step, type AgentProcess, type ServerProcess, type Stack } from './lib/stack.ts';
 import { enrollAgents, finish, stopAgent } from './lib/scenario.ts';
 import { startSimFleet } from './lib/sim-agents.ts';
+import { skipFaultFile } from './lib/requirements.ts';
 
 const REAL_AGENTS = 3;
 const SIMULATED_AGENTS = 97;
@@ -12,7 +13,7 @@ const SIMULATED_AGENTS = 97;
  * same delivery rules): kill -9 while pushes are in flight, then a clean restart. Every agent's
  * every sample must be in every store exactly once.
  */
-describe('fault: server kill -9 mid-ingest and restart under 100 agents', () => {
+describe.skipIf(skipFaultFile('server-crash'))('fault: server kill -9 mid-ingest and restart under 100 agents', () => {
   let stack: Stack;
   let server: ServerProcess;
   let databaseUrl: string;

@@ -1,14 +1,19 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Role } from '@ninjait/shared';
+import { API_KEY_SCOPES, ROLES as ROLE_ORDER, type ApiKeyScope, type Role } from '@ninjait/shared';
 import { appRouter, LOCAL_ADMIN_HEADER, readLocalAdminToken } from '@ninjait/server';
-import { createContext } from '../../server/src/api/context.ts';
-import { createCallerFactory } from '../../server/src/api/trpc.ts';
-import { fakeInventory, startHarness, type Harness } from '../../server/src/testing/harness.ts';
+import { createContext } from '@ninjait/server/api/context';
+import { createCallerFactory } from '@ninjait/server/api/trpc';
+import { keyRoleFor } from '@ninjait/server/api-keys';
+import { fakeInventory, startHarness, type Harness } from '@ninjait/server/testing';
 import {
   authKind, buildInput, createOrgFixture, invoke, localAdminCredentials, login, MissingSampleError, PUBLIC_PROCEDURES, procedures,
   ROLES, Sockets, type Credentials, type OrgFixture, type ProcedureInfo,
 } from './support.ts';
+import { eachLimited } from '../support/concurrency.ts';
+
+/** Calls in flight at once: enough to keep the server busy, few enough that no connection is refused for load. */
+const MATRIX_CONCURRENCY = 32;
 
 /**
  * Who may call what, for every procedure of the router:
@@ -27,9 +32,18 @@ const MIN_ROLE: Record<string, Role> = {
   'users.create': 'admin',
   'users.changePassword': 'viewer',
   'users.setRole': 'admin',
+  'users.resetPassword': 'admin',
+  'users.remove': 'admin',
+  // Only the owners of the organization that runs the server (the first one) create organizations;
+  // the fixture's organization is the first of its server (people.test.ts covers the others).
+  'organizations.create': 'owner',
   'tokens.create': 'admin',
   'tokens.revoke': 'admin',
   'devices.decommission': 'admin',
+  // Deciding on a device that claims a known machine's key: who may let a machine into the fleet.
+  'devices.approve': 'admin',
+  'devices.replace': 'admin',
+  'devices.reject': 'admin',
   'tickets.create': 'technician',
   'tickets.update': 'technician',
   'tickets.assign': 'technician',
@@ -40,20 +54,127 @@ const MIN_ROLE: Record<string, Role> = {
   'shell.open': 'technician',
   'shell.input': 'technician',
   'shell.close': 'technician',
+  'shell.resize': 'technician',
+  'remote.files.uploadBegin': 'technician',
+  'remote.files.uploadChunk': 'technician',
+  'remote.files.uploadFinish': 'technician',
+  'remote.files.uploadAbort': 'technician',
+  'remote.files.downloadBegin': 'technician',
+  'remote.files.downloadChunk': 'technician',
+  'remote.processes.kill': 'technician',
+  'remote.services.control': 'technician',
   'jobs.create': 'technician',
   'jobs.cancel': 'technician',
   'updates.installLinks': 'admin',
+  // Alerts: technicians act on alerts; admins manage rules, channels and maintenance windows.
+  'alerts.acknowledge': 'technician',
+  'alerts.resolve': 'technician',
+  'alertRules.create': 'admin',
+  'alertRules.update': 'admin',
+  'alertRules.delete': 'admin',
+  'alertRules.setExclusion': 'admin',
+  'channels.create': 'admin',
+  'channels.delete': 'admin',
+  'channels.test': 'admin',
+  'maintenance.create': 'admin',
+  'maintenance.delete': 'admin',
+  // Event webhooks: admins manage, resend and test; technicians read them and their delivery log.
+  'webhooks.create': 'admin',
+  'webhooks.update': 'admin',
+  'webhooks.delete': 'admin',
+  'webhooks.test': 'admin',
+  'webhooks.resend': 'admin',
+  // Everyone may make keys for themselves (a key never exceeds its maker); admins list and revoke any of the organization's.
+  'apiKeys.create': 'viewer',
+  'apiKeys.revoke': 'viewer',
+  'auth.revokeSession': 'viewer',
+  'twoFactor.begin': 'viewer',
+  'twoFactor.confirm': 'viewer',
+  'twoFactor.regenerateRecoveryCodes': 'viewer',
+  'twoFactor.disable': 'viewer',
+  // Requiring a second factor of everyone in the organization.
+  'twoFactor.setRequired': 'admin',
+  // Single sign-on: the organization's provider and who it may let in, with which role.
+  'sso.save': 'admin',
+  'sso.remove': 'admin',
+  'sso.settings': 'admin',
+  'patches.setPolicy': 'admin',
+  'patches.approve': 'technician',
+  'patches.revoke': 'technician',
+  'patches.deploy': 'technician',
+  'patches.cancel': 'technician',
+  // Contracts are money: admins. Assets: admins write, technicians read. Settings: admins the organization's, technicians a device's.
+  'contracts.set': 'admin',
+  'assets.create': 'admin',
+  'assets.update': 'admin',
+  'assets.remove': 'admin',
+  'settings.setOrganization': 'admin',
+  'settings.setDevice': 'technician',
+  // Providers: the organization switcher is anyone's (it only reaches where their memberships do);
+  // a provider's admins create its clients (the fixture's organization runs the server, so it is a provider).
+  'auth.switchOrganization': 'viewer',
+  'providers.createClient': 'admin',
+  'providers.clients': 'admin',
+  'providers.fleet': 'viewer',
+  'auth.organizations': 'viewer',
+  // The fleet's structure: admins change it (sites, tags, fields, groups, a device's place in them).
+  'fleet.sites.create': 'admin',
+  'fleet.sites.update': 'admin',
+  'fleet.sites.delete': 'admin',
+  'fleet.tags.create': 'admin',
+  'fleet.tags.rename': 'admin',
+  'fleet.tags.delete': 'admin',
+  'fleet.tags.assign': 'admin',
+  'fleet.fields.create': 'admin',
+  'fleet.fields.update': 'admin',
+  'fleet.fields.delete': 'admin',
+  'fleet.groups.create': 'admin',
+  'fleet.groups.update': 'admin',
+  'fleet.groups.delete': 'admin',
+  'fleet.device.setSite': 'admin',
+  'fleet.device.setTags': 'admin',
+  'fleet.device.setFields': 'admin',
   // Queries and subscriptions whose role is above viewer, and a few viewer ones as controls.
+  'fleet.sites.list': 'technician',
+  'fleet.tags.list': 'technician',
+  'fleet.fields.list': 'technician',
+  'fleet.groups.list': 'technician',
+  'fleet.groups.members': 'technician',
+  'fleet.device.get': 'technician',
   'users.list': 'admin',
+  'organizations.list': 'owner',
+  'system.status': 'admin',
   'tokens.list': 'admin',
   'analytics.monthlyInvoice': 'admin',
   'updates.releases': 'admin',
   'logs.recentErrors': 'admin',
   'audit.list': 'admin',
+  'quarantine.list': 'admin',
+  'channels.list': 'admin',
+  'channels.deliveries': 'admin',
+  'webhooks.list': 'technician',
+  'webhooks.deliveries': 'technician',
+  'alerts.list': 'viewer',
+  'alertRules.list': 'viewer',
+  'maintenance.list': 'viewer',
   'shell.output': 'technician',
+  'shell.recordings': 'viewer',
+  'shell.recording': 'viewer',
+  'remote.files.list': 'viewer',
+  'remote.processes.list': 'viewer',
+  'remote.services.list': 'viewer',
+  'remote.logs.query': 'viewer',
   'devices.list': 'viewer',
   'tickets.list': 'viewer',
   'commands.list': 'viewer',
+  'patches.compliance': 'viewer',
+  'software.search': 'viewer',
+  'contracts.show': 'admin',
+  'assets.list': 'technician',
+  'assets.get': 'technician',
+  'assets.forDevice': 'technician',
+  'settings.organization': 'viewer',
+  'settings.device': 'viewer',
 };
 
 /** Procedures that end the caller's own session when they succeed: the matrix logs in again after them. */
@@ -89,7 +210,7 @@ describe('authentication and role matrix', () => {
   /** Calls every procedure of `kinds` with `credentials`; returns the paths whose answer fails `expectation`. */
   async function sweep(kinds: string[], credentials: Credentials, expectation: (code: string | null) => boolean, exclude: string[] = []) {
     const targets = procedures.filter((info) => kinds.includes(authKind(info.path)) && !exclude.includes(info.path));
-    const outcomes = await Promise.all(targets.map((info) => invoke(h, sockets, info, inputOf(info), credentials)));
+    const outcomes = await eachLimited(targets, MATRIX_CONCURRENCY, (info) => invoke(h, sockets, info, inputOf(info), credentials));
     return targets.flatMap((info, i) => (expectation(outcomes[i]!.code) ? [] : [`${info.path}: ${outcomes[i]!.code ?? 'success'} ${outcomes[i]!.message.slice(0, 160)}`]));
   }
   const refused = (code: string | null) => code === 'UNAUTHORIZED';
@@ -103,6 +224,8 @@ describe('authentication and role matrix', () => {
     const kinds = ['user', 'agent', 'localAdmin'];
     expect(await sweep(kinds, { kind: 'anonymous' }, refused)).toEqual([]);
     expect(await sweep(kinds, { kind: 'headers', headers: { authorization: 'Bearer ns_forged', cookie: 'ninjait_session=ns_forged' } }, refused)).toEqual([]);
+    expect(await sweep(kinds, { kind: 'session', token: `nk_${'A'.repeat(43)}` }, refused)).toEqual([]);
+    expect(await sweep(kinds, { kind: 'session', token: `${x.apiKey.key}x` }, refused)).toEqual([]);
     expect(await sweep(kinds, { kind: 'session', token: `${x.users.owner.session}x` }, refused)).toEqual([]);
   }, 60_000);
 
@@ -162,7 +285,8 @@ describe('authentication and role matrix', () => {
       if (allowed && !ALLOWED_FOR_OWN_CREDENTIAL(outcome.code)) failures.push(`${info.path} as ${role}: refused (${outcome.code} ${outcome.message.slice(0, 120)}) though ${role} >= ${minimum}`);
     };
     // Independent cases at once; the ones that end the caller's session one by one, logging in again after each.
-    await Promise.all(listed.filter((entry) => !ENDS_OWN_SESSION.has(entry.info.path)).flatMap((entry) => ROLES.map((role) => check(entry, role))));
+    const checks = listed.filter((entry) => !ENDS_OWN_SESSION.has(entry.info.path)).flatMap((entry) => ROLES.map((role) => [entry, role] as const));
+    await eachLimited(checks, MATRIX_CONCURRENCY, ([entry, role]) => check(entry, role));
     for (const entry of listed.filter((e) => ENDS_OWN_SESSION.has(e.info.path))) {
       for (const role of ROLES) {
         await check(entry, role);
@@ -171,4 +295,36 @@ describe('authentication and role matrix', () => {
     }
     expect(failures).toEqual([]);
   }, 90_000);
+  /**
+   * Every procedure a person calls, with a key of each single scope made by each role: what the
+   * key may do is its maker's role, capped by the scope (features/api-keys/scopes.ts), and only
+   * where the scope reaches. Procedures outside the scope are FORBIDDEN, so are those above the
+   * capped role; agent and local-admin procedures refuse every key.
+   */
+  it('bounds every procedure an API key calls by its scopes and its creator\'s role', async () => {
+    const failures: string[] = [];
+    const weakest = (a: Role, b: Role) => (ROLE_ORDER.indexOf(a) <= ROLE_ORDER.indexOf(b) ? a : b);
+    const makers: Role[] = ['technician', 'owner'];
+    const keys = await Promise.all(makers.flatMap((maker) => API_KEY_SCOPES.map(async (scope) => {
+      const client = h.http({ authorization: `Bearer ${x.users[maker].session}` });
+      return { maker, scope, key: (await client.apiKeys.create.mutate({ name: `matrix ${maker} ${scope}`, scopes: [scope] })).key };
+    })));
+    const people = procedures.filter((info) => authKind(info.path) === 'user' && !ENDS_OWN_SESSION.has(info.path) && !/\.(decommission|remove|revoke|reject|replace)$/.test(info.path));
+    const check = async (info: ProcedureInfo, entry: { maker: Role; scope: ApiKeyScope; key: string }) => {
+      const outcome = await invoke(h, sockets, info, inputOf(info), { kind: 'session', token: entry.key });
+      const capped = keyRoleFor([entry.scope], entry.maker, info.path, info.type);
+      const minimum = MIN_ROLE[info.path] ?? 'viewer';
+      const allowed = capped !== null && weakest(capped, minimum) === minimum;
+      const label = `${info.path} with a ${entry.scope} key of a ${entry.maker}`;
+      if (!allowed && outcome.code !== 'FORBIDDEN') failures.push(`${label}: expected FORBIDDEN, got ${outcome.code ?? 'success'}`);
+      if (allowed && !ALLOWED_FOR_OWN_CREDENTIAL(outcome.code)) failures.push(`${label}: refused (${outcome.code} ${outcome.message.slice(0, 120)})`);
+    };
+    const calls = keys.flatMap((entry) => people.map((info) => [info, entry] as const));
+    await eachLimited(calls, MATRIX_CONCURRENCY, ([info, entry]) => check(info, entry));
+    // Keys open nothing but people's procedures.
+    for (const entry of keys.filter((k) => k.scope === 'admin' && k.maker === 'owner')) {
+      expect(await sweep(['agent', 'localAdmin'], { kind: 'session', token: entry.key }, refused)).toEqual([]);
+    }
+    expect(failures).toEqual([]);
+  }, 120_000);
 });

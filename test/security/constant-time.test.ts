@@ -1,21 +1,22 @@
 import { readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { SqlExecutor } from '../../server/src/stores/relational/index.ts';
+import type { SqlExecutor } from '@ninjait/server/stores/relational';
 
 /**
  * Constant-time logins, proven by the code path rather than a stopwatch (timings on a shared CI
  * machine are too noisy to assert): an unknown email still runs the full scrypt verification
- * against DUMMY_PASSWORD_HASH, with the same parameters as a real hash, and every secret
- * comparison uses timingSafeEqual.
+ * against DUMMY_PASSWORD_HASH, with the same parameters as a real hash; a wrong password on a real
+ * account sends the database exactly what an unknown email does (no counter to update, no lock
+ * to read); and every secret comparison uses timingSafeEqual.
  */
 
-vi.mock('../../server/src/auth/secrets.ts', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../../server/src/auth/secrets.ts')>();
+vi.mock('@ninjait/server/auth/secrets', async (importOriginal) => {
+  const original = await importOriginal<typeof import('@ninjait/server/auth/secrets')>();
   return { ...original, verifyPassword: vi.fn(original.verifyPassword) };
 });
 
-const { verifyPassword, hashPassword, DUMMY_PASSWORD_HASH } = await import('../../server/src/auth/secrets.ts');
-const { authenticate } = await import('../../server/src/domain/users.ts');
+const { verifyPassword, hashPassword, DUMMY_PASSWORD_HASH } = await import('@ninjait/server/auth/secrets');
+const { authenticate, verifyLogin } = await import('@ninjait/server/domain/users');
 
 /** A users table with at most one row; records the statements it was sent. */
 function fakeDb(row: Record<string, unknown> | null): SqlExecutor & { statements: string[] } {
@@ -46,7 +47,7 @@ describe('constant-time authentication', () => {
 
   it('runs the same verification for a wrong password, and answers both alike', async () => {
     const passwordHash = await hashPassword('the right password');
-    const db = fakeDb({ id: 'u1', email: 'a@example.test', passwordHash, lockedUntil: null, role: 'viewer', organizationId: 'o1', name: null, createdAt: new Date() });
+    const db = fakeDb({ id: 'u1', email: 'a@example.test', passwordHash, role: 'viewer', organizationId: 'o1', name: null, createdAt: new Date() });
     const wrong = await authenticate(db, 'a@example.test', 'a guess').catch((error: unknown) => error);
     const unknown = await authenticate(fakeDb(null), 'nobody@example.test', 'a guess').catch((error: unknown) => error);
     expect(verifyPassword).toHaveBeenCalledTimes(2);
@@ -54,14 +55,22 @@ describe('constant-time authentication', () => {
     expect([(wrong as Error).message, (wrong as { code: string }).code]).toEqual([(unknown as Error).message, (unknown as { code: string }).code]);
   });
 
-  it('verifies the password before looking at the lock, so a locked account costs the same', async () => {
-    const db = fakeDb({ id: 'u1', email: 'a@example.test', passwordHash: DUMMY_PASSWORD_HASH, lockedUntil: new Date(Date.now() + 60_000), role: 'viewer', organizationId: 'o1', name: null, createdAt: new Date() });
-    await expect(authenticate(db, 'a@example.test', 'a guess')).rejects.toMatchObject({ code: 'TOO_MANY_REQUESTS' });
-    expect(verifyPassword).toHaveBeenCalledTimes(1);
+  it('sends the database the same statements for a wrong password as for an unknown email, and writes nothing', async () => {
+    const passwordHash = await hashPassword('the right password');
+    const known = fakeDb({ id: 'u1', email: 'a@example.test', passwordHash, role: 'viewer', organizationId: 'o1', name: null, createdAt: new Date() });
+    const unknown = fakeDb(null);
+    for (let i = 0; i < 3; i++) {
+      expect(await verifyLogin(known, 'a@example.test', `guess ${i}`)).toMatchObject({ ok: false, reason: 'wrong_password' });
+      expect(await verifyLogin(unknown, 'nobody@example.test', `guess ${i}`)).toMatchObject({ ok: false, reason: 'unknown_account' });
+    }
+    expect(known.statements).toEqual(unknown.statements);
+    expect(known.statements.every((sql) => /^\s*SELECT/.test(sql))).toBe(true);
+    // The right password still opens it, however many wrong ones came before: no lockout in the table.
+    expect(await verifyLogin(known, 'a@example.test', 'the right password')).toMatchObject({ ok: true, user: { id: 'u1' } });
   });
 
   it('compares every secret with timingSafeEqual, never with === on secret material', async () => {
-    const source = await readFile(new URL('../../server/src/auth/secrets.ts', import.meta.url), 'utf8');
+    const source = await readFile(new URL('../../server/src/platform/secrets.ts', import.meta.url), 'utf8');
     expect(source.match(/timingSafeEqual\(/g)?.length).toBeGreaterThanOrEqual(2);
     // The two comparisons: hashed random secrets (tokens, device secrets, local admin) and scrypt keys.
     expect(source).toMatch(/export function secretMatches[\s\S]*?timingSafeEqual\(actual, expected\)/);

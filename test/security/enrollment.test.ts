@@ -1,18 +1,26 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTRPCUntypedClient, createWSClient, wsLink } from '@trpc/client';
 import { WebSocket } from 'ws';
-import { fakeInventory, startHarness, type Harness } from '../../server/src/testing/harness.ts';
+import { codeOf, fakeInventory, fakeSampleRecord, startHarness, type Harness } from '@ninjait/server/testing';
 import { waitFor } from '../support/processes.ts';
-import { createOrgFixture, engineVariants, hasProcedure, httpCall, type OrgFixture, type Outcome } from './support.ts';
+import { createOrgFixture, engineVariants, hasProcedure, httpCall, procedures, type EngineVariant, type OrgFixture, type Outcome } from './support.ts';
 
 /**
  * Enrollment tokens and device secrets: a token that is expired, used up, revoked or guessed is
  * refused (UNAUTHORIZED) and writes nothing; attempts are rate-limited per address; a
- * decommissioned device is cut off at once; a rotated secret replaces the old one.
+ * decommissioned device is cut off at once; a rotated secret replaces the old one. A machine
+ * key is not an identity: enrolling a known machine without its current secret makes a pending
+ * device of its own that no command reaches until an admin decides; people never see the key.
  */
 
-const ENROLL_ATTEMPTS_PER_WINDOW = 30; // server/src/api/routers/agent.router.ts
+interface Enrolled { deviceId: string; deviceSecret: string; nextSeq: number; reused: boolean; status?: string }
+interface AuditRow { action: string; user_id: string | null; resource_id: string | null; doc: { details: Record<string, unknown>; ipAddress: string | null } }
+const fingerprint = (key: string) => createHash('sha256').update(key).digest('hex').slice(0, 12);
+/** A hostname that does not spell the machine key, so a leak of the key is not mistaken for the name. */
+const hostOf = (machine: string) => `pc-${createHash('sha1').update(machine).digest('hex').slice(0, 8)}`;
+
+const ENROLL_ATTEMPTS_PER_WINDOW = 30; // server/src/features/ingest/agent.router.ts
 
 const whenMissing = (path: string) => {
   const missing = !hasProcedure(path);
@@ -29,30 +37,74 @@ function agentSocket(h: Harness, deviceId: string, deviceSecret: string) {
     onClose: (cause) => void closes.push(cause?.code ?? 0),
   });
   const client = createTRPCUntypedClient({ links: [wsLink({ client: socket })] });
+  /** Every message the server sends on this device's `agent.commands` subscription. */
+  const received: { type: string; id?: string; command?: { id: string } }[] = [];
+  const watchCommands = () => client.subscription('agent.commands', undefined, {
+    onData: (message: unknown) => void received.push(message as (typeof received)[number]),
+    onError: () => undefined,
+  });
   const heartbeat = () => client.mutation('agent.heartbeat', { agentVersion: '0.1.0', intervalMs: 15_000, bufferedRecords: 0, bufferedBytes: 0, droppedTotal: 0 })
     .then((data): Outcome => ({ ok: true, code: null, message: '', text: '', data }))
     .catch((error: { data?: { code?: string }; message: string }): Outcome => ({ ok: false, code: error.data?.code ?? 'TRANSPORT', message: error.message, text: '', data: null }));
-  return { client, closes, heartbeat, close: () => socket.close() };
+  return { client, closes, heartbeat, received, watchCommands, close: () => socket.close() };
 }
 
-describe.each(engineVariants(12))('enrollment tokens and device secrets ($name)', (engines) => {
-  let h: Harness;
-  let org: OrgFixture;
+/**
+ * A server with one organization for one describe block, started before its tests and stopped
+ * after them, and the calls the tests share. Each block has its own, so the enrollment attempts
+ * one spends do not count against the other's rate-limit window.
+ */
+function serverUnderTest(engines: EngineVariant, label: string) {
+  const t = {} as { h: Harness; org: OrgFixture };
   const sockets: { close(): Promise<void> }[] = [];
-  const enroll = (token: string, machine = randomBytes(6).toString('hex')) =>
-    httpCall(h.server.url, 'agent.enroll', 'mutation', { token, inventory: fakeInventory(machine) }, { kind: 'anonymous' });
-  const deviceCount = async () => (await h.server.services.db.query<{ n: number }>('SELECT count(*)::int AS n FROM devices')).rows[0]!.n;
-  const owner = () => h.http({ authorization: `Bearer ${org.users.owner.session}` });
-
   beforeAll(async () => {
     await engines.reset();
-    h = await startHarness({ relational: engines.relational, cache: engines.cache, env: { RATE_LIMIT_MAX: '1000000', ...engines.env } });
-    org = await createOrgFixture(h, 'Enroll');
+    t.h = await startHarness({ relational: engines.relational, cache: engines.cache, env: { RATE_LIMIT_MAX: '1000000', ...engines.env } });
+    t.org = await createOrgFixture(t.h, label);
   }, 120_000);
   afterAll(async () => {
     await Promise.all(sockets.map((socket) => socket.close()));
-    await h?.stop();
+    await t.h?.stop();
+    // This variant's own key space: the job queue the takeover case fills does not stay behind.
+    if (engines.cache === 'redis') await engines.reset();
   });
+  const enroll = (token: string, machine = randomBytes(6).toString('hex'), currentCredentials?: { deviceId: string; deviceSecret: string }) =>
+    httpCall(t.h.server.url, 'agent.enroll', 'mutation', { token, inventory: fakeInventory(machine, hostOf(machine)), ...(currentCredentials ? { currentCredentials } : {}) }, { kind: 'anonymous' });
+  return {
+    get h() {
+      return t.h;
+    },
+    get org() {
+      return t.org;
+    },
+    sockets,
+    enroll,
+    async enrolled(token: string, machine: string, currentCredentials?: { deviceId: string; deviceSecret: string }) {
+      const outcome = await enroll(token, machine, currentCredentials);
+      expect(outcome.ok, outcome.message).toBe(true);
+      return outcome.data as Enrolled;
+    },
+    as: (role: 'viewer' | 'technician' | 'admin' | 'owner') => t.h.http({ authorization: `Bearer ${t.org.users[role].session}` }),
+    owner: () => t.h.http({ authorization: `Bearer ${t.org.users.owner.session}` }),
+    auditRows: async (resourceId: string) => (await t.h.server.services.db.query<AuditRow>(
+      'SELECT action, user_id, resource_id, doc FROM audit_log WHERE resource_id = $1 ORDER BY ts', [resourceId])).rows,
+    connect(device: { deviceId: string; deviceSecret: string }) {
+      const agent = agentSocket(t.h, device.deviceId, device.deviceSecret);
+      sockets.push(agent);
+      return agent;
+    },
+  };
+}
+
+describe.each(engineVariants())('enrollment tokens and device secrets ($name)', (engines) => {
+  const server = serverUnderTest(engines, 'Enroll');
+  const { enroll, owner, sockets } = server;
+  let h: Harness;
+  let org: OrgFixture;
+  beforeAll(() => {
+    ({ h, org } = server);
+  });
+  const deviceCount = async () => (await h.server.services.db.query<{ n: number }>('SELECT count(*)::int AS n FROM devices')).rows[0]!.n;
 
   it('refuses expired, used-up, revoked and guessed tokens, and writes nothing for them', async () => {
     const expired = await owner().tokens.create.mutate({ name: 'expired' });
@@ -137,5 +189,180 @@ describe.each(engineVariants(12))('enrollment tokens and device secrets ($name)'
     expect((await enroll(valid.token)).code).toBe('TOO_MANY_REQUESTS');
     const uses = await h.server.services.db.query<{ uses: number }>('SELECT uses FROM enrollment_tokens WHERE id = $1', [valid.record.id]);
     expect(uses.rows[0]!.uses).toBe(0);
+  });
+});
+
+describe.each(engineVariants())('device identity: a machine key is not a secret ($name)', (engines) => {
+  const server = serverUnderTest(engines, 'Identity');
+  const { enrolled, owner, as, auditRows, connect } = server;
+  let h: Harness;
+  let org: OrgFixture;
+  beforeAll(() => {
+    ({ h, org } = server);
+  });
+
+  it('an impostor with a token and the machine key gets a pending device of its own; the real agent keeps its id, secret and queued command', async () => {
+    const { token } = await owner().tokens.create.mutate({ name: 'takeover', maxUses: 10 });
+    const machine = `victim-${randomBytes(6).toString('hex')}`;
+    const real = await enrolled(token, machine);
+    // A technician queues a command while the real agent is away.
+    const queued = await as('technician').commands.run.mutate({ deviceId: real.deviceId, script: 'echo for the real agent' });
+    expect(queued.status).toBe('queued');
+
+    // The impostor holds a token of the organization and reads the machine key; it has no secret, or guesses one.
+    const impostor = await enrolled(token, machine);
+    const guesser = await enrolled(token, machine, { deviceId: real.deviceId, deviceSecret: `nds_${randomBytes(32).toString('base64url')}` });
+    for (const claim of [impostor, guesser]) {
+      expect(claim.deviceId).not.toBe(real.deviceId);
+      expect(claim).toMatchObject({ reused: false, status: 'pending_approval', nextSeq: 1 });
+    }
+
+    // The real agent's secret still works, and the command queued for it reaches it.
+    const agent = connect(real);
+    expect((await agent.heartbeat()).ok).toBe(true);
+    agent.watchCommands();
+    await waitFor('the queued command to reach the real agent', async () => agent.received.some((m) => m.command?.id === queued.id), 10_000, 50);
+
+    // The pending devices connect and heartbeat, and nothing reaches them: not a command, a shell or a job.
+    const impostors = [connect(impostor), connect(guesser)];
+    for (const socket of impostors) {
+      expect((await socket.heartbeat()).ok).toBe(true);
+      socket.watchCommands();
+    }
+    for (const claim of [impostor, guesser]) {
+      expect(await codeOf(as('technician').commands.run.mutate({ deviceId: claim.deviceId, script: 'echo stolen' }))).toBe('CONFLICT');
+      expect(await codeOf(as('technician').shell.open.mutate({ deviceId: claim.deviceId }))).toBe('CONFLICT');
+      expect(await codeOf(as('technician').jobs.create.mutate({ script: 'echo stolen', deviceIds: [claim.deviceId] }))).toBe('CONFLICT');
+    }
+    const everyDevice = await as('technician').jobs.create.mutate({ script: 'echo fleet' });
+    const targets = (await as('technician').jobs.status.query({ id: everyDevice.id })).targets.map((target) => target.deviceId);
+    expect(targets).toContain(real.deviceId);
+    expect(targets).not.toContain(impostor.deviceId);
+    expect(targets).not.toContain(guesser.deviceId);
+    await waitFor('the fleet job to reach the real agent', async () => agent.received.filter((m) => m.type === 'run').length >= 2, 10_000, 50);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(impostors.flatMap((socket) => socket.received), 'messages that reached a pending device').toEqual([]);
+    const { rows } = await h.server.services.db.query<{ n: number }>('SELECT count(*)::int AS n FROM commands WHERE device_id = ANY($1::uuid[])', [[impostor.deviceId, guesser.deviceId]]);
+    expect(rows[0]!.n).toBe(0);
+
+    // People see the claim, and whom it claims to be.
+    const pending = await as('viewer').devices.get.query({ id: impostor.deviceId });
+    const claimed = await as('viewer').devices.get.query({ id: real.deviceId });
+    expect(pending).toMatchObject({ approvalState: 'pending', pendingReason: 'no_credentials', claimsDeviceId: real.deviceId, claimsDeviceName: claimed.name });
+    expect(await as('viewer').devices.get.query({ id: guesser.deviceId })).toMatchObject({ approvalState: 'pending', pendingReason: 'wrong_credentials' });
+    expect(claimed.approvalState).toBe('approved');
+    const listed = await as('viewer').devices.list.query({ deviceIds: [impostor.deviceId, real.deviceId] });
+    expect(listed.items.find((item) => item.id === impostor.deviceId)?.pendingApproval).toMatchObject({ claimsDeviceName: claimed.name });
+    expect(listed.items.find((item) => item.id === real.deviceId)?.pendingApproval).toBeNull();
+    expect((await as('viewer').devices.counts.query()).awaitingApproval).toBeGreaterThanOrEqual(2);
+    const waiting = await as('viewer').devices.pending.query();
+    expect(waiting.filter((device) => [impostor.deviceId, guesser.deviceId].includes(device.id)))
+      .toEqual([expect.objectContaining({ claimsDeviceName: claimed.name, machineKeyFingerprint: fingerprint(machine) }), expect.objectContaining({ claimsDeviceName: claimed.name })]);
+
+    // Every enrollment is audited, with no person: the token, the address, the machine's fingerprint and name.
+    const [enrollEntry] = await auditRows(real.deviceId);
+    expect(enrollEntry).toMatchObject({ action: 'device.enrolled', user_id: null });
+    const [pendingEntry] = await auditRows(impostor.deviceId);
+    expect(pendingEntry).toMatchObject({ action: 'device.enrollment_pending', user_id: null });
+    const { rows: [tokenRow] } = await h.server.services.db.query<{ id: string }>('SELECT id FROM enrollment_tokens WHERE name = $1 AND organization_id = $2', ['takeover', org.orgId]);
+    for (const entry of [enrollEntry!, pendingEntry!]) {
+      expect(entry.doc.details).toMatchObject({ enrollmentTokenId: tokenRow!.id, machineKeyFingerprint: fingerprint(machine), hostname: hostOf(machine) });
+      expect(entry.doc.details.sourceIp).toBeTruthy();
+      expect(JSON.stringify(entry)).not.toContain(machine);
+    }
+    expect(pendingEntry!.doc.details).toMatchObject({ claimsDeviceId: real.deviceId, pendingReason: 'no_credentials' });
+  });
+
+  it('re-enrolling with the current secret keeps the device: same id, new secret, the ingest sequence continues', async () => {
+    const { token } = await owner().tokens.create.mutate({ name: 're-enroll', maxUses: 5 });
+    const machine = `reinstall-${randomBytes(6).toString('hex')}`;
+    const first = await enrolled(token, machine);
+    const agent = connect(first);
+    const now = Date.now();
+    expect(await agent.client.mutation('agent.push', { records: [1, 2, 3].map((seq) => fakeSampleRecord(seq, now - 1000 + seq)) })).toMatchObject({ ackSeq: 3 });
+    const again = await enrolled(token, machine, { deviceId: first.deviceId, deviceSecret: first.deviceSecret });
+    expect(again).toMatchObject({ deviceId: first.deviceId, reused: true, status: 'active', nextSeq: 4 });
+    expect(again.deviceSecret).not.toBe(first.deviceSecret);
+    expect((await connect(first).heartbeat()).code).toBe('UNAUTHORIZED');
+    expect((await connect(again).heartbeat()).ok).toBe(true);
+    expect((await auditRows(first.deviceId)).map((row) => row.action)).toEqual(['device.enrolled', 'device.reenrolled']);
+    // Another device's valid credentials prove nothing about this machine.
+    const other = await enrolled(token, `other-${randomBytes(6).toString('hex')}`);
+    expect(await enrolled(token, machine, { deviceId: other.deviceId, deviceSecret: other.deviceSecret })).toMatchObject({ status: 'pending_approval', reused: false });
+  });
+
+  it('admins approve, replace with or reject a pending device; each is audited and scoped to the organization', async () => {
+    const { token } = await owner().tokens.create.mutate({ name: 'decisions', maxUses: 20 });
+    const claim = async () => {
+      const machine = `decide-${randomBytes(6).toString('hex')}`;
+      const known = await enrolled(token, machine);
+      return { known, pending: await enrolled(token, machine) };
+    };
+    const admin = as('admin');
+    const stranger = await createOrgFixture(h, 'Stranger');
+    const strangerAdmin = h.http({ authorization: `Bearer ${stranger.users.admin.session}` });
+
+    // Approve: a device of its own (a cloned machine); commands reach it from then on.
+    const cloned = await claim();
+    for (const decide of [strangerAdmin.devices.approve, strangerAdmin.devices.replace, strangerAdmin.devices.reject]) {
+      expect(await codeOf(decide.mutate({ id: cloned.pending.deviceId }))).toBe('NOT_FOUND');
+    }
+    expect(await codeOf(as('technician').devices.approve.mutate({ id: cloned.pending.deviceId }))).toBe('FORBIDDEN');
+    expect(await codeOf(admin.devices.approve.mutate({ id: cloned.known.deviceId }))).toBe('CONFLICT');
+    await admin.devices.approve.mutate({ id: cloned.pending.deviceId });
+    expect(await codeOf(admin.devices.approve.mutate({ id: cloned.pending.deviceId }))).toBe('CONFLICT');
+    expect((await admin.devices.get.query({ id: cloned.pending.deviceId })).approvalState).toBe('approved');
+    expect((await as('technician').commands.run.mutate({ deviceId: cloned.pending.deviceId, script: 'echo approved' })).status).toBe('queued');
+
+    // Replace: the reinstalled machine takes the known one's place; the known one is cut off at once.
+    const reinstalled = await claim();
+    const old = connect(reinstalled.known);
+    expect((await old.heartbeat()).ok).toBe(true);
+    const knownName = (await admin.devices.get.query({ id: reinstalled.known.deviceId })).name;
+    await admin.devices.replace.mutate({ id: reinstalled.pending.deviceId });
+    await waitFor('the replaced device\'s socket to close', async () => old.closes.length > 0, 5_000, 20);
+    expect((await connect(reinstalled.known).heartbeat()).code).toBe('UNAUTHORIZED');
+    expect(await admin.devices.get.query({ id: reinstalled.pending.deviceId }))
+      .toMatchObject({ approvalState: 'approved', name: knownName, replacedDeviceId: reinstalled.known.deviceId });
+    expect((await admin.devices.get.query({ id: reinstalled.known.deviceId })).status).toBe('decommissioned');
+
+    // Reject: the pending device is decommissioned and cut off.
+    const rejected = await claim();
+    const rejectedSocket = connect(rejected.pending);
+    expect((await rejectedSocket.heartbeat()).ok).toBe(true);
+    await admin.devices.reject.mutate({ id: rejected.pending.deviceId });
+    await waitFor('the rejected device\'s socket to close', async () => rejectedSocket.closes.length > 0, 5_000, 20);
+    expect((await connect(rejected.pending).heartbeat()).code).toBe('UNAUTHORIZED');
+    expect((await admin.devices.get.query({ id: rejected.pending.deviceId })).approvalState).toBe('rejected');
+    expect((await connect(rejected.known).heartbeat()).ok).toBe(true);
+
+    const decided = async (id: string) => (await auditRows(id)).filter((row) => row.user_id === org.users.admin.id).map((row) => row.action);
+    expect(await decided(cloned.pending.deviceId)).toEqual(['device.approved']);
+    expect(await decided(reinstalled.pending.deviceId)).toEqual(['device.replaced']);
+    expect((await auditRows(reinstalled.pending.deviceId)).at(-1)!.doc.details).toMatchObject({ replacedDeviceId: reinstalled.known.deviceId });
+    expect(await decided(rejected.pending.deviceId)).toEqual(['device.rejected']);
+  });
+
+  it('shows people a fingerprint of the machine key, never the key, in any devices.* answer', async () => {
+    const { token } = await owner().tokens.create.mutate({ name: 'fingerprint', maxUses: 2 });
+    const machine = `secret-key-${randomBytes(12).toString('hex')}`;
+    const device = await enrolled(token, machine);
+    // A claim of the same key, so the list of devices waiting for approval has one to show.
+    expect((await enrolled(token, machine)).status).toBe('pending_approval');
+    // The agent's hourly inventory carries the key too: it must not come back out.
+    const agent = connect(device);
+    await agent.client.mutation('agent.push', { records: [{ seq: 1, collectedAt: Date.now(), kind: 'inventory', inventory: fakeInventory(machine, hostOf(machine)) }] });
+    await h.server.drained();
+    const queries = procedures.filter((info) => info.path.startsWith('devices.') && info.type === 'query');
+    expect(queries.map((info) => info.path)).toEqual(expect.arrayContaining(['devices.get', 'devices.list', 'devices.pending']));
+    for (const role of ['viewer', 'owner'] as const) {
+      for (const info of queries) {
+        const input = info.shape?.id ? { id: device.deviceId } : info.shape?.deviceIds ? { deviceIds: [device.deviceId] } : undefined;
+        const outcome = await httpCall(h.server.url, info.path, 'query', input, { kind: 'session', token: org.users[role].session });
+        expect(outcome.ok, `${info.path} as ${role}: ${outcome.message}`).toBe(true);
+        expect(outcome.text, `${info.path} as ${role} shows the machine key`).not.toContain(machine);
+      }
+    }
+    expect(await as('viewer').devices.get.query({ id: device.deviceId })).toMatchObject({ machineKeyFingerprint: fingerprint(machine), inventory: { hostname: hostOf(machine) } });
   });
 });

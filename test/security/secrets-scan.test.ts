@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTRPCClient, createTRPCUntypedClient, createWSClient, httpLink, wsLink, type TRPCClient } from '@trpc/client';
 import { WebSocket } from 'ws';
 import { LOCAL_ADMIN_HEADER, openRelationalStore, readLocalAdminToken, type AppRouter } from '@ninjait/server';
-import { fakeInventory, fakeSampleRecord } from '../../server/src/testing/harness.ts';
+import { fakeInventory, fakeSampleRecord } from '@ninjait/server/testing';
 import { freePort, SERVER_CLI, startCli, waitForHttp, type Proc } from '../support/processes.ts';
 import { hasProcedure, PASSWORD } from './support.ts';
 
@@ -102,7 +102,7 @@ describe('secrets stay out of logs, errors and the audit log', () => {
     if (hasProcedure('users.changePassword')) {
       const next = keep('changed password', `changed-${randomBytes(12).toString('hex')}`);
       const changed = await owner.users.changePassword.mutate({ currentPassword: ownerPassword, newPassword: next });
-      keep('session after password change', changed.sessionToken);
+      keep('session after password change', changed.sessionToken!);
       await failing('change with a wrong current password', () => http({ authorization: `Bearer ${changed.sessionToken}` }).users.changePassword.mutate({
         currentPassword: keep('wrong current password', `nope-${randomBytes(12).toString('hex')}`), newPassword: PASSWORD,
       }));

@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import type { AnyRouter } from '@trpc/server';
 import { appRouter, LOCAL_ADMIN_HEADER, readLocalAdminToken } from '@ninjait/server';
 import type { Role } from '@ninjait/shared';
-import { fakeInventory, type Harness } from '../../server/src/testing/harness.ts';
+import { fakeInventory, type Harness } from '@ninjait/server/testing';
 
 /**
  * What the security suite shares: the procedures found in the router at run time, how each is
@@ -64,10 +64,14 @@ export const procedure = (path: string) => procedures.find((p) => p.path === pat
  * Everything else must refuse an anonymous caller with UNAUTHORIZED.
  */
 export const PUBLIC_PROCEDURES: Record<string, string> = {
-  'auth.login': 'how a session is obtained; rate-limited per address and email, accounts lock after MAX_FAILED_LOGINS',
+  'auth.login': 'how a program obtains a session token; failures throttled per address, account and both (no lockout), refused to browsers',
+  'auth.cookieLogin': 'how the console obtains a session (HttpOnly cookie, no token in the answer); throttled like auth.login',
+  'auth.session': "how a console tab that just opened learns whether its own cookie signs it in: null without a live session, never about anyone else's",
   'agent.enroll': 'how a device obtains credentials: the enrollment token in the input is the credential; rate-limited per address',
   'updates.check': 'the launcher asks before it has (or after it lost) credentials; release versions are public',
   'updates.confirm': 'the device id and secret are in the input (checked like a socket\'s), for the launcher that has no socket',
+  'auth.requestPasswordReset': 'how someone who forgot their password asks for a link: the same answer for any email, the mail goes to the address itself; limited per address and per email',
+  'auth.resetPassword': 'the emailed single-use token in the input is the credential (kept hashed, expiring)',
 };
 
 /**
@@ -76,7 +80,7 @@ export const PUBLIC_PROCEDURES: Record<string, string> = {
  * person's session cannot call them.
  */
 export const isLocalAdmin = (path: string) =>
-  path.startsWith('admin.') || path.startsWith('commands.local.') || ['updates.adminInstallLinks', 'logs.serverErrors'].includes(path);
+  path.startsWith('admin.') || path.startsWith('commands.local.') || path.startsWith('shell.local.') || path === 'remote.local' || ['updates.adminInstallLinks', 'logs.serverErrors'].includes(path);
 
 /** Device-authenticated: credentials checked once per socket; scoped to the device by construction. */
 export const isAgent = (path: string) => path.startsWith('agent.') && !(path in PUBLIC_PROCEDURES);
@@ -107,6 +111,24 @@ export interface OrgFixture {
   commandId: string;
   jobId: string;
   shellSessionId: string;
+  alertRuleId: string;
+  channelId: string;
+  alertId: string;
+  maintenanceWindowId: string;
+  /** An API key the owner made (devices:read): its id, and the key itself. */
+  apiKey: { id: string; key: string };
+  /** A patch deployment of the device (its inventory reported one pending update). */
+  deploymentId: string;
+  /** An event webhook (paused, so nothing leaves in the background) and an event it was sent. */
+  webhookId: string;
+  webhookEventId: string;
+  /** A hardware asset, linked to no device (so the sweep may link the device to a new one). */
+  assetId: string;
+  /** The fleet's structure: a site, a tag, a text field and a group, each the organization's own. */
+  siteId: string;
+  tagId: string;
+  fieldId: string;
+  groupId: string;
 }
 
 let counter = 0;
@@ -117,9 +139,10 @@ export async function login(h: Harness, email: string, password = PASSWORD): Pro
   return (await h.http().auth.login.mutate({ email, password })).sessionToken;
 }
 
-export async function createOrgFixture(h: Harness, label: string): Promise<OrgFixture> {
-  const name = `${label}-${unique('org')}`;
-  const org = await h.admin.admin.organizations.create.mutate({ name });
+/** `existing`: fill an organization made elsewhere (a provider's client) instead of creating one. */
+export async function createOrgFixture(h: Harness, label: string, existing?: { id: string; name: string }): Promise<OrgFixture> {
+  const name = existing?.name ?? `${label}-${unique('org')}`;
+  const org = existing ?? await h.admin.admin.organizations.create.mutate({ name });
   const users = {} as OrgFixture['users'];
   await Promise.all(ROLES.map(async (role) => {
     const email = `${role}-${unique()}@${label.toLowerCase()}.test`;
@@ -135,23 +158,67 @@ export async function createOrgFixture(h: Harness, label: string): Promise<OrgFi
   const ticket = await owner.tickets.create.mutate({ title: `ticket-${unique()}`, deviceId: enrolled.deviceId, assignedTo: users.technician.id });
   const command = await owner.commands.run.mutate({ deviceId: enrolled.deviceId, script: 'echo fixture' });
   const job = await owner.jobs.create.mutate({ script: 'echo fixture job', deviceIds: [enrolled.deviceId] });
+  const deviceSocket = h.ws({ deviceId: enrolled.deviceId, deviceSecret: enrolled.deviceSecret });
+  await deviceSocket.agent.inventoryReport.mutate({
+    baseHash: null, hash: 'a'.repeat(64), software: { upsert: [], remove: [] }, services: { upsert: [], remove: [] },
+    updates: { upsert: [{ key: 'apt:fixture-pkg:amd64', name: 'fixture-pkg', currentVersion: '1.0', availableVersion: '1.1', source: 'apt',
+      classification: 'security', severity: 'important', detail: 'fixture' }], remove: [] },
+    rebootPending: false, lastPatchedAtMs: null, collectedAtMs: Date.now(),
+  });
+  // Its window is years away (29 February): the deployment stays as created while the suites compare rows.
+  await owner.patches.setPolicy.mutate({ windowCron: '0 0 29 2 *' });
+  const deployment = await owner.patches.deploy.mutate({ deviceIds: [enrolled.deviceId], names: ['fixture-pkg'], schedule: 'window' });
   const shell = await owner.shell.open.mutate({ deviceId: enrolled.deviceId });
+  const channel = await owner.channels.create.mutate({ name: `channel-${unique()}`, kind: 'email', target: `ops-${unique()}@${label.toLowerCase()}.test` });
+  const rule = await owner.alertRules.create.mutate({
+    name: `rule-${unique()}`, condition: { kind: 'metric', metric: 'cpu', op: '>', threshold: 99, forSec: 600 }, channelIds: [channel.channel.id],
+  });
+  const window = await owner.maintenance.create.mutate({ startsAt: new Date(Date.now() + 3_600_000), endsAt: new Date(Date.now() + 7_200_000), reason: 'fixture' });
+  // An open alert as the evaluator would leave it (no sample of the fixture's device meets the rule).
+  const alert = await h.server.services.db.query<{ id: string }>(
+    `INSERT INTO alerts (organization_id, rule_id, device_id, dedupe_key, state, severity, title)
+     VALUES ($1, $2, $3, $4, 'open', 'warning', 'fixture alert') RETURNING id`,
+    [org.id, rule.id, enrolled.deviceId, `${rule.id}:${enrolled.deviceId}:`]);
+  const apiKey = await owner.apiKeys.create.mutate({ name: `fixture-${label}`, scopes: ['devices:read'] });
+  // A documentation address (TEST-NET-1): public to the address guard, never a real receiver.
+  const webhook = await owner.webhooks.create.mutate({ name: `webhook-${unique()}`, url: 'http://192.0.2.10/fixture', eventTypes: ['ticket.created'], enabled: false });
+  const webhookEventId = randomUUID();
+  // An event already delivered, so resend has something to send again.
+  await h.server.services.db.query(
+    `INSERT INTO notification_outbox (subscription_id, organization_id, idempotency_key, event_id, event_type, payload, state, sent_at)
+     VALUES ($1, $2, $3, $4, 'ticket.created', $5, 'sent', NOW())`,
+    [webhook.subscription.id, org.id, `event:${webhookEventId}:${webhook.subscription.id}`, webhookEventId, JSON.stringify({ id: webhookEventId, type: 'ticket.created' })]);
+  const asset = await owner.assets.create.mutate({ name: `asset-${unique()}`, kind: 'laptop', serial: unique('sn') });
+  const site = await owner.fleet.sites.create.mutate({ name: `site-${unique()}` });
+  const tag = await owner.fleet.tags.create.mutate({ name: `tag-${unique()}` });
+  const field = await owner.fleet.fields.create.mutate({ name: `field-${unique()}`, type: 'text' });
+  const group = await owner.fleet.groups.create.mutate({ name: `group-${unique()}`, filter: { conditions: [{ kind: 'tag', op: 'has', tagId: tag.id }] } });
+  await owner.fleet.device.setTags.mutate({ deviceId: enrolled.deviceId, tagIds: [tag.id] });
+  await owner.fleet.device.setSite.mutate({ deviceId: enrolled.deviceId, siteId: site.id });
   return {
     name, orgId: org.id, users, targetUserId: target.id,
     device: { id: enrolled.deviceId, secret: enrolled.deviceSecret, hostname },
     token: { id: token.record.id, secret: token.token },
     ticketId: ticket.id, commandId: command.id, jobId: job.id, shellSessionId: shell.sessionId,
+    alertRuleId: rule.id, channelId: channel.channel.id, alertId: alert.rows[0]!.id, maintenanceWindowId: window.id, apiKey: { id: apiKey.record.id, key: apiKey.key }, deploymentId: deployment.deployments[0]!,
+    webhookId: webhook.subscription.id, webhookEventId,
+    assetId: asset.id,
+    siteId: site.id, tagId: tag.id, fieldId: field.id, groupId: group.id,
   };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Building inputs from field names.
 
-export type IdKind = 'device' | 'devices' | 'user' | 'ticket' | 'token' | 'command' | 'job' | 'shellSession';
+export type IdKind = 'device' | 'devices' | 'user' | 'ticket' | 'token' | 'command' | 'job' | 'shellSession' | 'apiKey' | 'deployment' | 'transfer'
+  | 'alert' | 'alerts' | 'alertRule' | 'channel' | 'channels' | 'maintenanceWindow' | 'organization' | 'webhook' | 'webhookEvent' | 'asset'
+  | 'site' | 'tag' | 'tags' | 'field' | 'group';
 
 /** `id` means the resource of the procedure's router. */
 const ID_BY_ROUTER: Record<string, IdKind> = {
-  tickets: 'ticket', tokens: 'token', devices: 'device', commands: 'command', jobs: 'job', users: 'user',
+  tickets: 'ticket', tokens: 'token', devices: 'device', commands: 'command', jobs: 'job', users: 'user', apiKeys: 'apiKey', patches: 'deployment',
+  alerts: 'alert', alertRules: 'alertRule', channels: 'channel', maintenance: 'maintenanceWindow', webhooks: 'webhook', assets: 'asset',
+  sites: 'site', tags: 'tag', fields: 'field', groups: 'group',
 };
 
 /**
@@ -161,14 +228,26 @@ const ID_BY_ROUTER: Record<string, IdKind> = {
 export const ID_FIELDS: Record<string, IdKind | ((path: string) => IdKind | undefined)> = {
   id: (path) => path.split('.').slice(0, -1).map((segment) => ID_BY_ROUTER[segment]).find(Boolean),
   userId: 'user', assignedTo: 'user', targetUserId: 'user',
-  deviceId: 'device', deviceIds: 'devices',
+  deviceId: 'device', deviceIds: 'devices', device: 'device',
   ticketId: 'ticket', tokenId: 'token', commandId: 'command', bulkJobId: 'job', jobId: 'job',
-  sessionId: 'shellSession',
+  sessionId: 'shellSession', deploymentId: 'deployment',
+  // A transfer is named by its sender and lives under a device: the device id beside it is what
+  // isolates organizations (tenant-isolation.test.ts leaves transfer ids out).
+  transferId: 'transfer',
+  ids: (path) => (path.startsWith('alerts.') ? 'alerts' : undefined), ruleId: 'alertRule', channelIds: 'channels',
+  excludedDeviceIds: 'devices',
+  siteId: 'site', tagId: 'tag', tagIds: 'tags', fieldId: 'field', groupId: 'group',
   // Free text in the schema, but an id all the same: any foreign resource's id must find nothing.
   resourceId: 'ticket',
+  // The organization switcher: an organization the caller may not enter is NOT_FOUND.
+  organizationId: 'organization',
+  eventId: 'webhookEvent',
 };
 
+/** Names that end in "Id" but name nothing of ours: an OpenID Connect client id is text a provider issued. */
+const NOT_IDS = new Set(['clientId']);
 export function isIdField(name: string, schema: ZodLike): boolean {
+  if (NOT_IDS.has(name)) return false;
   const inner = unwrap(schema);
   const element = inner._zod.def.type === 'array' && inner._zod.def.element ? unwrap(inner._zod.def.element) : null;
   return inner._zod.def.format === 'uuid' || element?._zod.def.format === 'uuid' || /^(id|ids|.+Id|.+Ids)$/.test(name) || name in ID_FIELDS;
@@ -189,6 +268,24 @@ export function idValue(org: OrgFixture, kind: IdKind): unknown {
     case 'command': return org.commandId;
     case 'job': return org.jobId;
     case 'shellSession': return org.shellSessionId;
+    case 'alert': return org.alertId;
+    case 'alerts': return [org.alertId];
+    case 'alertRule': return org.alertRuleId;
+    case 'channel': return org.channelId;
+    case 'channels': return [org.channelId];
+    case 'maintenanceWindow': return org.maintenanceWindowId;
+    case 'apiKey': return org.apiKey.id;
+    case 'deployment': return org.deploymentId;
+    case 'transfer': return org.jobId;
+    case 'organization': return org.orgId;
+    case 'webhook': return org.webhookId;
+    case 'webhookEvent': return org.webhookEventId;
+    case 'asset': return org.assetId;
+    case 'site': return org.siteId;
+    case 'tag': return org.tagId;
+    case 'tags': return [org.tagId];
+    case 'field': return org.fieldId;
+    case 'group': return org.groupId;
   }
 }
 
@@ -213,10 +310,90 @@ export const SAMPLE_VALUES: Record<string, (org: OrgFixture) => unknown> = {
   deviceSecret: (org) => org.device.secret,
   token: (org) => org.token.secret,
   inventory: () => fakeInventory(unique('machine')),
+  scopes: () => ['devices:read'],
+  /** A second-factor code: wrong, so the sweep changes nothing (audit-coverage builds right ones). */
+  code: () => '000000',
+  required: () => false,
+  /** auth.revokeSession: an id no session has. */
+  session: () => '0000000000000000',
   org: (org) => org.orgId,
   /** `commands.local.run`: a device id or name. */
   device: (org) => org.device.id,
+  /** Alerts: a rule's condition, a channel's kind and target, a maintenance window, an exclusion, the CLI's forms. */
+  condition: () => ({ kind: 'metric', metric: 'memory', op: '>', threshold: 95, forSec: 300, clear: 90 }),
+  kind: () => 'email',
+  target: () => `ops-${unique()}@sample.test`,
+  startsAt: () => new Date(Date.now() + 86_400_000).toISOString(),
+  endsAt: () => new Date(Date.now() + 90_000_000).toISOString(),
+  excluded: () => true,
+  when: () => 'disk > 95',
+  rule: () => 'no such rule',
+  // Patching: package names, an agent's progress lines, results and an empty inventory report.
+  names: () => ['sample-pkg'],
+  lines: () => ['a progress line'],
+  results: () => [{ key: 'apt:sample-pkg:amd64', status: 'installed', code: 0, message: 'sample' }],
+  baseHash: () => null,
+  hash: () => 'b'.repeat(64),
+  software: () => ({ upsert: [], remove: [] }),
+  services: () => ({ upsert: [], remove: [] }),
+  updates: () => ({ upsert: [], remove: [] }),
+  rebootPending: () => false,
+  lastPatchedAtMs: () => null,
+  collectedAtMs: () => Date.now(),
+  // Remote access (files, processes, services, logs, terminal size).
+  path: () => '/tmp/ninjait-security-suite',
+  size: () => 1,
+  offset: () => 0,
+  length: () => 1,
+  sha256: () => '0'.repeat(64),
+  overwrite: () => false,
+  'remote.files.uploadChunk:data': () => 'AAAA',
+  pid: () => 2 ** 31 - 2,
+  signal: () => 'SIGTERM',
+  action: () => 'restart',
+  'remote.logs.query:lines': () => 1,
+  cols: () => 80,
+  rows: () => 24,
+  op: () => ({ kind: 'proc.list' }),
+  // Event webhooks: a public documentation address (never reached), the events, the CLI's reference.
+  url: () => 'http://192.0.2.10/sample',
+  eventTypes: () => ['ticket.created'],
+  webhook: (org) => org.webhookId,
+  // Contracts (a term starts next month at the earliest), settings, assets.
+  perDevice: () => 4,
+  perApiCall: () => 0.002,
+  perGb: () => 0.05,
+  currency: () => 'EUR',
+  startMonth: () => nextMonth(),
+  'admin.contracts.set:contract': () => ({ perDevice: 4, perApiCall: 0.002, perGb: 0.05, currency: 'EUR', startMonth: nextMonth() }),
+  settings: () => ({ timezone: 'UTC' }),
+  // Single sign-on settings: a provider that is never contacted by saving them.
+  issuer: () => 'https://idp.sample.test',
+  clientId: () => 'sample-client',
+  emailDomain: () => null,
+  roleClaim: () => 'groups',
+  roleRules: () => [{ value: 'sample-group', role: 'viewer' }],
+  ssoOnly: () => false,
+  countsAsTwoFactor: () => false,
+  // The fleet's structure: a group matching the device's tag, an empty set of values, the CLI's forms.
+  filter: (org) => ({ conditions: [{ kind: 'tag', op: 'has', tagId: org.tagId }] }),
+  'fleet.fields.create:type': () => 'text',
+  'admin.fleet.fields.create:type': () => 'text',
+  'fleet.device.setFields:values': () => ({}),
+  add: () => true,
+  'admin.fleet.sites.assign:site': () => null,
+  'admin.fleet.tags.assign:devices': (org) => [org.device.id],
+  'admin.fleet.tags.assign:tags': (org) => [org.tagId],
+  'admin.fleet.fields.set:field': (org) => org.fieldId,
+  'admin.fleet.fields.set:value': () => null,
+  'admin.fleet.groups.members:group': (org) => org.groupId,
+  conditions: () => [],
 };
+
+function nextMonth(): string {
+  const now = new Date();
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1)).toISOString().slice(0, 7);
+}
 
 export class MissingSampleError extends Error {}
 
@@ -351,8 +528,16 @@ export function paramsFor(credentials: Credentials): Record<string, string> {
   }
 }
 
-/** How long a subscription may stay quiet before it counts as accepted (refusals arrive at once). */
-export const SUBSCRIPTION_WAIT_MS = 10_000; // generous: on a loaded CI machine a refusal can take seconds
+/**
+ * How long a started subscription may stay quiet before it counts as accepted. The clock starts
+ * when the server says the subscription started (its middlewares — session, key, role — passed):
+ * on a loaded machine getting that far can take longer than any fixed wait, and a refusal that
+ * arrives late must not pass for a success. Checks inside the procedure's body come after
+ * "started", hence the quiet wait after it.
+ */
+export const SUBSCRIPTION_WAIT_MS = 10_000;
+/** A subscription neither started nor refused by then is reported as such (a failure, never a success). */
+const SUBSCRIPTION_START_MS = 120_000;
 
 /** The first event (or the error) of a subscription, then unsubscribes. */
 export function subscribeOnce(client: TRPCUntypedClient<AnyRouter>, path: string, input: unknown, timeoutMs = SUBSCRIPTION_WAIT_MS): Promise<Outcome> {
@@ -365,8 +550,12 @@ export function subscribeOnce(client: TRPCUntypedClient<AnyRouter>, path: string
       subscription.unsubscribe();
       resolve(outcome);
     };
-    const timer = setTimeout(() => finish({ ok: true, code: null, message: 'no event yet', text: '', data: undefined }), timeoutMs);
+    let timer = setTimeout(() => finish({ ok: false, code: 'NEVER_STARTED', message: 'neither started nor refused', text: '', data: undefined }), SUBSCRIPTION_START_MS);
     const subscription = client.subscription(path, input, {
+      onStarted: () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => finish({ ok: true, code: null, message: 'no event yet', text: '', data: undefined }), timeoutMs);
+      },
       onData: (data: unknown) => finish({ ok: true, code: null, message: '', text: JSON.stringify(data), data }),
       onError: (error: unknown) => finish(outcomeOfError(error)),
     });
@@ -430,8 +619,8 @@ export async function snapshotOrg(h: Harness, org: OrgFixture): Promise<Record<s
 /** Strings that identify `org`'s data: none may appear in another organization's answers. */
 export function identifying(org: OrgFixture): string[] {
   return [
-    org.orgId, org.name, org.device.id, org.device.hostname, org.ticketId, org.token.id, org.commandId, org.jobId, org.shellSessionId,
-    org.targetUserId, ...Object.values(org.users).flatMap((user) => [user.id, user.email]),
+    org.orgId, org.name, org.device.id, org.device.hostname, org.ticketId, org.token.id, org.commandId, org.jobId, org.shellSessionId, org.deploymentId,
+    org.targetUserId, org.alertId, org.alertRuleId, org.channelId, org.maintenanceWindowId, org.webhookId, org.webhookEventId, org.apiKey.id, org.apiKey.key, ...Object.values(org.users).flatMap((user) => [user.id, user.email]),
   ];
 }
 
@@ -443,31 +632,115 @@ export interface EngineVariant {
   relational: 'pglite' | 'postgres';
   cache: 'memory' | 'redis';
   env: Record<string, string>;
-  /** Empties this file's Redis database: counters left by an earlier run (same window) would refuse this one. */
+  /** Deletes this variant's Redis keys: counters left by an earlier test (same window) would refuse the next one. */
   reset(): Promise<void>;
 }
 
 /**
  * PGlite with the in-process cache always; PostgreSQL with Redis too when both are configured.
- * `redisDb` gives the file its own Redis database: rate-limit keys (`ratelimit:ip:127.0.0.1:...`)
- * and the job queue would otherwise be shared with every other test file using the same Redis.
+ * Each Redis variant gets its own key prefix and queue prefix, so rate-limit keys
+ * (`ratelimit:ip:127.0.0.1:...`) and job queues are never shared with another test file running
+ * at the same time, and `reset` removes exactly this variant's keys. (Numbered Redis databases
+ * were tried before: two files picking the same number wiped each other's keys mid-run.)
  */
-export function engineVariants(redisDb: number): EngineVariant[] {
+export function engineVariants(): EngineVariant[] {
   const variants: EngineVariant[] = [{ name: 'PGlite + in-process cache', relational: 'pglite', cache: 'memory', env: {}, reset: async () => undefined }];
   if (process.env.DATABASE_URL && process.env.REDIS_URL) {
-    const redis = new URL(process.env.REDIS_URL);
-    redis.pathname = `/${redisDb}`;
-    const url = redis.toString();
+    const url = process.env.REDIS_URL;
+    const keyPrefix = `${unique('sec')}:`;
     variants.push({
-      name: 'PostgreSQL + Redis', relational: 'postgres', cache: 'redis', env: { REDIS_URL: url, QUEUE_PREFIX: unique('sec') },
+      name: 'PostgreSQL + Redis', relational: 'postgres', cache: 'redis', env: { REDIS_URL: url, REDIS_KEY_PREFIX: keyPrefix, QUEUE_PREFIX: `${keyPrefix}q` },
       async reset() {
-        const client = new Redis(url);
-        await client.flushdb();
-        client.disconnect();
+        const client = new Redis(url, { maxRetriesPerRequest: 2 });
+        try {
+          let cursor = '0';
+          do {
+            const [next, keys] = await client.scan(cursor, 'MATCH', `${keyPrefix}*`, 'COUNT', 1000);
+            if (keys.length > 0) await client.del(...keys);
+            cursor = next;
+          } while (cursor !== '0');
+        } finally {
+          client.disconnect();
+        }
       },
     });
   } else {
     console.warn('DATABASE_URL and REDIS_URL are not both set: the PostgreSQL + Redis variant of this security test is skipped (PGlite runs)');
   }
   return variants;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Isolation cases: another organization's ids, one field at a time (tenant-isolation, cross-organization).
+
+/** Fields whose foreign id filters a list: the answer is a success that holds nothing of the other organization. */
+export const FILTERS: Record<string, string[]> = {
+  'commands.list': ['bulkJobId'],
+  'audit.list': ['userId', 'resourceId'],
+  'live.devices': ['deviceId'],
+  // A site or tag of another organization links to none of the caller's devices (a group is not found).
+  'devices.list': ['deviceIds', 'siteId', 'tagId'],
+  'quarantine.list': ['deviceId'],
+  'patches.deployments': ['deviceId'],
+};
+
+/**
+ * Id fields that name no organization's resource: a file transfer is named by its sender and
+ * lives under the device beside it, whose id is swapped for the other organization's in its own case.
+ */
+const SENDER_NAMED = new Set(['transferId']);
+
+export interface IsolationCase { info: ProcedureInfo; field: string; input: unknown }
+
+/** Every procedure a person calls that takes an id. */
+export const idTakingProcedures = () =>
+  procedures.filter((info) => authKind(info.path) === 'user' && info.shape && Object.entries(info.shape).some(([field, schema]) => isIdField(field, schema)));
+
+/** For each id field of each candidate: `own`'s valid input with `foreign`'s id in that field; inputs the dictionary cannot build are listed. */
+export function isolationCases(candidates: ProcedureInfo[], own: OrgFixture, foreign: OrgFixture): { cases: IsolationCase[]; construction: string[] } {
+  const cases: IsolationCase[] = [];
+  const construction: string[] = [];
+  for (const info of candidates) {
+    try {
+      const input = buildInput(info, own)!;
+      for (const [field, schema] of Object.entries(info.shape!)) {
+        if (!isIdField(field, schema) || SENDER_NAMED.has(field)) continue;
+        cases.push({ info, field, input: { ...input, [field]: idValue(foreign, idKind(info.path, field)!) } });
+      }
+    } catch (error) {
+      if (!(error instanceof MissingSampleError)) throw error;
+      construction.push(error.message);
+    }
+  }
+  return { cases, construction };
+}
+
+/**
+ * Runs the cases as `credentials` and lists what went wrong: a refusal other than `refused`
+ * accepts (an empty success where the id only filters a list), or an answer that carries anything
+ * of `foreign` beyond the id the case sent.
+ */
+export async function isolationFailures(h: Harness, sockets: Sockets, cases: IsolationCase[], credentials: Credentials, foreign: OrgFixture,
+  refused: (code: string | null) => boolean): Promise<string[]> {
+  const failures: string[] = [];
+  const foreignStrings = identifying(foreign);
+  const check = (c: IsolationCase, outcome: Outcome) => {
+    const label = `${c.info.path} with ${foreign.name}'s ${c.field}`;
+    const filterOnly = FILTERS[c.info.path]?.includes(c.field);
+    // A caller refused the whole procedure by role (where `refused` accepts that) learns nothing either.
+    const filteredOk = outcome.ok || (outcome.code === 'FORBIDDEN' && refused('FORBIDDEN'));
+    if (filterOnly ? !filteredOk : !refused(outcome.code)) {
+      failures.push(`${label}: expected ${filterOnly ? 'an empty success' : 'a refusal'}, got ${outcome.code ?? 'success'} ${outcome.message.slice(0, 200)}`);
+    }
+    const injected = JSON.stringify((c.input as Record<string, unknown>)[c.field]);
+    const leaked = foreignStrings.filter((s) => !injected.includes(s) && outcome.text.includes(s));
+    if (leaked.length > 0) failures.push(`${label}: the answer carries ${leaked.join(', ')}`);
+  };
+  // Independent calls: run them a few at a time.
+  for (let i = 0; i < cases.length; i += 8) {
+    const batch = cases.slice(i, i + 8);
+    const outcomes = await Promise.all(batch.map((c) => invoke(h, sockets, c.info, c.input, credentials)));
+    batch.forEach((c, j) => check(c, outcomes[j]!));
+  }
+  return failures;
 }

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../../server/src/testing/harness.ts';
+import { startHarness, type Harness } from '@ninjait/server/testing';
 import {
-  authKind, buildInput, createOrgFixture, identifying, idKind, idValue, invoke, isIdField, MissingSampleError, procedures,
-  snapshotOrg, Sockets, type Credentials, type OrgFixture, type Outcome, type ProcedureInfo,
+  buildInput, createOrgFixture, idTakingProcedures, invoke, isolationCases, isolationFailures, snapshotOrg, Sockets,
+  type Credentials, type IsolationCase, type OrgFixture, type ProcedureInfo,
 } from './support.ts';
 
 /**
@@ -16,44 +16,23 @@ import {
  * the server machine's operator acts across organizations on purpose).
  */
 
-/** Fields whose foreign id filters a list: the answer is a success that holds nothing of Y. */
-const FILTERS: Record<string, string[]> = {
-  'commands.list': ['bulkJobId'],
-  'audit.list': ['userId', 'resourceId'],
-  'live.devices': ['deviceId'],
-  'devices.list': ['deviceIds'],
-};
-
 /** Mutations that end the resource they name run after every other baseline call. */
 const ENDS_RESOURCE = /\.(close|cancel|revoke|decommission|delete|remove)$/;
-
-interface Case { info: ProcedureInfo; field: string; input: unknown }
 
 describe('tenant isolation matrix', () => {
   let h: Harness;
   let sockets: Sockets;
   let x: OrgFixture;
   let y: OrgFixture;
-  const cases: Case[] = [];
-  const construction: string[] = [];
-  const candidates = procedures.filter((info) => authKind(info.path) === 'user' && info.shape && Object.entries(info.shape).some(([field, schema]) => isIdField(field, schema)));
+  let cases: IsolationCase[] = [];
+  let construction: string[] = [];
+  const candidates = idTakingProcedures();
 
   beforeAll(async () => {
     h = await startHarness({ relational: 'pglite', cache: 'memory', env: { RATE_LIMIT_MAX: '1000000' } });
     sockets = new Sockets(h.server.url);
     [x, y] = await Promise.all([createOrgFixture(h, 'X'), createOrgFixture(h, 'Y')]);
-    for (const info of candidates) {
-      try {
-        const own = buildInput(info, x)!;
-        for (const [field, schema] of Object.entries(info.shape!)) {
-          if (!isIdField(field, schema)) continue;
-          cases.push({ info, field, input: { ...own, [field]: idValue(y, idKind(info.path, field)!) } });
-        }
-      } catch (error) {
-        if (!(error instanceof MissingSampleError)) throw error;
-        construction.push(error.message);
-      }
-    }
+    ({ cases, construction } = isolationCases(candidates, x, y));
   }, 120_000);
   afterAll(async () => {
     await sockets?.closeAll();
@@ -71,24 +50,7 @@ describe('tenant isolation matrix', () => {
   it("refuses organization Y's ids to organization X's owner, returns and changes nothing of Y", async () => {
     const asX: Credentials = { kind: 'session', token: x.users.owner.session };
     const before = await snapshotOrg(h, y);
-    const failures: string[] = [];
-    const yStrings = identifying(y);
-    const check = (c: Case, outcome: Outcome) => {
-      const label = `${c.info.path} with Y's ${c.field}`;
-      const filterOnly = FILTERS[c.info.path]?.includes(c.field);
-      if (filterOnly ? !outcome.ok : outcome.code !== 'NOT_FOUND') {
-        failures.push(`${label}: expected ${filterOnly ? 'an empty success' : 'NOT_FOUND'}, got ${outcome.code ?? 'success'} ${outcome.message.slice(0, 200)}`);
-      }
-      const injected = JSON.stringify((c.input as Record<string, unknown>)[c.field]);
-      const leaked = yStrings.filter((s) => !injected.includes(s) && outcome.text.includes(s));
-      if (leaked.length > 0) failures.push(`${label}: the answer carries Y's ${leaked.join(', ')}`);
-    };
-    // Independent calls: run them a few at a time.
-    for (let i = 0; i < cases.length; i += 8) {
-      const batch = cases.slice(i, i + 8);
-      const outcomes = await Promise.all(batch.map((c) => invoke(h, sockets, c.info, c.input, asX)));
-      batch.forEach((c, j) => check(c, outcomes[j]!));
-    }
+    const failures = await isolationFailures(h, sockets, cases, asX, y, (code) => code === 'NOT_FOUND');
     expect(failures).toEqual([]);
     expect(await snapshotOrg(h, y), "Y's rows changed").toEqual(before);
     // Y's shell session (kept in the cache, not in PostgreSQL) still belongs to Y's owner.

@@ -1,9 +1,11 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { chownSync, mkdirSync, readdirSync } from 'node:fs';
+import { chownSync, mkdirSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { freePort, waitFor } from './processes.ts';
+import { freePort, waitFor, waitForChild } from './processes.ts';
+import { findExecutable, postgresBinDir } from './executables.ts';
 
 const run = promisify(execFile);
 
@@ -13,10 +15,9 @@ const run = promisify(execFile);
  */
 
 function pgBin(name: string): string {
-  const versions = readdirSync('/usr/lib/postgresql').sort();
-  const version = versions.at(-1);
-  if (!version) throw new Error('no PostgreSQL under /usr/lib/postgresql');
-  return `/usr/lib/postgresql/${version}/bin/${name}`;
+  const dir = postgresBinDir();
+  if (!dir) throw new Error('no PostgreSQL under /usr/lib/postgresql (see privateStoresUnavailable in executables.ts)');
+  return join(dir, name);
 }
 
 /** Runs a PostgreSQL tool as the `postgres` user when we are root (initdb refuses root). */
@@ -90,16 +91,18 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     port,
     url: `redis://127.0.0.1:${port}`,
     async kill() {
-      if (!child || child.exitCode !== null) return;
+      if (!child || child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((done) => child!.once('exit', done));
       child.kill('SIGKILL');
       await exited;
     },
     async start() {
-      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], {
+      child = spawn(findExecutable('redis-server') ?? 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], {
         stdio: 'ignore',
       });
-      await waitFor('redis to answer', async () => (await run('redis-cli', ['-p', String(port), 'ping'])).stdout.trim() === 'PONG', 15_000, 100);
+      const redisCli = findExecutable('redis-cli') ?? 'redis-cli';
+      await waitForChild(child, 'redis-server', (failed) =>
+        waitFor('redis to answer', async () => (await run(redisCli, ['-p', String(port), 'ping'])).stdout.trim() === 'PONG', 15_000, 100, failed));
     },
   };
   await instance.start();
@@ -126,15 +129,16 @@ export async function startPrivateVictoriaMetrics(dir: string): Promise<PrivateV
   const instance: PrivateVictoriaMetrics = {
     url,
     async kill(signal = 'SIGKILL') {
-      if (!child || child.exitCode !== null) return;
+      if (!child || child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((done) => child!.once('exit', done));
       child.kill(signal);
       await exited;
     },
     async start() {
-      child = spawn('victoria-metrics', ['-storageDataPath', dir, '-httpListenAddr', `127.0.0.1:${port}`,
+      child = spawn(findExecutable('victoria-metrics') ?? 'victoria-metrics', ['-storageDataPath', dir, '-httpListenAddr', `127.0.0.1:${port}`,
         '-search.latencyOffset=0', '-dedup.minScrapeInterval=1ms'], { stdio: 'ignore' });
-      await waitFor('victoria-metrics to answer', async () => (await fetch(`${url}/health`)).ok, 20_000, 100);
+      await waitForChild(child, 'victoria-metrics', (failed) =>
+        waitFor('victoria-metrics to answer', async () => (await fetch(`${url}/health`)).ok, 20_000, 100, failed));
     },
     async timestamps(deviceId, field = 'cpu') {
       await fetch(`${url}/internal/force_flush`).catch(() => undefined);
@@ -142,6 +146,41 @@ export async function startPrivateVictoriaMetrics(dir: string): Promise<PrivateV
       const response = await fetch(`${url}/api/v1/export?match[]=${encodeURIComponent(match)}&start=0`);
       const text = await response.text();
       return text.split('\n').filter(Boolean).flatMap((line) => (JSON.parse(line) as { timestamps: number[] }).timestamps);
+    },
+  };
+  await instance.start();
+  return instance;
+}
+
+export interface PrivateNats {
+  port: number;
+  url: string;
+  /** Stops it (SIGKILL is a crash; JetStream recovers its store folder at the next start). */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts it again on the same port and store folder. */
+  start(): Promise<void>;
+}
+
+/** `nats-server -js` on 127.0.0.1:<free port> with its JetStream store in `dir`. */
+export async function startPrivateNats(dir: string): Promise<PrivateNats> {
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  let child: ChildProcess | null = null;
+  const instance: PrivateNats = {
+    port,
+    url: `nats://127.0.0.1:${port}`,
+    async kill(signal = 'SIGTERM') {
+      if (!child || child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((done) => child!.once('exit', done));
+      child.kill(signal);
+      await exited;
+    },
+    async start() {
+      child = spawn(findExecutable('nats-server') ?? 'nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], { stdio: 'ignore' });
+      await waitForChild(child, 'nats-server', (failed) => waitFor('nats-server to accept connections', () => new Promise<boolean>((resolve) => {
+        const socket = createConnection({ host: '127.0.0.1', port }, () => { socket.destroy(); resolve(true); });
+        socket.once('error', () => resolve(false));
+      }), 15_000, 100, failed));
     },
   };
   await instance.start();

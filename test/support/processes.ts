@@ -1,11 +1,21 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const SERVER_CLI = resolve(REPO_ROOT, 'server/src/cli/main.ts');
-export const AGENT_CLI = resolve(REPO_ROOT, 'agent/src/cli/main.ts');
+/** The commands as installed: bins running the built product (server/dist, agent/dist), so what ships is what these tests run. */
+export const SERVER_CLI = resolve(REPO_ROOT, 'server/bin/ninjait.js');
+export const AGENT_CLI = resolve(REPO_ROOT, 'agent/bin/ninjait-agent.js');
+
+let built = false;
+/** Builds the server and the agent when their sources changed since their last build (checked once per test file). */
+export function ensureBuilt(): void {
+  if (built) return;
+  const build = spawnSync(process.execPath, [resolve(REPO_ROOT, 'scripts/build.mjs'), '--if-stale', 'server', 'agent'], { cwd: REPO_ROOT, encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`the build failed:\n${build.stdout}${build.stderr}`);
+  built = true;
+}
 
 export async function freePort(): Promise<number> {
   return new Promise((done, fail) => {
@@ -22,12 +32,12 @@ export async function freePort(): Promise<number> {
  * Store URLs are never inherited: a child uses a shared PostgreSQL or Redis only when its test
  * passes one (a scratch database, a key prefix), so no test writes into the shared `test` database.
  */
-const STORE_VARIABLES = /^(DATABASE_URL|REDIS_URL|REDIS_KEY_PREFIX|CLICKHOUSE_.*|INFLUX_.*|MONGODB_.*|S3_.*)$/;
-function inheritedEnv(): NodeJS.ProcessEnv {
+const STORE_VARIABLES = /^(DATABASE_URL|REDIS_URL|REDIS_KEY_PREFIX|CLICKHOUSE_.*|INFLUX_.*|MONGODB_.*|S3_.*|INGEST_LOG_.*)$/;
+export function inheritedEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([name]) => !STORE_VARIABLES.test(name)));
 }
 
-/** A child process running one of our CLIs through tsx, with its output kept for failure reports. */
+/** A child process running one of our CLIs (a bin, or a .ts file through tsx), with its output kept for failure reports. */
 export interface Proc {
   child: ChildProcess;
   output(): string;
@@ -38,9 +48,11 @@ export interface Proc {
 }
 
 export function startCli(cli: string, args: string[], env: Record<string, string | undefined> = {}): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], {
+  if (!cli.endsWith('.ts')) ensureBuilt();
+  const child = spawn(process.execPath, [...(cli.endsWith('.ts') ? ['--import', 'tsx'] : []), cli, ...args], {
     cwd: REPO_ROOT,
-    env: { ...inheritedEnv(), LOG_LEVEL: 'info', ...env },
+    // Tests run as root: no agent a test starts may restart the machine after a patch deployment.
+    env: { ...inheritedEnv(), LOG_LEVEL: 'info', NINJAIT_ALLOW_REBOOT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -71,11 +83,17 @@ export async function runCli(cli: string, args: string[], env: Record<string, st
   return proc.stdout();
 }
 
-/** Polls `check` until it returns a truthy value or the time runs out. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | null | false>, timeoutMs = 30_000, everyMs = 250): Promise<T> {
+/**
+ * Polls `check` until it returns a truthy value or the time runs out; an aborted `signal` stops
+ * the polling at once with its reason (a process that died will never answer).
+ */
+export async function waitFor<T>(
+  what: string, check: () => Promise<T | undefined | null | false>, timeoutMs = 30_000, everyMs = 250, signal?: AbortSignal,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
+    if (signal?.aborted) throw signal.reason;
     try {
       const value = await check();
       if (value) return value;
@@ -85,6 +103,26 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     await new Promise((done) => setTimeout(done, everyMs));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
+}
+
+/**
+ * Waits for a spawned program to answer, failing at once when it cannot start (`spawn … ENOENT`,
+ * which would otherwise be an uncaught 'error' event) or exits first.
+ */
+export async function waitForChild(child: ChildProcess, what: string, ready: (signal: AbortSignal) => Promise<unknown>): Promise<void> {
+  const failed = new AbortController();
+  const onError = (error: Error) => failed.abort(new Error(`${what} could not start: ${error.message}`));
+  const onExit = (code: number | null, signal: NodeJS.Signals | null) => failed.abort(new Error(`${what} exited (${code ?? signal}) before it answered`));
+  child.once('error', onError);
+  child.once('exit', onExit);
+  try {
+    await Promise.race([ready(failed.signal), new Promise<never>((_, reject) => failed.signal.addEventListener('abort', () => reject(failed.signal.reason)))]);
+  } finally {
+    child.off('exit', onExit);
+    // A later 'error' (a failed kill) must not crash the test process either.
+    child.off('error', onError);
+    child.on('error', () => undefined);
+  }
 }
 
 /** Waits until an HTTP URL answers 200. */

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -53,14 +53,16 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
 
   beforeAll(async () => {
     await mkdir(ARTIFACTS, { recursive: true });
-    // The server serves web/dist; build it when missing or older than its sources (as `npm start` does).
-    const build = spawnSync(process.execPath, [join(REPO_ROOT, 'web/scripts/ensure-built.mjs')], { cwd: REPO_ROOT, encoding: 'utf8' });
+    // The server serves web/dist; build it when its sources changed since its last build (as `npm start` does).
+    const build = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts/build.mjs'), '--if-stale', 'web'], { cwd: REPO_ROOT, encoding: 'utf8' });
     if (build.status !== 0 || !existsSync(join(REPO_ROOT, 'web/dist/index.html'))) throw new Error(`web build failed:\n${build.stdout}${build.stderr}`);
 
     dir = await mkdtemp(join(tmpdir(), 'ninjait-web-'));
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
-    server = startCli(SERVER_CLI, ['start', '--no-agent'], {
+    // No package build (minutes of CPU this test does not need): one listed .deb stands in for it.
+    await seedDebRelease(join(dir, 'server', 'releases'));
+    server = startCli(SERVER_CLI, ['start', '--no-agent', '--no-packages'], {
       PORT: String(port), DATA_DIR: join(dir, 'server'), AGENT_INTERVAL_MS: '1000', LOG_LEVEL: 'warn',
       // One person clicks through every page here; the default 100 calls per 15 min is for production.
       RATE_LIMIT_MAX: '100000',
@@ -111,14 +113,20 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     expect((await fetch(`${url}/..%2f..%2fpackage.json`)).status).toBe(404);
   });
 
-  it('logs in and shows the fleet overview with store health', async () => {
+  it('logs in and shows the fleet overview, and the stores\' health on the System page', async () => {
     await page.goto(`${url}/devices`);
     await page.waitForURL(/\/login/);
     await shot('01-login');
     await logIn(owner.email, owner.password);
-    await expect.poll(() => page.getByRole('list', { name: 'Store health' }).getByRole('listitem').count()).toBeGreaterThan(1);
+    // The session lives in the HttpOnly cookie alone: nothing a script on the page can read holds it.
+    const readable = await page.evaluate<string>('JSON.stringify({ session: { ...sessionStorage }, local: { ...localStorage }, cookie: document.cookie })');
+    expect(readable).not.toMatch(/ns_[A-Za-z0-9_-]{20}/);
+    expect((await context!.cookies()).find((cookie) => cookie.name === 'ninjait_session')).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
     await shown(page.getByText('No devices enrolled yet'));
     await shot('02-overview-empty');
+    await nav('System').click();
+    await expect.poll(() => page.getByRole('list', { name: 'Store health' }).getByRole('listitem').count()).toBeGreaterThan(1);
+    await nav('Overview').click();
   }, 60_000);
 
   it('creates an enrollment token in the UI and a real agent enrolls with it', async () => {
@@ -128,7 +136,12 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     await page.getByRole('button', { name: 'Create token' }).click();
     token = (await page.getByTestId('new-token').textContent())?.trim() ?? '';
     expect(token).toMatch(/^nit_/);
-    await text(page.locator('.install-lines code')).toContain(`NINJAIT_TOKEN=${token}`);
+    // A line only where the server has the package, with the token in it; the others say how to publish one.
+    const linux = page.locator('[data-install-option="linux"]');
+    await text(linux.locator('code')).toBe(`curl -fsSL '${url}/install.sh?token=${token}' | sudo sh`);
+    await shown(page.locator('[data-install-option="bundle"]').getByText('Not available'));
+    await text(page.locator('[data-install-option="macos"] code')).toContain('installers/macos/build.sh');
+    await text(page.getByRole('note')).toContain('127.0.0.1 is this machine: these lines work here only');
     await shown(page.locator('tr', { hasText: 'Browser test' }).getByText('Active'));
     await shot('03-token-created');
 
@@ -142,7 +155,7 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     const row = page.locator('.vbody [role="row"]').first();
     await shown(row.getByText('Online'), 40_000);
     // CPU cell shows a percentage once the first sample is drained to the cache.
-    await text(row.locator('[role="cell"]').nth(4)).toMatch(/\d %$/);
+    await text(row.locator('.col-cpu')).toMatch(/\d %$/);
     deviceId = (await row.getAttribute('data-device-id')) ?? '';
     expect(deviceId).toMatch(/^[0-9a-f-]{36}$/);
     await shot('04-devices');
@@ -154,7 +167,7 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     const search = page.getByRole('searchbox', { name: 'Search devices' });
     await search.fill('no-such-device');
     await shown(page.getByText('No device matches these filters'));
-    await text(page.locator('.toolbar [aria-live]')).toBe('0 of 1 devices');
+    await text(page.locator('.toolbar [aria-live]')).toBe('0 of 1 device');
     expect(page.url()).toContain('q=no-such-device');
     // Any case finds the device by a part of its name.
     await search.fill(hostname().slice(1).toUpperCase());
@@ -211,6 +224,46 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     await expect(runCli(AGENT_CLI, ['enroll', '--server', url, '--token', fresh, '--data-dir', join(dir, 'agent-2')])).rejects.toThrow(/revoked/i);
   }, 60_000);
 
+  it('shows a machine that claims a known key as waiting for approval, and an admin rejects it', async () => {
+    await nav('Enrollment').click();
+    await page.getByLabel('Name').fill('Claims');
+    await page.getByLabel('Max uses').fill('2');
+    const previous = (await page.getByTestId('new-token').textContent().catch(() => null))?.trim() ?? '';
+    await page.getByRole('button', { name: 'Create token' }).click();
+    await expect.poll(async () => (await page.getByTestId('new-token').textContent())?.trim()).not.toBe(previous);
+    const claims = (await page.getByTestId('new-token').textContent())?.trim() ?? '';
+    // Two enrollments of one machine key: the second cannot prove it is the first.
+    const inventory = {
+      hostname: 'pc-approval', machineKey: `browser-claim-${Date.now()}`, agentVersion: '0.1.0', memoryBytes: 1024 ** 3, disks: [], interfaces: [],
+      os: { platform: 'linux', distro: 'Debian GNU/Linux', release: '12', kernel: '6.1.0', arch: 'x64' },
+      hardware: { manufacturer: '', model: '', serial: '', uuid: '' }, cpu: { brand: 'Test', cores: 1, physicalCores: 1, speedGHz: 1 },
+    };
+    const enrollOnce = async () => {
+      const res = await fetch(`${url}/trpc/agent.enroll`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: claims, inventory }) });
+      const body = await res.text();
+      if (!res.ok) throw new Error(`enrollment refused: ${body}`);
+      return (JSON.parse(body) as { result: { data: { deviceId: string; status?: string } } }).result.data;
+    };
+    await enrollOnce();
+    const pending = await enrollOnce();
+    expect(pending.status).toBe('pending_approval');
+
+    await nav('Devices').click();
+    const notice = page.getByRole('region', { name: 'Waiting for approval' });
+    await text(notice).toContain('This machine claims to be "pc-approval", but could not prove it.');
+    await shown(notice.getByRole('button', { name: 'Replace "pc-approval"' }));
+    await shown(page.locator(`.vbody [data-device-id="${pending.deviceId}"]`).getByText('Waiting for approval'));
+    await shot('08a-waiting-for-approval');
+    await notice.getByRole('link', { name: 'pc-approval' }).click();
+    await page.waitForURL(new RegExp(`/devices/${pending.deviceId}$`));
+    await shown(page.getByRole('region', { name: 'Waiting for approval' }).getByRole('button', { name: 'Approve as a new device' }));
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('region', { name: 'Waiting for approval' }).getByRole('button', { name: 'Reject' }).click();
+    await page.getByRole('region', { name: 'Waiting for approval' }).waitFor({ state: 'detached' });
+    await text(page.locator('.page-header .badge')).toBe('Decommissioned');
+    await shot('08b-rejected');
+  }, 60_000);
+
   it('works a ticket: create, assign, close', async () => {
     await nav('Tickets').click();
     await page.getByLabel('Title').fill('Printer offline');
@@ -226,17 +279,22 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     await shot('09-tickets');
   }, 60_000);
 
-  it('shows users, analytics, the audit log and the overview without errors', async () => {
+  it('shows users, reports, the audit log, the quarantine and the overview without errors', async () => {
     await nav('Users & roles').click();
     await shown(page.getByRole('cell', { name: VIEWER.email }));
     await shot('10-users');
-    await nav('Analytics').click();
-    await page.getByRole('heading', { name: 'Analytics' }).waitFor();
+    await nav('Reports').click();
+    await page.getByRole('heading', { name: 'Reports' }).waitFor();
     await shown(page.getByText('API calls', { exact: true }), 30_000);
     await shot('11-analytics');
     await nav('Audit log').click();
-    await shown(page.getByRole('cell', { name: 'command.run' }));
+    await shown(page.getByRole('cell', { name: /^You ran echo hello on / }));
     await shot('12-audit');
+    // A healthy agent's records are all stored: the quarantine page says so in words.
+    await nav('Data not stored').click();
+    await page.getByRole('heading', { name: 'Data we could not store' }).waitFor();
+    await shown(page.getByText('Nothing here: every record was stored'));
+    await shot('12b-quarantine');
     await nav('Overview').click();
     await text(page.getByRole('listitem').filter({ hasText: 'Online' }).locator('.stat-value')).toBe('1');
     await shot('13-overview');
@@ -262,6 +320,7 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     await page.waitForURL(/\/login/);
     await logIn(VIEWER.email, VIEWER.password);
     expect(await nav('Enrollment').count()).toBe(0);
+    expect(await nav('Data not stored').count()).toBe(0);
     await page.goto(`${url}/devices/${deviceId}?tab=commands`);
     await shown(page.getByTestId('viewer-note'));
     await shown(page.getByRole('table').filter({ hasText: 'echo hello' }));
@@ -285,3 +344,13 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     expect(consoleErrors).toEqual([]);
   });
 });
+
+/** A listed (unsigned: the server never checks signatures, agents do) .deb in the server's releases folder. */
+async function seedDebRelease(releases: string): Promise<void> {
+  await mkdir(releases, { recursive: true });
+  const file = 'ninjait-agent_0.1.0_amd64.deb';
+  await writeFile(join(releases, file), 'not a real package');
+  await writeFile(join(releases, `${file}.json`), JSON.stringify({
+    version: '0.1.0', platform: 'linux', arch: 'x64', kind: 'deb', file, sha256: 'a'.repeat(64), size: 'not a real package'.length, signature: 'c2ln',
+  }));
+}

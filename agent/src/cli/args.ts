@@ -11,13 +11,19 @@ export const GLOBAL_OPTIONS = {
 } as const satisfies Options;
 
 export const COMMAND_OPTIONS = {
-  enroll: { server: { type: 'string' }, token: { type: 'string' } },
-  run: {},
+  enroll: {
+    server: { type: 'string' },
+    token: { type: 'string' },
+    pin: { type: 'string', multiple: true },
+    'ca-file': { type: 'string' },
+    insecure: { type: 'boolean' },
+  },
+  run: { insecure: { type: 'boolean' } },
   status: { json: { type: 'boolean' } },
 } as const satisfies Record<string, Options>;
 export type Command = keyof typeof COMMAND_OPTIONS;
 
-const ALL = { ...GLOBAL_OPTIONS, ...COMMAND_OPTIONS.enroll, ...COMMAND_OPTIONS.status, version: { type: 'boolean', short: 'v' } } as const satisfies Options;
+const ALL = { ...GLOBAL_OPTIONS, ...COMMAND_OPTIONS.enroll, ...COMMAND_OPTIONS.run, ...COMMAND_OPTIONS.status, version: { type: 'boolean', short: 'v' } } as const satisfies Options;
 
 /** The subcommand: the first positional, wherever global options sit around it. */
 export function findCommand(argv: string[]): string | undefined {

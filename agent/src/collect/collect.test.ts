@@ -27,6 +27,15 @@ describe('collectInventory (real systeminformation)', () => {
     expect(inv.machineKey.length).toBeGreaterThan(0);
     expect(inv.machineKey).not.toBe(inv.hostname);
   }, 10_000);
+
+  it('knows the CPU clock, the mounted file systems and the primary address, as the console shows them', async () => {
+    const inv = await collectInventory();
+    // Test machines are virtual: no cpufreq, yet the kernel knows the clock.
+    expect(inv.cpu.speedGHz).toBeGreaterThan(0);
+    expect(inv.filesystems?.some((f) => f.mount === '/' && f.sizeBytes > 0)).toBe(true);
+    expect(inv.primaryAddress).toMatch(/^[\d.]+$|:/);
+    expect(inv.primaryAddress).not.toMatch(/^127\./);
+  }, 10_000);
 });
 
 describe('pickMachineKey', () => {

@@ -1,4 +1,4 @@
-import type { Inventory, MetricSample } from '@ninjait/shared';
+import { waitAtMost, type Inventory, type MetricSample } from '@ninjait/shared';
 import type { Logger } from '../log.ts';
 import type { Outbox } from '../outbox/types.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
@@ -115,9 +115,7 @@ export function createCollector(opts: CollectorOptions): Collector {
     async stop(graceMs = 1_000) {
       stopped = true;
       clock.clearTimeout(timer);
-      let t: NodeJS.Timeout | undefined;
-      await Promise.race([current, new Promise((r) => { t = setTimeout(r, graceMs).unref(); })]);
-      clearTimeout(t);
+      await waitAtMost(current, graceMs);
     },
     stats: () => ({ ...stats }),
   };

@@ -4,6 +4,8 @@ import { AGENT_VERSION, inventorySchema, type Inventory } from '@ninjait/shared'
 import { toBytes, toNonNegative, toText, withTimeout } from './num.ts';
 import { pickMachineKey, readLinuxMachineIds } from './machine-key.ts';
 import { DEFAULT_PROBE_TIMEOUT_MS } from './sample.ts';
+import { cpuSpeedGHz } from './cpu-speed.ts';
+import { primaryAddress } from './addresses.ts';
 
 const MAX_ITEMS = 256;
 
@@ -15,7 +17,7 @@ export async function collectInventory(opts: { timeoutMs?: number } = {}): Promi
   const ms = opts.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
   const t = <T>(p: Promise<T>, what: string) => withTimeout(p, ms, what);
   // Each probe may fail on some OS or without privileges; an inventory with blanks beats none.
-  const [os, sys, ids, cpu, mem, disks, ifaces] = await Promise.all([
+  const [os, sys, ids, cpu, mem, disks, ifaces, filesystems] = await Promise.all([
     t(si.osInfo(), 'osInfo').catch(() => null),
     t(si.system(), 'system').catch(() => null),
     t(si.uuid(), 'uuid').catch(() => null),
@@ -23,8 +25,11 @@ export async function collectInventory(opts: { timeoutMs?: number } = {}): Promi
     t(si.mem(), 'mem').catch(() => null),
     t(si.diskLayout(), 'diskLayout').catch(() => []),
     t(si.networkInterfaces(), 'networkInterfaces').catch(() => []),
+    // Virtual machines and containers often list no physical disk: their mounts still say what storage there is.
+    t(si.fsSize(), 'fsSize').catch(() => []),
   ]);
   const ifaceList = Array.isArray(ifaces) ? ifaces : [ifaces];
+  const address = primaryAddress(ifaceList);
 
   const osIds = [ids?.os ?? ''];
   if (process.platform === 'linux') osIds.push(...readLinuxMachineIds());
@@ -55,7 +60,7 @@ export async function collectInventory(opts: { timeoutMs?: number } = {}): Promi
       brand: toText([cpu?.manufacturer, cpu?.brand].filter(Boolean).join(' '), 256),
       cores: toBytes(cpu?.cores),
       physicalCores: toBytes(cpu?.physicalCores),
-      speedGHz: toNonNegative(cpu?.speed),
+      speedGHz: cpuSpeedGHz(cpu),
     },
     memoryBytes: toBytes(mem?.total),
     disks: disks.slice(0, MAX_ITEMS).map((d) => ({
@@ -70,6 +75,13 @@ export async function collectInventory(opts: { timeoutMs?: number } = {}): Promi
       ip4: toText(i.ip4, 64),
       ip6: toText(i.ip6, 128),
     })),
+    filesystems: filesystems.slice(0, MAX_ITEMS).map((f) => ({
+      mount: toText(f.mount, 256),
+      fs: toText(f.fs, 256),
+      type: toText(f.type, 64),
+      sizeBytes: toNonNegative(f.size),
+    })),
+    ...(address ? { primaryAddress: address } : {}),
     agentVersion: AGENT_VERSION,
   };
   return inventorySchema.parse(inventory);

@@ -30,10 +30,4 @@ export function toText(v: unknown, max: number): string {
 }
 
 /** Rejects after `ms` so one hung probe (say, a dead NFS mount in fsSize) cannot stall collection. */
-export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms).unref();
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
+export { withTimeout } from '@ninjait/shared';

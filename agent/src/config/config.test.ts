@@ -52,4 +52,11 @@ describe('env', () => {
     expect(() => parseEnv({ AGENT_BUFFER_MAX_MB: 'lots' })).toThrow(/AGENT_BUFFER_MAX_MB/);
     expect(parseEnv({ NINJAIT_SERVER: 'http://h:3000', LOG_LEVEL: 'debug', UNRELATED: 'x' })).toEqual({ NINJAIT_SERVER: 'http://h:3000', LOG_LEVEL: 'debug' });
   });
+
+  it('NINJAIT_ALLOW_REBOOT: 0/1/true/false, unset left to the default, anything else refused', () => {
+    expect(parseEnv({ NINJAIT_ALLOW_REBOOT: '0' }).NINJAIT_ALLOW_REBOOT).toBe(false);
+    expect(parseEnv({ NINJAIT_ALLOW_REBOOT: 'true' }).NINJAIT_ALLOW_REBOOT).toBe(true);
+    expect(parseEnv({}).NINJAIT_ALLOW_REBOOT).toBeUndefined();
+    expect(() => parseEnv({ NINJAIT_ALLOW_REBOOT: 'yes please' })).toThrow(/NINJAIT_ALLOW_REBOOT/);
+  });
 });

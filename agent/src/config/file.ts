@@ -1,6 +1,6 @@
-import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { writePrivateFileAtomic } from '../util/private-files.ts';
 import { UsageError } from './env.ts';
 
 /** What `enroll` writes and `run` reads. */
@@ -32,20 +32,10 @@ export function readConfig(file: string): AgentConfig | null {
 }
 
 /**
- * Writes the config atomically (temp file, fsync, rename) with mode 0600 from the start,
- * so the device secret is never readable by others and a crash never leaves half a file.
+ * Writes the config atomically with mode 0600 from the start, so the device secret is never
+ * readable by others and a crash never leaves half a file. The schema stays as it is: the
+ * launcher in an installed package reads this file with its own (older) copy of the schema.
  */
 export function writeConfig(file: string, config: AgentConfig): void {
-  const valid = agentConfigSchema.parse(config);
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  const tmp = `${file}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, `${JSON.stringify(valid, null, 2)}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  chmodSync(tmp, 0o600);
-  renameSync(tmp, file);
+  writePrivateFileAtomic(file, `${JSON.stringify(agentConfigSchema.parse(config), null, 2)}\n`);
 }

@@ -1,4 +1,5 @@
 import { join, resolve } from 'node:path';
+import { ensurePrivateDir, ensurePrivateFile } from '../util/private-files.ts';
 
 /** Where the agent keeps its config file and its data. */
 export interface AgentPaths {
@@ -6,11 +7,20 @@ export interface AgentPaths {
   dataDir: string;
   /** JSON, mode 0600: server URL and device credentials. */
   configFile: string;
+  /** JSON, mode 0600: the server keys (SPKI SHA-256) this agent accepts; absent for http://. */
+  serverPinsFile: string;
   outboxFile: string;
+  /** Which commands ran (so none runs twice). */
+  commandsFile: string;
+  /** What the running agent learned about its connection, for `status`. */
+  linkStateFile: string;
 }
 
 export const CONFIG_FILE = 'agent.json';
+export const SERVER_PINS_FILE = 'server-pins.json';
 export const OUTBOX_FILE = 'outbox.db';
+export const COMMANDS_DB_FILE = 'commands.db';
+export const LINK_STATE_FILE = 'link-state.json';
 
 /**
  * Platform defaults: Linux splits config (`/etc/ninjait`) from state (`/var/lib/ninjait`)
@@ -31,5 +41,23 @@ export function resolvePaths(opts: { dataDir?: string | undefined; platform?: No
     configDir = '/etc/ninjait';
     dataDir = '/var/lib/ninjait';
   }
-  return { configDir, dataDir, configFile: join(configDir, CONFIG_FILE), outboxFile: join(dataDir, OUTBOX_FILE) };
+  return {
+    configDir,
+    dataDir,
+    configFile: join(configDir, CONFIG_FILE),
+    serverPinsFile: join(configDir, SERVER_PINS_FILE),
+    outboxFile: join(dataDir, OUTBOX_FILE),
+    commandsFile: join(dataDir, COMMANDS_DB_FILE),
+    linkStateFile: join(dataDir, LINK_STATE_FILE),
+  };
+}
+
+/**
+ * Brings the agent's folders to 0700 and its files to 0600, including ones an older agent left
+ * wider; the SQLite databases are handled where they are opened (ensurePrivateDatabase).
+ */
+export function secureAgentPaths(paths: AgentPaths): void {
+  ensurePrivateDir(paths.configDir);
+  ensurePrivateDir(paths.dataDir);
+  for (const file of [paths.configFile, paths.serverPinsFile, paths.linkStateFile]) ensurePrivateFile(file);
 }

@@ -1,9 +1,8 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { ensurePrivateDatabase } from '../util/private-files.ts';
 import type { StoredResult } from './types.ts';
 
-export const COMMANDS_DB_FILE = 'commands.db';
+export { COMMANDS_DB_FILE } from '../config/paths.ts';
 /** Finished records are kept this long: far past any redelivery (commands expire within 7 days). */
 const KEEP_FINISHED_MS = 30 * 24 * 60 * 60 * 1000;
 
@@ -35,7 +34,7 @@ export type ExecutedRecord = { state: 'running' } | ({ state: 'finished' } & Sto
  * agent restarts; its result is kept to be re-reported.
  */
 export function openExecutedStore(file: string, now: () => number = Date.now) {
-  mkdirSync(dirname(file), { recursive: true });
+  ensurePrivateDatabase(file);
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');

@@ -1,3 +1,5 @@
+import { backoffMs } from '@ninjait/shared';
+
 /**
  * Retries a report until it is accepted or `signal` aborts: the socket reconnects on its own,
  * and reports are idempotent on the server (chunks by seq, results only once).
@@ -9,7 +11,7 @@ export async function untilDelivered<T>(send: () => Promise<T>, signal: AbortSig
     } catch (error) {
       if (isPermanent(error)) throw error;
       onRetry(error, attempt);
-      const delayMs = Math.min(5_000, 250 * 2 ** Math.min(attempt - 1, 5)) * (0.5 + Math.random() / 2);
+      const delayMs = backoffMs(attempt - 1, { baseMs: 250, maxMs: 5_000 });
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delayMs);
         signal.addEventListener('abort', () => {

@@ -1,7 +1,10 @@
 import { join } from 'node:path';
+import { classify } from '../link/classify.ts';
+import { backoffMs } from '@ninjait/shared';
 import { COMMANDS_DB_FILE, openExecutedStore } from './executed-store.ts';
 import { runCommand, type RunningCommand } from './run-command.ts';
 import { createShellSessions } from './shell-sessions.ts';
+import { createRemoteHandler } from '../remote/index.ts';
 import { untilDelivered } from './reliable.ts';
 import type { AgentMessage, CommandSpec, RunnerOptions, StoredResult } from './types.ts';
 
@@ -26,7 +29,8 @@ export function startCommandRunner(options: RunnerOptions): CommandRunner {
   const scriptDir = join(options.dataDir, 'exec-scripts');
   const stopping = new AbortController();
   const running = new Map<string, RunningCommand>();
-  const shells = createShellSessions({ client, log, platform, outputIntervalMs, signal: stopping.signal });
+  const shells = createShellSessions({ client, log, platform, outputIntervalMs, signal: stopping.signal, usePty: options.usePty ?? true });
+  const remote = createRemoteHandler({ client, log, platform, fileRoots: options.fileRoots ?? [] });
 
   const deliver = <T>(what: string, commandId: string, send: () => Promise<T>) =>
     untilDelivered(send, stopping.signal, (error, attempt) => {
@@ -80,25 +84,34 @@ export function startCommandRunner(options: RunnerOptions): CommandRunner {
       store.finish(message.id, result);
       return void await reportResult(message.id, result);
     }
+    if (message.type === 'remote') return remote.handle(message);
     shells.handle(message);
   }
 
   let subscription: { unsubscribe(): void } | null = null;
   let retryTimer: NodeJS.Timeout | null = null;
+  let failures = 0;
+  const retry = { baseMs: options.resubscribeDelayMs ?? 2_000, maxMs: options.resubscribeMaxDelayMs ?? 5 * 60_000 };
+  const resubscribeIn = (ms: number) => {
+    if (!stopping.signal.aborted) retryTimer = setTimeout(subscribe, ms);
+  };
   const subscribe = () => {
     if (stopping.signal.aborted) return;
     subscription = client.agent.commands.subscribe(undefined, {
+      onStarted: () => void (failures = 0),
       onData: (message) => {
         handle(message).catch((error: unknown) => log.error({ err: error, message: message.type }, 'command handling failed'));
       },
-      // The link resubscribes by itself across reconnects; an error ends the subscription, so start again.
+      // The link resubscribes by itself across reconnects; an error ends the subscription, so start
+      // again, with backoff: a server that keeps refusing must not get (or cause) a line every 2 s.
       onError: (error) => {
-        log.warn({ err: error }, 'command subscription ended with an error; subscribing again');
-        retryTimer = setTimeout(subscribe, options.resubscribeDelayMs ?? 2_000);
+        const e = classify(error);
+        const delay = backoffMs(failures++, retry);
+        if (e.code === 'UNAUTHORIZED' && options.refusal) return resubscribeIn(Math.max(delay, options.refusal.refused(e.message)));
+        log.warn({ code: e.code, err: e.message, retryInMs: delay }, 'command subscription ended with an error; subscribing again');
+        resubscribeIn(delay);
       },
-      onComplete: () => {
-        if (!stopping.signal.aborted) retryTimer = setTimeout(subscribe, options.resubscribeDelayMs ?? 2_000);
-      },
+      onComplete: () => resubscribeIn(retry.baseMs),
     });
   };
   subscribe();

@@ -1,31 +1,41 @@
-import { StringDecoder } from 'node:string_decoder';
-import type { ChildProcess } from 'node:child_process';
+import { tmpdir, homedir } from 'node:os';
 import type { Logger } from '../log.ts';
 import { createChunkBatcher } from './chunk-batcher.ts';
-import { killTree, spawnTree } from './process-tree.ts';
+import { SHELLS, startTerminal, type Terminal } from './terminal.ts';
 import type { AgentClient, ShellMessage } from './types.ts';
 
 type ShellEvent = Parameters<AgentClient['agent']['shellOutput']['mutate']>[0]['event'];
 
+/**
+ * Output characters waiting for the server before the terminal stops being read: the program
+ * then blocks on a full pty (or pipe) instead of the agent buffering without end.
+ */
+export const SHELL_BACKLOG_CHARS = 256 * 1024;
+
 interface Session {
-  child: ChildProcess;
+  terminal: Terminal;
   idle: NodeJS.Timeout;
   idleTimeoutSec: number;
   closing: string | null;
 }
 
-const SHELL_ARGS: Record<string, [string, string[]]> = {
-  sh: ['/bin/sh', []],
-  bash: ['bash', ['--norc', '--noprofile']],
-  powershell: ['powershell.exe', ['-NoLogo', '-NoProfile', '-NonInteractive', '-Command', '-']],
-  cmd: ['cmd.exe', ['/Q']],
-};
+export interface ShellSessionOptions {
+  client: AgentClient;
+  log: Logger;
+  platform: NodeJS.Platform;
+  outputIntervalMs: number;
+  signal: AbortSignal;
+  /** False: piped shells only (NINJAIT_PTY=0). */
+  usePty?: boolean;
+}
 
 /**
- * Interactive shells: a piped shell per session (no pty, so no prompt editing, full-screen
- * programs or resize). Idle for `idleTimeoutSec` without input or output, the tree is killed.
+ * Interactive shells, several per device: a pseudo-terminal per session where node-pty loads
+ * (resize, colours, full-screen programs, Ctrl-C/Ctrl-Z to the foreground job), else a piped
+ * shell, which the `opened` report says. Idle for `idleTimeoutSec` without input or output, the
+ * session's processes are killed.
  */
-export function createShellSessions(opts: { client: AgentClient; log: Logger; platform: NodeJS.Platform; outputIntervalMs: number; signal: AbortSignal }) {
+export function createShellSessions(opts: ShellSessionOptions) {
   const { client, log, platform } = opts;
   const sessions = new Map<string, Session>();
 
@@ -41,7 +51,8 @@ export function createShellSessions(opts: { client: AgentClient; log: Logger; pl
     const session = sessions.get(sessionId);
     if (!session || session.closing) return;
     session.closing = reason;
-    killTree(session.child, platform);
+    session.terminal.resume();
+    session.terminal.kill();
   };
 
   const touch = (sessionId: string) => {
@@ -49,43 +60,56 @@ export function createShellSessions(opts: { client: AgentClient; log: Logger; pl
     if (!session) return;
     clearTimeout(session.idle);
     session.idle = setTimeout(() => close(sessionId, 'idle timeout'), session.idleTimeoutSec * 1000);
+    session.idle.unref();
   };
 
   function open(message: Extract<ShellMessage, { type: 'shell-open' }>) {
     if (sessions.has(message.sessionId)) return;
-    const [file, args] = SHELL_ARGS[message.shell] ?? SHELL_ARGS.sh!;
-    const child = spawnTree(file, args, { platform, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NINJAIT_SHELL_SESSION: message.sessionId } });
+    const shell = SHELLS[message.shell] ?? SHELLS.sh!;
+    let terminal: Terminal;
+    try {
+      terminal = startTerminal({
+        shell, cols: message.cols ?? 80, rows: message.rows ?? 24, platform, usePty: opts.usePty ?? true,
+        env: { ...process.env, NINJAIT_SHELL_SESSION: message.sessionId }, cwd: safeHome(),
+      });
+    } catch (error) {
+      void report(message.sessionId, { type: 'closed', reason: `could not start ${shell.file}: ${(error as Error).message}`, exitCode: null });
+      return;
+    }
+    let backlog = 0;
+    let paused = false;
     const batcher = createChunkBatcher({
       intervalMs: opts.outputIntervalMs,
       send: async (chunks) => {
-        for (const chunk of chunks) await report(message.sessionId, { type: 'output', ...chunk });
+        for (const chunk of chunks) {
+          await report(message.sessionId, { type: 'output', ...chunk });
+          backlog -= chunk.data.length;
+        }
+        if (paused && backlog < SHELL_BACKLOG_CHARS / 2) {
+          paused = false;
+          terminal.resume();
+        }
       },
     });
-    const session: Session = { child, idle: setTimeout(() => undefined, 0), idleTimeoutSec: message.idleTimeoutSec, closing: null };
+    const session: Session = { terminal, idle: setTimeout(() => undefined, 0), idleTimeoutSec: message.idleTimeoutSec, closing: null };
     sessions.set(message.sessionId, session);
     touch(message.sessionId);
-    child.stdin!.on('error', () => undefined);
-    for (const stream of ['stdout', 'stderr'] as const) {
-      const decoder = new StringDecoder('utf8');
-      child[stream]!.on('data', (data: Buffer) => {
-        touch(message.sessionId);
-        batcher.push(stream, decoder.write(data));
-      });
-    }
-    let started = false;
-    child.once('spawn', () => {
-      started = true;
-      void batcher.then(() => report(message.sessionId, { type: 'opened', sessionId: message.sessionId }));
+    terminal.onData((text) => {
+      touch(message.sessionId);
+      backlog += text.length;
+      batcher.push('stdout', text);
+      if (!paused && backlog >= SHELL_BACKLOG_CHARS) {
+        paused = true;
+        terminal.pause();
+      }
     });
-    const finish = (exitCode: number | null, reason: string) => {
+    void batcher.then(() => report(message.sessionId, { type: 'opened', sessionId: message.sessionId, pty: terminal.pty }));
+    terminal.onExit((exitCode, error) => {
       clearTimeout(session.idle);
       sessions.delete(message.sessionId);
+      const reason = error ? `could not start ${shell.file}: ${error.message}` : 'shell exited';
       void batcher.then(() => report(message.sessionId, { type: 'closed', reason: session.closing ?? reason, exitCode }));
-    };
-    child.once('error', (error) => {
-      if (!started) finish(null, `could not start ${file}: ${error.message}`);
     });
-    child.once('close', (code) => finish(code, 'shell exited'));
   }
 
   opts.signal.addEventListener('abort', () => {
@@ -99,10 +123,20 @@ export function createShellSessions(opts: { client: AgentClient; log: Logger; pl
       const session = sessions.get(message.sessionId);
       if (!session || session.closing) return;
       touch(message.sessionId);
-      session.child.stdin!.write(message.data);
+      if (message.type === 'shell-resize') return session.terminal.resize(message.cols, message.rows);
+      session.terminal.write(message.data);
     },
     get size() {
       return sessions.size;
     },
   };
+}
+
+/** The shell starts in the agent user's home folder, or the temp folder when it has none. */
+function safeHome(): string {
+  try {
+    return homedir() || tmpdir();
+  } catch {
+    return tmpdir();
+  }
 }

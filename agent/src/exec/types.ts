@@ -1,20 +1,18 @@
 import type { TRPCClient } from '@trpc/client';
+import type { AgentMessage, AgentResultInput, AgentResultStatus } from '@ninjait/shared';
 import type { AppRouter } from '@ninjait/server/router';
+import type { CredentialRefusal } from '../link/refusal.ts';
 import type { Logger } from '../log.ts';
 
 /** The agent's tRPC client over its WebSocket (the server authenticated the device on connect). */
 export type AgentClient = TRPCClient<AppRouter>;
 
-// The last `subscribe` overload returns an async iterator of what the server yields.
-type Yielded<T> = T extends AsyncIterable<infer V> ? V : never;
-/** What the server sends on `agent.commands`: run, cancel, and interactive shell messages. */
-export type AgentMessage = Yielded<ReturnType<AgentClient['agent']['commands']['subscribe']>>;
+/** What the server sends on `agent.commands` (run, cancel, shell messages): the protocol's types. */
+export type { AgentMessage, CommandSpec, OutputStream, ShellMessage } from '@ninjait/shared';
 export type RunMessage = Extract<AgentMessage, { type: 'run' }>;
-export type CommandSpec = RunMessage['command'];
-export type ShellMessage = Extract<AgentMessage, { type: 'shell-open' | 'shell-input' | 'shell-close' }>;
-export type CommandResultInput = Parameters<AgentClient['agent']['commandResult']['mutate']>[0];
-export type ResultStatus = CommandResultInput['status'];
-export type OutputStream = 'stdout' | 'stderr';
+export type CommandResultInput = AgentResultInput;
+export type ResultStatus = AgentResultStatus;
+export type RemoteMessage = Extract<AgentMessage, { type: 'remote' }>;
 
 export interface RunnerOptions {
   client: AgentClient;
@@ -24,8 +22,16 @@ export interface RunnerOptions {
   platform?: NodeJS.Platform;
   /** At most one output batch per command this often (the first goes at once). */
   outputIntervalMs?: number;
-  /** Resubscribe delay after the server ended the subscription with an error. */
+  /** First resubscribe delay after the server ended the subscription with an error; doubles per failure. */
   resubscribeDelayMs?: number;
+  /** Ceiling of that backoff. */
+  resubscribeMaxDelayMs?: number;
+  /** Told when the server refuses the device's credentials; it also paces the retries then. */
+  refusal?: Pick<CredentialRefusal, 'refused'>;
+  /** False: terminals are piped shells even where node-pty loads (NINJAIT_PTY=0). */
+  usePty?: boolean;
+  /** Folders file access must stay inside (NINJAIT_FILE_ROOTS); empty: anywhere the agent's account may go. */
+  fileRoots?: readonly string[];
 }
 
 export interface StoredResult {

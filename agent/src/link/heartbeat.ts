@@ -19,6 +19,8 @@ export interface HeartbeatOptions {
   log: Logger;
   clock?: Clock;
   timeoutMs?: number;
+  /** The server announced the keys it will present next (`acceptedServerPins`). */
+  onServerPins?: (pins: string[]) => void;
 }
 
 /** The heartbeat loop: created idle, driven by `run(signal)`. */
@@ -51,6 +53,7 @@ export function createHeartbeat(opts: HeartbeatOptions): Heartbeat {
       );
       errors.shipped(sent);
       if (out.ackSeq > 0) outbox.ackUpTo(out.ackSeq);
+      if (out.acceptedServerPins) opts.onServerPins?.(out.acceptedServerPins);
       const skew = out.serverTime - clock.now();
       if (Math.abs(skew) > SKEW_WARN_MS && !skewWarned) {
         skewWarned = true;
@@ -60,8 +63,9 @@ export function createHeartbeat(opts: HeartbeatOptions): Heartbeat {
     } catch (err) {
       if (signal.aborted) return;
       const e = classify(err, call.signal);
-      // Connection trouble is logged by the link; only the server's refusals are news here.
-      const refused = e.code === 'UNAUTHORIZED' || e.code === 'BAD_REQUEST';
+      // Connection trouble and refused credentials are told by the link (once per backoff step);
+      // only a refused heartbeat itself is news here.
+      const refused = e.code === 'BAD_REQUEST';
       // Said once per streak: a refused device would otherwise log an error every interval.
       if (refused && !refusedBefore) log.error({ code: e.code, err: e.message }, 'heartbeat refused');
       else log.debug({ code: e.code, err: e.message }, 'heartbeat failed');

@@ -77,7 +77,7 @@ describe('link over a real WebSocket', () => {
   });
 
   it('reports an unreachable server as TRANSIENT', async () => {
-    const err = await requestEnrollment('http://127.0.0.1:1', { token: FAKE_TOKEN, inventory: fakeInventory() }, 2_000).catch((e: unknown) => e);
+    const err = await requestEnrollment('http://127.0.0.1:1', { token: FAKE_TOKEN, inventory: fakeInventory() }, { timeoutMs: 2_000 }).catch((e: unknown) => e);
     expect((err as LinkError).code).toBe('TRANSIENT');
   });
 });

@@ -1,10 +1,21 @@
-import WebSocket from 'ws';
+import WebSocket, { type ClientOptions } from 'ws';
 
-/** A `ws` WebSocket that reports connection-level errors (`id: null`) before tRPC sees them. */
-export function observingWebSocket(onRejected: (code: string, message: string) => void) {
+/** `ws` says this when the server answers the upgrade with something other than 101. */
+const UNEXPECTED_STATUS = /Unexpected server response: (\d{3})/;
+
+/**
+ * A `ws` WebSocket with `options` (the pinned TLS connector) that reports the server's refusals
+ * of the connection before tRPC sees them: an `id: null` error frame, or 401/403 on the upgrade.
+ */
+export function observingWebSocket(onRejected: (code: string, message: string) => void, options: ClientOptions) {
   return class ObservingWebSocket extends WebSocket {
-    constructor(...args: ConstructorParameters<typeof WebSocket>) {
-      super(...args);
+    constructor(address: string | URL, protocols?: string | string[], extra?: ClientOptions) {
+      super(address, protocols, { ...options, ...extra });
+      this.on('error', (err: Error) => {
+        const status = UNEXPECTED_STATUS.exec(err.message)?.[1];
+        if (status === '401') onRejected('UNAUTHORIZED', `HTTP ${status} on the WebSocket upgrade`);
+        if (status === '403') onRejected('FORBIDDEN', `HTTP ${status} on the WebSocket upgrade`);
+      });
       this.on('message', (data, isBinary) => {
         if (isBinary) return;
         const text = data.toString();

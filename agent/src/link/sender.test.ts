@@ -20,6 +20,7 @@ class FakeApi implements AgentApi {
   failWith: LinkError[] = [];
   ackCap = Infinity;
   refuseSeq: number | null = null;
+  refusal = () => new LinkError('BAD_REQUEST', 'refused');
   async heartbeat() {
     return { serverTime: Date.now(), ackSeq: 0 };
   }
@@ -31,7 +32,7 @@ class FakeApi implements AgentApi {
       await new Promise((r) => setImmediate(r));
       const failure = this.failWith.shift();
       if (failure) throw failure;
-      if (this.refuseSeq !== null && input.records.some((r) => r.seq === this.refuseSeq)) throw new LinkError('BAD_REQUEST', 'refused');
+      if (this.refuseSeq !== null && input.records.some((r) => r.seq === this.refuseSeq)) throw this.refusal();
       for (const r of input.records) if (r.seq <= this.ackCap) this.logged.add(r.seq);
       return { ackSeq: Math.max(0, ...this.logged) };
     } finally {
@@ -72,7 +73,8 @@ const until = async (cond: () => boolean, timeoutMs = 5_000) => {
 
 describe('sender', () => {
   it('drains a 7-day backlog (20,160 samples) in a few pushes, one in flight at a time', async () => {
-    outbox.appendMany(Array.from({ length: 20_160 }, (_, i) => fakeRecord(1_000 + i)));
+    const weekAgo = Date.now() - 7 * 24 * 3_600_000;
+    outbox.appendMany(Array.from({ length: 20_160 }, (_, i) => fakeRecord(weekAgo + i * 30_000)));
     const t0 = Date.now();
     const { sender } = start();
     sender.wake();
@@ -130,6 +132,35 @@ describe('sender', () => {
     expect(api.logged.size).toBe(7);
     expect(outbox.stats().droppedTotal).toBe(1);
     expect(errors.peek().map((e) => e.code)).toContain('push.refused');
+  });
+
+  it('counts the records it drops because the server named them invalid', async () => {
+    for (let i = 0; i < 4; i++) outbox.append(fakeRecord());
+    api.refuseSeq = 2;
+    api.refusal = () => new LinkError('BAD_REQUEST', 'invalid input', {
+      cause: { data: { zodError: { formErrors: [], fieldErrors: { records: ['collectedAt: too big'] } } } },
+    });
+    const { sender } = start();
+    sender.wake();
+    await until(() => outbox.stats().bufferedRecords === 0);
+    expect([...api.logged].sort()).toEqual([1, 3, 4]);
+    expect(sender.stats().recordsRefused).toBe(1);
+    expect(outbox.stats().droppedTotal).toBe(1);
+  });
+
+  it('keeps its records when the server refuses the request rather than the records, and retries', async () => {
+    for (let i = 0; i < 3; i++) outbox.append(fakeRecord());
+    // A newer agent's extra field on an older server: the refusal names no record.
+    const unknownField = () => new LinkError('BAD_REQUEST', 'invalid input', {
+      cause: { data: { zodError: { formErrors: ['Unrecognized key: "compression"'], fieldErrors: {} } } },
+    });
+    api.failWith = [unknownField(), unknownField(), unknownField()];
+    const { sender } = start();
+    sender.wake();
+    await until(() => outbox.stats().bufferedRecords === 0);
+    expect([...api.logged].sort()).toEqual([1, 2, 3]);
+    expect(outbox.stats().droppedTotal).toBe(0);
+    expect(sender.stats()).toMatchObject({ recordsRefused: 0, failures: 3 });
   });
 
   it('backs off slowly when the device is unauthorized', async () => {

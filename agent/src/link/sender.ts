@@ -1,16 +1,32 @@
 import { MAX_PUSH_BYTES, MAX_RECORDS_PER_PUSH } from '@ninjait/shared';
 import type { Logger } from '../log.ts';
 import type { Outbox } from '../outbox/types.ts';
-import { backoffMs } from '../util/backoff.ts';
+import { backoffMs } from '@ninjait/shared';
 import { callSignal } from '../util/call-signal.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import type { RecentErrors } from '../util/recent-errors.ts';
 import { Wakeup } from '../util/wakeup.ts';
 import { classify } from './classify.ts';
-import type { AgentApi } from './types.ts';
+import type { AgentApi, LinkError } from './types.ts';
+import type { CredentialRefusal } from './refusal.ts';
 
 /** Room left in MAX_PUSH_BYTES for the tRPC envelope and our size estimate's slack. */
 const PUSH_ENVELOPE_BYTES = 64 * 1024;
+
+/**
+ * Whether a refused push was refused for its records, so halving the batch finds the one to
+ * drop. A server that names what it objects to (tRPC's `zodError`) and names something other
+ * than `records` (say, a field a newer agent sends and an older server does not know) refused
+ * the request, not the data: dropping records one by one would throw the whole queue away, so
+ * the sender retries later instead. No detail (an older server, a size limit): the records.
+ */
+export function blamesRecords(err: LinkError): boolean {
+  if (err.code === 'PAYLOAD_TOO_LARGE') return true;
+  const data = (err.cause as { data?: { zodError?: unknown } } | undefined)?.data;
+  const zodError = data?.zodError as { formErrors?: unknown[]; fieldErrors?: Record<string, unknown> } | null | undefined;
+  if (!zodError || typeof zodError !== 'object') return true;
+  return Object.keys(zodError.fieldErrors ?? {}).includes('records');
+}
 
 export interface SenderOptions {
   outbox: Pick<Outbox, 'oldest' | 'ackUpTo' | 'discard' | 'stats'>;
@@ -25,12 +41,19 @@ export interface SenderOptions {
   retryMaxMs?: number;
   /** Wait after the server refused the credentials: a person has to act, so no hammering. */
   unauthorizedDelayMs?: number;
+  /**
+   * Where a refusal of the credentials is told (once per backoff step, for the whole agent) and
+   * how long to wait; without it the sender logs it itself and waits `unauthorizedDelayMs`.
+   */
+  refusal?: Pick<CredentialRefusal, 'refused'>;
 }
 
 export interface SenderStats {
   pushes: number;
   recordsAcked: number;
   failures: number;
+  /** Records the server refused as invalid, dropped so the queue moves on (also in the outbox's dropped total). */
+  recordsRefused: number;
   lastAckSeq: number;
 }
 
@@ -57,7 +80,7 @@ export function createSender(opts: SenderOptions): Sender {
   const retry = { baseMs: opts.retryBaseMs ?? 1_000, maxMs: opts.retryMaxMs ?? 30_000 };
   const work = new Wakeup(clock);
   const linkUp = new Wakeup(clock);
-  const stats: SenderStats = { pushes: 0, recordsAcked: 0, failures: 0, lastAckSeq: 0 };
+  const stats: SenderStats = { pushes: 0, recordsAcked: 0, failures: 0, recordsRefused: 0, lastAckSeq: 0 };
   // Halved when the server refuses a batch, to isolate the record it objects to.
   let batchLimit = opts.maxRecords ?? MAX_RECORDS_PER_PUSH;
   let attempt = 0;
@@ -89,20 +112,21 @@ export function createSender(opts: SenderOptions): Sender {
 
   const onFailure = async (err: ReturnType<typeof classify>, size: number, firstSeq: number, signal: AbortSignal) => {
     stats.failures++;
-    if (err.code === 'BAD_REQUEST' || err.code === 'PAYLOAD_TOO_LARGE') {
+    if ((err.code === 'BAD_REQUEST' || err.code === 'PAYLOAD_TOO_LARGE') && blamesRecords(err)) {
       if (size > 1) {
         batchLimit = Math.max(1, Math.floor(size / 2));
         log.warn({ code: err.code, err: err.message, size, nextSize: batchLimit }, 'server refused a batch; retrying smaller');
         return;
       }
       // One record the server will never take: keep it and the queue blocks forever.
-      outbox.discard(firstSeq);
+      if (outbox.discard(firstSeq)) stats.recordsRefused++;
       errors.record('push.refused', err);
       log.error({ seq: firstSeq, code: err.code, err: err.message }, 'server refused a record; dropped it');
       return;
     }
     if (err.code === 'UNAUTHORIZED') {
       errors.record('push.unauthorized', err);
+      if (opts.refusal) return void (await linkUp.wait(signal, opts.refusal.refused(err.message)));
       log.error({ err: err.message }, 'server refused this device; re-enroll with "ninjait-agent enroll". Retrying slowly.');
       await linkUp.wait(signal, opts.unauthorizedDelayMs ?? 5 * 60_000);
       return;

@@ -2,9 +2,13 @@ import { createTRPCClient, createWSClient, wsLink, type WebSocketClientOptions }
 import type { DeviceCredentials } from '@ninjait/shared';
 import type { AppRouter } from '@ninjait/server/router';
 import type { Logger } from '../log.ts';
-import { backoffMs } from '../util/backoff.ts';
+import { backoffMs, PROTOCOL_VERSION, PROTOCOL_VERSION_PARAM } from '@ninjait/shared';
 import { classify, trpcCode } from './classify.ts';
+import { describeConnectionError, hasCause } from './describe-error.ts';
 import { observingWebSocket } from './observing-ws.ts';
+import { ServerKeyMismatchError } from './tls-connect.ts';
+import { CredentialRefusal } from './refusal.ts';
+import type { ServerTransport } from './server-transport.ts';
 import { LinkError, type AgentLink } from './types.ts';
 import { trpcWsUrl } from './ws-url.ts';
 
@@ -20,57 +24,68 @@ export interface ConnectLinkOptions {
   pongTimeoutMs?: number;
   /** Reconnect backoff ceiling. */
   maxRetryDelayMs?: number;
-  /** Reconnect period once the server has refused the device's credentials. */
-  unauthorizedRetryDelayMs?: number;
+  /** Where credential refusals are told and paced; one of the link's own otherwise. */
+  refusal?: CredentialRefusal;
+  /** TLS for wss:// (the pinned connector); `ws`'s defaults otherwise. */
+  transport?: Pick<ServerTransport, 'ws'>;
 }
 
 /**
  * Opens the device's single WebSocket to the server. Credentials go in `connectionParams`
  * (the server authenticates once per connection); tRPC reconnects on its own, with our
- * jittered backoff, slowed right down once the server has refused the credentials.
+ * jittered backoff, paced by the refusal's backoff once the server has refused the credentials.
  */
 export function connectLink(opts: ConnectLinkOptions): AgentLink {
   const { log } = opts;
   const maxDelay = opts.maxRetryDelayMs ?? 30_000;
-  const unauthorizedDelay = opts.unauthorizedRetryDelayMs ?? 5 * 60_000;
-  let unauthorized = false;
+  const refusal = opts.refusal ?? new CredentialRefusal({ log });
   let connected = false;
   const listeners = new Set<() => void>();
 
-  // The server refuses bad credentials with an `id: null` error and closes the socket, which
-  // tRPC surfaces only as "WebSocket closed"; watching the raw frames recovers the reason.
+  // The server refuses bad credentials with an `id: null` error and closes the socket (or with
+  // 401 before the upgrade), which tRPC surfaces only as "WebSocket closed"; the raw socket says why.
   const onRejected = (code: string, message: string) => {
-    if (code === 'UNAUTHORIZED' || code === 'FORBIDDEN') {
-      if (!unauthorized) log.error({ code, reason: message }, 'server refused this device\'s credentials (decommissioned or wrong secret); run "ninjait-agent enroll" again. Retrying slowly.');
-      unauthorized = true;
-    } else {
-      log.warn({ code, reason: message }, 'server rejected the connection');
-    }
+    if (code === 'UNAUTHORIZED' || code === 'FORBIDDEN') refusal.refused(`${code}: ${message}`);
+    else if (code === 'PRECONDITION_FAILED') log.error({ code, reason: message }, 'the server does not speak this agent\'s protocol; retrying with backoff');
+    else log.warn({ code, reason: message }, 'server rejected the connection');
   };
 
   const wsClient = createWSClient({
     url: trpcWsUrl(opts.server),
-    WebSocket: observingWebSocket(onRejected) as unknown as WebSocketClientOptions['WebSocket'],
-    connectionParams: { deviceId: opts.credentials.deviceId, deviceSecret: opts.credentials.deviceSecret },
+    WebSocket: observingWebSocket(onRejected, opts.transport?.ws ?? {}) as unknown as WebSocketClientOptions['WebSocket'],
+    // The protocol version lets the server refuse, in words, an agent it does not speak to.
+    connectionParams: { deviceId: opts.credentials.deviceId, deviceSecret: opts.credentials.deviceSecret, [PROTOCOL_VERSION_PARAM]: String(PROTOCOL_VERSION) },
     keepAlive: { enabled: true, intervalMs: opts.keepAliveIntervalMs ?? 15_000, pongTimeoutMs: opts.pongTimeoutMs ?? 5_000 },
     retryDelayMs: (attempt) =>
-      unauthorized
-        ? backoffMs(0, { baseMs: unauthorizedDelay, maxMs: unauthorizedDelay })
+      refusal.active
+        ? Math.max(1_000, refusal.waitMs())
         : backoffMs(attempt, { baseMs: 1_000, maxMs: maxDelay }),
   });
   let outageLogged = false;
+  let keyMismatchLogged = false;
   const sub = wsClient.connectionState.subscribe({
     next(state) {
       if (state.state === 'pending') {
         if (connected) return;
         connected = true;
         outageLogged = false;
+        keyMismatchLogged = false;
         log.info({ server: opts.server }, 'connected to server');
         for (const l of listeners) l();
         return;
       }
-      const err = state.error?.message;
-      if (connected) {
+      // The cause chain says why (a refused connection, a key that is not the pinned one), not just "closed".
+      const err = state.error ? describeConnectionError(state.error) : undefined;
+      if (state.error && hasCause(state.error, ServerKeyMismatchError)) {
+        // Not an outage but a trust failure: said as such, once until a pinned key is seen again.
+        connected = false;
+        if (!keyMismatchLogged) log.error({ server: opts.server, err }, 'not connecting: the server presented a key this agent has not pinned');
+        keyMismatchLogged = outageLogged = true;
+      } else if (refusal.active) {
+        // Told already, once per backoff step: a refused device's socket comes and goes.
+        connected = false;
+        log.debug({ err }, 'connection closed while the credentials are refused');
+      } else if (connected) {
         connected = false;
         outageLogged = true;
         log.warn({ err }, 'disconnected from server; reconnecting');
@@ -89,12 +104,12 @@ export function connectLink(opts: ConnectLinkOptions): AgentLink {
   const call = async <T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> => {
     try {
       const out = await fn();
-      unauthorized = false;
+      refusal.accepted();
       unavailableStreak = 0;
       return out;
     } catch (err) {
       const e = classify(err, signal);
-      if (e.code === 'UNAUTHORIZED') unauthorized = true;
+      if (e.code === 'UNAUTHORIZED') refusal.refused(e.message);
       // The server checks credentials once per socket; if it could not check them (its database
       // was down) every call on this socket keeps failing, so open a new one to be checked again.
       if (trpcCode(err) === 'SERVICE_UNAVAILABLE' && ++unavailableStreak >= UNAVAILABLE_RECONNECT_AFTER) {
@@ -103,7 +118,7 @@ export function connectLink(opts: ConnectLinkOptions): AgentLink {
         wsClient.connection?.ws.close();
       }
       // A call lost with the socket right after a credentials refusal failed for that reason.
-      if (unauthorized && e.code === 'TRANSIENT') throw new LinkError('UNAUTHORIZED', e.message, { cause: err });
+      if (refusal.active && e.code === 'TRANSIENT') throw new LinkError('UNAUTHORIZED', e.message, { cause: err });
       throw e;
     }
   };

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MAX_RECORD_AGE_MS } from '@ninjait/shared';
 import { fakeInventory, fakeRecord, fakeSample } from '../testing/fixtures.ts';
 import { OUTBOX_FILE } from '../config/paths.ts';
 import { openOutbox } from './outbox.ts';
@@ -11,8 +12,10 @@ import type { Outbox } from './types.ts';
 let dir: string;
 let file: string;
 const opened: Outbox[] = [];
+/** The outbox's clock in these tests: records collected at 1_000 ms and so on are a moment old, not 56 years. */
+const NOW_MS = 100_000;
 const open = (bufferMaxMb = 64) => {
-  const o = openOutbox({ file, bufferMaxMb });
+  const o = openOutbox({ file, bufferMaxMb, now: () => NOW_MS });
   opened.push(o);
   return o;
 };
@@ -39,6 +42,25 @@ describe('outbox', () => {
     expect(batch[0]).toMatchObject({ kind: 'sample', collectedAt: 1_000 });
     expect(batch[1]).toMatchObject({ kind: 'inventory', inventory: { hostname: 'test-host' } });
     expect(o.stats()).toMatchObject({ bufferedRecords: 3, nextSeq: 4, droppedTotal: 0, oldestCollectedAt: 1_000 });
+  });
+
+  it('never hands out a record older than the maximum age: drops and counts it, keeps the rest', () => {
+    const o = open();
+    const day = 24 * 3_600_000;
+    let clock = 40 * day;
+    const aged = openOutbox({ file, bufferMaxMb: 64, now: () => clock });
+    opened.push(aged);
+    aged.append(fakeRecord(clock - MAX_RECORD_AGE_MS - 1)); // seq 1: a month and a moment old
+    aged.append(fakeRecord(clock - day)); // seq 2
+    aged.append(fakeRecord(clock - MAX_RECORD_AGE_MS - day)); // seq 3: collected before a clock jump back
+    aged.append(fakeRecord(clock)); // seq 4
+    expect(aged.oldest(100, 1e9).map((r) => r.seq)).toEqual([2, 4]);
+    expect(aged.stats()).toMatchObject({ bufferedRecords: 2, droppedTotal: 2 });
+    // Time passes while the agent is offline: seq 2 ages out too.
+    clock += MAX_RECORD_AGE_MS;
+    expect(aged.oldest(100, 1e9).map((r) => r.seq)).toEqual([4]);
+    expect(aged.stats()).toMatchObject({ bufferedRecords: 1, droppedTotal: 3, oldestCollectedAt: 40 * day });
+    expect(o.stats().bufferedBytes).toBe(aged.stats().bufferedBytes); // the same file: the byte total stayed exact
   });
 
   it('rejects an invalid record and does not consume a seq', () => {

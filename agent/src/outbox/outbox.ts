@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { outboxRecordSchema, type OutboxRecord } from '@ninjait/shared';
+import { MAX_RECORD_AGE_MS, outboxRecordSchema, type OutboxRecord } from '@ninjait/shared';
 import { RECORD_OVERHEAD_BYTES, SCHEMA_SQL, type MetaRow, type RecordRow } from './sql.ts';
 import type { AppendResult, NewRecord, Outbox, OutboxStats } from './types.ts';
 
@@ -12,6 +12,10 @@ export interface OpenOutboxOptions {
   file: string;
   /** Cap on the sum of stored body bytes; the oldest records go first when it is passed. */
   bufferMaxMb: number;
+  /** Records collected longer ago are dropped (and counted) instead of sent: the server would only quarantine them. */
+  maxRecordAgeMs?: number;
+  /** The clock record ages are measured by (tests set it). */
+  now?: () => number;
 }
 
 /**
@@ -27,6 +31,8 @@ const BODY_SHARE_OF_CAP = 0.45;
 const WAL_SHARE_OF_CAP = 0.2;
 
 export function openOutbox(opts: OpenOutboxOptions): Outbox {
+  const maxRecordAgeMs = opts.maxRecordAgeMs ?? MAX_RECORD_AGE_MS;
+  const now = opts.now ?? Date.now;
   const fileCapBytes = Math.max(1, Math.floor(opts.bufferMaxMb * MB));
   // The cap is for the files on disk: record bodies get a share of it, SQLite's page overhead
   // and the WAL the rest (measured: pages ~1.3x the bodies, WAL bounded below).
@@ -61,6 +67,8 @@ export function openOutbox(opts: OpenOutboxOptions): Outbox {
     oldestAt: db.prepare<[], { t: number | null }>('SELECT collected_at AS t FROM records ORDER BY seq LIMIT 1'),
     countBetween: db.prepare<[number, number], { n: number }>('SELECT count(*) AS n FROM records WHERE seq BETWEEN ? AND ?'),
     undrop: db.prepare('UPDATE meta SET dropped_total = max(0, dropped_total - ?) WHERE id = 1'),
+    sizeBefore: db.prepare<[number], { n: number; b: number }>('SELECT count(*) AS n, coalesce(sum(bytes), 0) AS b FROM records WHERE collected_at < ?'),
+    deleteBefore: db.prepare('DELETE FROM records WHERE collected_at < ?'),
   };
   const meta = (): MetaRow => {
     const row = q.meta.get();
@@ -131,6 +139,15 @@ export function openOutbox(opts: OpenOutboxOptions): Outbox {
     return removeUpTo(ackSeq, false);
   });
 
+  /** Drops records too old to send, counted as dropped; by collection time, not seq (a clock can jump back). */
+  const expire = db.transaction((cutoff: number): number => {
+    const { n, b } = q.sizeBefore.get(cutoff) ?? { n: 0, b: 0 };
+    if (n === 0) return 0;
+    q.deleteBefore.run(cutoff);
+    q.removed.run(n, b, n);
+    return n;
+  });
+
   const discard = db.transaction((seq: number): boolean => {
     const row = q.one.get(seq);
     if (!row) return false;
@@ -159,6 +176,7 @@ export function openOutbox(opts: OpenOutboxOptions): Outbox {
     append: (record) => append.immediate(record),
     appendMany: (records) => appendMany.immediate(records),
     oldest(limit, maxBytes) {
+      expire.immediate(now() - maxRecordAgeMs);
       const out: OutboxRecord[] = [];
       let size = 0;
       for (const row of q.oldest.iterate(limit)) {

@@ -11,6 +11,8 @@ CREATE TABLE IF NOT EXISTS records (
   body         TEXT    NOT NULL,
   bytes        INTEGER NOT NULL
 );
+-- Finds records too old to send without reading the queue (outbox.ts, expire).
+CREATE INDEX IF NOT EXISTS records_collected_at ON records (collected_at);
 CREATE TABLE IF NOT EXISTS meta (
   id               INTEGER PRIMARY KEY CHECK (id = 1),
   next_seq         INTEGER NOT NULL,

@@ -8,7 +8,7 @@ export interface OutboxStats {
   bufferedRecords: number;
   /** Sum of stored body bytes: what `bufferMaxMb` caps. */
   bufferedBytes: number;
-  /** Records removed unsent, by the cap or because the server rejected them. */
+  /** Records removed unsent: by the cap, because the server refused them, or too old to send (MAX_RECORD_AGE_MS). */
   droppedTotal: number;
   nextSeq: number;
   /** `collectedAt` of the oldest buffered record, or null when empty. */
@@ -28,7 +28,10 @@ export interface Outbox {
   append(record: NewRecord): AppendResult;
   /** `append` for many records in one transaction (one fsync): all or none are stored. */
   appendMany(records: NewRecord[]): AppendResult[];
-  /** The oldest records, at most `limit` and about `maxBytes` serialized (always at least one). */
+  /**
+   * The oldest records, at most `limit` and about `maxBytes` serialized (always at least one).
+   * Records older than the maximum age are dropped first, counted as dropped: never sent.
+   */
   oldest(limit: number, maxBytes: number): OutboxRecord[];
   /** Deletes every record with `seq <= ackSeq`; returns how many went. */
   ackUpTo(ackSeq: number): number;

@@ -7,6 +7,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Release } from './release.ts';
+import type { FetchLike } from '../link/node-fetch.ts';
 
 const run = promisify(execFile);
 const DOWNLOAD_TIMEOUT_MS = 10 * 60_000;
@@ -20,8 +21,8 @@ export class IntegrityError extends Error {
  * Streams `url` to `<dir>/<file>.part`, hashing as it goes and stopping as soon as it grows
  * past the signed size, then checks size and SHA-256 against the signed release.
  */
-export async function downloadVerified(url: URL, release: Release, dir: string, fetchImpl: typeof fetch = fetch): Promise<string> {
-  mkdirSync(dir, { recursive: true, mode: 0o750 });
+export async function downloadVerified(url: URL, release: Release, dir: string, fetchImpl: FetchLike = fetch): Promise<string> {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const part = join(dir, `${release.file}.part`);
   const res = await fetchImpl(url, { signal: AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS) });
   if (!res.ok || !res.body) throw new Error(`download of ${url.href} answered ${res.status}`);
@@ -36,7 +37,7 @@ export async function downloadVerified(url: URL, release: Release, dir: string, 
     },
   });
   try {
-    await pipeline(Readable.fromWeb(res.body as WebReadableStream), meter, createWriteStream(part, { mode: 0o640 }));
+    await pipeline(Readable.fromWeb(res.body as WebReadableStream), meter, createWriteStream(part, { mode: 0o600 }));
     if (bytes !== release.size) throw new IntegrityError(`downloaded ${bytes} bytes, the signed size is ${release.size}`);
     const digest = hash.digest('hex');
     if (digest !== release.sha256) throw new IntegrityError(`SHA-256 ${digest} does not match the signed ${release.sha256}`);
@@ -56,7 +57,7 @@ export async function downloadVerified(url: URL, release: Release, dir: string, 
 export async function unpackBundle(archive: string, dest: string): Promise<void> {
   const partial = `${dest}.partial`;
   rmSync(partial, { recursive: true, force: true });
-  mkdirSync(partial, { recursive: true, mode: 0o750 });
+  mkdirSync(partial, { recursive: true, mode: 0o700 });
   try {
     await run('tar', ['--no-same-owner', '-xzf', archive, '-C', partial], { timeout: DOWNLOAD_TIMEOUT_MS });
     rmSync(dest, { recursive: true, force: true });

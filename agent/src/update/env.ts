@@ -9,6 +9,8 @@ const seconds = (min: number, max: number) => z.coerce.number().int().min(min).m
  */
 export const launcherEnvSchema = z.object({
   NINJAIT_DATA_DIR: z.string().min(1).optional(),
+  /** As the agent reads it: allow plain http:// beyond loopback (update checks follow the agent). */
+  NINJAIT_INSECURE: z.enum(['0', '1', 'true', 'false']).optional(),
   NINJAIT_UPDATE: z.enum(['on', 'off']).default('on'),
   NINJAIT_UPDATE_KEY: z.string().min(1).optional(),
   NINJAIT_UPDATE_CHECK_SEC: seconds(1, 7 * 86_400).default(6 * 3600),

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { isRunnable, nodeBinary, readText, versionDir, type UpdateLayout } from './layout.ts';
-import { compareVersions } from './version.ts';
+import { compareVersions } from '@ninjait/shared';
 
 export interface LaunchTarget {
   /** The folder with bin/node and lib/agent.mjs. */

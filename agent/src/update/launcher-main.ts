@@ -11,6 +11,10 @@ import { parseLauncherEnv } from './env.ts';
 import { updateLayout } from './layout.ts';
 import { resolveLaunchTarget } from './launch-target.ts';
 import { supervise } from './supervisor.ts';
+import { restrictUmask } from '../util/private-files.ts';
+
+// Downloads, unpacked versions and the update state are the agent account's alone (children inherit it).
+restrictUmask();
 
 const args = process.argv.slice(2);
 const baseDir = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -19,6 +23,7 @@ const dataDirFlag = args.find((a) => a.startsWith('--data-dir='))?.slice('--data
   ?? (args.includes('--data-dir') ? args[args.indexOf('--data-dir') + 1] : undefined);
 const paths = resolvePaths({ dataDir: dataDirFlag ?? env.NINJAIT_DATA_DIR, programData: process.env.ProgramData });
 const layout = updateLayout(paths.dataDir);
+const serverPinsFile = paths.serverPinsFile;
 
 const log = (level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown> = {}) => {
   const levelNumber = { info: 30, warn: 40, error: 50 }[level];
@@ -31,7 +36,7 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => abort.ab
 let code: number;
 if (findCommand(args) === 'run') {
   code = await supervise({
-    args, baseDir, layout, configFile: paths.configFile,
+    args, baseDir, layout, configFile: paths.configFile, serverPinsFile,
     publicKeyFile: env.NINJAIT_UPDATE_KEY ?? join(paths.configDir, 'update-key.pub'),
     platform: process.platform, arch: process.arch, updates: env.NINJAIT_UPDATE === 'on',
     checkIntervalMs: env.NINJAIT_UPDATE_CHECK_SEC * 1000,
@@ -39,6 +44,7 @@ if (findCommand(args) === 'run') {
     confirmLimitMs: env.NINJAIT_UPDATE_CONFIRM_SEC * 1000,
     confirmPollMs: env.NINJAIT_UPDATE_CONFIRM_POLL_SEC * 1000,
     retryFailedAfterMs: env.NINJAIT_UPDATE_RETRY_FAILED_SEC * 1000,
+    insecure: args.includes('--insecure') || env.NINJAIT_INSECURE === '1' || env.NINJAIT_INSECURE === 'true',
     log,
   }, abort.signal);
 } else {

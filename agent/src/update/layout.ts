@@ -1,6 +1,7 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { writePrivateFileAtomic } from '../util/private-files.ts';
 
 /**
  * Where updates live: `<dataDir>/agent`. The packaged version (e.g. /opt/ninjait) stays
@@ -41,17 +42,7 @@ export const markerSchema = z.object({
 export type PendingMarker = z.infer<typeof markerSchema>;
 
 /** Writes through a temp file, fsync and rename: a crash leaves the old or the new file, never half. */
-export function writeFileAtomic(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w', 0o644);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
-}
+export const writeFileAtomic = writePrivateFileAtomic;
 
 export function readText(file: string): string | null {
   if (!existsSync(file)) return null;
@@ -81,7 +72,7 @@ export const nodeBinary = (dir: string, platform: NodeJS.Platform = process.plat
   join(dir, 'bin', platform === 'win32' ? 'node.exe' : 'node');
 
 export function ensureLayout(layout: UpdateLayout): void {
-  for (const dir of [layout.root, layout.versionsDir, layout.downloadsDir]) mkdirSync(dir, { recursive: true, mode: 0o750 });
+  for (const dir of [layout.root, layout.versionsDir, layout.downloadsDir]) mkdirSync(dir, { recursive: true, mode: 0o700 });
 }
 
 /** Removes unpacked versions other than the ones named (current, previous, pending). */

@@ -1,27 +1,8 @@
 import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
-import { z } from 'zod';
+import type { Release, UnsignedRelease } from '@ninjait/shared';
 
-/** What kinds of artifact a release folder holds: `bundle` is what auto-update installs. */
-export const ARTIFACT_KINDS = ['bundle', 'deb', 'rpm', 'pkg', 'msi'] as const;
-export type ArtifactKind = (typeof ARTIFACT_KINDS)[number];
-
-const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,199}$/;
-
-/** The signed facts about one artifact. The signature covers every field but itself. */
-export const releaseSchema = z.object({
-  version: z.string().regex(/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/, 'a semantic version like 1.2.3'),
-  platform: z.enum(['linux', 'darwin', 'win32']),
-  arch: z.string().regex(/^[a-z0-9_]{1,16}$/),
-  kind: z.enum(ARTIFACT_KINDS),
-  /** A bare file name in the releases folder: no path, so it cannot point elsewhere. */
-  file: z.string().regex(SAFE_NAME),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  size: z.number().int().positive(),
-  /** Base64 Ed25519 signature of `releaseMessage(release)`. */
-  signature: z.string().min(1).max(200),
-});
-export type Release = z.infer<typeof releaseSchema>;
-export type UnsignedRelease = Omit<Release, 'signature'>;
+// The schema is the protocol's (`shared`): the server lists releases with it, the agent checks what it is offered.
+export { ARTIFACT_KINDS, releaseSchema, type ArtifactKind, type Release, type UnsignedRelease } from '@ninjait/shared';
 
 /**
  * The exact bytes that are signed: a versioned, line-based text (no JSON canonicalisation

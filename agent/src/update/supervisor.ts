@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { readConfig } from '../config/file.ts';
+import { readServerPins } from '../config/server-pins.ts';
+import { assertTransportAllowed, fixedTrust, serverTransport } from '../link/server-transport.ts';
 import { resolveLaunchTarget, type LaunchTarget } from './launch-target.ts';
 import type { UpdateLayout } from './layout.ts';
 import { AGENT_RUN_NODE_FLAGS } from './node-flags.ts';
@@ -15,6 +17,10 @@ export interface SupervisorOptions {
   baseDir: string;
   layout: UpdateLayout;
   configFile: string;
+  /** The server keys the agent pinned: update checks and confirmations trust only them. */
+  serverPinsFile: string;
+  /** The agent may use plain http:// beyond loopback (--insecure): so may the update checks. */
+  insecure: boolean;
   publicKeyFile: string;
   platform: NodeJS.Platform;
   arch: string;
@@ -122,9 +128,16 @@ async function checkOnce(opts: SupervisorOptions, currentVersion: string): Promi
     opts.log('warn', 'no usable update key: auto-update is off', { file: opts.publicKeyFile, err: (err as Error).message });
     return 'no-key';
   }
+  let transport;
+  try {
+    transport = transportFor(opts, config.server);
+  } catch (err) {
+    opts.log('warn', 'update check skipped', { err: (err as Error).message });
+    return 'insecure';
+  }
   const outcome = await checkForUpdate({
     server: config.server, layout: opts.layout, currentVersion, platform: opts.platform, arch: opts.arch,
-    publicKey, nowMs: Date.now(), retryFailedAfterMs: opts.retryFailedAfterMs,
+    publicKey, nowMs: Date.now(), retryFailedAfterMs: opts.retryFailedAfterMs, fetch: transport.fetch,
   });
   const level = outcome.status === 'refused' || outcome.status === 'error' ? 'warn' : 'info';
   opts.log(level, `update check: ${outcome.status}`, { ...outcome });
@@ -135,9 +148,19 @@ async function confirmed(opts: SupervisorOptions, version: string): Promise<bool
   const config = readConfig(opts.configFile);
   if (!config) return false;
   try {
-    return await fetchConfirmation(config.server, { deviceId: config.deviceId, deviceSecret: config.deviceSecret, version });
+    const { fetch } = transportFor(opts, config.server);
+    return await fetchConfirmation(config.server, { deviceId: config.deviceId, deviceSecret: config.deviceSecret, version }, fetch);
   } catch (err) {
     opts.log('warn', 'could not ask the server to confirm the update', { err: (err as Error).message });
     return false;
   }
+}
+
+/**
+ * The agent's own trust for its server: the pinned keys (the device secret goes in the confirm
+ * call), and plain http:// beyond loopback only when the agent is allowed it. Throws otherwise.
+ */
+function transportFor(opts: Pick<SupervisorOptions, 'serverPinsFile' | 'insecure'>, server: string) {
+  assertTransportAllowed(server, opts.insecure);
+  return serverTransport(server, fixedTrust(readServerPins(opts.serverPinsFile)));
 }

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { updateLayout, versionDir, type UpdateLayout } from './layout.ts';
 import { resolveLaunchTarget } from './launch-target.ts';
 import { confirmSwap, readMarker, recentlyFailed, rollbackIfStale, swapTo } from './swap.ts';
-import { compareVersions } from './version.ts';
+import { compareVersions } from '@ninjait/shared';
 
 let dir: string;
 let layout: UpdateLayout;

@@ -5,7 +5,8 @@ import { ensureLayout, isRunnable, versionDir, writeFileAtomic, type PendingMark
 import { verifyRelease } from './release.ts';
 import { fetchOffer } from './server-api.ts';
 import { recentlyFailed, swapTo } from './swap.ts';
-import { isNewer } from './version.ts';
+import { isNewer } from '@ninjait/shared';
+import type { FetchLike } from '../link/node-fetch.ts';
 
 export interface CheckOptions {
   server: string;
@@ -17,7 +18,7 @@ export interface CheckOptions {
   nowMs: number;
   /** A version that was rolled back is not retried before this long. */
   retryFailedAfterMs: number;
-  fetch?: typeof fetch;
+  fetch?: FetchLike;
 }
 
 export type CheckOutcome =

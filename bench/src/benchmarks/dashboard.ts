@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loopbackAddresses, startFleet, untilConnected } from '../fleet/fleet.ts';
 import { connectRaw } from '../fleet/transport.ts';
-import { stopProcess } from '../lib/agent-process.ts';
+import { removeDir, stopProcessGroup } from '../lib/agent-process.ts';
 import { trpcHttp } from '../lib/http-trpc.ts';
 import { loginAs } from '../lib/people.ts';
 import { progress, sleep, waitFor } from '../lib/progress.ts';
@@ -189,6 +189,8 @@ async function measureQuickStart() {
       // Polling devices.list would trip the per-user limit (100 per 15 min); it is not what is measured.
       RATE_LIMIT_MAX: '1000000' },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, so stopping it stops the server and agent npm started too.
+    detached: true,
   });
   let out = '';
   child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -208,8 +210,8 @@ async function measureQuickStart() {
     }, 120_000, 100);
     return { healthySec: round(healthySec, 2), firstSampleVisibleSec: round(firstSampleSec, 2) };
   } finally {
-    await stopProcess(child);
-    await rm(dataDir, { recursive: true, force: true });
+    await stopProcessGroup(child);
+    await removeDir(dataDir);
   }
 }
 

@@ -77,6 +77,7 @@ export const footprintBenchmark: Benchmark = {
             figures: {
               steady, agentStartup: startup,
               rssRatioToBareNode: ratio('agent'), rssRatioWithoutFlags: ratio('agentWithoutFlags'), rssRatioTsx: ratio('agentTsx'),
+              // By the three agents together: proof they collected and pushed all along.
               recordsDeliveredDuringRun: ingested,
             },
             rows: [

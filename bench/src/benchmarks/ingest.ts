@@ -5,6 +5,7 @@ import { progress, sleep, waitFor } from '../lib/progress.ts';
 import { REPO_ROOT, withServer, type ServerUnderTest } from '../lib/server-process.ts';
 import { round } from '../lib/stats.ts';
 import { fmt, type Row } from '../lib/table.ts';
+import { deleteStream, natsForBench } from '../lib/nats.ts';
 import { fleetFigures, runSteadyFleet } from './connected.ts';
 import { setting, type BenchContext, type Benchmark } from './types.ts';
 
@@ -59,36 +60,69 @@ async function measureLoad(server: ServerUnderTest, ctx: BenchContext, agents: n
   };
 }
 
+type Level = Awaited<ReturnType<typeof measureLoad>>;
+
+/** The three loads on one server: one agent (the baseline), many with one record per push, many with batches. */
+async function measureLevels(ctx: BenchContext, env: Record<string, string>, label: string, settings: { loadMs: number; agents: number; recordsPerPush: number }) {
+  const { loadMs, agents, recordsPerPush } = settings;
+  return withServer(ctx, { stores: ctx.stores, env, ...(ctx.profileDir ? { cpuProfDir: ctx.profileDir } : {}) }, async (server) => {
+    await sleep(1_000);
+    progress(`ingest (${label}): baseline, 1 agent × ${recordsPerPush} records per push`);
+    const baseline = await measureLoad(server, ctx, 1, recordsPerPush, loadMs / 2);
+    progress(`ingest (${label}): ${agents} agents × 1 record per push`);
+    const single = await measureLoad(server, ctx, agents, 1, loadMs);
+    progress(`ingest (${label}): ${agents} agents × ${recordsPerPush} records per push`);
+    const batched = await measureLoad(server, ctx, agents, recordsPerPush, loadMs);
+    return [baseline, single, batched] as [Level, Level, Level];
+  });
+}
+
+/**
+ * The same loads on the PostgreSQL log (PGlite when no DATABASE_URL) and, when a NATS answers,
+ * on the JetStream log (INGEST_LOG_URL): the two logs side by side, each with its own server.
+ */
 export const ingestBenchmark: Benchmark = {
   name: 'ingest',
-  summary: 'samples/s durably logged (acked) and drained to every sink, with drainer lag',
+  summary: 'samples/s durably logged (acked) and drained to every sink, with drainer lag; PostgreSQL and NATS JetStream logs side by side',
   async run(ctx) {
-    const loadMs = setting(ctx, 'loadMs', 60_000, 4_000);
-    const agents = setting(ctx, 'ingestAgents', 200, 10);
-    const recordsPerPush = setting(ctx, 'recordsPerPush', 50, 10);
+    const settings = {
+      loadMs: setting(ctx, 'loadMs', 60_000, 4_000),
+      agents: setting(ctx, 'ingestAgents', 200, 10),
+      recordsPerPush: setting(ctx, 'recordsPerPush', 50, 10),
+    };
     const started = Date.now();
-    const levels = await withServer(ctx, { stores: ctx.stores, ...(ctx.profileDir ? { cpuProfDir: ctx.profileDir } : {}) }, async (server) => {
-      await sleep(1_000);
-      progress(`ingest: baseline, 1 agent × ${recordsPerPush} records per push`);
-      const baseline = await measureLoad(server, ctx, 1, recordsPerPush, loadMs / 2);
-      progress(`ingest: ${agents} agents × 1 record per push`);
-      const single = await measureLoad(server, ctx, agents, 1, loadMs);
-      progress(`ingest: ${agents} agents × ${recordsPerPush} records per push`);
-      const batched = await measureLoad(server, ctx, agents, recordsPerPush, loadMs);
-      return [baseline, single, batched];
-    });
+    const relationalLog = ctx.stores.databaseUrl ? 'PostgreSQL log' : 'PGlite log';
+    const [baseline, single, batched] = await measureLevels(ctx, {}, relationalLog, settings);
     const profile = ctx.profileDir ? await newestProfile(ctx.profileDir, started) : null;
-    const [baseline, single, batched] = levels as [typeof levels[0], typeof levels[0], typeof levels[0]];
-    const rows: Row[] = [single, batched].map((l) => ({
+    const natsUrl = ctx.sharedServer ? null : await natsForBench();
+    let jetStream: [Level, Level, Level] | null = null;
+    if (natsUrl) {
+      const stream = `NINJAIT_BENCH_${ctx.runId}`;
+      try {
+        jetStream = await measureLevels(ctx, { INGEST_LOG_URL: natsUrl, INGEST_LOG_STREAM: stream }, 'JetStream log', settings);
+      } finally {
+        await deleteStream(natsUrl, stream);
+      }
+    } else progress('ingest: no NATS answers (NATS_URL or 127.0.0.1:4222): the JetStream log is not measured');
+    const row = (l: Level, log: string, baselineText: string): Row => ({
       benchmark: 'ingest',
-      figure: `${l.agents} agents × ${l.recordsPerPush}/push: logged · drained · lag max`,
+      figure: `${log}: ${l.agents} agents × ${l.recordsPerPush}/push: logged · drained · lag max`,
       value: `${fmt(l.loggedPerSec, '/s', 0)} · ${fmt(l.drainedPerSec, '/s', 0)} · ${fmt(l.drainerLagSecondsMax, 's')}`,
-      baseline: `1 agent × ${baseline.recordsPerPush}: ${fmt(baseline.loggedPerSec, '/s', 0)}`,
-      goal: '30,000/s, lag < 5 s',
-    }));
+      baseline: baselineText, goal: '30,000/s, lag < 5 s',
+    });
+    const rows: Row[] = [single, batched].map((l) => row(l, relationalLog, `1 agent × ${baseline.recordsPerPush}: ${fmt(baseline.loggedPerSec, '/s', 0)}`));
+    if (jetStream) {
+      const [, natsSingle, natsBatched] = jetStream;
+      rows.push(row(natsSingle, 'JetStream log', `${relationalLog} ${fmt(single.loggedPerSec, '/s', 0)} · ${fmt(single.drainedPerSec, '/s', 0)}`));
+      rows.push(row(natsBatched, 'JetStream log', `${relationalLog} ${fmt(batched.loggedPerSec, '/s', 0)} · ${fmt(batched.drainedPerSec, '/s', 0)}`));
+    }
     return {
-      config: { loadMs, agents, recordsPerPush, profiled: Boolean(profile) },
-      figures: { baseline, singleRecordPushes: single, batchedPushes: batched, profile: profile ? await summarizeProfile(profile, REPO_ROOT) : null },
+      config: { ...settings, profiled: Boolean(profile), natsUrl: natsUrl ? 'set' : null },
+      figures: {
+        baseline, singleRecordPushes: single, batchedPushes: batched,
+        jetStream: jetStream ? { baseline: jetStream[0], singleRecordPushes: jetStream[1], batchedPushes: jetStream[2] } : null,
+        profile: profile ? await summarizeProfile(profile, REPO_ROOT) : null,
+      },
       rows,
     };
   },

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildBundle } from '../../../installers/build-bundle.ts';
 import { REPO_ROOT } from './server-process.ts';
@@ -66,4 +67,52 @@ export async function stopProcess(child: ChildProcess, timeoutMs = 10_000): Prom
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   await done;
   clearTimeout(timer);
+}
+
+/** Whether any process of the group led by `pgid` is still alive. */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Stops a child started with `detached: true` and everything it started (`npm start` runs
+ * sh → node → the server and its agent): SIGTERM to the whole process group, SIGKILL after
+ * `timeoutMs`, and returns only once no process of the group is left. Stopping only `npm`
+ * left the server writing into its data directory (rm then failed with ENOTEMPTY) and holding
+ * the pipes this process reads, which kept the bench from exiting.
+ */
+export async function stopProcessGroup(child: ChildProcess, timeoutMs = 10_000): Promise<void> {
+  const pgid = child.pid;
+  if (pgid === undefined) return;
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      process.kill(-pgid, name);
+    } catch {
+      // the group is already gone
+    }
+  };
+  signal('SIGTERM');
+  const deadline = Date.now() + timeoutMs;
+  let killed = false;
+  while (groupAlive(pgid) || (child.exitCode === null && child.signalCode === null)) {
+    if (!killed && Date.now() > deadline) {
+      signal('SIGKILL');
+      killed = true;
+    }
+    // Zombies of the group that no init reaps would look alive forever: give up on them.
+    if (killed && Date.now() > deadline + 5_000) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  child.stdout?.destroy();
+  child.stderr?.destroy();
+}
+
+/** Removes a temporary folder even while a just-stopped process's last files settle. */
+export function removeDir(dir: string): Promise<void> {
+  return rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
 }

@@ -1,6 +1,6 @@
 import { request, Agent } from 'node:http';
 
-/** A tRPC error as the server shaped it (see server/src/api/trpc.ts errorFormatter). */
+/** A tRPC error as the server shaped it (see server/src/platform/trpc/trpc.ts errorFormatter). */
 export class TrpcCallError extends Error {
   constructor(readonly code: string, message: string, readonly httpStatus: number) {
     super(message);

@@ -26,7 +26,7 @@ export async function provisionFleet(target: { databaseUrl?: string | undefined;
     for (let from = 0; from < agents; from += INSERT_CHUNK_DEVICES) {
       const slice = credentials.slice(from, from + INSERT_CHUNK_DEVICES);
       const inventories = slice.map((_, i) => makeInventory(machineShape(from + i), runId));
-      // The server keeps sha256(secret) (server/src/auth/secrets.ts): a wrong guess here fails every connection loudly.
+      // The server keeps sha256(secret) (server/src/platform/secrets.ts): a wrong guess here fails every connection loudly.
       const hashes = slice.map((c) => createHash('sha256').update(c.deviceSecret).digest('hex'));
       await db.query(
         `INSERT INTO devices (id, name, organization_id, status, os_type, os_version, machine_key, inventory, agent_version)

@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { dropRedisKeys } from '@ninjait/server/testing';
 import { trpcHttp } from './http-trpc.ts';
 import { scrapeMetrics, type MetricValues } from './metrics.ts';
 import { progress, waitFor } from './progress.ts';
@@ -24,6 +25,8 @@ export const BENCH_SERVER_ENV: Record<string, string> = {
   RATE_LIMIT_MAX: '1000000',
   // agent.enroll allows 30 attempts per address per window: a 1 s window lets a fleet enroll.
   RATE_LIMIT_WINDOW_SEC: '1',
+  // Thousands of simulated agents share a few 127.0.0.x addresses and connect before they authenticate.
+  WS_UNAUTH_PER_IP_MAX: '100000',
 };
 
 export interface ServerOptions {
@@ -66,6 +69,9 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** A loaded 2-core machine took 134 s to the first /healthz (PGlite and chdb starting side by side). */
+const HEALTHY_WITHIN_MS = 180_000;
+
 /** Every server process still running, so an interrupted run does not leave them behind. */
 const running = new Set<ChildProcess>();
 
@@ -89,11 +95,18 @@ async function spawnInstance(env: Record<string, string>, cpuProfDir: string | u
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
   const url = `http://127.0.0.1:${port}`;
-  await waitFor('the server to answer /healthz', async () => {
-    if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}; see ${logFile}`);
-    return fetch(`${url}/healthz`).then((res) => res.ok, () => false);
-  }, 60_000, 100);
-  return { url, pid: child.pid!, dataDir, process: child, ownsDataDir: !givenDataDir };
+  const instance = { url, pid: child.pid!, dataDir, process: child, ownsDataDir: !givenDataDir };
+  try {
+    await waitFor('the server to answer /healthz', async () => {
+      if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}; see ${logFile}`);
+      return fetch(`${url}/healthz`).then((res) => res.ok, () => false);
+    }, HEALTHY_WITHIN_MS, 100);
+  } catch (error) {
+    // A server that never answered is still running: left alone, it kept the bench from exiting.
+    await stopInstance(instance);
+    throw error;
+  }
+  return instance;
 }
 
 async function stopInstance(instance: ServerInstance & { ownsDataDir: boolean }): Promise<void> {
@@ -106,23 +119,6 @@ async function stopInstance(instance: ServerInstance & { ownsDataDir: boolean })
     clearTimeout(timer);
   }
   if (instance.ownsDataDir) await rm(instance.dataDir, { recursive: true, force: true });
-}
-
-/** Deletes every key under `prefix`: what one benchmark server wrote (cache and job queues). */
-async function dropRedisKeys(url: string, prefix: string): Promise<void> {
-  const { Redis } = await import('ioredis');
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2 });
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
 }
 
 /** Runs the server as its own process (so its RSS and CPU are its own), as `ninjait serve` would. */
@@ -163,8 +159,12 @@ export async function startServerUnderTest(options: ServerOptions): Promise<Serv
     metrics: (i = 0) => scrapeMetrics(instances[i]!.url),
     async stop() {
       await Promise.all(instances.map(stopInstance));
+      // The logs are for finding out what went wrong: kept (and named) only when a server did not stop cleanly.
+      const clean = instances.every((instance) => instance.process.exitCode === 0);
+      if (clean) await rm(logDir, { recursive: true, force: true });
+      else progress(`  server logs kept in ${logDir}`);
       await scratch?.drop();
-      if (env.REDIS_URL) await dropRedisKeys(env.REDIS_URL, `${keySpace}:`);
+      if (env.REDIS_URL) await dropRedisKeys(env.REDIS_URL, [`${keySpace}:*`]);
     },
   };
 }

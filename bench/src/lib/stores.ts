@@ -1,4 +1,4 @@
-import { createScratchDatabase } from '@ninjait/server/testing/databases';
+import { createScratchDatabase } from '@ninjait/server/testing';
 
 /** Which stores a run uses: the embedded defaults, or the real ones named by the environment. */
 export interface StoreChoice {

@@ -4,44 +4,60 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Env } from '../config/index.ts';
-import { createLogger, type Logger } from '../obs/logger.ts';
-import { createMetrics } from '../obs/metrics.ts';
-import { migrate, openRelationalStore } from '../stores/relational/index.ts';
-import { openCacheStore } from '../stores/cache/index.ts';
-import { createSessions } from '../auth/sessions.ts';
-import { createRateLimiter } from '../auth/rate-limit.ts';
-import { createIngestLog } from '../ingest/ingest-log.ts';
-import { createDrainer, type Drainer } from '../ingest/drainer.ts';
-import { createIngestLogReader } from '../ingest/log-reader.ts';
-import { drainerLagRows, trimIngestLog } from '../ingest/trimmer.ts';
-import { createConfiguredSinks } from '../sinks/registry.ts';
-import { every, type Periodic } from '../jobs/every.ts';
-import { markQuietDevicesOffline } from '../jobs/offline-sweeper.ts';
-import { vacuumEmbedded } from '../jobs/embedded-vacuum.ts';
-import { createHttpServer } from '../http/server.ts';
-import { ensureLocalAdminToken } from './local-admin.ts';
-import { createAgentConnections } from './agent-connections.ts';
-import { listenForDeviceControl } from './device-control.ts';
+import type { Env } from '../platform/config/index.ts';
+import { createLogger, type Logger } from '../platform/obs/logger.ts';
+import { createMetrics } from '../platform/obs/metrics.ts';
+import { createJobLeases, instrumentRelationalStore, migrate, openRelationalStore } from '../stores/relational/index.ts';
+import { instrumentCacheStore, openCacheStore } from '../stores/cache/index.ts';
+import { chooseSessionStore, createSessions } from '../features/auth/sessions.ts';
+import { createRateLimiter } from '../features/auth/rate-limit.ts';
+import { createApiKeys } from '../features/api-keys/index.ts';
+import { createIngestLog } from '../features/ingest/ingest-log.ts';
+import { createDrainer, type Drainer } from '../features/ingest/drainer.ts';
+import { createIngestLogReader } from '../features/ingest/log-reader.ts';
+import { createConfiguredSinks } from '../features/ingest/sinks/registry.ts';
+import { createScheduler } from '../platform/scheduler/scheduler.ts';
+import { openJetStreamIngest, type JetStreamIngest } from '../features/ingest/jetstream/index.ts';
+import { createHttpServer } from '../platform/http/server.ts';
+import { readiness } from '../platform/http/probes.ts';
+import { createContext } from '../platform/trpc/context.ts';
+import { handleDownloads } from '../features/updates/downloads.ts';
+import { appRouter } from './router.ts';
+import { storeHealthChecks } from './store-health.ts';
+import { listenOn, type ClaimedPort } from '../platform/http/listen.ts';
+import { ensureLocalAdminToken } from '../features/auth/local-admin.ts';
+import { createAgentConnections } from '../features/devices/agent-connections.ts';
+import { listenForDeviceControl } from '../features/devices/device-control.ts';
 import type { Services } from './services.ts';
-import { createLogShipper, shippingDestination, shippingLevel } from '../obs/log-shipper.ts';
-import { instrumentDocumentStore, openDocumentStore, startDocumentJobs } from '../stores/documents/index.ts';
+import { handleRest } from './rest/handler.ts';
+import { oidcRoutes } from '../features/auth/oidc-routes.ts';
+import { createLogShipper, shippingDestination, shippingLevel } from '../features/logs/log-shipper.ts';
+import { instrumentDocumentStore, openDocumentStore } from '../stores/documents/index.ts';
 import { instrumentTimeSeriesStore, openTimeSeriesStore } from '../stores/timeseries/index.ts';
-import { invalidateDeviceLists } from '../sinks/cache-sink.ts';
-import { createCommandFeature } from '../commands/index.ts';
-import { audit } from '../audit/index.ts';
-import { openAnalytics } from '../analytics/open.ts';
-import { startAnalyticsJobs } from '../analytics/jobs.ts';
+import { createCommandFeature } from '../features/commands/index.ts';
+import { createRemoteFeature } from '../features/remote/index.ts';
+import { audit } from '../features/audit/index.ts';
+import { openAnalytics } from '../features/analytics/open.ts';
+import { analyticsJobs } from '../features/analytics/jobs.ts';
+import { deviceJobs } from '../features/devices/jobs.ts';
+import { ingestJobs } from '../features/ingest/jobs.ts';
+import { logJobs } from '../features/logs/jobs.ts';
+import { storeJobs } from './store-jobs.ts';
+import { createAlertSink, createSlowQueryAlerts, alertJobs, channelSource } from '../features/alerts/index.ts';
+import { createDelivery, createEventPublisher, subscriptionSource, type Dispatcher } from '../features/webhooks/index.ts';
+import { releaseCatalog, releasesDir } from '../features/updates/releases.ts';
+import { createPatchingService, patchingJobs } from '../features/patching/index.ts';
 
-const OFFLINE_SWEEP_MS = 5_000;
-const TRIM_MS = 10_000;
-const EMBEDDED_VACUUM_MS = 60_000;
+/** Patch deployments of one organization offered or running at once. */
+const PATCH_ORG_CONCURRENCY = 50;
 
 export interface RunningServer {
   url: string;
   port: number;
   services: Services;
   drainers: Drainer[];
+  /** The outbox's sender on this instance, alert channels and event webhooks alike (tests flush it). */
+  notifications: Dispatcher;
   /** Waits until every drainer has written everything logged so far. */
   drained(): Promise<void>;
   close(): Promise<void>;
@@ -51,6 +67,8 @@ export interface StartOptions {
   log?: Logger;
   /** Extra HTTP routes (the console's static files). */
   routes?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** The address `serve`/`start` bound before opening anything (see `claimPort`); else PORT and HOST are bound here. */
+  port?: ClaimedPort;
 }
 
 async function openRelational(env: Env, log: Logger) {
@@ -82,9 +100,12 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
   const instanceId = env.INSTANCE_ID ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const metrics = createMetrics();
   // The two embedded engines start side by side: chdb loads on its own threads while PGlite initialises.
-  const { db, analytics, apiCalls } = await openRelationalAndAnalytics(env, { metrics, log });
-  const cache = openCacheStore({ redisUrl: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX });
-  const observer = { metrics, log, slowQueryMs: env.SLOW_QUERY_MS };
+  const { db: relational, analytics, apiCalls } = await openRelationalAndAnalytics(env, { metrics, log });
+  // Slow queries become system alerts, written through the store without the observer (no loop).
+  const slowQueryAlerts = createSlowQueryAlerts(relational, log, env.SLOW_QUERY_MS);
+  const observer = { metrics, log, slowQueryMs: env.SLOW_QUERY_MS, onSlowQuery: slowQueryAlerts.record };
+  const db = instrumentRelationalStore(relational, observer);
+  const cache = instrumentCacheStore(openCacheStore({ redisUrl: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX }), observer);
   const documents = instrumentDocumentStore(openDocumentStore({
     mongodbUrl: env.MONGODB_URL, mongodbDatabase: env.MONGODB_DATABASE, logRetentionDays: env.LOG_RETENTION_DAYS, db,
   }), observer);
@@ -93,86 +114,127 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
   shipper.attach(documents, metrics);
   const timeseries = instrumentTimeSeriesStore(await openTimeSeriesStore(env, analytics, log), observer);
 
+  // Features publish what happens (devices, commands, tickets, alerts) through this port; event webhooks deliver it.
+  const events = createEventPublisher();
+  // Alerts judge metric conditions as one more consumer of the ingest log, with its own cursor.
+  const sinks = [...await createConfiguredSinks({ env, db, cache, log, analytics, events }), createAlertSink(db, log, events)];
+  await Promise.all(sinks.map((sink) => sink.init()));
+  // INGEST_LOG_URL: the log, its drainers and command routing on NATS JetStream instead of PostgreSQL and the cache.
+  const jetStream: JetStreamIngest | null = env.INGEST_LOG_URL
+    ? await openJetStreamIngest({
+      url: env.INGEST_LOG_URL, stream: env.INGEST_LOG_STREAM, replicas: env.INGEST_LOG_REPLICAS,
+      duplicateWindowSec: env.INGEST_LOG_DUPLICATE_WINDOW_SEC, maxDeliveries: env.INGEST_LOG_MAX_DELIVERIES,
+      groupCommitMs: env.INGEST_GROUP_COMMIT_MS, batchRows: env.DRAIN_BATCH_ROWS, clientName: `ninjait ${instanceId}`,
+    }, { db, metrics, log, sinkNames: sinks.map((sink) => sink.name) })
+    : null;
+
   // `services` is read when an entry is written, after it is built.
-  const commandFeature = createCommandFeature({ env, db, cache, log, audit: (ip, event) => audit({ services, ip }, event) });
+  const commandFeature = createCommandFeature({
+    env, db, cache, log, events, audit: (ip, event) => audit({ services, ip }, event), ...(jetStream ? { bus: jetStream.bus } : {}),
+  });
+  const apiKeys = createApiKeys(db);
+  const remoteFeature = createRemoteFeature({ db, cache, audit: (ip, event) => audit({ services, ip }, event) });
   const services: Services = {
-    env, instanceId, log, metrics, db, cache, analytics, apiCalls, timeseries, documents,
-    sessions: createSessions(cache),
+    env, instanceId, log, metrics, db, cache, analytics, apiCalls, timeseries, documents, events,
+    sessions: createSessions(cache, { store: chooseSessionStore(cache, db), apiKeyHolder: (key) => apiKeys.holder(key) }),
+    apiKeys,
     rateLimit: createRateLimiter(cache, { max: env.RATE_LIMIT_MAX, readMax: env.RATE_LIMIT_READ_MAX, windowSec: env.RATE_LIMIT_WINDOW_SEC }),
-    ingest: createIngestLog(db, { groupCommitMs: env.INGEST_GROUP_COMMIT_MS, metrics }),
+    ingest: jetStream?.log ?? createIngestLog(db, { groupCommitMs: env.INGEST_GROUP_COMMIT_MS, metrics, log }),
     agents: createAgentConnections(metrics),
     localAdminTokenHash: await ensureLocalAdminToken(env.DATA_DIR),
     ...commandFeature.services,
+    patching: createPatchingService({ db, cache, analytics, queue: commandFeature.queue, log, perOrganizationConcurrency: PATCH_ORG_CONCURRENCY }),
+    remote: remoteFeature.service,
+    remoteRpc: remoteFeature.rpc,
   };
+  commandFeature.startWorker({ 'deploy-patch': services.patching.handle });
 
-  const sinks = await createConfiguredSinks({ env, db, cache, log, analytics });
-  await Promise.all(sinks.map((sink) => sink.init()));
   // Room for a few batches: sinks a little behind the others still find their rows in memory.
   const reader = createIngestLogReader(db, { capacityRows: 3 * env.DRAIN_BATCH_ROWS });
-  const drainers = sinks.map((sink) =>
-    createDrainer({ db, reader, sink, instanceId, batchRows: env.DRAIN_BATCH_ROWS, pollMs: env.DRAIN_POLL_MS, metrics, log }));
+  const drainers = sinks.map((sink) => jetStream?.drainer(sink)
+    ?? createDrainer({ db, reader, sink, instanceId, batchRows: env.DRAIN_BATCH_ROWS, pollMs: env.DRAIN_POLL_MS, metrics, log }));
   services.ingest.onAppended((rows) => {
     reader.remember(rows);
     drainers.forEach((drainer) => drainer.wake());
   });
   drainers.forEach((drainer) => drainer.start());
 
-  const jobs: Periodic[] = [
-    every(OFFLINE_SWEEP_MS, 'offline-sweeper', log, async () => {
-      const offline = await markQuietDevicesOffline(db);
-      if (offline.length > 0) log.info({ count: offline.length }, 'devices went offline');
-      await invalidateDeviceLists(cache, offline.map((device) => device.organizationId));
-    }),
-    every(TRIM_MS, 'ingest-trim', log, async () => {
-      await trimIngestLog(db, sinks.map((sink) => sink.name), env.INGEST_LOG_RETENTION_SEC);
-      for (const [sink, lag] of await drainerLagRows(db)) metrics.drainerLagRows.set({ store: sink }, lag);
-    }),
-  ];
-
-  if (db.engine === 'pglite') jobs.push(every(EMBEDDED_VACUUM_MS, 'embedded-vacuum', log, () => vacuumEmbedded(db)));
-  jobs.push(...startAnalyticsJobs({ env, db, analytics, metrics, log, instanceId }));
-  jobs.push(...startDocumentJobs({ env, db, documents, metrics, log }));
+  // Every periodic job of every feature, on one scheduler; exclusive ones hold a lease in job_leases.
+  const scheduler = createScheduler({ log, instanceId, leases: createJobLeases(db) });
+  // One outbox sender for alert channels and event-webhook subscriptions.
+  const delivery = createDelivery({ env, db, log, instanceId, sources: [channelSource, subscriptionSource] });
+  const alerting = alertJobs({
+    env, db, analytics, log, events,
+    latestAgentVersion: () => releaseCatalog(releasesDir(env)).list()[0]?.version,
+  });
+  scheduler.register(...deviceJobs({ db, cache, log, events }));
+  scheduler.register(...ingestJobs({
+    env, db, metrics, sinkNames: sinks.map((sink) => sink.name),
+    // JetStream forgets a record once every sink's consumer acked it (interest retention).
+    ...(jetStream ? { trimsItself: true, lagRows: () => jetStream.lagRows() } : {}),
+  }));
+  scheduler.register(...commandFeature.jobs);
+  scheduler.register(...analyticsJobs({ env, db, analytics, metrics, log }));
+  scheduler.register(...logJobs({ env, documents, log }));
+  scheduler.register(...storeJobs({ env, db, cache, timeseries, documents, metrics, log }));
+  scheduler.register(...alerting);
+  scheduler.register(...delivery.jobs);
+  scheduler.register(...patchingJobs(services.patching));
+  scheduler.start();
 
   const tls = env.TLS_CERT_FILE && env.TLS_KEY_FILE
     ? { cert: await readFile(env.TLS_CERT_FILE), key: await readFile(env.TLS_KEY_FILE) }
     : undefined;
   const stopDeviceControl = await listenForDeviceControl(cache, services.agents, log);
-  const http = createHttpServer(services, options.routes, tls);
-  await new Promise<void>((resolve, reject) => {
-    http.server.once('error', reject);
-    http.server.listen(env.PORT, env.HOST, () => resolve());
+  const http = createHttpServer({
+    env, log, metrics, tls,
+    router: appRouter,
+    createContext: (opts) => createContext(services, opts),
+    readiness: () => readiness(storeHealthChecks(services)),
+    // The REST surface before the console's routes, which serve index.html for any unknown path.
+    routes: [(req, res) => handleDownloads(services, req, res), (req, res) => handleRest(services, req, res), oidcRoutes(services), ...(options.routes ? [options.routes] : [])],
+  });
+  let closing: Promise<void> | null = null;
+  const close = () => {
+    closing ??= (async () => {
+      await http.close();
+      await services.ingest.flush();
+      await scheduler.stop();
+      await delivery.stop();
+      await commandFeature.stop();
+      await Promise.all(drainers.map((drainer) => drainer.stop()));
+      await Promise.all(sinks.map((sink) => sink.close()));
+      await jetStream?.close();
+      await apiCalls.close();
+      await shipper.close();
+      await timeseries.close();
+      await documents.close();
+      await analytics.close();
+      await stopDeviceControl().catch(() => undefined);
+      await cache.close();
+      await slowQueryAlerts.flush();
+      await db.close();
+      log.info('NinjaIT server stopped');
+    })();
+    return closing;
+  };
+  // A port that cannot be bound stops the start-up with everything opened so far closed:
+  // otherwise the stores and jobs would keep a server running that nobody can reach.
+  await listenOn(http.server, options.port ?? { port: env.PORT, host: env.HOST }).catch(async (error: unknown) => {
+    await close().catch((closeError: unknown) => log.warn({ err: closeError }, 'closing after a failed start-up'));
+    throw error;
   });
   const { port } = http.server.address() as AddressInfo;
   const url = `${tls ? 'https' : 'http'}://${env.HOST.includes(':') ? `[${env.HOST}]` : env.HOST}:${port}`;
-  log.info({ url, instanceId, relational: db.engine, cache: cache.engine, sinks: sinks.map((sink) => sink.name) }, 'NinjaIT server listening');
+  log.info({ url, instanceId, relational: db.engine, cache: cache.engine, sessions: services.sessions.storeKind, sinks: sinks.map((sink) => sink.name), ingestLog: jetStream ? 'nats' : db.engine }, 'NinjaIT server listening');
 
-  let closing: Promise<void> | null = null;
   return {
-    url, port, services, drainers,
+    url, port, services, drainers, notifications: delivery.dispatcher,
     async drained() {
       await services.ingest.flush();
       await Promise.all(drainers.map((drainer) => drainer.caughtUp()));
     },
-    close() {
-      closing ??= (async () => {
-        await http.close();
-        await services.ingest.flush();
-        await Promise.all(jobs.map((job) => job.stop()));
-        await commandFeature.stop();
-        await Promise.all(drainers.map((drainer) => drainer.stop()));
-        await Promise.all(sinks.map((sink) => sink.close()));
-        await apiCalls.close();
-        await shipper.close();
-        await timeseries.close();
-        await documents.close();
-        await analytics.close();
-        await stopDeviceControl().catch(() => undefined);
-        await cache.close();
-        await db.close();
-        log.info('NinjaIT server stopped');
-      })();
-      return closing;
-    },
+    close,
   };
 }
 

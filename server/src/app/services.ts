@@ -1,19 +1,23 @@
-import type { Env } from '../config/index.ts';
-import type { Logger } from '../obs/logger.ts';
-import type { Metrics } from '../obs/metrics.ts';
+import type { Env } from '../platform/config/index.ts';
+import type { Logger } from '../platform/obs/logger.ts';
+import type { Metrics } from '../platform/obs/metrics.ts';
 import type { RelationalStore } from '../stores/relational/index.ts';
 import type { CacheStore } from '../stores/cache/index.ts';
-import type { Sessions } from '../auth/sessions.ts';
-import type { RateLimiter } from '../auth/rate-limit.ts';
-import type { IngestLog } from '../ingest/ingest-log.ts';
-import type { AgentConnections } from './agent-connections.ts';
+import type { Sessions } from '../features/auth/sessions.ts';
+import type { ApiKeys } from '../features/api-keys/index.ts';
+import type { RateLimiter } from '../features/auth/rate-limit.ts';
+import type { IngestLog } from '../features/ingest/ingest-log.ts';
+import type { AgentConnections } from '../features/devices/agent-connections.ts';
 import type { TimeSeriesStore } from '../stores/timeseries/index.ts';
 import type { DocumentStore } from '../stores/documents/index.ts';
 import type { AnalyticsStore } from '../stores/analytics/index.ts';
-import type { ApiCallRecorder } from '../analytics/api-call-recorder.ts';
-import type { CommandService } from '../commands/service.ts';
-import type { ShellService } from '../commands/shell/shell-service.ts';
-import type { BulkJobService } from '../commands/bulk/bulk-service.ts';
+import type { ApiCallRecorder } from '../features/billing/api-call-recorder.ts';
+import type { CommandService } from '../features/commands/service.ts';
+import type { ShellService } from '../features/shells/shell-service.ts';
+import type { BulkJobService } from '../features/bulk-jobs/bulk-service.ts';
+import type { PatchingService } from '../features/patching/index.ts';
+import type { DeviceRpc, RemoteService } from '../features/remote/index.ts';
+import type { EventPublisher } from '../features/events/index.ts';
 
 /** Everything a request handler may use; built once at start by `createApp`. */
 export interface Services {
@@ -24,6 +28,8 @@ export interface Services {
   db: RelationalStore;
   cache: CacheStore;
   sessions: Sessions;
+  /** Integrations' long-lived, scoped bearer keys. */
+  apiKeys: ApiKeys;
   rateLimit: RateLimiter;
   ingest: IngestLog;
   agents: AgentConnections;
@@ -36,10 +42,17 @@ export interface Services {
   /** Remote commands: requests, delivery to the device's socket, live output. */
   commands: CommandService;
   shells: ShellService;
+  /** Files, processes, services and OS logs of devices; `remoteRpc` carries the requests and answers. */
+  remote: RemoteService;
+  remoteRpc: DeviceRpc;
   /** Bulk jobs on the `patch-deployment` queue. */
   jobs: BulkJobService;
+  /** Software inventory, patch policy and `deploy-patch` work on the same queue. */
+  patching: PatchingService;
   /** InfluxDB, or the analytics engine's raw table: device metric series. */
   timeseries: TimeSeriesStore;
   /** MongoDB, or JSONB tables in the relational store: logs and audit_log. */
   documents: DocumentStore;
+  /** Where features publish what happened (device, command, ticket, alert events) for the event webhooks. */
+  events: EventPublisher;
 }

@@ -1,8 +1,8 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UsageError } from '@ninjait/shared';
 
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+/** Commands throw it for bad arguments: `shared` owns the class (the agent throws the same one). */
+export { UsageError };
 
 export interface Command {
   /** One line for the command list. */

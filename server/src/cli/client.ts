@@ -1,8 +1,9 @@
-import { createTRPCClient, httpLink, TRPCClientError } from '@trpc/client';
+import { createTRPCClient, createWSClient, httpLink, TRPCClientError, wsLink, type WebSocketClientOptions } from '@trpc/client';
+import { WebSocket } from 'ws';
 import { DEFAULT_SERVER_PORT } from '@ninjait/shared';
-import type { AppRouter } from '../api/root.ts';
-import { LOCAL_ADMIN_HEADER } from '../api/context.ts';
-import { readLocalAdminToken } from '../app/local-admin.ts';
+import type { AppRouter } from '../app/router.ts';
+import { LOCAL_ADMIN_HEADER } from '../platform/trpc/context.ts';
+import { readLocalAdminToken } from '../features/auth/local-admin.ts';
 import { UsageError } from './args.ts';
 
 export interface ClientFlags {
@@ -23,6 +24,20 @@ export async function localAdminClient(flags: ClientFlags) {
   return createTRPCClient<AppRouter>({
     links: [httpLink({ url: `${url}/trpc`, headers: { [LOCAL_ADMIN_HEADER]: token } })],
   });
+}
+
+/** A WebSocket client carrying the local admin header (subscriptions need the socket). */
+export function localAdminSocket(url: string, token: string) {
+  class WithHeader extends WebSocket {
+    constructor(address: string | URL, protocols?: string | string[]) {
+      super(address, protocols, { headers: { [LOCAL_ADMIN_HEADER]: token } });
+    }
+  }
+  const socket = createWSClient({
+    url: `${url.replace(/^http/, 'ws')}/trpc`,
+    WebSocket: WithHeader as unknown as WebSocketClientOptions['WebSocket'],
+  });
+  return { client: createTRPCClient<AppRouter>({ links: [wsLink({ client: socket })] }), close: () => socket.close() };
 }
 
 /** Turns API errors into one readable line. */

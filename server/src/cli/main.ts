@@ -1,4 +1,4 @@
-import { ConfigError } from '../config/index.ts';
+import { ConfigError } from '../platform/config/index.ts';
 import { UsageError, type Command } from './args.ts';
 import { describeError } from './client.ts';
 import { serveCommand } from './commands/serve.ts';
@@ -7,8 +7,22 @@ import { orgCommand } from './commands/org.ts';
 import { userCommand } from './commands/user.ts';
 import { tokenCommand } from './commands/token.ts';
 import { devicesCommand } from './commands/devices.ts';
-import { installerCommand } from '../updates/cli-command.ts';
+import { installerCommand } from './commands/installer.ts';
 import { runCommand } from './commands/run.ts';
+import { channelCommand } from './commands/channel.ts';
+import { webhookCommand } from './commands/webhook.ts';
+import { ruleCommand } from './commands/rule.ts';
+import { alertsCommand } from './commands/alerts.ts';
+import { softwareCommand } from './commands/software.ts';
+import { patchesCommand } from './commands/patches.ts';
+import { shellCommand } from './commands/shell.ts';
+import { cpCommand } from './commands/cp.ts';
+import { contractCommand } from './commands/contract.ts';
+import { assetCommand } from './commands/asset.ts';
+import { siteCommand } from './commands/site.ts';
+import { tagCommand } from './commands/tag.ts';
+import { fieldCommand } from './commands/field.ts';
+import { groupCommand } from './commands/group.ts';
 
 const commands: Record<string, Command> = {
   serve: serveCommand,
@@ -19,6 +33,20 @@ const commands: Record<string, Command> = {
   devices: devicesCommand,
   installer: installerCommand,
   run: runCommand,
+  channel: channelCommand,
+  webhook: webhookCommand,
+  rule: ruleCommand,
+  alerts: alertsCommand,
+  software: softwareCommand,
+  patches: patchesCommand,
+  shell: shellCommand,
+  cp: cpCommand,
+  contract: contractCommand,
+  asset: assetCommand,
+  site: siteCommand,
+  tag: tagCommand,
+  field: fieldCommand,
+  group: groupCommand,
 };
 
 const usage = `Usage: ninjait <command> [options]

@@ -1,20 +1,22 @@
 import { z } from 'zod';
+import { MAX_BYTES, MAX_CORES_PER_SAMPLE, MAX_SAMPLE_ITEMS, MAX_UPTIME_SEC } from '../constants.ts';
+import { boundedText, boundedCount } from './bounds.ts';
 
-const bytes = z.number().int().nonnegative();
+const bytes = boundedCount();
 const percent = z.number().min(0).max(100);
 /** Per-second rates need two readings, so the first sample after start has none. */
-const rate = z.number().nonnegative().nullable();
+const rate = z.number().nonnegative().max(MAX_BYTES).nullable();
 
 export const diskUsageSchema = z.object({
-  mount: z.string().max(512),
-  fs: z.string().max(512),
-  type: z.string().max(64),
+  mount: boundedText(512),
+  fs: boundedText(512),
+  type: boundedText(64),
   sizeBytes: bytes,
   usedBytes: bytes,
 }).strict();
 
 export const interfaceTrafficSchema = z.object({
-  iface: z.string().max(128),
+  iface: boundedText(128),
   rxBytes: bytes,
   txBytes: bytes,
   rxBytesPerSec: rate,
@@ -23,9 +25,13 @@ export const interfaceTrafficSchema = z.object({
   txErrors: bytes,
 }).strict();
 
-/** One collection of a device's health, as the agent measured it. */
+/**
+ * One collection of a device's health, as the agent measured it. Every number is finite and
+ * bounded (zod refuses NaN and infinities; the bounds keep sums storable), every string and
+ * list has a maximum.
+ */
 export const metricSampleSchema = z.object({
-  cpu: z.object({ loadPercent: percent, perCorePercent: z.array(percent).max(1024) }).strict(),
+  cpu: z.object({ loadPercent: percent, perCorePercent: z.array(percent).max(MAX_CORES_PER_SAMPLE) }).strict(),
   memory: z.object({
     totalBytes: bytes,
     usedBytes: bytes,
@@ -33,8 +39,8 @@ export const metricSampleSchema = z.object({
     swapTotalBytes: bytes,
     swapUsedBytes: bytes,
   }).strict(),
-  disks: z.array(diskUsageSchema).max(256),
-  network: z.array(interfaceTrafficSchema).max(256),
-  uptimeSec: z.number().nonnegative(),
+  disks: z.array(diskUsageSchema).max(MAX_SAMPLE_ITEMS),
+  network: z.array(interfaceTrafficSchema).max(MAX_SAMPLE_ITEMS),
+  uptimeSec: z.number().nonnegative().max(MAX_UPTIME_SEC),
 }).strict();
 export type MetricSample = z.infer<typeof metricSampleSchema>;

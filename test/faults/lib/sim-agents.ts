@@ -1,8 +1,8 @@
 import type { OutboxRecord } from '@ninjait/shared';
-import { connectRaw, type AgentTransport } from '../../../bench/src/fleet/transport.ts';
-import { makeInventory, makeSample, machineShape, type MachineShape } from '../../../bench/src/fleet/sample.ts';
-import { loopbackAddresses } from '../../../bench/src/fleet/fleet.ts';
-import { trpcHttp } from '../../../bench/src/lib/http-trpc.ts';
+import { connectRaw, type AgentTransport } from '@ninjait/bench/fleet/transport';
+import { makeInventory, makeSample, machineShape, type MachineShape } from '@ninjait/bench/fleet/sample';
+import { loopbackAddresses } from '@ninjait/bench/fleet';
+import { trpcHttp } from '@ninjait/bench/http-trpc';
 import { waitFor } from '../../support/processes.ts';
 import type { Collected } from './verify.ts';
 

@@ -1,41 +1,15 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { AGENT_CLI, REPO_ROOT, SERVER_CLI, freePort, runCli, startCli, waitFor, waitForHttp, type Proc } from '../../support/processes.ts';
-import { localAdminClient } from '../../../server/src/cli/client.ts';
-import { readOutboxStats } from '../../../agent/src/outbox/read-stats.ts';
-import { readConfig } from '../../../agent/src/config/file.ts';
-import { resolvePaths } from '../../../agent/src/config/paths.ts';
+import { join } from 'node:path';
+import { AGENT_CLI, SERVER_CLI, freePort, runCli, startCli, waitFor, waitForHttp, type Proc } from '../../support/processes.ts';
+import { startClickhouseFront, type ClickhouseProcess } from '../../support/clickhouse-front.ts';
+import { localAdminClient } from '@ninjait/server/cli/client';
+import { readOutboxStats, readConfig, resolvePaths } from '@ninjait/agent';
 import { startPrivatePostgres, startPrivateRedis, startPrivateVictoriaMetrics, type PrivatePostgres, type PrivateRedis, type PrivateVictoriaMetrics } from '../../support/private-stores.ts';
 
 /** Agents sample every second in fault tests: a 15 s outage is 15 samples per agent. */
 export const INTERVAL_MS = 1_000;
-const CHDB_HTTP = resolve(REPO_ROOT, 'test/support/chdb-http.ts');
-
-/** A ClickHouse (chdb behind its HTTP front, see test/support/chdb-http.ts) that can be killed and restarted. */
-export interface ClickhouseProcess {
-  url: string;
-  kill(): Promise<void>;
-  start(): Promise<void>;
-}
-
-async function startClickhouse(dir: string): Promise<ClickhouseProcess> {
-  const port = await freePort();
-  let proc: Proc | null = null;
-  const ch: ClickhouseProcess = {
-    url: `http://127.0.0.1:${port}`,
-    async kill() {
-      await proc?.kill('SIGKILL');
-    },
-    async start() {
-      proc = startCli(CHDB_HTTP, [dir, String(port)]);
-      await waitFor('the ClickHouse front to listen', async () => proc!.output().includes('listening') || (proc!.child.exitCode !== null && Promise.reject(new Error(proc!.output()))), 60_000, 100);
-    },
-  };
-  await ch.start();
-  return ch;
-}
 
 /** Private stores for one test file: nothing here touches the machine's shared PostgreSQL or Redis. */
 export interface Stack {
@@ -47,22 +21,30 @@ export interface Stack {
   close(): Promise<void>;
 }
 
+/**
+ * Starts the private stores side by side. If any fails, the others are stopped and the folder
+ * removed before the error is thrown: a failed start leaves no process or folder behind.
+ */
 export async function startStack(options: { clickhouse?: boolean; victoria?: boolean } = {}): Promise<Stack> {
   const dir = await mkdtemp(join(tmpdir(), 'ninjait-faults-'));
   await chmod(dir, 0o755); // the postgres user must reach its folder inside
-  const [pg, redis, clickhouse, victoria] = await Promise.all([
+  const [pg, redis, clickhouse, victoria] = await Promise.allSettled([
     startPrivatePostgres(join(dir, 'pg')),
     startPrivateRedis(),
-    options.clickhouse ? startClickhouse(join(dir, 'clickhouse')) : null,
+    options.clickhouse ? startClickhouseFront(join(dir, 'clickhouse')) : null,
     options.victoria ? startPrivateVictoriaMetrics(join(dir, 'victoria')) : null,
   ]);
-  return {
-    dir, pg, redis, clickhouse, victoria,
-    async close() {
-      await Promise.all([pg.destroy(), redis.kill(), clickhouse?.kill(), victoria?.kill()]);
-      await rm(dir, { recursive: true, force: true });
-    },
+  const value = <T>(result: PromiseSettledResult<T>) => (result.status === 'fulfilled' ? result.value : null);
+  const close = async () => {
+    await Promise.all([value(pg)?.destroy(), value(redis)?.kill(), value(clickhouse)?.kill(), value(victoria)?.kill()]);
+    await rm(dir, { recursive: true, force: true });
   };
+  const failure = [pg, redis, clickhouse, victoria].find((result) => result.status === 'rejected');
+  if (failure) {
+    await close();
+    throw failure.reason;
+  }
+  return { dir, pg: value(pg)!, redis: value(redis)!, clickhouse: value(clickhouse), victoria: value(victoria), close };
 }
 
 /** A real `ninjait serve` process. */

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { expect } from 'vitest';
-import { openAnalyticsStore } from '../../../server/src/stores/analytics/index.ts';
+import { openAnalyticsStore } from '@ninjait/server/stores/analytics';
 import { waitFor } from '../../support/processes.ts';
 import type { PrivateVictoriaMetrics } from '../../support/private-stores.ts';
 
@@ -49,6 +49,8 @@ export interface VerifyOptions {
   /** The ClickHouse server's URL, or the stopped server's DATA_DIR (embedded chdb in DATA_DIR/chdb). */
   analytics: { url: string } | { dataDir: string };
   victoria?: PrivateVictoriaMetrics | null;
+  /** The ingest log's records of a device in sequence order, duplicates included; the `ingest_log` table when absent. */
+  logRows?: (deviceId: string) => Promise<{ seq: number; kind: string; at: Date }[]>;
 }
 
 const range = (from: number, to: number) => Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
@@ -70,8 +72,8 @@ export async function verifyStores(options: VerifyOptions, agents: Collected[]):
   try {
     for (const agent of agents) {
       const { deviceId } = agent;
-      const { rows } = await db.query<{ seq: string; kind: string; at: Date }>(
-        'SELECT seq, kind, collected_at AS at FROM ingest_log WHERE device_id = $1 ORDER BY seq', [deviceId]);
+      const rows = options.logRows ? await options.logRows(deviceId) : (await db.query<{ seq: string; kind: string; at: Date }>(
+        'SELECT seq, kind, collected_at AS at FROM ingest_log WHERE device_id = $1 ORDER BY seq', [deviceId])).rows;
       const seqs = rows.map((row) => Number(row.seq));
       const dropped = agent.droppedSeqs ?? range(1, agent.droppedTotal); // nothing was acked before drops in these tests
       const droppedSet = new Set(dropped);

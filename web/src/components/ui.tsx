@@ -1,9 +1,12 @@
 import { useState, type ReactNode } from 'react';
 import { errorMessage } from '../lib/query.ts';
 import { label } from '../lib/format.ts';
+import { useConnection } from '../lib/connection.ts';
 
+/** Loading, or (while the server does not answer) waiting for it: queries pause then, they do not fail. */
 export function Spinner({ text = 'Loading…' }: { text?: string }) {
-  return <p className="muted" role="status" aria-live="polite">{text}</p>;
+  const connection = useConnection();
+  return <p className="muted" role="status" aria-live="polite">{connection.reachable ? text : 'Waiting for the server to answer…'}</p>;
 }
 
 export function Empty({ title, children }: { title: string; children?: ReactNode }) {

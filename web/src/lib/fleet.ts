@@ -1,5 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { api, type Inputs, type Outputs } from './trpc.ts';
+import { trpc } from './trpc-query.ts';
 
 /** One call's filters, sort and cursor, as the server takes them. */
 export type DeviceListInput = Exclude<Inputs['devices']['list'], void | undefined>;
@@ -15,9 +16,7 @@ export const COUNTS_REFRESH_MS = 10_000;
 
 /** Devices per status and the OS types present; one cached query for every page that shows them. */
 export function useDeviceCounts() {
-  return useQuery({
-    queryKey: ['devices.counts'], queryFn: () => api().devices.counts.query(), refetchInterval: COUNTS_REFRESH_MS, staleTime: COUNTS_REFRESH_MS / 2,
-  });
+  return useQuery(trpc.devices.counts.queryOptions(undefined, { refetchInterval: COUNTS_REFRESH_MS, staleTime: COUNTS_REFRESH_MS / 2 }));
 }
 
 /** Every device matching `input`, page after page: for exports, never for rendering. */

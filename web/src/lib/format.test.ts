@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { toCsv } from './csv.ts';
-import { ago, duration, gigabytes, label, mbits, percent } from './format.ts';
+import { ago, clockTime, duration, elapsed, gigabytes, gigahertz, known, label, mbits, percent } from './format.ts';
 
 describe('readable units', () => {
   it('formats percent, GB and Mbit/s, with a dash for nothing', () => {
@@ -21,6 +21,27 @@ describe('readable units', () => {
     expect(ago('2026-11-25T11:58:00Z', now)).toMatch(/2 minutes ago/);
     expect(ago(null, now)).toBe('never');
     expect(label('timed_out')).toBe('Timed out');
+  });
+});
+
+describe('unknown values', () => {
+  it('shows one placeholder for every way a machine says it does not know', () => {
+    for (const junk of ['', ' ', '-', '--', 'Default string', 'To be filled by O.E.M.', 'System Serial Number', 'Not Specified', '0', null, undefined]) {
+      expect(known(junk)).toBe('—');
+    }
+    expect(known(' PF3ABCDE ')).toBe('PF3ABCDE');
+    expect(gigahertz(0)).toBe('—');
+    expect(gigahertz(2.596)).toBe('2.60 GHz');
+  });
+
+  it('formats run times and clock times', () => {
+    expect(elapsed('2026-11-25T12:00:00Z', '2026-11-25T12:00:00.250Z')).toBe('250 ms');
+    expect(elapsed('2026-11-25T12:00:00Z', '2026-11-25T12:00:12.34Z')).toBe('12.3 s');
+    expect(elapsed('2026-11-25T12:00:00Z', '2026-11-25T12:03:10Z')).toBe('3 min');
+    expect(elapsed(null, '2026-11-25T12:00:00Z')).toBe('—');
+    const now = Date.parse('2026-11-25T12:00:00Z');
+    expect(clockTime('2026-11-25T11:42:00Z', now)).toMatch(/\d{1,2}:42/);
+    expect(clockTime('2026-11-20T11:42:00Z', now)).toMatch(/20/);
   });
 });
 

@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'react';
 import type { inferRouterOutputs } from '@trpc/server';
 import type { AppRouter } from '@ninjait/server/router';
-import { api } from './trpc.ts';
+import { useSubscription } from '@trpc/tanstack-react-query';
+import { trpc } from './trpc-query.ts';
 
 type Yielded<T> = T extends AsyncIterable<infer U> ? U : T;
 /** What `live.devices` pushes, inferred from the server's router. */
@@ -28,32 +29,32 @@ export function useLiveDevice(deviceId: string) {
   const [sample, setSample] = useState<LiveSample | null>(null);
   const [points, setPoints] = useState<SamplePoint[]>([]);
   const [error, setError] = useState<unknown>(null);
+  // Another device starts from nothing; declared before the subscription so it runs before it resubscribes.
   useEffect(() => {
     setDevice(null);
     setSample(null);
     setPoints([]);
-    const subscription = api().live.devices.subscribe({ deviceId }, {
-      onData: (event) => {
-        setError(null);
-        const found = event.devices[0];
-        if (found) setDevice(found);
-        if (event.sample) setSample(event.sample);
-        const summary = found?.summary;
-        if (summary) {
-          const t = Date.parse(summary.collectedAt);
-          setPoints((previous) => {
-            if (previous.length > 0 && previous[previous.length - 1]!.t >= t) return previous;
-            const next = [...previous, {
-              t, cpuPercent: summary.cpuPercent, memoryPercent: summary.memoryPercent, diskUsedBytes: summary.diskUsedBytes,
-              rxBytesPerSec: summary.rxBytesPerSec, txBytesPerSec: summary.txBytesPerSec,
-            }];
-            return next.length > MAX_LIVE_POINTS ? next.slice(-MAX_LIVE_POINTS) : next;
-          });
-        }
-      },
-      onError: setError,
-    });
-    return () => subscription.unsubscribe();
   }, [deviceId]);
+  useSubscription(trpc.live.devices.subscriptionOptions({ deviceId }, {
+    onData: (event) => {
+      setError(null);
+      const found = event.devices[0];
+      if (found) setDevice(found);
+      if (event.sample) setSample(event.sample);
+      const summary = found?.summary;
+      if (summary) {
+        const t = Date.parse(summary.collectedAt);
+        setPoints((previous) => {
+          if (previous.length > 0 && previous[previous.length - 1]!.t >= t) return previous;
+          const next = [...previous, {
+            t, cpuPercent: summary.cpuPercent, memoryPercent: summary.memoryPercent, diskUsedBytes: summary.diskUsedBytes,
+            rxBytesPerSec: summary.rxBytesPerSec, txBytesPerSec: summary.txBytesPerSec,
+          }];
+          return next.length > MAX_LIVE_POINTS ? next.slice(-MAX_LIVE_POINTS) : next;
+        });
+      }
+    },
+    onError: setError,
+  }));
   return { device, sample, points, error };
 }

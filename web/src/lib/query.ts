@@ -1,5 +1,13 @@
-import { QueryClient } from '@tanstack/react-query';
+import { QueryClient, onlineManager } from '@tanstack/react-query';
 import { isTRPCClientError } from '@trpc/client';
+import { connectionState, onConnectionChange } from './connection.ts';
+
+// "Online" for react-query means "the server answers" (connection.ts), not the browser's flag:
+// while it does not, queries pause and keep the data they had, and resume on their own after.
+onlineManager.setEventListener((setOnline) => {
+  setOnline(connectionState().reachable);
+  return onConnectionChange(() => setOnline(connectionState().reachable));
+});
 
 /** Codes for which trying again cannot help. */
 const FINAL_CODES = new Set(['UNAUTHORIZED', 'FORBIDDEN', 'NOT_FOUND', 'BAD_REQUEST', 'TOO_MANY_REQUESTS', 'CONFLICT']);
@@ -16,6 +24,8 @@ export const queryClient = new QueryClient({
       refetchOnWindowFocus: false,
       retry: (count, error) => !FINAL_CODES.has(codeOf(error) ?? '') && count < 2,
     },
+    // A click while the server is gone fails now, with a message, instead of firing minutes later.
+    mutations: { networkMode: 'always' },
   },
 });
 

@@ -1,31 +1,33 @@
 /**
- * The session token from `auth.login`. HTTP calls carry the HttpOnly cookie; the token is kept
- * (in memory and this tab's sessionStorage) only for the WebSocket's connectionParams.
+ * Whether this tab is logged in. The session itself is the HttpOnly cookie `auth.cookieLogin` sets:
+ * no script on the page can read it, so nothing here holds a credential. This tab remembers only
+ * that it logged in (in sessionStorage), to ask the server who it is after a reload instead of
+ * showing the login page; the server's answer decides.
  */
-const STORAGE_KEY = 'ninjait.session';
+const STORAGE_KEY = 'ninjait.loggedIn';
 
-let token: string | null = readStored();
+let loggedIn = readStored();
 const listeners = new Set<() => void>();
 
-function readStored(): string | null {
+function readStored(): boolean {
   try {
-    return sessionStorage.getItem(STORAGE_KEY);
+    return sessionStorage.getItem(STORAGE_KEY) === '1';
   } catch {
-    return null;
+    return false;
   }
 }
 
-export function getSessionToken(): string | null {
-  return token;
+export function isLoggedIn(): boolean {
+  return loggedIn;
 }
 
-export function setSessionToken(next: string | null): void {
-  token = next;
+export function setLoggedIn(next: boolean): void {
+  loggedIn = next;
   try {
-    if (next) sessionStorage.setItem(STORAGE_KEY, next);
+    if (next) sessionStorage.setItem(STORAGE_KEY, '1');
     else sessionStorage.removeItem(STORAGE_KEY);
   } catch {
-    // Storage can be disabled; the in-memory token still serves this page.
+    // Storage can be disabled; the in-memory flag still serves this page.
   }
   listeners.forEach((listener) => listener());
 }

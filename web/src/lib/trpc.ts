@@ -3,7 +3,14 @@ import {
 } from '@trpc/client';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import type { AppRouter } from '@ninjait/server/router';
-import { getSessionToken, onSessionChange } from './session.ts';
+import { onSessionChange } from './session.ts';
+import { checkSoon, reportReachable, trackedFetch } from './connection.ts';
+
+/** Reconnects quickly after the server comes back, without hammering it while it is gone. */
+const WS_RETRY_MAX_MS = 5_000;
+
+/** The server refuses larger HTTP batches (MAX_BATCH_CALLS in server/src/platform/http/server.ts); the link splits them. */
+const MAX_BATCH_CALLS = 50;
 
 export type Api = TRPCClient<AppRouter>;
 /** Procedure outputs as they arrive over JSON (dates are ISO strings at run time; format.ts accepts both). */
@@ -14,22 +21,25 @@ function wsUrl(): string {
   return `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/trpc`;
 }
 
-/** Queries and mutations over HTTP (cookie), subscriptions over one WebSocket (token in connectionParams). */
+/**
+ * Queries and mutations over HTTP, subscriptions over one WebSocket; both carry the HttpOnly
+ * session cookie (the socket's upgrade request is same-origin, which the server requires), and
+ * both tell connection.ts whether the server answers.
+ */
 function createClients() {
   const ws = createWSClient({
-    url: wsUrl,
-    lazy: { enabled: true, closeMs: 10_000 },
-    connectionParams: () => {
-      const sessionToken = getSessionToken();
-      return sessionToken ? { sessionToken } : {};
-    },
+    url: wsUrl, lazy: { enabled: true, closeMs: 10_000 },
+    retryDelayMs: (attempt) => Math.min(500 * 2 ** attempt, WS_RETRY_MAX_MS),
+    onOpen: reportReachable,
+    // An idle socket closes on purpose too: the probe tells a server gone from a socket put away.
+    onClose: checkSoon,
   });
   const api: Api = createTRPCClient<AppRouter>({
     links: [
       splitLink({
         condition: (op) => op.type === 'subscription',
         true: wsLink({ client: ws }),
-        false: httpBatchLink({ url: `${location.origin}/trpc`, maxURLLength: 2_000, fetch: (url, init) => fetch(url, { ...init, credentials: 'same-origin' }) }),
+        false: httpBatchLink({ url: `${location.origin}/trpc`, maxURLLength: 2_000, maxItems: MAX_BATCH_CALLS, fetch: (url, init) => trackedFetch(url, { ...init, credentials: 'same-origin' }) }),
       }),
     ],
   });
@@ -38,7 +48,7 @@ function createClients() {
 
 let clients = createClients();
 
-// A new session needs a new socket: the server reads the session when the socket connects.
+// A new session needs a new socket: the server reads the cookie when the socket connects.
 onSessionChange(() => {
   const old = clients;
   clients = createClients();

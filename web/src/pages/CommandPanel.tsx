@@ -1,9 +1,11 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
+import { useSubscription } from '@trpc/tanstack-react-query';
 import type { inferRouterOutputs } from '@trpc/server';
 import type { AppRouter } from '@ninjait/server/router';
 import { api } from '../lib/trpc.ts';
-import { ErrorNote, StatusBadge } from '../components/ui.tsx';
+import { trpc } from '../lib/trpc-query.ts';
+import { CopyButton, ErrorNote, StatusBadge } from '../components/ui.tsx';
 
 export const SHELLS = ['sh', 'bash', 'powershell', 'cmd'] as const;
 const FINAL = new Set(['succeeded', 'failed', 'timed_out', 'cancelled', 'expired']);
@@ -33,25 +35,25 @@ export function CommandOutput({ commandId, onFinished }: { commandId: string; on
   const finished = useRef(onFinished);
   finished.current = onFinished;
 
+  // Another command starts from nothing; declared before the subscription so it runs before it resubscribes.
   useEffect(() => {
     setChunks([]);
     setResult(null);
     setStatus('queued');
-    const subscription = api().commands.output.subscribe({ id: commandId }, {
-      onData: (event: OutputEvent) => {
-        if (event.type === 'chunk') {
-          setChunks((previous) => (previous.some((c) => c.seq === event.seq) ? previous : [...previous, event].sort((a, b) => a.seq - b.seq)));
-        } else if (event.type === 'status') setStatus(event.status);
-        else {
-          setStatus(event.status);
-          setResult(event);
-          finished.current?.();
-        }
-      },
-      onError: setError,
-    });
-    return () => subscription.unsubscribe();
   }, [commandId]);
+  useSubscription(trpc.commands.output.subscriptionOptions({ id: commandId }, {
+    onData: (event: OutputEvent) => {
+      if (event.type === 'chunk') {
+        setChunks((previous) => (previous.some((c) => c.seq === event.seq) ? previous : [...previous, event].sort((a, b) => a.seq - b.seq)));
+      } else if (event.type === 'status') setStatus(event.status);
+      else {
+        setStatus(event.status);
+        setResult(event);
+        finished.current?.();
+      }
+    },
+    onError: setError,
+  }));
 
   useEffect(() => {
     if (pre.current) pre.current.scrollTop = pre.current.scrollHeight;
@@ -75,6 +77,7 @@ export function CommandOutput({ commandId, onFinished }: { commandId: string; on
         {result ? <span className="muted small">exit code {result.exitCode ?? '—'}{result.outputTruncated ? ' · output truncated' : ''}</span> : null}
         {result?.error ? <span className="bad-text small">{result.error}</span> : null}
         <div className="spacer" />
+        {chunks.length > 0 ? <CopyButton text={chunks.map((chunk) => chunk.data).join('')} label="Copy output" /> : null}
         {!FINAL.has(status) ? (
           <button type="button" className="secondary small" onClick={() => void cancel()} disabled={cancelling}>{cancelling ? 'Cancelling…' : 'Cancel'}</button>
         ) : null}
@@ -107,7 +110,7 @@ export function CommandPanel({ deviceId, osType }: { deviceId: string; osType: s
     try {
       const command = await api().commands.run.mutate({ deviceId, shell, script, timeoutSec });
       setCommandId(command.id);
-      void queryClient.invalidateQueries({ queryKey: ['commands.list', deviceId] });
+      void queryClient.invalidateQueries(trpc.commands.list.pathFilter());
     } catch (caught) {
       setError(caught);
     } finally {
@@ -152,7 +155,7 @@ export function CommandPanel({ deviceId, osType }: { deviceId: string; osType: s
         {error ? <ErrorNote error={error} /> : null}
       </form>
       {commandId ? (
-        <CommandOutput commandId={commandId} onFinished={() => void queryClient.invalidateQueries({ queryKey: ['commands.list', deviceId] })} />
+        <CommandOutput commandId={commandId} onFinished={() => void queryClient.invalidateQueries(trpc.commands.list.pathFilter())} />
       ) : null}
     </section>
   );

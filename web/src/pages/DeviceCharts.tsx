@@ -1,6 +1,7 @@
 import { useMemo, useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
-import { api, type Outputs } from '../lib/trpc.ts';
+import type { Outputs } from '../lib/trpc.ts';
+import { trpc } from '../lib/trpc-query.ts';
 import { Chart, type ChartSeries } from '../components/Chart.tsx';
 import { Empty, Spinner, ErrorNote } from '../components/ui.tsx';
 import { TIME_ZONE, gigabytes, mbits, percent } from '../lib/format.ts';
@@ -23,6 +24,9 @@ export function fromSeries(points: Outputs['metrics']['series']['points']): Samp
     .filter((p) => Number.isFinite(p.t))
     .sort((a, b) => a.t - b.t);
 }
+
+/** The answer as chart points; one function (not one per render), so react-query keeps its result until the data changes. */
+const toChart = (answer: Outputs['metrics']['series']) => ({ engine: answer.engine, points: fromSeries(answer.points) });
 
 function Charts({ points, windowSec }: { points: SamplePoint[]; windowSec: number }) {
   const times = useMemo(() => points.map((p) => p.t), [points]);
@@ -52,13 +56,7 @@ function Charts({ points, windowSec }: { points: SamplePoint[]; windowSec: numbe
  */
 export function DeviceCharts({ deviceId, livePoints }: { deviceId: string; livePoints: SamplePoint[] }) {
   const [range, setRange] = useState<RangeKey>('1h');
-  const series = useQuery({
-    queryKey: ['metrics.series', deviceId, range],
-    queryFn: async () => {
-      const answer = await api().metrics.series.query({ deviceId, range });
-      return { engine: answer.engine, points: fromSeries(answer.points) };
-    },
-  });
+  const series = useQuery(trpc.metrics.series.queryOptions({ deviceId, range }, { select: toChart }));
   const history = useMemo(() => series.data?.points ?? [], [series.data]);
   // The last hour continues with live points past the last closed window, so the chart moves.
   const useLive = range === '1h' && series.isSuccess;
@@ -83,7 +81,7 @@ export function DeviceCharts({ deviceId, livePoints }: { deviceId: string; liveP
       </div>
       {series.data ? (
         <p className="muted small">
-          {range === '1h' ? `5-minute means from ${series.data.engine}, then live values since this page opened.` : `Means per ${range === '24h' ? 'hour' : 'day'} from ${series.data.engine}.`}
+          {range === '1h' ? '5-minute averages, then live values since this page opened.' : `Averages per ${range === '24h' ? 'hour' : 'day'}.`}
         </p>
       ) : null}
       {series.isPending ? <Spinner /> : null}

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api } from '../lib/trpc.ts';
+import { trpc } from '../lib/trpc-query.ts';
 import { roleAtLeast, type Me } from '../lib/auth.ts';
 import { dateTime, label } from '../lib/format.ts';
 import { Link } from '../lib/router.tsx';
@@ -9,28 +9,25 @@ import { Person } from './Tickets.tsx';
 
 export function TicketPage({ id, me }: { id: string; me: Me }) {
   const queryClient = useQueryClient();
-  const ticket = useQuery({ queryKey: ['tickets.get', id], queryFn: () => api().tickets.get.query({ id }) });
+  const ticket = useQuery(trpc.tickets.get.queryOptions({ id }));
   const isAdmin = roleAtLeast(me.role, 'admin');
   const canWork = roleAtLeast(me.role, 'technician');
-  const users = useQuery({ queryKey: ['users.list'], queryFn: () => api().users.list.query(), enabled: isAdmin });
+  const users = useQuery(trpc.users.list.queryOptions(undefined, { enabled: isAdmin }));
   const [assignee, setAssignee] = useState('');
   const [comment, setComment] = useState('');
-  const refresh = () => {
-    void queryClient.invalidateQueries({ queryKey: ['tickets.get', id] });
-    void queryClient.invalidateQueries({ queryKey: ['tickets.list'] });
-  };
-  const assign = useMutation({ mutationFn: (userId: string | null) => api().tickets.assign.mutate({ id, assignedTo: userId }), onSuccess: refresh });
-  const close = useMutation({ mutationFn: () => api().tickets.close.mutate({ id }), onSuccess: refresh });
-  const addComment = useMutation({
-    mutationFn: () => api().tickets.comment.mutate({ id, body: comment.trim() }),
+  // This ticket and every list it shows in.
+  const refresh = () => void queryClient.invalidateQueries(trpc.tickets.pathFilter());
+  const assign = useMutation(trpc.tickets.assign.mutationOptions({ onSuccess: refresh }));
+  const close = useMutation(trpc.tickets.close.mutationOptions({ onSuccess: refresh }));
+  const addComment = useMutation(trpc.tickets.comment.mutationOptions({
     onSuccess: () => {
       setComment('');
       refresh();
     },
-  });
+  }));
   const submitComment = (event: FormEvent) => {
     event.preventDefault();
-    if (comment.trim()) addComment.mutate();
+    if (comment.trim()) addComment.mutate({ id, body: comment.trim() });
   };
 
   return (
@@ -42,7 +39,7 @@ export function TicketPage({ id, me }: { id: string; me: Me }) {
             <nav aria-label="Breadcrumb" className="crumbs"><Link to="/tickets">Tickets</Link> / <span>{data.title}</span></nav>
             <PageHeader title={data.title}>
               <StatusBadge status={data.status} />
-              {canWork && !closed ? <button type="button" onClick={() => close.mutate()} disabled={close.isPending}>Close ticket</button> : null}
+              {canWork && !closed ? <button type="button" onClick={() => close.mutate({ id })} disabled={close.isPending}>Close ticket</button> : null}
             </PageHeader>
             {close.error ? <ErrorNote error={close.error} /> : null}
             <div className="grid-2">
@@ -54,7 +51,7 @@ export function TicketPage({ id, me }: { id: string; me: Me }) {
                   <div><dt>Created</dt><dd>{dateTime(data.createdAt)}{data.createdBy ? <> by <Person id={data.createdBy} /></> : null}</dd></div>
                   <div><dt>Updated</dt><dd>{dateTime(data.updatedAt)}</dd></div>
                   {data.closedAt ? <div><dt>Closed</dt><dd>{dateTime(data.closedAt)}</dd></div> : null}
-                  {data.deviceId ? <div><dt>Device</dt><dd><Link to={`/devices/${data.deviceId}`}>Open device</Link></dd></div> : null}
+                  <div><dt>Device</dt><dd>{data.deviceId ? <Link to={`/devices/${data.deviceId}`}>{data.deviceName ?? 'Open device'}</Link> : '—'}</dd></div>
                 </dl>
               </Card>
               <Card title="Assignment">
@@ -70,11 +67,11 @@ export function TicketPage({ id, me }: { id: string; me: Me }) {
                             {(users.data ?? []).filter((u) => u.role !== 'viewer').map((u) => <option key={u.id} value={u.id}>{u.email}</option>)}
                           </select>
                         </label>
-                        <button type="button" disabled={!assignee || assign.isPending} onClick={() => assign.mutate(assignee)}>Assign</button>
+                        <button type="button" disabled={!assignee || assign.isPending} onClick={() => assign.mutate({ id, assignedTo: assignee })}>Assign</button>
                       </>
                     ) : null}
                     {data.assignedTo !== me.userId ? (
-                      <button type="button" className="secondary" disabled={assign.isPending} onClick={() => assign.mutate(me.userId)}>Assign to me</button>
+                      <button type="button" className="secondary" disabled={assign.isPending} onClick={() => assign.mutate({ id, assignedTo: me.userId })}>Assign to me</button>
                     ) : null}
                   </div>
                 ) : <p className="muted">{closed ? 'Closed tickets cannot be reassigned.' : 'Viewers cannot assign tickets.'}</p>}

@@ -1,8 +1,10 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api } from '../lib/trpc.ts';
+import type { Outputs } from '../lib/trpc.ts';
+import { trpc } from '../lib/trpc-query.ts';
 import { dateTime, toDate } from '../lib/format.ts';
-import { Card, CopyButton, Empty, ErrorNote, PageHeader, QueryView, StatusBadge } from '../components/ui.tsx';
+import { Card, CopyButton, Empty, ErrorNote, PageHeader, StatusBadge } from '../components/ui.tsx';
+import { DataTable, type Column } from '../components/DataTable.tsx';
 
 const EXPIRY_CHOICES = [
   { sec: 60 * 60, text: '1 hour' },
@@ -12,7 +14,10 @@ const EXPIRY_CHOICES = [
   { sec: 365 * 24 * 60 * 60, text: '1 year' },
 ];
 
-type TokenRecord = Awaited<ReturnType<ReturnType<typeof api>['tokens']['list']['query']>>[number];
+type TokenRecord = Outputs['tokens']['list'][number];
+/** A new token with the install lines the server can serve for it (and how to publish the others). */
+type InstallLink = Outputs['updates']['installLinks'];
+type InstallOption = InstallLink['options'][number];
 
 function tokenState(token: TokenRecord, now: number): string {
   if (token.revokedAt) return 'revoked';
@@ -21,36 +26,49 @@ function tokenState(token: TokenRecord, now: number): string {
   return 'active';
 }
 
-/** The install line per OS, with this server and the token filled in. */
-export function installLines(server: string, token: string) {
-  return [
-    { os: 'Linux', line: `curl -fsSL ${server}/install.sh | sudo NINJAIT_SERVER=${server} NINJAIT_TOKEN=${token} sh` },
-    { os: 'macOS', line: `curl -fsSL ${server}/install.sh | sudo NINJAIT_SERVER=${server} NINJAIT_TOKEN=${token} sh` },
-    { os: 'Windows (PowerShell, as administrator)', line: `$env:NINJAIT_SERVER='${server}'; $env:NINJAIT_TOKEN='${token}'; irm ${server}/install.ps1 | iex` },
-    { os: 'Any OS with Node.js (from the repository)', line: `npx ninjait-agent enroll --server ${server} --token ${token} && npx ninjait-agent run` },
-  ];
+/** One OS: the line to paste, or why there is none and the command that publishes its package. */
+function InstallOptionItem({ option }: { option: InstallOption }) {
+  return (
+    <li data-install-option={option.id}>
+      <span className="os">{option.title}</span>
+      {option.line ? (
+        <>
+          <p className="small muted">{option.how}</p>
+          <div className="copy-line">
+            <code>{option.line}</code>
+            <CopyButton text={option.line} label={`Copy ${option.title} line`} />
+          </div>
+        </>
+      ) : (
+        <>
+          <p className="small" data-testid="unavailable"><span className="badge badge-muted">Not available</span> {option.unavailable?.reason}</p>
+          {option.unavailable?.publish ? (
+            <div className="copy-line">
+              {/* Several commands, one per line: kept as lines, wrapped rather than scrolled. */}
+              <code style={{ whiteSpace: 'pre-wrap' }}>{option.unavailable.publish}</code>
+              <CopyButton text={option.unavailable.publish} label={`Copy how to publish for ${option.title}`} />
+            </div>
+          ) : null}
+        </>
+      )}
+    </li>
+  );
 }
 
-function NewToken({ token, name }: { token: string; name: string }) {
-  const server = location.origin;
+function NewToken({ link }: { link: InstallLink }) {
   return (
-    <Card title={`Token "${name}" created`} className="highlight">
+    <Card title={`Token "${link.name}" created`} className="highlight">
       <p>Copy it now: it is shown only once.</p>
       <div className="copy-line">
-        <code data-testid="new-token">{token}</code>
-        <CopyButton text={token} label="Copy token" />
+        <code data-testid="new-token">{link.token}</code>
+        <CopyButton text={link.token} label="Copy token" />
       </div>
-      <h3>Install line</h3>
+      <h3>Install lines</h3>
+      {link.notes.map((note) => (
+        <p key={note} className="small" role="note"><span className="badge badge-warn">Warning</span> {note}</p>
+      ))}
       <ul className="install-lines">
-        {installLines(server, token).map(({ os, line }) => (
-          <li key={os}>
-            <span className="os">{os}</span>
-            <div className="copy-line">
-              <code>{line}</code>
-              <CopyButton text={line} label={`Copy ${os.split(' ')[0]} line`} />
-            </div>
-          </li>
-        ))}
+        {link.options.map((option) => <InstallOptionItem key={option.id} option={option} />)}
       </ul>
     </Card>
   );
@@ -58,30 +76,52 @@ function NewToken({ token, name }: { token: string; name: string }) {
 
 export function TokensPage() {
   const queryClient = useQueryClient();
-  const tokens = useQuery({ queryKey: ['tokens.list'], queryFn: () => api().tokens.list.query() });
+  const tokens = useQuery(trpc.tokens.list.queryOptions());
   const [name, setName] = useState('');
   const [expiresInSec, setExpiresInSec] = useState(7 * 24 * 60 * 60);
   const [maxUses, setMaxUses] = useState(1);
-  const [created, setCreated] = useState<{ token: string; name: string } | null>(null);
+  const [created, setCreated] = useState<InstallLink | null>(null);
 
-  const create = useMutation({
-    mutationFn: () => api().tokens.create.mutate({ name: name.trim() || 'Enrollment token', expiresInSec, maxUses }),
+  const create = useMutation(trpc.updates.installLinks.mutationOptions({
     onSuccess: (result) => {
-      setCreated({ token: result.token, name: result.record.name });
+      setCreated(result);
       setName('');
-      void queryClient.invalidateQueries({ queryKey: ['tokens.list'] });
+      void queryClient.invalidateQueries(trpc.tokens.pathFilter());
     },
-  });
-  const revoke = useMutation({
-    mutationFn: (id: string) => api().tokens.revoke.mutate({ id }),
-    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['tokens.list'] }),
-  });
+  }));
+  const revoke = useMutation(trpc.tokens.revoke.mutationOptions({
+    onSuccess: () => void queryClient.invalidateQueries(trpc.tokens.pathFilter()),
+  }));
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    create.mutate();
+    // The server builds the lines: it knows which packages it has, and the address devices use is this page's.
+    create.mutate({ name: name.trim() || 'Enrollment token', expiresInSec, maxUses, serverUrl: location.origin });
   };
   const now = Date.now();
+  const columns: Column<TokenRecord>[] = [
+    { key: 'name', header: 'Name', cell: (token) => token.name, sortValue: (token) => token.name },
+    { key: 'state', header: 'State', cell: (token) => <StatusBadge status={tokenState(token, now)} />, sortValue: (token) => tokenState(token, now) },
+    { key: 'uses', header: 'Uses', numeric: true, cell: (token) => `${token.uses} / ${token.maxUses}`, sortValue: (token) => token.uses },
+    { key: 'expires', header: 'Expires', cell: (token) => dateTime(token.expiresAt), sortValue: (token) => toDate(token.expiresAt)?.getTime() },
+    { key: 'created', header: 'Created', cell: (token) => dateTime(token.createdAt), sortValue: (token) => toDate(token.createdAt)?.getTime() },
+    {
+      key: 'actions', header: 'Actions', headerHidden: true, numeric: true,
+      cell: (token) => (tokenState(token, now) === 'active' ? (
+        <button
+          type="button"
+          className="danger small"
+          disabled={revoke.isPending}
+          aria-label={`Revoke token ${token.name}`}
+          onClick={() => {
+            if (confirm(`Revoke "${token.name}"? Devices can no longer enroll with it.`)) revoke.mutate({ id: token.id });
+          }}
+        >
+          Revoke
+        </button>
+      ) : null),
+    },
+  ];
 
   return (
     <>
@@ -106,50 +146,19 @@ export function TokensPage() {
         </form>
         {create.error ? <ErrorNote error={create.error} /> : null}
       </Card>
-      {created ? <NewToken token={created.token} name={created.name} /> : null}
+      {created ? <NewToken link={created} /> : null}
       <Card title="Tokens">
         {revoke.error ? <ErrorNote error={revoke.error} /> : null}
-        <QueryView query={tokens} empty={(rows) => (rows.length === 0 ? <Empty title="No tokens yet">Create one above to enroll devices.</Empty> : null)}>
-          {(rows) => (
-            <div className="table-wrap">
-              <table className="table">
-                <caption className="sr-only">Enrollment tokens</caption>
-                <thead>
-                  <tr><th scope="col">Name</th><th scope="col">State</th><th scope="col" className="num">Uses</th><th scope="col">Expires</th><th scope="col">Created</th><th scope="col"><span className="sr-only">Actions</span></th></tr>
-                </thead>
-                <tbody>
-                  {rows.map((token) => {
-                    const state = tokenState(token, now);
-                    return (
-                      <tr key={token.id} data-token-id={token.id}>
-                        <td>{token.name}</td>
-                        <td><StatusBadge status={state} /></td>
-                        <td className="num">{token.uses} / {token.maxUses}</td>
-                        <td>{dateTime(token.expiresAt)}</td>
-                        <td>{dateTime(token.createdAt)}</td>
-                        <td className="num">
-                          {state === 'active' ? (
-                            <button
-                              type="button"
-                              className="danger small"
-                              disabled={revoke.isPending}
-                              aria-label={`Revoke token ${token.name}`}
-                              onClick={() => {
-                                if (confirm(`Revoke "${token.name}"? Devices can no longer enroll with it.`)) revoke.mutate(token.id);
-                              }}
-                            >
-                              Revoke
-                            </button>
-                          ) : null}
-                        </td>
-                      </tr>
-                    );
-                  })}
-                </tbody>
-              </table>
-            </div>
-          )}
-        </QueryView>
+        <DataTable
+          caption="Enrollment tokens"
+          columns={columns}
+          rows={tokens.data}
+          rowKey={(token) => token.id}
+          rowData={(token) => ({ 'data-token-id': token.id })}
+          empty={<Empty title="No tokens yet">Create one above to enroll devices.</Empty>}
+          error={tokens.error}
+          onRetry={() => void tokens.refetch()}
+        />
       </Card>
     </>
   );

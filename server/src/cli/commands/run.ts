@@ -1,12 +1,8 @@
-import { createTRPCClient, createWSClient, wsLink, type WebSocketClientOptions } from '@trpc/client';
-import { WebSocket } from 'ws';
-import type { AppRouter } from '../../api/root.ts';
-import { LOCAL_ADMIN_HEADER } from '../../api/context.ts';
-import { readLocalAdminToken } from '../../app/local-admin.ts';
-import { SHELLS, type Shell } from '../../commands/types.ts';
-import { DEFAULT_TIMEOUT_SEC } from '../../commands/limits.ts';
+import { readLocalAdminToken } from '../../features/auth/local-admin.ts';
+import { SHELLS, type Shell } from '../../features/commands/types.ts';
+import { DEFAULT_TIMEOUT_SEC } from '../../features/commands/limits.ts';
 import { parse, UsageError, type Command } from '../args.ts';
-import { serverUrl } from '../client.ts';
+import { localAdminSocket, serverUrl } from '../client.ts';
 
 const usage = `
 Usage: ninjait run [options] <device> -- <command...>
@@ -31,20 +27,6 @@ const intFlag = (value: string | undefined, name: string): number | undefined =>
   if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} needs a whole number of seconds`);
   return n;
 };
-
-/** A WebSocket client carrying the local admin header (subscriptions need the socket). */
-function localAdminSocket(url: string, token: string) {
-  class WithHeader extends WebSocket {
-    constructor(address: string | URL, protocols?: string | string[]) {
-      super(address, protocols, { headers: { [LOCAL_ADMIN_HEADER]: token } });
-    }
-  }
-  const socket = createWSClient({
-    url: `${url.replace(/^http/, 'ws')}/trpc`,
-    WebSocket: WithHeader as unknown as WebSocketClientOptions['WebSocket'],
-  });
-  return { client: createTRPCClient<AppRouter>({ links: [wsLink({ client: socket })] }), close: () => socket.close() };
-}
 
 export const runCommand: Command = {
   summary: 'run a command on a device and stream its output',

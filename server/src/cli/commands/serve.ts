@@ -1,7 +1,11 @@
-import { parseEnv } from '../../config/index.ts';
+import { parseEnv } from '../../platform/config/index.ts';
+import { makeDataDirPrivate } from '../../platform/data-dir.ts';
+import { createLogger } from '../../platform/obs/logger.ts';
 import { startServer, type RunningServer } from '../../app/create-app.ts';
 import { parse, type Command } from '../args.ts';
-import { createStaticRoutes } from '../../http/static.ts';
+import { createStaticRoutes } from '../../platform/http/static.ts';
+import { claimPort, type ClaimedPort } from '../../platform/http/listen.ts';
+import type { Env } from '../../platform/config/index.ts';
 
 const usage = `
 Usage: ninjait serve
@@ -26,12 +30,28 @@ export function stopOnSignals(stop: () => Promise<void>): void {
   process.on('SIGTERM', onSignal);
 }
 
+/**
+ * What `serve` and `start` share: bind PORT first, so a busy port stops the start before DATA_DIR
+ * is created or a store opened; then make DATA_DIR private and start the server on that socket.
+ */
+export async function startOnClaimedPort(env: Env): Promise<RunningServer> {
+  const port: ClaimedPort = await claimPort(env.PORT, env.HOST);
+  try {
+    makeDataDirPrivate(env.DATA_DIR, createLogger(env.LOG_LEVEL));
+    return await startServer(env, { routes: createStaticRoutes(), port });
+  } catch (error) {
+    await port.release();
+    throw error;
+  }
+}
+
 export const serveCommand: Command = {
   summary: 'run the server',
   usage,
   async run(argv) {
     parse(argv, {}, usage);
-    const server: RunningServer = await startServer(parseEnv(), { routes: createStaticRoutes() });
+    const env = parseEnv();
+    const server: RunningServer = await startOnClaimedPort(env);
     stopOnSignals(() => server.close());
     await new Promise(() => undefined);
   },

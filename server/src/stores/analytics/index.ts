@@ -5,6 +5,7 @@ import { createClickhouseStore } from './clickhouse/clickhouse-store.ts';
 
 export type { AnalyticsStore, AnalyticsParams, InsertOptions } from './types.ts';
 export { migrateAnalytics } from './migrate.ts';
+export { analyticsMigrations } from './migrations/index.ts';
 export { instrumentAnalytics } from './instrumented.ts';
 
 export interface AnalyticsConfig {

@@ -7,7 +7,6 @@ export type { AuditEntry, AuditQuery, DocumentCollection, DocumentStore, LogEntr
 export { LOG_LEVELS } from './types.ts';
 export { createRelationalDocumentStore, createMongoDocumentStore };
 export { instrumentDocumentStore, timed, type QueryObserver } from './instrumented.ts';
-export { sampleStoreSizes, startDocumentJobs } from './jobs.ts';
 
 const DAY_SEC = 24 * 60 * 60;
 

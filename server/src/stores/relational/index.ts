@@ -10,3 +10,8 @@ export async function openRelationalStore(options: { databaseUrl?: string | unde
   if (options.databaseUrl) return createPgStore({ connectionString: options.databaseUrl });
   return createPgliteStore(options.dataDir);
 }
+export { createJobLeases } from './job-leases.ts';
+export { relationalSizeBytes } from './size.ts';
+export { typed, type Db } from './kysely.ts';
+export type { Database } from './schema.ts';
+export { instrumentRelationalStore, sqlOperation } from './instrumented.ts';

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createScratchDatabase, relationalEngines } from '../../testing/databases.ts';
+import { createScratchDatabase, relationalEngines } from '../../../test-support/databases.ts';
 import { migrations } from './migrations/index.ts';
 import { migrate, openRelationalStore } from './index.ts';
 

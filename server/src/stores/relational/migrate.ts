@@ -20,6 +20,8 @@ export async function migrate(
   const applied: number[] = [];
   for (const migration of migrations) {
     const ran = await store.transaction(async (tx) => {
+      // Transaction-scoped, never pg_advisory_lock: behind PgBouncer in transaction mode the unlock
+      // of a session lock can run on another server connection and leave the lock held for good.
       await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
       const done = await tx.query('SELECT 1 FROM schema_migrations WHERE version = $1', [migration.version]);
       if (done.rows.length > 0) return false;

@@ -1,12 +1,15 @@
-import type { Logger } from '../../obs/logger.ts';
+import type { Logger } from '../../platform/obs/logger.ts';
 import type { TimeSeriesStore } from './types.ts';
 import { createEmbeddedTimeSeriesStore, type AnalyticsReader } from './embedded/embedded-store.ts';
 import { createInfluxTimeSeriesStore } from './influx/influx-store.ts';
 
 export type { MetricPoint, SeriesPoint, SeriesRange, TimeSeriesStore } from './types.ts';
-export { SERIES_RANGES, RANGE_WINDOWS } from './types.ts';
+export { SERIES_RANGES, RANGE_WINDOWS, RESOLUTIONS, resolutionFor, type Resolution } from './types.ts';
 export { batchToPoints, sampleToPoint } from './points.ts';
 export { createEmbeddedTimeSeriesStore, createInfluxTimeSeriesStore, type AnalyticsReader };
+export type { InfluxTimeSeriesStore } from './influx/influx-store.ts';
+export type { RetentionReport } from './influx/retention.ts';
+export { toInfluxPoint } from './influx/influx-store.ts';
 export { instrumentTimeSeriesStore } from './instrumented.ts';
 
 export interface InfluxConfig {
@@ -14,6 +17,8 @@ export interface InfluxConfig {
   INFLUX_TOKEN?: string | undefined;
   INFLUX_ORG?: string | undefined;
   INFLUX_BUCKET?: string | undefined;
+  /** Leave existing buckets' retention as the operator set it instead of the strategy's figures. */
+  INFLUX_KEEP_RETENTION?: boolean | undefined;
 }
 
 /** The four variables together, or null: half an InfluxDB configuration means none. */
@@ -29,10 +34,10 @@ export function influxSettings(env: InfluxConfig) {
 export async function openTimeSeriesStore(env: InfluxConfig, analytics: AnalyticsReader, log: Logger): Promise<TimeSeriesStore> {
   const influx = influxSettings(env);
   if (!influx) return createEmbeddedTimeSeriesStore(analytics);
-  const store = createInfluxTimeSeriesStore({ ...influx, log });
+  const store = createInfluxTimeSeriesStore({ ...influx, keepExistingRetention: env.INFLUX_KEEP_RETENTION ?? false, log });
   // A server that cannot manage buckets (a write-only token, or a line-protocol peer such as
   // VictoriaMetrics) still writes and reads; it only lacks the rollups, which the log says.
-  await store.ensureRetention().catch((error: unknown) =>
+  await store.ensureRetention().then(() => undefined, (error: unknown) =>
     log.warn({ err: error }, 'could not set up InfluxDB retention buckets and downsampling tasks; writing to INFLUX_BUCKET only'));
   return store;
 }

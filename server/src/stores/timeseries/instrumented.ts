@@ -1,4 +1,4 @@
-import { timed, type QueryObserver } from '../documents/instrumented.ts';
+import { timed, type QueryObserver } from '../../platform/obs/query-observer.ts';
 import type { TimeSeriesStore } from './types.ts';
 
 /** The same store with writes and queries observed (latency, errors, slow queries). */

@@ -1,20 +1,22 @@
-import type { IngestRow } from '../../sinks/types.ts';
+import type { IngestRow } from '../../features/ingest/sinks/types.ts';
+import { deriveMetrics } from '@ninjait/shared';
 import type { MetricPoint } from './types.ts';
 
-const sum = (values: readonly number[]) => values.reduce((total, value) => total + value, 0);
-
-/** A logged sample as a time-series point; the same arithmetic as the raw analytics table. */
+/**
+ * A logged sample as a time-series point: `deriveMetrics`' numbers, as the raw analytics table
+ * stores them, with 0 for what the sample lacks (line protocol has no null or NaN).
+ */
 export function sampleToPoint(row: Extract<IngestRow, { kind: 'sample' }>): MetricPoint {
-  const { cpu, memory, disks, network } = row.payload;
+  const metrics = deriveMetrics(row.payload);
   return {
     deviceId: row.deviceId,
     organizationId: row.organizationId,
     timestamp: row.collectedAt,
-    cpu: cpu.loadPercent,
-    memory: memory.totalBytes > 0 ? (memory.usedBytes / memory.totalBytes) * 100 : 0,
-    diskUsed: sum(disks.map((disk) => disk.usedBytes)),
-    networkRx: sum(network.map((nic) => nic.rxBytesPerSec ?? 0)),
-    networkTx: sum(network.map((nic) => nic.txBytesPerSec ?? 0)),
+    cpu: metrics.cpuPercent ?? 0,
+    memory: metrics.memoryPercent ?? 0,
+    diskUsed: metrics.diskUsedBytes ?? 0,
+    networkRx: metrics.rxBytesPerSec ?? 0,
+    networkTx: metrics.txBytesPerSec ?? 0,
   };
 }
 

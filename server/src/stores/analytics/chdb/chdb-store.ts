@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { StoreHealth } from '../../types.ts';
 import { assertIdentifier, normaliseParams, type AnalyticsStore } from '../types.ts';
@@ -26,7 +26,10 @@ function acquire(dir: string): ChdbSession {
     existing.users += 1;
     return existing.session;
   }
-  mkdirSync(dir, { recursive: true });
+  // ClickHouse's own files follow the process umask (owner-only under `serve` and `start`); the
+  // folder is private whatever it is, so nothing in it is reachable by another local account.
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
   const { Session } = require('chdb') as { Session: new (path: string) => ChdbSession };
   const session = new Session(dir);
   sessions.set(dir, { session, users: 1 });

@@ -1,5 +1,8 @@
 import { tables } from './001-tables.ts';
 import { jobs } from './002-jobs.ts';
+import { alertEvents } from './003-alert-events.ts';
+import { softwareChanges } from './004-software-changes.ts';
+import { billingSources } from './005-billing-sources.ts';
 
 export interface AnalyticsMigration {
   version: number;
@@ -11,4 +14,7 @@ export interface AnalyticsMigration {
 export const analyticsMigrations: readonly AnalyticsMigration[] = [
   { version: 1, name: 'tables', statements: tables },
   { version: 2, name: 'jobs', statements: jobs },
+  { version: 3, name: 'alert-events', statements: alertEvents },
+  { version: 4, name: 'software-changes', statements: softwareChanges },
+  { version: 5, name: 'billing-sources', statements: billingSources },
 ];

@@ -8,6 +8,16 @@ type Entry = { value: string | Set<string> | Map<string, number>; expiresAt: num
 const SWEEP_INTERVAL_MS = 30_000;
 
 /** The embedded default: one process, the same semantics as the Redis adapter. */
+/** The `seq` of a stored JSON object, or -Infinity when it has none. */
+function storedSeq(text: string): number {
+  try {
+    const seq = (JSON.parse(text) as { seq?: unknown }).seq;
+    return typeof seq === 'number' ? seq : -Infinity;
+  } catch {
+    return -Infinity;
+  }
+}
+
 export function createMemoryCache(now: () => number = Date.now): CacheStore {
   const entries = new Map<string, Entry>();
   const bus = new EventEmitter();
@@ -45,6 +55,13 @@ export function createMemoryCache(now: () => number = Date.now): CacheStore {
     },
     async mset(pairs, ttlSec) {
       for (const [key, value] of pairs) entries.set(key, { value, expiresAt: expiry(ttlSec) });
+    },
+    async msetIfNewer(pairs, ttlSec) {
+      for (const [key, value, seq] of pairs) {
+        const current = live(key);
+        if (current && typeof current.value === 'string' && storedSeq(current.value) >= seq) continue;
+        entries.set(key, { value, expiresAt: expiry(ttlSec) });
+      }
     },
     async del(keys) {
       for (const key of keys) entries.delete(key);
@@ -87,7 +104,9 @@ export function createMemoryCache(now: () => number = Date.now): CacheStore {
       return sorted.slice(start, end).map(([member, score]) => ({ member, score }));
     },
     async publish(channel, message) {
+      const receivers = bus.listenerCount(channel);
       bus.emit(channel, message);
+      return receivers;
     },
     async subscribe(channel, onMessage) {
       bus.on(channel, onMessage);

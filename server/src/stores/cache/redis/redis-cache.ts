@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { Redis } from 'ioredis';
 import { probeHealth } from '../../types.ts';
 import type { CacheStore } from '../types.ts';
@@ -6,6 +7,31 @@ import type { CacheStore } from '../types.ts';
  * Redis or Dragonfly. Commands fail fast while the server is unreachable (no offline
  * queue), so callers see an error instead of hanging, and the client keeps reconnecting.
  */
+/** KEYS[1] = value ARGV[1] unless its stored `seq` is >= ARGV[2]; ARGV[3] a TTL in seconds (0: none). */
+const SET_IF_NEWER = `
+local current = redis.call('GET', KEYS[1])
+if current then
+  local ok, decoded = pcall(cjson.decode, current)
+  if ok and type(decoded) == 'table' and type(decoded.seq) == 'number' and decoded.seq >= tonumber(ARGV[2]) then return 0 end
+end
+if tonumber(ARGV[3]) > 0 then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3]) else redis.call('SET', KEYS[1], ARGV[1]) end
+return 1`;
+
+/**
+ * `INFO memory`'s figures: `used_memory` (everything the server allocated) and
+ * `used_memory_dataset` (the data itself, without overhead; Dragonfly does not report it: null).
+ */
+export function parseMemoryInfo(info: string): { usedBytes: number; datasetBytes: number | null } {
+  const field = (name: string) => {
+    const match = new RegExp(`^${name}:(\\d+)\\r?$`, 'm').exec(info);
+    return match ? Number(match[1]) : null;
+  };
+  return { usedBytes: field('used_memory') ?? 0, datasetBytes: field('used_memory_dataset') };
+}
+
+/** How long a size sample waits for a connection still being made. */
+const READY_WAIT_MS = 5_000;
+
 export function createRedisCache(url: string, settings: { keyPrefix?: string | undefined } = {}): CacheStore {
   // keyPrefix applies to keys, not to pub/sub channels, so instances with different prefixes still route to each other.
   const options = { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false, keyPrefix: settings.keyPrefix ?? '' } as const;
@@ -44,6 +70,14 @@ export function createRedisCache(url: string, settings: { keyPrefix?: string | u
       }
       await pipeline.exec();
     },
+    async msetIfNewer(entries, ttlSec) {
+      if (entries.length === 0) return;
+      const pipeline = redis.pipeline();
+      for (const [key, value, seq] of entries) pipeline.eval(SET_IF_NEWER, 1, key, value, String(seq), String(ttlSec ?? 0));
+      const replies = await pipeline.exec();
+      const failed = replies?.find(([error]) => error);
+      if (failed) throw failed[0]!;
+    },
     async del(keys) {
       if (keys.length > 0) await redis.del(...keys);
     },
@@ -74,7 +108,7 @@ export function createRedisCache(url: string, settings: { keyPrefix?: string | u
       return result;
     },
     async publish(channel, message) {
-      await redis.publish(channel, message);
+      return redis.publish(channel, message);
     },
     async subscribe(channel, onMessage) {
       const connection = subscriberConnection();
@@ -93,6 +127,12 @@ export function createRedisCache(url: string, settings: { keyPrefix?: string | u
           await connection.unsubscribe(channel);
         }
       };
+    },
+    async size() {
+      // The first sample runs at start, usually before the connection is up, and commands fail fast then.
+      if (redis.status !== 'ready') await once(redis, 'ready', { signal: AbortSignal.timeout(READY_WAIT_MS) });
+      const [memory, keys] = await Promise.all([redis.info('memory'), redis.dbsize()]);
+      return { ...parseMemoryInfo(memory), keys };
     },
     health: () => probeHealth('redis', () => redis.ping()),
     async close() {

@@ -1,5 +1,5 @@
 /**
- * The console's fleet table pages through `devices` by keyset (see domain/device-list.ts): one
+ * The console's fleet table pages through `devices` by keyset (see features/devices/device-list.ts): one
  * index per sort, each leading with the organization and ending with `id`, so a page of any size
  * is an index range read, whatever the fleet's size. The status index also serves the status
  * filter and replaces `devices_org_status_idx`, which no query used on its own.

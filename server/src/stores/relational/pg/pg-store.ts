@@ -10,6 +10,8 @@ export interface PgStoreOptions {
   maxConnections?: number;
 }
 
+// Queries go unnamed (no `name:`): a named prepared statement lives on one server connection, and
+// behind PgBouncer in transaction mode the next transaction may run on another (test/engines/pgbouncer.test.ts).
 function executor(client: pg.Pool | pg.PoolClient): SqlExecutor {
   return {
     async query<Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<Row>> {

@@ -1,5 +1,6 @@
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import { PGlite, types } from '@electric-sql/pglite';
+import { OwnerOnlyNodeFS } from './owner-only-fs.ts';
 import { probeHealth } from '../../types.ts';
 import type { QueryResult, RelationalStore, SqlExecutor } from '../types.ts';
 
@@ -18,8 +19,11 @@ function executor(db: Pick<PGlite, 'query'>): SqlExecutor {
 
 /** PostgreSQL compiled to WASM, in-process, persisted under `dataDir` (or in memory when undefined). */
 export async function createPgliteStore(dataDir: string | undefined): Promise<RelationalStore> {
-  if (dataDir) await mkdir(dataDir, { recursive: true });
-  const db = await PGlite.create(dataDir ?? 'memory://', { parsers });
+  if (dataDir) {
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
+    await chmod(dataDir, 0o700);
+  }
+  const db = await PGlite.create(dataDir ? { fs: new OwnerOnlyNodeFS(dataDir), parsers } : { dataDir: 'memory://', parsers });
   const base = executor(db);
 
   return {

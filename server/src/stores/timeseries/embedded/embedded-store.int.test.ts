@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MetricSample } from '@ninjait/shared';
 import { createChdbStore } from '../../analytics/chdb/chdb-store.ts';
 import { migrateAnalytics, type AnalyticsStore } from '../../analytics/index.ts';
-import { rawMetricRow } from '../../../sinks/clickhouse-sink.ts';
-import type { IngestRow } from '../../../sinks/types.ts';
+import { rawMetricRow } from '../../../features/ingest/sinks/clickhouse-sink.ts';
+import type { IngestRow } from '../../../features/ingest/sinks/types.ts';
 import { createEmbeddedTimeSeriesStore } from './embedded-store.ts';
 
 const FIVE_MIN_MS = 5 * 60 * 1000;
@@ -86,6 +86,9 @@ describe('embedded time series: the Flux query as SQL on device_metrics_raw (chd
     expect(await store.querySeries(device, org, '30d')).toEqual([
       { timestamp: new Date(yesterday + DAY_MS), cpu: 20, memory: 10, diskUsed: null, networkRx: 1_000, networkTx: 100 },
     ]);
+    // A year reads the same hourly means (this engine keeps no 5-minute ones), in weekly windows.
+    const year = await store.querySeries(device, org, '1y');
+    expect(year.map((point) => [point.cpu, point.timestamp.getTime() >= yesterday + HOUR_MS])).toEqual([[20, true]]);
     expect((await store.health()).ok).toBe(true);
   });
 });

@@ -1,6 +1,6 @@
 import type { AnalyticsStore } from '../../analytics/index.ts';
 import type { StoreHealth } from '../../types.ts';
-import { RANGE_WINDOWS, type SeriesPoint, type SeriesRange, type TimeSeriesStore } from '../types.ts';
+import { RANGE_WINDOWS, resolutionFor, type SeriesPoint, type SeriesRange, type TimeSeriesStore } from '../types.ts';
 
 /** What this store needs of the analytics port. */
 export type AnalyticsReader = Pick<AnalyticsStore, 'query' | 'health'>;
@@ -17,13 +17,14 @@ interface Row {
 /**
  * The Flux query's equivalent in ClickHouse SQL. Windows are stamped with their end, like
  * aggregateWindow; `LIMIT 1 BY seq` keeps one copy of a replayed sample before the
- * ReplacingMergeTree has merged it away. Raw rows live 7 days, so 30 days reads the hourly rollup
- * (which has no disk bytes: its disk column is a percentage).
+ * ReplacingMergeTree has merged it away. Raw rows live 7 days (resolutionFor), so longer ranges
+ * read the hourly rollup, the only one this engine keeps (90 days; it has no disk bytes: its disk
+ * column is a percentage).
  */
 export function seriesSql(range: SeriesRange): string {
   const everySec = RANGE_WINDOWS[range].everySec;
   const startSec = RANGE_WINDOWS[range].startSec;
-  if (range === '30d') {
+  if (resolutionFor(startSec) !== 'raw') {
     return `SELECT toUnixTimestamp(toStartOfInterval(timestamp, INTERVAL ${everySec} SECOND)) + ${everySec} AS window_end,
   avg(cpu_avg) AS cpu, avg(memory_avg) AS memory, CAST(NULL AS Nullable(Float64)) AS disk_used,
   avg(network_in) AS network_rx, avg(network_out) AS network_tx

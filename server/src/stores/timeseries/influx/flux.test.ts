@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bucketFor, downsampleTasks, retentionBuckets, seriesQuery } from './flux.ts';
+import { SERIES_RANGES, resolutionFor } from '../types.ts';
+import { bucketFor, cardinalityQuery, downsampleTasks, retentionBuckets, seriesQuery } from './flux.ts';
 
 const DEVICE = '0b5c2a4e-8f3d-4a51-9c1e-2f6b7d8e9a01';
 const ORG = '7d1e0c3b-2a4f-4e6d-8b9a-1c2d3e4f5a6b';
@@ -15,11 +16,31 @@ describe('Flux', () => {
   |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")`);
   });
 
-  it('reads longer ranges with wider windows, 30 days from the hourly rollup', () => {
+  it('reads longer ranges with wider windows: 30 days from the 5-minute means, a year from the hourly ones', () => {
+    expect(seriesQuery('metrics', DEVICE, ORG, '24h')).toContain('from(bucket: "metrics")');
     expect(seriesQuery('metrics', DEVICE, ORG, '24h')).toContain('range(start: -24h)');
     expect(seriesQuery('metrics', DEVICE, ORG, '24h')).toContain('aggregateWindow(every: 1h, fn: mean)');
-    expect(seriesQuery('metrics', DEVICE, ORG, '30d')).toContain('from(bucket: "metrics_1h")');
-    expect(bucketFor('metrics', '1h')).toBe('metrics');
+    expect(seriesQuery('metrics', DEVICE, ORG, '30d')).toContain('from(bucket: "metrics_5m")');
+    expect(seriesQuery('metrics', DEVICE, ORG, '30d')).toContain('aggregateWindow(every: 1d, fn: mean)');
+    expect(seriesQuery('metrics', DEVICE, ORG, '1y')).toContain('from(bucket: "metrics_1h")');
+    expect(seriesQuery('metrics', DEVICE, ORG, '1y')).toContain('range(start: -365d)');
+    expect(SERIES_RANGES.map((range) => bucketFor('metrics', range))).toEqual(['metrics', 'metrics', 'metrics_5m', 'metrics_1h']);
+  });
+
+  it('chooses the finest resolution that still holds the whole span', () => {
+    const day = 86_400;
+    expect(resolutionFor(60)).toBe('raw');
+    expect(resolutionFor(7 * day)).toBe('raw');
+    expect(resolutionFor(7 * day + 1)).toBe('5m');
+    expect(resolutionFor(90 * day)).toBe('5m');
+    expect(resolutionFor(90 * day + 1)).toBe('1h');
+    // Past two years nothing holds the span: the hourly means are the longest there are.
+    expect(resolutionFor(10 * 365 * day)).toBe('1h');
+  });
+
+  it('counts a bucket\'s series over its retention', () => {
+    expect(cardinalityQuery('metrics_5m', 90 * 86_400)).toBe(`import "influxdata/influxdb"
+influxdb.cardinality(bucket: "metrics_5m", start: -7776000s)`);
   });
 
   it('escapes values, so an id cannot inject Flux', () => {

@@ -1,22 +1,23 @@
 import { flux, fluxExpression, fluxString } from '@influxdata/influxdb-client';
-import { RANGE_WINDOWS, type SeriesRange } from '../types.ts';
+import { RANGE_WINDOWS, RESOLUTIONS, resolutionFor, type Resolution, type SeriesRange } from '../types.ts';
 
 export const MEASUREMENT = 'device_metrics';
-const DAY_SEC = 24 * 60 * 60;
 
-/** The strategy's lifecycle: full resolution 7 days, 5-minute means 90 days, 1-hour means 2 years. */
+/** The three buckets of the strategy's lifecycle (RESOLUTIONS): raw points, 5-minute means, 1-hour means. */
 export function retentionBuckets(rawBucket: string) {
+  const keep = (name: Resolution) => RESOLUTIONS.find((resolution) => resolution.name === name)!.keepSec;
   return {
-    raw: { name: rawBucket, everySeconds: 7 * DAY_SEC },
-    fiveMinute: { name: `${rawBucket}_5m`, everySeconds: 90 * DAY_SEC },
-    hourly: { name: `${rawBucket}_1h`, everySeconds: 730 * DAY_SEC },
+    raw: { name: rawBucket, everySeconds: keep('raw') },
+    fiveMinute: { name: `${rawBucket}_5m`, everySeconds: keep('5m') },
+    hourly: { name: `${rawBucket}_1h`, everySeconds: keep('1h') },
   } as const;
 }
 
-/** Which bucket serves a range: raw data covers 7 days, the 30-day view reads the hourly means. */
+/** Which bucket serves a range: the finest one that still holds its whole span (resolutionFor). */
 export function bucketFor(rawBucket: string, range: SeriesRange): string {
   const buckets = retentionBuckets(rawBucket);
-  return range === '30d' ? buckets.hourly.name : buckets.raw.name;
+  const byResolution = { raw: buckets.raw, '5m': buckets.fiveMinute, '1h': buckets.hourly } as const;
+  return byResolution[resolutionFor(RANGE_WINDOWS[range].startSec)].name;
 }
 
 /**
@@ -33,6 +34,12 @@ export function seriesQuery(rawBucket: string, deviceId: string, organizationId:
   |> filter(fn: (r) => r.organization_id == ${organizationId})
   |> aggregateWindow(every: ${fluxDurationLiteral(window.every)}, fn: mean)
   |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")`.toString();
+}
+
+/** How many series a bucket holds over its whole retention (`influxdb.cardinality`). */
+export function cardinalityQuery(bucket: string, retentionSec: number): string {
+  return flux`import "influxdata/influxdb"
+influxdb.cardinality(bucket: ${bucket}, start: ${fluxDurationLiteral(`-${retentionSec}s`)})`.toString();
 }
 
 /** Durations come from our constants only; the client's template would quote a plain string. */

@@ -1,9 +1,9 @@
 import { HttpError, InfluxDB, Point, setLogger } from '@influxdata/influxdb-client';
-import type { Logger } from '../../../obs/logger.ts';
+import type { Logger } from '../../../platform/obs/logger.ts';
 import { probeHealth } from '../../types.ts';
 import type { MetricPoint, SeriesPoint, TimeSeriesStore } from '../types.ts';
-import { MEASUREMENT, seriesQuery } from './flux.ts';
-import { ensureRetention } from './retention.ts';
+import { MEASUREMENT, cardinalityQuery, retentionBuckets, seriesQuery } from './flux.ts';
+import { ensureRetention, type RetentionReport } from './retention.ts';
 
 export interface InfluxOptions {
   url: string;
@@ -11,6 +11,8 @@ export interface InfluxOptions {
   org: string;
   bucket: string;
   timeoutMs?: number;
+  /** INFLUX_KEEP_RETENTION: leave existing buckets' retention as the operator set it. */
+  keepExistingRetention?: boolean;
   log: Pick<Logger, 'debug' | 'info' | 'warn'>;
 }
 
@@ -28,9 +30,13 @@ export function toInfluxPoint(point: MetricPoint): Point {
     .timestamp(point.timestamp);
 }
 
-/** A 4xx other than 408/429 will fail again the same way: the drainer should not expect a retry to help. */
-export function isRetryableInfluxError(error: unknown): boolean {
-  if (!(error instanceof HttpError)) return true;
+/**
+ * For an HTTP answer from InfluxDB: a 4xx other than 408/429 will fail again the same way, so a
+ * retry cannot help. Undefined for anything else (a socket error, a value the client refused):
+ * the caller classifies those.
+ */
+export function isRetryableInfluxError(error: unknown): boolean | undefined {
+  if (!(error instanceof HttpError)) return undefined;
   return error.statusCode >= 500 || error.statusCode === 408 || error.statusCode === 429;
 }
 
@@ -42,7 +48,11 @@ const num = (value: unknown) => (typeof value === 'number' && Number.isFinite(va
  * `device_metrics`, tags device_id + organization_id, ms timestamps = the agent's collection time.
  * Each `write` is one request without the client's own retry buffer: the drainer owns retries.
  */
-export function createInfluxTimeSeriesStore(options: InfluxOptions): TimeSeriesStore & { ensureRetention(): Promise<void> } {
+export interface InfluxTimeSeriesStore extends TimeSeriesStore {
+  ensureRetention(): Promise<RetentionReport>;
+}
+
+export function createInfluxTimeSeriesStore(options: InfluxOptions): InfluxTimeSeriesStore {
   const influx = new InfluxDB({ url: options.url, token: options.token, timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS });
   // The client prints failures to the console; ours are returned to the drainer and logged there.
   setLogger({ error: (message, error) => options.log.debug({ err: error }, message), warn: (message, error) => options.log.debug({ err: error }, message) });
@@ -68,8 +78,18 @@ export function createInfluxTimeSeriesStore(options: InfluxOptions): TimeSeriesS
         .filter((point) => point.cpu !== null || point.memory !== null || point.diskUsed !== null)
         .sort((a, b) => a.timestamp.getTime() - b.timestamp.getTime());
     },
-    async ensureRetention() {
-      await ensureRetention(influx, options.org, options.bucket, options.log);
+    ensureRetention: () => ensureRetention(influx, options.org, options.bucket, options.log, { keepExistingRetention: options.keepExistingRetention ?? false }),
+    /**
+     * Series per bucket (`influxdb.cardinality`, InfluxDB 2 only): the open-source API reports no
+     * bytes on disk, and series cardinality is what grows its index and memory.
+     */
+    async size() {
+      const series: Record<string, number> = {};
+      for (const bucket of Object.values(retentionBuckets(options.bucket))) {
+        const rows = await influx.getQueryApi(options.org).collectRows<{ _value?: unknown }>(cardinalityQuery(bucket.name, bucket.everySeconds));
+        series[bucket.name] = Number(rows[0]?._value ?? 0);
+      }
+      return { series };
     },
     // `/ping` answers on InfluxDB 2 and on VictoriaMetrics alike.
     health: () => probeHealth('influxdb', () => influx.transport.request('/ping', null, { method: 'GET' })),

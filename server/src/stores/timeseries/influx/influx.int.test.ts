@@ -3,8 +3,8 @@ import { createServer } from 'node:net';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { MetricSample } from '@ninjait/shared';
-import { createTimeSeriesSink } from '../../../sinks/influx-sink.ts';
-import type { IngestRow } from '../../../sinks/types.ts';
+import { createTimeSeriesSink } from '../../../features/ingest/sinks/influx-sink.ts';
+import type { IngestRow } from '../../../features/ingest/sinks/types.ts';
 import { openTimeSeriesStore } from '../index.ts';
 import { createInfluxTimeSeriesStore } from './influx-store.ts';
 

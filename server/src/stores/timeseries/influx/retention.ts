@@ -1,23 +1,37 @@
 import { HttpError, type InfluxDB } from '@influxdata/influxdb-client';
 import { BucketsAPI, OrgsAPI, TasksAPI } from '@influxdata/influxdb-client-apis';
-import type { Logger } from '../../../obs/logger.ts';
+import type { Logger } from '../../../platform/obs/logger.ts';
 import { downsampleTasks, retentionBuckets } from './flux.ts';
 
 export interface RetentionReport {
   createdBuckets: string[];
+  /** Buckets whose retention was changed to the strategy's, with what it was before. */
+  updatedBuckets: { name: string; fromSeconds: number; toSeconds: number }[];
+  /** Buckets whose retention differs and was left as the operator set it (INFLUX_KEEP_RETENTION). */
+  keptBuckets: { name: string; everySeconds: number; expected: number }[];
   createdTasks: string[];
   updatedTasks: string[];
+}
+
+export interface RetentionOptions {
+  /** Leave an existing bucket's retention as it is (an operator chose another); the strategy's figures otherwise. */
+  keepExistingRetention?: boolean;
 }
 
 const isNotFound = (error: unknown) => error instanceof HttpError && error.statusCode === 404;
 
 /**
- * Creates the raw, 5-minute and 1-hour buckets and the downsampling tasks when they are missing
- * (InfluxDB 2 only). Existing buckets keep their retention (an operator may have chosen another);
- * tasks whose Flux differs from ours are updated. Needs a token allowed to manage buckets and tasks.
+ * Brings the raw, 5-minute and 1-hour buckets and the downsampling tasks to the strategy's
+ * figures (InfluxDB 2 only): missing ones are created, an existing bucket with another retention
+ * is updated (docker-compose's setup creates `metrics` with its own; a bucket kept longer than 7
+ * days would also keep raw points the rollups already hold), unless `keepExistingRetention`.
+ * Tasks whose Flux differs from ours are updated. Every change is logged. Needs a token allowed
+ * to manage buckets and tasks.
  */
-export async function ensureRetention(influx: InfluxDB, org: string, rawBucket: string, log: Pick<Logger, 'info' | 'warn'>): Promise<RetentionReport> {
-  const report: RetentionReport = { createdBuckets: [], createdTasks: [], updatedTasks: [] };
+export async function ensureRetention(
+  influx: InfluxDB, org: string, rawBucket: string, log: Pick<Logger, 'info' | 'warn'>, options: RetentionOptions = {},
+): Promise<RetentionReport> {
+  const report: RetentionReport = { createdBuckets: [], updatedBuckets: [], keptBuckets: [], createdTasks: [], updatedTasks: [] };
   const orgs = await new OrgsAPI(influx).getOrgs({ org });
   const orgID = orgs.orgs?.[0]?.id;
   if (!orgID) throw new Error(`InfluxDB organization "${org}" not found`);
@@ -29,17 +43,28 @@ export async function ensureRetention(influx: InfluxDB, org: string, rawBucket: 
       throw error;
     });
     const existing = found.buckets?.find((candidate) => candidate.name === bucket.name);
-    if (existing) {
-      const everySeconds = existing.retentionRules?.[0]?.everySeconds ?? 0;
-      if (everySeconds !== bucket.everySeconds) {
-        log.warn({ bucket: bucket.name, everySeconds, expected: bucket.everySeconds }, 'InfluxDB bucket retention differs from the strategy; left as it is');
-      }
+    if (!existing) {
+      await bucketsApi.postBuckets({
+        body: { orgID, name: bucket.name, description: 'NinjaIT device metrics', retentionRules: [{ type: 'expire', everySeconds: bucket.everySeconds }] },
+      });
+      report.createdBuckets.push(bucket.name);
       continue;
     }
-    await bucketsApi.postBuckets({
-      body: { orgID, name: bucket.name, description: 'NinjaIT device metrics', retentionRules: [{ type: 'expire', everySeconds: bucket.everySeconds }] },
+    // No rule, or 0 seconds, is InfluxDB's "keep forever".
+    const everySeconds = existing.retentionRules?.[0]?.everySeconds ?? 0;
+    if (everySeconds === bucket.everySeconds) continue;
+    if (options.keepExistingRetention) {
+      report.keptBuckets.push({ name: bucket.name, everySeconds, expected: bucket.everySeconds });
+      continue;
+    }
+    await bucketsApi.patchBucketsID({
+      bucketID: existing.id!,
+      body: { retentionRules: [{ type: 'expire', everySeconds: bucket.everySeconds }] },
     });
-    report.createdBuckets.push(bucket.name);
+    report.updatedBuckets.push({ name: bucket.name, fromSeconds: everySeconds, toSeconds: bucket.everySeconds });
+  }
+  if (report.keptBuckets.length > 0) {
+    log.warn({ buckets: report.keptBuckets }, 'InfluxDB bucket retention differs from the strategy; left as it is (INFLUX_KEEP_RETENTION)');
   }
 
   const tasksApi = new TasksAPI(influx);
@@ -54,7 +79,7 @@ export async function ensureRetention(influx: InfluxDB, org: string, rawBucket: 
       report.updatedTasks.push(task.name);
     }
   }
-  if (report.createdBuckets.length + report.createdTasks.length + report.updatedTasks.length > 0) {
+  if (report.createdBuckets.length + report.updatedBuckets.length + report.createdTasks.length + report.updatedTasks.length > 0) {
     log.info(report, 'InfluxDB retention buckets and downsampling tasks set up');
   }
   return report;

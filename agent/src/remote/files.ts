@@ -1,0 +1,133 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { lstat, open, readdir, rename, rm, stat, statfs, truncate } from 'node:fs/promises';
+import { posix, win32 } from 'node:path';
+import { MAX_LIST_ENTRIES, type RemoteOp, type RemoteResult } from '@ninjait/shared';
+import { RemoteFailure } from './errors.ts';
+import { resolvePath, type PathPolicy } from './paths.ts';
+import { createChunkSequencer } from './chunk-sequencer.ts';
+
+type Op<K extends RemoteOp['kind']> = Extract<RemoteOp, { kind: K }>;
+
+/** The SHA-256 of a file, streamed (a 1 GB file costs 64 KiB of memory, not 1 GB). */
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/**
+ * Files on the device. An upload is written to a hidden partial file beside its target, named by
+ * the transfer, so a dropped connection (or a restart of either end) resumes at the partial's
+ * size; it becomes the target only when its SHA-256 matches the sender's, and it is removed on a
+ * mismatch, a full disk or an abort.
+ */
+export function createFiles(policy: PathPolicy) {
+  const p = policy.platform === 'win32' ? win32 : posix;
+  const partialOf = (target: string, transferId: string) => p.join(p.dirname(target), `.${p.basename(target)}.${transferId}.ninjait-part`);
+  const target = (path: string) => resolvePath(path, policy, { mayNotExist: true });
+  const removeQuietly = (path: string) => rm(path, { force: true }).catch(() => undefined);
+  const sequencer = createChunkSequencer(removeQuietly);
+
+  /** Refuses a folder as a target, and an existing file unless it may be replaced. */
+  async function checkTarget(path: string, overwrite: boolean) {
+    const existing = await stat(path).catch(() => null);
+    if (existing?.isDirectory()) throw new RemoteFailure('BAD_REQUEST', `${path} is a folder: name the file to write`);
+    if (existing && !overwrite) throw new RemoteFailure('CONFLICT', `${path} exists; allow overwriting to replace it`);
+  }
+
+  return {
+    async list(op: Op<'fs.list'>): Promise<RemoteResult<'fs.list'>> {
+      const path = await resolvePath(op.path, policy);
+      const dirents = await readdir(path, { withFileTypes: true });
+      const shown = dirents.slice(0, MAX_LIST_ENTRIES);
+      const entries = await Promise.all(shown.map(async (d) => {
+        const info = await lstat(p.join(path, d.name)).catch(() => null);
+        const type = d.isSymbolicLink() ? 'link' : d.isDirectory() ? 'dir' : d.isFile() ? 'file' : 'other';
+        return { name: d.name, type, size: info && d.isFile() ? info.size : null, mtimeMs: info ? Math.trunc(info.mtimeMs) : null, mode: info ? info.mode & 0o7777 : null } as const;
+      }));
+      entries.sort((a, b) => Number(b.type === 'dir') - Number(a.type === 'dir') || a.name.localeCompare(b.name));
+      return { path, entries, omitted: dirents.length - shown.length };
+    },
+
+    /** Starts (or resumes) an upload: the partial file's size is where the sender continues. */
+    async uploadBegin(op: Op<'fs.uploadBegin'>): Promise<RemoteResult<'fs.uploadBegin'>> {
+      const path = await target(op.path);
+      await checkTarget(path, op.overwrite);
+      const partial = partialOf(path, op.transferId);
+      // Chunks parked from before the connection dropped belong to a sender that is starting over.
+      sequencer.forget(partial);
+      const handle = await open(partial, 'a', 0o600);
+      const { size } = await handle.stat();
+      await handle.close();
+      if (size > op.size) {
+        await truncate(partial, 0);
+        return { path, offset: 0 };
+      }
+      const fs = await statfs(p.dirname(path)).catch(() => null);
+      const free = fs ? fs.bavail * fs.bsize : Infinity;
+      if (op.size - size > free) {
+        await removeQuietly(partial);
+        throw new RemoteFailure('ENOSPC', `Not enough space on the device for ${path}: ${op.size - size} bytes needed, ${free} free (ENOSPC)`);
+      }
+      return { path, offset: size };
+    },
+
+    /**
+     * Writes one chunk at `offset`. Senders keep several chunks in flight and the relay may
+     * reorder them, so a chunk just ahead of the partial's end waits (bounded) for the ones before
+     * it: the partial file only ever grows contiguously, which is what resuming relies on, and an
+     * acknowledged chunk means every byte before it is written. A chunk sent again (its ack was
+     * lost) rewrites in place; one too far ahead is refused with where to continue.
+     */
+    async uploadChunk(op: Op<'fs.uploadChunk'>): Promise<RemoteResult<'fs.uploadChunk'>> {
+      const partial = partialOf(await target(op.path), op.transferId);
+      return sequencer.write(partial, op.offset, Buffer.from(op.data, 'base64'));
+    },
+
+    /** Checks size and SHA-256, then moves the partial into place; on a mismatch the partial is removed. */
+    async uploadFinish(op: Op<'fs.uploadFinish'>): Promise<RemoteResult<'fs.uploadFinish'>> {
+      const path = await target(op.path);
+      const partial = partialOf(path, op.transferId);
+      const info = await stat(partial).catch(() => null);
+      if (!info) throw new RemoteFailure('NOT_FOUND', 'The upload was not begun, or was aborted: begin it again');
+      if (info.size !== op.size) throw new RemoteFailure('CONFLICT', `The device has ${info.size} of ${op.size} bytes of this upload; continue from there`);
+      const sha256 = await sha256File(partial);
+      if (sha256 !== op.sha256) {
+        await removeQuietly(partial);
+        throw new RemoteFailure('FAILED', `SHA-256 mismatch: sent ${op.sha256}, the device wrote ${sha256}; the partial file was removed`);
+      }
+      await checkTarget(path, op.overwrite);
+      await rename(partial, path);
+      return { path, size: info.size, sha256 };
+    },
+
+    async uploadAbort(op: Op<'fs.uploadAbort'>): Promise<RemoteResult<'fs.uploadAbort'>> {
+      const partial = partialOf(await target(op.path), op.transferId);
+      sequencer.forget(partial);
+      const existed = await stat(partial).then(() => true, () => false);
+      await removeQuietly(partial);
+      return { removed: existed };
+    },
+
+    /** Size and SHA-256 first, so the receiver can check what it got. */
+    async downloadBegin(op: Op<'fs.downloadBegin'>): Promise<RemoteResult<'fs.downloadBegin'>> {
+      const path = await resolvePath(op.path, policy);
+      const info = await stat(path);
+      if (!info.isFile()) throw new RemoteFailure('BAD_REQUEST', `${path} is not a file`);
+      return { path, size: info.size, sha256: await sha256File(path), mtimeMs: Math.trunc(info.mtimeMs) };
+    },
+
+    async downloadChunk(op: Op<'fs.downloadChunk'>): Promise<RemoteResult<'fs.downloadChunk'>> {
+      const path = await resolvePath(op.path, policy);
+      const handle = await open(path, 'r');
+      try {
+        const buffer = Buffer.alloc(op.length);
+        const { bytesRead } = await handle.read(buffer, 0, op.length, op.offset);
+        return { offset: op.offset, data: buffer.subarray(0, bytesRead).toString('base64') };
+      } finally {
+        await handle.close();
+      }
+    },
+  };
+}

@@ -1,0 +1,77 @@
+import { remoteOpSchema, type RemoteError, type RemoteOp } from '@ninjait/shared';
+import type { Logger } from '../log.ts';
+import type { AgentClient, RemoteMessage } from '../exec/types.ts';
+import { describeRemoteError } from './errors.ts';
+import { createFiles } from './files.ts';
+import { killProcess, listProcesses } from './processes.ts';
+import { controlService, listServices } from './services.ts';
+import { queryLogs } from './os-logs.ts';
+
+export interface RemoteOptions {
+  client: AgentClient;
+  log: Logger;
+  platform: NodeJS.Platform;
+  /** Folders file access must stay inside; empty: anywhere the agent's account may go. */
+  fileRoots: readonly string[];
+}
+
+/** Requests handled at once; more wait their turn (a burst of listings cannot starve the agent). */
+const MAX_CONCURRENT = 8;
+
+/**
+ * Remote-access requests (files, processes, services, OS logs): each is checked against the
+ * shared schema (the server is trusted, but its bytes still came from the network), done, and
+ * answered on `agent.remoteResult` with a result or a `{ code, message }` a technician can read.
+ */
+export function createRemoteHandler(opts: RemoteOptions) {
+  const { client, log, platform } = opts;
+  const files = createFiles({ platform, roots: opts.fileRoots });
+  let active = 0;
+  const waiting: (() => void)[] = [];
+
+  const perform = async (op: RemoteOp): Promise<unknown> => {
+    switch (op.kind) {
+      case 'fs.list': return files.list(op);
+      case 'fs.uploadBegin': return files.uploadBegin(op);
+      case 'fs.uploadChunk': return files.uploadChunk(op);
+      case 'fs.uploadFinish': return files.uploadFinish(op);
+      case 'fs.uploadAbort': return files.uploadAbort(op);
+      case 'fs.downloadBegin': return files.downloadBegin(op);
+      case 'fs.downloadChunk': return files.downloadChunk(op);
+      case 'proc.list': return listProcesses();
+      case 'proc.kill': return killProcess(op);
+      case 'svc.list': return listServices(platform);
+      case 'svc.control': return controlService(platform, op);
+      case 'logs.query': return queryLogs(platform, op);
+    }
+  };
+
+  const subject = (op: RemoteOp) => ('path' in op ? op.path : 'pid' in op ? `process ${op.pid}` : 'name' in op ? `service ${op.name}` : op.kind);
+
+  async function handle(message: RemoteMessage): Promise<void> {
+    // Upload chunks skip the turn-taking: they arrived already (the memory is spent), and one may
+    // be parked waiting for an earlier one that must not queue behind it.
+    const limited = message.op.kind !== 'fs.uploadChunk';
+    if (limited && active >= MAX_CONCURRENT) await new Promise<void>((resolve) => waiting.push(resolve));
+    if (limited) active += 1;
+    let answer: { ok: true; result: unknown } | { ok: false; error: RemoteError };
+    try {
+      const op = remoteOpSchema.parse(message.op);
+      answer = { ok: true, result: await perform(op) };
+    } catch (error) {
+      answer = { ok: false, error: describeRemoteError(error, subject(message.op)) };
+      if (answer.error.code === 'FAILED') log.warn({ err: error, kind: message.op.kind }, 'remote request failed');
+    } finally {
+      if (limited) {
+        active -= 1;
+        waiting.shift()?.();
+      }
+    }
+    try {
+      await client.agent.remoteResult.mutate({ requestId: message.requestId, ...answer });
+    } catch (error) {
+      log.warn({ err: error, kind: message.op.kind }, 'could not answer a remote request');
+    }
+  }
+  return { handle };
+}

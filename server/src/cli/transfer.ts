@@ -1,0 +1,141 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open, rename, rm, stat } from 'node:fs/promises';
+import { FILE_CHUNK_BYTES, TRANSFER_WINDOW, oneCallPerTick, pumpChunks, type RemoteOp, type RemoteOpKind, type RemoteResult } from '@ninjait/shared';
+
+/** One remote-access request to the device, however the caller reaches the server. */
+export type RemoteCall = <K extends RemoteOpKind>(op: Extract<RemoteOp, { kind: K }>) => Promise<RemoteResult<K>>;
+
+export interface TransferOptions {
+  onProgress?: (done: number, total: number) => void;
+  /** Attempts per step when the connection drops or the device is briefly away (default 5). */
+  attempts?: number;
+  retryDelayMs?: number;
+}
+
+/** Worth another try: the request never reached its end (network, restart), as opposed to a refusal. */
+function retryable(error: unknown): boolean {
+  const code = (error as { data?: { code?: string } }).data?.code;
+  return code === undefined || code === 'SERVICE_UNAVAILABLE' || code === 'INTERNAL_SERVER_ERROR';
+}
+
+async function withRetries<T>(opts: TransferOptions, step: () => Promise<T>): Promise<T> {
+  const attempts = opts.attempts ?? 5;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await step();
+    } catch (error) {
+      if (attempt >= attempts || !retryable(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, (opts.retryDelayMs ?? 1_000) * attempt));
+    }
+  }
+}
+
+/**
+ * The same file to the same place is the same transfer, so running the copy again after it was
+ * cut off continues the device's partial file instead of starting over (a UUID v4 in form).
+ */
+export function transferIdOf(sha256: string, remotePath: string): string {
+  const h = createHash('sha256').update(`${sha256}\0${remotePath}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+export async function sha256OfFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/**
+ * Resumes `pump` from where the receiving end has the data after a dropped connection or a
+ * device that was briefly away; a refusal (not a dropped connection) is thrown at once. A
+ * CONFLICT from a chunk means the device's partial ends elsewhere than assumed: resynchronised
+ * the same way.
+ */
+async function withResume(opts: TransferOptions, where: () => Promise<number>, pump: (from: number) => Promise<void>): Promise<void> {
+  const attempts = opts.attempts ?? 5;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await pump(await where());
+    } catch (error) {
+      const code = (error as { data?: { code?: string } }).data?.code;
+      if (attempt >= attempts || !(retryable(error) || code === 'CONFLICT')) throw error;
+      await new Promise((resolve) => setTimeout(resolve, (opts.retryDelayMs ?? 1_000) * attempt));
+    }
+  }
+}
+
+/**
+ * Uploads a local file in 1 MiB chunks, TRANSFER_WINDOW of them in flight (memory stays at the
+ * window whatever the size). After a dropped connection it asks the device where its partial
+ * file ends and continues there; the device keeps the file only if its SHA-256 matches this
+ * one's, and a failure that is not a dropped connection removes the partial file.
+ */
+export async function uploadFile(call: RemoteCall, localPath: string, remotePath: string, opts: TransferOptions & { overwrite?: boolean; transferId?: string } = {}) {
+  const { size } = await stat(localPath);
+  const sha256 = await sha256OfFile(localPath);
+  const transferId = opts.transferId ?? transferIdOf(sha256, remotePath);
+  const overwrite = opts.overwrite ?? false;
+  const file = await open(localPath, 'r');
+  const chunkCall = oneCallPerTick(call);
+  try {
+    await withResume(opts, async () => (await call({ kind: 'fs.uploadBegin', transferId, path: remotePath, size, overwrite })).offset, async (from) => {
+      opts.onProgress?.(from, size);
+      await pumpChunks({
+        from, size, chunkBytes: FILE_CHUNK_BYTES, window: TRANSFER_WINDOW,
+        async send(offset, length) {
+          const buffer = Buffer.alloc(length);
+          await file.read(buffer, 0, length, offset);
+          return chunkCall({ kind: 'fs.uploadChunk', transferId, path: remotePath, offset, data: buffer.toString('base64') });
+        },
+        receive: (ack) => opts.onProgress?.(ack.offset, size),
+      });
+    });
+    return await withRetries(opts, () => call({ kind: 'fs.uploadFinish', transferId, path: remotePath, size, sha256, overwrite }));
+  } catch (error) {
+    if (!retryable(error)) await call({ kind: 'fs.uploadAbort', transferId, path: remotePath }).catch(() => undefined);
+    throw error;
+  } finally {
+    await file.close();
+  }
+}
+
+/**
+ * Downloads a device's file in 1 MiB chunks, TRANSFER_WINDOW in flight, into
+ * `<local>.<hash>.part`, written in order so the partial is always a prefix; then renames it once
+ * its SHA-256 equals the one the device computed. A partial from an interrupted run of the same
+ * file (same hash) is resumed from its size; a mismatch removes it.
+ */
+export async function downloadFile(call: RemoteCall, remotePath: string, localPath: string, opts: TransferOptions = {}) {
+  const begun = await withRetries(opts, () => call({ kind: 'fs.downloadBegin', path: remotePath }));
+  const partial = `${localPath}.${begun.sha256.slice(0, 16)}.part`;
+  const have = await stat(partial).then((s) => s.size, () => 0);
+  const file = await open(partial, have > 0 && have <= begun.size ? 'r+' : 'w', 0o600);
+  let written = have > 0 && have <= begun.size ? have : 0;
+  const chunkCall = oneCallPerTick(call);
+  try {
+    await withResume(opts, async () => written, async (from) => {
+      opts.onProgress?.(from, begun.size);
+      await pumpChunks({
+        from, size: begun.size, chunkBytes: FILE_CHUNK_BYTES, window: TRANSFER_WINDOW,
+        send: (offset, length) => chunkCall({ kind: 'fs.downloadChunk', path: begun.path, offset, length }),
+        async receive(chunk, offset, length) {
+          const data = Buffer.from(chunk.data, 'base64');
+          if (data.length !== length) throw new Error(`${begun.path} changed size on the device while downloading; try again`);
+          await file.write(data, 0, data.length, offset);
+          written = offset + data.length;
+          opts.onProgress?.(written, begun.size);
+        },
+      });
+    });
+  } finally {
+    await file.close();
+  }
+  const sha256 = await sha256OfFile(partial);
+  if (sha256 !== begun.sha256) {
+    await rm(partial, { force: true });
+    throw new Error(`SHA-256 mismatch: the device has ${begun.sha256}, received ${sha256} (the file changed while downloading?); the partial file was removed`);
+  }
+  await rename(partial, localPath);
+  return { path: begun.path, size: begun.size, sha256 };
+}

@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import type { SqlExecutor } from '../../stores/relational/index.ts';
+import { notFound } from '../../platform/errors.ts';
+import { localAdminProcedure, router } from '../../platform/trpc/trpc.ts';
+import { audit } from '../audit/index.ts';
+import { findOrganization } from '../organizations/index.ts';
+import { scopeByName } from '../fleet/index.ts';
+import { resolveDeviceRef } from '../commands/index.ts';
+import { listAlerts } from './alerts-repository.ts';
+import { channelIdsByRef, listChannels } from './channels-repository.ts';
+import { createRule, findRule, listRules, updateRule } from './rules-repository.ts';
+import { conditionFromText, createCheckedChannel } from './service.ts';
+import { alertFilter, channelFields, name, severity } from './schemas.ts';
+
+const orgRef = z.object({ org: z.string().min(1).max(255) });
+
+async function orgId(db: SqlExecutor, ref: string): Promise<string> {
+  const org = await findOrganization(db, ref);
+  if (!org) throw notFound(`Organization "${ref}"`);
+  return org.id;
+}
+
+/** A rule as the CLI writes it: `--when 'cpu > 90' --for 5m --clear-below 80`, channels by name. */
+const cliRule = orgRef.extend({
+  name,
+  when: z.string().min(1).max(600),
+  forSec: z.number().int().min(0).max(7 * 86_400).optional(),
+  clear: z.number().min(0).max(1e9).optional(),
+  severity: severity.default('warning'),
+  channels: z.array(z.string().min(1).max(200)).max(20).default([]),
+  ticket: z.boolean().default(false),
+  /** `site:NAME`, `group:NAME` or `tag:NAME`; omitted: the whole organization. */
+  scope: z.string().min(1).max(300).optional(),
+  /** Devices (names or ids) the rule leaves out. */
+  exclude: z.array(z.string().min(1).max(255)).max(500).default([]),
+}).strict();
+
+/** The `ninjait channel|rule|alerts` commands: the local admin, across organizations. */
+export const alertsAdminRouter = router({
+  channels: router({
+    create: localAdminProcedure.input(channelFields.extend(orgRef.shape)).mutation(async ({ ctx, input: { org, ...fields } }) => {
+      const organizationId = await orgId(ctx.services.db, org);
+      const created = await createCheckedChannel(ctx.services.db, organizationId, fields, ctx.services.env.WEBHOOK_ALLOW_PRIVATE);
+      await audit(ctx, { action: 'channel.create', organizationId, resourceId: created.channel.id, details: { name: fields.name, kind: fields.kind, by: 'local-admin' } });
+      return created;
+    }),
+    list: localAdminProcedure.input(orgRef.strict()).query(async ({ ctx, input }) => listChannels(ctx.services.db, await orgId(ctx.services.db, input.org))),
+  }),
+  rules: router({
+    create: localAdminProcedure.input(cliRule).mutation(async ({ ctx, input }) => {
+      const organizationId = await orgId(ctx.services.db, input.org);
+      const rule = await createRule(ctx.services.db, organizationId, {
+        name: input.name, condition: conditionFromText(input.when, { forSec: input.forSec, clear: input.clear }), severity: input.severity,
+        channelIds: await channelIdsByRef(ctx.services.db, organizationId, input.channels), openTicket: input.ticket, closeTicketOnResolve: true, enabled: true,
+        ...(input.scope ? { scope: await scopeByName(ctx.services.db, organizationId, input.scope) } : {}),
+        excludedDeviceIds: await Promise.all(input.exclude.map((device) => resolveDeviceRef(ctx.services.db, device, organizationId))),
+      });
+      await audit(ctx, { action: 'alert_rule.create', organizationId, resourceId: rule.id, details: { name: rule.name, condition: rule.condition, by: 'local-admin' } });
+      return rule;
+    }),
+    /** Changes a rule's condition (by rule id or name); the rest stays. */
+    update: localAdminProcedure.input(orgRef.extend({
+      rule: z.string().min(1).max(200), when: z.string().min(1).max(600).optional(),
+      forSec: z.number().int().min(0).max(7 * 86_400).optional(), clear: z.number().min(0).max(1e9).optional(),
+      severity: severity.optional(), enabled: z.boolean().optional(),
+    }).strict()).mutation(async ({ ctx, input }) => {
+      const organizationId = await orgId(ctx.services.db, input.org);
+      const current = await findRule(ctx.services.db, organizationId, input.rule);
+      const rule = await updateRule(ctx.services.db, organizationId, current.id, {
+        ...(input.when ? { condition: conditionFromText(input.when, { forSec: input.forSec, clear: input.clear }) } : {}),
+        ...(input.severity ? { severity: input.severity } : {}),
+        ...(input.enabled !== undefined ? { enabled: input.enabled } : {}),
+      });
+      await audit(ctx, { action: 'alert_rule.update', organizationId, resourceId: rule.id, details: { by: 'local-admin' } });
+      return rule;
+    }),
+    list: localAdminProcedure.input(orgRef.strict()).query(async ({ ctx, input }) => listRules(ctx.services.db, await orgId(ctx.services.db, input.org))),
+  }),
+  alerts: router({
+    list: localAdminProcedure.input(alertFilter.extend(orgRef.shape))
+      .query(async ({ ctx, input: { org, ...filter } }) => listAlerts(ctx.services.db, await orgId(ctx.services.db, org), filter)),
+  }),
+});

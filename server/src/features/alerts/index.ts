@@ -1,0 +1,8 @@
+/** The alerts feature: rules, the ingest consumer, scheduled conditions, notifications, and their routers. */
+export { createAlertSink } from './alert-sink.ts';
+export { alertJobs, type AlertJobDeps } from './jobs.ts';
+export { channelSource } from './notify/channel-source.ts';
+export { alertsRouter, alertRulesRouter, channelsRouter, maintenanceRouter } from './alerts.router.ts';
+export { alertsAdminRouter } from './admin.router.ts';
+export { parseDuration, parseWhen, describeCondition } from './conditions.ts';
+export { createSlowQueryAlerts, listSystemAlerts, resolveQuietSystemAlerts, type SlowQueryAlerts, type SystemAlert } from './system-alerts.ts';

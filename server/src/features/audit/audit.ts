@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import type { Services } from '../../app/services.ts';
+import type { AuditEntry } from '../../stores/documents/index.ts';
+
+/** What people do that the audit log records, `resource.verb`. */
+export type AuditAction =
+  | 'auth.login' | 'auth.logout'
+  | 'user.create' | 'user.update' | 'user.delete'
+  | 'token.create' | 'token.revoke'
+  | 'device.update' | 'device.delete' | 'device.command'
+  | 'device.enrolled' | 'device.reenrolled' | 'device.enrollment_pending' | 'device.approved' | 'device.replaced' | 'device.rejected'
+  | 'shell.input'
+  | 'ticket.create' | 'ticket.update' | 'ticket.assign' | 'ticket.comment' | 'ticket.close'
+  | (string & {});
+
+export interface AuditEvent {
+  action: AuditAction;
+  resourceId?: string | null | undefined;
+  /** What changed; never passwords, tokens or secrets (keys that look like them are dropped). */
+  details?: Record<string, unknown> | undefined;
+  /** For calls made before a session exists (login): who it was. */
+  userId?: string | undefined;
+  organizationId?: string | undefined;
+}
+
+/** The part of a tRPC context the helper reads: a person's session (when any) and the address. */
+export interface AuditContext {
+  services: Pick<Services, 'documents' | 'log' | 'metrics'>;
+  ip: string | null;
+  user?: { userId: string; organizationId: string } | undefined;
+}
+
+const SECRET_KEY = /pass(word)?|secret|token|session|authorization|cookie|hash/i;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A record's id is not its secret: `enrollmentTokenId` or a shell's `sessionId` holding a UUID
+ * names a row. Secrets (tokens, session ids, device secrets) are never UUIDs here.
+ */
+const isIdentifier = (key: string, item: unknown) => /Id$/.test(key) && typeof item === 'string' && UUID.test(item);
+
+/** Copies details without secret-looking keys, at any depth. */
+export function scrubDetails(value: unknown, depth = 0): unknown {
+  if (depth > 5 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((item) => scrubDetails(item, depth + 1));
+  if (value instanceof Date) return value.toISOString();
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([key, item]) => !SECRET_KEY.test(key) || isIdentifier(key, item))
+      .map(([key, item]) => [key, scrubDetails(item, depth + 1)]),
+  );
+}
+
+/**
+ * Records a person's mutation in `audit_log`: call it after the change succeeded. A documents store
+ * that is down does not undo or fail the change: the entry goes to the server log instead and a
+ * counter rises (alert on `ninjait_audit_write_failures_total`).
+ */
+export async function audit(ctx: AuditContext, event: AuditEvent): Promise<AuditEntry | null> {
+  const organizationId = event.organizationId ?? ctx.user?.organizationId;
+  if (!organizationId) {
+    ctx.services.log.warn({ action: event.action }, 'audit event without an organization; not recorded');
+    return null;
+  }
+  const entry: AuditEntry = {
+    id: randomUUID(),
+    timestamp: new Date(),
+    organizationId,
+    userId: event.userId ?? ctx.user?.userId ?? null,
+    action: event.action,
+    resourceId: event.resourceId ?? null,
+    details: (scrubDetails(event.details ?? {}) as Record<string, unknown>),
+    ipAddress: ctx.ip,
+  };
+  try {
+    await ctx.services.documents.auditLog.insert([entry]);
+    return entry;
+  } catch (error) {
+    ctx.services.metrics.auditWriteFailures.inc();
+    ctx.services.log.error({ err: error, audit: entry }, 'could not write the audit log; entry kept in this log line');
+    return null;
+  }
+}

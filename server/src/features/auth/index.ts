@@ -1,0 +1,4 @@
+/** What other features use of people and sessions. */
+export { replaceSession } from './session-cookie.ts';
+export { secondFactorState } from './two-factor-repository.ts';
+export type { SessionUser } from './session-store.ts';

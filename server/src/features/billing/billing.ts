@@ -1,0 +1,103 @@
+import type { AnalyticsStore } from '../../stores/analytics/index.ts';
+import type { RelationalStore } from '../../stores/relational/index.ts';
+import { DAY_MS, isoDate, startOfDayMs } from '../../stores/analytics/time.ts';
+import { contractsInForce } from './contracts.ts';
+import { LIST_RATES, priceDay, type DayUsage } from './rates.ts';
+
+/** Days missed while the server was down are billed when it comes back, this far back. */
+export const BILLING_BACKFILL_DAYS = 31;
+
+/** Who pays for API calls: people and integrations; agents' heartbeats and pushes are not billed. */
+export const BILLABLE_SOURCES = ['person', 'api_key'] as const;
+
+async function usageForDay(db: RelationalStore, analytics: AnalyticsStore, dayMs: number): Promise<Map<string, DayUsage>> {
+  const from = new Date(dayMs);
+  const to = new Date(dayMs + DAY_MS);
+  const usage = new Map<string, DayUsage>();
+  const orgs = await db.query<{ id: string; devices: number }>(
+    `SELECT o.id, count(d.id) FILTER (WHERE d.decommissioned_at IS NULL)::int AS devices
+     FROM organizations o LEFT JOIN devices d ON d.organization_id = o.id GROUP BY o.id`,
+  );
+  for (const org of orgs.rows) usage.set(org.id, { deviceCount: org.devices, apiCalls: 0, storageGb: 0 });
+  // The ETL's hourly counts give the day's peak; PostgreSQL's current count stands in for days it missed.
+  const peaks = await analytics.query<{ organization_id: string; peak: string }>(
+    `SELECT organization_id, max(device_count) AS peak FROM device_count_facts FINAL
+     WHERE hour >= {from:DateTime} AND hour < {to:DateTime} GROUP BY organization_id`, { from, to });
+  for (const row of peaks) {
+    const entry = usage.get(row.organization_id);
+    if (entry) entry.deviceCount = Number(row.peak);
+  }
+  const calls = await analytics.query<{ organization_id: string; calls: string }>(
+    `SELECT organization_id, count() AS calls FROM api_calls
+     WHERE timestamp >= {from:DateTime} AND timestamp < {to:DateTime} AND source IN {sources:Array(String)}
+     GROUP BY organization_id`, { from, to, sources: [...BILLABLE_SOURCES] });
+  for (const row of calls) {
+    const entry = usage.get(row.organization_id);
+    if (entry) entry.apiCalls = Number(row.calls);
+  }
+  // Storage: the organization's share of the raw metrics table, at the table's bytes per row.
+  const storage = await analytics.query<{ organization_id: string; gb: number }>(
+    `SELECT organization_id, count() * (
+        SELECT if(sum(rows) = 0, 0, sum(bytes_on_disk) / sum(rows)) FROM system.parts
+        WHERE active AND database = currentDatabase() AND table = 'device_metrics_raw'
+      ) / 1e9 AS gb
+     FROM device_metrics_raw WHERE timestamp >= {from:DateTime} AND timestamp < {to:DateTime} GROUP BY organization_id`, { from, to });
+  for (const row of storage) {
+    const entry = usage.get(row.organization_id);
+    if (entry) entry.storageGb = Number(row.gb);
+  }
+  return usage;
+}
+
+/**
+ * Writes one `billing_events` row per organization for a finished day, priced at the contract in
+ * force that day (the list prices without one); a rerun replaces the day. The row keeps each
+ * part of the price, so the invoice never multiplies by rates that may have changed since.
+ */
+export async function billDay(db: RelationalStore, analytics: AnalyticsStore, dayMs: number): Promise<number> {
+  const version = Date.now();
+  const usage = await usageForDay(db, analytics, dayMs);
+  const eventDate = isoDate(dayMs);
+  const contracts = await contractsInForce(db, eventDate);
+  // SummingMergeTree would add a second run to the first: the day goes before it is written again.
+  await analytics.exec('DELETE FROM billing_events WHERE event_date = {eventDate:Date}', { eventDate });
+  await analytics.insert('billing_events', [...usage].map(([organizationId, day]) => {
+    const rates = contracts.get(organizationId) ?? LIST_RATES;
+    const cost = priceDay(day, rates, dayMs);
+    return {
+      organization_id: organizationId,
+      event_date: eventDate,
+      device_count: day.deviceCount,
+      api_calls: day.apiCalls,
+      storage_gb: day.storageGb,
+      backup_gb: 0,
+      cost_usd: cost.total,
+      device_cost: cost.deviceCost,
+      api_cost: cost.apiCost,
+      storage_cost: cost.storageCost,
+      currency: rates.currency,
+    };
+  }));
+  await analytics.insert('billing_state', [{ event_date: eventDate, version }]);
+  return usage.size;
+}
+
+/** Bills every finished day not billed yet (yesterday, and days missed while down). Returns the days billed. */
+export async function runDailyBilling(db: RelationalStore, analytics: AnalyticsStore, nowMs = Date.now()): Promise<string[]> {
+  const today = startOfDayMs(nowMs);
+  const from = today - BILLING_BACKFILL_DAYS * DAY_MS;
+  const billed = new Set((await analytics.query<{ d: string }>(
+    'SELECT toString(event_date) AS d FROM billing_state WHERE event_date >= {from:Date}', { from: isoDate(from) },
+  )).map((row) => row.d));
+  // Only days since the first organization existed need bills.
+  const first = (await db.query<{ first: Date | null }>('SELECT min(created_at) AS first FROM organizations')).rows[0]?.first;
+  if (!first) return [];
+  const start = Math.max(from, startOfDayMs(new Date(first).getTime()));
+  const done: string[] = [];
+  for (let day = start; day < today; day += DAY_MS) {
+    if (billed.has(isoDate(day))) continue;
+    await billDay(db, analytics, day);
+    done.push(isoDate(day));
+  }
+  return done;
+}

@@ -1,0 +1,125 @@
+import type { RelationalStore } from '../../stores/relational/index.ts';
+import { AppError, notFound } from '../../platform/errors.ts';
+import { writeCommandAudit, type Auditor } from './audit.ts';
+import type { Publisher } from './events.ts';
+import { getCommand, insertCommand, requeueUnsent } from './repository.ts';
+import type { LocalDevices } from './local-devices.ts';
+import type { OutputLedger } from './output-ledger.ts';
+import { assertShellSupported, defaultShell, shellsByFamily } from './shells.ts';
+import { MAX_SCRIPT_BYTES } from './limits.ts';
+import { isFinal, type Command, type Interpreter, type Shell } from './types.ts';
+
+/** Who asks: a person of one organization, or the local admin (organizationId null = any organization). */
+export interface Requester {
+  userId: string | null;
+  label: string;
+  organizationId: string | null;
+  ip: string | null;
+}
+
+export interface RunInput {
+  deviceId: string;
+  shell?: Shell | undefined;
+  interpreter?: Interpreter | undefined;
+  script: string;
+  timeoutSec: number;
+  expiresInSec: number;
+  bulkJobId?: string | undefined;
+}
+
+/** What people get for a device an admin has not approved yet: nothing reaches it until then. */
+export const awaitingApproval = () =>
+  new AppError('CONFLICT', 'This device is waiting for an admin to approve it; no command or shell reaches it until then');
+
+/** Checks what zod cannot (bytes, blank scripts); typed errors before anything is written. */
+export function assertScript(script: string): void {
+  if (script.trim().length === 0) throw new AppError('BAD_REQUEST', 'The script is empty');
+  const bytes = Buffer.byteLength(script, 'utf8');
+  if (bytes > MAX_SCRIPT_BYTES) throw new AppError('PAYLOAD_TOO_LARGE', `The script is ${bytes} bytes; the limit is ${MAX_SCRIPT_BYTES}`);
+  if (script.includes('\u0000')) throw new AppError('BAD_REQUEST', 'The script contains a NUL character');
+}
+
+/** What creating a command needs: the store, this instance's device streams, the cache for the others, the audit log. */
+export interface RunDeps {
+  db: RelationalStore;
+  local: LocalDevices;
+  ledger: OutputLedger;
+  publisher: Publisher;
+  auditor: Auditor;
+}
+
+/**
+ * Creates the command, hands it to the device, and audits it. A device whose stream is on this
+ * instance gets it at once (the row starts `sent`); any other is woken through the cache and
+ * claims it, or finds it queued when it connects.
+ */
+export async function runCommand(deps: RunDeps, requester: Requester, input: RunInput): Promise<Command> {
+  const { db, local } = deps;
+  assertScript(input.script);
+  const sentNow = local.has(input.deviceId);
+  const inserted = await insertCommand(db, {
+    deviceId: input.deviceId, organizationId: requester.organizationId, shells: shellsByFamily(input.shell),
+    requestedBy: requester.userId, requestedByLabel: requester.label, bulkJobId: input.bulkJobId ?? null,
+    interpreter: input.interpreter ?? null, script: input.script, timeoutSec: input.timeoutSec, expiresInSec: input.expiresInSec,
+    sourceIp: requester.ip, sentNow,
+  });
+  if (!inserted) throw notFound('Device');
+  const { command, osType, deviceName, approved } = inserted;
+  if (!approved) throw awaitingApproval();
+  if (!command) {
+    // Nothing was written: say why, as a look-up first would have.
+    assertShellSupported(osType, input.shell ?? defaultShell(osType));
+    throw new Error(`No shell for a ${osType} device, yet "${input.shell}" passed the check`);
+  }
+  // The device is reached first (latency); the audit entry is written alongside.
+  await Promise.all([handOver(deps, command, sentNow), writeCommandAudit(deps.auditor, {
+    organizationId: command.organizationId, userId: requester.userId, action: 'command.run', resourceId: command.id,
+    ipAddress: requester.ip,
+    details: {
+      deviceId: command.deviceId, deviceName, shell: command.shell, interpreter: command.interpreter, timeoutSec: command.timeoutSec,
+      expiresAt: command.expiresAt, requestedBy: requester.label, bulkJobId: command.bulkJobId,
+      scriptBytes: Buffer.byteLength(command.script, 'utf8'), script: command.script.slice(0, 4096),
+    },
+  })]);
+  return command;
+}
+
+/** Gives a new command to the device's stream here, or wakes whichever instance holds the device. */
+async function handOver({ db, local, ledger, publisher }: RunDeps, command: Command, sentNow: boolean): Promise<void> {
+  const spec = { id: command.id, shell: command.shell, interpreter: command.interpreter, script: command.script, timeoutSec: command.timeoutSec };
+  // Its output will come to this instance: the first batch needs no read of the (empty) accounting.
+  if (sentNow) ledger.set(command.id, { outputBytes: 0, truncated: false, nextSeq: 0 });
+  if (sentNow && local.deliver(command.deviceId, { type: 'run', command: spec })) return;
+  ledger.delete(command.id);
+  // The stream ended since it was looked up (the agent reconnects, maybe elsewhere): queued again, claimed there.
+  if (sentNow && !(await requeueUnsent(db, command.id))) return;
+  await publisher.toDevice(command.deviceId, { type: 'run', id: command.id });
+}
+
+/**
+ * Cancels a command: a queued one is cancelled at once; a sent or running one is marked and the
+ * agent asked to kill it (it reports `cancelled`). A finished command is a CONFLICT.
+ */
+export async function cancelCommand(db: RelationalStore, publisher: Publisher, auditor: Auditor, requester: Requester, id: string): Promise<Command> {
+  const command = await db.transaction(async (tx) => {
+    const current = await getCommand(tx, requester.organizationId, id, true);
+    if (isFinal(current.status)) throw new AppError('CONFLICT', `The command already finished (${current.status}); nothing to cancel`);
+    const { rows } = await tx.query<Command>(
+      `UPDATE commands SET cancel_requested_at = COALESCE(cancel_requested_at, NOW()),
+         status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END,
+         finished_at = CASE WHEN status = 'queued' THEN NOW() ELSE finished_at END,
+         error = CASE WHEN status = 'queued' THEN 'Cancelled before delivery' ELSE error END
+       WHERE id = $1 RETURNING id, status, device_id AS "deviceId", exit_code AS "exitCode", error,
+         output_bytes AS "outputBytes", output_truncated AS "outputTruncated"`,
+      [id],
+    );
+    return { ...current, ...rows[0]!, previousStatus: current.status };
+  });
+  await writeCommandAudit(auditor, {
+    organizationId: command.organizationId, userId: requester.userId, action: 'command.cancel', resourceId: id,
+    ipAddress: requester.ip, details: { deviceId: command.deviceId, previousStatus: command.previousStatus, requestedBy: requester.label },
+  });
+  if (command.status === 'cancelled') await publisher.result(command);
+  else await publisher.toDevice(command.deviceId, { type: 'cancel', id });
+  return command;
+}

@@ -1,0 +1,102 @@
+import { checkProtocolVersion, enrollInputSchema, heartbeatInputSchema, PROTOCOL_VERSION, pushInputSchema } from '@ninjait/shared';
+import { AppError } from '../../platform/errors.ts';
+import { machineKeyFingerprint, rotateDeviceSecret } from '../devices/devices.ts';
+import { enrollDevice, type EnrollmentResult } from '../enrollment/device-enrollment.ts';
+import { audit } from '../audit/index.ts';
+import { agentProcedure, publicProcedure, router } from '../../platform/trpc/trpc.ts';
+import { agentErrorLogs } from '../logs/index.ts';
+import { invalidateDeviceLists } from '../../stores/cache/keys.ts';
+import { commandAgentProcedures } from '../commands/agent-procedures.ts';
+import { patchingAgentProcedures } from '../patching/index.ts';
+import { remoteAgentProcedures } from '../remote/index.ts';
+
+/** Enrollment attempts per source address per rate-limit window: guessing tokens is slow. */
+const ENROLL_ATTEMPTS_PER_WINDOW = 30;
+/** Characters of the reported hostname an audit entry keeps. */
+const AUDIT_HOSTNAME_CHARS = 255;
+
+const ENROLLMENT_ACTIONS = { enrolled: 'device.enrolled', reenrolled: 'device.reenrolled', pending: 'device.enrollment_pending' } as const;
+
+/** What an enrollment's audit entry records: no person did it, so the token, the address and the machine say who. */
+function enrollmentDetails(enrolled: EnrollmentResult, input: { inventory: { hostname: string; machineKey: string } }, sourceIp: string | null) {
+  return {
+    enrollmentTokenId: enrolled.tokenId,
+    sourceIp,
+    machineKeyFingerprint: machineKeyFingerprint(input.inventory.machineKey),
+    hostname: input.inventory.hostname.slice(0, AUDIT_HOSTNAME_CHARS),
+    ...(enrolled.claimsDeviceId ? { claimsDeviceId: enrolled.claimsDeviceId, pendingReason: enrolled.pendingReason } : {}),
+  };
+}
+
+export const agentRouter = router({
+  enroll: publicProcedure.input(enrollInputSchema).mutation(async ({ ctx, input }) => {
+    // Before the token is looked at: an agent this server cannot serve must not take a device.
+    const protocol = checkProtocolVersion(input.protocolVersion);
+    if (!protocol.ok) throw new AppError('PRECONDITION_FAILED', protocol.message);
+    const verdict = await ctx.services.rateLimit(`ip:${ctx.ip}`, 'agent.enroll', ENROLL_ATTEMPTS_PER_WINDOW);
+    if (!verdict.allowed) throw new AppError('TOO_MANY_REQUESTS', `Too many enrollment attempts; try again in ${verdict.resetInSec} s`);
+    const enrolled = await enrollDevice(ctx.services.db, ctx.services.events, { ...input, sourceIp: ctx.ip });
+    await invalidateDeviceLists(ctx.services.cache, [enrolled.organizationId]).catch(() => undefined);
+    await audit(ctx, {
+      action: ENROLLMENT_ACTIONS[enrolled.outcome], organizationId: enrolled.organizationId, resourceId: enrolled.deviceId,
+      details: enrollmentDetails(enrolled, input, ctx.ip),
+    });
+    const { deviceId, organizationId, outcome, claimsDeviceId } = enrolled;
+    ctx.services.log[outcome === 'pending' ? 'warn' : 'info']({ deviceId, organizationId, outcome, claimsDeviceId },
+      outcome === 'pending' ? 'enrollment claims a known machine without its secret: waiting for an admin' : 'device enrolled');
+    return {
+      deviceId, organizationId, deviceSecret: enrolled.deviceSecret, nextSeq: enrolled.nextSeq, reused: enrolled.reused,
+      status: enrolled.status, intervalMs: ctx.services.env.AGENT_INTERVAL_MS, protocolVersion: PROTOCOL_VERSION,
+    };
+  }),
+
+  heartbeat: agentProcedure.input(heartbeatInputSchema).mutation(async ({ ctx, input }) => {
+    const { db, metrics } = ctx.services;
+    const session = ctx.agentSession;
+    const settings = JSON.stringify([input.intervalMs, input.agentVersion, input.droppedTotal]);
+    // A steady agent repeats its settings: only the first heartbeat of a connection, or a change, reaches the database.
+    if (session.settings !== settings) {
+      // One round trip: the settings update (skipped when nothing changed) and the ack position.
+      const { rows: [state] } = await db.query<{ previous: number | null; lastSeq: number | null }>(
+        `WITH before AS (SELECT dropped_total FROM devices WHERE id = $1),
+              changed AS (
+                UPDATE devices d SET report_interval_ms = $2, agent_version = $3, dropped_total = GREATEST(d.dropped_total, $4)
+                WHERE d.id = $1 AND (d.report_interval_ms <> $2 OR d.agent_version IS DISTINCT FROM $3 OR d.dropped_total < $4)
+                RETURNING 1)
+         SELECT (SELECT dropped_total FROM before WHERE EXISTS (SELECT 1 FROM changed)) AS previous,
+                (SELECT last_seq FROM device_ingest_state WHERE device_id = $1) AS "lastSeq"`,
+        [ctx.device.deviceId, input.intervalMs, input.agentVersion, input.droppedTotal],
+      );
+      session.settings = settings;
+      session.ackSeq = Math.max(session.ackSeq, state?.lastSeq ?? 0);
+      const newlyDropped = input.droppedTotal - (state?.previous ?? input.droppedTotal);
+      if (newlyDropped > 0) {
+        metrics.agentDropped.inc(newlyDropped);
+        ctx.services.log.warn({ deviceId: ctx.device.deviceId, dropped: newlyDropped, droppedTotal: input.droppedTotal }, 'agent dropped records: its buffer was full');
+      }
+    }
+    if (input.errors.length > 0) {
+      await ctx.services.documents.logs.insert(agentErrorLogs(ctx.device, input.errors))
+        .catch((err: unknown) => ctx.services.log.warn({ err, deviceId: ctx.device.deviceId }, 'could not store agent errors'));
+    }
+    // Never above what is logged: pushes on this connection raise it as they are acked.
+    return { serverTime: Date.now(), ackSeq: session.ackSeq, acceptedServerPins: ctx.services.env.TLS_NEXT_SPKI_PINS };
+  }),
+
+  /** Replaces this device's secret; the agent stores the new one before using it. */
+  rotateSecret: agentProcedure.mutation(async ({ ctx }) => {
+    const deviceSecret = await rotateDeviceSecret(ctx.services.db, ctx.device.deviceId);
+    ctx.services.log.info({ deviceId: ctx.device.deviceId }, 'device secret rotated');
+    return { deviceSecret };
+  }),
+
+  push: agentProcedure.input(pushInputSchema).mutation(async ({ ctx, input }) => {
+    const ackSeq = await ctx.services.ingest.append(ctx.device, input.records, ctx.ip);
+    ctx.agentSession.ackSeq = Math.max(ctx.agentSession.ackSeq, ackSeq);
+    return { ackSeq };
+  }),
+  // Remote commands and shells: the `commands` subscription and the reports (server/src/features/commands).
+  ...commandAgentProcedures,
+  ...patchingAgentProcedures,
+  ...remoteAgentProcedures,
+});

@@ -1,0 +1,98 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { OutboxRecord } from '@ninjait/shared';
+import { createScratchDatabase, relationalEngines } from '../../../test-support/databases.ts';
+import { fakeSampleRecord } from '../../../test-support/harness.ts';
+import { migrate, openRelationalStore, type RelationalStore } from '../../stores/relational/index.ts';
+import { createMetrics } from '../../platform/obs/metrics.ts';
+import type { IngestRow } from './sinks/types.ts';
+import { createIngestLog, type IngestLog } from './ingest-log.ts';
+import { createIngestLogReader } from './log-reader.ts';
+
+const EPOCH_MS = 1_790_000_000_000;
+const sample = (seq: number, cpu: number): OutboxRecord => fakeSampleRecord(seq, EPOCH_MS + seq * 1000, cpu);
+/** The server's clock for these appends: the samples are fresh, not months old (which would quarantine them). */
+const now = () => EPOCH_MS + 60_000;
+
+describe.each(relationalEngines())('ingest log reader on %s', (engine) => {
+  let dir: string;
+  let database: Awaited<ReturnType<typeof createScratchDatabase>>;
+  let db: RelationalStore;
+  let log: IngestLog;
+  const committed: IngestRow[][] = [];
+  const devices: { deviceId: string; organizationId: string }[] = [];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ninjait-reader-'));
+    database = engine === 'postgres' ? await createScratchDatabase() : null;
+    db = await openRelationalStore({ databaseUrl: database?.url, dataDir: join(dir, 'pglite') });
+    await migrate(db);
+    const { rows: [org] } = await db.query<{ id: string }>(`INSERT INTO organizations (name) VALUES ('reader') RETURNING id`);
+    for (const name of ['a', 'b']) {
+      const { rows: [device] } = await db.query<{ id: string }>(
+        `INSERT INTO devices (name, organization_id, status) VALUES ($1, $2, 'online') RETURNING id`, [name, org!.id]);
+      await db.query('INSERT INTO device_ingest_state (device_id) VALUES ($1)', [device!.id]);
+      devices.push({ deviceId: device!.id, organizationId: org!.id });
+    }
+    log = createIngestLog(db, { groupCommitMs: 1, metrics: createMetrics(), now });
+    log.onAppended((rows) => committed.push([...rows]));
+  });
+  afterAll(async () => {
+    await db.close();
+    await database?.drop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('hands over committed rows exactly as the database holds them', async () => {
+    await Promise.all([
+      log.append(devices[0]!, [sample(1, 10), sample(2, 20)], '10.0.0.7'),
+      log.append(devices[1]!, [sample(1, 30)], null),
+    ]);
+    const fromMemory = committed.flat();
+    expect(fromMemory.map((row) => row.seq).sort()).toEqual([1, 1, 2]);
+    const fromDatabase = await createIngestLogReader(db, { capacityRows: 100 }).readAfter(0, 100);
+    expect(fromMemory).toEqual(fromDatabase);
+  });
+
+  it('serves remembered rows from memory and reads the rest, in id order, without skipping', async () => {
+    const reader = createIngestLogReader(db, { capacityRows: 100 });
+    const start = (await reader.readAfter(0, 1000)).at(-1)!.id;
+    committed.length = 0;
+    await log.append(devices[0]!, [sample(3, 1)], null);
+    const mine = committed.flat();
+    reader.remember(mine);
+    // Another instance's row, committed after ours: never remembered here.
+    await createIngestLog(db, { groupCommitMs: 1, metrics: createMetrics(), now }).append(devices[1]!, [sample(2, 2)], null);
+    const batch = await reader.readAfter(start, 10);
+    expect(batch.map((row) => [row.deviceId, row.seq])).toEqual([[devices[0]!.deviceId, 3], [devices[1]!.deviceId, 2]]);
+    expect(batch[0]).toBe(mine[0]); // the same object: no database read for it
+    expect(batch[1]!.payload).toMatchObject({ cpu: { loadPercent: 2 } });
+    // A second drainer at the same cursor gets the row the first one read from the database.
+    expect((await reader.readAfter(start, 10))[1]).toBe(batch[1]);
+  });
+
+  it('makes identical reads once, and shares full batches but never a short one', async () => {
+    const reader = createIngestLogReader(db, { capacityRows: 100 });
+    const [first, second] = await Promise.all([reader.readAfter(0, 2), reader.readAfter(0, 2)]);
+    expect(first).toHaveLength(2);
+    expect(second).toBe(first); // one read answered both drainers
+    expect(await reader.readAfter(0, 2)).toBe(first); // a full batch answers for a moment
+    const tail = await reader.readAfter(first[1]!.id, 1000);
+    committed.length = 0;
+    await log.append(devices[0]!, [sample(4, 4)], null);
+    // The short batch reached the end then; asking again must see the row committed since.
+    expect((await reader.readAfter(first[1]!.id, 1000)).length).toBe(tail.length + 1);
+  });
+
+  it('stays within its capacity and reads evicted rows back', async () => {
+    const reader = createIngestLogReader(db, { capacityRows: 2 });
+    const all = await reader.readAfter(0, 1000);
+    expect(all.length).toBeGreaterThan(2);
+    const again = await reader.readAfter(0, 1000);
+    expect(again).toEqual(all);
+    expect(again[0]).not.toBe(all[0]); // evicted, so read from the database again
+    expect(again.at(-1)).toBe(all.at(-1));
+  });
+});

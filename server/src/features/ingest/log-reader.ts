@@ -1,0 +1,85 @@
+import type { SqlExecutor } from '../../stores/relational/index.ts';
+import type { IngestRow } from './sinks/types.ts';
+
+export interface IngestLogReader {
+  /** Log rows with `id > after`, in id order, at most `limit`: what a drainer copies next. */
+  readAfter(after: number, limit: number): Promise<IngestRow[]>;
+  /** Rows this instance has just committed: drainers get them without reading them back. */
+  remember(rows: readonly IngestRow[]): void;
+}
+
+/** How long a finished full batch answers the same request: enough for every drainer at that cursor. */
+const SHARE_MS = 250;
+
+export const INGEST_ROW_COLUMNS = `id, device_id AS "deviceId", organization_id AS "organizationId", seq, kind,
+  collected_at AS "collectedAt", received_at AS "receivedAt", host(source_ip) AS "sourceIp", payload`;
+
+/**
+ * One reader for every drainer of an instance. Decoding payloads was most of the embedded
+ * database's time when each sink read the same rows for itself; now each drainer asks the
+ * database only which ids follow its cursor (an index-only scan) and takes the rows from
+ * memory: the ones this instance committed, or the ones another drainer already read.
+ * The database stays the source of truth: which rows exist, and in what order, is always
+ * what the id query says, so a row from another instance or a replay after a crash is
+ * read from the log like before. Identical reads in flight (drainers at the same cursor, or a
+ * drainer's read-ahead) are made once; a read answered a moment ago is still a prefix of the
+ * log after that cursor, because log ids become visible in commit order.
+ */
+export function createIngestLogReader(db: SqlExecutor, options: { capacityRows: number }): IngestLogReader {
+  // Insertion order is (almost) id order, so evicting from the front drops the oldest rows.
+  const recent = new Map<number, IngestRow>();
+
+  const keep = (row: IngestRow) => {
+    recent.delete(row.id);
+    recent.set(row.id, row);
+  };
+  const evict = () => {
+    for (const id of recent.keys()) {
+      if (recent.size <= options.capacityRows) break;
+      recent.delete(id);
+    }
+  };
+
+  async function read(after: number, limit: number): Promise<IngestRow[]> {
+    const { rows: ids } = await db.query<{ id: number }>(
+      'SELECT id FROM ingest_log WHERE id > $1 ORDER BY id LIMIT $2', [after, limit]);
+    const batch = new Map<number, IngestRow | undefined>(ids.map(({ id }) => [id, recent.get(id)]));
+    const missing = ids.filter(({ id }) => !batch.get(id)).map(({ id }) => id);
+    if (missing.length > 0) {
+      const { rows } = await db.query<IngestRow>(
+        `SELECT ${INGEST_ROW_COLUMNS} FROM ingest_log WHERE id = ANY($1::bigint[])`, [missing]);
+      for (const row of rows) {
+        batch.set(row.id, row);
+        keep(row);
+      }
+    }
+    // A row can only vanish if the log was trimmed under us; stop before the gap and read again next time.
+    const result: IngestRow[] = [];
+    for (const row of batch.values()) {
+      if (!row) break;
+      result.push(row);
+    }
+    evict();
+    return result;
+  }
+
+  const shared = new Map<string, { rows: Promise<IngestRow[]>; settledAt?: number }>();
+  return {
+    readAfter(after, limit) {
+      const now = performance.now();
+      for (const [key, entry] of shared) if (entry.settledAt !== undefined && now - entry.settledAt > SHARE_MS) shared.delete(key);
+      const key = `${after}:${limit}`;
+      const hit = shared.get(key);
+      if (hit) return hit.rows;
+      const entry: { rows: Promise<IngestRow[]>; settledAt?: number } = { rows: read(after, limit) };
+      shared.set(key, entry);
+      // A short batch reached the log's end: later readers must look again for newer rows.
+      entry.rows.then((rows) => (rows.length < limit ? shared.delete(key) : void (entry.settledAt = performance.now())), () => shared.delete(key));
+      return entry.rows;
+    },
+    remember(rows) {
+      for (const row of rows) keep(row);
+      evict();
+    },
+  };
+}

@@ -1,0 +1,84 @@
+import { OFFLINE_AFTER_INTERVALS } from '@ninjait/shared';
+import type { RelationalStore } from '../../../stores/relational/index.ts';
+import { osFields } from '../../devices/devices.ts';
+import { noEvents, type EventPublisher } from '../../events/index.ts';
+import { failure, success, latestPerDevice, type Sink } from './types.ts';
+import { fitText, splitStorable } from './values.ts';
+
+/** Widths of the devices columns the inventory fills (migration 001); the schema's text limits are wider for some. */
+const NAME_CHARS = 255;
+const OS_TYPE_CHARS = 50;
+const OS_VERSION_CHARS = 100;
+const AGENT_VERSION_CHARS = 64;
+
+/**
+ * Keeps `devices` current: last seen, status, address, OS and inventory. Idempotent:
+ * `GREATEST` and overwrites give the same row however often a batch is replayed. A device the
+ * batch brings back online is published as `device.online` in the same transaction; a replay
+ * finds it online already and publishes nothing.
+ */
+export function createRelationalSink(db: RelationalStore, events: EventPublisher = noEvents): Sink {
+  return {
+    name: 'relational',
+    async init() {},
+    async write(batch) {
+      try {
+        const { storable, rejected } = splitStorable(batch);
+        const samples = latestPerDevice(storable, 'sample');
+        const inventories = latestPerDevice(storable, 'inventory');
+        const ids = new Set([...samples.keys(), ...inventories.keys()]);
+        const updates = [...ids].map((id) => {
+          const sample = samples.get(id);
+          const inventory = inventories.get(id)?.payload;
+          const os = inventory ? osFields(inventory) : null;
+          return {
+            id,
+            seen: sample?.collectedAt.toISOString() ?? null,
+            ip: sample?.sourceIp ?? null,
+            ...(inventory && os ? {
+              osType: fitText(os.osType, OS_TYPE_CHARS),
+              osVersion: fitText(os.osVersion, OS_VERSION_CHARS),
+              inventory,
+              version: fitText(inventory.agentVersion, AGENT_VERSION_CHARS),
+              name: fitText(inventory.hostname, NAME_CHARS),
+            } : {}),
+          };
+        });
+        if (updates.length === 0) return success(rejected);
+        await db.transaction(async (tx) => {
+          const { rows } = await tx.query<{ id: string; organizationId: string; name: string; lastSeen: Date; previous: string }>(
+          `WITH u AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS u(id uuid, seen timestamptz, ip text, "osType" text, "osVersion" text,
+             inventory jsonb, version text, name text)),
+           before AS (SELECT d.id, d.status FROM devices d JOIN u ON u.id = d.id)
+           UPDATE devices d SET
+             last_seen = GREATEST(d.last_seen, u.seen),
+             status = CASE WHEN d.decommissioned_at IS NOT NULL THEN d.status
+                           WHEN u.seen > NOW() - make_interval(secs => d.report_interval_ms * $2 / 1000.0) THEN 'online'
+                           ELSE d.status END,
+             ip_address = COALESCE(u.ip::inet, d.ip_address),
+             os_type = COALESCE(u."osType", d.os_type),
+             os_version = COALESCE(u."osVersion", d.os_version),
+             inventory = COALESCE(u.inventory, d.inventory),
+             agent_version = COALESCE(u.version, d.agent_version),
+             name = COALESCE(u.name, d.name)
+           FROM u JOIN before ON before.id = u.id
+           WHERE d.id = u.id
+           RETURNING d.id, d.organization_id AS "organizationId", d.name, d.last_seen AS "lastSeen",
+             CASE WHEN d.status = 'online' THEN before.status ELSE 'online' END AS previous`,
+          // A sample older than the offline sweeper's threshold does not bring a device back online: the same constant.
+          [JSON.stringify(updates), OFFLINE_AFTER_INTERVALS],
+          );
+          for (const device of rows.filter((row) => row.previous !== 'online')) {
+            const lastSeen = new Date(device.lastSeen).toISOString();
+            await events.publish(tx, { type: 'device.online', organizationId: device.organizationId, source: `${device.id}:${lastSeen}`, data: { device: { id: device.id, name: device.name, lastSeen } } });
+          }
+        });
+        return success(rejected);
+      } catch (error) {
+        return failure(error);
+      }
+    },
+    health: () => db.health(),
+    async close() {},
+  };
+}

@@ -1,0 +1,2 @@
+/** What other features use of organizations: finding one by id or name (the CLI's `--org`), creating one (a provider's clients). */
+export { createOrganization, createOrganizationWithPerson, findOrganization, listOrganizationSummaries, type Organization, type Placement } from './organizations.ts';

@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import { UPDATE_CLASSIFICATIONS } from '@ninjait/shared';
+import { router, userProcedure } from '../../platform/trpc/trpc.ts';
+import { audit } from '../audit/index.ts';
+import { notFound } from '../../platform/errors.ts';
+import { deviceInOrganization, inventoryState, listServices, listSoftware } from './inventory-repository.ts';
+import type { SqlExecutor } from '../../stores/relational/index.ts';
+import { approve, getPolicy, listDeployments, revoke, savePolicy, getDeployment } from './patch-repository.ts';
+import { patchPolicySchema } from './policy.ts';
+
+const deviceInput = z.object({ deviceId: z.uuid() }).strict();
+const page = { limit: z.number().int().min(1).max(5_000).default(500), offset: z.number().int().min(0).max(1_000_000).default(0) };
+const packageName = z.string().trim().min(1).max(256);
+const names = z.array(packageName).min(1).max(500);
+
+/** Same NOT_FOUND for a device of another organization as for one that does not exist. */
+async function ownDevice(ctx: { services: { db: SqlExecutor }; user: { organizationId: string } }, deviceId: string) {
+  if (!(await deviceInOrganization(ctx.services.db, ctx.user.organizationId, deviceId))) throw notFound('Device');
+}
+
+/** Software inventory of devices and the fleet: viewers read. */
+export const softwareRouter = router({
+  list: userProcedure('viewer').input(deviceInput.extend({ ...page, search: z.string().trim().max(256).optional() }).strict())
+    .query(async ({ ctx, input }) => {
+      await ownDevice(ctx, input.deviceId);
+      const [items, state] = await Promise.all([
+        listSoftware(ctx.services.db, ctx.user.organizationId, input.deviceId, { limit: input.limit, offset: input.offset, search: input.search ?? null }),
+        inventoryState(ctx.services.db, ctx.user.organizationId, input.deviceId),
+      ]);
+      return { items, state };
+    }),
+  services: userProcedure('viewer').input(deviceInput.extend(page).strict())
+    .query(async ({ ctx, input }) => {
+      await ownDevice(ctx, input.deviceId);
+      return listServices(ctx.services.db, ctx.user.organizationId, input.deviceId, input);
+    }),
+  /** Devices with `name` installed, optionally only those older than `olderThan` (the package's own version order). */
+  search: userProcedure('viewer').input(z.object({ name: packageName, olderThan: z.string().trim().min(1).max(128).optional() }).strict())
+    .query(({ ctx, input }) => ctx.services.patching.olderThan(ctx.user.organizationId, input.name, input.olderThan ?? null)),
+});
+
+/** Pending updates, policy, approvals and deployments: viewers read, technicians deploy, admins set policy. */
+export const patchesRouter = router({
+  pending: userProcedure('viewer').input(z.object({ deviceId: z.uuid().optional(), classification: z.enum(UPDATE_CLASSIFICATIONS).optional() }).strict())
+    .query(async ({ ctx, input }) => {
+      if (input.deviceId) await ownDevice(ctx, input.deviceId);
+      const updates = await ctx.services.patching.updatesWithApproval(ctx.user.organizationId, input.deviceId ?? null);
+      return input.classification ? updates.filter((update) => update.classification === input.classification) : updates;
+    }),
+  compliance: userProcedure('viewer').query(({ ctx }) => ctx.services.patching.compliance(ctx.user.organizationId)),
+  policy: userProcedure('viewer').query(({ ctx }) => getPolicy(ctx.services.db, ctx.user.organizationId)),
+  setPolicy: userProcedure('admin').input(patchPolicySchema).mutation(async ({ ctx, input }) => {
+    await savePolicy(ctx.services.db, ctx.user.organizationId, input);
+    await audit(ctx, { action: 'patch.policy', resourceId: ctx.user.organizationId, details: { ...input } });
+    return input;
+  }),
+  approve: userProcedure('technician').input(z.object({ names }).strict()).mutation(async ({ ctx, input }) => {
+    await approve(ctx.services.db, ctx.user.organizationId, input.names, ctx.user.email);
+    await audit(ctx, { action: 'patch.approve', details: { names: input.names } });
+    return { approved: input.names.length };
+  }),
+  revoke: userProcedure('technician').input(z.object({ names }).strict()).mutation(async ({ ctx, input }) => {
+    await revoke(ctx.services.db, ctx.user.organizationId, input.names);
+    await audit(ctx, { action: 'patch.revoke', details: { names: input.names } });
+    return { revoked: input.names.length };
+  }),
+  deploy: userProcedure('technician').input(z.object({
+    deviceIds: z.array(z.uuid()).min(1).max(10_000).optional(),
+    /** Only these updates (by name); omitted: every approved one. */
+    names: names.optional(),
+    schedule: z.enum(['now', 'window']).default('window'),
+    retries: z.number().int().min(0).max(5).default(2),
+  }).strict()).mutation(async ({ ctx, input }) => {
+    const result = await ctx.services.patching.deploy(ctx.user.organizationId, ctx.user.email, input);
+    await audit(ctx, { action: 'patch.deploy', details: { ...input, deployments: result.deployments.length } });
+    return result;
+  }),
+  deployments: userProcedure('viewer').input(z.object({ deviceId: z.uuid().optional(), limit: z.number().int().min(1).max(1_000).default(100) }).strict())
+    .query(({ ctx, input }) => listDeployments(ctx.services.db, ctx.user.organizationId, input.deviceId ?? null, input.limit)),
+  deployment: userProcedure('viewer').input(z.object({ id: z.uuid() }).strict()).query(async ({ ctx, input }) => {
+    const deployment = await getDeployment(ctx.services.db, input.id, ctx.user.organizationId);
+    if (!deployment) throw notFound('Deployment');
+    return deployment;
+  }),
+  cancel: userProcedure('technician').input(z.object({ id: z.uuid() }).strict()).mutation(async ({ ctx, input }) => {
+    await ctx.services.patching.cancel(ctx.user.organizationId, input.id);
+    await audit(ctx, { action: 'patch.cancel', resourceId: input.id });
+    return { ok: true as const };
+  }),
+});

@@ -1,0 +1,4 @@
+/** Providers (MSPs), their client organizations, and people who work in several organizations. */
+export { providersRouter, FLEET_PAGE_MAX } from './providers.router.ts';
+export { switchProcedures } from './switch.router.ts';
+export { accessibleOrganizations, enterableOrganizations, PROVIDER_ROLE_CAP, type Access, type Enterable } from './access.ts';

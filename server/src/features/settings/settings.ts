@@ -1,0 +1,56 @@
+import { sql } from 'kysely';
+import { typed, type SqlExecutor } from '../../stores/relational/index.ts';
+import { notFound } from '../../platform/errors.ts';
+import { settingsSchema, type Settings } from './schema.ts';
+
+export interface StoredSettings { settings: Settings; updatedAt: Date | null; updatedBy: string | null }
+
+const EMPTY: StoredSettings = { settings: {}, updatedAt: null, updatedBy: null };
+
+/**
+ * Stored settings read back through the schema: a key a later version dropped is left out rather
+ * than handed on as if it still did something.
+ */
+const parsed = (row: { settings: unknown; updatedAt: Date; updatedBy: string | null } | undefined): StoredSettings =>
+  row ? { settings: settingsSchema.strip().safeParse(row.settings).data ?? {}, updatedAt: row.updatedAt, updatedBy: row.updatedBy } : EMPTY;
+
+export async function organizationSettings(db: SqlExecutor, organizationId: string): Promise<StoredSettings> {
+  return parsed(await typed(db).selectFrom('organizationSettings').select(['settings', 'updatedAt', 'updatedBy'])
+    .where('organizationId', '=', organizationId).executeTakeFirst());
+}
+
+/** Replaces the organization's settings with `settings` (already validated); returns what was there before. */
+export async function setOrganizationSettings(db: SqlExecutor, organizationId: string, settings: Settings, by: string | null): Promise<StoredSettings> {
+  const before = await organizationSettings(db, organizationId);
+  const json = JSON.stringify(settings);
+  await typed(db).insertInto('organizationSettings').values({ organizationId, settings: json, updatedBy: by })
+    .onConflict((conflict) => conflict.column('organizationId').doUpdateSet({ settings: json, updatedBy: by, updatedAt: sql`now()` }))
+    .execute();
+  return before;
+}
+
+async function assertDevice(db: SqlExecutor, organizationId: string, deviceId: string) {
+  const device = await typed(db).selectFrom('devices').select('id').where('id', '=', deviceId).where('organizationId', '=', organizationId).executeTakeFirst();
+  if (!device) throw notFound('Device');
+}
+
+export async function deviceSettings(db: SqlExecutor, organizationId: string, deviceId: string): Promise<StoredSettings> {
+  await assertDevice(db, organizationId, deviceId);
+  return parsed(await typed(db).selectFrom('deviceSettings').select(['settings', 'updatedAt', 'updatedBy'])
+    .where('deviceId', '=', deviceId).where('organizationId', '=', organizationId).executeTakeFirst());
+}
+
+export async function setDeviceSettings(db: SqlExecutor, organizationId: string, deviceId: string, settings: Settings, by: string | null): Promise<StoredSettings> {
+  const before = await deviceSettings(db, organizationId, deviceId);
+  const json = JSON.stringify(settings);
+  await typed(db).insertInto('deviceSettings').values({ deviceId, organizationId, settings: json, updatedBy: by })
+    .onConflict((conflict) => conflict.column('deviceId').doUpdateSet({ settings: json, updatedBy: by, updatedAt: sql`now()` }))
+    .execute();
+  return before;
+}
+
+/** What applies to a device: its organization's settings with the device's own on top. */
+export async function effectiveDeviceSettings(db: SqlExecutor, organizationId: string, deviceId: string): Promise<Settings> {
+  const [org, device] = await Promise.all([organizationSettings(db, organizationId), deviceSettings(db, organizationId, deviceId)]);
+  return { ...org.settings, ...device.settings };
+}

@@ -1,0 +1,100 @@
+import { writeCommandAudit, type Auditor } from '../commands/audit.ts';
+import type { Requester } from '../commands/requests.ts';
+
+/** Characters of typed input one audit entry holds; a longer burst is recorded as several entries. */
+export const SHELL_INPUT_AUDIT_CHARS = 16 * 1024;
+/**
+ * A session's entries are written at most this often: input arriving sooner waits (at most this
+ * long) and shares the next entry, so fast typing or a keystroke storm costs ten entries a
+ * second, not one per key; input after a pause is written (and forwarded) at once.
+ */
+export const SHELL_INPUT_AUDIT_INTERVAL_MS = 100;
+
+/** The shell session typed into: what every entry names. */
+export interface TypedInto {
+  sessionId: string;
+  deviceId: string;
+  organizationId: string;
+}
+
+interface Typed {
+  requester: Requester;
+  data: string;
+  forward: () => Promise<void>;
+  settle: { resolve: () => void; reject: (error: unknown) => void };
+}
+
+/** Consecutive inputs from the same person and address become one entry's text, cut to the entry size. */
+function entriesOf(batch: readonly Typed[]): { requester: Requester; text: string; chunks: number }[] {
+  const entries: { requester: Requester; text: string; chunks: number }[] = [];
+  for (const item of batch) {
+    const last = entries.at(-1);
+    const same = last && last.requester.userId === item.requester.userId && last.requester.ip === item.requester.ip;
+    if (same && last.text.length + item.data.length <= SHELL_INPUT_AUDIT_CHARS) {
+      last.text += item.data;
+      last.chunks += 1;
+      continue;
+    }
+    for (let start = 0; start < item.data.length; start += SHELL_INPUT_AUDIT_CHARS) {
+      entries.push({ requester: item.requester, text: item.data.slice(start, start + SHELL_INPUT_AUDIT_CHARS), chunks: start === 0 ? 1 : 0 });
+    }
+  }
+  return entries;
+}
+
+/**
+ * What is typed into shells goes to the audit log BEFORE it goes to the device, so nothing that
+ * ran is missing from the trail. Per session, entries are written at most every `intervalMs`
+ * (see SHELL_INPUT_AUDIT_INTERVAL_MS); what arrives meanwhile is written together next, then
+ * forwarded in the order typed. A documents store that is down does not stop the shell: the
+ * audit helper logs the entry instead.
+ */
+export function createShellInputAudit(auditor: Auditor, options: { intervalMs?: number } = {}) {
+  const intervalMs = options.intervalMs ?? SHELL_INPUT_AUDIT_INTERVAL_MS;
+  const queues = new Map<string, Typed[]>();
+  const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+  async function write(session: TypedInto, batch: readonly Typed[]): Promise<void> {
+    await Promise.all(entriesOf(batch).map((entry) => writeCommandAudit(auditor, {
+      organizationId: session.organizationId, userId: entry.requester.userId, action: 'shell.input', resourceId: session.sessionId,
+      ipAddress: entry.requester.ip,
+      details: { deviceId: session.deviceId, input: entry.text, chunks: entry.chunks, requestedBy: entry.requester.label },
+    }).catch(() => undefined)));
+    for (const item of batch) {
+      try {
+        await item.forward();
+        item.settle.resolve();
+      } catch (error) {
+        item.settle.reject(error);
+      }
+    }
+  }
+
+  /** Writes what is queued, then keeps the session's slot for `intervalMs` so what comes meanwhile is batched. */
+  async function drain(session: TypedInto, queue: Typed[]): Promise<void> {
+    while (queue.length > 0) {
+      const startedAt = Date.now();
+      await write(session, queue.splice(0));
+      await pause(Math.max(0, intervalMs - (Date.now() - startedAt)));
+    }
+    queues.delete(session.sessionId);
+  }
+
+  return {
+    /** Audits `data`, then runs `forward`; resolves once forwarded, in the order typed. */
+    submit(session: TypedInto, requester: Requester, data: string, forward: () => Promise<void>): Promise<void> {
+      return new Promise<void>((resolve, reject) => {
+        const item: Typed = { requester, data, forward, settle: { resolve, reject } };
+        const queue = queues.get(session.sessionId);
+        if (queue) {
+          queue.push(item);
+          return;
+        }
+        const fresh = [item];
+        queues.set(session.sessionId, fresh);
+        void drain(session, fresh);
+      });
+    },
+  };
+}
+export type ShellInputAudit = ReturnType<typeof createShellInputAudit>;

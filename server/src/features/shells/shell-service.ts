@@ -1,0 +1,214 @@
+import { randomUUID } from 'node:crypto';
+import type { RelationalStore } from '../../stores/relational/index.ts';
+import type { CacheStore } from '../../stores/cache/index.ts';
+import { notFound } from '../../platform/errors.ts';
+import { createAsyncQueue } from '../../platform/trpc/async-queue.ts';
+import { writeCommandAudit, type Auditor } from '../commands/audit.ts';
+import { shellChannel } from '../commands/channels.ts';
+import type { Publisher } from '../commands/events.ts';
+import type { Requester } from '../commands/requests.ts';
+import { targetDevice } from '../commands/device-ref.ts';
+import type { Shell } from '../commands/types.ts';
+import { storableText, TERMINAL_COLS, TERMINAL_ROWS } from '@ninjait/shared';
+import { createShellInputAudit } from './input-audit.ts';
+import { recordingRepository, toAsciicast } from './recordings.ts';
+
+export const DEFAULT_SHELL_IDLE_SEC = 15 * 60;
+/**
+ * How long after its session key a shell's device is still known: the device's closing report
+ * can come after the key expired (idle), and must be checked against the device that owns it.
+ */
+const OWNER_GRACE_SEC = 10 * 60;
+
+interface SessionRecord {
+  sessionId: string;
+  shell: Shell;
+  deviceId: string;
+  organizationId: string;
+  userId: string | null;
+  idleTimeoutSec: number;
+  cols: number;
+  rows: number;
+}
+
+export const DEFAULT_TERMINAL = { cols: 80, rows: 24 } as const;
+const clampSize = (n: number, bounds: { min: number; max: number }) => Math.min(bounds.max, Math.max(bounds.min, Math.trunc(n)));
+
+/** What the agent reports and people receive: output, then one `closed`. */
+export type ShellEvent =
+  /** `pty`: false when the device has no pseudo-terminal and runs a piped shell (no resize, no full-screen programs). */
+  | { type: 'opened'; sessionId: string; pty?: boolean | undefined }
+  | { type: 'output'; seq: number; stream: 'stdout' | 'stderr'; data: string }
+  | { type: 'closed'; reason: string; exitCode: number | null };
+
+const sessionKey = (sessionId: string) => `shell-session:${sessionId}`;
+const ownerKey = (sessionId: string) => `shell-owner:${sessionId}`;
+
+/**
+ * Interactive shells. The session lives in the cache (any instance can take input), the shell
+ * process on the device (which enforces the idle timeout), and output flows device → owning
+ * instance → pub/sub → the instance streaming it to the person. Only the opener can type, and
+ * what they type is audited before it reaches the device. A device's reports are published only
+ * for the sessions it owns.
+ */
+export function createShellService(deps: { db: RelationalStore; cache: CacheStore; publisher: Publisher; audit: Auditor }) {
+  const { db, cache, publisher } = deps;
+  const typed = createShellInputAudit(deps.audit);
+  const recordings = recordingRepository(db);
+  /** Recording never stands in the way of the terminal: a failed write is logged by the caller's store, not thrown. */
+  const recordEvent = (sessionId: string, kind: 'o' | 'i' | 'r', data: string) =>
+    recordings.append(sessionId, kind, storableText(data)).catch(() => false);
+  /** Keeps the session alive, and its owner known a while longer (see OWNER_GRACE_SEC). */
+  const remember = async (record: SessionRecord) => {
+    await cache.set(sessionKey(record.sessionId), JSON.stringify(record), record.idleTimeoutSec);
+    await cache.set(ownerKey(record.sessionId), record.deviceId, record.idleTimeoutSec + OWNER_GRACE_SEC);
+  };
+
+  /** The session's audit summary (who, device, start, end, size), written once when the recording ends. */
+  async function endRecording(sessionId: string, deviceId: string, reason: string) {
+    const ended = await recordings.end(sessionId, reason).catch(() => null);
+    if (!ended) return;
+    await writeCommandAudit(deps.audit, {
+      organizationId: ended.organizationId, userId: ended.userId, action: 'shell.end', resourceId: sessionId, ipAddress: null,
+      details: {
+        deviceId, requestedBy: ended.userLabel, startedAt: ended.startedAt, endedAt: ended.endedAt, bytes: ended.bytes, truncated: ended.truncated,
+        pty: ended.pty, reason,
+      },
+    });
+  }
+
+  async function session(requester: Requester, sessionId: string): Promise<SessionRecord> {
+    const raw = await cache.get(sessionKey(sessionId));
+    const record = raw ? (JSON.parse(raw) as SessionRecord) : null;
+    const mine = record && (requester.organizationId === null || record.organizationId === requester.organizationId)
+      && (requester.userId === null || record.userId === requester.userId);
+    if (!record || !mine) throw notFound('Shell session');
+    return record;
+  }
+
+  return {
+    async open(requester: Requester, input: { deviceId: string; shell?: Shell | undefined; idleTimeoutSec?: number | undefined; cols?: number | undefined; rows?: number | undefined }) {
+      const sessionId = randomUUID();
+      const idleTimeoutSec = input.idleTimeoutSec ?? DEFAULT_SHELL_IDLE_SEC;
+      const cols = clampSize(input.cols ?? DEFAULT_TERMINAL.cols, TERMINAL_COLS);
+      const rows = clampSize(input.rows ?? DEFAULT_TERMINAL.rows, TERMINAL_ROWS);
+      const record = await db.transaction(async (tx) => {
+        const device = await targetDevice(tx, input.deviceId, requester.organizationId, input.shell);
+        const { shell } = device;
+        await recordingRepository(tx).begin({
+          sessionId, organizationId: device.organizationId, deviceId: input.deviceId, userId: requester.userId, userLabel: requester.label, shell, cols, rows,
+        });
+        return { deviceName: device.name, sessionId, deviceId: input.deviceId, organizationId: device.organizationId, userId: requester.userId, idleTimeoutSec, shell, cols, rows };
+      });
+      const { deviceName, ...session } = record;
+      await writeCommandAudit(deps.audit, {
+        organizationId: record.organizationId, userId: requester.userId, action: 'shell.open', resourceId: sessionId,
+        ipAddress: requester.ip, details: { deviceId: input.deviceId, deviceName, shell: record.shell, idleTimeoutSec, cols, rows, requestedBy: requester.label },
+      });
+      // The device starts the shell when someone watches its output (see `output`), so nothing is missed.
+      await remember(session);
+      return { sessionId, shell: record.shell, idleTimeoutSec, cols, rows };
+    },
+
+    /** Audited first (see createShellInputAudit), then sent to the device. */
+    async input(requester: Requester, sessionId: string, data: string) {
+      const record = await session(requester, sessionId);
+      // Input keeps the session alive here; the agent restarts its own idle clock too.
+      await remember(record);
+      await typed.submit(record, requester, data, async () => {
+        await recordEvent(sessionId, 'i', data);
+        await publisher.toDevice(record.deviceId, { type: 'shell-input', sessionId, data });
+      });
+      return { ok: true };
+    },
+
+    /** A new terminal size: the pty on the device is resized (its programs get SIGWINCH) and the recording notes it. */
+    async resize(requester: Requester, sessionId: string, size: { cols: number; rows: number }) {
+      const current = await session(requester, sessionId);
+      const cols = clampSize(size.cols, TERMINAL_COLS);
+      const rows = clampSize(size.rows, TERMINAL_ROWS);
+      await remember({ ...current, cols, rows });
+      await recordEvent(sessionId, 'r', `${cols}x${rows}`);
+      await recordings.resize(sessionId, cols, rows).catch(() => undefined);
+      await publisher.toDevice(current.deviceId, { type: 'shell-resize', sessionId, cols, rows });
+      return { ok: true, cols, rows };
+    },
+
+    /** A device's terminal recordings, newest first (NOT_FOUND for another organization's device). */
+    async recordings(requester: Requester, deviceId: string, limit: number) {
+      const { rowCount } = await db.query('SELECT 1 FROM devices WHERE id = $1 AND ($2::uuid IS NULL OR organization_id = $2)', [deviceId, requester.organizationId]);
+      if (!rowCount) throw notFound('Device');
+      return recordings.list(requester.organizationId, deviceId, limit);
+    },
+
+    /** One recording as an asciicast v2 file, with its summary. */
+    async recording(requester: Requester, sessionId: string) {
+      const summary = await recordings.get(requester.organizationId, sessionId);
+      if (!summary) throw notFound('Recording');
+      return { ...summary, asciicast: toAsciicast(summary, await recordings.events(sessionId)) };
+    },
+
+    /** The device a person's session runs on (NOT_FOUND for anyone else's): what its stream depends on. */
+    async deviceOf(requester: Requester, sessionId: string): Promise<string> {
+      return (await session(requester, sessionId)).deviceId;
+    },
+
+    async close(requester: Requester, sessionId: string, reason?: string) {
+      const record = await session(requester, sessionId);
+      await cache.del([sessionKey(sessionId)]);
+      await publisher.toDevice(record.deviceId, { type: 'shell-close', sessionId });
+      await writeCommandAudit(deps.audit, {
+        organizationId: record.organizationId, userId: requester.userId, action: 'shell.close', resourceId: sessionId,
+        ipAddress: requester.ip, details: { deviceId: record.deviceId, requestedBy: requester.label, ...(reason ? { reason } : {}) },
+      });
+      return { ok: true };
+    },
+
+    /**
+     * The session's output until the shell closes, or until nothing happens for the idle timeout.
+     * Subscribing starts the shell on the device.
+     */
+    async *output(requester: Requester, sessionId: string, signal?: AbortSignal): AsyncGenerator<ShellEvent> {
+      const record = await session(requester, sessionId);
+      const queue = createAsyncQueue<ShellEvent>(signal);
+      const unsubscribe = await cache.subscribe(shellChannel(sessionId), (raw) => queue.push(JSON.parse(raw) as ShellEvent));
+      // Opening (again) once subscribed: the agent ignores an open for a session it already runs.
+      await publisher.toDevice(record.deviceId, {
+        type: 'shell-open', sessionId, shell: record.shell, idleTimeoutSec: record.idleTimeoutSec, cols: record.cols ?? DEFAULT_TERMINAL.cols, rows: record.rows ?? DEFAULT_TERMINAL.rows,
+      });
+      let idle = setTimeout(() => queue.push({ type: 'closed', reason: 'idle timeout', exitCode: null }), record.idleTimeoutSec * 1000 + 5_000);
+      try {
+        for await (const event of queue) {
+          clearTimeout(idle);
+          idle = setTimeout(() => queue.push({ type: 'closed', reason: 'idle timeout', exitCode: null }), record.idleTimeoutSec * 1000 + 5_000);
+          yield event;
+          if (event.type === 'closed') return;
+        }
+      } finally {
+        clearTimeout(idle);
+        await unsubscribe().catch(() => undefined);
+      }
+    },
+
+    /**
+     * From the device: published to whoever watches only when the session is this device's. A
+     * closing report may outlive the session key (idle expiry): it is checked against the
+     * session's owner, kept longer, so no device can end (or speak into) another's session.
+     */
+    async fromAgent(deviceId: string, sessionId: string, event: ShellEvent) {
+      const [raw, owner] = await cache.mget([sessionKey(sessionId), ownerKey(sessionId)]);
+      const record = raw ? (JSON.parse(raw) as SessionRecord) : null;
+      const owned = record ? record.deviceId === deviceId : event.type === 'closed' && owner === deviceId;
+      if (!owned) return { accepted: false };
+      if (event.type === 'output') await recordEvent(sessionId, 'o', event.data);
+      if (event.type === 'opened' && event.pty !== undefined) await recordings.markPty(sessionId, event.pty).catch(() => undefined);
+      if (event.type === 'closed') {
+        await cache.del([sessionKey(sessionId), ownerKey(sessionId)]);
+        await endRecording(sessionId, deviceId, event.reason);
+      }
+      await cache.publish(shellChannel(sessionId), JSON.stringify(event));
+      return { accepted: true };
+    },
+  };
+}
+export type ShellService = ReturnType<typeof createShellService>;

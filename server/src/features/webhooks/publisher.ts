@@ -1,0 +1,23 @@
+import type { DomainEvent, EventPublisher } from '../events/index.ts';
+import { eventIdOf } from './event-id.ts';
+import { enqueueEvent } from './subscriptions-repository.ts';
+
+/** What a receiver gets: the same body on every attempt and on a resend. */
+export interface EventBody {
+  id: string;
+  type: DomainEvent['type'] | 'webhook.test';
+  organizationId: string;
+  occurredAt: string;
+  data: Record<string, unknown>;
+}
+
+/** The event port's implementation: the organization's matching subscriptions get an outbox row each. */
+export function createEventPublisher(): EventPublisher {
+  return {
+    async publish(tx, event) {
+      const id = eventIdOf(event.organizationId, event.type, event.source);
+      const body: EventBody = { id, type: event.type, organizationId: event.organizationId, occurredAt: new Date().toISOString(), data: event.data };
+      await enqueueEvent(tx, { id, type: event.type, organizationId: event.organizationId }, body);
+    },
+  };
+}

@@ -1,0 +1,138 @@
+import { parse } from 'cookie';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { WebSocket } from 'ws';
+import { checkProtocolVersion, deviceCredentialsSchema, PROTOCOL_VERSION_PARAM } from '@ninjait/shared';
+import type { Services } from '../../app/services.ts';
+import { authenticateDevice, type AuthenticatedDevice } from '../../features/devices/devices.ts';
+import { credentialRefusalRecorder } from '../../features/devices/credential-refusals.ts';
+import { AppError } from '../errors.ts';
+import { clientIp, isLoopback } from '../http/client-address.ts';
+import { secretMatches } from '../secrets.ts';
+
+export const SESSION_COOKIE = 'ninjait_session';
+export const LOCAL_ADMIN_HEADER = 'x-ninjait-admin';
+
+export interface Context {
+  services: Services;
+  ip: string | null;
+  /** From `Authorization: Bearer`, the session cookie, or WebSocket connection params: a session token or an API key (`nk_`). */
+  sessionToken: string | null;
+  localAdminToken: string | null;
+  /** Set once per WebSocket connection when the agent's credentials check out. */
+  device: AuthenticatedDevice | null;
+  /**
+   * What this connection has told and been told: a heartbeat whose settings did not change
+   * needs no database query. Per request over HTTP, per socket over WebSocket.
+   */
+  agentSession: AgentSession;
+  deviceAuthError: AppError | null;
+  /** HTTP only: lets login and logout set the cookie. */
+  setCookie: ((cookie: string) => void) | null;
+  socket: WebSocket | null;
+  /** The connection is TLS: cookies get `Secure`. */
+  secure: boolean;
+  /**
+   * The request came from a web browser: it sent `Origin` or `Sec-Fetch-Site`, headers a page's
+   * scripts can neither set nor remove. Such callers get the session as an HttpOnly cookie only.
+   * Absent in contexts built by hand (in-process callers), which count as programs.
+   */
+  fromBrowser?: boolean;
+}
+
+export interface AgentSession {
+  /** The heartbeat settings last written for this device (JSON), null before the first. */
+  settings: string | null;
+  /** The highest sequence known logged for this device: from the database, then from this connection's pushes. */
+  ackSeq: number;
+}
+
+/** Our tokens are ~50 characters; a longer "token" is only work for the hash that looks it up. */
+const MAX_TOKEN_CHARS = 256;
+const bounded = (token: string | null | undefined) => (token && token.length <= MAX_TOKEN_CHARS ? token : null);
+/** Session tokens are URL-safe base64 with a prefix: anything else in the cookie is not one. */
+const COOKIE_VALUE = /^[A-Za-z0-9_-]+$/;
+
+/** The named cookie's value, or null when it is absent or not shaped like a token (never a throw: the header is the client's). */
+function readCookie(header: string | undefined, name: string): string | null {
+  // The client's header: `parse` never throws on it (a bad escape is kept as sent, then fails the shape check).
+  const token = header ? parse(header)[name] : undefined;
+  return token !== undefined && COOKIE_VALUE.test(token) ? bounded(token) : null;
+}
+
+/**
+ * A browser opens a WebSocket to any site with that site's cookies and no CORS check: the cookie
+ * only counts on a socket opened by the server's own pages (or by non-browsers, which send no Origin).
+ */
+function crossSite(req: IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  if (!origin) return false;
+  try {
+    return new URL(origin).host !== req.headers.host;
+  } catch {
+    return true;
+  }
+}
+
+/** Browsers send these on every fetch and WebSocket upgrade; programs (CLI, agents, scripts) do not. */
+const isFromBrowser = (req: IncomingMessage) => req.headers.origin !== undefined || req.headers['sec-fetch-site'] !== undefined;
+
+/** What the tRPC adapters (HTTP and WebSocket) hand to createContext. */
+export interface ContextOptions {
+  req: IncomingMessage;
+  res: ServerResponse | WebSocket;
+  info: { connectionParams: Record<string, string | undefined> | null };
+}
+
+export async function createContext(services: Services, opts: ContextOptions): Promise<Context> {
+  const { req, res, info } = opts;
+  const params = info.connectionParams ?? {};
+  const ip = clientIp(req);
+  const bearer = bounded(req.headers.authorization?.match(/^Bearer (.+)$/)?.[1]);
+  const isHttp = 'setHeader' in res;
+  const context: Context = {
+    services,
+    ip,
+    sessionToken: bearer ?? bounded(params.sessionToken) ?? (isHttp || !crossSite(req) ? readCookie(req.headers.cookie, SESSION_COOKIE) : null),
+    localAdminToken: isLoopback(ip) ? bounded(req.headers[LOCAL_ADMIN_HEADER] as string | undefined) : null,
+    device: null,
+    agentSession: { settings: null, ackSeq: 0 },
+    deviceAuthError: null,
+    setCookie: isHttp ? (cookie) => (res as ServerResponse).appendHeader('set-cookie', cookie) : null,
+    socket: isHttp ? null : (res as WebSocket),
+    secure: 'encrypted' in req.socket && Boolean((req.socket as { encrypted?: boolean }).encrypted),
+    fromBrowser: isFromBrowser(req),
+  };
+  if (params.deviceId !== undefined || params.deviceSecret !== undefined) {
+    const { [PROTOCOL_VERSION_PARAM]: protocolVersion, ...credentialParams } = params;
+    const credentials = deviceCredentialsSchema.safeParse(credentialParams);
+    const protocol = checkProtocolVersion(protocolVersion);
+    try {
+      // Checked before the credentials: an agent the server cannot understand is told so, not half-served.
+      if (!protocol.ok) throw new AppError('PRECONDITION_FAILED', protocol.message);
+      if (!credentials.success) throw new AppError('UNAUTHORIZED', 'Device credentials are malformed');
+      context.device = await authenticateDevice(services.db, credentials.data.deviceId, credentials.data.deviceSecret);
+      if (context.socket) services.agents.add(context.device.deviceId, context.socket);
+    } catch (error) {
+      context.deviceAuthError = error instanceof AppError ? error : new AppError('SERVICE_UNAVAILABLE', 'Could not check device credentials', { cause: error });
+      // A well-formed id with a refused secret: the console tells the device's admins (throttled, never awaited).
+      if (credentials.success && error instanceof AppError && error.code === 'UNAUTHORIZED') {
+        credentialRefusalRecorder(services).record(credentials.data.deviceId, ip);
+      }
+      // The context lives as long as the socket: a transient failure (database down) must not
+      // stick to it, so close and let the agent reconnect and authenticate again.
+      if (!(error instanceof AppError)) context.socket?.close(1013, 'try again later');
+    }
+  }
+  return context;
+}
+
+/**
+ * Whether the connection proved who it is: valid device credentials, a live session, or the local
+ * admin's credential from this machine. A WebSocket that has none of them is closed after a deadline.
+ */
+export async function hasCredentials(context: Context): Promise<boolean> {
+  if (context.device) return true;
+  if (context.localAdminToken && secretMatches(context.localAdminToken, context.services.localAdminTokenHash)) return true;
+  if (!context.sessionToken) return false;
+  return (await context.services.sessions.get(context.sessionToken).catch(() => null)) !== null;
+}

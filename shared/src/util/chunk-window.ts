@@ -1,0 +1,58 @@
+/**
+ * Moves `[from, size)` in chunks with up to `window` of them in flight, handing each answer to
+ * `receive` in offset order. One round trip per chunk made a transfer as slow as its latency
+ * (8 MB took 85 s); a window keeps the pipe full while memory stays bounded at `window` chunks.
+ * In-order delivery means whatever `receive` persisted is always a contiguous prefix, which is
+ * what resuming after a dropped connection relies on. On the first failure no new chunk is sent;
+ * the ones in flight are waited for (so none races a resumed transfer), then the failure is thrown.
+ */
+export async function pumpChunks<T>(opts: {
+  from: number;
+  size: number;
+  chunkBytes: number;
+  window: number;
+  send: (offset: number, length: number) => Promise<T>;
+  receive: (value: T, offset: number, length: number) => Promise<void> | void;
+  signal?: AbortSignal;
+}): Promise<void> {
+  const inFlight: { offset: number; length: number; answer: Promise<T> }[] = [];
+  let next = opts.from;
+  const fill = () => {
+    while (inFlight.length < opts.window && next < opts.size) {
+      const length = Math.min(opts.chunkBytes, opts.size - next);
+      const answer = opts.send(next, length);
+      // Observed at once, so a failure behind the head is not reported as unhandled.
+      answer.catch(() => undefined);
+      inFlight.push({ offset: next, length, answer });
+      next += length;
+    }
+  };
+  try {
+    fill();
+    while (inFlight.length > 0) {
+      opts.signal?.throwIfAborted();
+      const head = inFlight[0]!;
+      await opts.receive(await head.answer, head.offset, head.length);
+      inFlight.shift();
+      fill();
+    }
+  } catch (error) {
+    await Promise.allSettled(inFlight.map((c) => c.answer));
+    throw error;
+  }
+}
+
+/**
+ * Wraps `fn` so each call starts in its own macrotask, after the previous call's. tRPC's
+ * WebSocket and HTTP batch links send every call made within one timer tick as one message, and
+ * a window of 1 MiB chunks in one message would exceed the server's 4 MB bound (the socket is
+ * closed); spaced like this, the link's flush timer (queued first) sends each chunk alone.
+ */
+export function oneCallPerTick<F extends (...args: never[]) => Promise<unknown>>(fn: F): F {
+  let gate: Promise<void> = Promise.resolve();
+  return ((...args: Parameters<F>) => {
+    const result = gate.then(() => fn(...args));
+    gate = gate.then(() => new Promise<void>((resolve) => setTimeout(resolve, 0)));
+    return result;
+  }) as F;
+}

@@ -1,0 +1,134 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { findExecutable } from '../support/executables.ts';
+import { runForeground, step } from './processes.ts';
+import { ACTION_VALIDATOR, workflowFiles } from './workflows.ts';
+
+/** The parts of `npm test`, in the order they run. */
+export const PHASES = ['typecheck', 'lint', 'main', 'faults', 'installers', 'msi'] as const;
+export type PhaseName = (typeof PHASES)[number];
+
+export interface TestCounts {
+  passed: number;
+  failed: number;
+  skipped: number;
+  /** `file > test` of each failed test, so a log's tail says what failed without its scrollback. */
+  failures?: string[];
+  /** The slowest files, `seconds file`: where the phase's time went. */
+  slowest?: string[];
+}
+
+const SLOWEST_SHOWN = 12;
+
+interface VitestFileResult { name?: unknown; startTime?: unknown; endTime?: unknown; status?: unknown; message?: unknown; assertionResults?: unknown }
+interface VitestAssertion { fullName?: unknown; status?: unknown }
+
+export interface PhaseResult {
+  name: PhaseName;
+  status: 'passed' | 'failed' | 'skipped';
+  /** Why it was skipped, or how it failed. */
+  reason?: string;
+  seconds: number;
+  tests?: TestCounts;
+}
+
+export interface PhaseContext {
+  root: string;
+  tmp: string;
+  env: NodeJS.ProcessEnv;
+  /** Test files (or name filters) for the vitest phases; empty runs them all. */
+  filters: readonly string[];
+}
+
+/** What vitest's JSON reporter wrote, reduced to counts (null if it wrote nothing readable). */
+export function readVitestCounts(file: string): TestCounts | null {
+  if (!existsSync(file)) return null;
+  try {
+    const report = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    const count = (key: string) => (typeof report[key] === 'number' ? report[key] : 0);
+    const files = (Array.isArray(report.testResults) ? report.testResults : []) as VitestFileResult[];
+    const relative = (name: unknown) => (typeof name === 'string' ? name.replace(`${process.cwd()}/`, '') : '?');
+    const failures = files.flatMap((file) => {
+      const assertions = (Array.isArray(file.assertionResults) ? file.assertionResults : []) as VitestAssertion[];
+      const failed = assertions.filter((test) => test.status === 'failed').map((test) => `${relative(file.name)} > ${String(test.fullName)}`);
+      // A file that failed before any test ran (a hook, an import) has no failed assertion to name.
+      return failed.length > 0 || file.status !== 'failed' ? failed : [`${relative(file.name)}: ${String(file.message ?? 'failed')}`.slice(0, 300)];
+    });
+    const slowest = files
+      .filter((file) => typeof file.startTime === 'number' && typeof file.endTime === 'number')
+      .map((file) => ({ name: relative(file.name), seconds: Math.round(((file.endTime as number) - (file.startTime as number)) / 1000) }))
+      .sort((a, b) => b.seconds - a.seconds).slice(0, SLOWEST_SHOWN)
+      .map((file) => `${String(file.seconds).padStart(5)} s  ${file.name}`);
+    return { passed: count('numPassedTests'), failed: count('numFailedTests'), skipped: count('numPendingTests') + count('numTodoTests'), failures, slowest };
+  } catch {
+    return null;
+  }
+}
+
+async function vitest(context: PhaseContext, name: PhaseName, args: string[]): Promise<Omit<PhaseResult, 'name' | 'seconds'>> {
+  const report = join(context.tmp, `${name}.vitest.json`);
+  const code = await runForeground(join(context.root, 'node_modules/.bin/vitest'),
+    ['run', ...args, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...context.filters], { env: context.env, cwd: context.root });
+  const tests = readVitestCounts(report) ?? undefined;
+  return code === 0 ? { status: 'passed', ...(tests ? { tests } : {}) } : { status: 'failed', reason: `vitest exited ${code}`, ...(tests ? { tests } : {}) };
+}
+
+async function command(context: PhaseContext, program: string, args: string[]): Promise<Omit<PhaseResult, 'name' | 'seconds'>> {
+  const code = await runForeground(program, args, { env: context.env, cwd: context.root });
+  return code === 0 ? { status: 'passed' } : { status: 'failed', reason: `${program} ${args.join(' ')} exited ${code}` };
+}
+
+/** Why the installers test cannot run here, or null. */
+export function installersUnavailable(): string | null {
+  if (process.getuid?.() !== 0) return 'it needs root (dpkg -i, a system user): run npm test as root, as CI does';
+  if (!findExecutable('dpkg')) return 'it needs dpkg (a Debian system)';
+  return null;
+}
+
+/** Why the MSI cannot be built and inspected here (Debian's wixl and msitools), or null. */
+export function msiUnavailable(): string | null {
+  const missing = ['wixl', 'msiinfo', 'msiextract', 'python3'].filter((tool) => !findExecutable(tool));
+  return missing.length > 0 ? `missing ${missing.join(', ')} (Debian packages wixl, msitools; installed when npm test runs as root)` : null;
+}
+
+const RUN: Record<PhaseName, (context: PhaseContext) => Promise<Omit<PhaseResult, 'name' | 'seconds'>>> = {
+  typecheck: (context) => command(context, 'npm', ['run', 'typecheck']),
+  lint: async (context) => {
+    const eslint = await command(context, 'npm', ['run', 'lint']);
+    // One file per call (the validator's CLI takes one); every file is checked even after a failure.
+    const refused: string[] = [];
+    for (const file of workflowFiles(context.root)) {
+      if ((await command(context, join(context.root, ACTION_VALIDATOR), [file])).status !== 'passed') refused.push(file.slice(context.root.length + 1));
+    }
+    if (refused.length > 0) return { status: 'failed', reason: [eslint.reason, `action-validator refused ${refused.join(', ')}`].filter(Boolean).join('; ') };
+    return eslint;
+  },
+  main: (context) => vitest(context, 'main', ['--exclude', 'test/faults/**']),
+  faults: (context) => vitest(context, 'faults', ['--config', 'test/faults/vitest.config.ts']),
+  installers: async (context) => {
+    const unavailable = installersUnavailable();
+    if (unavailable) return { status: 'skipped', reason: unavailable };
+    return command(context, 'bash', [join(context.root, '.ci/installers-test.sh')]);
+  },
+  msi: async (context) => {
+    const unavailable = msiUnavailable();
+    if (unavailable) return { status: 'skipped', reason: unavailable };
+    return command(context, 'bash', [join(context.root, 'installers/windows/check-msi.sh')]);
+  },
+};
+
+const TITLES: Record<PhaseName, string> = {
+  typecheck: 'Typecheck (npm run typecheck)',
+  lint: 'Lint (npm run lint)',
+  main: 'Tests: unit, integration, security, end-to-end (vitest)',
+  faults: 'Fault suite (test/faults, one file at a time)',
+  installers: 'Installers (.ci/installers-test.sh)',
+  msi: 'Windows MSI built with wixl and inspected with msiinfo (installers/windows/check-msi.sh)',
+};
+
+export async function runPhase(name: PhaseName, context: PhaseContext): Promise<PhaseResult> {
+  step(TITLES[name]);
+  const started = Date.now();
+  const result = await RUN[name](context);
+  return { name, ...result, seconds: Math.round((Date.now() - started) / 1000) };
+}

@@ -1,0 +1,151 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { REPO_ROOT, SERVER_CLI, freePort, runCli, startCli, waitFor, type Proc } from '../support/processes.ts';
+
+/**
+ * What the console's browser tests share: a real server started as `npm start` starts it (embedded
+ * stores, first-run owner), real Chromium, one isolated browser context per person, and the
+ * waits playwright-core lacks (it has no `expect`).
+ */
+export const CHROMIUM = '/usr/bin/chromium';
+export const ARTIFACTS = join(REPO_ROOT, 'test', 'artifacts', 'web');
+const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync',
+];
+
+export const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) console.warn(`${CHROMIUM} is missing: skipping the browser tests (run .ci/start-chromium.sh to install it)`);
+
+export interface Account { email: string; password: string }
+
+export interface ConsoleServer {
+  url: string;
+  dir: string;
+  /** The first-run owner `start` printed: an owner of the install's own organization. */
+  owner: Account;
+  server: Proc;
+  /** Runs `ninjait <args>` against this server's data directory. */
+  cli(args: string[], env?: Record<string, string>): Promise<string>;
+  /** A program's session (bearer token) for setting up data through the API. */
+  apiLogin(account: Account): Promise<string>;
+  /** One tRPC call over HTTP as a program; throws with the server's message. */
+  call<T>(token: string, path: string, type: 'query' | 'mutation', input?: unknown): Promise<T>;
+  stop(): Promise<void>;
+}
+
+/** Builds the console if needed, starts a server on a free port and waits for its first-run login. */
+export async function startConsoleServer(prefix: string, options: { env?: (url: string) => Record<string, string> } = {}): Promise<ConsoleServer> {
+  await mkdir(ARTIFACTS, { recursive: true });
+  const build = spawnSync(process.execPath, [join(REPO_ROOT, 'scripts/build.mjs'), '--if-stale', 'web'], { cwd: REPO_ROOT, encoding: 'utf8' });
+  if (build.status !== 0 || !existsSync(join(REPO_ROOT, 'web/dist/index.html'))) throw new Error(`web build failed:\n${build.stdout}${build.stderr}`);
+  const dir = await mkdtemp(join(tmpdir(), `ninjait-${prefix}-`));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const server = startCli(SERVER_CLI, ['start', '--no-agent'], {
+    PORT: String(port), DATA_DIR: join(dir, 'server'), LOG_LEVEL: 'warn',
+    // One person clicks through every page; the default 100 calls per 15 min is for production.
+    RATE_LIMIT_MAX: '100000',
+    // What a test adds (SMTP_URL, PUBLIC_URL), knowing the server's address.
+    ...options.env?.(url),
+  });
+  const stop = async () => {
+    await server.kill('SIGKILL');
+    // A killed server's last writes may still land while the folder goes: retry what ENOTEMPTY refuses.
+    await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+  };
+  try {
+    const owner = await waitFor('the first-run login', async () => {
+      if (server.child.exitCode !== null) throw new Error(`server exited:\n${server.output()}`);
+      const match = /Log in at \S+ as (\S+) with password: (\S+)/.exec(server.stdout());
+      return match ? { email: match[1]!, password: match[2]! } : null;
+    }, 150_000, 250);
+    const call = async <T>(token: string, path: string, type: 'query' | 'mutation', input?: unknown): Promise<T> => {
+      const target = new URL(`${url}/trpc/${path}`);
+      if (type === 'query' && input !== undefined) target.searchParams.set('input', JSON.stringify(input));
+      const res = await fetch(target, {
+        method: type === 'query' ? 'GET' : 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        ...(type === 'mutation' && input !== undefined ? { body: JSON.stringify(input) } : {}),
+      });
+      const body = (await res.json()) as { result?: { data: T }; error?: { message: string } };
+      if (body.error) throw new Error(`${path}: ${body.error.message}`);
+      return body.result!.data;
+    };
+    return {
+      url, dir, owner, server, call, stop,
+      cli: (args, env = {}) => runCli(SERVER_CLI, [...args, '--server', url, '--data-dir', join(dir, 'server')], env),
+      apiLogin: async (account) => (await call<{ sessionToken: string }>('', 'auth.login', 'mutation', account)).sessionToken,
+    };
+  } catch (error) {
+    const output = server.output();
+    await stop();
+    throw new Error(`${(error as Error).message}\n${output}`);
+  }
+}
+
+/** Chromium logs every refused request (a wrong password's 401, a conflict's 409) as a console error. */
+const REFUSED_REQUEST = /Failed to load resource: the server responded with a status of 4\d\d/;
+
+/** Chromium, with console errors of every page collected (a page that logs one fails its test file). */
+export interface ConsoleBrowser {
+  browser: Browser;
+  errors: string[];
+  /** Console errors other than refused requests: there should be none. */
+  unexpectedErrors(): string[];
+  /** How many requests the server refused: a test provokes each on purpose, and counts them. */
+  refusedRequests(): number;
+  /** A fresh context (its own cookies): one person. */
+  person(): Promise<{ context: BrowserContext; page: Page }>;
+  close(): Promise<void>;
+}
+
+export async function openBrowser(): Promise<ConsoleBrowser> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  const errors: string[] = [];
+  const watch = (page: Page) => {
+    page.setDefaultTimeout(20_000);
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(`${page.url()}: ${message.text()}`);
+    });
+    page.on('pageerror', (error) => errors.push(`${page.url()}: ${error.message}`));
+  };
+  return {
+    browser,
+    errors,
+    unexpectedErrors: () => errors.filter((error) => !REFUSED_REQUEST.test(error)),
+    refusedRequests: () => errors.filter((error) => REFUSED_REQUEST.test(error)).length,
+    async person() {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: 'Europe/Paris', locale: 'en-US' });
+      context.on('page', watch);
+      const page = await context.newPage();
+      return { context, page };
+    },
+    close: () => browser.close(),
+  };
+}
+
+/** Waits until the locator's first match is visible. */
+export const shown = (locator: Locator, timeout?: number) => locator.first().waitFor({ state: 'visible', ...(timeout ? { timeout } : {}) });
+
+/** Polls the locator's text with vitest's expect. */
+export const textOf = (locator: Locator, timeout = 20_000) => expect.poll(async () => (await locator.first().textContent())?.trim() ?? '', { timeout });
+
+export const nav = (page: Page, name: string | RegExp) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: typeof name === 'string' });
+
+export async function logIn(page: Page, url: string, account: Account): Promise<void> {
+  await page.goto(`${url}/login`);
+  await page.getByLabel('Email').fill(account.email);
+  await page.getByLabel('Password').fill(account.password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('heading', { name: 'Fleet overview' }).waitFor();
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}

@@ -1,0 +1,204 @@
+import { useRef, useState } from 'react';
+import { useQuery } from '@tanstack/react-query';
+import { FILE_CHUNK_BYTES, TRANSFER_WINDOW, oneCallPerTick, pumpChunks } from '@ninjait/shared';
+import { api } from '../lib/trpc.ts';
+import { trpc } from '../lib/trpc-query.ts';
+import { dateTime } from '../lib/format.ts';
+import { Card, Empty, ErrorNote, QueryView } from '../components/ui.tsx';
+
+/**
+ * The browser keeps a whole file in memory to hash it (WebCrypto has no streaming SHA-256), so
+ * uploads from the console stop here; larger files go with `ninjait cp`, which streams.
+ */
+const MAX_CONSOLE_UPLOAD_BYTES = 1024 ** 3;
+
+const isWindows = (osType: string | null) => (osType ?? '').toLowerCase().includes('windows');
+const rootOf = (osType: string | null) => (isWindows(osType) ? 'C:\\' : '/');
+const sepOf = (osType: string | null) => (isWindows(osType) ? '\\' : '/');
+const childOf = (dir: string, name: string, sep: string) => (dir.endsWith(sep) ? `${dir}${name}` : `${dir}${sep}${name}`);
+function parentOf(dir: string, sep: string): string {
+  const trimmed = dir.endsWith(sep) && dir.length > 1 ? dir.slice(0, -1) : dir;
+  const at = trimmed.lastIndexOf(sep);
+  if (at < 0) return dir;
+  const parent = trimmed.slice(0, at + 1);
+  return /^[A-Za-z]:\\$/.test(parent) || parent === '/' ? parent : parent.slice(0, -1) || sep;
+}
+
+function bytesText(n: number | null): string {
+  if (n === null) return '';
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let value = n / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+function toBase64(bytes: Uint8Array): string {
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+function fromBase64(text: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i += 1) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+async function sha256Hex(data: Blob): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', await data.arrayBuffer());
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+interface Transfer { label: string; done: number; total: number; cancel: AbortController }
+
+/**
+ * Files on the device: browse its folders, download a file (fetched in chunks with a progress
+ * bar, checked against the device's SHA-256, then saved by the browser) and upload one into the
+ * folder shown (progress, cancel). The same procedures, limits and audit as `ninjait cp`.
+ */
+export function DeviceFiles({ deviceId, osType, canTransfer }: { deviceId: string; osType: string | null; canTransfer: boolean }) {
+  const sep = sepOf(osType);
+  const [dir, setDir] = useState(rootOf(osType));
+  const [typed, setTyped] = useState(dir);
+  const [transfer, setTransfer] = useState<Transfer | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const picker = useRef<HTMLInputElement>(null);
+  const listing = useQuery(trpc.remote.files.list.queryOptions({ deviceId, path: dir }, { retry: false }));
+
+  const go = (path: string) => {
+    setDir(path);
+    setTyped(path);
+  };
+
+  async function run(label: string, total: number, work: (t: Transfer, progress: (n: number) => void) => Promise<string>) {
+    const t: Transfer = { label, done: 0, total, cancel: new AbortController() };
+    setTransfer(t);
+    setError(null);
+    setDone(null);
+    try {
+      setDone(await work(t, (n) => setTransfer({ ...t, done: n })));
+    } catch (e) {
+      setError(t.cancel.signal.aborted ? new Error(`${label}: cancelled`) : e);
+    } finally {
+      setTransfer(null);
+    }
+  }
+
+  const download = (name: string, size: number) => run(`Downloading ${name}`, size, async (t, progress) => {
+    const files = api().remote.files;
+    const begun = await files.downloadBegin.mutate({ deviceId, path: childOf(dir, name, sep) });
+    const parts: Uint8Array<ArrayBuffer>[] = [];
+    const chunk = oneCallPerTick((offset: number, length: number) => files.downloadChunk.mutate({ deviceId, path: begun.path, offset, length }));
+    await pumpChunks({
+      from: 0, size: begun.size, chunkBytes: FILE_CHUNK_BYTES, window: TRANSFER_WINDOW, signal: t.cancel.signal,
+      send: chunk,
+      receive(answer, offset) {
+        const bytes = fromBase64(answer.data);
+        parts.push(bytes);
+        progress(offset + bytes.length);
+      },
+    });
+    const blob = new Blob(parts);
+    const sha256 = await sha256Hex(blob);
+    if (sha256 !== begun.sha256) throw new Error(`The download does not match the device's file (SHA-256 ${begun.sha256}, received ${sha256}); did it change meanwhile? Try again.`);
+    const url = URL.createObjectURL(blob);
+    const link = document.createElement('a');
+    link.href = url;
+    link.download = name;
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    return `Downloaded ${name} (${bytesText(begun.size)}, SHA-256 ${begun.sha256}).`;
+  });
+
+  const upload = (file: File) => run(`Uploading ${file.name}`, file.size, async (t, progress) => {
+    if (file.size > MAX_CONSOLE_UPLOAD_BYTES) throw new Error(`${file.name} is ${bytesText(file.size)}; the console uploads files up to ${bytesText(MAX_CONSOLE_UPLOAD_BYTES)}. Use "ninjait cp" for larger ones.`);
+    const files = api().remote.files;
+    const path = childOf(dir, file.name, sep);
+    const transferId = crypto.randomUUID();
+    const sha256 = await sha256Hex(file);
+    const { offset } = await files.uploadBegin.mutate({ deviceId, transferId, path, size: file.size, overwrite: false });
+    const chunk = oneCallPerTick(async (at: number, length: number) => {
+      const data = toBase64(new Uint8Array(await file.slice(at, at + length).arrayBuffer()));
+      return files.uploadChunk.mutate({ deviceId, transferId, path, offset: at, data });
+    });
+    try {
+      await pumpChunks({
+        from: offset, size: file.size, chunkBytes: FILE_CHUNK_BYTES, window: TRANSFER_WINDOW, signal: t.cancel.signal,
+        send: chunk,
+        receive: (ack) => progress(ack.offset),
+      });
+      await files.uploadFinish.mutate({ deviceId, transferId, path, size: file.size, sha256, overwrite: false });
+    } catch (e) {
+      // Nothing half-written stays on the device.
+      await files.uploadAbort.mutate({ deviceId, transferId, path }).catch(() => undefined);
+      throw e;
+    }
+    void listing.refetch();
+    return `Uploaded ${file.name} to ${path} (${bytesText(file.size)}, SHA-256 ${sha256}).`;
+  });
+
+  return (
+    <Card title="Files on this device">
+      <form className="row" onSubmit={(e) => { e.preventDefault(); go(typed.trim() || rootOf(osType)); }}>
+        <button type="button" onClick={() => go(parentOf(dir, sep))} disabled={dir === rootOf(osType)}>Up one folder</button>
+        <input aria-label="Folder" className="mono" value={typed} onChange={(e) => setTyped(e.target.value)} />
+        <button type="submit">Open folder</button>
+        {canTransfer ? (
+          <>
+            <button type="button" onClick={() => picker.current?.click()} disabled={transfer !== null}>Upload a file here…</button>
+            <input ref={picker} type="file" hidden aria-label="File to upload" onChange={(e) => {
+              const file = e.target.files?.[0];
+              e.target.value = '';
+              if (file) void upload(file);
+            }} />
+          </>
+        ) : null}
+      </form>
+      {transfer ? (
+        <div className="transfer" data-testid="transfer">
+          <label>{transfer.label}: {bytesText(transfer.done)} of {bytesText(transfer.total)}
+            <progress max={Math.max(1, transfer.total)} value={transfer.done} />
+          </label>
+          <button type="button" onClick={() => transfer.cancel.abort()}>Cancel</button>
+        </div>
+      ) : null}
+      {done ? <p className="ok small" role="status">{done}</p> : null}
+      {error ? <ErrorNote error={error} /> : null}
+      <QueryView query={listing} empty={(data) => (data.entries.length === 0 ? <Empty title="This folder is empty" /> : null)}>
+        {(data) => (
+          <>
+            {/* Long names and dates scroll inside the card, not the page, on a phone. */}
+            <div className="table-wrap">
+              <table className="table compact" data-testid="files-table">
+                <caption className="sr-only">Contents of {data.path}</caption>
+                <thead><tr><th>Name</th><th>Size</th><th>Modified</th><th /></tr></thead>
+                <tbody>
+                  {data.entries.map((entry) => (
+                    <tr key={entry.name}>
+                      <td className="mono">
+                        {entry.type === 'dir' || entry.type === 'link'
+                          ? <button type="button" className="link" onClick={() => go(childOf(data.path, entry.name, sep))}>{entry.name}{sep}</button>
+                          : entry.name}
+                      </td>
+                      <td>{bytesText(entry.size)}</td>
+                      <td>{entry.mtimeMs === null ? '' : dateTime(new Date(entry.mtimeMs).toISOString())}</td>
+                      <td>{canTransfer && entry.type === 'file' ? (
+                        <button type="button" disabled={transfer !== null} onClick={() => void download(entry.name, entry.size ?? 0)}>Download</button>
+                      ) : null}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+            {data.omitted > 0 ? <p className="muted small">{data.omitted} more entries are not shown.</p> : null}
+          </>
+        )}
+      </QueryView>
+    </Card>
+  );
+}
