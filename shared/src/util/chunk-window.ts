@@ -3,8 +3,8 @@
  * `receive` in offset order. One round trip per chunk made a transfer as slow as its latency
  * (8 MB took 85 s); a window keeps the pipe full while memory stays bounded at `window` chunks.
  * In-order delivery means whatever `receive` persisted is always a contiguous prefix, which is
- * what resuming after a dropped connection relies on. On the first failure no new chunk is sent;
- * the ones in flight are waited for (so none races a resumed transfer), then the failure is thrown.
+ * what resuming after a dropped connection relies on. On the first failure no new chunk is sent
+ * and the failure is thrown at once (see below why the chunks in flight are not waited for).
  */
 export async function pumpChunks<T>(opts: {
   from: number;
@@ -27,18 +27,17 @@ export async function pumpChunks<T>(opts: {
       next += length;
     }
   };
-  try {
+  // A failure is thrown at once, without waiting for the chunks still in flight: after a dropped
+  // connection those behind a lost one are parked by the receiver until it times out (20 s), and
+  // the sender's resume (which makes the receiver drop them) would wait for nothing. Their
+  // answers are already observed; a late one rewrites the same bytes at the same offset.
+  fill();
+  while (inFlight.length > 0) {
+    opts.signal?.throwIfAborted();
+    const head = inFlight[0]!;
+    await opts.receive(await head.answer, head.offset, head.length);
+    inFlight.shift();
     fill();
-    while (inFlight.length > 0) {
-      opts.signal?.throwIfAborted();
-      const head = inFlight[0]!;
-      await opts.receive(await head.answer, head.offset, head.length);
-      inFlight.shift();
-      fill();
-    }
-  } catch (error) {
-    await Promise.allSettled(inFlight.map((c) => c.answer));
-    throw error;
   }
 }
 
