@@ -60,6 +60,11 @@ export function serverBundleOptions(repo) {
   return {
     ...nodeBundle(repo),
     entryPoints: { 'cli/main': join(repo, 'server/src/cli/main.ts') },
+    // The CLI loads each command when it runs (server/src/cli/main.ts); split, a client command
+    // never parses the server's code. Chunks sit beside main.mjs: code that finds files from
+    // import.meta.url sees the same depth in either.
+    splitting: true,
+    chunkNames: 'cli/[name]-[hash]',
     sourcemap: 'linked',
     sourcesContent: false,
     plugins: [declaredImports({ root: repo, isExternal: (name) => !isWorkspacePackage(name) })],

@@ -5,8 +5,6 @@ import { UsageError } from '@ninjait/shared';
 export { UsageError };
 
 export interface Command {
-  /** One line for the command list. */
-  summary: string;
   usage: string;
   run(argv: string[]): Promise<number | void>;
 }

@@ -1,52 +1,35 @@
 import { ConfigError } from '../platform/config/index.ts';
 import { UsageError, type Command } from './args.ts';
 import { describeError } from './client.ts';
-import { serveCommand } from './commands/serve.ts';
-import { startCommand } from './commands/start.ts';
-import { orgCommand } from './commands/org.ts';
-import { userCommand } from './commands/user.ts';
-import { tokenCommand } from './commands/token.ts';
-import { devicesCommand } from './commands/devices.ts';
-import { installerCommand } from './commands/installer.ts';
-import { runCommand } from './commands/run.ts';
-import { channelCommand } from './commands/channel.ts';
-import { webhookCommand } from './commands/webhook.ts';
-import { ruleCommand } from './commands/rule.ts';
-import { alertsCommand } from './commands/alerts.ts';
-import { softwareCommand } from './commands/software.ts';
-import { patchesCommand } from './commands/patches.ts';
-import { shellCommand } from './commands/shell.ts';
-import { cpCommand } from './commands/cp.ts';
-import { contractCommand } from './commands/contract.ts';
-import { assetCommand } from './commands/asset.ts';
-import { siteCommand } from './commands/site.ts';
-import { tagCommand } from './commands/tag.ts';
-import { fieldCommand } from './commands/field.ts';
-import { groupCommand } from './commands/group.ts';
 
-const commands: Record<string, Command> = {
-  serve: serveCommand,
-  start: startCommand,
-  org: orgCommand,
-  user: userCommand,
-  token: tokenCommand,
-  devices: devicesCommand,
-  installer: installerCommand,
-  run: runCommand,
-  channel: channelCommand,
-  webhook: webhookCommand,
-  rule: ruleCommand,
-  alerts: alertsCommand,
-  software: softwareCommand,
-  patches: patchesCommand,
-  shell: shellCommand,
-  cp: cpCommand,
-  contract: contractCommand,
-  asset: assetCommand,
-  site: siteCommand,
-  tag: tagCommand,
-  field: fieldCommand,
-  group: groupCommand,
+/**
+ * Each command's module is loaded only when it runs: `serve` and `start` pull in every store
+ * driver (PGlite, chdb, BullMQ, MongoDB...), which cost a client command like `ninjait alerts`
+ * two seconds of CPU before it sent a request.
+ */
+const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  serve: { summary: 'run the server', load: async () => (await import('./commands/serve.ts')).serveCommand },
+  start: { summary: 'quick start: server on embedded stores plus a local agent', load: async () => (await import('./commands/start.ts')).startCommand },
+  org: { summary: 'create or list organizations', load: async () => (await import('./commands/org.ts')).orgCommand },
+  user: { summary: 'create a user', load: async () => (await import('./commands/user.ts')).userCommand },
+  token: { summary: 'create, list or revoke enrollment tokens', load: async () => (await import('./commands/token.ts')).tokenCommand },
+  devices: { summary: 'list devices with status and latest values', load: async () => (await import('./commands/devices.ts')).devicesCommand },
+  installer: { summary: 'print the one-line agent install command for each OS', load: async () => (await import('./commands/installer.ts')).installerCommand },
+  run: { summary: 'run a command on a device and stream its output', load: async () => (await import('./commands/run.ts')).runCommand },
+  channel: { summary: 'create or list notification channels (email, webhook, Slack, Teams)', load: async () => (await import('./commands/channel.ts')).channelCommand },
+  webhook: { summary: 'create, list event webhooks; show their deliveries; resend an event', load: async () => (await import('./commands/webhook.ts')).webhookCommand },
+  rule: { summary: 'create, change or list alert rules', load: async () => (await import('./commands/rule.ts')).ruleCommand },
+  alerts: { summary: "list an organization's alerts", load: async () => (await import('./commands/alerts.ts')).alertsCommand },
+  software: { summary: "list a device's installed software", load: async () => (await import('./commands/software.ts')).softwareCommand },
+  patches: { summary: 'pending updates, compliance, and deploying patches', load: async () => (await import('./commands/patches.ts')).patchesCommand },
+  shell: { summary: 'open a terminal on a device', load: async () => (await import('./commands/shell.ts')).shellCommand },
+  cp: { summary: 'copy a file to or from a device (DEVICE:PATH)', load: async () => (await import('./commands/cp.ts')).cpCommand },
+  contract: { summary: "show or set an organization's contract (its prices)", load: async () => (await import('./commands/contract.ts')).contractCommand },
+  asset: { summary: 'list, add, change or remove hardware assets', load: async () => (await import('./commands/asset.ts')).assetCommand },
+  site: { summary: 'create or list sites, or put a device on one', load: async () => (await import('./commands/site.ts')).siteCommand },
+  tag: { summary: 'create or list tags, or add and remove them on devices', load: async () => (await import('./commands/tag.ts')).tagCommand },
+  field: { summary: 'define typed custom fields, or set a device\'s value', load: async () => (await import('./commands/field.ts')).fieldCommand },
+  group: { summary: 'create or list dynamic device groups, or show a group\'s devices', load: async () => (await import('./commands/group.ts')).groupCommand },
 };
 
 const usage = `Usage: ninjait <command> [options]
@@ -68,7 +51,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    return (await command.run(rest)) ?? 0;
+    return (await (await command.load()).run(rest)) ?? 0;
   } catch (error) {
     if (error instanceof UsageError || error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);

@@ -12,7 +12,6 @@ const SEVERITIES = ['info', 'warning', 'critical'] as const;
 const MAX_LIMIT = 500;
 
 export const alertsCommand: Command = {
-  summary: "list an organization's alerts",
   usage,
   async run(argv) {
     const { values } = parse(argv, { ...clientOptions, org: { type: 'string' }, state: { type: 'string' }, severity: { type: 'string' }, limit: { type: 'string' } }, usage);

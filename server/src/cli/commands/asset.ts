@@ -33,7 +33,6 @@ function fieldsOf(values: Partial<Record<string, string | boolean>>) {
 const COLUMNS = ['id', 'name', 'kind', 'serial', 'model', 'assignee', 'location', 'warrantyEnd', 'deviceName'];
 
 export const assetCommand: Command = {
-  summary: 'list, add, change or remove hardware assets',
   usage,
   async run(argv) {
     const { values, positionals } = parse(argv, {

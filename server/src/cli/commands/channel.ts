@@ -17,7 +17,6 @@ const KINDS = ['webhook', 'slack', 'teams', 'email'] as const;
 const SEVERITIES = ['info', 'warning', 'critical'] as const;
 
 export const channelCommand: Command = {
-  summary: 'create or list notification channels (email, webhook, Slack, Teams)',
   usage,
   async run(argv) {
     const { values, positionals } = parse(argv, {

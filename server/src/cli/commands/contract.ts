@@ -18,7 +18,6 @@ function price(value: string | undefined, flag: string): number {
 }
 
 export const contractCommand: Command = {
-  summary: "show or set an organization's contract (its prices)",
   usage,
   async run(argv) {
     const { values, positionals } = parse(argv, {

@@ -40,7 +40,6 @@ function progress(label: string) {
 }
 
 export const cpCommand: Command = {
-  summary: 'copy a file to or from a device (DEVICE:PATH)',
   usage,
   async run(argv) {
     const { values, positionals } = parse(argv, {

@@ -10,7 +10,6 @@ ${CLIENT_USAGE}`;
 const percent = (used: number, total: number) => (total > 0 ? `${((used / total) * 100).toFixed(0)}%` : '-');
 
 export const devicesCommand: Command = {
-  summary: 'list devices with status and latest values',
   usage,
   async run(argv) {
     const { values } = parse(argv, { ...clientOptions, org: { type: 'string' } }, usage);

@@ -14,7 +14,6 @@ ${CLIENT_USAGE}`;
 const TYPES = ['text', 'number', 'boolean', 'date', 'select'] as const;
 
 export const fieldCommand: Command = {
-  summary: 'define typed custom fields, or set a device\'s value',
   usage,
   async run(argv) {
     const { values, positionals } = parse(argv, {

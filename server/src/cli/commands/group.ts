@@ -32,7 +32,6 @@ export function parseWhere(text: string): { kind: 'os' | 'site' | 'tag' | 'statu
 }
 
 export const groupCommand: Command = {
-  summary: 'create or list dynamic device groups, or show a group\'s devices',
   usage,
   async run(argv) {
     const { values, positionals } = parse(argv, {

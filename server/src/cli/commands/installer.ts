@@ -14,7 +14,6 @@ ${CLIENT_USAGE}`;
 
 /** `ninjait installer`: the install line for each OS, with a fresh token filled in. */
 export const installerCommand: Command = {
-  summary: 'print the one-line agent install command for each OS',
   usage,
   async run(argv) {
     const { values } = parse(argv, {

@@ -7,7 +7,6 @@ Usage: ninjait org create <name>
 ${CLIENT_USAGE}`;
 
 export const orgCommand: Command = {
-  summary: 'create or list organizations',
   usage,
   async run(argv) {
     const { values, positionals } = parse(argv, clientOptions, usage, true);

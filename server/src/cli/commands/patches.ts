@@ -19,7 +19,6 @@ const options = {
 } as const;
 
 export const patchesCommand: Command = {
-  summary: 'pending updates, compliance, and deploying patches',
   usage,
   async run(argv) {
     const { values, positionals } = parse(argv, options, usage, true);

@@ -45,7 +45,6 @@ function severity(text: string | undefined) {
 }
 
 export const ruleCommand: Command = {
-  summary: 'create, change or list alert rules',
   usage,
   async run(argv) {
     const { values, positionals } = parse(argv, {

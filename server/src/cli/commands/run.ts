@@ -29,7 +29,6 @@ const intFlag = (value: string | undefined, name: string): number | undefined =>
 };
 
 export const runCommand: Command = {
-  summary: 'run a command on a device and stream its output',
   usage,
   async run(argv) {
     const { values, positionals } = parse(argv, {

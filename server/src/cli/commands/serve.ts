@@ -46,7 +46,6 @@ export async function startOnClaimedPort(env: Env): Promise<RunningServer> {
 }
 
 export const serveCommand: Command = {
-  summary: 'run the server',
   usage,
   async run(argv) {
     parse(argv, {}, usage);

@@ -27,7 +27,6 @@ const sizeOf = () => ({
 });
 
 export const shellCommand: Command = {
-  summary: 'open a terminal on a device',
   usage,
   async run(argv) {
     const { values, positionals } = parse(argv, {

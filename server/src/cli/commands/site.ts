@@ -12,7 +12,6 @@ belongs to at most one site; "none" takes it off its site. Devices are named by 
 ${CLIENT_USAGE}`;
 
 export const siteCommand: Command = {
-  summary: 'create or list sites, or put a device on one',
   usage,
   async run(argv) {
     const { values, positionals } = parse(argv, {

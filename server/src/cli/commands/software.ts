@@ -9,7 +9,6 @@ architecture, publisher and where it came from (dpkg, rpm, registry, appx, macos
 ${CLIENT_USAGE}`;
 
 export const softwareCommand: Command = {
-  summary: "list a device's installed software",
   usage,
   async run(argv) {
     const { values } = parse(argv, { ...clientOptions, device: { type: 'string' } }, usage);

@@ -114,7 +114,6 @@ async function startLocalAgent(server: RunningServer, dataDir: string): Promise<
 }
 
 export const startCommand: Command = {
-  summary: 'quick start: server on embedded stores plus a local agent',
   usage,
   async run(argv) {
     const { values } = parse(argv, { 'no-agent': { type: 'boolean' }, 'no-packages': { type: 'boolean' } }, usage);

@@ -12,7 +12,6 @@ are named by name or id; repeat --tag for several tags.
 ${CLIENT_USAGE}`;
 
 export const tagCommand: Command = {
-  summary: 'create or list tags, or add and remove them on devices',
   usage,
   async run(argv) {
     const { values, positionals } = parse(argv, { ...clientOptions, org: { type: 'string' }, name: { type: 'string' }, tag: { type: 'string', multiple: true } }, usage, true);

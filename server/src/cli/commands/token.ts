@@ -15,7 +15,6 @@ ${CLIENT_USAGE}`;
 const DEFAULT_TOKEN_HOURS = 7 * 24;
 
 export const tokenCommand: Command = {
-  summary: 'create, list or revoke enrollment tokens',
   usage,
   async run(argv) {
     const { values, positionals } = parse(argv, {

@@ -19,7 +19,6 @@ async function readPassword(): Promise<string> {
 }
 
 export const userCommand: Command = {
-  summary: 'create a user',
   usage,
   async run(argv) {
     const { values, positionals } = parse(argv, {

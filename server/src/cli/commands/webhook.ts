@@ -27,7 +27,6 @@ function eventTypes(text: string | undefined): WebhookEventType[] {
 }
 
 export const webhookCommand: Command = {
-  summary: 'create, list event webhooks; show their deliveries; resend an event',
   usage,
   async run(argv) {
     const { values, positionals } = parse(argv, {
