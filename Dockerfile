@@ -20,7 +20,7 @@ COPY bench/package.json bench/
 COPY web/package.json web/
 RUN npm ci --no-audit --no-fund
 COPY . .
-RUN node scripts/build.mjs server web
+RUN node scripts/build.mjs server seed web
 
 # Runtime stage: the server workspace's production dependencies and the built files, nothing else
 # (no TypeScript sources, no tsx, no esbuild, no agent).
@@ -36,6 +36,8 @@ COPY server/package.json server/
 RUN npm ci --omit=dev --workspace server --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/server/bin server/bin
 COPY --from=build /app/server/dist server/dist
+# A freshly initialized embedded database: a first start unpacks it instead of running initdb.
+COPY --from=build /app/server/pglite-seed server/pglite-seed
 COPY --from=build /app/web/dist web/dist
 # The install-script templates the server fills in for /install.sh and /install.ps1.
 COPY installers/linux/install.sh installers/linux/

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 /**
- * Builds what production runs: the server (server/dist), the agent (agent/dist) and the console
- * (web/dist). The bins (`ninjait`, `ninjait-agent`), `npm start` and the Docker image run these
+ * Builds what production runs: the server (server/dist), the agent (agent/dist), the console
+ * (web/dist) and the embedded database's seed (server/pglite-seed). The bins (`ninjait`, `ninjait-agent`), `npm start` and the Docker image run these
  * files, never the TypeScript sources.
- *   node scripts/build.mjs [--if-stale] [server] [agent] [web]     (all three when none is named)
+ *   node scripts/build.mjs [--if-stale] [server] [agent] [seed] [web]     (all when none is named)
  * `npm ci` (prepare) and `npm start` (prestart) pass --if-stale: a product is built only when
  * the files its last build read changed, so an up-to-date start pays a few hashes, not a build.
  * Plain JavaScript on purpose: it runs before every start, and loading tsx for it costs a second.
@@ -13,7 +13,7 @@
  * the same from the build as from the sources.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, realpathSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -51,6 +51,14 @@ export const PRODUCTS = {
     inputs: () => [...RECIPE, 'agent/package.json', 'shared/package.json'],
     build: (outdir) => bundle(agentBundleOptions(repo), outdir),
   },
+  seed: {
+    title: 'the embedded database seed',
+    outdir: 'server/pglite-seed',
+    sources: 'server/src',
+    // PGlite's version is in the lock file: a new one makes a new seed.
+    inputs: () => [...RECIPE],
+    build: buildPgliteSeed,
+  },
   web: {
     title: 'the web console',
     outdir: 'web/dist',
@@ -69,6 +77,24 @@ async function bundle(options, outdir) {
   });
   const result = await build({ ...options, outdir });
   return Object.keys(result.metafile?.inputs ?? {});
+}
+
+/**
+ * A freshly initialized PGlite cluster as a tarball (server/src/stores/relational/pglite/seed.ts):
+ * initdb in WebAssembly costs 7-9 s of CPU, paid here once instead of at every first start.
+ * @param {string} outdir
+ */
+async function buildPgliteSeed(outdir) {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const db = await PGlite.create({ dataDir: 'memory://' });
+  try {
+    const packed = await db.dumpDataDir('gzip');
+    mkdirSync(outdir, { recursive: true });
+    writeFileSync(join(outdir, 'pglite.tar.gz'), Buffer.from(await packed.arrayBuffer()));
+  } finally {
+    await db.close();
+  }
+  return [];
 }
 
 /** Vite, through npm, which finds the workspace's vite wherever it was hoisted. */

@@ -1,6 +1,7 @@
 import { chmod, mkdir } from 'node:fs/promises';
 import { PGlite, types } from '@electric-sql/pglite';
 import { OwnerOnlyNodeFS } from './owner-only-fs.ts';
+import { emptyFolder, isEmptyFolder, readPgliteSeed } from './seed.ts';
 import { probeHealth } from '../../types.ts';
 import type { QueryResult, RelationalStore, SqlExecutor } from '../types.ts';
 
@@ -23,7 +24,21 @@ export async function createPgliteStore(dataDir: string | undefined): Promise<Re
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
     await chmod(dataDir, 0o700);
   }
-  const db = await PGlite.create(dataDir ? { fs: new OwnerOnlyNodeFS(dataDir), parsers } : { dataDir: 'memory://', parsers });
+  const open = (seed: Blob | null) => PGlite.create({
+    ...(dataDir ? { fs: new OwnerOnlyNodeFS(dataDir) } : { dataDir: 'memory://' }),
+    ...(seed ? { loadDataDir: seed } : {}),
+    parsers,
+  });
+  const seed = !dataDir || await isEmptyFolder(dataDir) ? await readPgliteSeed() : null;
+  let db: PGlite;
+  try {
+    db = await open(seed);
+  } catch (error) {
+    // A seed this PGlite cannot use (an upgrade without a rebuild): initialize the cluster instead.
+    if (!seed) throw error;
+    if (dataDir) await emptyFolder(dataDir);
+    db = await open(null);
+  }
   const base = executor(db);
 
   return {
