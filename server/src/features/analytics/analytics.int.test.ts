@@ -83,18 +83,23 @@ describe('analytics SQL on chdb', () => {
     ]);
   });
 
-  it('API usage for a month: calls, average response time, 5xx count', async () => {
-    const call = (iso: string, ms: number, status: number, org = ORG1) => ({
-      timestamp: unixSec(Date.parse(iso)), organization_id: org, endpoint: 'devices.list', method: 'query', status_code: status, response_time_ms: ms, user_id: TECH1,
+  it('API usage for a month: billable calls, average response time, 5xx count; agents apart', async () => {
+    const call = (iso: string, ms: number, status: number, org = ORG1, source = 'person') => ({
+      timestamp: unixSec(Date.parse(iso)), organization_id: org, endpoint: 'devices.list', method: 'query', status_code: status, response_time_ms: ms, user_id: TECH1, source,
     });
     await store.insert('api_calls', [
-      call('2025-03-01T00:00:00Z', 100, 200), call('2025-03-10T12:00:00Z', 200, 200),
-      call('2025-03-20T12:00:00Z', 300, 500), call('2025-03-31T23:59:59Z', 400, 503),
+      call('2025-03-01T00:00:00Z', 100, 200), call('2025-03-10T12:00:00Z', 200, 200, ORG1, 'api_key'),
+      call('2025-03-20T12:00:00Z', 300, 500), call('2025-03-31T23:59:59Z', 400, 503, ORG1, 'api_key'),
       call('2025-02-28T23:59:59Z', 9_000, 500), call('2025-04-01T00:00:00Z', 9_000, 500),
       call('2025-03-15T00:00:00Z', 9_000, 500, ORG2),
+      // Agents' heartbeats and pushes: slow and failing here, so counting them would change every figure.
+      call('2025-03-05T00:00:00Z', 50_000, 500, ORG1, 'agent'), call('2025-03-06T00:00:00Z', 50_000, 503, ORG1, 'agent'),
+      call('2025-03-07T00:00:00Z', 50_000, 200, ORG1, 'agent'), call('2025-04-02T00:00:00Z', 50_000, 200, ORG1, 'agent'),
     ]);
-    expect(await apiUsageForMonth(store, ORG1, new Date('2025-03-15T00:00:00Z'))).toEqual({ totalCalls: 4, avgResponseTimeMs: 250, errorCount: 2 });
-    expect(await apiUsageForMonth(store, ORG1, new Date('2024-01-15T00:00:00Z'))).toEqual({ totalCalls: 0, avgResponseTimeMs: null, errorCount: 0 });
+    expect(await apiUsageForMonth(store, ORG1, new Date('2025-03-15T00:00:00Z'))).toEqual({ totalCalls: 4, avgResponseTimeMs: 250, errorCount: 2, agentCalls: 3 });
+    expect(await apiUsageForMonth(store, ORG2, new Date('2025-03-15T00:00:00Z'))).toEqual({ totalCalls: 1, avgResponseTimeMs: 9_000, errorCount: 1, agentCalls: 0 });
+    expect(await apiUsageForMonth(store, ORG1, new Date('2025-04-15T00:00:00Z'))).toEqual({ totalCalls: 1, avgResponseTimeMs: 9_000, errorCount: 1, agentCalls: 1 });
+    expect(await apiUsageForMonth(store, ORG1, new Date('2024-01-15T00:00:00Z'))).toEqual({ totalCalls: 0, avgResponseTimeMs: null, errorCount: 0, agentCalls: 0 });
   });
 
   it('the monthly invoice: devices × $5, API calls × $0.001, storage GB × $0.10', async () => {
