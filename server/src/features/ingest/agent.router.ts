@@ -12,7 +12,9 @@ import { remoteAgentProcedures } from '../remote/index.ts';
 import { effectiveDeviceSettings } from '../settings/index.ts';
 import type { AuthenticatedDevice } from '../devices/devices.ts';
 import type { AgentSession } from '../../platform/trpc/context.ts';
-import type { Services } from '../../app/services.ts';
+import type { Env } from '../../platform/config/index.ts';
+import type { Logger } from '../../platform/obs/logger.ts';
+import type { RelationalStore } from '../../stores/relational/index.ts';
 
 /** Enrollment attempts per source address per rate-limit window: guessing tokens is slow. */
 const ENROLL_ATTEMPTS_PER_WINDOW = 30;
@@ -36,7 +38,7 @@ function enrollmentDetails(enrolled: EnrollmentResult, input: { inventory: { hos
  * The interval the device's settings ask for, read at most once per AGENT_SETTINGS_REFRESH_MS per
  * connection (a heartbeat comes every interval from every device). A failed read keeps the last answer.
  */
-async function settingsInterval(services: Services, device: AuthenticatedDevice, session: AgentSession): Promise<number | undefined> {
+async function settingsInterval(services: { env: Pick<Env, 'AGENT_SETTINGS_REFRESH_MS'>; db: RelationalStore; log: Logger }, device: AuthenticatedDevice, session: AgentSession): Promise<number | undefined> {
   const now = Date.now();
   if (now - session.intervalReadAt < services.env.AGENT_SETTINGS_REFRESH_MS) return session.intervalMs;
   session.intervalReadAt = now;

@@ -1,5 +1,5 @@
 import { OFFLINE_AFTER_INTERVALS } from '@ninjait/shared';
-import { offlineAfterSql } from '../../devices/offline-sweeper.ts';
+import { offlineAfterSql } from '../../devices/index.ts';
 import type { RelationalStore } from '../../../stores/relational/index.ts';
 import { osFields } from '../../devices/devices.ts';
 import { noEvents, type EventPublisher } from '../../events/index.ts';
