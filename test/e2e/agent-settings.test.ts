@@ -44,7 +44,7 @@ describe.each(combos)('settings used by agents and the offline sweeper ($relatio
     await h.admin.admin.users.create.mutate({ org: orgId, email: 'owner@settings.test', password: PASSWORD, role: 'owner' });
     const { sessionToken } = await h.http().auth.login.mutate({ email: 'owner@settings.test', password: PASSWORD });
     owner = h.http({ authorization: `Bearer ${sessionToken}` });
-  }, 60_000);
+  }, 120_000); // PGlite's first start is slow on a loaded machine
   afterAll(async () => {
     await h?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
