@@ -77,7 +77,17 @@ export function runAgent(opts: RunAgentOptions): RunningAgent {
   const software = opts.software === false ? null
     : startSoftwareInventory({ client: link.trpc, dataDir: dirname(opts.outboxFile), log, ...opts.software });
   const sender = createSender({ outbox, api: link, log, errors, refusal });
-  const heartbeat = createHeartbeat({ api: link, outbox, errors, intervalMs, log, onServerPins: pinned.announced });
+  const heartbeat = createHeartbeat({
+    api: link, outbox, errors, intervalMs, log, onServerPins: pinned.announced,
+    // The device's settings (agentIntervalSeconds) win over the local interval while they ask for one.
+    onServerInterval: (asked) => {
+      const next = asked ?? intervalMs;
+      if (next === collector.intervalMs) return;
+      log.info({ intervalMs: next, previousMs: collector.intervalMs, from: asked === undefined ? 'local' : 'settings' }, 'collection interval changed');
+      collector.setIntervalMs(next);
+      heartbeat.setIntervalMs(next);
+    },
+  });
   const heap = createHeapTrimmer();
   const collector = createCollector({
     outbox, intervalMs, log, errors,

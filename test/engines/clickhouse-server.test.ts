@@ -102,7 +102,7 @@ describe('analytics on a ClickHouse server over HTTP', () => {
     expect(await deviceCpu(store, [DEV_A])).toEqual([{ deviceId: DEV_A, avgCpu: 15, peakCpu: 70 }]);
     expect(await technicianStats(store, ORG1)).toEqual([{ technicianId: TECH, ticketsClosed: 2, avgHours: 1.5, slaBreaches: 1 }]);
     expect(await technicianStats(store, ORG2)).toEqual([]);
-    expect(await apiUsageForMonth(store, ORG1, new Date(now - 1_000))).toEqual({ totalCalls: 3, avgResponseTimeMs: 200, errorCount: 1 });
+    expect(await apiUsageForMonth(store, ORG1, new Date(now - 1_000))).toEqual({ totalCalls: 3, avgResponseTimeMs: 200, errorCount: 1, agentCalls: 0 });
     expect((await monthlyInvoice(store, ORG2, new Date(now - 1_000))).totalCost).toBe(5);
     expect(await deviceStatusCounts(store, ORG1)).toEqual([{ status: 'offline', totalDevices: 1 }, { status: 'online', totalDevices: 1 }]);
   });

@@ -39,7 +39,7 @@ const clickhouseQueries = byType('grafana-clickhouse-datasource');
 
 /** What the Influx adapter writes, read off a real point: measurement, tag keys, field keys. */
 function influxSchema() {
-  const line = toInfluxPoint({ deviceId: 'd', organizationId: 'o', timestamp: new Date(0), cpu: 1, memory: 1, diskUsed: 1, networkRx: 1, networkTx: 1 }).toLineProtocol()!;
+  const line = toInfluxPoint({ deviceId: 'd', organizationId: 'o', timestamp: new Date(0), cpu: 1, memory: 1, diskUsed: 1, networkRx: 1, networkTx: 1, diskPercent: 1 }).toLineProtocol()!;
   const [series, fields] = line.split(' ');
   const [measurement, ...tags] = series!.split(',');
   return { measurement: measurement!, tags: tags.map((tag) => tag.split('=')[0]!), fields: fields!.split(',').map((field) => field.split('=')[0]!) };
@@ -151,7 +151,7 @@ describe.skipIf(!influxReady)('the Flux panels on InfluxDB 2', () => {
     const deviceId = randomUUID();
     const store = createInfluxTimeSeriesStore({ url: INFLUX_URL!, token: INFLUX_TOKEN!, org: INFLUX_ORG!, bucket: 'metrics', log: pino({ level: 'silent' }) });
     await store.write([60_000, 30_000, 1_000].map((ago, i) => ({
-      deviceId, organizationId, timestamp: new Date(Date.now() - ago), cpu: 10 + i, memory: 20, diskUsed: 1_000, networkRx: 5, networkTx: 6,
+      deviceId, organizationId, timestamp: new Date(Date.now() - ago), cpu: 10 + i, memory: 20, diskUsed: 1_000, networkRx: 5, networkTx: 6, diskPercent: 30,
     })));
     const api = new InfluxDB({ url: INFLUX_URL!, token: INFLUX_TOKEN }).getQueryApi(INFLUX_ORG!);
     for (const { title, flux } of fluxQueries) {

@@ -32,7 +32,7 @@ describe.skipIf(!ready)('InfluxDB 2: retention, the strategy\'s Flux query and o
   // One whole 5-minute window, 20 minutes back: inside the strategy's `range(start: -1h)` whatever the clock.
   const windowStart = Math.floor((Date.now() - 20 * 60_000) / FIVE_MIN_MS) * FIVE_MIN_MS;
   const point = (organizationId: string, offsetMs: number, cpu: number): MetricPoint =>
-    ({ deviceId, organizationId, timestamp: new Date(windowStart + offsetMs), cpu, memory: cpu / 2, diskUsed: 1_000, networkRx: 10, networkTx: 5 });
+    ({ deviceId, organizationId, timestamp: new Date(windowStart + offsetMs), cpu, memory: cpu / 2, diskUsed: 1_000, networkRx: 10, networkTx: 5, diskPercent: 40 });
 
   afterAll(async () => {
     // The rollup buckets and tasks this run created; the raw bucket is the server's own.
@@ -86,7 +86,7 @@ describe.skipIf(!ready)('InfluxDB 2: retention, the strategy\'s Flux query and o
     const rows = await influx.getQueryApi(INFLUX_ORG!).collectRows<{ _field: string; _value: number | null; _time: string }>(seedFluxQuery(deviceId));
     const filled = rows.filter((row) => row._value !== null);
     const byField = Object.fromEntries(filled.map((row) => [row._field, row._value]));
-    expect(byField).toEqual({ cpu: 40, memory: 20, disk_used: 1_000, network_rx: 10, network_tx: 5 });
+    expect(byField).toEqual({ cpu: 40, memory: 20, disk_used: 1_000, disk_usage: 40, network_rx: 10, network_tx: 5 });
     // aggregateWindow stamps a window with its end.
     expect(new Set(filled.map((row) => Date.parse(row._time)))).toEqual(new Set([windowStart + FIVE_MIN_MS]));
   });
@@ -113,6 +113,24 @@ describe.skipIf(!ready)('InfluxDB 2: retention, the strategy\'s Flux query and o
     await hourly.close();
     expect((await store.querySeries(deviceId, orgA, '30d')).map((p) => p.cpu)).toContain(33);
     expect((await store.querySeries(deviceId, orgA, '1y')).map((p) => p.cpu)).toContain(77);
+  });
+
+  it('gives the hourly rollup each device\'s means and peaks per hour, a replay counted once', async () => {
+    const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3 * 3_600_000;
+    const device = randomUUID();
+    const at = (offsetMs: number, cpu: number, diskPercent: number): MetricPoint =>
+      ({ deviceId: device, organizationId: orgA, timestamp: new Date(hour + offsetMs), cpu, memory: cpu / 2, diskUsed: 1_000, networkRx: cpu * 10, networkTx: 5, diskPercent });
+    const batch = [at(60_000, 10, 20), at(120_000, 30, 40), at(3_600_000 + 60_000, 90, 50)];
+    await store.write(batch);
+    await store.write(batch);
+    const rows = (await store.hourlyAggregates(new Date(hour), new Date(hour + 2 * 3_600_000))).filter((row) => row.deviceId === device);
+    expect(rows.map((row) => ({ ...row, hour: row.hour.getTime() })).sort((a, b) => a.hour - b.hour)).toEqual([
+      { deviceId: device, organizationId: orgA, hour, cpuAvg: 20, cpuMax: 30, memoryAvg: 10, memoryMax: 15, diskUsage: 30, networkIn: 200, networkOut: 5 },
+      { deviceId: device, organizationId: orgA, hour: hour + 3_600_000, cpuAvg: 90, cpuMax: 90, memoryAvg: 45, memoryMax: 45, diskUsage: 50, networkIn: 900, networkOut: 5 },
+    ]);
+    // [from, to) holds whole hours: the second hour alone.
+    expect((await store.hourlyAggregates(new Date(hour + 3_600_000), new Date(hour + 2 * 3_600_000))).filter((row) => row.deviceId === device)
+      .map((row) => row.cpuAvg)).toEqual([90]);
   });
 
   it('reports the series each bucket holds', async () => {

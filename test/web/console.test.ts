@@ -285,7 +285,7 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     await shot('10-users');
     await nav('Reports').click();
     await page.getByRole('heading', { name: 'Reports' }).waitFor();
-    await shown(page.getByText('API calls', { exact: true }), 30_000);
+    await shown(page.getByText('Billable API calls', { exact: true }), 30_000);
     await shot('11-analytics');
     await nav('Audit log').click();
     await shown(page.getByRole('cell', { name: /^You ran echo hello on / }));

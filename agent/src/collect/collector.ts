@@ -36,6 +36,9 @@ export interface Collector {
   /** Stops scheduling; waits up to `graceMs` for a collection in progress. */
   stop(graceMs?: number): Promise<void>;
   stats(): CollectorStats;
+  /** Collects at this interval from now on: the next sample is due one new interval after the last one started. */
+  setIntervalMs(intervalMs: number): void;
+  readonly intervalMs: number;
 }
 
 /**
@@ -55,6 +58,8 @@ export function createCollector(opts: CollectorOptions): Collector {
   let timer: unknown;
   let current: Promise<void> = Promise.resolve();
   let nextAt = 0;
+  let intervalMs = opts.intervalMs;
+  let ticking = false;
   let inventoryDueAt = 0;
 
   const fail = (code: string, err: unknown) => {
@@ -95,12 +100,14 @@ export function createCollector(opts: CollectorOptions): Collector {
 
   const schedule = () => {
     if (stopped) return;
-    nextAt += opts.intervalMs;
+    ticking = false;
+    nextAt += intervalMs;
     // After a long stall (suspend, slow probe) skip missed ticks rather than burst them.
-    if (nextAt < clock.now()) nextAt = clock.now() + opts.intervalMs;
+    if (nextAt < clock.now()) nextAt = clock.now() + intervalMs;
     timer = clock.setTimeout(run, nextAt - clock.now());
   };
   const run = () => {
+    ticking = true;
     current = tick().finally(schedule);
   };
 
@@ -118,5 +125,18 @@ export function createCollector(opts: CollectorOptions): Collector {
       await waitAtMost(current, graceMs);
     },
     stats: () => ({ ...stats }),
+    get intervalMs() {
+      return intervalMs;
+    },
+    setIntervalMs(next) {
+      if (next === intervalMs) return;
+      const lastStart = nextAt - intervalMs;
+      intervalMs = next;
+      // A tick in progress schedules the next itself; a waiting one is moved to the new due time.
+      if (stopped || ticking) return;
+      clock.clearTimeout(timer);
+      nextAt = Math.max(lastStart + next, clock.now());
+      timer = clock.setTimeout(run, nextAt - clock.now());
+    },
   };
 }

@@ -21,6 +21,8 @@ export interface HeartbeatOptions {
   timeoutMs?: number;
   /** The server announced the keys it will present next (`acceptedServerPins`). */
   onServerPins?: (pins: string[]) => void;
+  /** Every reply's `intervalMs`: what the device's settings ask for, undefined when nothing does. */
+  onServerInterval?: (intervalMs: number | undefined) => void;
 }
 
 /** The heartbeat loop: created idle, driven by `run(signal)`. */
@@ -28,6 +30,8 @@ export interface Heartbeat {
   /** The link (re)connected: beat now. */
   connected(): void;
   run(signal: AbortSignal): Promise<void>;
+  /** Beats at this interval from now on (the next wait already uses it), and reports it. */
+  setIntervalMs(intervalMs: number): void;
 }
 
 /**
@@ -41,6 +45,7 @@ export function createHeartbeat(opts: HeartbeatOptions): Heartbeat {
   const wakeup = new Wakeup(clock);
   let skewWarned = false;
   let refusedBefore = false;
+  let intervalMs = opts.intervalMs;
 
   const beat = async (signal: AbortSignal) => {
     const { bufferedRecords, bufferedBytes, droppedTotal } = outbox.stats();
@@ -48,12 +53,13 @@ export function createHeartbeat(opts: HeartbeatOptions): Heartbeat {
     const call = callSignal(signal, opts.timeoutMs ?? 30_000);
     try {
       const out = await api.heartbeat(
-        { agentVersion: AGENT_VERSION, intervalMs: opts.intervalMs, bufferedRecords, bufferedBytes, droppedTotal, errors: sent },
+        { agentVersion: AGENT_VERSION, intervalMs, bufferedRecords, bufferedBytes, droppedTotal, errors: sent },
         call.signal,
       );
       errors.shipped(sent);
       if (out.ackSeq > 0) outbox.ackUpTo(out.ackSeq);
       if (out.acceptedServerPins) opts.onServerPins?.(out.acceptedServerPins);
+      opts.onServerInterval?.(out.intervalMs);
       const skew = out.serverTime - clock.now();
       if (Math.abs(skew) > SKEW_WARN_MS && !skewWarned) {
         skewWarned = true;
@@ -82,8 +88,14 @@ export function createHeartbeat(opts: HeartbeatOptions): Heartbeat {
     async run(signal) {
       while (!signal.aborted) {
         if (api.connected) await beat(signal);
-        await wakeup.wait(signal, opts.intervalMs);
+        await wakeup.wait(signal, intervalMs);
       }
+    },
+    setIntervalMs(next) {
+      if (next === intervalMs) return;
+      intervalMs = next;
+      // Beat now: the server learns the new interval (and so the offline threshold) at once.
+      wakeup.wake();
     },
   };
 }

@@ -174,7 +174,7 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
     ...(jetStream ? { trimsItself: true, lagRows: () => jetStream.lagRows() } : {}),
   }));
   scheduler.register(...commandFeature.jobs);
-  scheduler.register(...analyticsJobs({ env, db, analytics, metrics, log }));
+  scheduler.register(...analyticsJobs({ env, db, analytics, timeseries, metrics, log }));
   scheduler.register(...logJobs({ env, documents, log }));
   scheduler.register(...storeJobs({ env, db, cache, timeseries, documents, metrics, log }));
   scheduler.register(...alerting);

@@ -73,5 +73,10 @@ export const heartbeatOutputSchema = z.object({
    * certificate-key rotation does not lock agents out (TLS_NEXT_SPKI_PINS on the server).
    */
   acceptedServerPins: z.array(z.string().min(40).max(64)).max(8).optional(),
+  /**
+   * The collection interval the device's settings ask for (organization's or device's
+   * agentIntervalSeconds). Absent: none does, and the agent keeps the interval it was started with.
+   */
+  intervalMs: z.number().int().min(1_000).max(3_600_000).optional(),
 });
 export type HeartbeatOutput = z.infer<typeof heartbeatOutputSchema>;

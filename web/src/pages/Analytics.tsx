@@ -71,9 +71,10 @@ export function AnalyticsPage() {
           <QueryView query={usage}>
             {(data) => (
               <div className="stat-grid">
-                <div className="stat"><span className="stat-value">{count(data.totalCalls)}</span><span className="stat-label">API calls</span></div>
+                <div className="stat"><span className="stat-value">{count(data.totalCalls)}</span><span className="stat-label">Billable API calls</span></div>
                 <div className="stat"><span className="stat-value">{data.avgResponseTimeMs === null ? '—' : `${data.avgResponseTimeMs.toFixed(1)} ms`}</span><span className="stat-label">Avg. response</span></div>
                 <div className="stat"><span className="stat-value">{count(data.errorCount)}</span><span className="stat-label">Requests the server failed</span></div>
+                <div className="stat"><span className="stat-value">{count(data.agentCalls)}</span><span className="stat-label">Agent check-ins (not billed)</span></div>
               </div>
             )}
           </QueryView>

@@ -7,9 +7,11 @@ import type { MetricSample } from '@ninjait/shared';
 import { createChdbStore } from '../../stores/analytics/chdb/chdb-store.ts';
 import { analyticsMigrations, migrateAnalytics, type AnalyticsStore } from '../../stores/analytics/index.ts';
 import { createClickhouseSink } from '../ingest/sinks/clickhouse-sink.ts';
+import { createTimeSeriesSink } from '../ingest/sinks/influx-sink.ts';
 import type { IngestRow } from '../ingest/sinks/types.ts';
 import { apiUsageForMonth, deviceCpu, deviceStatusCounts, monthlyInvoice, technicianStats } from './queries.ts';
-import { runHourlyRollup } from './rollup.ts';
+import { pendingHours, runHourlyRollup } from './rollup.ts';
+import { createEmbeddedTimeSeriesStore, createInfluxTimeSeriesStore } from '../../stores/timeseries/index.ts';
 import { archiveColdPartitions } from './archive.ts';
 import { DAY_MS, HOUR_MS, startOfHourMs, unixSec } from '../../stores/analytics/time.ts';
 import { noEvents } from '../events/index.ts';
@@ -83,18 +85,23 @@ describe('analytics SQL on chdb', () => {
     ]);
   });
 
-  it('API usage for a month: calls, average response time, 5xx count', async () => {
-    const call = (iso: string, ms: number, status: number, org = ORG1) => ({
-      timestamp: unixSec(Date.parse(iso)), organization_id: org, endpoint: 'devices.list', method: 'query', status_code: status, response_time_ms: ms, user_id: TECH1,
+  it('API usage for a month: billable calls, average response time, 5xx count; agents apart', async () => {
+    const call = (iso: string, ms: number, status: number, org = ORG1, source = 'person') => ({
+      timestamp: unixSec(Date.parse(iso)), organization_id: org, endpoint: 'devices.list', method: 'query', status_code: status, response_time_ms: ms, user_id: TECH1, source,
     });
     await store.insert('api_calls', [
-      call('2025-03-01T00:00:00Z', 100, 200), call('2025-03-10T12:00:00Z', 200, 200),
-      call('2025-03-20T12:00:00Z', 300, 500), call('2025-03-31T23:59:59Z', 400, 503),
+      call('2025-03-01T00:00:00Z', 100, 200), call('2025-03-10T12:00:00Z', 200, 200, ORG1, 'api_key'),
+      call('2025-03-20T12:00:00Z', 300, 500), call('2025-03-31T23:59:59Z', 400, 503, ORG1, 'api_key'),
       call('2025-02-28T23:59:59Z', 9_000, 500), call('2025-04-01T00:00:00Z', 9_000, 500),
       call('2025-03-15T00:00:00Z', 9_000, 500, ORG2),
+      // Agents' heartbeats and pushes: slow and failing here, so counting them would change every figure.
+      call('2025-03-05T00:00:00Z', 50_000, 500, ORG1, 'agent'), call('2025-03-06T00:00:00Z', 50_000, 503, ORG1, 'agent'),
+      call('2025-03-07T00:00:00Z', 50_000, 200, ORG1, 'agent'), call('2025-04-02T00:00:00Z', 50_000, 200, ORG1, 'agent'),
     ]);
-    expect(await apiUsageForMonth(store, ORG1, new Date('2025-03-15T00:00:00Z'))).toEqual({ totalCalls: 4, avgResponseTimeMs: 250, errorCount: 2 });
-    expect(await apiUsageForMonth(store, ORG1, new Date('2024-01-15T00:00:00Z'))).toEqual({ totalCalls: 0, avgResponseTimeMs: null, errorCount: 0 });
+    expect(await apiUsageForMonth(store, ORG1, new Date('2025-03-15T00:00:00Z'))).toEqual({ totalCalls: 4, avgResponseTimeMs: 250, errorCount: 2, agentCalls: 3 });
+    expect(await apiUsageForMonth(store, ORG2, new Date('2025-03-15T00:00:00Z'))).toEqual({ totalCalls: 1, avgResponseTimeMs: 9_000, errorCount: 1, agentCalls: 0 });
+    expect(await apiUsageForMonth(store, ORG1, new Date('2025-04-15T00:00:00Z'))).toEqual({ totalCalls: 1, avgResponseTimeMs: 9_000, errorCount: 1, agentCalls: 1 });
+    expect(await apiUsageForMonth(store, ORG1, new Date('2024-01-15T00:00:00Z'))).toEqual({ totalCalls: 0, avgResponseTimeMs: null, errorCount: 0, agentCalls: 0 });
   });
 
   it('the monthly invoice: devices × $5, API calls × $0.001, storage GB × $0.10', async () => {
@@ -149,6 +156,7 @@ describe('ClickHouse sink and hourly rollup on chdb', () => {
   let nextId = 1;
   const row = (device: string, seq: number, atMs: number, s: MetricSample): IngestRow =>
     ({ id: nextId++, deviceId: device, organizationId: ORG1, seq, collectedAt: new Date(atMs), receivedAt: new Date(), sourceIp: null, kind: 'sample', payload: s });
+  const source = () => createEmbeddedTimeSeriesStore(store);
   const rawCount = async () => Number((await store.query<{ n: string }>('SELECT count() AS n FROM device_metrics_raw'))[0]!.n);
 
   it('writes samples and heartbeats; a replayed batch writes nothing new', async () => {
@@ -179,9 +187,9 @@ describe('ClickHouse sink and hourly rollup on chdb', () => {
          any(network_in) AS network_in, count() AS n
        FROM device_metrics_hourly WHERE timestamp IN ({h1:DateTime}, {h2:DateTime}) GROUP BY device_id, ts ORDER BY device_id, ts`,
       { h1: new Date(hour1), h2: new Date(hour2) });
-    const first = await runHourlyRollup(store, now);
+    const first = await runHourlyRollup(store, source(), now);
     expect(first).toEqual([hour1, hour2]);
-    expect(await runHourlyRollup(store, now)).toEqual([]);
+    expect(await runHourlyRollup(store, source(), now)).toEqual([]);
     const rows = await hourly();
     // A, hour 1: cpu avg(10, 30) = 20, max 30, memory avg(20, 40) = 30, rx avg(100, 300) = 200; B: 50; A, hour 2: 90.
     expect(rows).toEqual([
@@ -192,10 +200,33 @@ describe('ClickHouse sink and hourly rollup on chdb', () => {
 
     // A late sample for hour 1 (an agent that was offline) marks it dirty; the next run redoes only that hour.
     await createClickhouseSink(store).write([row(DEV_A, 4, hour1 + 180_000, sample(50, 600, 600))], new AbortController().signal);
-    expect(await runHourlyRollup(store, now)).toEqual([hour1]);
-    expect(await runHourlyRollup(store, now)).toEqual([]);
+    expect(await runHourlyRollup(store, source(), now)).toEqual([hour1]);
+    expect(await runHourlyRollup(store, source(), now)).toEqual([]);
     const redone = (await hourly()).find((r) => r.device_id === DEV_A && Number(r.ts) === hour1 / 1000);
     expect(redone).toMatchObject({ cpu_avg: 30, cpu_max: 50, n: 1 });
+    // Every finished hour of the window is done now, with or without samples: the next run reads nothing.
+    expect(await pendingHours(store, now)).toEqual([]);
+  });
+
+  it('the time-series sink marks the finished hours it wrote dirty: a late write to InfluxDB is rolled up again', async () => {
+    expect(await pendingHours(store, now)).toEqual([]);
+    const sink = createTimeSeriesSink(source(), 'influx', store);
+    expect(await sink.write([row(DEV_B, 9, hour2 + 300_000, sample(70, 700, 0))], new AbortController().signal)).toEqual({ ok: true });
+    expect(await pendingHours(store, now)).toEqual([{ hour: hour2, dirty: true }]);
+    expect(await runHourlyRollup(store, source(), now)).toEqual([hour2]);
+    expect(await pendingHours(store, now)).toEqual([]);
+  });
+
+  it('marks nothing done when the time-series store cannot answer (a Flux-less peer, or one that is down)', async () => {
+    const later = now + 2 * HOUR_MS;
+    // The hour after hour 2 (empty) and the one after it are pending at `later`.
+    const before = await pendingHours(store, later);
+    expect(before.length).toBeGreaterThan(0);
+    // VictoriaMetrics speaks InfluxDB's write protocol but not Flux (/api/v2/query is refused); without it, a closed port.
+    const url = process.env.INFLUX_TEST_URL ?? 'http://127.0.0.1:9';
+    const influx = createInfluxTimeSeriesStore({ url, token: 't', org: 'ninjait', bucket: 'metrics', log, timeoutMs: 2_000 });
+    await expect(runHourlyRollup(store, influx, later)).rejects.toThrow();
+    expect(await pendingHours(store, later)).toEqual(before);
   });
 });
 

@@ -5,7 +5,7 @@ import type { Metrics } from '../../platform/obs/metrics.ts';
 import type { AnalyticsStore } from '../../stores/analytics/index.ts';
 import type { RelationalStore } from '../../stores/relational/index.ts';
 import type { Job } from '../../platform/scheduler/scheduler.ts';
-import { runHourlyRollup } from './rollup.ts';
+import { runHourlyRollup, type HourlySource } from './rollup.ts';
 import { runDailyBilling } from '../billing/billing.ts';
 import { copyDeviceCounts, copyTicketEvents, syncDeviceStatuses } from './etl.ts';
 import { archiveColdPartitions } from './archive.ts';
@@ -25,17 +25,19 @@ export interface AnalyticsJobDeps {
   env: Env;
   db: RelationalStore;
   analytics: AnalyticsStore;
+  /** Where the hourly rollup reads samples: InfluxDB when configured, the raw table otherwise. */
+  timeseries: HourlySource & { readonly engine: string };
   metrics: Metrics;
   log: Logger;
 }
 
 /** Rollups, billing, the PostgreSQL → ClickHouse ETL and archiving (one instance runs each at a time), and size sampling. */
 export function analyticsJobs(deps: AnalyticsJobDeps): Job[] {
-  const { env, db, analytics, metrics, log } = deps;
+  const { env, db, analytics, timeseries, metrics, log } = deps;
   return [
     { name: 'analytics-rollup', everyMs: ROLLUP_CHECK_MS, exclusive: true, async run() {
-      const hours = await runHourlyRollup(analytics);
-      if (hours.length > 0) log.info({ hours: hours.map((hour) => new Date(hour).toISOString()) }, 'hourly metrics rolled up');
+      const hours = await runHourlyRollup(analytics, timeseries);
+      if (hours.length > 0) log.info({ hours: hours.map((hour) => new Date(hour).toISOString()), source: timeseries.engine }, 'hourly metrics rolled up');
     } },
     { name: 'analytics-billing', everyMs: BILLING_CHECK_MS, exclusive: true, async run() {
       const days = await runDailyBilling(db, analytics);

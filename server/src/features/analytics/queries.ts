@@ -1,4 +1,5 @@
 import type { AnalyticsStore } from '../../stores/analytics/index.ts';
+import { BILLABLE_SOURCES } from '../billing/index.ts';
 
 /**
  * The strategy's five analytics queries, as given, with the caller's organization added.
@@ -55,9 +56,20 @@ export async function technicianStats(analytics: AnalyticsStore, organizationId:
   });
 }
 
-export interface ApiUsage { totalCalls: number; avgResponseTimeMs: number | null; errorCount: number }
+export interface ApiUsage {
+  /** Calls by people and API keys: what the invoice's API line counts. */
+  totalCalls: number;
+  avgResponseTimeMs: number | null;
+  errorCount: number;
+  /** Agents' heartbeats, pushes and reports: recorded, shown apart, never billed. */
+  agentCalls: number;
+}
 
-/** API calls, average response time and 5xx count for the month of `at`. */
+/**
+ * The month of `at`: billable API calls (people and API keys, as billing counts them) with their
+ * average response time and 5xx count (the strategy's query, restricted to those sources), and
+ * the agents' traffic counted apart.
+ */
 export async function apiUsageForMonth(analytics: AnalyticsStore, organizationId: string, at: Date = new Date()): Promise<ApiUsage> {
   const rows = await analytics.query<{ total_calls: string; avg_response_time: number | null; error_count: string }>(
     `SELECT
@@ -69,13 +81,21 @@ export async function apiUsageForMonth(analytics: AnalyticsStore, organizationId
     WHERE timestamp >= toStartOfMonth({at:DateTime})
       AND timestamp < toStartOfMonth({at:DateTime}) + INTERVAL 1 MONTH
       AND organization_id = {organizationId:UUID}
+      AND source IN {sources:Array(String)}
     GROUP BY organization_id`,
+    { at, organizationId, sources: [...BILLABLE_SOURCES] },
+  );
+  const agents = await analytics.query<{ calls: string }>(
+    `SELECT count() AS calls FROM api_calls
+     WHERE timestamp >= toStartOfMonth({at:DateTime}) AND timestamp < toStartOfMonth({at:DateTime}) + INTERVAL 1 MONTH
+       AND organization_id = {organizationId:UUID} AND source = 'agent'`,
     { at, organizationId },
   );
+  const agentCalls = Number(agents[0]?.calls ?? 0);
   const row = rows[0];
   return row
-    ? { totalCalls: Number(row.total_calls), avgResponseTimeMs: num(row.avg_response_time), errorCount: Number(row.error_count) }
-    : { totalCalls: 0, avgResponseTimeMs: null, errorCount: 0 };
+    ? { totalCalls: Number(row.total_calls), avgResponseTimeMs: num(row.avg_response_time), errorCount: Number(row.error_count), agentCalls }
+    : { totalCalls: 0, avgResponseTimeMs: null, errorCount: 0, agentCalls };
 }
 
 const toMicroUnits = (amount: unknown): number => Math.round(Number(amount) * 1e6) / 1e6;

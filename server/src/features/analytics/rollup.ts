@@ -1,61 +1,108 @@
 import type { AnalyticsStore } from '../../stores/analytics/index.ts';
-import { HOUR_MS, startOfHourMs } from '../../stores/analytics/time.ts';
+import { HOUR_MS, startOfHourMs, unixSec } from '../../stores/analytics/time.ts';
+import type { HourlyAggregate, TimeSeriesStore } from '../../stores/timeseries/index.ts';
 
-/** Hours further back than this are past the raw table's TTL: nothing left to roll up. */
+/** Hours further back than this are past the raw data's retention (7 days in both engines): nothing left to roll up. */
 export const ROLLUP_BACKFILL_HOURS = 7 * 24;
+/** Hours read from the time-series store in one query: a day, so a first run or a long outage is a few reads. */
+const HOURS_PER_READ = 24;
+
+/** What the rollup needs of the time-series port: InfluxDB when configured, the raw table in the analytics engine otherwise. */
+export type HourlySource = Pick<TimeSeriesStore, 'hourlyAggregates'>;
+
+export interface PendingHour {
+  hour: number;
+  /** Rolled up before and marked dirty by late samples since: its old rows go even if nothing is read now. */
+  dirty: boolean;
+}
 
 const toMs = (value: string | number) => Number(value) * 1000;
 
-/** Finished hours that have raw samples and are not rolled up yet, or were marked dirty by late samples. */
-export async function pendingHours(analytics: AnalyticsStore, nowMs = Date.now()): Promise<number[]> {
-  const to = new Date(startOfHourMs(nowMs));
-  const from = new Date(to.getTime() - ROLLUP_BACKFILL_HOURS * HOUR_MS);
-  const withData = await analytics.query<{ hour: string }>(
-    `SELECT DISTINCT toUnixTimestamp(toStartOfHour(timestamp)) AS hour FROM device_metrics_raw
-     WHERE timestamp >= {from:DateTime} AND timestamp < {to:DateTime}`,
-    { from, to },
-  );
+/**
+ * Finished hours of the backfill window that are not rolled up yet, or were marked dirty by
+ * late samples, oldest first. Hours without samples are rolled up too (to nothing), so the
+ * window to read shrinks to the hours since the last run.
+ */
+export async function pendingHours(analytics: AnalyticsStore, nowMs = Date.now()): Promise<PendingHour[]> {
+  const to = startOfHourMs(nowMs);
+  const from = to - ROLLUP_BACKFILL_HOURS * HOUR_MS;
   const state = await analytics.query<{ hour: string; status: string }>(
     `SELECT toUnixTimestamp(hour) AS hour, argMax(status, version) AS status FROM rollup_state
      WHERE hour >= {from:DateTime} GROUP BY hour`,
-    { from },
+    { from: new Date(from) },
   );
-  const done = new Set(state.filter((row) => row.status === 'done').map((row) => toMs(row.hour)));
-  return withData.map((row) => toMs(row.hour)).filter((hour) => !done.has(hour)).sort((a, b) => a - b);
+  const status = new Map(state.map((row) => [toMs(row.hour), row.status]));
+  const pending: PendingHour[] = [];
+  for (let hour = from; hour < to; hour += HOUR_MS) {
+    const seen = status.get(hour);
+    if (seen !== 'done') pending.push({ hour, dirty: seen === 'dirty' });
+  }
+  return pending;
+}
+
+/** Runs of consecutive hours, at most HOURS_PER_READ long: one read each. */
+function readRuns(hours: readonly PendingHour[]): PendingHour[][] {
+  const runs: PendingHour[][] = [];
+  for (const hour of hours) {
+    const run = runs.at(-1);
+    const last = run?.at(-1);
+    if (run && last && hour.hour === last.hour + HOUR_MS && run.length < HOURS_PER_READ) run.push(hour);
+    else runs.push([hour]);
+  }
+  return runs;
+}
+
+const hourlyRow = (row: HourlyAggregate) => ({
+  device_id: row.deviceId,
+  timestamp: unixSec(row.hour.getTime()),
+  cpu_avg: row.cpuAvg,
+  cpu_max: row.cpuMax,
+  memory_avg: row.memoryAvg,
+  memory_max: row.memoryMax,
+  disk_usage: row.diskUsage,
+  network_in: Math.max(0, Math.round(row.networkIn)),
+  network_out: Math.max(0, Math.round(row.networkOut)),
+});
+
+/**
+ * Rolls up a run of consecutive hours from the time-series store into `device_metrics_hourly`:
+ * per hour, deletes its rows and inserts one per device, so a rerun replaces the hour. The 'done'
+ * marks carry the time the read started, so samples marked dirty meanwhile win and the hour is
+ * redone. Returns the hours that had samples.
+ */
+export async function rollupHours(analytics: AnalyticsStore, source: HourlySource, run: readonly PendingHour[]): Promise<number[]> {
+  const first = run[0];
+  const last = run.at(-1);
+  if (!first || !last) return [];
+  const version = Date.now();
+  const rows = await source.hourlyAggregates(new Date(first.hour), new Date(last.hour + HOUR_MS));
+  const byHour = new Map<number, HourlyAggregate[]>();
+  for (const row of rows) {
+    const hour = row.hour.getTime();
+    byHour.set(hour, [...byHour.get(hour) ?? [], row]);
+  }
+  const written: number[] = [];
+  for (const { hour, dirty } of run) {
+    const hourRows = byHour.get(hour) ?? [];
+    // An hour never rolled up and without samples has nothing to replace.
+    if (hourRows.length > 0 || dirty) {
+      await analytics.exec('DELETE FROM device_metrics_hourly WHERE timestamp = {hour:DateTime}', { hour: new Date(hour) });
+    }
+    if (hourRows.length > 0) {
+      await analytics.insert('device_metrics_hourly', hourRows.map(hourlyRow));
+      written.push(hour);
+    }
+  }
+  await analytics.insert('rollup_state', run.map(({ hour }) => ({ hour: unixSec(hour), status: 'done', version })));
+  return written;
 }
 
 /**
- * Aggregates one hour of raw samples into `device_metrics_hourly`: deletes the hour's rows, then
- * inserts one row per device, so a repeat leaves exactly one row per device and hour. Replayed
- * samples count once (grouped by device and seq). The 'done' mark carries the time the
- * read started, so late samples marked dirty meanwhile win and the hour is redone.
+ * Rolls up every pending finished hour, oldest first (backfills after downtime), reading the
+ * time-series store. Returns the hours that had samples. A read that fails marks nothing done.
  */
-export async function rollupHour(analytics: AnalyticsStore, hourMs: number): Promise<void> {
-  const version = Date.now();
-  const hour = new Date(hourMs);
-  const end = new Date(hourMs + HOUR_MS);
-  await analytics.exec('DELETE FROM device_metrics_hourly WHERE timestamp = {hour:DateTime}', { hour });
-  await analytics.exec(
-    `INSERT INTO device_metrics_hourly
-       (device_id, timestamp, cpu_avg, cpu_max, memory_avg, memory_max, disk_usage, network_in, network_out)
-     SELECT device_id, toDateTime({hour:DateTime}), avg(cpu), max(cpu), avg(memory), max(memory), avg(disk_usage),
-       toUInt64(round(avg(network_in))), toUInt64(round(avg(network_out)))
-     FROM (
-       SELECT device_id, seq, any(cpu) AS cpu, any(memory) AS memory, any(disk_usage) AS disk_usage,
-         any(network_in) AS network_in, any(network_out) AS network_out
-       FROM device_metrics_raw
-       WHERE timestamp >= {hour:DateTime} AND timestamp < {end:DateTime}
-       GROUP BY device_id, seq
-     )
-     GROUP BY device_id`,
-    { hour, end },
-  );
-  await analytics.insert('rollup_state', [{ hour: Math.floor(hourMs / 1000), status: 'done', version }]);
-}
-
-/** Rolls up every pending finished hour, oldest first (backfills after downtime). Returns the hours done. */
-export async function runHourlyRollup(analytics: AnalyticsStore, nowMs = Date.now()): Promise<number[]> {
-  const hours = await pendingHours(analytics, nowMs);
-  for (const hour of hours) await rollupHour(analytics, hour);
-  return hours;
+export async function runHourlyRollup(analytics: AnalyticsStore, source: HourlySource, nowMs = Date.now()): Promise<number[]> {
+  const written: number[] = [];
+  for (const run of readRuns(await pendingHours(analytics, nowMs))) written.push(...await rollupHours(analytics, source, run));
+  return written;
 }

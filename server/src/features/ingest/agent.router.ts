@@ -9,6 +9,12 @@ import { invalidateDeviceLists } from '../../stores/cache/keys.ts';
 import { commandAgentProcedures } from '../commands/agent-procedures.ts';
 import { patchingAgentProcedures } from '../patching/index.ts';
 import { remoteAgentProcedures } from '../remote/index.ts';
+import { effectiveDeviceSettings } from '../settings/index.ts';
+import type { AuthenticatedDevice } from '../devices/devices.ts';
+import type { AgentSession } from '../../platform/trpc/context.ts';
+import type { Env } from '../../platform/config/index.ts';
+import type { Logger } from '../../platform/obs/logger.ts';
+import type { RelationalStore } from '../../stores/relational/index.ts';
 
 /** Enrollment attempts per source address per rate-limit window: guessing tokens is slow. */
 const ENROLL_ATTEMPTS_PER_WINDOW = 30;
@@ -26,6 +32,23 @@ function enrollmentDetails(enrolled: EnrollmentResult, input: { inventory: { hos
     hostname: input.inventory.hostname.slice(0, AUDIT_HOSTNAME_CHARS),
     ...(enrolled.claimsDeviceId ? { claimsDeviceId: enrolled.claimsDeviceId, pendingReason: enrolled.pendingReason } : {}),
   };
+}
+
+/**
+ * The interval the device's settings ask for, read at most once per AGENT_SETTINGS_REFRESH_MS per
+ * connection (a heartbeat comes every interval from every device). A failed read keeps the last answer.
+ */
+async function settingsInterval(services: { env: Pick<Env, 'AGENT_SETTINGS_REFRESH_MS'>; db: RelationalStore; log: Logger }, device: AuthenticatedDevice, session: AgentSession): Promise<number | undefined> {
+  const now = Date.now();
+  if (now - session.intervalReadAt < services.env.AGENT_SETTINGS_REFRESH_MS) return session.intervalMs;
+  session.intervalReadAt = now;
+  try {
+    const seconds = (await effectiveDeviceSettings(services.db, device.organizationId, device.deviceId)).agentIntervalSeconds;
+    session.intervalMs = seconds === undefined ? undefined : seconds * 1_000;
+  } catch (err) {
+    services.log.warn({ err, deviceId: device.deviceId }, 'could not read the device\'s settings; keeping its interval');
+  }
+  return session.intervalMs;
 }
 
 export const agentRouter = router({
@@ -79,8 +102,9 @@ export const agentRouter = router({
       await ctx.services.documents.logs.insert(agentErrorLogs(ctx.device, input.errors))
         .catch((err: unknown) => ctx.services.log.warn({ err, deviceId: ctx.device.deviceId }, 'could not store agent errors'));
     }
+    const intervalMs = await settingsInterval(ctx.services, ctx.device, session);
     // Never above what is logged: pushes on this connection raise it as they are acked.
-    return { serverTime: Date.now(), ackSeq: session.ackSeq, acceptedServerPins: ctx.services.env.TLS_NEXT_SPKI_PINS };
+    return { serverTime: Date.now(), ackSeq: session.ackSeq, acceptedServerPins: ctx.services.env.TLS_NEXT_SPKI_PINS, ...(intervalMs !== undefined && { intervalMs }) };
   }),
 
   /** Replaces this device's secret; the agent stores the new one before using it. */

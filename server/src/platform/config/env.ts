@@ -58,6 +58,8 @@ export const envSchema = z.object({
   REDIS_KEY_PREFIX: z.string().max(64).regex(/^[A-Za-z0-9_:.-]*$/).default(''),
   /** The interval agents are told to report at. */
   AGENT_INTERVAL_MS: intFromEnv(1_000, 3_600_000).default(DEFAULT_SAMPLE_INTERVAL_MS),
+  /** How often a connected agent's heartbeat re-reads its settings (agentIntervalSeconds): a change reaches it within this. */
+  AGENT_SETTINGS_REFRESH_MS: intFromEnv(1_000, 3_600_000).default(60_000),
   RATE_LIMIT_MAX: intFromEnv(1, 1_000_000).default(DEFAULT_RATE_LIMIT_MAX),
   RATE_LIMIT_WINDOW_SEC: intFromEnv(1, 86_400).default(DEFAULT_RATE_LIMIT_WINDOW_SEC),
   /** Queries and subscriptions per user and endpoint per window; RATE_LIMIT_MAX applies to mutations. */

@@ -44,6 +44,10 @@ export interface AgentSession {
   settings: string | null;
   /** The highest sequence known logged for this device: from the database, then from this connection's pushes. */
   ackSeq: number;
+  /** The interval this device's settings ask for (ms), undefined when none does; read again every AGENT_SETTINGS_REFRESH_MS. */
+  intervalMs?: number | undefined;
+  /** When `intervalMs` was last read (epoch ms), 0 before the first read. */
+  intervalReadAt: number;
 }
 
 /** Our tokens are ~50 characters; a longer "token" is only work for the hash that looks it up. */
@@ -95,7 +99,7 @@ export async function createContext(services: Services, opts: ContextOptions): P
     sessionToken: bearer ?? bounded(params.sessionToken) ?? (isHttp || !crossSite(req) ? readCookie(req.headers.cookie, SESSION_COOKIE) : null),
     localAdminToken: isLoopback(ip) ? bounded(req.headers[LOCAL_ADMIN_HEADER] as string | undefined) : null,
     device: null,
-    agentSession: { settings: null, ackSeq: 0 },
+    agentSession: { settings: null, ackSeq: 0, intervalReadAt: 0 },
     deviceAuthError: null,
     setCookie: isHttp ? (cookie) => (res as ServerResponse).appendHeader('set-cookie', cookie) : null,
     socket: isHttp ? null : (res as WebSocket),

@@ -3,7 +3,7 @@ import type { TimeSeriesStore } from './types.ts';
 import { createEmbeddedTimeSeriesStore, type AnalyticsReader } from './embedded/embedded-store.ts';
 import { createInfluxTimeSeriesStore } from './influx/influx-store.ts';
 
-export type { MetricPoint, SeriesPoint, SeriesRange, TimeSeriesStore } from './types.ts';
+export type { HourlyAggregate, MetricPoint, SeriesPoint, SeriesRange, TimeSeriesStore } from './types.ts';
 export { SERIES_RANGES, RANGE_WINDOWS, RESOLUTIONS, resolutionFor, type Resolution } from './types.ts';
 export { batchToPoints, sampleToPoint } from './points.ts';
 export { createEmbeddedTimeSeriesStore, createInfluxTimeSeriesStore, type AnalyticsReader };

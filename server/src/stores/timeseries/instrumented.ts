@@ -10,5 +10,7 @@ export function instrumentTimeSeriesStore(store: TimeSeriesStore, observer: Quer
     write: (points) => timed(observer, name, 'write', () => `write(${points.length} points)`, () => store.write(points)),
     querySeries: (deviceId, organizationId, range) =>
       timed(observer, name, `series.${range}`, () => `series(device=${deviceId}, range=${range})`, () => store.querySeries(deviceId, organizationId, range)),
+    hourlyAggregates: (from, to) =>
+      timed(observer, name, 'hourly', () => `hourly(${from.toISOString()}..${to.toISOString()})`, () => store.hourlyAggregates(from, to)),
   };
 }

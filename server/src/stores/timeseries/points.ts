@@ -17,6 +17,7 @@ export function sampleToPoint(row: Extract<IngestRow, { kind: 'sample' }>): Metr
     diskUsed: metrics.diskUsedBytes ?? 0,
     networkRx: metrics.rxBytesPerSec ?? 0,
     networkTx: metrics.txBytesPerSec ?? 0,
+    diskPercent: metrics.diskPercent ?? 0,
   };
 }
 

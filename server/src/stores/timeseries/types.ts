@@ -15,6 +15,8 @@ export interface MetricPoint {
   /** Bytes per second over all interfaces. */
   networkRx: number;
   networkTx: number;
+  /** The busiest file system's share in use, percent (what the hourly rollup keeps). */
+  diskPercent: number;
 }
 
 export const SERIES_RANGES = ['1h', '24h', '30d', '1y'] as const;
@@ -58,6 +60,25 @@ export interface SeriesPoint {
 }
 
 /**
+ * One device's figures over one hour, as the hourly ClickHouse rollup (`device_metrics_hourly`)
+ * keeps them: means and peaks of CPU and memory (percent), the mean disk use (percent) and the
+ * mean network rates (bytes per second). A replayed sample counts once.
+ */
+export interface HourlyAggregate {
+  deviceId: string;
+  organizationId: string;
+  /** The hour's start. */
+  hour: Date;
+  cpuAvg: number;
+  cpuMax: number;
+  memoryAvg: number;
+  memoryMax: number;
+  diskUsage: number;
+  networkIn: number;
+  networkOut: number;
+}
+
+/**
  * The time-series port: InfluxDB 2 when configured, the raw table in the analytics engine otherwise.
  */
 export interface TimeSeriesStore {
@@ -66,6 +87,12 @@ export interface TimeSeriesStore {
   write(points: readonly MetricPoint[]): Promise<void>;
   /** Window means for one device of one organization, oldest first; empty windows are left out. */
   querySeries(deviceId: string, organizationId: string, range: SeriesRange): Promise<SeriesPoint[]>;
+  /**
+   * Every device's aggregates for each hour starting in [from, to) (both on hour boundaries) that
+   * has samples, over all organizations: what the hourly rollup reads. Hours without samples are
+   * left out.
+   */
+  hourlyAggregates(from: Date, to: Date): Promise<HourlyAggregate[]>;
   /** What the engine says of its size, where it can: InfluxDB's series per bucket. */
   size?(): Promise<{ series: Record<string, number> }>;
   health(): Promise<StoreHealth>;

@@ -29,7 +29,7 @@ export const sinkFactories = {
   relational: (deps) => createRelationalSink(deps.db, deps.events),
   cache: (deps) => createCacheSink(deps.cache),
   clickhouse: (deps) => (deps.analytics ? createClickhouseSink(deps.analytics) : null),
-  influx: (deps) => createInfluxSink(deps.env, deps.log),
+  influx: (deps) => createInfluxSink(deps.env, deps.log, deps.analytics),
 } satisfies Record<string, SinkFactory>;
 
 export async function createConfiguredSinks(deps: SinkDeps): Promise<Sink[]> {

@@ -1,4 +1,5 @@
 import { OFFLINE_AFTER_INTERVALS } from '@ninjait/shared';
+import { offlineAfterSql } from '../../devices/index.ts';
 import type { RelationalStore } from '../../../stores/relational/index.ts';
 import { osFields } from '../../devices/devices.ts';
 import { noEvents, type EventPublisher } from '../../events/index.ts';
@@ -53,7 +54,7 @@ export function createRelationalSink(db: RelationalStore, events: EventPublisher
            UPDATE devices d SET
              last_seen = GREATEST(d.last_seen, u.seen),
              status = CASE WHEN d.decommissioned_at IS NOT NULL THEN d.status
-                           WHEN u.seen > NOW() - make_interval(secs => d.report_interval_ms * $2 / 1000.0) THEN 'online'
+                           WHEN u.seen > NOW() - ${offlineAfterSql('$2')} THEN 'online'
                            ELSE d.status END,
              ip_address = COALESCE(u.ip::inet, d.ip_address),
              os_type = COALESCE(u."osType", d.os_type),
@@ -65,7 +66,7 @@ export function createRelationalSink(db: RelationalStore, events: EventPublisher
            WHERE d.id = u.id
            RETURNING d.id, d.organization_id AS "organizationId", d.name, d.last_seen AS "lastSeen",
              CASE WHEN d.status = 'online' THEN before.status ELSE 'online' END AS previous`,
-          // A sample older than the offline sweeper's threshold does not bring a device back online: the same constant.
+          // A sample older than the offline sweeper's threshold does not bring a device back online: the same threshold.
           [JSON.stringify(updates), OFFLINE_AFTER_INTERVALS],
           );
           for (const device of rows.filter((row) => row.previous !== 'online')) {

@@ -1,6 +1,6 @@
 import type { AnalyticsStore } from '../../analytics/index.ts';
 import type { StoreHealth } from '../../types.ts';
-import { RANGE_WINDOWS, resolutionFor, type SeriesPoint, type SeriesRange, type TimeSeriesStore } from '../types.ts';
+import { RANGE_WINDOWS, resolutionFor, type HourlyAggregate, type SeriesPoint, type SeriesRange, type TimeSeriesStore } from '../types.ts';
 
 /** What this store needs of the analytics port. */
 export type AnalyticsReader = Pick<AnalyticsStore, 'query' | 'health'>;
@@ -43,6 +43,27 @@ FROM (
 GROUP BY window_end ORDER BY window_end`;
 }
 
+/**
+ * The hourly rollup's read: each device's figures per hour of [from, to). A replayed sample
+ * counts once (one row per device and seq before the ReplacingMergeTree has merged).
+ */
+export const HOURLY_SQL = `SELECT device_id, any(organization_id) AS organization_id, toUnixTimestamp(hour) AS hour,
+  avg(cpu) AS cpu_avg, max(cpu) AS cpu_max, avg(memory) AS memory_avg, max(memory) AS memory_max, avg(disk_usage) AS disk_usage,
+  avg(network_in) AS network_in, avg(network_out) AS network_out
+FROM (
+  SELECT device_id, seq, any(organization_id) AS organization_id, toStartOfHour(any(timestamp)) AS hour, any(cpu) AS cpu,
+    any(memory) AS memory, any(disk_usage) AS disk_usage, any(network_in) AS network_in, any(network_out) AS network_out
+  FROM device_metrics_raw
+  WHERE timestamp >= {from:DateTime} AND timestamp < {to:DateTime}
+  GROUP BY device_id, seq
+)
+GROUP BY device_id, hour ORDER BY hour, device_id`;
+
+interface HourlyRow {
+  device_id: string; organization_id: string; hour: number | string;
+  cpu_avg: number; cpu_max: number; memory_avg: number; memory_max: number; disk_usage: number; network_in: number; network_out: number;
+}
+
 const num = (value: unknown) => (value === null || value === undefined ? null : Number(value));
 
 /**
@@ -58,6 +79,14 @@ export function createEmbeddedTimeSeriesStore(analytics: AnalyticsReader): TimeS
       return rows.map((row): SeriesPoint => ({
         timestamp: new Date(Number(row.window_end) * 1000),
         cpu: num(row.cpu), memory: num(row.memory), diskUsed: num(row.disk_used), networkRx: num(row.network_rx), networkTx: num(row.network_tx),
+      }));
+    },
+    async hourlyAggregates(from, to) {
+      const rows = await analytics.query<HourlyRow>(HOURLY_SQL, { from, to });
+      return rows.map((row): HourlyAggregate => ({
+        deviceId: row.device_id, organizationId: row.organization_id, hour: new Date(Number(row.hour) * 1000),
+        cpuAvg: Number(row.cpu_avg), cpuMax: Number(row.cpu_max), memoryAvg: Number(row.memory_avg), memoryMax: Number(row.memory_max),
+        diskUsage: Number(row.disk_usage), networkIn: Number(row.network_in), networkOut: Number(row.network_out),
       }));
     },
     async health(): Promise<StoreHealth> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SERIES_RANGES, resolutionFor } from '../types.ts';
-import { bucketFor, cardinalityQuery, downsampleTasks, retentionBuckets, seriesQuery } from './flux.ts';
+import { bucketFor, cardinalityQuery, downsampleTasks, hourlyQuery, retentionBuckets, seriesQuery } from './flux.ts';
 
 const DEVICE = '0b5c2a4e-8f3d-4a51-9c1e-2f6b7d8e9a01';
 const ORG = '7d1e0c3b-2a4f-4e6d-8b9a-1c2d3e4f5a6b';
@@ -14,6 +14,18 @@ describe('Flux', () => {
   |> filter(fn: (r) => r.organization_id == "${ORG}")
   |> aggregateWindow(every: 5m, fn: mean)
   |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")`);
+  });
+
+  it('reads the hourly rollup from the raw bucket: means and peaks per device and hour, stamped with the hour\'s start', () => {
+    const query = hourlyQuery('metrics', new Date('2026-01-01T10:00:00Z'), new Date('2026-01-01T12:00:00Z'));
+    expect(query).toContain('from(bucket: "metrics")');
+    expect(query).toContain('range(start: 2026-01-01T10:00:00.000Z, stop: 2026-01-01T12:00:00.000Z)');
+    expect(query).toContain('r._field == "cpu" or r._field == "memory" or r._field == "disk_usage" or r._field == "network_rx" or r._field == "network_tx"');
+    expect(query).toContain('aggregateWindow(every: 1h, fn: mean, createEmpty: false, timeSrc: "_start")');
+    expect(query).toContain('aggregateWindow(every: 1h, fn: max, createEmpty: false, timeSrc: "_start")');
+    expect(query).toContain('group(columns: ["device_id", "organization_id"])');
+    // A bucket name is a value: quoted, never spliced into the query.
+    expect(hourlyQuery('m") |> drop(', new Date(0), new Date(3_600_000))).toContain('from(bucket: "m\\") |> drop(")');
   });
 
   it('reads longer ranges with wider windows: 30 days from the 5-minute means, a year from the hourly ones', () => {

@@ -36,6 +36,33 @@ export function seriesQuery(rawBucket: string, deviceId: string, organizationId:
   |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")`.toString();
 }
 
+/** The fields the hourly rollup reads, and those it also takes the peak of. */
+const HOURLY_MEAN_FIELDS = ['cpu', 'memory', 'disk_usage', 'network_rx', 'network_tx'] as const;
+const HOURLY_PEAK_FIELDS = ['cpu', 'memory'] as const;
+
+/**
+ * Every device's means (`<field>_mean`) and peaks (`<field>_max`) per hour of [from, to), from the
+ * raw bucket, stamped with the hour's start, one row per device and hour. Replays need no care:
+ * InfluxDB keeps one point per series and timestamp.
+ */
+export function hourlyQuery(rawBucket: string, from: Date, to: Date): string {
+  const fieldFilter = (fields: readonly string[]) => fields.map((field) => `r._field == ${fluxString(field)}`).join(' or ');
+  return flux`data = from(bucket: ${rawBucket})
+  |> range(start: ${from}, stop: ${to})
+  |> filter(fn: (r) => r._measurement == ${MEASUREMENT})
+means = data
+  |> filter(fn: (r) => ${fluxExpression(fieldFilter(HOURLY_MEAN_FIELDS))})
+  |> aggregateWindow(every: 1h, fn: mean, createEmpty: false, timeSrc: "_start")
+  |> map(fn: (r) => ({r with _field: r._field + "_mean"}))
+peaks = data
+  |> filter(fn: (r) => ${fluxExpression(fieldFilter(HOURLY_PEAK_FIELDS))})
+  |> aggregateWindow(every: 1h, fn: max, createEmpty: false, timeSrc: "_start")
+  |> map(fn: (r) => ({r with _field: r._field + "_max"}))
+union(tables: [means, peaks])
+  |> group(columns: ["device_id", "organization_id"])
+  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")`.toString();
+}
+
 /** How many series a bucket holds over its whole retention (`influxdb.cardinality`). */
 export function cardinalityQuery(bucket: string, retentionSec: number): string {
   return flux`import "influxdata/influxdb"

@@ -1,8 +1,8 @@
 import { HttpError, InfluxDB, Point, setLogger } from '@influxdata/influxdb-client';
 import type { Logger } from '../../../platform/obs/logger.ts';
 import { probeHealth } from '../../types.ts';
-import type { MetricPoint, SeriesPoint, TimeSeriesStore } from '../types.ts';
-import { MEASUREMENT, cardinalityQuery, retentionBuckets, seriesQuery } from './flux.ts';
+import type { HourlyAggregate, MetricPoint, SeriesPoint, TimeSeriesStore } from '../types.ts';
+import { MEASUREMENT, cardinalityQuery, hourlyQuery, retentionBuckets, seriesQuery } from './flux.ts';
 import { ensureRetention, type RetentionReport } from './retention.ts';
 
 export interface InfluxOptions {
@@ -27,6 +27,7 @@ export function toInfluxPoint(point: MetricPoint): Point {
     .floatField('disk_used', point.diskUsed)
     .floatField('network_rx', point.networkRx)
     .floatField('network_tx', point.networkTx)
+    .floatField('disk_usage', point.diskPercent)
     .timestamp(point.timestamp);
 }
 
@@ -77,6 +78,18 @@ export function createInfluxTimeSeriesStore(options: InfluxOptions): InfluxTimeS
         // aggregateWindow leaves empty windows as nulls; the embedded store has no rows for them.
         .filter((point) => point.cpu !== null || point.memory !== null || point.diskUsed !== null)
         .sort((a, b) => a.timestamp.getTime() - b.timestamp.getTime());
+    },
+    async hourlyAggregates(from, to) {
+      const rows = await influx.getQueryApi(options.org).collectRows<Row>(hourlyQuery(options.bucket, from, to));
+      // Points written before a field existed (disk_usage) have no mean for it: 0, as line protocol writes a missing figure.
+      const value = (row: Row, key: string) => num(row[key]) ?? 0;
+      return rows
+        .filter((row) => typeof row.device_id === 'string' && typeof row.organization_id === 'string' && num(row.cpu_mean) !== null)
+        .map((row): HourlyAggregate => ({
+          deviceId: String(row.device_id), organizationId: String(row.organization_id), hour: new Date(String(row._time)),
+          cpuAvg: value(row, 'cpu_mean'), cpuMax: value(row, 'cpu_max'), memoryAvg: value(row, 'memory_mean'), memoryMax: value(row, 'memory_max'),
+          diskUsage: value(row, 'disk_usage_mean'), networkIn: value(row, 'network_rx_mean'), networkOut: value(row, 'network_tx_mean'),
+        }));
     },
     ensureRetention: () => ensureRetention(influx, options.org, options.bucket, options.log, { keepExistingRetention: options.keepExistingRetention ?? false }),
     /**

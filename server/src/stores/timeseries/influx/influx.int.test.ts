@@ -87,9 +87,9 @@ describe.skipIf(!INFLUX_URL)('influx adapter against a line-protocol peer (Victo
     expect(await sink.write(batch, new AbortController().signal)).toEqual({ ok: true });
     expect(await sink.write(batch, new AbortController().signal)).toEqual({ ok: true });
 
-    const series = await exportSeries(url, deviceId, 5);
+    const series = await exportSeries(url, deviceId, 6);
     expect([...series.keys()].sort()).toEqual(
-      ['device_metrics_cpu', 'device_metrics_disk_used', 'device_metrics_memory', 'device_metrics_network_rx', 'device_metrics_network_tx']);
+      ['device_metrics_cpu', 'device_metrics_disk_usage', 'device_metrics_disk_used', 'device_metrics_memory', 'device_metrics_network_rx', 'device_metrics_network_tx']);
     const timestamps = [start, start + 30_000, start + 60_000];
     const byName = (name: string) => {
       const line = series.get(name)!;
@@ -103,8 +103,23 @@ describe.skipIf(!INFLUX_URL)('influx adapter against a line-protocol peer (Victo
     expect(byName('device_metrics_cpu')).toEqual([20, 40, 60]);
     expect(byName('device_metrics_memory')).toEqual([25, 50, 75]);
     expect(byName('device_metrics_disk_used')).toEqual([450_000, 450_000, 450_000]);
+    // The busiest file system's share (what the hourly rollup keeps): / at 40 %, /data at 5 %.
+    expect(byName('device_metrics_disk_usage')).toEqual([40, 40, 40]);
     expect(byName('device_metrics_network_rx')).toEqual([1_000, 3_000, 0]);
     expect(byName('device_metrics_network_tx')).toEqual([500, 1_500, 0]);
+  });
+
+  it('reads the hourly rollup with Flux, which this peer cannot answer: skipped with the reason', async (ctx) => {
+    const store = createInfluxTimeSeriesStore({ url, token: 'test', org: 'ninjait', bucket: 'metrics', log: silent });
+    const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000;
+    const answer = await store.hourlyAggregates(new Date(hour), new Date(hour + 3_600_000)).then(
+      (rows) => ({ rows }), (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }));
+    if ('error' in answer && /unsupported path/i.test(answer.error)) {
+      // VictoriaMetrics refuses /api/v2/query: the Flux read runs against InfluxDB 2 in test/engines/influxdb2.test.ts (engines workflow).
+      console.warn(`influx.int.test: hourly rollup read skipped: this peer cannot answer Flux (${answer.error.slice(0, 120)})`);
+      ctx.skip();
+    }
+    expect(answer).toHaveProperty('rows');
   });
 
   it('starts without the rollup APIs (a write-only peer) and says so in the log', async () => {
