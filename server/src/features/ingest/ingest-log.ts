@@ -3,6 +3,7 @@ import type { RelationalStore, SqlExecutor } from '../../stores/relational/index
 import type { Metrics } from '../../platform/obs/metrics.ts';
 import type { Logger } from '../../platform/obs/logger.ts';
 import type { AuthenticatedDevice } from '../devices/devices.ts';
+import { createPushGroups, type PendingPush } from './push-groups.ts';
 import type { IngestRow } from './sinks/types.ts';
 import { collectionTimeProblem } from './admission.ts';
 import { ARRIVAL_SINK, quarantineArrivals, type ArrivalQuarantine } from './quarantine.ts';
@@ -10,15 +11,6 @@ import { ARRIVAL_SINK, quarantineArrivals, type ArrivalQuarantine } from './quar
 // Every instance appends under this lock, so log ids become visible in commit order and a
 // drainer reading `id > cursor` can never skip a row that commits late.
 const APPEND_LOCK_KEY = 7_310_002;
-
-interface PendingPush {
-  device: AuthenticatedDevice;
-  records: readonly OutboxRecord[];
-  sourceIp: string | null;
-  receivedAt: number;
-  resolve: (ackSeq: number) => void;
-  reject: (error: unknown) => void;
-}
 
 export interface IngestLog {
   /** Resolves with the device's highest durably logged sequence once the records are committed. */
@@ -46,25 +38,9 @@ export interface IngestLogOptions {
  */
 export function createIngestLog(db: RelationalStore, options: IngestLogOptions): IngestLog {
   const now = options.now ?? Date.now;
-  let pending: PendingPush[] = [];
-  let committing: Promise<void> | null = null;
-  let timer: NodeJS.Timeout | null = null;
   const listeners: ((rows: readonly IngestRow[]) => void)[] = [];
 
-  const schedule = () => {
-    if (committing || timer) return;
-    timer = setTimeout(() => {
-      timer = null;
-      committing = commit().finally(() => {
-        committing = null;
-        if (pending.length > 0) schedule();
-      });
-    }, options.groupCommitMs);
-  };
-
-  async function commit(): Promise<void> {
-    const group = pending;
-    pending = [];
+  async function commit(group: PendingPush[]): Promise<void> {
     try {
       await commitTogether(group);
     } catch (error) {
@@ -179,23 +155,12 @@ export function createIngestLog(db: RelationalStore, options: IngestLogOptions):
     return { acks, appended, setAside };
   }
 
+  const groups = createPushGroups(options.groupCommitMs, commit);
   return {
-    append(device, records, sourceIp) {
-      return new Promise<number>((resolve, reject) => {
-        const ordered = records.every((record, i) => i === 0 || records[i - 1]!.seq < record.seq)
-          ? records
-          : [...records].sort((a, b) => a.seq - b.seq);
-        pending.push({ device, records: ordered, sourceIp, receivedAt: performance.now(), resolve, reject });
-        schedule();
-      });
-    },
+    append: groups.append,
     onAppended(listener) {
       listeners.push(listener);
     },
-    async flush() {
-      while (pending.length > 0 || committing || timer) {
-        await (committing ?? new Promise((resolve) => setTimeout(resolve, options.groupCommitMs + 1)));
-      }
-    },
+    flush: groups.flush,
   };
 }

@@ -1,10 +1,9 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
-import type { OutboxRecord } from '@ninjait/shared';
 import type { RelationalStore } from '../../../stores/relational/index.ts';
 import type { Metrics } from '../../../platform/obs/metrics.ts';
 import type { Logger } from '../../../platform/obs/logger.ts';
-import type { AuthenticatedDevice } from '../../devices/devices.ts';
 import type { IngestLog } from '../ingest-log.ts';
+import { createPushGroups, type PendingPush } from '../push-groups.ts';
 import type { IngestRow } from '../sinks/types.ts';
 import { collectionTimeProblem } from '../admission.ts';
 import { ARRIVAL_SINK, quarantineArrivals, type ArrivalQuarantine } from '../quarantine.ts';
@@ -22,15 +21,6 @@ export interface JetStreamLogOptions {
   now?: () => number;
 }
 
-interface PendingPush {
-  device: AuthenticatedDevice;
-  records: readonly OutboxRecord[];
-  sourceIp: string | null;
-  receivedAt: number;
-  resolve: (ackSeq: number) => void;
-  reject: (error: unknown) => void;
-}
-
 /**
  * The ingest log on NATS JetStream. Pushes that arrive together are appended together: every
  * new record is published with `Nats-Msg-Id = <deviceId>:<seq>` (a re-send inside the duplicate
@@ -42,25 +32,9 @@ interface PendingPush {
 export function createJetStreamIngestLog(options: JetStreamLogOptions): IngestLog {
   const { js, db, metrics } = options;
   const now = options.now ?? Date.now;
-  let pending: PendingPush[] = [];
-  let committing: Promise<void> | null = null;
-  let timer: NodeJS.Timeout | null = null;
   const listeners: ((rows: readonly IngestRow[]) => void)[] = [];
 
-  const schedule = () => {
-    if (committing || timer) return;
-    timer = setTimeout(() => {
-      timer = null;
-      committing = commit().finally(() => {
-        committing = null;
-        if (pending.length > 0) schedule();
-      });
-    }, options.groupCommitMs);
-  };
-
-  async function commit(): Promise<void> {
-    const group = pending;
-    pending = [];
+  async function commit(group: PendingPush[]): Promise<void> {
     try {
       const { acks, appended } = await appendGroup(group);
       metrics.groupCommitSize.observe(group.length);
@@ -129,23 +103,12 @@ export function createJetStreamIngestLog(options: JetStreamLogOptions): IngestLo
     return { acks, appended };
   }
 
+  const groups = createPushGroups(options.groupCommitMs, commit);
   return {
-    append(device, records, sourceIp) {
-      return new Promise<number>((resolve, reject) => {
-        const ordered = records.every((record, i) => i === 0 || records[i - 1]!.seq < record.seq)
-          ? records
-          : [...records].sort((a, b) => a.seq - b.seq);
-        pending.push({ device, records: ordered, sourceIp, receivedAt: performance.now(), resolve, reject });
-        schedule();
-      });
-    },
+    append: groups.append,
     onAppended(listener) {
       listeners.push(listener);
     },
-    async flush() {
-      while (pending.length > 0 || committing || timer) {
-        await (committing ?? new Promise((resolve) => setTimeout(resolve, options.groupCommitMs + 1)));
-      }
-    },
+    flush: groups.flush,
   };
 }

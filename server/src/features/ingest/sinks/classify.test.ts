@@ -2,12 +2,15 @@ import { createConnection } from 'node:net';
 import { PGlite } from '@electric-sql/pglite';
 import { ReplyError } from 'ioredis';
 import { describe, expect, it } from 'vitest';
+import { readPgliteSeed } from '../../../stores/relational/pglite/seed.ts';
 import { isRetryableWriteError } from './classify.ts';
 
 /** Errors as the drivers raise them, each from the real driver where this machine can produce it. */
 describe('write failure classification', () => {
   it('takes a value PostgreSQL refuses for the row, and a connection PostgreSQL cannot take for the store', async () => {
-    const db = new PGlite();
+    // From the build's seed when there is one: initdb alone took most of this test's time.
+    const seed = await readPgliteSeed();
+    const db = await PGlite.create(seed ? { loadDataDir: seed } : {});
     const refused = await db.query("SELECT 'x'::int").catch((error: unknown) => error);
     await db.exec('CREATE TABLE narrow (name varchar(3))');
     const tooLong = await db.query("INSERT INTO narrow VALUES ('abcdef')").catch((error: unknown) => error);
