@@ -1,2 +1,3 @@
-/** What other parts use of devices: the offline threshold (settings or reporting interval) as SQL, and the sweeper. */
+/** What other parts use of devices: an authenticated device, the offline threshold (settings or reporting interval) as SQL, and the sweeper. */
 export { markQuietDevicesOffline, offlineAfterSql } from './offline-sweeper.ts';
+export type { AuthenticatedDevice } from './devices.ts';

@@ -1,5 +1,5 @@
 import type { OutboxRecord } from '@ninjait/shared';
-import type { AuthenticatedDevice } from '../devices/devices.ts';
+import type { AuthenticatedDevice } from '../devices/index.ts';
 
 /** One agent push waiting for the group it commits with. */
 export interface PendingPush {
