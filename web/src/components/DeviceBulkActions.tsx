@@ -16,7 +16,7 @@ const JOB_POLL_MS = 2_000;
 const PER_DEVICE_CONCURRENCY = 4;
 const ID_SAMPLE = 3;
 
-type Panel = 'run' | 'ticket' | null;
+type Panel = 'run' | 'ticket' | 'tag' | null;
 interface Outcome { done: number; failed: { name: string; error: unknown }[]; links: { id: string; text: string }[] }
 
 /** Runs `act` for every device, a few at a time; one failure does not stop the others. */
@@ -100,8 +100,12 @@ export function DeviceBulkActions({ selected, role, onClear, structure }: {
   const [error, setError] = useState<unknown>(null);
   const [job, setJob] = useState<{ id: string; names: Map<string, string> } | null>(null);
   const [outcome, setOutcome] = useState<{ outcome: Outcome; what: string } | null>(null);
+  const [tagId, setTagId] = useState('');
+  const [tagNote, setTagNote] = useState<string | null>(null);
   const canWork = roleAtLeast(role, 'technician');
   const isAdmin = roleAtLeast(role, 'admin');
+  // Tagging changes the fleet's structure: admins only, as on the device page.
+  const tags = useQuery(trpc.fleet.tags.list.queryOptions(undefined, { enabled: isAdmin && selected.length > 0, retry: false }));
   // Nothing reaches a device waiting for approval: a job naming one would be refused whole.
   const runnable = selected.filter((device) => !device.pendingApproval);
   const sample = selected.slice(0, ID_SAMPLE).map((device) => device.name).join(', ') + (selected.length > ID_SAMPLE ? '…' : '');
@@ -142,6 +146,20 @@ export function DeviceBulkActions({ selected, role, onClear, structure }: {
       setPanel(null);
     });
   };
+  /** One call for every selected device: the server adds or removes the tag on all of them or none. */
+  const changeTag = (add: boolean) => {
+    void attempt(async () => {
+      const tag = tags.data?.find((t) => t.id === tagId);
+      if (!tag) throw new Error('Choose a tag.');
+      const { changed } = await api().fleet.tags.assign.mutate({ deviceIds: selected.map((device) => device.id), tagIds: [tag.id], add });
+      void queryClient.invalidateQueries(trpc.devices.pathFilter());
+      void queryClient.invalidateQueries(trpc.fleet.pathFilter());
+      const n = selected.length;
+      setTagNote(add
+        ? `Tag "${tag.name}" added to ${changed} of ${n} device(s)${changed < n ? ' (the others had it already)' : ''}.`
+        : `Tag "${tag.name}" removed from ${changed} of ${n} device(s)${changed < n ? ' (the others did not have it)' : ''}.`);
+    });
+  };
   const decommission = () => {
     if (!confirm(`Decommission ${selected.length} device(s) (${sample})? Their agents are cut off at once and must be enrolled again.`)) return;
     void attempt(async () => {
@@ -169,6 +187,9 @@ export function DeviceBulkActions({ selected, role, onClear, structure }: {
               <button type="button" className="secondary small" aria-expanded={panel === 'ticket'} onClick={() => setPanel(panel === 'ticket' ? null : 'ticket')}>Create tickets…</button>
             </>
           ) : <span className="muted small">Your role can export and look, not act.</span>}
+          {isAdmin ? (
+            <button type="button" className="secondary small" aria-expanded={panel === 'tag'} onClick={() => { setPanel(panel === 'tag' ? null : 'tag'); setTagNote(null); }}>Tags…</button>
+          ) : null}
           {isAdmin ? <button type="button" className="danger small" onClick={decommission} disabled={busy}>Decommission</button> : null}
           <button type="button" className="link" onClick={onClear}>Clear selection</button>
         </div>
@@ -205,6 +226,28 @@ export function DeviceBulkActions({ selected, role, onClear, structure }: {
             </label>
             <button type="submit" disabled={busy}>{busy ? 'Creating…' : `Create ${selected.length} ticket(s)`}</button>
           </div>
+        </form>
+      ) : null}
+      {panel === 'tag' ? (
+        <form className="stack bulk-form" aria-label="Tag the selected devices" onSubmit={(e) => e.preventDefault()}>
+          {tags.error ? <ErrorNote error={tags.error} onRetry={() => void tags.refetch()} /> : null}
+          {tags.data && tags.data.length === 0 ? (
+            <p className="muted small">No tags yet: create one on the <Link to="/structure">Fleet structure</Link> page.</p>
+          ) : null}
+          {tags.data && tags.data.length > 0 ? (
+            <div className="row wrap align-end">
+              <label>
+                Tag
+                <select value={tagId} onChange={(e) => { setTagId(e.target.value); setTagNote(null); }}>
+                  <option value="">Choose a tag</option>
+                  {tags.data.map((tag) => <option key={tag.id} value={tag.id}>{tag.name}</option>)}
+                </select>
+              </label>
+              <button type="button" disabled={busy || !tagId} onClick={() => changeTag(true)}>Add tag to {selected.length}</button>
+              <button type="button" className="secondary" disabled={busy || !tagId} onClick={() => changeTag(false)}>Remove tag from {selected.length}</button>
+            </div>
+          ) : null}
+          {tagNote ? <p role="status">{tagNote}</p> : null}
         </form>
       ) : null}
       {error ? <ErrorNote error={error} /> : null}

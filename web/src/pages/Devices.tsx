@@ -165,6 +165,7 @@ function exportColumns() {
     { header: 'uptime_sec', value: (d: DeviceRow) => d.summary?.uptimeSec },
     { header: 'last_seen', value: (d: DeviceRow) => d.lastSeen },
     { header: 'agent_version', value: (d: DeviceRow) => d.agentVersion },
+    { header: 'tags', value: (d: DeviceRow) => d.tags.join('; ') },
   ];
 }
 
@@ -241,7 +242,10 @@ function DeviceTable({ rows, sort, dir, onSort, selection }: {
                   <input type="checkbox" aria-label={`Select ${d.name}`} checked={selection.has(d.id)} onChange={() => selection.toggle(d.id)} />
                 </div>
                 <div role="cell" className="col-status"><StatusCell device={d} /></div>
-                <div role="cell" className="ellipsis col-name"><Link to={`/devices/${d.id}`}>{d.name}</Link></div>
+                <div role="cell" className="col-name">
+                  <div className="ellipsis"><Link to={`/devices/${d.id}`}>{d.name}</Link></div>
+                  {d.tags.length > 0 ? <div className="ellipsis muted small" data-testid="device-tags" title={`Tags: ${d.tags.join(', ')}`}><span className="sr-only">Tags: </span>{d.tags.join(' · ')}</div> : null}
+                </div>
                 <div role="cell" className="col-os wrap2" title={osOf(d)}>{osOf(d) || '—'}</div>
                 <div role="cell" className="col-ip" title={d.addressSource === 'connection' ? 'The address the agent connected from; it did not report its interfaces' : 'The primary interface, as the agent reports it'}>
                   <span className="mono">{d.address ?? '—'}</span>

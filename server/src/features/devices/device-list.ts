@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { DeviceListQuery, DeviceSortKey } from '@ninjait/shared';
 import type { SqlExecutor } from '../../stores/relational/index.ts';
 import { AppError } from '../../platform/errors.ts';
-import { fleetFilterDeviceIds } from '../fleet/index.ts';
+import { fleetFilterDeviceIds, tagNamesByDevice } from '../fleet/index.ts';
 import type { Device } from './devices.ts';
 import { credentialRefusalSql, toCredentialRefusal, type CredentialRefusal } from './credential-refusals.ts';
 
@@ -45,6 +45,8 @@ export interface DeviceListItem extends DeviceRow {
   address: string | null;
   addressSource: AddressSource | null;
   credentialsRefused: CredentialRefusal | null;
+  /** The device's tag names, by name (at most MAX_TAGS_PER_DEVICE). */
+  tags: string[];
 }
 
 export interface DevicePage {
@@ -149,6 +151,7 @@ export async function listDevicePage(db: SqlExecutor, organizationId: string, qu
   const total = knownTotal ?? raw[0]?.total ?? (await db.query<{ total: number }>(countSql, countParams)).rows[0]?.total ?? 0;
   const rows = raw.slice(0, query.limit);
   const last = rows.at(-1);
+  const tags = await tagNamesByDevice(db, organizationId, rows.map((row) => row.id));
   return {
     items: rows.map((row) => ({
       id: row.id, name: row.name, status: row.status, osType: row.osType, osVersion: row.osVersion,
@@ -158,6 +161,7 @@ export async function listDevicePage(db: SqlExecutor, organizationId: string, qu
         : null,
       ...deviceAddress(row.reportedAddress, row.ipAddress),
       credentialsRefused: toCredentialRefusal(row.credentialsRefused),
+      tags: tags.get(row.id) ?? [],
     })),
     total,
     nextCursor: raw.length > query.limit && last ? encodeCursor(query, parts.map((_, i) => last[`k${i}`]!), last.id) : null,

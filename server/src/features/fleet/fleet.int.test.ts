@@ -153,6 +153,9 @@ describe.each(relationalEngines())('structure of the fleet on %s', (engine) => {
     expect(await names({ field: { fieldId: rack.id, op: '>', value: 5 } })).toEqual(['desk-1', 'web-1']);
     expect(await names({ tagId: web!.id, field: { fieldId: rack.id, op: '<', value: 5 } })).toEqual(['web-2']);
     expect(await names({ tagId: web!.id, status: 'offline' })).toEqual(['web-2']);
+    // Each row carries its tag names, for the table to show.
+    for (const item of (await viewer.devices.list.query({ tagId: web!.id })).items) expect(item.tags).toContain('web');
+    expect((await viewer.devices.list.query({ search: 'mac-1' })).items.map((item) => item.tags)).toEqual([[]]);
   });
 
   it('never lets one organization see, match or reach another organization\'s structure', async () => {
@@ -183,12 +186,19 @@ describe.each(relationalEngines())('structure of the fleet on %s', (engine) => {
     await ownerB.fleet.device.setTags.mutate({ deviceId: devices.foreign!, tagIds: [tagB.id] });
     const groupB = await ownerB.fleet.groups.create.mutate({ name: 'web', filter: { conditions: [{ kind: 'os', op: 'equals', value: 'linux' }] } });
     expect(await ownerB.fleet.groups.members.query({ id: groupB.id })).toEqual([devices.foreign]);
+    // The fleet table's tag names come from the row's own organization only.
+    expect((await ownerB.devices.list.query({})).items.map((item) => [item.name, item.tags])).toEqual([['web-foreign', ['web']]]);
+    expect(await codeOf(ownerB.fleet.tags.assign.mutate({ deviceIds: [devices.web1!], tagIds: [tagB.id], add: true }))).toBe('NOT_FOUND');
   });
 
   it('lets technicians read the structure and only admins change it', async () => {
     expect(await codeOf(viewer.fleet.sites.list.query())).toBe('FORBIDDEN');
     expect(await codeOf(tech.fleet.sites.create.mutate({ name: 'Tech site' }))).toBe('FORBIDDEN');
     expect(await codeOf(tech.fleet.device.setTags.mutate({ deviceId: devices.web1!, tagIds: [] }))).toBe('FORBIDDEN');
+    const web = (await tech.fleet.tags.list.query()).find((t) => t.name === 'web')!;
+    expect(await codeOf(tech.fleet.tags.assign.mutate({ deviceIds: [devices.web1!], tagIds: [web.id], add: true }))).toBe('FORBIDDEN');
+    // The bulk action is bounded: 501 ids are refused before anything is read.
+    expect(await codeOf(owner.fleet.tags.assign.mutate({ deviceIds: Array.from({ length: 501 }, () => devices.web1!), tagIds: [web.id], add: true }))).toBe('BAD_REQUEST');
     expect((await tech.fleet.groups.list.query()).length).toBeGreaterThan(0);
   });
 

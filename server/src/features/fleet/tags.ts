@@ -58,6 +58,17 @@ export async function deviceTags(db: SqlExecutor, organizationId: string, device
     .orderBy(sql`lower(t.name)`).execute();
 }
 
+/** The tag names of each of these devices (a page of the fleet table), by name; a device without tags is absent. */
+export async function tagNamesByDevice(db: SqlExecutor, organizationId: string, deviceIds: readonly string[]): Promise<Map<string, string[]>> {
+  const byDevice = new Map<string, string[]>();
+  if (deviceIds.length === 0) return byDevice;
+  const rows = await typed(db).selectFrom('deviceTags as dt').innerJoin('tags as t', 't.id', 'dt.tagId')
+    .select(['dt.deviceId', 't.name']).where('dt.organizationId', '=', organizationId).where('dt.deviceId', 'in', [...deviceIds])
+    .orderBy(sql`lower(t.name)`).execute();
+  for (const row of rows) byDevice.set(row.deviceId, [...(byDevice.get(row.deviceId) ?? []), row.name]);
+  return byDevice;
+}
+
 /** Replaces a device's tags with exactly these (ids of the organization's tags). */
 export async function setDeviceTags(db: RelationalStore, organizationId: string, deviceId: string, tagIds: readonly string[]): Promise<Tag[]> {
   const unique = [...new Set(tagIds)];
