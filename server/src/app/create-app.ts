@@ -37,6 +37,7 @@ import { instrumentTimeSeriesStore, openTimeSeriesStore } from '../stores/timese
 import { createCommandFeature } from '../features/commands/index.ts';
 import { createRemoteFeature } from '../features/remote/index.ts';
 import { audit } from '../features/audit/index.ts';
+import { createScriptService, scriptJobs } from '../features/scripts/index.ts';
 import { openAnalytics } from '../features/analytics/open.ts';
 import { analyticsJobs } from '../features/analytics/jobs.ts';
 import { deviceJobs } from '../features/devices/jobs.ts';
@@ -146,6 +147,9 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
     patching: createPatchingService({ db, cache, analytics, queue: commandFeature.queue, log, perOrganizationConcurrency: PATCH_ORG_CONCURRENCY }),
     remote: remoteFeature.service,
     remoteRpc: remoteFeature.rpc,
+    scripts: createScriptService({
+      db, log, commands: commandFeature.services.commands, jobs: commandFeature.services.jobs, audit: (ip, event) => audit({ services, ip }, event),
+    }),
   };
   commandFeature.startWorker({ 'deploy-patch': services.patching.handle });
 
@@ -166,6 +170,7 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
   const alerting = alertJobs({
     env, db, analytics, log, events,
     latestAgentVersion: () => releaseCatalog(releasesDir(env)).list()[0]?.version,
+    remediate: (alert, label) => services.scripts.remediate(alert, label),
   });
   scheduler.register(...deviceJobs({ db, cache, log, events }));
   scheduler.register(...ingestJobs({
@@ -178,6 +183,7 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
   scheduler.register(...logJobs({ env, documents, log }));
   scheduler.register(...storeJobs({ env, db, cache, timeseries, documents, metrics, log }));
   scheduler.register(...alerting);
+  scheduler.register(...scriptJobs(services.scripts, log));
   scheduler.register(...delivery.jobs);
   scheduler.register(...patchingJobs(services.patching));
   scheduler.start();

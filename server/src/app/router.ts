@@ -1,3 +1,4 @@
+import { scriptsRouter } from '../features/scripts/index.ts';
 import { router } from '../platform/trpc/trpc.ts';
 import { authRouter } from '../features/auth/auth.router.ts';
 import { usersRouter } from '../features/auth/users.router.ts';
@@ -50,6 +51,7 @@ export const appRouter = router({
   shell: shellRouter,
   remote: remoteRouter,
   jobs: jobsRouter,
+  scripts: scriptsRouter,
   updates: updatesRouter,
   logs: logsRouter,
   audit: auditRouter,
