@@ -238,7 +238,9 @@ export async function dueSchedules(db: SqlExecutor, now: Date, limit: number): P
  */
 export async function advanceSchedule(db: SqlExecutor, id: string, dueAt: Date, nextRunAt: Date): Promise<boolean> {
   const { rowCount } = await db.query(
-    'UPDATE script_schedules SET next_run_at = $3, last_run_at = NOW() WHERE id = $1 AND enabled AND next_run_at = $2',
+    // Compared at millisecond precision: that is what a JavaScript Date read back holds.
+    `UPDATE script_schedules SET next_run_at = $3, last_run_at = NOW()
+     WHERE id = $1 AND enabled AND date_trunc('milliseconds', next_run_at) = date_trunc('milliseconds', $2::timestamptz)`,
     [id, dueAt, nextRunAt]);
   return rowCount > 0;
 }
