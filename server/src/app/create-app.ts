@@ -147,10 +147,11 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
     patching: createPatchingService({ db, cache, analytics, queue: commandFeature.queue, log, perOrganizationConcurrency: PATCH_ORG_CONCURRENCY }),
     remote: remoteFeature.service,
     remoteRpc: remoteFeature.rpc,
-    scripts: createScriptService({
-      db, log, commands: commandFeature.services.commands, jobs: commandFeature.services.jobs, audit: (ip, event) => audit({ services, ip }, event),
-    }),
   };
+  // The scheduler's and remediation's script service; requests build theirs from `services` (scriptsOf).
+  const scripts = createScriptService({
+    db, log, commands: services.commands, jobs: services.jobs, audit: (ip, event) => audit({ services, ip }, event),
+  });
   commandFeature.startWorker({ 'deploy-patch': services.patching.handle });
 
   // Room for a few batches: sinks a little behind the others still find their rows in memory.
@@ -170,7 +171,7 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
   const alerting = alertJobs({
     env, db, analytics, log, events,
     latestAgentVersion: () => releaseCatalog(releasesDir(env)).list()[0]?.version,
-    remediate: (alert, label) => services.scripts.remediate(alert, label),
+    remediate: (alert, label) => scripts.remediate(alert, label),
   });
   scheduler.register(...deviceJobs({ db, cache, log, events }));
   scheduler.register(...ingestJobs({
@@ -183,7 +184,7 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
   scheduler.register(...logJobs({ env, documents, log }));
   scheduler.register(...storeJobs({ env, db, cache, timeseries, documents, metrics, log }));
   scheduler.register(...alerting);
-  scheduler.register(...scriptJobs(services.scripts, log));
+  scheduler.register(...scriptJobs(scripts, log));
   scheduler.register(...delivery.jobs);
   scheduler.register(...patchingJobs(services.patching));
   scheduler.start();

@@ -15,7 +15,6 @@ import type { ApiCallRecorder } from '../features/billing/api-call-recorder.ts';
 import type { CommandService } from '../features/commands/service.ts';
 import type { ShellService } from '../features/shells/shell-service.ts';
 import type { BulkJobService } from '../features/bulk-jobs/bulk-service.ts';
-import type { ScriptService } from '../features/scripts/index.ts';
 import type { PatchingService } from '../features/patching/index.ts';
 import type { DeviceRpc, RemoteService } from '../features/remote/index.ts';
 import type { EventPublisher } from '../features/events/index.ts';
@@ -48,8 +47,6 @@ export interface Services {
   remoteRpc: DeviceRpc;
   /** Bulk jobs on the `patch-deployment` queue. */
   jobs: BulkJobService;
-  /** The script library: versions, runs (as bulk jobs), schedules and alert remediation. */
-  scripts: ScriptService;
   /** Software inventory, patch policy and `deploy-patch` work on the same queue. */
   patching: PatchingService;
   /** InfluxDB, or the analytics engine's raw table: device metric series. */

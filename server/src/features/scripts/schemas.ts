@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_SCRIPT_BYTES } from '../commands/limits.ts';
+import { MAX_SCRIPT_BYTES } from '../commands/index.ts';
 
 export const LANGUAGES = ['shell', 'powershell', 'python'] as const;
 export type Language = (typeof LANGUAGES)[number];

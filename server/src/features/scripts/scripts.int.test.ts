@@ -4,6 +4,7 @@ import { createScheduler } from '../../platform/scheduler/scheduler.ts';
 import { createJobLeases } from '../../stores/relational/index.ts';
 import { runRemediationActions } from '../alerts/index.ts';
 import { scriptJobs } from './jobs.ts';
+import { createScriptService, type ScriptService } from './service.ts';
 
 const PASSWORD = 'correct horse battery';
 const cacheFor = (engine: 'pglite' | 'postgres') => (engine === 'postgres' ? 'redis' : 'memory') as 'redis' | 'memory';
@@ -28,6 +29,8 @@ describe.each(relationalEngines())('script library on %s', (engine) => {
   let orgB: string;
   const devices: Record<string, string> = {};
   const silentLog = { info() {}, warn() {}, debug() {}, error() {} } as never;
+  /** What a second server instance would build: its own service over the same stores. */
+  let instance: () => ScriptService;
 
   async function device(organizationId: string, name: string, osType: string) {
     const { rows } = await h.server.services.db.query<{ id: string }>(
@@ -54,6 +57,8 @@ describe.each(relationalEngines())('script library on %s', (engine) => {
     devices.web2 = await device(orgA, 'web-2', 'linux');
     devices.desk = await device(orgA, 'desk-1', 'windows');
     devices.foreign = await device(orgB, 'web-foreign', 'linux');
+    const { services } = h.server;
+    instance = () => createScriptService({ db: services.db, log: silentLog, commands: services.commands, jobs: services.jobs, audit: async () => null });
   }, 300_000);
 
   afterAll(async () => {
@@ -142,12 +147,12 @@ describe.each(relationalEngines())('script library on %s', (engine) => {
     const leases = createJobLeases(h.server.services.db);
     const schedulers = ['instance-a', 'instance-b'].map((instanceId) => {
       const scheduler = createScheduler({ log: silentLog, instanceId, leases });
-      scheduler.register(...scriptJobs(h.server.services.scripts, silentLog, 100));
+      scheduler.register(...scriptJobs(instance(), silentLog, 100));
       scheduler.start();
       return scheduler;
     });
     // And two direct calls at once, without a lease: the compare-and-set alone keeps it to one.
-    await Promise.all([h.server.services.scripts.runDue(), h.server.services.scripts.runDue()]);
+    await Promise.all([instance().runDue(), instance().runDue()]);
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     await Promise.all(schedulers.map((scheduler) => scheduler.stop()));
     const runs = await tech.scripts.runs.list.query({ scriptId: script.id });
@@ -177,7 +182,7 @@ describe.each(relationalEngines())('script library on %s', (engine) => {
        VALUES ($1, $2, $3, $4, 'open', 'warning', 'web-2 offline') RETURNING id`, [orgA, rule.id, devices.web2, `test:${rule.id}:${devices.web2}`]);
     const alertId = rows[0]!.id;
     // The server's own job and three more callers race for it.
-    const remediate = (alert: Parameters<typeof h.server.services.scripts.remediate>[0], label: string) => h.server.services.scripts.remediate(alert, label);
+    const remediate = (alert: Parameters<ScriptService['remediate']>[0], label: string) => instance().remediate(alert, label);
     await Promise.all([1, 2, 3].map(() => runRemediationActions(db, remediate, silentLog)));
     const running = await until(() => owner.alerts.get.query({ id: alertId }), (alert) => alert.remediationState === 'running');
     const labelled = await db.query<{ id: string; env: Record<string, string>; script: string }>(

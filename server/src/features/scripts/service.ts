@@ -1,11 +1,7 @@
 import type { RelationalStore } from '../../stores/relational/index.ts';
 import type { Logger } from '../../platform/obs/logger.ts';
 import { AppError } from '../../platform/errors.ts';
-import type { Auditor } from '../commands/audit.ts';
-import { assertScript, type Requester } from '../commands/requests.ts';
-import { WINDOWS_OS_TYPES } from '../commands/shells.ts';
-import type { CommandService } from '../commands/service.ts';
-import type { Interpreter, Shell } from '../commands/types.ts';
+import { assertScript, WINDOWS_OS_TYPES, type Auditor, type CommandService, type Interpreter, type Requester, type Shell } from '../commands/index.ts';
 import type { BulkJobService } from '../bulk-jobs/index.ts';
 import { checkScope, jobTargetIds } from '../fleet/index.ts';
 import type { RemediationDue } from '../alerts/index.ts';
