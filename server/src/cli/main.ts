@@ -12,6 +12,7 @@ import { runCommand } from './commands/run.ts';
 import { channelCommand } from './commands/channel.ts';
 import { webhookCommand } from './commands/webhook.ts';
 import { ruleCommand } from './commands/rule.ts';
+import { scriptCommand } from './commands/script.ts';
 import { alertsCommand } from './commands/alerts.ts';
 import { softwareCommand } from './commands/software.ts';
 import { patchesCommand } from './commands/patches.ts';
@@ -36,6 +37,7 @@ const commands: Record<string, Command> = {
   channel: channelCommand,
   webhook: webhookCommand,
   rule: ruleCommand,
+  script: scriptCommand,
   alerts: alertsCommand,
   software: softwareCommand,
   patches: patchesCommand,

@@ -214,4 +214,40 @@ describe.each(relationalEngines())('script library on %s', (engine) => {
     const win = await until(() => owner.alerts.get.query({ id: winRows[0]!.id }), (alert) => alert.remediationState === 'failed');
     expect(win.remediationError).toMatch(/for linux/);
   }, 120_000);
+
+  it('`ninjait script create|list|run|schedule` drive the library from the command line', async () => {
+    const { execFile } = await import('node:child_process');
+    const cli = new URL('../../cli/main.ts', import.meta.url).pathname;
+    const ninjait = (...args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, ['--import', 'tsx', cli, 'script', ...args, '--server', h.server.url, '--data-dir', h.dataDir], (error, stdout, stderr) =>
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }));
+    });
+    const org = `Scripts ${engine}`;
+    expect((await ninjait('--help')).stdout).toMatch(/ninjait script create/);
+    const created = await ninjait('create', '--org', org, '--name', 'Disk report', '--language', 'shell', '--os', 'linux',
+      '--body', 'df -h "$NINJAIT_PARAM_MOUNT"', '--param', 'mount:string:/', '--param', 'depth:number:1', '--json');
+    expect(created.code).toBe(0);
+    expect(JSON.parse(created.stdout)).toMatchObject({ name: 'Disk report', currentVersion: 1 });
+    expect((await ninjait('list', '--org', org)).stdout).toMatch(/Disk report/);
+
+    const bad = await ninjait('run', '--org', org, 'Disk report', '--as', `tech-${engine}@scripts-a.test`, '--set', 'depth=deep');
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/depth.*number/);
+    const viewerRun = await ninjait('run', '--org', org, 'Disk report', '--as', `viewer-${engine}@scripts-a.test`);
+    expect(viewerRun.stderr).toMatch(/technician/);
+
+    const run = await ninjait('run', '--org', org, 'Disk report', '--as', `tech-${engine}@scripts-a.test`, '--device', 'web-1', '--set', 'mount=/var', '--set', 'depth=2', '--json');
+    expect(run.code).toBe(0);
+    const { bulkJobId } = JSON.parse(run.stdout) as { bulkJobId: string };
+    const [command] = await until(() => commandsOfJob(bulkJobId), (rows) => rows.length === 1);
+    expect(command).toMatchObject({ deviceId: devices.web1, env: { NINJAIT_PARAM_MOUNT: '/var', NINJAIT_PARAM_DEPTH: '2' } });
+
+    const badCron = await ninjait('schedule', '--org', org, 'Disk report', '--as', `tech-${engine}@scripts-a.test`, '--name', 'n', '--cron', '0 25 * * *', '--tz', 'UTC');
+    expect(badCron.stderr).toMatch(/cron/i);
+    const scheduled = await ninjait('schedule', '--org', org, 'Disk report', '--as', `tech-${engine}@scripts-a.test`, '--name', 'weekday mornings',
+      '--cron', '0 7 * * 1-5', '--tz', 'Europe/Berlin', '--target', 'organization');
+    expect(scheduled.code).toBe(0);
+    expect(scheduled.stdout).toMatch(/next run 20\d\d-/);
+    expect((await ninjait('schedules', '--org', org)).stdout).toMatch(/weekday mornings/);
+  }, 120_000);
 });
