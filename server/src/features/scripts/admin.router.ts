@@ -46,7 +46,9 @@ async function targetOf(db: SqlExecutor, organizationId: string, input: { target
 
 type Ctx = Parameters<typeof audit>[0] & { services: Parameters<typeof audit>[0]['services'] & Pick<Parameters<typeof createScriptService>[0], 'db' | 'log' | 'commands' | 'jobs'> };
 const scriptsOf = (ctx: Ctx): ScriptService => createScriptService({
-  db: ctx.services.db, log: ctx.services.log, commands: ctx.services.commands, jobs: ctx.services.jobs, audit: (_ip, event) => audit(ctx, event),
+  db: ctx.services.db, log: ctx.services.log, commands: ctx.services.commands, jobs: ctx.services.jobs,
+  // The local admin did it: the entry names the person the run acts for in its details.
+  audit: (_ip, { userId, ...event }) => audit(ctx, { ...event, details: { ...event.details, by: LOCAL_ADMIN, actingFor: userId ?? null } }),
 });
 const scriptRef = async (scripts: ScriptService, organizationId: string, text: string) =>
   (z.uuid().safeParse(text).success ? scripts.get(organizationId, text) : scripts.byName(organizationId, text));
