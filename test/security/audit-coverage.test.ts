@@ -108,6 +108,9 @@ const INPUTS: Record<string, (org: OrgFixture, h: Harness) => unknown> = {
   'admin.scripts.schedule': async (org, h) => ({
     org: org.orgId, script: (await newScript(org, h)).id, as: org.users.owner.email, devices: [org.device.id], name: unique('schedule'), cron: '0 3 * * *', timezone: 'UTC',
   }),
+  // A rule's optional remediation script is left unset: the scripts' own mutations cover scripts.
+  'alertRules.create': () => ({ name: unique('rule'), condition: { kind: 'offline', forSec: 600 } }),
+  'alertRules.update': (org) => ({ id: org.alertRuleId, enabled: true }),
   'admin.alerting.rules.update': (org) => ({ org: org.orgId, rule: org.alertRuleId, enabled: true }),
   // The sweep's new asset takes the device first: the fixture's asset changes something else.
   'assets.update': (org) => ({ id: org.assetId, location: 'moved by the sweep' }),
