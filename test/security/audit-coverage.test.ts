@@ -65,6 +65,13 @@ const monthFromNow = (months: number) => {
 };
 
 /** Inputs the dictionary cannot guess: logging in needs a real account; a second cancel needs a second command; decisions need a pending device. */
+const ownerOf = (org: OrgFixture, h: Harness) => h.http({ authorization: `Bearer ${org.users.owner.session}` });
+const newScript = (org: OrgFixture, h: Harness) =>
+  ownerOf(org, h).scripts.create.mutate({ name: unique('script'), language: 'shell', targetOs: ['linux', 'macos', 'windows'], body: 'echo audited' });
+const newSchedule = async (org: OrgFixture, h: Harness) => ownerOf(org, h).scripts.schedules.create.mutate({
+  scriptId: (await newScript(org, h)).id, name: unique('schedule'), cron: '0 3 * * *', timezone: 'UTC', target: { kind: 'devices', deviceIds: [org.device.id] },
+});
+
 const INPUTS: Record<string, (org: OrgFixture, h: Harness) => unknown> = {
   'devices.approve': pendingDevice,
   'devices.replace': pendingDevice,
@@ -87,6 +94,23 @@ const INPUTS: Record<string, (org: OrgFixture, h: Harness) => unknown> = {
       name: unique('webhook'), url: 'http://192.0.2.10/audit', eventTypes: ['ticket.created'], enabled: false,
     })).subscription.id,
   }),
+  // Scripts: each mutation gets a fresh script (or schedule) of the fixture's organization.
+  'scripts.create': () => ({ name: unique('script'), language: 'shell', targetOs: ['linux', 'macos', 'windows'], body: 'echo audited' }),
+  'scripts.update': async (org, h) => ({ id: (await newScript(org, h)).id, body: 'echo changed' }),
+  'scripts.run': async (org, h) => ({ id: (await newScript(org, h)).id, target: { kind: 'devices', deviceIds: [org.device.id] } }),
+  'scripts.schedules.create': async (org, h) => ({
+    scriptId: (await newScript(org, h)).id, name: unique('schedule'), cron: '0 3 * * *', timezone: 'UTC', target: { kind: 'devices', deviceIds: [org.device.id] },
+  }),
+  'scripts.schedules.setEnabled': async (org, h) => ({ id: (await newSchedule(org, h)).id, enabled: false }),
+  'scripts.schedules.delete': async (org, h) => ({ id: (await newSchedule(org, h)).id }),
+  'admin.scripts.create': (org) => ({ org: org.orgId, name: unique('script'), language: 'shell', targetOs: ['linux', 'macos', 'windows'], body: 'echo audited' }),
+  'admin.scripts.run': async (org, h) => ({ org: org.orgId, script: (await newScript(org, h)).id, as: org.users.owner.email, devices: [org.device.id] }),
+  'admin.scripts.schedule': async (org, h) => ({
+    org: org.orgId, script: (await newScript(org, h)).id, as: org.users.owner.email, devices: [org.device.id], name: unique('schedule'), cron: '0 3 * * *', timezone: 'UTC',
+  }),
+  // A rule's optional remediation script is left unset: the scripts' own mutations cover scripts.
+  'alertRules.create': () => ({ name: unique('rule'), condition: { kind: 'offline', forSec: 600 } }),
+  'alertRules.update': (org) => ({ id: org.alertRuleId, enabled: true }),
   'admin.alerting.rules.update': (org) => ({ org: org.orgId, rule: org.alertRuleId, enabled: true }),
   // The sweep's new asset takes the device first: the fixture's asset changes something else.
   'assets.update': (org) => ({ id: org.assetId, location: 'moved by the sweep' }),

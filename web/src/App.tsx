@@ -24,6 +24,7 @@ import { ClientsPage } from './pages/Clients.tsx';
 import { FleetPage } from './pages/Fleet.tsx';
 import { FleetStructurePage } from './pages/FleetStructure.tsx';
 import { WebhooksPage } from './pages/Webhooks.tsx';
+import { ScriptsPage } from './pages/Scripts.tsx';
 import { ApiKeysPage } from './pages/ApiKeys.tsx';
 import { AssetsPage } from './pages/Assets.tsx';
 import { ContractPage } from './pages/Contract.tsx';
@@ -69,6 +70,7 @@ const ROUTES: Route[] = [
   { pattern: '/settings', role: 'viewer', title: 'Organization settings', render: (_p, me) => <SettingsPage canEdit={roleAtLeast(me.role, 'admin')} /> },
   { pattern: '/account', role: 'viewer', title: 'My account', render: (_p, me) => <AccountPage me={me} /> },
   { pattern: '/webhooks', role: 'technician', title: 'Webhooks', render: (_p, me) => <WebhooksPage me={me} /> },
+  { pattern: '/scripts', role: 'technician', title: 'Scripts', render: (_p, me) => <ScriptsPage me={me} /> },
   { pattern: '/api-keys', role: 'viewer', title: 'API keys', render: () => <ApiKeysPage /> },
 ];
 

@@ -49,6 +49,17 @@ describe.skipIf(!posix)('runCommand (real processes)', () => {
     expect(chunks.filter((c) => c.stream === 'stderr').map((c) => c.data).join('')).toBe('oops\n');
   });
 
+  it('passes a saved script\'s parameters as environment variables: a hostile value stays data', async () => {
+    const hostile = 'x"; echo INJECTED; #$(echo SUBST)';
+    const { command, text } = run({ script: 'printf "%s|" "$NINJAIT_PARAM_PATH"; printf "%s" "$NINJAIT_COMMAND_ID" | wc -c', env: { NINJAIT_PARAM_PATH: hostile, NINJAIT_COMMAND_ID: 'spoofed' } });
+    expect(await command.done).toMatchObject({ status: 'succeeded', exitCode: 0 });
+    const [value, idLength] = text().split('|');
+    expect(value).toBe(hostile);
+    expect(text()).not.toContain('INJECTED\n');
+    // The command's own id is not overridable by a parameter.
+    expect(Number(idLength)).toBeGreaterThan('spoofed'.length);
+  });
+
   it('kills the process group on timeout, grandchildren included', async () => {
     const { command, text } = run({ script: 'sh -c "sleep 30 & echo gc=\\$!; wait" & wait', timeoutSec: 1 });
     const result = await command.done;

@@ -53,7 +53,7 @@ export function runCommand(spec: CommandSpec, hooks: RunHooks): RunningCommand {
       const proc = spawnTree(invocation.file, invocation.args, {
         platform: hooks.platform,
         stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, NINJAIT_COMMAND_ID: spec.id },
+        env: { ...process.env, ...spec.env, NINJAIT_COMMAND_ID: spec.id },
       });
       child = proc;
       const spawned = await new Promise<Error | null>((resolve) => {

@@ -37,6 +37,7 @@ import { instrumentTimeSeriesStore, openTimeSeriesStore } from '../stores/timese
 import { createCommandFeature } from '../features/commands/index.ts';
 import { createRemoteFeature } from '../features/remote/index.ts';
 import { audit } from '../features/audit/index.ts';
+import { createScriptService, scriptJobs } from '../features/scripts/index.ts';
 import { openAnalytics } from '../features/analytics/open.ts';
 import { analyticsJobs } from '../features/analytics/jobs.ts';
 import { deviceJobs } from '../features/devices/jobs.ts';
@@ -147,6 +148,10 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
     remote: remoteFeature.service,
     remoteRpc: remoteFeature.rpc,
   };
+  // The scheduler's and remediation's script service; requests build theirs from `services` (scriptsOf).
+  const scripts = createScriptService({
+    db, log, commands: services.commands, jobs: services.jobs, audit: (ip, event) => audit({ services, ip }, event),
+  });
   commandFeature.startWorker({ 'deploy-patch': services.patching.handle });
 
   // Room for a few batches: sinks a little behind the others still find their rows in memory.
@@ -166,6 +171,7 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
   const alerting = alertJobs({
     env, db, analytics, log, events,
     latestAgentVersion: () => releaseCatalog(releasesDir(env)).list()[0]?.version,
+    remediate: (alert, label) => scripts.remediate(alert, label),
   });
   scheduler.register(...deviceJobs({ db, cache, log, events }));
   scheduler.register(...ingestJobs({
@@ -178,6 +184,7 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
   scheduler.register(...logJobs({ env, documents, log }));
   scheduler.register(...storeJobs({ env, db, cache, timeseries, documents, metrics, log }));
   scheduler.register(...alerting);
+  scheduler.register(...scriptJobs(scripts, log));
   scheduler.register(...delivery.jobs);
   scheduler.register(...patchingJobs(services.patching));
   scheduler.start();

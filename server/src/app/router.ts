@@ -1,3 +1,4 @@
+import { scriptsAdminRouter, scriptsRouter } from '../features/scripts/index.ts';
 import { router } from '../platform/trpc/trpc.ts';
 import { authRouter } from '../features/auth/auth.router.ts';
 import { usersRouter } from '../features/auth/users.router.ts';
@@ -41,7 +42,7 @@ export const appRouter = router({
   // The local admin's alerting commands sit beside the others under `admin`.
   admin: router({
     ...adminRouter._def.record, alerting: alertsAdminRouter, webhooks: webhooksAdminRouter, contracts: contractsAdminRouter, assets: assetsAdminRouter,
-    fleet: fleetAdminRouter,
+    fleet: fleetAdminRouter, scripts: scriptsAdminRouter,
   }),
   analytics: analyticsRouter,
   tickets: ticketsRouter,
@@ -50,6 +51,7 @@ export const appRouter = router({
   shell: shellRouter,
   remote: remoteRouter,
   jobs: jobsRouter,
+  scripts: scriptsRouter,
   updates: updatesRouter,
   logs: logsRouter,
   audit: auditRouter,

@@ -29,6 +29,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   site: { summary: 'create or list sites, or put a device on one', load: async () => (await import('./commands/site.ts')).siteCommand },
   tag: { summary: 'create or list tags, or add and remove them on devices', load: async () => (await import('./commands/tag.ts')).tagCommand },
   field: { summary: 'define typed custom fields, or set a device\'s value', load: async () => (await import('./commands/field.ts')).fieldCommand },
+  script: { summary: 'create, list, run and schedule saved scripts', load: async () => (await import('./commands/script.ts')).scriptCommand },
   group: { summary: 'create or list dynamic device groups, or show a group\'s devices', load: async () => (await import('./commands/group.ts')).groupCommand },
 };
 

@@ -33,6 +33,11 @@ export interface CommandSpec {
   interpreter: Interpreter | null;
   script: string;
   timeoutSec: number;
+  /**
+   * Extra environment variables for the process (a saved script's parameters): values reach the
+   * script as data, never as script text. Absent for plain commands; older agents ignore it.
+   */
+  env?: Record<string, string>;
 }
 
 /**

@@ -27,6 +27,7 @@ const NAV: NavItem[] = [
   { to: '/alerts', text: 'Alerts', role: 'viewer' },
   { to: '/tickets', text: 'Tickets', role: 'viewer' },
   { to: '/patches', text: 'Patches', role: 'viewer' },
+  { to: '/scripts', text: 'Scripts', role: 'technician' },
   { to: '/reports', text: 'Reports', role: 'viewer' },
   { to: '/assets', text: 'Assets', role: 'technician' },
   { to: '/audit', text: 'Audit log', role: 'admin' },

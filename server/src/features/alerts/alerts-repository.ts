@@ -29,12 +29,20 @@ export interface Alert {
   resolvedBy: string | null;
   /** 'auto' when the condition cleared, 'manual' when a person resolved it. */
   resolution: string | null;
+  /** The rule's remediation script on this device: null (none), starting, running, succeeded or failed. */
+  remediationState: string | null;
+  remediationCommandId: string | null;
+  remediationExitCode: number | null;
+  remediationError: string | null;
+  remediationAt: Date | null;
 }
 
 export const ALERT_COLUMNS = `a.id, a.organization_id AS "organizationId", a.rule_id AS "ruleId", r.name AS "ruleName", a.device_id AS "deviceId",
   d.name AS "deviceName", a.subject, a.dedupe_key AS "dedupeKey", a.state, a.severity, a.title, a.value, a.muted, a.flapping,
   a.ticket_id AS "ticketId", a.opened_at AS "openedAt", a.acknowledged_at AS "acknowledgedAt", a.acknowledged_by AS "acknowledgedBy",
-  a.resolved_at AS "resolvedAt", a.resolved_by AS "resolvedBy", a.resolution`;
+  a.resolved_at AS "resolvedAt", a.resolved_by AS "resolvedBy", a.resolution, a.remediation_state AS "remediationState",
+  a.remediation_command_id AS "remediationCommandId", a.remediation_exit_code AS "remediationExitCode",
+  a.remediation_error AS "remediationError", a.remediation_at AS "remediationAt"`;
 export const ALERT_FROM = 'alerts a JOIN alert_rules r ON r.id = a.rule_id JOIN devices d ON d.id = a.device_id';
 
 export interface AlertFilter { state?: AlertState | undefined; deviceId?: string | undefined; severity?: Severity | undefined; limit: number }
@@ -162,4 +170,69 @@ export async function alertEventsAfter(db: SqlExecutor, settleSec: number, limit
 
 export async function advanceAlertEventCursor(db: SqlExecutor, position: string): Promise<void> {
   await db.query("UPDATE analytics_cursors SET position = $1, updated_at = NOW() WHERE name = 'alert_events'", [position]);
+}
+
+// ---- actions: remediation ---------------------------------------------------------------------
+
+export interface RemediationDue { id: string; organizationId: string; deviceId: string; scriptId: string; ruleName: string; title: string }
+
+/** The label a remediation command carries: how a claim interrupted by a crash finds the command it may have started. */
+export const remediationLabel = (alertId: string) => `remediation of alert ${alertId}`;
+
+/**
+ * Active alerts whose rule names a remediation script and that have not had it yet (muted and
+ * flapping ones do not), and claims left `starting` by a server that stopped mid-way.
+ */
+export async function alertsNeedingRemediation(db: SqlExecutor, limit: number, staleSec: number): Promise<(RemediationDue & { stale: boolean })[]> {
+  const { rows } = await db.query<RemediationDue & { stale: boolean }>(
+    `SELECT a.id, a.organization_id AS "organizationId", a.device_id AS "deviceId", r.remediation_script_id AS "scriptId",
+       r.name AS "ruleName", a.title, a.remediation_state IS NOT NULL AS stale
+     FROM alerts a JOIN alert_rules r ON r.id = a.rule_id
+     WHERE r.remediation_script_id IS NOT NULL AND (
+       (a.remediation_state IS NULL AND a.state <> 'resolved' AND NOT a.muted AND NOT a.flapping)
+       OR (a.remediation_state = 'starting' AND a.remediation_at < NOW() - make_interval(secs => $2)))
+     ORDER BY a.opened_at LIMIT $1`,
+    [limit, staleSec],
+  );
+  return rows;
+}
+
+/** Claims an alert's remediation (null → starting, or a stale starting claim renewed); true for the one caller that gets it. */
+export async function claimRemediation(db: SqlExecutor, alertId: string, stale: boolean): Promise<boolean> {
+  const { rowCount } = await db.query(
+    stale
+      ? `UPDATE alerts SET remediation_at = NOW() WHERE id = $1 AND remediation_state = 'starting'`
+      : `UPDATE alerts SET remediation_state = 'starting', remediation_at = NOW() WHERE id = $1 AND remediation_state IS NULL`,
+    [alertId],
+  );
+  return rowCount > 0;
+}
+
+/** The command an interrupted claim already started, if any (found by its label). */
+export async function remediationCommandOf(db: SqlExecutor, alertId: string): Promise<string | null> {
+  const { rows } = await db.query<{ id: string }>(
+    'SELECT id FROM commands WHERE requested_by_label = $1 ORDER BY created_at LIMIT 1', [remediationLabel(alertId)]);
+  return rows[0]?.id ?? null;
+}
+
+export async function markRemediation(
+  db: SqlExecutor, alertId: string,
+  fields: { state: 'running' | 'succeeded' | 'failed'; commandId?: string | null; exitCode?: number | null; error?: string | null },
+): Promise<void> {
+  await db.query(
+    `UPDATE alerts SET remediation_state = $2, remediation_command_id = COALESCE($3::uuid, remediation_command_id),
+       remediation_exit_code = $4, remediation_error = $5, remediation_at = NOW() WHERE id = $1`,
+    [alertId, fields.state, fields.commandId ?? null, fields.exitCode ?? null, fields.error?.slice(0, 2000) ?? null],
+  );
+}
+
+/** Running remediations whose command has finished, with its outcome. */
+export async function finishedRemediations(db: SqlExecutor, limit: number) {
+  const { rows } = await db.query<{ id: string; status: string; exitCode: number | null; error: string | null }>(
+    `SELECT a.id, c.status, c.exit_code AS "exitCode", c.error FROM alerts a JOIN commands c ON c.id = a.remediation_command_id
+     WHERE a.remediation_state = 'running' AND c.status IN ('succeeded', 'failed', 'timed_out', 'cancelled', 'expired')
+     LIMIT $1`,
+    [limit],
+  );
+  return rows;
 }

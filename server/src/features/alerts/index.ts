@@ -1,6 +1,8 @@
 /** The alerts feature: rules, the ingest consumer, scheduled conditions, notifications, and their routers. */
 export { createAlertSink } from './alert-sink.ts';
 export { alertJobs, type AlertJobDeps } from './jobs.ts';
+export { runRemediationActions, type Remediator } from './actions.ts';
+export type { RemediationDue } from './alerts-repository.ts';
 export { channelSource } from './notify/channel-source.ts';
 export { alertsRouter, alertRulesRouter, channelsRouter, maintenanceRouter } from './alerts.router.ts';
 export { alertsAdminRouter } from './admin.router.ts';

@@ -5,7 +5,7 @@ import type { Job } from '../../platform/scheduler/scheduler.ts';
 import type { RelationalStore } from '../../stores/relational/index.ts';
 import type { AnalyticsStore } from '../../stores/analytics/index.ts';
 import { evaluateTimeConditions } from './time-conditions.ts';
-import { runTicketActions } from './actions.ts';
+import { runRemediationActions, runTicketActions, type Remediator } from './actions.ts';
 import { copyAlertEvents } from './history-etl.ts';
 import { resolveQuietSystemAlerts } from './system-alerts.ts';
 import type { EventPublisher } from '../events/index.ts';
@@ -23,6 +23,8 @@ export interface AlertJobDeps {
   events: EventPublisher;
   /** The newest agent release this server offers (read from disk: once per evaluation, not per device). */
   latestAgentVersion(): string | undefined;
+  /** Runs a rule's remediation script (the scripts feature); absent: no remediation job. */
+  remediate?: Remediator | undefined;
 }
 
 /**
@@ -43,6 +45,9 @@ export function alertJobs(deps: AlertJobDeps): Job[] {
       },
     },
     { name: 'alerts-ticket-actions', everyMs: TICKET_ACTIONS_MS, exclusive: true, run: () => runTicketActions(db, events, log) },
+    ...(deps.remediate ? [{
+      name: 'alerts-remediation', everyMs: TICKET_ACTIONS_MS, exclusive: true, run: () => runRemediationActions(db, deps.remediate!, log),
+    }] : []),
     { name: 'alerts-history-etl', everyMs: HISTORY_ETL_MS, exclusive: true, run: () => copyAlertEvents(db, deps.analytics) },
     {
       name: 'alerts-system-quiet', everyMs: SYSTEM_ALERTS_MS, exclusive: true,

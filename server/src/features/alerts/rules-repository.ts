@@ -18,13 +18,15 @@ export interface AlertRule {
   closeTicketOnResolve: boolean;
   enabled: boolean;
   excludedDeviceIds: string[];
+  /** The saved script run on the device when an alert of this rule opens, or null. */
+  remediationScriptId: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
 
 const RULE_COLUMNS = `r.id, r.organization_id AS "organizationId", r.name, r.scope_kind AS "scopeKind", r.scope_value AS "scopeValue",
   r.condition, r.severity, r.channel_ids::text[] AS "channelIds", r.open_ticket AS "openTicket",
-  r.close_ticket_on_resolve AS "closeTicketOnResolve", r.enabled, r.created_at AS "createdAt", r.updated_at AS "updatedAt",
+  r.close_ticket_on_resolve AS "closeTicketOnResolve", r.enabled, r.remediation_script_id AS "remediationScriptId", r.created_at AS "createdAt", r.updated_at AS "updatedAt",
   COALESCE((SELECT array_agg(e.device_id::text) FROM alert_exclusions e WHERE e.rule_id = r.id), '{}') AS "excludedDeviceIds"`;
 
 export interface RuleInput {
@@ -39,6 +41,15 @@ export interface RuleInput {
   scope?: { kind: ScopeKind; id: string | null } | undefined;
   /** Devices the rule leaves out; omitted: unchanged (none for a new rule). */
   excludedDeviceIds?: string[] | undefined;
+  /** A saved script of the organization to run when an alert opens; null or omitted: none. */
+  remediationScriptId?: string | null | undefined;
+}
+
+/** A remediation script must be the organization's own: another organization's script is not found. */
+async function assertScript(db: SqlExecutor, organizationId: string, scriptId: string | null | undefined) {
+  if (!scriptId) return;
+  const { rowCount } = await db.query('SELECT 1 FROM scripts WHERE id = $1 AND organization_id = $2', [scriptId, organizationId]);
+  if (rowCount === 0) throw notFound('Script');
 }
 
 /** Exclusions name the organization's devices only: another organization's device is not found. Checked before any write. */
@@ -67,12 +78,14 @@ export async function createRule(db: SqlExecutor, organizationId: string, input:
   await assertChannels(db, organizationId, input.channelIds);
   const scope = await checkScope(db, organizationId, input.scope?.kind ?? 'organization', input.scope?.id ?? null);
   await assertOwnDevices(db, organizationId, input.excludedDeviceIds);
+  await assertScript(db, organizationId, input.remediationScriptId);
   try {
     const { rows } = await db.query<{ id: string }>(
-      `INSERT INTO alert_rules (organization_id, name, condition, severity, channel_ids, open_ticket, close_ticket_on_resolve, enabled, scope_kind, scope_value)
-       VALUES ($1, $2, $3, $4, $5::uuid[], $6, $7, $8, $9, $10) RETURNING id`,
+      `INSERT INTO alert_rules (organization_id, name, condition, severity, channel_ids, open_ticket, close_ticket_on_resolve, enabled, scope_kind, scope_value,
+         remediation_script_id)
+       VALUES ($1, $2, $3, $4, $5::uuid[], $6, $7, $8, $9, $10, $11) RETURNING id`,
       [organizationId, input.name, JSON.stringify(input.condition), input.severity, [...new Set(input.channelIds)], input.openTicket, input.closeTicketOnResolve, input.enabled,
-        scope.scopeKind, scope.scopeValue],
+        scope.scopeKind, scope.scopeValue, input.remediationScriptId ?? null],
     );
     if (input.excludedDeviceIds?.length) await replaceExclusions(db, rows[0]!.id, input.excludedDeviceIds);
     return getRule(db, organizationId, rows[0]!.id);
@@ -92,12 +105,14 @@ export async function updateRule(db: SqlExecutor, organizationId: string, id: st
   const next = { ...current, ...changes };
   const scope = changes.scope ? await checkScope(db, organizationId, changes.scope.kind, changes.scope.id) : { scopeKind: current.scopeKind, scopeValue: current.scopeValue };
   await assertOwnDevices(db, organizationId, changes.excludedDeviceIds);
+  await assertScript(db, organizationId, changes.remediationScriptId);
   try {
     await db.query(
       `UPDATE alert_rules SET name = $3, condition = $4, severity = $5, channel_ids = $6::uuid[], open_ticket = $7,
-         close_ticket_on_resolve = $8, enabled = $9, scope_kind = $10, scope_value = $11, updated_at = NOW() WHERE id = $1 AND organization_id = $2`,
+         close_ticket_on_resolve = $8, enabled = $9, scope_kind = $10, scope_value = $11, remediation_script_id = $12,
+         updated_at = NOW() WHERE id = $1 AND organization_id = $2`,
       [id, organizationId, next.name, JSON.stringify(next.condition), next.severity, [...new Set(next.channelIds)], next.openTicket, next.closeTicketOnResolve, next.enabled,
-        scope.scopeKind, scope.scopeValue],
+        scope.scopeKind, scope.scopeValue, next.remediationScriptId ?? null],
     );
   } catch (error) {
     if (isUniqueViolation(error)) throw new AppError('CONFLICT', `A rule named "${next.name}" already exists`);

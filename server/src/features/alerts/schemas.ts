@@ -28,6 +28,8 @@ export const ruleFields = z.object({
   enabled: z.boolean().default(true),
   scope: ruleScope.optional(),
   excludedDeviceIds: z.array(z.uuid()).max(MAX_EXCLUSIONS).optional(),
+  /** A saved script run once on the device when an alert of this rule opens (null: none). */
+  remediationScriptId: z.uuid().nullable().default(null),
 });
 
 export const ruleChanges = z.object({
@@ -41,6 +43,7 @@ export const ruleChanges = z.object({
   enabled: z.boolean().optional(),
   scope: ruleScope.optional(),
   excludedDeviceIds: z.array(z.uuid()).max(MAX_EXCLUSIONS).optional(),
+  remediationScriptId: z.uuid().nullable().optional(),
 }).strict();
 
 export const alertFilter = z.object({

@@ -10,6 +10,8 @@ export interface BulkJob {
   shell: Shell;
   interpreter: Interpreter | null;
   script: string;
+  /** Environment variables each device's command gets (a saved script's parameters), or null. */
+  env: Record<string, string> | null;
   timeoutSec: number;
   expiresInSec: number;
   concurrency: number;
@@ -34,7 +36,7 @@ export interface BulkTarget {
 }
 
 export const JOB_COLUMNS = `id, organization_id AS "organizationId", requested_by AS "requestedBy", requested_by_label AS "requestedByLabel",
-  name, shell, interpreter, script, timeout_sec AS "timeoutSec", expires_in_sec AS "expiresInSec", concurrency,
+  name, shell, interpreter, script, env, timeout_sec AS "timeoutSec", expires_in_sec AS "expiresInSec", concurrency,
   max_attempts AS "maxAttempts", status, total, created_at AS "createdAt", finished_at AS "finishedAt"`;
 
 /** The organization's live devices among `deviceIds` (null: all of them), with whether each is approved. */

@@ -55,6 +55,8 @@ export interface NewBulkJob {
   shell?: Shell | undefined;
   interpreter?: Interpreter | undefined;
   script: string;
+  /** Environment variables for every device's command (script parameters); never part of the script text. */
+  env?: Record<string, string> | undefined;
   timeoutSec: number;
   expiresInSec: number;
   /** Devices of this job running at once. */
@@ -98,7 +100,7 @@ export function createBulkJobService(deps: {
         const refusal = await requesterRefusal(db, job);
         if (refusal) throw new AppError('FORBIDDEN', refusal);
         const command = await commands.run(requesterOf(job), {
-          deviceId: work.deviceId, shell: job.shell, interpreter: job.interpreter ?? undefined, script: job.script,
+          deviceId: work.deviceId, shell: job.shell, interpreter: job.interpreter ?? undefined, script: job.script, env: job.env ?? undefined,
           timeoutSec: job.timeoutSec, expiresInSec: job.expiresInSec, bulkJobId: job.id,
         });
         commandId = command.id;
@@ -149,10 +151,11 @@ export function createBulkJobService(deps: {
         for (const device of devices) assertShellSupported(device.osType, shell);
         const { rows } = await tx.query<BulkJob>(
           `INSERT INTO bulk_jobs (organization_id, requested_by, requested_by_label, name, shell, interpreter, script, timeout_sec,
-             expires_in_sec, concurrency, max_attempts, total)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING ${JOB_COLUMNS}`,
+             expires_in_sec, concurrency, max_attempts, total, env)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb) RETURNING ${JOB_COLUMNS}`,
           [requester.organizationId, requester.userId, requester.label, input.name ?? `Script on ${devices.length} device(s)`, shell,
-            input.interpreter ?? null, input.script, input.timeoutSec, input.expiresInSec, input.concurrency, input.retries + 1, devices.length],
+            input.interpreter ?? null, input.script, input.timeoutSec, input.expiresInSec, input.concurrency, input.retries + 1, devices.length,
+            input.env && Object.keys(input.env).length > 0 ? JSON.stringify(input.env) : null],
         );
         const created = rows[0]!;
         await tx.query(

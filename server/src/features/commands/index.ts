@@ -10,12 +10,14 @@ import type { EventPublisher } from '../events/index.ts';
 import type { MessageBus } from '../../stores/nats/bus.ts';
 
 export { createCommandService, type CommandService } from './service.ts';
-export type { Requester, RunInput } from './requests.ts';
+export { assertScript, type Requester, type RunInput } from './requests.ts';
+export { WINDOWS_OS_TYPES } from './shells.ts';
+export { MAX_SCRIPT_BYTES } from './limits.ts';
 export { writeCommandAudit, type Auditor } from './audit.ts';
 export type { Publisher } from './events.ts';
 export { resolveDeviceRef } from './device-ref.ts';
 export { deviceChannel } from './channels.ts';
-export type { Command, CommandStatus, OutputEvent, AgentMessage, CommandSpec } from './types.ts';
+export type { Command, CommandStatus, OutputEvent, AgentMessage, CommandSpec, Interpreter, Shell } from './types.ts';
 
 /**
  * Builds remote commands, shells and bulk jobs for one instance and starts the `patch-deployment`

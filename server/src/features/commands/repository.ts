@@ -9,7 +9,14 @@ export const COMMAND_COLUMNS = `id, organization_id AS "organizationId", device_
   delivery_count AS "deliveryCount", created_at AS "createdAt", expires_at AS "expiresAt", sent_at AS "sentAt",
   started_at AS "startedAt", finished_at AS "finishedAt", cancel_requested_at AS "cancelRequestedAt"`;
 
-const SPEC_COLUMNS = `id, shell, interpreter, script, timeout_sec AS "timeoutSec"`;
+const SPEC_COLUMNS = `id, shell, interpreter, script, timeout_sec AS "timeoutSec", env`;
+
+/** The wire spec of a command row; `env` only when the command has one (plain commands look as they always did). */
+export function toSpec(row: { id: string; shell: Shell; interpreter: Interpreter | null; script: string; timeoutSec: number; env?: Record<string, string> | null }): CommandSpec {
+  const spec: CommandSpec = { id: row.id, shell: row.shell, interpreter: row.interpreter, script: row.script, timeoutSec: row.timeoutSec };
+  if (row.env && Object.keys(row.env).length > 0) spec.env = row.env;
+  return spec;
+}
 
 /** What a request fixes about a command; the rest (status, times, output) the state machine fills in. */
 export interface NewCommand {
@@ -25,6 +32,8 @@ export interface NewCommand {
   script: string;
   timeoutSec: number;
   expiresInSec: number;
+  /** Environment variables for the process (script parameters), or null. */
+  env: Record<string, string> | null;
   sourceIp: string | null;
   /** The device's stream is on this instance and takes it now: the row starts `sent`, claimed by its creator. */
   sentNow: boolean;
@@ -44,15 +53,15 @@ export async function insertCommand(db: SqlExecutor, input: NewCommand): Promise
        FROM devices WHERE id = $1 AND ($2::uuid IS NULL OR organization_id = $2) AND decommissioned_at IS NULL),
      c AS (
        INSERT INTO commands (organization_id, device_id, requested_by, requested_by_label, bulk_job_id, shell, interpreter,
-         script, timeout_sec, expires_at, source_ip, status, sent_at, delivery_count)
+         script, timeout_sec, expires_at, source_ip, status, sent_at, delivery_count, env)
        SELECT d.organization_id, d.id, $3, $4, $5, d.shell, $6, $7, $8, NOW() + make_interval(secs => $9), $10::inet,
-         CASE WHEN $11 THEN 'sent' ELSE 'queued' END, CASE WHEN $11 THEN NOW() END, CASE WHEN $11 THEN 1 ELSE 0 END
+         CASE WHEN $11 THEN 'sent' ELSE 'queued' END, CASE WHEN $11 THEN NOW() END, CASE WHEN $11 THEN 1 ELSE 0 END, $15::jsonb
        FROM d WHERE d.shell IS NOT NULL AND d.approved
        RETURNING ${COMMAND_COLUMNS})
      SELECT d.os_type AS "osType", d.name AS "deviceName", d.approved, c.* FROM d LEFT JOIN c ON TRUE`,
     [input.deviceId, input.organizationId, input.requestedBy, input.requestedByLabel, input.bulkJobId, input.interpreter,
       input.script, input.timeoutSec, input.expiresInSec, input.sourceIp, input.sentNow,
-      WINDOWS_OS_TYPES, input.shells.windows, input.shells.posix],
+      WINDOWS_OS_TYPES, input.shells.windows, input.shells.posix, input.env ? JSON.stringify(input.env) : null],
   );
   const row = rows[0];
   if (!row) return null;
@@ -121,13 +130,13 @@ export async function expireQueued(db: SqlExecutor): Promise<string[]> {
 
 /** Claims one queued command for delivery (queued → sent); the status check makes the claim exclusive across instances. */
 export async function claimQueued(db: SqlExecutor, deviceId: string, id: string): Promise<CommandSpec | null> {
-  const { rows } = await db.query<CommandSpec>(
+  const { rows } = await db.query<CommandSpec & { env: Record<string, string> | null }>(
     `UPDATE commands SET status = 'sent', sent_at = NOW(), delivery_count = delivery_count + 1
      WHERE device_id = $1 AND id = $2 AND status = 'queued' AND expires_at > NOW()
      RETURNING ${SPEC_COLUMNS}`,
     [deviceId, id],
   );
-  return rows[0] ?? null;
+  return rows[0] ? toSpec(rows[0]) : null;
 }
 
 /** What a device's stream owes it when it starts (see `owedOnConnect`). */
@@ -148,7 +157,7 @@ export interface Owed {
  * exclusive across instances and sockets.
  */
 export async function owedOnConnect(db: SqlExecutor, deviceId: string): Promise<Owed> {
-  const { rows } = await db.query<CommandSpec & { kind: 'expired' | 'resend' | 'claimed'; cancelRequested: boolean }>(
+  const { rows } = await db.query<CommandSpec & { env: Record<string, string> | null; kind: 'expired' | 'resend' | 'claimed'; cancelRequested: boolean }>(
     `WITH expired AS (
        UPDATE commands SET status = 'expired', finished_at = NOW(), error = 'Expired before the device came online'
        WHERE device_id = $1 AND status = 'queued' AND expires_at <= NOW()
@@ -161,15 +170,15 @@ export async function owedOnConnect(db: SqlExecutor, deviceId: string): Promise<
        UPDATE commands SET status = 'sent', sent_at = NOW(), delivery_count = delivery_count + 1
        WHERE device_id = $1 AND status = 'queued' AND expires_at > NOW()
        RETURNING ${SPEC_COLUMNS}, created_at)
-     SELECT 'resend' AS kind, id, shell, interpreter, script, "timeoutSec", "cancelRequested", created_at FROM resent
-     UNION ALL SELECT 'claimed', id, shell, interpreter, script, "timeoutSec", FALSE, created_at FROM claimed
-     UNION ALL SELECT 'expired', id, NULL, NULL, NULL, NULL, FALSE, created_at FROM expired
+     SELECT 'resend' AS kind, id, shell, interpreter, script, "timeoutSec", env, "cancelRequested", created_at FROM resent
+     UNION ALL SELECT 'claimed', id, shell, interpreter, script, "timeoutSec", env, FALSE, created_at FROM claimed
+     UNION ALL SELECT 'expired', id, NULL, NULL, NULL, NULL, NULL::jsonb, FALSE, created_at FROM expired
      ORDER BY created_at, id`,
     [deviceId],
   );
   const owed: Owed = { expired: [], resend: [], claimed: [] };
   for (const { kind, cancelRequested, ...row } of rows) {
-    const spec = { id: row.id, shell: row.shell, interpreter: row.interpreter, script: row.script, timeoutSec: row.timeoutSec };
+    const spec = toSpec(row);
     if (kind === 'expired') owed.expired.push(row.id);
     else if (kind === 'resend') owed.resend.push({ spec, cancel: cancelRequested });
     else owed.claimed.push(spec);

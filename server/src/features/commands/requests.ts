@@ -2,7 +2,7 @@ import type { RelationalStore } from '../../stores/relational/index.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import { writeCommandAudit, type Auditor } from './audit.ts';
 import type { Publisher } from './events.ts';
-import { getCommand, insertCommand, requeueUnsent } from './repository.ts';
+import { getCommand, insertCommand, requeueUnsent, toSpec } from './repository.ts';
 import type { LocalDevices } from './local-devices.ts';
 import type { OutputLedger } from './output-ledger.ts';
 import { assertShellSupported, defaultShell, shellsByFamily } from './shells.ts';
@@ -25,6 +25,8 @@ export interface RunInput {
   timeoutSec: number;
   expiresInSec: number;
   bulkJobId?: string | undefined;
+  /** Environment variables for the process (a saved script's parameters); never part of the script text. */
+  env?: Record<string, string> | undefined;
 }
 
 /** What people get for a device an admin has not approved yet: nothing reaches it until then. */
@@ -61,6 +63,7 @@ export async function runCommand(deps: RunDeps, requester: Requester, input: Run
     deviceId: input.deviceId, organizationId: requester.organizationId, shells: shellsByFamily(input.shell),
     requestedBy: requester.userId, requestedByLabel: requester.label, bulkJobId: input.bulkJobId ?? null,
     interpreter: input.interpreter ?? null, script: input.script, timeoutSec: input.timeoutSec, expiresInSec: input.expiresInSec,
+    env: input.env && Object.keys(input.env).length > 0 ? input.env : null,
     sourceIp: requester.ip, sentNow,
   });
   if (!inserted) throw notFound('Device');
@@ -72,21 +75,22 @@ export async function runCommand(deps: RunDeps, requester: Requester, input: Run
     throw new Error(`No shell for a ${osType} device, yet "${input.shell}" passed the check`);
   }
   // The device is reached first (latency); the audit entry is written alongside.
-  await Promise.all([handOver(deps, command, sentNow), writeCommandAudit(deps.auditor, {
+  await Promise.all([handOver(deps, command, sentNow, input.env), writeCommandAudit(deps.auditor, {
     organizationId: command.organizationId, userId: requester.userId, action: 'command.run', resourceId: command.id,
     ipAddress: requester.ip,
     details: {
       deviceId: command.deviceId, deviceName, shell: command.shell, interpreter: command.interpreter, timeoutSec: command.timeoutSec,
       expiresAt: command.expiresAt, requestedBy: requester.label, bulkJobId: command.bulkJobId,
       scriptBytes: Buffer.byteLength(command.script, 'utf8'), script: command.script.slice(0, 4096),
+      ...(input.env ? { parameters: Object.keys(input.env) } : {}),
     },
   })]);
   return command;
 }
 
 /** Gives a new command to the device's stream here, or wakes whichever instance holds the device. */
-async function handOver({ db, local, ledger, publisher }: RunDeps, command: Command, sentNow: boolean): Promise<void> {
-  const spec = { id: command.id, shell: command.shell, interpreter: command.interpreter, script: command.script, timeoutSec: command.timeoutSec };
+async function handOver({ db, local, ledger, publisher }: RunDeps, command: Command, sentNow: boolean, env: Record<string, string> | undefined): Promise<void> {
+  const spec = toSpec({ ...command, env: env ?? null });
   // Its output will come to this instance: the first batch needs no read of the (empty) accounting.
   if (sentNow) ledger.set(command.id, { outputBytes: 0, truncated: false, nextSeq: 0 });
   if (sentNow && local.deliver(command.deviceId, { type: 'run', command: spec })) return;

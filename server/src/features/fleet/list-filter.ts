@@ -8,7 +8,7 @@ import type { GroupCondition, GroupFilter } from './schemas.ts';
  * Devices a bulk job may reach in a site or group: those an admin has let in (one waiting for
  * approval is left out rather than failing the whole job).
  */
-export async function jobTargetIds(db: SqlExecutor, organizationId: string, target: { siteId?: string | undefined; groupId?: string | undefined }): Promise<string[]> {
+export async function jobTargetIds(db: SqlExecutor, organizationId: string, target: { siteId?: string | undefined; groupId?: string | undefined; tagId?: string | undefined }): Promise<string[]> {
   // A site of another organization is not found, as a group is, rather than an empty target.
   if (target.siteId) await getSite(db, organizationId, target.siteId);
   const ids = (await fleetFilterDeviceIds(db, organizationId, target)) ?? [];

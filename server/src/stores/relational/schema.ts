@@ -53,6 +53,7 @@ export interface AlertRulesTable {
   enabled: Default<boolean>;
   createdAt: Default<Timestamp>;
   updatedAt: Default<Timestamp>;
+  remediationScriptId: string | null;
 }
 
 export interface AlertsTable {
@@ -76,6 +77,11 @@ export interface AlertsTable {
   resolvedAt: Timestamp | null;
   resolvedBy: string | null;
   resolution: string | null;
+  remediationState: string | null;
+  remediationCommandId: string | null;
+  remediationExitCode: number | null;
+  remediationError: string | null;
+  remediationAt: Timestamp | null;
 }
 
 export interface AnalyticsCursorsTable {
@@ -155,6 +161,7 @@ export interface BulkJobsTable {
   total: number;
   createdAt: Default<Timestamp>;
   finishedAt: Timestamp | null;
+  env: Json | null;
 }
 
 export interface CommandOutputTable {
@@ -189,6 +196,7 @@ export interface CommandsTable {
   finishedAt: Timestamp | null;
   cancelRequestedAt: Timestamp | null;
   sourceIp: string | null;
+  env: Json | null;
 }
 
 export interface ContractsTable {
@@ -559,6 +567,64 @@ export interface RecoveryCodesTable {
   createdAt: Default<Timestamp>;
 }
 
+export interface ScriptRunsTable {
+  id: Default<string>;
+  organizationId: string;
+  scriptId: string;
+  version: number;
+  trigger: string;
+  scheduleId: string | null;
+  bulkJobId: string | null;
+  commandId: string | null;
+  alertId: string | null;
+  parameters: Default<Json>;
+  requestedByLabel: string;
+  error: string | null;
+  createdAt: Default<Timestamp>;
+}
+
+export interface ScriptSchedulesTable {
+  id: Default<string>;
+  organizationId: string;
+  scriptId: string;
+  name: string;
+  cron: string;
+  timezone: string;
+  targetKind: string;
+  targetValue: string | null;
+  deviceIds: Default<string[]>;
+  parameters: Default<Json>;
+  enabled: Default<boolean>;
+  nextRunAt: Timestamp | null;
+  lastRunAt: Timestamp | null;
+  createdBy: string | null;
+  createdByLabel: string;
+  createdAt: Default<Timestamp>;
+  updatedAt: Default<Timestamp>;
+}
+
+export interface ScriptVersionsTable {
+  scriptId: string;
+  version: number;
+  body: string;
+  parameters: Default<Json>;
+  createdBy: string | null;
+  createdByLabel: string;
+  createdAt: Default<Timestamp>;
+}
+
+export interface ScriptsTable {
+  id: Default<string>;
+  organizationId: string;
+  name: string;
+  description: Default<string>;
+  language: string;
+  targetOs: string[];
+  currentVersion: Default<number>;
+  createdAt: Default<Timestamp>;
+  updatedAt: Default<Timestamp>;
+}
+
 export interface SessionsTable {
   tokenHash: string;
   userId: string;
@@ -743,6 +809,10 @@ export interface Database {
   patchDeployments: PatchDeploymentsTable;
   patchPolicies: PatchPoliciesTable;
   recoveryCodes: RecoveryCodesTable;
+  scriptRuns: ScriptRunsTable;
+  scriptSchedules: ScriptSchedulesTable;
+  scriptVersions: ScriptVersionsTable;
+  scripts: ScriptsTable;
   sessions: SessionsTable;
   shellRecordingEvents: ShellRecordingEventsTable;
   shellRecordings: ShellRecordingsTable;
