@@ -480,7 +480,9 @@ export interface OrganizationSsoTable {
   organizationId: string;
   issuer: string;
   clientId: string;
-  clientSecret: string;
+  /** Plaintext from before migration 027, until the server seals it at start; null afterwards. */
+  clientSecret: string | null;
+  clientSecretSealed: string | null;
   emailDomain: string | null;
   roleClaim: Default<string>;
   roleRules: Default<Json>;

@@ -22,6 +22,7 @@ import { providers } from './022-providers.ts';
 import { eventWebhooks } from './023-event-webhooks.ts';
 import { systemAlerts } from './024-system-alerts.ts';
 import { fleet } from './025-fleet.ts';
+import { sealedSecrets } from './027-sealed-secrets.ts';
 
 export interface Migration {
   version: number;
@@ -56,4 +57,5 @@ export const migrations: readonly Migration[] = [
   { version: 23, name: 'event-webhooks', sql: eventWebhooks },
   { version: 24, name: 'system-alerts', sql: systemAlerts },
   { version: 25, name: 'fleet', sql: fleet },
+  { version: 27, name: 'sealed-secrets', sql: sealedSecrets },
 ];
