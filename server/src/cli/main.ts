@@ -4,6 +4,8 @@ import { describeError } from './client.ts';
 import { serveCommand } from './commands/serve.ts';
 import { startCommand } from './commands/start.ts';
 import { orgCommand } from './commands/org.ts';
+import { clientCommand } from './commands/client.ts';
+import { grantCommand } from './commands/grant.ts';
 import { userCommand } from './commands/user.ts';
 import { tokenCommand } from './commands/token.ts';
 import { devicesCommand } from './commands/devices.ts';
@@ -28,6 +30,8 @@ const commands: Record<string, Command> = {
   serve: serveCommand,
   start: startCommand,
   org: orgCommand,
+  client: clientCommand,
+  grant: grantCommand,
   user: userCommand,
   token: tokenCommand,
   devices: devicesCommand,

@@ -1,7 +1,29 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { codeOf, relationalEngines, startHarness, type Harness } from '../../../test-support/index.ts';
+import { clientCommand } from '../../cli/commands/client.ts';
+import { grantCommand } from '../../cli/commands/grant.ts';
+import { orgCommand } from '../../cli/commands/org.ts';
 
 const PASSWORD = 'correct horse battery staple';
+const commands = { org: orgCommand, client: clientCommand, grant: grantCommand };
+
+/** Runs a `ninjait` command in this process (a spawned CLI costs seconds of tsx start-up each) and returns what it printed. */
+async function runCli(name: keyof typeof commands, args: string[]): Promise<string> {
+  let out = '';
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    out += String(chunk);
+    return true;
+  });
+  try {
+    await commands[name].run(args);
+  } finally {
+    spy.mockRestore();
+  }
+  return out;
+}
 
 /**
  * Explicit grants of a provider's people into its clients, on a real server: who may grant, that a
@@ -103,5 +125,30 @@ describe.each(relationalEngines().map((relational) => ({ relational, cache: rela
       await h.admin.admin.providers.grants.revoke.mutate({ org: 'Provider', client: 'Client B', email: email('ptech') });
       expect(await h.admin.admin.providers.grants.list.query({ org: 'Provider', client: 'Client B' })).toEqual([]);
     });
+  
+    it.runIf(relational === 'pglite')('drives clients and grants from the `ninjait` command line, in the organization chosen with `org use`', async () => {
+      const configDir = await mkdtemp(join(tmpdir(), 'ninjait-cli-config-'));
+      try {
+        process.env.NINJAIT_CONFIG = join(configDir, 'cli.json');
+        const cli = (name: keyof typeof commands, ...args: string[]) => runCli(name, [...args, '--server', h.server.url, '--data-dir', h.dataDir]);
+        expect(await cli('org', 'use', 'Provider')).toContain(org.provider);
+        expect(JSON.parse(await readFile(join(configDir, 'cli.json'), 'utf8'))).toEqual({ org: { id: org.provider, name: 'Provider' } });
+        expect(await cli('client', 'create', 'Client D')).toMatch(/Created client organization "Client D"/);
+        const clients = JSON.parse(await cli('client', 'list', '--json')) as { name: string }[];
+        expect(clients.map((client) => client.name)).toEqual(['Client A', 'Client B', 'Client D']);
+        expect(await cli('grant', 'add', '--client', 'Client D', '--email', email('pviewer'), '--role', 'technician')).toContain('technician in Client D');
+        const grants = JSON.parse(await cli('grant', 'list', '--client', 'Client D', '--json')) as { email: string; role: string }[];
+        expect(grants.map(({ email: e, role }) => ({ e, role }))).toEqual([{ e: email('pviewer'), role: 'technician' }]);
+        expect(await cli('grant', 'remove', '--client', 'Client D', '--email', email('pviewer'))).toContain('sessions ended');
+        expect(JSON.parse(await cli('grant', 'list', '--client', 'Client D', '--json'))).toEqual([]);
+        // --org wins over the saved choice: the second MSP has no client of that name.
+        await expect(cli('grant', 'add', '--org', 'Second MSP', '--client', 'Client D', '--email', email('stech'), '--role', 'viewer')).rejects.toThrow(/not found/i);
+        expect(grantCommand.usage).toContain('ninjait grant add');
+        expect(await cli('org', 'current')).toContain('Provider');
+      } finally {
+        delete process.env.NINJAIT_CONFIG;
+        await rm(configDir, { recursive: true, force: true });
+      }
+    }, 60_000);
   },
 );
