@@ -480,15 +480,14 @@ export interface OrganizationSsoTable {
   organizationId: string;
   issuer: string;
   clientId: string;
-  /** Plaintext from before migration 027, until the server seals it at start; null afterwards. */
   clientSecret: string | null;
-  clientSecretSealed: string | null;
   emailDomain: string | null;
   roleClaim: Default<string>;
   roleRules: Default<Json>;
   ssoOnly: Default<boolean>;
   countsAsTwoFactor: Default<boolean>;
   updatedAt: Default<Timestamp>;
+  clientSecretSealed: string | null;
 }
 
 export interface OrganizationsTable {
