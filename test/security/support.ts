@@ -317,6 +317,8 @@ export const SAMPLE_VALUES: Record<string, (org: OrgFixture) => unknown> = {
   /** auth.revokeSession: an id no session has. */
   session: () => '0000000000000000',
   org: (org) => org.orgId,
+  /** `admin.providers.grants.*`: a client by id or name (the fixture's own organization is not one: NOT_FOUND). */
+  client: (org) => org.orgId,
   /** `commands.local.run`: a device id or name. */
   device: (org) => org.device.id,
   /** Alerts: a rule's condition, a channel's kind and target, a maintenance window, an exclusion, the CLI's forms. */

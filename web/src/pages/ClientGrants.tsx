@@ -33,7 +33,7 @@ function AddGrant({ clients }: { clients: Client[] }) {
   const [role, setRole] = useState<GrantRole>('technician');
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    set.mutate({ clientId, userId, role });
+    set.mutate({ organizationId: clientId, userId, role });
   };
   return (
     <form className="row wrap align-end" onSubmit={submit} aria-label="Grant access">
@@ -74,7 +74,7 @@ export function ClientGrants({ clients }: { clients: Client[] }) {
       key: 'role', header: 'Role', sortValue: (grant) => grant.role,
       cell: (grant) => (
         <select aria-label={`Role of ${grant.email} in ${grant.clientName}`} value={grant.role} disabled={set.isPending}
-          onChange={(e) => set.mutate({ clientId: grant.clientId, userId: grant.userId, role: e.target.value as GrantRole })}>
+          onChange={(e) => set.mutate({ organizationId: grant.clientId, userId: grant.userId, role: e.target.value as GrantRole })}>
           {GRANT_ROLES.map((value) => <option key={value} value={value}>{value}</option>)}
         </select>
       ),
@@ -84,7 +84,7 @@ export function ClientGrants({ clients }: { clients: Client[] }) {
       key: 'revoke', header: '',
       cell: (grant) => (
         <button type="button" className="danger small" disabled={revoke.isPending} aria-label={`Revoke ${grant.email} in ${grant.clientName}`}
-          onClick={() => revoke.mutate({ clientId: grant.clientId, userId: grant.userId })}>Revoke</button>
+          onClick={() => revoke.mutate({ organizationId: grant.clientId, userId: grant.userId })}>Revoke</button>
       ),
     },
   ];

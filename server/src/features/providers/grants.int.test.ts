@@ -63,7 +63,7 @@ describe.each(relationalEngines().map((relational) => ({ relational, cache: rela
 
     it('gives a provider viewer a stronger role in one client, listed and audited in both organizations', async () => {
       const padmin = as(await login('padmin'));
-      const granted = await padmin.providers.grants.set.mutate({ clientId: org.a, userId: ids.pviewer!, role: 'technician' });
+      const granted = await padmin.providers.grants.set.mutate({ organizationId: org.a, userId: ids.pviewer!, role: 'technician' });
       expect(granted).toMatchObject({ clientId: org.a, role: 'technician', from: null });
       const listed = await padmin.providers.grants.list.query({});
       expect(listed.map(({ email: e, clientName, role }) => ({ e, clientName, role }))).toEqual([{ e: email('pviewer'), clientName: 'Client A', role: 'technician' }]);
@@ -82,7 +82,7 @@ describe.each(relationalEngines().map((relational) => ({ relational, cache: rela
       const inB = as((await switchTo('pviewer', org.b)).sessionToken!);
       expect(await inB.auth.me.query()).toMatchObject({ organizationId: org.b, role: 'admin' });
       const home = as(await login('pviewer'));
-      await as(await login('padmin')).providers.grants.revoke.mutate({ clientId: org.b, userId: ids.pviewer! });
+      await as(await login('padmin')).providers.grants.revoke.mutate({ organizationId: org.b, userId: ids.pviewer! });
       expect(await codeOf(inB.auth.me.query())).toBe('UNAUTHORIZED');
       expect(await codeOf(home.auth.me.query())).toBe('UNAUTHORIZED');
       const again = await switchTo('pviewer', org.b);
@@ -91,30 +91,30 @@ describe.each(relationalEngines().map((relational) => ({ relational, cache: rela
       const { rows } = await h.server.services.db.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM audit_log WHERE action = 'membership.revoke' AND organization_id IN ($1, $2)`, [org.provider, org.b]);
       expect(rows[0]!.n).toBe(2);
-      expect(await codeOf(as(await login('padmin')).providers.grants.revoke.mutate({ clientId: org.b, userId: ids.pviewer! }))).toBe('NOT_FOUND');
+      expect(await codeOf(as(await login('padmin')).providers.grants.revoke.mutate({ organizationId: org.b, userId: ids.pviewer! }))).toBe('NOT_FOUND');
     });
 
     it('never reaches another provider\'s clients or people', async () => {
       const padmin = as(await login('padmin'));
-      expect(await codeOf(padmin.providers.grants.set.mutate({ clientId: org.c, userId: ids.ptech!, role: 'technician' }))).toBe('NOT_FOUND');
-      expect(await codeOf(padmin.providers.grants.set.mutate({ clientId: org.a, userId: ids.stech!, role: 'technician' }))).toBe('NOT_FOUND');
+      expect(await codeOf(padmin.providers.grants.set.mutate({ organizationId: org.c, userId: ids.ptech!, role: 'technician' }))).toBe('NOT_FOUND');
+      expect(await codeOf(padmin.providers.grants.set.mutate({ organizationId: org.a, userId: ids.stech!, role: 'technician' }))).toBe('NOT_FOUND');
       expect(await codeOf(h.admin.admin.providers.grants.set.mutate({ org: 'Provider', client: 'Client C', email: email('ptech'), role: 'viewer' }))).toBe('NOT_FOUND');
       const sadmin = as(await login('sadmin'));
-      expect(await codeOf(sadmin.providers.grants.revoke.mutate({ clientId: org.a, userId: ids.pviewer! }))).toBe('NOT_FOUND');
+      expect(await codeOf(sadmin.providers.grants.revoke.mutate({ organizationId: org.a, userId: ids.pviewer! }))).toBe('NOT_FOUND');
       expect(await sadmin.providers.grants.list.query({})).toEqual([]);
       expect((await as(await login('stech')).auth.organizations.query()).map((entry) => entry.name)).toEqual(['Client C', 'Second MSP']);
       // The grant of the first test still stands: the refused attempts changed nothing.
-      expect((await padmin.providers.grants.list.query({ clientId: org.a })).map((grant) => grant.role)).toEqual(['technician']);
+      expect((await padmin.providers.grants.list.query({ organizationId: org.a })).map((grant) => grant.role)).toEqual(['technician']);
     });
 
     it('lets only a provider\'s admins grant, never as owner, never to a client\'s own people', async () => {
-      expect(await codeOf(as(await login('ptech')).providers.grants.set.mutate({ clientId: org.a, userId: ids.ptech!, role: 'admin' }))).toBe('FORBIDDEN');
+      expect(await codeOf(as(await login('ptech')).providers.grants.set.mutate({ organizationId: org.a, userId: ids.ptech!, role: 'admin' }))).toBe('FORBIDDEN');
       const inA = as((await switchTo('padmin', org.a)).sessionToken!);
-      expect(await codeOf(inA.providers.grants.set.mutate({ clientId: org.a, userId: ids.ptech!, role: 'admin' }))).toBe('FORBIDDEN');
-      expect(await codeOf(as(await login('aowner')).providers.grants.set.mutate({ clientId: org.a, userId: ids.aowner!, role: 'admin' }))).toBe('FORBIDDEN');
+      expect(await codeOf(inA.providers.grants.set.mutate({ organizationId: org.a, userId: ids.ptech!, role: 'admin' }))).toBe('FORBIDDEN');
+      expect(await codeOf(as(await login('aowner')).providers.grants.set.mutate({ organizationId: org.a, userId: ids.aowner!, role: 'admin' }))).toBe('FORBIDDEN');
       const padmin = as(await login('padmin'));
-      expect(await codeOf(padmin.providers.grants.set.mutate({ clientId: org.a, userId: ids.ptech!, role: 'owner' as 'admin' }))).toBe('BAD_REQUEST');
-      expect(await codeOf(padmin.providers.grants.set.mutate({ clientId: org.a, userId: ids.aowner!, role: 'viewer' }))).toBe('NOT_FOUND');
+      expect(await codeOf(padmin.providers.grants.set.mutate({ organizationId: org.a, userId: ids.ptech!, role: 'owner' as 'admin' }))).toBe('BAD_REQUEST');
+      expect(await codeOf(padmin.providers.grants.set.mutate({ organizationId: org.a, userId: ids.aowner!, role: 'viewer' }))).toBe('NOT_FOUND');
     });
 
     it('serves the CLI: clients and grants by name', async () => {

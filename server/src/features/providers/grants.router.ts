@@ -5,7 +5,8 @@ import { listGrants } from './grants-repository.ts';
 import { isProvider } from './repository.ts';
 import { AppError } from '../../platform/errors.ts';
 
-const grantee = z.object({ clientId: z.uuid(), userId: z.uuid() });
+/** The client organization (`organizationId`) and the provider's person (`userId`) a grant joins. */
+const grantee = z.object({ organizationId: z.uuid(), userId: z.uuid() });
 
 /** Refuses grant changes from an organization that is not a provider. */
 async function assertProvider(ctx: { services: { db: Parameters<typeof isProvider>[0] }; user: { organizationId: string } }): Promise<void> {
@@ -22,10 +23,10 @@ async function assertProvider(ctx: { services: { db: Parameters<typeof isProvide
  */
 export const grantsRouter = router({
   list: userProcedure('admin')
-    .input(z.object({ clientId: z.uuid().optional() }).strict().default({}))
+    .input(z.object({ organizationId: z.uuid().optional() }).strict().default({}))
     .query(async ({ ctx, input }) => {
       if (!(await isProvider(ctx.services.db, ctx.user.organizationId))) return [];
-      return listGrants(ctx.services.db, ctx.user.organizationId, input);
+      return listGrants(ctx.services.db, ctx.user.organizationId, { clientId: input.organizationId });
     }),
 
   /** Gives or changes a grant; the person's sessions end so the new role applies at once. */
@@ -33,7 +34,7 @@ export const grantsRouter = router({
     .input(grantee.extend({ role: z.enum(GRANT_ROLES) }).strict())
     .mutation(async ({ ctx, input }) => {
       await assertProvider(ctx);
-      return grantAccess(ctx, ctx.user.organizationId, { clientId: input.clientId, role: input.role, who: { userId: input.userId } });
+      return grantAccess(ctx, ctx.user.organizationId, { clientId: input.organizationId, role: input.role, who: { userId: input.userId } });
     }),
 
   /** Takes a grant back; the person's open sessions end at once. */
@@ -41,6 +42,6 @@ export const grantsRouter = router({
     .input(grantee.strict())
     .mutation(async ({ ctx, input }) => {
       await assertProvider(ctx);
-      return revokeAccess(ctx, ctx.user.organizationId, { clientId: input.clientId, who: { userId: input.userId } });
+      return revokeAccess(ctx, ctx.user.organizationId, { clientId: input.organizationId, who: { userId: input.userId } });
     }),
 });
