@@ -126,6 +126,8 @@ export interface OrgFixture {
   assetId: string;
   /** The fleet's structure: a site, a tag, a text field and a group, each the organization's own. */
   siteId: string;
+  /** A client organization of this one (grants name it), with nobody and nothing in it. */
+  clientId: string;
   tagId: string;
   fieldId: string;
   groupId: string;
@@ -195,6 +197,8 @@ export async function createOrgFixture(h: Harness, label: string, existing?: { i
   const group = await owner.fleet.groups.create.mutate({ name: `group-${unique()}`, filter: { conditions: [{ kind: 'tag', op: 'has', tagId: tag.id }] } });
   await owner.fleet.device.setTags.mutate({ deviceId: enrolled.deviceId, tagIds: [tag.id] });
   await owner.fleet.device.setSite.mutate({ deviceId: enrolled.deviceId, siteId: site.id });
+  // Made in SQL: not every fixture organization is a provider, and only the grant procedures use it.
+  const client = await h.server.services.db.query<{ id: string }>('INSERT INTO organizations (name, provider_id) VALUES ($1, $2) RETURNING id', [`${name}-client`, org.id]);
   return {
     name, orgId: org.id, users, targetUserId: target.id,
     device: { id: enrolled.deviceId, secret: enrolled.deviceSecret, hostname },
@@ -203,7 +207,7 @@ export async function createOrgFixture(h: Harness, label: string, existing?: { i
     alertRuleId: rule.id, channelId: channel.channel.id, alertId: alert.rows[0]!.id, maintenanceWindowId: window.id, apiKey: { id: apiKey.record.id, key: apiKey.key }, deploymentId: deployment.deployments[0]!,
     webhookId: webhook.subscription.id, webhookEventId,
     assetId: asset.id,
-    siteId: site.id, tagId: tag.id, fieldId: field.id, groupId: group.id,
+    siteId: site.id, tagId: tag.id, fieldId: field.id, groupId: group.id, clientId: client.rows[0]!.id,
   };
 }
 
@@ -212,7 +216,7 @@ export async function createOrgFixture(h: Harness, label: string, existing?: { i
 
 export type IdKind = 'device' | 'devices' | 'user' | 'ticket' | 'token' | 'command' | 'job' | 'shellSession' | 'apiKey' | 'deployment' | 'transfer'
   | 'alert' | 'alerts' | 'alertRule' | 'channel' | 'channels' | 'maintenanceWindow' | 'organization' | 'webhook' | 'webhookEvent' | 'asset'
-  | 'site' | 'tag' | 'tags' | 'field' | 'group';
+  | 'site' | 'tag' | 'tags' | 'field' | 'group' | 'client';
 
 /** `id` means the resource of the procedure's router. */
 const ID_BY_ROUTER: Record<string, IdKind> = {
@@ -239,8 +243,9 @@ export const ID_FIELDS: Record<string, IdKind | ((path: string) => IdKind | unde
   siteId: 'site', tagId: 'tag', tagIds: 'tags', fieldId: 'field', groupId: 'group',
   // Free text in the schema, but an id all the same: any foreign resource's id must find nothing.
   resourceId: 'ticket',
-  // The organization switcher: an organization the caller may not enter is NOT_FOUND.
-  organizationId: 'organization',
+  // The organization switcher: an organization the caller may not enter is NOT_FOUND. Grants name
+  // a client organization of the caller's provider.
+  organizationId: (path) => (path.startsWith('providers.grants.') ? 'client' : 'organization'),
   eventId: 'webhookEvent',
 };
 
@@ -278,6 +283,7 @@ export function idValue(org: OrgFixture, kind: IdKind): unknown {
     case 'deployment': return org.deploymentId;
     case 'transfer': return org.jobId;
     case 'organization': return org.orgId;
+    case 'client': return org.clientId;
     case 'webhook': return org.webhookId;
     case 'webhookEvent': return org.webhookEventId;
     case 'asset': return org.assetId;
@@ -683,6 +689,8 @@ export const FILTERS: Record<string, string[]> = {
   // A site or tag of another organization links to none of the caller's devices (a group is not found).
   'devices.list': ['deviceIds', 'siteId', 'tagId'],
   'quarantine.list': ['deviceId'],
+  // Grants into another provider's client: none of the caller's.
+  'providers.grants.list': ['organizationId'],
   'patches.deployments': ['deviceId'],
 };
 
