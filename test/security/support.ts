@@ -216,7 +216,7 @@ export async function createOrgFixture(h: Harness, label: string, existing?: { i
 
 export type IdKind = 'device' | 'devices' | 'user' | 'ticket' | 'token' | 'command' | 'job' | 'shellSession' | 'apiKey' | 'deployment' | 'transfer'
   | 'alert' | 'alerts' | 'alertRule' | 'channel' | 'channels' | 'maintenanceWindow' | 'organization' | 'webhook' | 'webhookEvent' | 'asset'
-  | 'site' | 'tag' | 'tags' | 'field' | 'group' | 'client';
+  | 'site' | 'tag' | 'tags' | 'field' | 'group' | 'client' | 'grantee';
 
 /** `id` means the resource of the procedure's router. */
 const ID_BY_ROUTER: Record<string, IdKind> = {
@@ -231,7 +231,8 @@ const ID_BY_ROUTER: Record<string, IdKind> = {
  */
 export const ID_FIELDS: Record<string, IdKind | ((path: string) => IdKind | undefined)> = {
   id: (path) => path.split('.').slice(0, -1).map((segment) => ID_BY_ROUTER[segment]).find(Boolean),
-  userId: 'user', assignedTo: 'user', targetUserId: 'user',
+  // A grant's person is the viewer: the sweeps remove the target user before they revoke.
+  userId: (path) => (path.startsWith('providers.grants.') ? 'grantee' : 'user'), assignedTo: 'user', targetUserId: 'user',
   deviceId: 'device', deviceIds: 'devices', device: 'device',
   ticketId: 'ticket', tokenId: 'token', commandId: 'command', bulkJobId: 'job', jobId: 'job',
   sessionId: 'shellSession', deploymentId: 'deployment',
@@ -284,6 +285,7 @@ export function idValue(org: OrgFixture, kind: IdKind): unknown {
     case 'transfer': return org.jobId;
     case 'organization': return org.orgId;
     case 'client': return org.clientId;
+    case 'grantee': return org.users.viewer.id;
     case 'webhook': return org.webhookId;
     case 'webhookEvent': return org.webhookEventId;
     case 'asset': return org.assetId;
