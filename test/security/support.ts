@@ -128,6 +128,8 @@ export interface OrgFixture {
   siteId: string;
   /** A client organization of this one (grants name it), with nobody and nothing in it. */
   clientId: string;
+  /** A viewer no test logs in as: grants name them (a grant change ends the person's sessions). */
+  granteeUserId: string;
   tagId: string;
   fieldId: string;
   groupId: string;
@@ -152,6 +154,8 @@ export async function createOrgFixture(h: Harness, label: string, existing?: { i
     users[role] = { id: user.id, email, session: await login(h, email) };
   }));
   const target = await h.admin.admin.users.create.mutate({ org: org.id, email: `target-${unique()}@${label.toLowerCase()}.test`, password: PASSWORD, role: 'viewer' });
+  // Whom the grant procedures name: granting ends their sessions, so nobody the tests log in as.
+  const grantee = await h.admin.admin.users.create.mutate({ org: org.id, email: `grantee-${unique()}@${label.toLowerCase()}.test`, password: PASSWORD, role: 'viewer' });
   const owner = h.http({ authorization: `Bearer ${users.owner.session}` });
   const { token: enrollToken } = await h.admin.admin.tokens.create.mutate({ org: org.id });
   const hostname = `host-${unique()}`;
@@ -207,7 +211,7 @@ export async function createOrgFixture(h: Harness, label: string, existing?: { i
     alertRuleId: rule.id, channelId: channel.channel.id, alertId: alert.rows[0]!.id, maintenanceWindowId: window.id, apiKey: { id: apiKey.record.id, key: apiKey.key }, deploymentId: deployment.deployments[0]!,
     webhookId: webhook.subscription.id, webhookEventId,
     assetId: asset.id,
-    siteId: site.id, tagId: tag.id, fieldId: field.id, groupId: group.id, clientId: client.rows[0]!.id,
+    siteId: site.id, tagId: tag.id, fieldId: field.id, groupId: group.id, clientId: client.rows[0]!.id, granteeUserId: grantee.id,
   };
 }
 
@@ -231,7 +235,7 @@ const ID_BY_ROUTER: Record<string, IdKind> = {
  */
 export const ID_FIELDS: Record<string, IdKind | ((path: string) => IdKind | undefined)> = {
   id: (path) => path.split('.').slice(0, -1).map((segment) => ID_BY_ROUTER[segment]).find(Boolean),
-  // A grant's person is the viewer: the sweeps remove the target user before they revoke.
+  // A grant's person is one of their own: the sweeps remove the target user before they revoke.
   userId: (path) => (path.startsWith('providers.grants.') ? 'grantee' : 'user'), assignedTo: 'user', targetUserId: 'user',
   deviceId: 'device', deviceIds: 'devices', device: 'device',
   ticketId: 'ticket', tokenId: 'token', commandId: 'command', bulkJobId: 'job', jobId: 'job',
@@ -285,7 +289,7 @@ export function idValue(org: OrgFixture, kind: IdKind): unknown {
     case 'transfer': return org.jobId;
     case 'organization': return org.orgId;
     case 'client': return org.clientId;
-    case 'grantee': return org.users.viewer.id;
+    case 'grantee': return org.granteeUserId;
     case 'webhook': return org.webhookId;
     case 'webhookEvent': return org.webhookEventId;
     case 'asset': return org.assetId;
