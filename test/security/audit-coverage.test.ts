@@ -64,6 +64,10 @@ const monthFromNow = (months: number) => {
   return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + months, 1)).toISOString().slice(0, 7);
 };
 
+/** A new client of the fixture's organization (the first of its server, so a provider). */
+const newClient = async (org: OrgFixture, h: Harness) =>
+  (await h.http({ authorization: `Bearer ${org.users.owner.session}` }).providers.createClient.mutate({ name: unique('grant-client') })).id;
+
 /** Inputs the dictionary cannot guess: logging in needs a real account; a second cancel needs a second command; decisions need a pending device. */
 const ownerOf = (org: OrgFixture, h: Harness) => h.http({ authorization: `Bearer ${org.users.owner.session}` });
 const newScript = (org: OrgFixture, h: Harness) =>
@@ -142,6 +146,21 @@ const INPUTS: Record<string, (org: OrgFixture, h: Harness) => unknown> = {
     await h.server.services.db.query("INSERT INTO password_resets (token_hash, user_id, expires_at) VALUES ($1, $2, NOW() + interval '5 minutes')",
       [createHash('sha256').update(token).digest('hex'), org.users.owner.id]);
     return { token, newPassword: PASSWORD };
+  },
+  // Grants need a client of the fixture's organization (the provider) and one of its people: the
+  // viewer, as the sweep removes the target user (whose sessions nothing here relies on).
+  'providers.grants.set': async (org, h) => ({ organizationId: await newClient(org, h), userId: org.users.viewer.id, role: 'technician' }),
+  'providers.grants.revoke': async (org, h) => {
+    const organizationId = await newClient(org, h);
+    await h.http({ authorization: `Bearer ${org.users.owner.session}` }).providers.grants.set.mutate({ organizationId, userId: org.users.viewer.id, role: 'viewer' });
+    return { organizationId, userId: org.users.viewer.id };
+  },
+  'admin.providers.grants.set': async (org, h) => ({ org: org.orgId, client: await newClient(org, h), email: org.users.viewer.email, role: 'viewer' }),
+  'admin.providers.grants.revoke': async (org, h) => {
+    const client = await newClient(org, h);
+    const email = org.users.viewer.email;
+    await h.admin.admin.providers.grants.set.mutate({ org: org.orgId, client, email, role: 'viewer' });
+    return { org: org.orgId, client, email };
   },
   'auth.revokeSession': async (org, h) => {
     const other = await login(h, org.users.owner.email);

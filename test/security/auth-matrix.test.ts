@@ -116,6 +116,10 @@ const MIN_ROLE: Record<string, Role> = {
   'providers.createClient': 'admin',
   'providers.clients': 'admin',
   'providers.fleet': 'viewer',
+  // Grants of the provider's people into its clients: its admins decide, as they do about people.
+  'providers.grants.set': 'admin',
+  'providers.grants.revoke': 'admin',
+  'providers.grants.list': 'admin',
   'auth.organizations': 'viewer',
   // The fleet's structure: admins change it (sites, tags, fields, groups, a device's place in them).
   'fleet.sites.create': 'admin',

@@ -126,6 +126,10 @@ export interface OrgFixture {
   assetId: string;
   /** The fleet's structure: a site, a tag, a text field and a group, each the organization's own. */
   siteId: string;
+  /** A client organization of this one (grants name it), with nobody and nothing in it. */
+  clientId: string;
+  /** A viewer no test logs in as: grants name them (a grant change ends the person's sessions). */
+  granteeUserId: string;
   tagId: string;
   fieldId: string;
   groupId: string;
@@ -150,6 +154,8 @@ export async function createOrgFixture(h: Harness, label: string, existing?: { i
     users[role] = { id: user.id, email, session: await login(h, email) };
   }));
   const target = await h.admin.admin.users.create.mutate({ org: org.id, email: `target-${unique()}@${label.toLowerCase()}.test`, password: PASSWORD, role: 'viewer' });
+  // Whom the grant procedures name: granting ends their sessions, so nobody the tests log in as.
+  const grantee = await h.admin.admin.users.create.mutate({ org: org.id, email: `grantee-${unique()}@${label.toLowerCase()}.test`, password: PASSWORD, role: 'viewer' });
   const owner = h.http({ authorization: `Bearer ${users.owner.session}` });
   const { token: enrollToken } = await h.admin.admin.tokens.create.mutate({ org: org.id });
   const hostname = `host-${unique()}`;
@@ -195,6 +201,8 @@ export async function createOrgFixture(h: Harness, label: string, existing?: { i
   const group = await owner.fleet.groups.create.mutate({ name: `group-${unique()}`, filter: { conditions: [{ kind: 'tag', op: 'has', tagId: tag.id }] } });
   await owner.fleet.device.setTags.mutate({ deviceId: enrolled.deviceId, tagIds: [tag.id] });
   await owner.fleet.device.setSite.mutate({ deviceId: enrolled.deviceId, siteId: site.id });
+  // Made in SQL: not every fixture organization is a provider, and only the grant procedures use it.
+  const client = await h.server.services.db.query<{ id: string }>('INSERT INTO organizations (name, provider_id) VALUES ($1, $2) RETURNING id', [`${name}-client`, org.id]);
   return {
     name, orgId: org.id, users, targetUserId: target.id,
     device: { id: enrolled.deviceId, secret: enrolled.deviceSecret, hostname },
@@ -203,7 +211,7 @@ export async function createOrgFixture(h: Harness, label: string, existing?: { i
     alertRuleId: rule.id, channelId: channel.channel.id, alertId: alert.rows[0]!.id, maintenanceWindowId: window.id, apiKey: { id: apiKey.record.id, key: apiKey.key }, deploymentId: deployment.deployments[0]!,
     webhookId: webhook.subscription.id, webhookEventId,
     assetId: asset.id,
-    siteId: site.id, tagId: tag.id, fieldId: field.id, groupId: group.id,
+    siteId: site.id, tagId: tag.id, fieldId: field.id, groupId: group.id, clientId: client.rows[0]!.id, granteeUserId: grantee.id,
   };
 }
 
@@ -212,7 +220,7 @@ export async function createOrgFixture(h: Harness, label: string, existing?: { i
 
 export type IdKind = 'device' | 'devices' | 'user' | 'ticket' | 'token' | 'command' | 'job' | 'shellSession' | 'apiKey' | 'deployment' | 'transfer'
   | 'alert' | 'alerts' | 'alertRule' | 'channel' | 'channels' | 'maintenanceWindow' | 'organization' | 'webhook' | 'webhookEvent' | 'asset'
-  | 'site' | 'tag' | 'tags' | 'field' | 'group';
+  | 'site' | 'tag' | 'tags' | 'field' | 'group' | 'client' | 'grantee';
 
 /** `id` means the resource of the procedure's router. */
 const ID_BY_ROUTER: Record<string, IdKind> = {
@@ -227,7 +235,8 @@ const ID_BY_ROUTER: Record<string, IdKind> = {
  */
 export const ID_FIELDS: Record<string, IdKind | ((path: string) => IdKind | undefined)> = {
   id: (path) => path.split('.').slice(0, -1).map((segment) => ID_BY_ROUTER[segment]).find(Boolean),
-  userId: 'user', assignedTo: 'user', targetUserId: 'user',
+  // A grant's person is one of their own: the sweeps remove the target user before they revoke.
+  userId: (path) => (path.startsWith('providers.grants.') ? 'grantee' : 'user'), assignedTo: 'user', targetUserId: 'user',
   deviceId: 'device', deviceIds: 'devices', device: 'device',
   ticketId: 'ticket', tokenId: 'token', commandId: 'command', bulkJobId: 'job', jobId: 'job',
   sessionId: 'shellSession', deploymentId: 'deployment',
@@ -239,8 +248,9 @@ export const ID_FIELDS: Record<string, IdKind | ((path: string) => IdKind | unde
   siteId: 'site', tagId: 'tag', tagIds: 'tags', fieldId: 'field', groupId: 'group',
   // Free text in the schema, but an id all the same: any foreign resource's id must find nothing.
   resourceId: 'ticket',
-  // The organization switcher: an organization the caller may not enter is NOT_FOUND.
-  organizationId: 'organization',
+  // The organization switcher: an organization the caller may not enter is NOT_FOUND. Grants name
+  // a client organization of the caller's provider.
+  organizationId: (path) => (path.startsWith('providers.grants.') ? 'client' : 'organization'),
   eventId: 'webhookEvent',
 };
 
@@ -278,6 +288,8 @@ export function idValue(org: OrgFixture, kind: IdKind): unknown {
     case 'deployment': return org.deploymentId;
     case 'transfer': return org.jobId;
     case 'organization': return org.orgId;
+    case 'client': return org.clientId;
+    case 'grantee': return org.granteeUserId;
     case 'webhook': return org.webhookId;
     case 'webhookEvent': return org.webhookEventId;
     case 'asset': return org.assetId;
@@ -317,6 +329,8 @@ export const SAMPLE_VALUES: Record<string, (org: OrgFixture) => unknown> = {
   /** auth.revokeSession: an id no session has. */
   session: () => '0000000000000000',
   org: (org) => org.orgId,
+  /** `admin.providers.grants.*`: a client by id or name (the fixture's own organization is not one: NOT_FOUND). */
+  client: (org) => org.orgId,
   /** `commands.local.run`: a device id or name. */
   device: (org) => org.device.id,
   /** Alerts: a rule's condition, a channel's kind and target, a maintenance window, an exclusion, the CLI's forms. */
@@ -681,6 +695,8 @@ export const FILTERS: Record<string, string[]> = {
   // A site or tag of another organization links to none of the caller's devices (a group is not found).
   'devices.list': ['deviceIds', 'siteId', 'tagId'],
   'quarantine.list': ['deviceId'],
+  // Grants into another provider's client: none of the caller's.
+  'providers.grants.list': ['organizationId'],
   'patches.deployments': ['deviceId'],
 };
 

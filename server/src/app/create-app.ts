@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Env } from '../platform/config/index.ts';
 import { createLogger, type Logger } from '../platform/obs/logger.ts';
 import { createMetrics } from '../platform/obs/metrics.ts';
-import { createJobLeases, instrumentRelationalStore, migrate, openRelationalStore } from '../stores/relational/index.ts';
+import { createJobLeases, instrumentRelationalStore, migrate, openRelationalStore, type RelationalStore } from '../stores/relational/index.ts';
 import { instrumentCacheStore, openCacheStore } from '../stores/cache/index.ts';
 import { chooseSessionStore, createSessions } from '../features/auth/sessions.ts';
 import { createRateLimiter } from '../features/auth/rate-limit.ts';
@@ -26,6 +26,8 @@ import { appRouter } from './router.ts';
 import { storeHealthChecks } from './store-health.ts';
 import { listenOn, type ClaimedPort } from '../platform/http/listen.ts';
 import { ensureLocalAdminToken } from '../features/auth/local-admin.ts';
+import { sealStoredClientSecrets } from '../features/auth/index.ts';
+import { createSecretBox, loadSecretsKey, SECRETS_KEY_FILE, type SecretBox } from '../platform/secret-box.ts';
 import { createAgentConnections } from '../features/devices/agent-connections.ts';
 import { listenForDeviceControl } from '../features/devices/device-control.ts';
 import type { Services } from './services.ts';
@@ -93,6 +95,22 @@ async function openRelationalAndAnalytics(env: Env, deps: { metrics: ReturnType<
   throw relational.status === 'rejected' ? relational.reason : (analytics as PromiseRejectedResult).reason;
 }
 
+/**
+ * The key that seals secrets the server reads back, and the plaintext ones of older installs sealed
+ * with it before anything serves (migration 027 marked them).
+ */
+async function openSecretBox(env: Env, db: RelationalStore, log: Logger): Promise<SecretBox> {
+  const loaded = await loadSecretsKey(env.SECRETS_KEY, env.DATA_DIR);
+  if (loaded.generated) log.info({ file: join(env.DATA_DIR, SECRETS_KEY_FILE) }, 'made a new secrets key: back it up with DATA_DIR, stored secrets cannot be read without it');
+  if (loaded.source === 'file' && env.DATABASE_URL) {
+    log.warn('SECRETS_KEY is not set: using the key in DATA_DIR; every server sharing this database must be given the same key (SECRETS_KEY)');
+  }
+  const box = createSecretBox(loaded.key);
+  const sealed = await sealStoredClientSecrets(db, box);
+  if (sealed > 0) log.info({ sealed }, 'single sign-on client secrets encrypted at rest');
+  return box;
+}
+
 /** Builds every service from config, applies migrations, starts drainers, jobs and the HTTP port. */
 export async function startServer(env: Env, options: StartOptions = {}): Promise<RunningServer> {
   // Warnings and errors also go to the documents store's `logs`, once it is open.
@@ -142,6 +160,7 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
     rateLimit: createRateLimiter(cache, { max: env.RATE_LIMIT_MAX, readMax: env.RATE_LIMIT_READ_MAX, windowSec: env.RATE_LIMIT_WINDOW_SEC }),
     ingest: jetStream?.log ?? createIngestLog(db, { groupCommitMs: env.INGEST_GROUP_COMMIT_MS, metrics, log }),
     agents: createAgentConnections(metrics),
+    secretBox: await openSecretBox(env, db, log),
     localAdminTokenHash: await ensureLocalAdminToken(env.DATA_DIR),
     ...commandFeature.services,
     patching: createPatchingService({ db, cache, analytics, queue: commandFeature.queue, log, perOrganizationConcurrency: PATCH_ORG_CONCURRENCY }),

@@ -26,7 +26,7 @@ import { twoFactorRouter } from '../features/auth/two-factor.router.ts';
 import { ssoRouter } from '../features/auth/oidc.router.ts';
 import { patchesRouter, softwareRouter } from '../features/patching/index.ts';
 import { remoteRouter } from '../features/remote/index.ts';
-import { providersRouter, switchProcedures } from '../features/providers/index.ts';
+import { providersAdminRouter, providersRouter, switchProcedures } from '../features/providers/index.ts';
 import { contractsAdminRouter, contractsRouter } from '../features/billing/index.ts';
 import { assetsAdminRouter, assetsRouter } from '../features/assets/index.ts';
 import { settingsRouter } from '../features/settings/index.ts';
@@ -42,7 +42,7 @@ export const appRouter = router({
   // The local admin's alerting commands sit beside the others under `admin`.
   admin: router({
     ...adminRouter._def.record, alerting: alertsAdminRouter, webhooks: webhooksAdminRouter, contracts: contractsAdminRouter, assets: assetsAdminRouter,
-    fleet: fleetAdminRouter, scripts: scriptsAdminRouter,
+    fleet: fleetAdminRouter, scripts: scriptsAdminRouter, providers: providersAdminRouter,
   }),
   analytics: analyticsRouter,
   tickets: ticketsRouter,

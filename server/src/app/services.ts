@@ -17,6 +17,7 @@ import type { ShellService } from '../features/shells/shell-service.ts';
 import type { BulkJobService } from '../features/bulk-jobs/bulk-service.ts';
 import type { PatchingService } from '../features/patching/index.ts';
 import type { DeviceRpc, RemoteService } from '../features/remote/index.ts';
+import type { SecretBox } from '../platform/secret-box.ts';
 import type { EventPublisher } from '../features/events/index.ts';
 
 /** Everything a request handler may use; built once at start by `createApp`. */
@@ -33,6 +34,8 @@ export interface Services {
   rateLimit: RateLimiter;
   ingest: IngestLog;
   agents: AgentConnections;
+  /** Seals and opens secrets the server keeps and must read back (OpenID Connect client secrets). */
+  secretBox: SecretBox;
   /** Hash of the credential in DATA_DIR that lets the local CLI administer this server. */
   localAdminTokenHash: string;
   /** ClickHouse, or chdb embedded: analytics tables, raw metrics, api_calls. */

@@ -10,7 +10,9 @@ import { describeError } from './client.ts';
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
   serve: { summary: 'run the server', load: async () => (await import('./commands/serve.ts')).serveCommand },
   start: { summary: 'quick start: server on embedded stores plus a local agent', load: async () => (await import('./commands/start.ts')).startCommand },
-  org: { summary: 'create or list organizations', load: async () => (await import('./commands/org.ts')).orgCommand },
+  org: { summary: 'create, list or choose organizations', load: async () => (await import('./commands/org.ts')).orgCommand },
+  client: { summary: 'list or create a provider\'s client organizations', load: async () => (await import('./commands/client.ts')).clientCommand },
+  grant: { summary: 'give, list or take back access to a client organization', load: async () => (await import('./commands/grant.ts')).grantCommand },
   user: { summary: 'create a user', load: async () => (await import('./commands/user.ts')).userCommand },
   token: { summary: 'create, list or revoke enrollment tokens', load: async () => (await import('./commands/token.ts')).tokenCommand },
   devices: { summary: 'list devices with status and latest values', load: async () => (await import('./commands/devices.ts')).devicesCommand },

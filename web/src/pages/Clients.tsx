@@ -5,6 +5,7 @@ import { counted, dateTime, toDate } from '../lib/format.ts';
 import type { Outputs } from '../lib/trpc.ts';
 import { Card, ErrorNote, PageHeader } from '../components/ui.tsx';
 import { DataTable, type Column } from '../components/DataTable.tsx';
+import { ClientGrants } from './ClientGrants.tsx';
 
 type Client = Outputs['providers']['clients'][number];
 
@@ -63,6 +64,7 @@ export function ClientsPage() {
           onRetry={() => void clients.refetch()}
         />
       </Card>
+      <ClientGrants clients={clients.data ?? []} />
     </>
   );
 }

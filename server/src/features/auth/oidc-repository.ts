@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Role } from '@ninjait/shared';
 import { typed, type SqlExecutor } from '../../stores/relational/index.ts';
 import { AppError, isUniqueViolation } from '../../platform/errors.ts';
+import type { SecretBox } from '../../platform/secret-box.ts';
 
 /** A claim value that grants a role: `role_claim` holds `value` (or contains it, for a list claim). */
 export interface RoleRule {
@@ -33,13 +34,33 @@ export async function ssoSettings(db: SqlExecutor, organizationId: string): Prom
   return row ? { ...row, roleRules: parseRules(row.roleRules) } : null;
 }
 
-/** The settings with the secret, for talking to the provider; found by organization id or email domain. */
-export async function ssoSettingsForSignIn(db: SqlExecutor, key: { organizationId: string } | { emailDomain: string }): Promise<SsoSettingsWithSecret | null> {
-  const row = await typed(db).selectFrom('organizationSso').select([...PUBLIC_COLUMNS, 'clientSecret'])
+/**
+ * The settings with the secret opened, for talking to the provider; found by organization id or
+ * email domain. The secret is stored sealed (migration 027) and opened only here, in memory.
+ */
+export async function ssoSettingsForSignIn(db: SqlExecutor, box: SecretBox, key: { organizationId: string } | { emailDomain: string }): Promise<SsoSettingsWithSecret | null> {
+  const row = await typed(db).selectFrom('organizationSso').select([...PUBLIC_COLUMNS, 'clientSecretSealed'])
     .$if('organizationId' in key, (query) => query.where('organizationId', '=', (key as { organizationId: string }).organizationId))
     .$if('emailDomain' in key, (query) => query.where('emailDomain', '=', (key as { emailDomain: string }).emailDomain))
     .executeTakeFirst();
-  return row ? { ...row, roleRules: parseRules(row.roleRules) } : null;
+  if (!row) return null;
+  const { clientSecretSealed, ...settings } = row;
+  if (clientSecretSealed === null) throw new AppError('SERVICE_UNAVAILABLE', 'Single sign-on is not ready: its client secret is sealed when the server starts; restart it');
+  return { ...settings, roleRules: parseRules(row.roleRules), clientSecret: box.open(clientSecretSealed, row.organizationId) };
+}
+
+/**
+ * Seals every client secret still kept in plaintext (rows from before migration 027) and clears
+ * the plaintext. Runs at start, before the server serves; returns how many it sealed.
+ */
+export async function sealStoredClientSecrets(db: SqlExecutor, box: SecretBox): Promise<number> {
+  const rows = await typed(db).selectFrom('organizationSso').select(['organizationId', 'clientSecret']).where('clientSecret', 'is not', null).execute();
+  for (const row of rows) {
+    await typed(db).updateTable('organizationSso')
+      .set({ clientSecretSealed: box.seal(row.clientSecret!, row.organizationId), clientSecret: null })
+      .where('organizationId', '=', row.organizationId).where('clientSecret', '=', row.clientSecret).execute();
+  }
+  return rows.length;
 }
 
 export interface SsoSettingsInput {
@@ -55,16 +76,18 @@ export interface SsoSettingsInput {
 }
 
 /** Creates or replaces the organization's settings; a first save must carry the secret. */
-export async function saveSsoSettings(db: SqlExecutor, organizationId: string, input: SsoSettingsInput): Promise<SsoSettings> {
-  const { clientSecret, ...rest } = input;
+export async function saveSsoSettings(db: SqlExecutor, box: SecretBox, organizationId: string, input: SsoSettingsInput): Promise<SsoSettings> {
+  const { clientSecret: plaintext, ...rest } = input;
+  // Sealed before it leaves this process: the database (and its backups) never see the secret.
+  const sealed = plaintext === undefined ? undefined : { clientSecretSealed: box.seal(plaintext, organizationId), clientSecret: null };
   const values = { ...rest, roleRules: JSON.stringify(input.roleRules), updatedAt: sql<Date>`NOW()` };
   try {
-    if (clientSecret === undefined) {
+    if (sealed === undefined) {
       const updated = await typed(db).updateTable('organizationSso').set(values).where('organizationId', '=', organizationId).returning('organizationId').executeTakeFirst();
       if (!updated) throw new AppError('BAD_REQUEST', 'Enter the client secret: single sign-on is not set up yet');
     } else {
-      await typed(db).insertInto('organizationSso').values({ organizationId, clientSecret, ...values })
-        .onConflict((conflict) => conflict.column('organizationId').doUpdateSet({ clientSecret, ...values })).execute();
+      await typed(db).insertInto('organizationSso').values({ organizationId, ...sealed, ...values })
+        .onConflict((conflict) => conflict.column('organizationId').doUpdateSet({ ...sealed, ...values })).execute();
     }
   } catch (error) {
     if (isUniqueViolation(error)) throw new AppError('CONFLICT', `Another organization already signs in people of ${input.emailDomain ?? 'that domain'}`);

@@ -6,6 +6,7 @@ import { addressKey, clientIp } from '../../platform/http/client-address.ts';
 import { decodePathPart, requestTarget } from '../../platform/http/request-target.ts';
 import type { RelationalStore } from '../../stores/relational/index.ts';
 import { audit, type AuditContext } from '../audit/index.ts';
+import type { SecretBox } from '../../platform/secret-box.ts';
 import { beginSignIn, CALLBACK_PATH, completeSignIn, findSsoOrganization, personForClaims, SIGN_IN_TTL_SEC, SsoRefusal, type SsoRefusalReason } from './oidc.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import { setSessionCookie } from './session-cookie.ts';
@@ -17,6 +18,8 @@ export interface OidcRouteServices extends Pick<AuditContext['services'], 'docum
   env: Pick<Env, 'PUBLIC_URL'>;
   log: Logger;
   db: RelationalStore;
+  /** Opens the stored client secrets. */
+  secretBox: SecretBox;
   sessions: Sessions;
   rateLimit: RateLimiter;
 }
@@ -65,7 +68,7 @@ export function oidcRoutes(services: OidcRouteServices) {
     const ip = clientIp(req);
     const verdict = await services.rateLimit(`ip:${addressKey(ip)}`, 'auth.oidc.start', STARTS_PER_WINDOW);
     if (!verdict.allowed) return refused(res, 'provider');
-    const settings = await findSsoOrganization(services.db, entry);
+    const settings = await findSsoOrganization(services.db, services.secretBox, entry);
     const uri = redirectUri(services.env, req);
     if (!settings || !uri) return refused(res, 'unknown');
     try {
@@ -91,7 +94,7 @@ export function oidcRoutes(services: OidcRouteServices) {
       // The URL the provider redirected to: our redirect URI plus its query.
       const callbackUrl = new URL(uri);
       callbackUrl.search = requestTarget(req).query.toString();
-      const signedIn = await completeSignIn(services.db, callbackUrl, browserState);
+      const signedIn = await completeSignIn(services.db, services.secretBox, callbackUrl, browserState);
       organizationId = signedIn.settings.organizationId;
       const { user, created, roleChanged } = await personForClaims(services.db, signedIn);
       // As when an admin changes a role: sessions opened with the old one end.

@@ -36,7 +36,7 @@ export const ssoRouter = router({
   })),
   save: userProcedure('admin').input(settingsSchema).mutation(async ({ ctx, input }) => {
     for (const rule of input.roleRules) assertMayGrant(ctx.user, rule.role);
-    const saved = await saveSsoSettings(ctx.services.db, ctx.user.organizationId, input);
+    const saved = await saveSsoSettings(ctx.services.db, ctx.services.secretBox, ctx.user.organizationId, input);
     const { clientSecret, ...shown } = input;
     await audit(ctx, { action: 'organization.sso_update', resourceId: ctx.user.organizationId, details: { ...shown, newClientCredential: clientSecret !== undefined } });
     return saved;

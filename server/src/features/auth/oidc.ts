@@ -3,6 +3,7 @@ import * as client from 'openid-client';
 import { ROLES, type Role } from '@ninjait/shared';
 import { hashPassword, hashSecret } from '../../platform/secrets.ts';
 import type { RelationalStore } from '../../stores/relational/index.ts';
+import type { SecretBox } from '../../platform/secret-box.ts';
 import {
   personByEmail, savePendingSignIn, ssoSettingsForSignIn, takePendingSignIn, type RoleRule, type SsoSettingsWithSecret,
 } from './oidc-repository.ts';
@@ -64,12 +65,12 @@ async function providerConfig(settings: SsoSettingsWithSecret): Promise<client.C
  * The organization a login page's entry names: its id, or a work email / email domain its admins
  * set up. Null when none has single sign-on.
  */
-export async function findSsoOrganization(db: RelationalStore, entry: string): Promise<SsoSettingsWithSecret | null> {
+export async function findSsoOrganization(db: RelationalStore, box: SecretBox, entry: string): Promise<SsoSettingsWithSecret | null> {
   const value = entry.trim().toLowerCase();
-  if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(value)) return ssoSettingsForSignIn(db, { organizationId: value });
+  if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(value)) return ssoSettingsForSignIn(db, box, { organizationId: value });
   const domain = value.includes('@') ? value.slice(value.lastIndexOf('@') + 1) : value;
   if (!/^[a-z0-9.-]{1,253}$/.test(domain)) return null;
-  return ssoSettingsForSignIn(db, { emailDomain: domain });
+  return ssoSettingsForSignIn(db, box, { emailDomain: domain });
 }
 
 /**
@@ -105,13 +106,13 @@ export interface SignedInClaims {
  * started (`browserState`); the code is exchanged with the PKCE verifier and the ID token's
  * signature, issuer, audience and nonce are checked by openid-client.
  */
-export async function completeSignIn(db: RelationalStore, callbackUrl: URL, browserState: string | undefined): Promise<SignedInClaims> {
+export async function completeSignIn(db: RelationalStore, box: SecretBox, callbackUrl: URL, browserState: string | undefined): Promise<SignedInClaims> {
   const state = callbackUrl.searchParams.get('state') ?? '';
   if (!state || state.length > 256) throw new SsoRefusal('expired', 'the return from the provider carries no state');
   if (browserState !== state) throw new SsoRefusal('expired', 'the state is not the one this browser started');
   const pending = await takePendingSignIn(db, hashSecret(state));
   if (!pending) throw new SsoRefusal('expired', 'unknown, used or expired state');
-  const settings = await ssoSettingsForSignIn(db, { organizationId: pending.organizationId });
+  const settings = await ssoSettingsForSignIn(db, box, { organizationId: pending.organizationId });
   if (!settings) throw new SsoRefusal('unknown', 'single sign-on was turned off meanwhile');
   try {
     const config = await providerConfig(settings);

@@ -6,6 +6,7 @@ import { audit } from '../audit/index.ts';
 import { createOrganization } from '../organizations/index.ts';
 import { enterableOrganizations } from './access.ts';
 import { fleetCounts, fleetPage, isProvider, listClients } from './repository.ts';
+import { grantsRouter } from './grants.router.ts';
 
 /** Most devices one page of the fleet view holds. */
 export const FLEET_PAGE_MAX = 200;
@@ -34,6 +35,8 @@ async function assertProvider(ctx: { services: { db: Parameters<typeof isProvide
  * it is derived from the caller's memberships (features/providers/access.ts), never from input.
  */
 export const providersRouter = router({
+  grants: grantsRouter,
+
   /** The current organization's clients, with their people and devices; empty for an organization that is not a provider. */
   clients: userProcedure('admin').query(async ({ ctx }) => {
     if (!(await isProvider(ctx.services.db, ctx.user.organizationId))) return [];

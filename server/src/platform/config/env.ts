@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { decodeSecretsKey } from '../secret-box.ts';
 import { DEFAULT_SAMPLE_INTERVAL_MS, DEFAULT_SERVER_PORT, intFromEnv, setVariables } from '@ninjait/shared';
 
 const DEFAULT_RATE_LIMIT_MAX = 100;
@@ -151,6 +152,12 @@ export const envSchema = z.object({
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'an smtp:// or smtps:// URL').optional(),
   /** The From address of notification email. */
   SMTP_FROM: z.string().min(3).max(320).default('NinjaIT <alerts@ninjait.invalid>'),
+  /**
+   * 32 bytes (base64 or hex, e.g. from `openssl rand -base64 32`) that encrypt secrets the server must
+   * read back (OpenID Connect client secrets). Unset, the key in DATA_DIR/secrets-key is used, made on
+   * first start: right for one server; several servers on one database must all be given the same one.
+   */
+  SECRETS_KEY: z.string().refine((value) => decodeSecretsKey(value) !== null, '32 bytes in base64 (44 characters) or hex (64)').optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -488,13 +488,14 @@ export interface OrganizationSsoTable {
   organizationId: string;
   issuer: string;
   clientId: string;
-  clientSecret: string;
+  clientSecret: string | null;
   emailDomain: string | null;
   roleClaim: Default<string>;
   roleRules: Default<Json>;
   ssoOnly: Default<boolean>;
   countsAsTwoFactor: Default<boolean>;
   updatedAt: Default<Timestamp>;
+  clientSecretSealed: string | null;
 }
 
 export interface OrganizationsTable {

@@ -23,6 +23,7 @@ import { eventWebhooks } from './023-event-webhooks.ts';
 import { systemAlerts } from './024-system-alerts.ts';
 import { fleet } from './025-fleet.ts';
 import { scripts } from './026-scripts.ts';
+import { sealedSecrets } from './027-sealed-secrets.ts';
 
 export interface Migration {
   version: number;
@@ -58,4 +59,5 @@ export const migrations: readonly Migration[] = [
   { version: 24, name: 'system-alerts', sql: systemAlerts },
   { version: 25, name: 'fleet', sql: fleet },
   { version: 26, name: 'scripts', sql: scripts },
+  { version: 27, name: 'sealed-secrets', sql: sealedSecrets },
 ];
