@@ -4,7 +4,7 @@ import { setPriority } from 'node:os';
 import { createInterface } from 'node:readline';
 import type { Logger } from '../../platform/obs/logger.ts';
 import { localPackagesDir } from './publish-help.ts';
-import { releasesDir } from './releases.ts';
+import { releaseCatalog, releasesDir } from './releases.ts';
 import { checkoutRoot, inCheckout } from '../../platform/checkout.ts';
 
 const REPO_ROOT = checkoutRoot();
@@ -70,7 +70,10 @@ export function startLocalPackages(env: { DATA_DIR: string; RELEASES_DIR?: strin
   createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', (line) => {
     if (line.length > MAX_EVENT_CHARS) return;
     try {
-      logEvent(log, JSON.parse(line) as PublishEvent);
+      const event = JSON.parse(line) as PublishEvent;
+      // The catalog rescans every few seconds; a package published here is offered at once.
+      if (event.event === 'published') releaseCatalog(releasesDir(env)).refresh();
+      logEvent(log, event);
     } catch {
       // Not a progress line (a build tool's chatter): nothing to report.
     }

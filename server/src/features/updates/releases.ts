@@ -13,6 +13,8 @@ export interface ReleaseCatalog {
   latest(query: ReleaseQuery): Release | null;
   /** The absolute path of a listed artifact; null for anything else, so no other file is ever served. */
   pathOf(file: string): string | null;
+  /** Forgets the last scan: the next read sees a release this process just published. */
+  refresh(): void;
 }
 
 /** A new release is picked up within this long, without a restart. */
@@ -57,6 +59,9 @@ export function releaseCatalog(dir: string): ReleaseCatalog {
     list,
     latest: (q) => list().find((r) => r.platform === q.platform && r.arch === q.arch && r.kind === q.kind) ?? null,
     pathOf: (file) => (list().some((r) => r.file === file) ? join(abs, file) : null),
+    refresh: () => {
+      scannedAt = -Infinity;
+    },
   };
   catalogs.set(abs, catalog);
   return catalog;
