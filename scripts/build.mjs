@@ -13,7 +13,7 @@
  * the same from the build as from the sources.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, realpathSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -80,21 +80,14 @@ async function bundle(options, outdir) {
 }
 
 /**
- * A freshly initialized PGlite cluster as a tarball (server/src/stores/relational/pglite/seed.ts):
- * initdb in WebAssembly costs 7-9 s of CPU, paid here once instead of at every first start.
+ * A freshly initialized PGlite cluster as a tarball (server/scripts/pglite-seed.mjs, where the
+ * server's PGlite dependency is declared).
  * @param {string} outdir
  */
 async function buildPgliteSeed(outdir) {
-  const { PGlite } = await import('@electric-sql/pglite');
-  const db = await PGlite.create({ dataDir: 'memory://' });
-  try {
-    const packed = await db.dumpDataDir('gzip');
-    mkdirSync(outdir, { recursive: true });
-    writeFileSync(join(outdir, 'pglite.tar.gz'), Buffer.from(await packed.arrayBuffer()));
-  } finally {
-    await db.close();
-  }
-  return [];
+  const { writePgliteSeed } = await import('../server/scripts/pglite-seed.mjs');
+  await writePgliteSeed(outdir);
+  return ['server/scripts/pglite-seed.mjs'];
 }
 
 /** Vite, through npm, which finds the workspace's vite wherever it was hoisted. */

@@ -20,6 +20,8 @@ const ALLOWED_CROSSINGS: Record<string, string> = {
   // `npm run db:types` is the root's build tooling (like installers/): it applies the server's
   // migrations to write the typed-query schema, which no package export should offer.
   'scripts/relational-schema/generate.ts -> server/src/stores/relational/index.ts': 'the schema generator runs the server\'s migrations',
+  // The build packs the embedded database's seed with the server's own PGlite (its dependency).
+  'scripts/build.mjs -> server/scripts/pglite-seed.mjs': 'the build makes the server\'s PGlite seed',
 };
 
 /**
