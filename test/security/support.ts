@@ -133,6 +133,9 @@ export interface OrgFixture {
   tagId: string;
   fieldId: string;
   groupId: string;
+  scriptId: string;
+  scriptRunId: string;
+  scriptScheduleId: string;
 }
 
 let counter = 0;
@@ -201,6 +204,12 @@ export async function createOrgFixture(h: Harness, label: string, existing?: { i
   const group = await owner.fleet.groups.create.mutate({ name: `group-${unique()}`, filter: { conditions: [{ kind: 'tag', op: 'has', tagId: tag.id }] } });
   await owner.fleet.device.setTags.mutate({ deviceId: enrolled.deviceId, tagIds: [tag.id] });
   await owner.fleet.device.setSite.mutate({ deviceId: enrolled.deviceId, siteId: site.id });
+  const script = await owner.scripts.create.mutate({ name: `script-${unique()}`, language: 'shell', targetOs: ['linux'], body: 'echo fixture script' });
+  const scriptRun = await owner.scripts.run.mutate({ id: script.id, target: { kind: 'devices', deviceIds: [enrolled.deviceId] } });
+  // Years away (29 February), like the patch window: it never fires while the suites compare rows.
+  const schedule = await owner.scripts.schedules.create.mutate({
+    scriptId: script.id, name: `schedule-${unique()}`, cron: '0 0 29 2 *', timezone: 'UTC', target: { kind: 'organization' }, enabled: false,
+  });
   // Made in SQL: not every fixture organization is a provider, and only the grant procedures use it.
   const client = await h.server.services.db.query<{ id: string }>('INSERT INTO organizations (name, provider_id) VALUES ($1, $2) RETURNING id', [`${name}-client`, org.id]);
   return {
@@ -212,6 +221,7 @@ export async function createOrgFixture(h: Harness, label: string, existing?: { i
     webhookId: webhook.subscription.id, webhookEventId,
     assetId: asset.id,
     siteId: site.id, tagId: tag.id, fieldId: field.id, groupId: group.id, clientId: client.rows[0]!.id, granteeUserId: grantee.id,
+    scriptId: script.id, scriptRunId: scriptRun.runId, scriptScheduleId: schedule.id,
   };
 }
 
@@ -220,13 +230,14 @@ export async function createOrgFixture(h: Harness, label: string, existing?: { i
 
 export type IdKind = 'device' | 'devices' | 'user' | 'ticket' | 'token' | 'command' | 'job' | 'shellSession' | 'apiKey' | 'deployment' | 'transfer'
   | 'alert' | 'alerts' | 'alertRule' | 'channel' | 'channels' | 'maintenanceWindow' | 'organization' | 'webhook' | 'webhookEvent' | 'asset'
-  | 'site' | 'tag' | 'tags' | 'field' | 'group' | 'client' | 'grantee';
+  | 'site' | 'tag' | 'tags' | 'field' | 'group' | 'client' | 'grantee' | 'script' | 'scriptRun' | 'scriptSchedule';
 
-/** `id` means the resource of the procedure's router. */
+/** `id` means the resource of the procedure's innermost router that names one (scripts.runs.get: a run). */
 const ID_BY_ROUTER: Record<string, IdKind> = {
   tickets: 'ticket', tokens: 'token', devices: 'device', commands: 'command', jobs: 'job', users: 'user', apiKeys: 'apiKey', patches: 'deployment',
   alerts: 'alert', alertRules: 'alertRule', channels: 'channel', maintenance: 'maintenanceWindow', webhooks: 'webhook', assets: 'asset',
   sites: 'site', tags: 'tag', fields: 'field', groups: 'group',
+  scripts: 'script', runs: 'scriptRun', schedules: 'scriptSchedule',
 };
 
 /**
@@ -234,7 +245,7 @@ const ID_BY_ROUTER: Record<string, IdKind> = {
  * (the matrix fails naming it), so every id a procedure takes gets a foreign-organization case.
  */
 export const ID_FIELDS: Record<string, IdKind | ((path: string) => IdKind | undefined)> = {
-  id: (path) => path.split('.').slice(0, -1).map((segment) => ID_BY_ROUTER[segment]).find(Boolean),
+  id: (path) => path.split('.').slice(0, -1).map((segment) => ID_BY_ROUTER[segment]).reverse().find(Boolean),
   // A grant's person is one of their own: the sweeps remove the target user before they revoke.
   userId: (path) => (path.startsWith('providers.grants.') ? 'grantee' : 'user'), assignedTo: 'user', targetUserId: 'user',
   deviceId: 'device', deviceIds: 'devices', device: 'device',
@@ -252,6 +263,7 @@ export const ID_FIELDS: Record<string, IdKind | ((path: string) => IdKind | unde
   // a client organization of the caller's provider.
   organizationId: (path) => (path.startsWith('providers.grants.') ? 'client' : 'organization'),
   eventId: 'webhookEvent',
+  scriptId: 'script', remediationScriptId: 'script',
 };
 
 /** Names that end in "Id" but name nothing of ours: an OpenID Connect client id is text a provider issued. */
@@ -298,6 +310,9 @@ export function idValue(org: OrgFixture, kind: IdKind): unknown {
     case 'tags': return [org.tagId];
     case 'field': return org.fieldId;
     case 'group': return org.groupId;
+    case 'script': return org.scriptId;
+    case 'scriptRun': return org.scriptRunId;
+    case 'scriptSchedule': return org.scriptScheduleId;
   }
 }
 
@@ -391,6 +406,12 @@ export const SAMPLE_VALUES: Record<string, (org: OrgFixture) => unknown> = {
   countsAsTwoFactor: () => false,
   // The fleet's structure: a group matching the device's tag, an empty set of values, the CLI's forms.
   filter: (org) => ({ conditions: [{ kind: 'tag', op: 'has', tagId: org.tagId }] }),
+  // Scripts: a run on the fixture's device; a schedule years away (29 February), left disabled.
+  'scripts.run:target': (org) => ({ kind: 'devices', deviceIds: [org.device.id] }),
+  'scripts.schedules.create:target': () => ({ kind: 'organization' }),
+  cron: () => '0 0 29 2 *',
+  timezone: () => 'UTC',
+  enabled: () => false,
   'fleet.fields.create:type': () => 'text',
   'admin.fleet.fields.create:type': () => 'text',
   'fleet.device.setFields:values': () => ({}),

@@ -162,7 +162,11 @@ export function createScriptService(deps: { db: RelationalStore; commands: Comma
 
     run: (who: Who, scriptId: string, request: RunRequest) => start(who, scriptId, request, 'manual'),
 
-    listRuns: (organizationId: string, scriptId: string | null, limit: number) => repo.listRuns(db, organizationId, scriptId, limit),
+    async listRuns(organizationId: string, scriptId: string | null, limit: number) {
+      // Another organization's script is not found, like everywhere else, rather than an empty list.
+      if (scriptId) await repo.getScript(db, organizationId, scriptId);
+      return repo.listRuns(db, organizationId, scriptId, limit);
+    },
     /** A run with its per-device results (the bulk job's targets, or the remediation's one command). */
     async getRun(organizationId: string, id: string) {
       const run = await repo.getRun(db, organizationId, id);
@@ -188,7 +192,10 @@ export function createScriptService(deps: { db: RelationalStore; commands: Comma
       await record(who, 'script.schedule_create', id, { scriptId: script.id, name: fields.name, cron: fields.cron, timezone: fields.timezone, target: fields.target.kind });
       return repo.getSchedule(db, who.organizationId, id);
     },
-    listSchedules: (organizationId: string, scriptId: string | null) => repo.listSchedules(db, organizationId, scriptId),
+    async listSchedules(organizationId: string, scriptId: string | null) {
+      if (scriptId) await repo.getScript(db, organizationId, scriptId);
+      return repo.listSchedules(db, organizationId, scriptId);
+    },
     async setScheduleEnabled(who: Who, id: string, enabled: boolean) {
       const schedule = await repo.getSchedule(db, who.organizationId, id);
       await repo.setScheduleState(db, who.organizationId, id, enabled, enabled ? nextRun(schedule.cron, schedule.timezone, new Date()) : null);
