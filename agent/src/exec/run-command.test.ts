@@ -76,7 +76,11 @@ describe.skipIf(!posix)('runCommand (real processes)', () => {
     early.command.cancel();
     expect((await early.command.done).status).toBe('cancelled');
     const late = run({ script: 'echo up; sleep 30' });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Cancel once the process is demonstrably running (its first line arrived), not after a guessed delay:
+    // under a loaded CI machine the shell may not have printed within any fixed time.
+    for (const deadline = Date.now() + 15_000; !late.text().includes('up\n') && Date.now() < deadline;) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     late.command.cancel();
     const started = Date.now();
     expect((await late.command.done).status).toBe('cancelled');
