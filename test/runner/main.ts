@@ -6,8 +6,9 @@ import { parseArgs } from 'node:util';
 import { createCleanup } from './cleanup.ts';
 import { canInstall, installMissing, wantedPackages } from './debian.ts';
 import { startPeers } from './peers.ts';
-import { installersUnavailable, PHASES, runPhase, type PhaseName, type PhaseResult } from './phases.ts';
-import { foregroundChild, killGroup, killLeftovers, say, step } from './processes.ts';
+import { installersUnavailable, PHASES, type PhaseName, type PhaseResult } from './phases.ts';
+import { killGroup, killLeftovers, runningChildren, say, step } from './processes.ts';
+import { plan, runGroup } from './schedule.ts';
 import { prepareServices } from './services.ts';
 
 const usage = `Usage: npm test [-- [options] [test files or filters]]
@@ -28,7 +29,9 @@ Runs every check CI runs, on this machine, and leaves it as it found it:
   4. phases    typecheck, lint (eslint, and every .github/workflows file through action-validator),
                main (vitest, every test but the fault suite), faults (the fault suite, one file at
                a time), installers (.ci/installers-test.sh, root only), msi (the Windows MSI built
-               with wixl and inspected with msiinfo).
+               with wixl and inspected with msiinfo). Typecheck runs beside lint, and the fault
+               suite beside installers then msi (their output is printed when they end); main
+               runs alone.
 
 A test whose peer is missing skips with a printed reason. Every phase runs even if an earlier
 one failed; the exit code is 0 only if none failed (130 after Ctrl-C). On exit, failure or
@@ -89,15 +92,15 @@ async function main(): Promise<number> {
   const cleanup = createCleanup();
   let interrupted: NodeJS.Signals | null = null;
   const onSignal = (signal: NodeJS.Signals) => {
-    const child = foregroundChild();
+    const children = runningChildren();
     if (interrupted) {
       say(`${signal} again: killing the current step`);
-      if (child) killGroup(child, 'SIGKILL');
+      for (const child of children) killGroup(child, 'SIGKILL');
       return;
     }
     interrupted = signal;
     say(`\n${signal}: stopping the current step, then cleaning up (${signal} again to force)`);
-    if (child) killGroup(child, signal === 'SIGINT' ? 'SIGINT' : 'SIGTERM');
+    for (const child of children) killGroup(child, signal === 'SIGINT' ? 'SIGINT' : 'SIGTERM');
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
 
@@ -129,9 +132,9 @@ async function main(): Promise<number> {
     step('Test peers');
     const peers = interrupted ? { env: {} } : await startPeers(ROOT, cleanup, tmp);
     const context = { root: ROOT, tmp, env: { ...process.env, ...services.env, ...peers.env, TMPDIR: testTmp }, filters: positionals };
-    for (const name of phases) {
+    for (const group of plan(phases)) {
       if (interrupted) break;
-      results.push(await runPhase(name, context));
+      results.push(...await runGroup(group, context, () => interrupted !== null));
       await sweepTestProcesses();
     }
   } catch (error) {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findExecutable } from '../support/executables.ts';
 import { runForeground, step } from './processes.ts';
@@ -38,6 +38,8 @@ export interface PhaseContext {
   env: NodeJS.ProcessEnv;
   /** Test files (or name filters) for the vitest phases; empty runs them all. */
   filters: readonly string[];
+  /** Where the phase's output goes when it runs beside another phase; the terminal otherwise. */
+  logFile?: string;
 }
 
 /** What vitest's JSON reporter wrote, reduced to counts (null if it wrote nothing readable). */
@@ -68,13 +70,13 @@ export function readVitestCounts(file: string): TestCounts | null {
 async function vitest(context: PhaseContext, name: PhaseName, args: string[]): Promise<Omit<PhaseResult, 'name' | 'seconds'>> {
   const report = join(context.tmp, `${name}.vitest.json`);
   const code = await runForeground(join(context.root, 'node_modules/.bin/vitest'),
-    ['run', ...args, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...context.filters], { env: context.env, cwd: context.root });
+    ['run', ...args, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...context.filters], { env: context.env, cwd: context.root, logFile: context.logFile });
   const tests = readVitestCounts(report) ?? undefined;
   return code === 0 ? { status: 'passed', ...(tests ? { tests } : {}) } : { status: 'failed', reason: `vitest exited ${code}`, ...(tests ? { tests } : {}) };
 }
 
 async function command(context: PhaseContext, program: string, args: string[]): Promise<Omit<PhaseResult, 'name' | 'seconds'>> {
-  const code = await runForeground(program, args, { env: context.env, cwd: context.root });
+  const code = await runForeground(program, args, { env: context.env, cwd: context.root, logFile: context.logFile });
   return code === 0 ? { status: 'passed' } : { status: 'failed', reason: `${program} ${args.join(' ')} exited ${code}` };
 }
 
@@ -127,7 +129,8 @@ const TITLES: Record<PhaseName, string> = {
 };
 
 export async function runPhase(name: PhaseName, context: PhaseContext): Promise<PhaseResult> {
-  step(TITLES[name]);
+  if (context.logFile) appendFileSync(context.logFile, `\n==> ${TITLES[name]}\n`);
+  else step(TITLES[name]);
   const started = Date.now();
   const result = await RUN[name](context);
   return { name, ...result, seconds: Math.round((Date.now() - started) / 1000) };

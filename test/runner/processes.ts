@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions, type StdioOptions } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 
 /** How the runner starts, watches and stops programs: argument arrays only, never a shell string. */
@@ -9,27 +10,31 @@ export const step = (message: string) => say(`\n==> ${message}`);
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The child running in the foreground now, so a signal to the runner can be passed on to it. */
-let foreground: ChildProcess | null = null;
-export const foregroundChild = () => foreground;
+/** The children running now (one per concurrent phase), so a signal to the runner can be passed on to them. */
+const running = new Set<ChildProcess>();
+export const runningChildren = (): readonly ChildProcess[] => [...running];
 
 /**
- * Runs a program to its end with the runner's terminal, in a process group of its own (so the
- * runner can stop it and everything it started); resolves with its exit code (128+n for signal n).
- * Whatever is left in its group when it exits (a test's server that outlived an interrupted
- * test) is killed and named.
+ * Runs a program to its end in a process group of its own (so the runner can stop it and
+ * everything it started); resolves with its exit code (128+n for signal n). Its output goes to
+ * the runner's terminal, or to `logFile` when it runs beside another phase (the runner prints the
+ * file when it ends, so two phases' lines never interleave). Whatever is left in its group when it
+ * exits (a test's server that outlived an interrupted test) is killed and named.
  */
-export function runForeground(command: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<number> {
+export function runForeground(command: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; logFile?: string } = {}): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { stdio: 'inherit', detached: true, env: options.env ?? process.env, cwd: options.cwd });
-    foreground = child;
+    const log = options.logFile ? openSync(options.logFile, 'a') : null;
+    const stdio: StdioOptions = log === null ? 'inherit' : ['ignore', log, log];
+    const child = spawn(command, args, { stdio, detached: true, env: options.env ?? process.env, cwd: options.cwd });
+    if (log !== null) closeSync(log);
+    running.add(child);
     child.once('error', (error) => {
       say(`could not run ${command}: ${error.message}`);
-      foreground = null;
+      running.delete(child);
       resolve(127);
     });
     child.once('exit', (code, signal) => {
-      foreground = null;
+      running.delete(child);
       void killLeftovers((pid, group) => pid !== child.pid && group === child.pid, `left in the process group of ${command}`)
         .then(() => resolve(code ?? 128 + (signal ? signalNumber(signal) : 0)));
     });

@@ -1,0 +1,61 @@
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { PHASES, runPhase, type PhaseContext, type PhaseName, type PhaseResult } from './phases.ts';
+import { say, step } from './processes.ts';
+
+/**
+ * Which phases may run at the same time: groups run one after another; within a group, lanes run
+ * side by side and each lane's phases in order. The fault suite mostly waits out outages it
+ * causes and the installers test mostly waits on dpkg and an agent's update cycle, so they share
+ * the two cores well; typecheck and lint are one single-threaded process each. The main suite
+ * runs alone: its timing-sensitive tests (login throttling, first-sample deadlines) do not
+ * tolerate a second suite beside them.
+ */
+export const SCHEDULE: readonly (readonly (readonly PhaseName[])[])[] = [
+  [['typecheck'], ['lint']],
+  [['main']],
+  [['faults'], ['installers', 'msi']],
+];
+
+/** The chosen phases' groups, with empty lanes and groups left out. */
+export function plan(chosen: readonly PhaseName[]): PhaseName[][][] {
+  return SCHEDULE
+    .map((group) => group.map((lane) => lane.filter((name) => chosen.includes(name))).filter((lane) => lane.length > 0))
+    .filter((group) => group.length > 0);
+}
+
+/**
+ * Runs one group: the first lane on the terminal, the others into log files printed whole when
+ * the group ends. `stopped` is asked before each phase, so Ctrl-C starts nothing new.
+ */
+export async function runGroup(group: readonly (readonly PhaseName[])[], context: PhaseContext, stopped: () => boolean): Promise<PhaseResult[]> {
+  const logs: string[] = [];
+  const lanes = group.map(async (lane, index) => {
+    const logFile = index === 0 ? undefined : join(context.tmp, `${lane.join('-')}.log`);
+    if (logFile) {
+      logs.push(logFile);
+      say(`(${lane.join(', then ')} runs alongside; its output follows when the group ends)`);
+    }
+    const results: PhaseResult[] = [];
+    for (const name of lane) {
+      if (stopped()) break;
+      results.push(await runPhase(name, { ...context, ...(logFile ? { logFile } : {}) }));
+    }
+    return results;
+  });
+  const results = (await Promise.all(lanes)).flat();
+  for (const log of logs) {
+    step(`Output of ${log.slice(log.lastIndexOf('/') + 1, -'.log'.length).replace('-', ', ')}`);
+    process.stdout.write(readLog(log));
+    rmSync(log, { force: true });
+  }
+  return results.sort((a, b) => PHASES.indexOf(a.name) - PHASES.indexOf(b.name));
+}
+
+function readLog(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '(no output)\n';
+  }
+}
