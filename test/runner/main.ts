@@ -63,7 +63,8 @@ function summarise(results: PhaseResult[], interrupted: string | null): number {
   step('Summary');
   for (const result of results) {
     const tests = result.tests ? ` (${result.tests.passed} passed, ${result.tests.failed} failed, ${result.tests.skipped} skipped)` : '';
-    say(`${result.name.padEnd(11)}${result.status.padEnd(8)}${String(result.seconds).padStart(5)} s${tests}${result.reason ? `: ${result.reason}` : ''}`);
+    const busy = result.cpuBusyPercent === undefined || result.status === 'skipped' ? '' : `, CPU ${result.cpuBusyPercent} % busy`;
+    say(`${result.name.padEnd(11)}${result.status.padEnd(8)}${String(result.seconds).padStart(5)} s${tests}${busy}${result.reason ? `: ${result.reason}` : ''}`);
   }
   const counted = results.filter((result) => result.tests);
   if (counted.length > 0) {
@@ -71,7 +72,8 @@ function summarise(results: PhaseResult[], interrupted: string | null): number {
     say(`tests: ${total('passed')} passed, ${total('failed')} failed, ${total('skipped')} skipped`);
   }
   for (const result of counted) {
-    if (result.tests!.slowest?.length) say(`\nslowest files of ${result.name}:\n${result.tests!.slowest.join('\n')}`);
+    const sum = result.tests!.fileSeconds ? ` (${result.tests!.fileSeconds} s of files in all, over ${result.seconds} s)` : '';
+    if (result.tests!.slowest?.length) say(`\nslowest files of ${result.name}${sum}:\n${result.tests!.slowest.join('\n')}`);
   }
   const failures = counted.flatMap((result) => result.tests!.failures ?? []);
   if (failures.length > 0) say(`\nfailed:\n${failures.map((failure) => `  ${failure}`).join('\n')}`);

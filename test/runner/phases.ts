@@ -16,6 +16,8 @@ export interface TestCounts {
   failures?: string[];
   /** The slowest files, `seconds file`: where the phase's time went. */
   slowest?: string[];
+  /** Every file's time added up: over the phase's wall time, how many files ran at once on average. */
+  fileSeconds?: number;
 }
 
 const SLOWEST_SHOWN = 12;
@@ -29,6 +31,8 @@ export interface PhaseResult {
   /** Why it was skipped, or how it failed. */
   reason?: string;
   seconds: number;
+  /** How busy the machine's cores were during the phase (all of them, whatever ran): room for more workers, or none. */
+  cpuBusyPercent?: number;
   tests?: TestCounts;
 }
 
@@ -56,12 +60,14 @@ export function readVitestCounts(file: string): TestCounts | null {
       // A file that failed before any test ran (a hook, an import) has no failed assertion to name.
       return failed.length > 0 || file.status !== 'failed' ? failed : [`${relative(file.name)}: ${String(file.message ?? 'failed')}`.slice(0, 300)];
     });
-    const slowest = files
+    const timed = files
       .filter((file) => typeof file.startTime === 'number' && typeof file.endTime === 'number')
-      .map((file) => ({ name: relative(file.name), seconds: Math.round(((file.endTime as number) - (file.startTime as number)) / 1000) }))
+      .map((file) => ({ name: relative(file.name), seconds: ((file.endTime as number) - (file.startTime as number)) / 1000 }));
+    const fileSeconds = Math.round(timed.reduce((sum, file) => sum + file.seconds, 0));
+    const slowest = timed.map((file) => ({ ...file, seconds: Math.round(file.seconds) }))
       .sort((a, b) => b.seconds - a.seconds).slice(0, SLOWEST_SHOWN)
       .map((file) => `${String(file.seconds).padStart(5)} s  ${file.name}`);
-    return { passed: count('numPassedTests'), failed: count('numFailedTests'), skipped: count('numPendingTests') + count('numTodoTests'), failures, slowest };
+    return { passed: count('numPassedTests'), failed: count('numFailedTests'), skipped: count('numPendingTests') + count('numTodoTests'), failures, slowest, fileSeconds };
   } catch {
     return null;
   }
@@ -128,10 +134,30 @@ const TITLES: Record<PhaseName, string> = {
   msi: 'Windows MSI built with wixl and inspected with msiinfo (installers/windows/check-msi.sh)',
 };
 
+/** The machine's CPU time so far over every core (/proc/stat, in ticks): busy and total; null where there is none. */
+function cpuTicks(): { busy: number; total: number } | null {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const total = fields.reduce((sum, n) => sum + n, 0);
+    const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+    return { busy: total - idle, total };
+  } catch {
+    return null;
+  }
+}
+
+function busyPercentSince(start: { busy: number; total: number } | null): number | undefined {
+  const end = cpuTicks();
+  if (!start || !end || end.total <= start.total) return undefined;
+  return Math.round(((end.busy - start.busy) / (end.total - start.total)) * 100);
+}
+
 export async function runPhase(name: PhaseName, context: PhaseContext): Promise<PhaseResult> {
   if (context.logFile) appendFileSync(context.logFile, `\n==> ${TITLES[name]}\n`);
   else step(TITLES[name]);
   const started = Date.now();
+  const ticks = cpuTicks();
   const result = await RUN[name](context);
-  return { name, ...result, seconds: Math.round((Date.now() - started) / 1000) };
+  const cpuBusyPercent = busyPercentSince(ticks);
+  return { name, ...result, seconds: Math.round((Date.now() - started) / 1000), ...(cpuBusyPercent === undefined ? {} : { cpuBusyPercent }) };
 }
