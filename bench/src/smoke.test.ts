@@ -13,7 +13,7 @@ const TINY: Record<string, string> = {
   agents: '3', ingestAgents: '3', commandAgents: '3', intervalMs: '1000', steadyMs: '1500', baselinePushes: '3',
   loadMs: '1500', recordsPerPush: '5', commands: '2',
   durationMs: '2000', warmupMs: '1000', sampleEveryMs: '250',
-  backlogSamples: '100', devices: '3', calls: '3',
+  backlogSamples: '100', devices: '3', calls: '3', alertAgents: '3', probes: '2', phaseMs: '1500',
 };
 
 let server: ServerUnderTest;

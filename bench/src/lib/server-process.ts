@@ -27,6 +27,8 @@ export const BENCH_SERVER_ENV: Record<string, string> = {
   RATE_LIMIT_WINDOW_SEC: '1',
   // Thousands of simulated agents share a few 127.0.0.x addresses and connect before they authenticate.
   WS_UNAUTH_PER_IP_MAX: '100000',
+  // Webhooks go to receivers the benchmarks run on this machine.
+  WEBHOOK_ALLOW_PRIVATE: '1',
 };
 
 export interface ServerOptions {
