@@ -12,6 +12,12 @@ type ShellEvent = Parameters<AgentClient['agent']['shellOutput']['mutate']>[0]['
  */
 export const SHELL_BACKLOG_CHARS = 256 * 1024;
 
+/**
+ * Terminals open at once on this device. Each is a shell process and a pseudo-terminal; a
+ * stolen technician session or a runaway script must not be able to open them without end.
+ */
+export const MAX_SHELL_SESSIONS = 32;
+
 interface Session {
   terminal: Terminal;
   idle: NodeJS.Timeout;
@@ -65,6 +71,10 @@ export function createShellSessions(opts: ShellSessionOptions) {
 
   function open(message: Extract<ShellMessage, { type: 'shell-open' }>) {
     if (sessions.has(message.sessionId)) return;
+    if (sessions.size >= MAX_SHELL_SESSIONS) {
+      void report(message.sessionId, { type: 'closed', reason: `${MAX_SHELL_SESSIONS} terminals are already open on this device: close one first`, exitCode: null });
+      return;
+    }
     const shell = SHELLS[message.shell] ?? SHELLS.sh!;
     let terminal: Terminal;
     try {
