@@ -14,6 +14,7 @@ const TINY: Record<string, string> = {
   loadMs: '1500', recordsPerPush: '5', commands: '2',
   durationMs: '2000', warmupMs: '1000', sampleEveryMs: '250',
   backlogSamples: '100', devices: '3', calls: '3', alertAgents: '3', probes: '2', phaseMs: '1500',
+  keystrokes: '5', sessions: '2', keystrokesPerSession: '2', downloadMb: '4',
 };
 
 let server: ServerUnderTest;

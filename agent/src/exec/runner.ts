@@ -3,7 +3,7 @@ import { classify } from '../link/classify.ts';
 import { backoffMs } from '@ninjait/shared';
 import { COMMANDS_DB_FILE, openExecutedStore } from './executed-store.ts';
 import { runCommand, type RunningCommand } from './run-command.ts';
-import { createShellSessions } from './shell-sessions.ts';
+import { createShellSessions, SHELL_OUTPUT_INTERVAL_MS } from './shell-sessions.ts';
 import { createRemoteHandler } from '../remote/index.ts';
 import { untilDelivered } from './reliable.ts';
 import type { AgentMessage, CommandSpec, RunnerOptions, StoredResult } from './types.ts';
@@ -29,7 +29,10 @@ export function startCommandRunner(options: RunnerOptions): CommandRunner {
   const scriptDir = join(options.dataDir, 'exec-scripts');
   const stopping = new AbortController();
   const running = new Map<string, RunningCommand>();
-  const shells = createShellSessions({ client, log, platform, outputIntervalMs, signal: stopping.signal, usePty: options.usePty ?? true });
+  // A terminal's echo is what a typist waits for: its output is batched far more finely than a command's.
+  const shells = createShellSessions({
+    client, log, platform, outputIntervalMs: Math.min(outputIntervalMs, SHELL_OUTPUT_INTERVAL_MS), signal: stopping.signal, usePty: options.usePty ?? true,
+  });
   const remote = createRemoteHandler({ client, log, platform, fileRoots: options.fileRoots ?? [] });
 
   const deliver = <T>(what: string, commandId: string, send: () => Promise<T>) =>

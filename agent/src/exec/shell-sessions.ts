@@ -13,6 +13,13 @@ type ShellEvent = Parameters<AgentClient['agent']['shellOutput']['mutate']>[0]['
 export const SHELL_BACKLOG_CHARS = 256 * 1024;
 
 /**
+ * How often a terminal's output goes to the server at most: the first output after a quiet
+ * spell goes at once, and a typist's next key is echoed within this; `cat` of a big file still
+ * goes in batches (at most ~66 a second per terminal).
+ */
+export const SHELL_OUTPUT_INTERVAL_MS = 15;
+
+/**
  * Terminals open at once on this device. Each is a shell process and a pseudo-terminal; a
  * stolen technician session or a runaway script must not be able to open them without end.
  */

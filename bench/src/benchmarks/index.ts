@@ -6,6 +6,7 @@ import { footprintBenchmark } from './footprint.ts';
 import { backlogBenchmark } from './backlog.ts';
 import { dashboardBenchmark } from './dashboard.ts';
 import { alertingBenchmark } from './alerting.ts';
+import { remoteBenchmark } from './remote.ts';
 
 /** Every benchmark, in the order `npm run bench` runs them. */
 export const benchmarks: Benchmark[] = [
@@ -16,4 +17,5 @@ export const benchmarks: Benchmark[] = [
   dashboardBenchmark,
   commandsBenchmark,
   alertingBenchmark,
+  remoteBenchmark,
 ];

@@ -38,25 +38,41 @@ describe('shell input audit', () => {
     expect(r.entries[0]).toMatchObject({ action: 'shell.input', resourceId: 's1', userId: 'u1', organizationId: 'o1', details: { deviceId: 'd1' } });
   });
 
-  it('batches a typist who waits for each key: entries at most every interval, the first at once', async () => {
+  it('writes and forwards a person typing at once, key by key, bursts included', async () => {
     const r = recorder();
-    const typed = createShellInputAudit(r.auditor, { intervalMs: 50 });
+    const typed = createShellInputAudit(r.auditor, { intervalMs: 100, burst: 10 });
+    // A burst of ten keys, each waited for (as a terminal does), then keys at a typist's pace.
+    for (let i = 0; i < 10; i++) {
+      const started = Date.now();
+      await typed.submit(session, person, `b${i}`, r.forward(`b${i}`));
+      expect(Date.now() - started).toBeLessThan(60);
+    }
+    await sleep(1_000);
+    for (let i = 0; i < 8; i++) {
+      const started = Date.now();
+      await typed.submit(session, person, `t${i}`, r.forward(`t${i}`));
+      expect(Date.now() - started).toBeLessThan(60);
+      await sleep(120);
+    }
+    expect(r.entries).toHaveLength(18);
+  });
+
+  it('holds a keystroke storm to the bucket: after the burst, an entry per interval, nothing lost or reordered', async () => {
+    const r = recorder();
+    const typed = createShellInputAudit(r.auditor, { intervalMs: 50, burst: 3 });
     const started = Date.now();
-    await typed.submit(session, person, 'a', r.forward('a'));
-    expect(Date.now() - started).toBeLessThan(40);
     const keys: string[] = [];
-    const typing = (async () => {
-      for (let i = 0; i < 40; i++) {
-        keys.push(`k${i};`);
-        void typed.submit(session, person, `k${i};`, r.forward(`k${i};`));
-        await sleep(5);
-      }
-    })();
-    await typing;
-    await sleep(120);
+    const submitted: Promise<void>[] = [];
+    for (let i = 0; i < 60; i++) {
+      keys.push(`k${i};`);
+      submitted.push(typed.submit(session, person, `k${i};`, r.forward(`k${i};`)));
+      await sleep(5);
+    }
+    await Promise.all(submitted);
     const elapsedMs = Date.now() - started;
-    expect(r.forwarded).toEqual(['a', ...keys]);
-    expect(r.entries.length).toBeLessThanOrEqual(Math.ceil(elapsedMs / 50) + 1);
+    expect(r.forwarded).toEqual(keys);
+    expect(r.auditedText()).toBe(keys.join(''));
+    expect(r.entries.length).toBeLessThanOrEqual(3 + Math.ceil(elapsedMs / 50) + 1);
     expect(r.entries.length).toBeLessThan(keys.length / 2);
   });
 

@@ -1,0 +1,325 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loopbackAddresses, startFleet, untilConnected, type Fleet } from '../fleet/fleet.ts';
+import { connectRaw, type AgentTransport } from '../fleet/transport.ts';
+import { enrollAgent, exited, spawnAgent, stopProcess } from '../lib/agent-process.ts';
+import { loginAs } from '../lib/people.ts';
+import { progress, sleep, waitFor } from '../lib/progress.ts';
+import { provisionFleet } from '../lib/provision.ts';
+import { createFleetToken, REPO_ROOT, startServerUnderTest, type ServerUnderTest } from '../lib/server-process.ts';
+import { Histogram, round } from '../lib/stats.ts';
+import { scratchDatabase } from '../lib/stores.ts';
+import { fmt, type Row } from '../lib/table.ts';
+import { ENROLL_ADDRESSES, SOURCE_ADDRESSES } from './connected.ts';
+import { setting, type BenchContext, type Benchmark } from './types.ts';
+
+const SERVER_CLI = join(REPO_ROOT, 'server/src/cli/main.ts');
+const MB = 1024 * 1024;
+
+interface Settings {
+  /** Simulated agents connected while the keystrokes are timed. */
+  agents: number;
+  keystrokes: number;
+  /** Terminals open at once, spread over `realAgents` real agent processes. */
+  sessions: number;
+  realAgents: number;
+  keystrokesPerSession: number;
+  downloadMb: number;
+  connectPerSec: number;
+}
+
+type ShellEvent = { type: 'opened'; pty: boolean } | { type: 'output'; data: string } | { type: 'closed'; reason: string };
+
+/** A real agent process (`ninjait-agent run`: node-pty, the file service) enrolled into `org`, with its file root. */
+interface RealAgent { deviceId: string; process: ChildProcess; fileRoot: string; stop(): Promise<void> }
+
+async function startRealAgents(server: ServerUnderTest, count: number, dir: string): Promise<{ agents: RealAgent[]; organizationId: string }> {
+  const { token, organizationId } = await createFleetToken(server, count);
+  const agents: RealAgent[] = [];
+  for (let i = 0; i < count; i++) {
+    const home = join(dir, `agent-${i}`);
+    const fileRoot = join(home, 'files');
+    await mkdir(fileRoot, { recursive: true });
+    const logFile = join(home, 'agent.log');
+    await enrollAgent(server.url, token, join(home, 'data'), logFile);
+    const child = spawnAgent(['run', '--data-dir', join(home, 'data')], logFile, { NINJAIT_FILE_ROOTS: fileRoot });
+    agents.push({ deviceId: '', process: child, fileRoot, stop: () => stopProcess(child) });
+  }
+  // Connected once each has reported: its start-up (inventory, first sample) is then behind it.
+  const devices = await waitFor(`${count} real agents to report`, async () => {
+    const list = await server.admin<{ id: string; lastSeen: string | null }[]>('admin.devices.list', 'query', { org: organizationId });
+    for (const agent of agents) if (agent.process.exitCode !== null) throw new Error(`a real agent exited with ${agent.process.exitCode}`);
+    return list.length === count && list.every((d) => d.lastSeen) ? list : undefined;
+  }, 120_000, 500);
+  // Enrollment order is the spawn order only by chance: each agent learns its id from its own data folder.
+  for (const [i, agent] of agents.entries()) {
+    const saved = JSON.parse(await readFile(join(dir, `agent-${i}`, 'data', 'agent.json'), 'utf8')) as { deviceId?: string };
+    agent.deviceId = saved.deviceId ?? devices[i]!.id;
+  }
+  return { agents, organizationId };
+}
+
+/** One terminal as the console holds it: open, watch its output, type. */
+async function openTerminal(tech: AgentTransport, deviceId: string) {
+  const { sessionId } = await tech.mutation<{ sessionId: string }>('shell.open', { deviceId, shell: 'sh', cols: 120, rows: 40, idleTimeoutSec: 600 });
+  let text = '';
+  let opened: boolean | null = null;
+  let closed: string | null = null;
+  const stop = tech.subscribe('shell.output', { sessionId }, (data) => {
+    const event = data as ShellEvent;
+    if (event.type === 'opened') opened = event.pty;
+    if (event.type === 'output') text += event.data;
+    if (event.type === 'closed') closed = event.reason;
+  });
+  await waitFor('the terminal to open', () => {
+    if (closed) throw new Error(`the terminal closed: ${closed}`);
+    return opened !== null;
+  }, 30_000, 10);
+  // The prompt first: the shell is reading its input.
+  await waitFor('the prompt', () => text.length > 0, 10_000, 10);
+  return {
+    sessionId, pty: opened as unknown as boolean,
+    /** Types one character: milliseconds until `shell.input` answered, and until the device's echo of it arrived. */
+    async keystroke(char: string): Promise<{ answeredMs: number; echoMs: number }> {
+      const from = text.length;
+      const started = performance.now();
+      await tech.mutation('shell.input', { sessionId, data: char });
+      const answeredMs = performance.now() - started;
+      await waitFor(`the echo of "${char}"`, () => text.indexOf(char, from) >= 0, 10_000, 1);
+      return { answeredMs, echoMs: performance.now() - started };
+    },
+    async close() {
+      stop();
+      await tech.mutation('shell.close', { sessionId }).catch(() => undefined);
+    },
+  };
+}
+
+const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
+
+/** `count` keystrokes on one terminal, each waited for, beside the socket's own floor (`auth.me`). */
+async function timeKeystrokes(server: ServerUnderTest, organizationId: string, deviceId: string, count: number) {
+  const person = await loginAs(server, organizationId, 'technician');
+  const tech = await connectRaw({ url: server.url, params: { sessionToken: person.sessionToken } });
+  const echo = new Histogram();
+  const answered = new Histogram();
+  const floor = new Histogram();
+  try {
+    const terminal = await openTerminal(tech, deviceId);
+    for (let i = 0; i < count; i++) {
+      const b0 = performance.now();
+      await tech.query('auth.me', undefined);
+      floor.record(performance.now() - b0);
+      const timed = await terminal.keystroke(LETTERS[i % LETTERS.length]!);
+      echo.record(timed.echoMs);
+      answered.record(timed.answeredMs);
+      // Erase it again, so the line never wraps; the echo of the erase is not timed.
+      if (i % 20 === 19) await tech.mutation('shell.input', { sessionId: terminal.sessionId, data: '\x15' });
+    }
+    await terminal.close();
+    return { pty: terminal.pty, keystrokes: count, echo: echo.summary(), inputAnswered: answered.summary(), baselineAuthMe: floor.summary() };
+  } finally {
+    tech.close();
+  }
+}
+
+/** `sessions` terminals open at once over the real agents, each typing in parallel: echo latency and the server's cost. */
+async function concurrentSessions(server: ServerUnderTest, organizationId: string, agents: RealAgent[], s: Settings) {
+  const person = await loginAs(server, organizationId, 'technician');
+  const sockets: AgentTransport[] = [];
+  const rssBefore = await rssMb(server.pid);
+  try {
+    const terminals = [];
+    for (let i = 0; i < s.sessions; i++) {
+      const tech = await connectRaw({ url: server.url, params: { sessionToken: person.sessionToken } });
+      sockets.push(tech);
+      terminals.push(await openTerminal(tech, agents[i % agents.length]!.deviceId));
+    }
+    const rssOpen = await rssMb(server.pid);
+    const echo = new Histogram();
+    const cpuBefore = await cpuSeconds(server.pid);
+    const started = performance.now();
+    await Promise.all(terminals.map(async (terminal, t) => {
+      for (let i = 0; i < s.keystrokesPerSession; i++) echo.record((await terminal.keystroke(LETTERS[(i + t) % LETTERS.length]!)).echoMs);
+    }));
+    const seconds = (performance.now() - started) / 1000;
+    const serverCpuCores = round(((await cpuSeconds(server.pid)) - cpuBefore) / seconds, 2);
+    await Promise.all(terminals.map((terminal) => terminal.close()));
+    return { sessions: s.sessions, realAgents: agents.length, echo: echo.summary(), serverCpuCores, serverRssMb: { before: rssBefore, allOpen: rssOpen } };
+  } finally {
+    for (const socket of sockets) socket.close();
+  }
+}
+
+/** Resident memory of a process in MB (Linux /proc), null where there is none. */
+async function rssMb(pid: number): Promise<number | null> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+  return kb ? round(Number(kb) / 1024, 1) : null;
+}
+
+/** User + system CPU seconds of a process so far (Linux /proc). */
+async function cpuSeconds(pid: number): Promise<number> {
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')).split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / 100;
+}
+
+async function sha256(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** A file of `mb` MiB of incompressible bytes (one random MiB, repeated: writing 1 GB of fresh randomness would time the disk). */
+async function writeFile(path: string, mb: number): Promise<void> {
+  const block = randomBytes(MB);
+  const handle = await open(path, 'w');
+  try {
+    for (let i = 0; i < mb; i++) {
+      block.writeUInt32LE(i, 0);
+      await handle.write(block);
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/** `ninjait cp DEVICE:PATH LOCAL` as a technician at the server runs it; resolves with its wall time. */
+function cliCopy(server: ServerUnderTest, deviceId: string, remotePath: string, localPath: string): Promise<number> {
+  const started = performance.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', SERVER_CLI, 'cp', '--server', server.url, '--data-dir', server.dataDir, `${deviceId}:${remotePath}`, localPath], {
+    cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2_000)));
+  return exited(child).then((code) => {
+    if (code !== 0) throw new Error(`ninjait cp exited with ${code}: ${stderr}`);
+    return performance.now() - started;
+  });
+}
+
+/**
+ * Downloads a `mb` MiB file from the real agent with `ninjait cp`, watching the agent's and the
+ * server's memory every 100 ms: streams, not buffers, keep both flat. Baseline: the same command
+ * for a 1 MiB file (its start-up and one chunk).
+ */
+async function timeDownload(server: ServerUnderTest, agent: RealAgent, dir: string, mb: number) {
+  const small = join(agent.fileRoot, 'one.bin');
+  const big = join(agent.fileRoot, 'big.bin');
+  await writeFile(small, 1);
+  await writeFile(big, mb);
+  try {
+    const baselineMs = await cliCopy(server, agent.deviceId, small, join(dir, 'one.copy'));
+    const before = { agent: await rssMb(agent.process.pid!), server: await rssMb(server.pid) };
+    const peak = { ...before };
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        const [a, s] = [await rssMb(agent.process.pid!), await rssMb(server.pid)];
+        if (a !== null) peak.agent = Math.max(peak.agent ?? 0, a);
+        if (s !== null) peak.server = Math.max(peak.server ?? 0, s);
+        await sleep(100);
+      }
+    })();
+    const copy = join(dir, 'big.copy');
+    let ms: number;
+    try {
+      ms = await cliCopy(server, agent.deviceId, big, copy);
+    } finally {
+      watching = false;
+      await watcher;
+    }
+    const equal = (await stat(copy)).size === mb * MB && (await sha256(copy)) === (await sha256(big));
+    await rm(copy, { force: true });
+    const grew = (key: 'agent' | 'server') => (peak[key] !== null && before[key] !== null ? round(peak[key]! - before[key]!, 1) : null);
+    return {
+      mb, seconds: round(ms / 1000, 1), mbPerSec: round(mb / (ms / 1000), 1), mbPerSecWithoutStartup: round(mb / ((ms - baselineMs) / 1000), 1),
+      baselineOneMbMs: round(baselineMs, 0), sha256Equal: equal,
+      rssMb: { before, peak }, agentRssGrowthMb: grew('agent'), serverRssGrowthMb: grew('server'),
+    };
+  } finally {
+    await rm(big, { force: true });
+    await rm(small, { force: true });
+  }
+}
+
+async function run(ctx: BenchContext, s: Settings) {
+  const dir = await mkdtemp(join(tmpdir(), 'ninjait-bench-remote-'));
+  const scratch = !ctx.sharedServer && ctx.stores.databaseUrl ? await scratchDatabase(ctx.stores.databaseUrl) : null;
+  let server: ServerUnderTest | null = null;
+  let fleet: Fleet | null = null;
+  let agents: RealAgent[] = [];
+  try {
+    const dataDir = join(dir, 'server');
+    await mkdir(dataDir);
+    const provisioned = ctx.sharedServer || s.agents === 0 ? null : await provisionFleet({ databaseUrl: scratch?.url, dataDir }, s.agents, ctx.runId);
+    server = ctx.sharedServer ?? await startServerUnderTest({ stores: ctx.stores, dataDir, ...(scratch ? { databaseUrl: scratch.url } : {}) });
+    if (provisioned) {
+      const startPeriodMs = Math.round((s.agents / s.connectPerSec) * 1000);
+      fleet = startFleet({
+        agents: s.agents, serverUrls: [server.url], runId: ctx.runId, intervalMs: 30_000, startPeriodMs, durationMs: startPeriodMs + 60 * 60_000,
+        sourceAddresses: loopbackAddresses(SOURCE_ADDRESSES), enrollAddresses: loopbackAddresses(ENROLL_ADDRESSES, 100), transport: 'raw',
+        mode: 'interval', recordsPerPush: 1, heartbeat: true, enrollConcurrency: 16, commands: false, token: 'provisioned', credentials: provisioned.credentials,
+      });
+      const connectSec = await untilConnected(fleet, s.agents, 10 * 60_000);
+      progress(`  remote: ${s.agents} simulated agents connected after ${connectSec.toFixed(1)} s`);
+    }
+    const real = await startRealAgents(server, s.realAgents, dir);
+    agents = real.agents;
+    progress(`  remote: ${s.keystrokes} keystrokes on a terminal of a real agent`);
+    const keystrokes = await timeKeystrokes(server, real.organizationId, agents[0]!.deviceId, s.keystrokes);
+    progress(`  remote: ${s.sessions} terminals at once over ${agents.length} real agents`);
+    const sessions = await concurrentSessions(server, real.organizationId, agents, s);
+    // The fleet's sockets are not part of a download: stopped first, so the server's memory is the transfer's.
+    await fleet?.stop();
+    fleet = null;
+    progress(`  remote: a ${s.downloadMb} MiB download with ninjait cp`);
+    const download = await timeDownload(server, agents[0]!, dir, s.downloadMb);
+    return { agents: s.agents, keystrokes, sessions, download };
+  } finally {
+    await Promise.all(agents.map((agent) => agent.stop()));
+    await fleet?.stop();
+    if (server && !ctx.sharedServer) await server.stop();
+    await scratch?.drop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export const remoteBenchmark: Benchmark = {
+  name: 'remote',
+  summary: 'terminal keystroke → echo p99 with 10,000 agents connected, 100 terminals at once, a 1 GB download with ninjait cp',
+  async run(ctx) {
+    const s: Settings = {
+      agents: setting(ctx, 'remoteAgents', 10_000, 0),
+      keystrokes: setting(ctx, 'keystrokes', 300, 20),
+      sessions: setting(ctx, 'sessions', 100, 4),
+      realAgents: setting(ctx, 'realAgents', 5, 1),
+      keystrokesPerSession: setting(ctx, 'keystrokesPerSession', 20, 3),
+      downloadMb: setting(ctx, 'downloadMb', 1024, 16),
+      connectPerSec: setting(ctx, 'connectPerSec', 500, 500),
+    };
+    const f = await run(ctx, s);
+    const rows: Row[] = [
+      {
+        benchmark: 'remote', figure: `keystroke → echo p50 / p99 (${f.keystrokes.pty ? 'pty' : 'piped shell'}), ${s.agents} agents connected`,
+        value: `${fmt(f.keystrokes.echo.p50Ms, 'ms')} / ${fmt(f.keystrokes.echo.p99Ms, 'ms')}`,
+        baseline: `auth.me ${fmt(f.keystrokes.baselineAuthMe.p50Ms, 'ms')} / ${fmt(f.keystrokes.baselineAuthMe.p99Ms, 'ms')}`, goal: 'p99 < 50 ms',
+      },
+      {
+        benchmark: 'remote', figure: `${s.sessions} terminals at once over ${s.realAgents} agents: echo p50 / p99 · server CPU`,
+        value: `${fmt(f.sessions.echo.p50Ms, 'ms')} / ${fmt(f.sessions.echo.p99Ms, 'ms')} · ${fmt(f.sessions.serverCpuCores, 'cores', 2)}`,
+        baseline: `server RSS ${fmt(f.sessions.serverRssMb.before, 'MB')} → ${fmt(f.sessions.serverRssMb.allOpen, 'MB')} open`, goal: '100 sessions',
+      },
+      {
+        benchmark: 'remote', figure: `${s.downloadMb} MiB download (ninjait cp): MB/s · agent / server RSS growth`,
+        value: `${fmt(f.download.mbPerSec, 'MB/s')}${f.download.sha256Equal ? '' : ' (SHA-256 differs!)'} · ${fmt(f.download.agentRssGrowthMb, 'MB')} / ${fmt(f.download.serverRssGrowthMb, 'MB')}`,
+        baseline: `1 MiB copy ${fmt(f.download.baselineOneMbMs, 'ms')}`, goal: '≥ 50 MB/s, ≤ 64 MB each',
+      },
+    ];
+    return { config: { ...s }, figures: f, rows };
+  },
+};
