@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { authenticateDevice } from '../devices/devices.ts';
-import { createEnrollmentToken } from '../enrollment/enrollment-tokens.ts';
-import { findOrganization } from '../organizations/organizations.ts';
+import { authenticateDevice } from '../devices/index.ts';
+import { createEnrollmentToken, TOKEN_MAX_LIFETIME_SEC } from '../enrollment/index.ts';
+import { findOrganization } from '../organizations/index.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import type { Services } from '../../app/services.ts';
 import { installOffer, installServerUrl } from './install-offer.ts';
@@ -10,7 +10,6 @@ import { reportedAgentVersion } from './repository.ts';
 import { downloadPath, releaseCatalog, releasesDir } from './releases.ts';
 import { localAdminProcedure, publicProcedure, router, userProcedure } from '../../platform/trpc/trpc.ts';
 import { audit } from '../audit/index.ts';
-import { TOKEN_MAX_LIFETIME_SEC } from '../enrollment/tokens.router.ts';
 
 /** Confirmation polls per device address per rate-limit window (the launcher polls every few seconds for minutes). */
 const CONFIRM_PER_WINDOW = 600;
