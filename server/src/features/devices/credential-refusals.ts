@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import type { Logger } from '../../platform/obs/logger.ts';
 import type { SqlExecutor } from '../../stores/relational/index.ts';
+import { recordCredentialRefusal, selectCredentialRefusal } from './repository.ts';
 
 /**
  * A device whose agent keeps presenting a secret the server refuses: the console says so, with
@@ -25,17 +26,7 @@ export interface CredentialRefusal {
   from: string | null;
 }
 
-/**
- * The SQL expression (over `devices` aliased `alias`) that is the refusal as JSON, or NULL when
- * the device connected with valid credentials after the last refusal (`last_seen` is newer).
- */
-export function credentialRefusalSql(alias: string): string {
-  const column = (name: string) => `${alias}.credentials_refused_${name}`;
-  return `CASE WHEN ${column('at')} IS NOT NULL AND ${column('at')} > COALESCE(${alias}.last_seen, 'epoch'::timestamptz)
-    THEN json_build_object('since', ${column('since')}, 'lastAt', ${column('at')}, 'from', host(${column('from')})) END`;
-}
-
-/** Dates as JSON from PostgreSQL, made ISO strings; anything else is no refusal. */
+/** Dates as JSON from PostgreSQL (the repository's refusal expression), made ISO strings; anything else is no refusal. */
 export function toCredentialRefusal(raw: unknown): CredentialRefusal | null {
   if (!raw || typeof raw !== 'object') return null;
   const { since, lastAt, from } = raw as Record<string, unknown>;
@@ -48,11 +39,7 @@ export function toCredentialRefusal(raw: unknown): CredentialRefusal | null {
 
 /** One device's refusal, or null (another organization's device is simply null). */
 export async function getCredentialRefusal(db: SqlExecutor, organizationId: string, deviceId: string): Promise<CredentialRefusal | null> {
-  const { rows } = await db.query<{ refusal: unknown }>(
-    `SELECT ${credentialRefusalSql('d')} AS refusal FROM devices d WHERE d.id = $1 AND d.organization_id = $2`,
-    [deviceId, organizationId],
-  );
-  return toCredentialRefusal(rows[0]?.refusal);
+  return toCredentialRefusal(await selectCredentialRefusal(db, organizationId, deviceId));
 }
 
 /**
@@ -61,18 +48,7 @@ export async function getCredentialRefusal(db: SqlExecutor, organizationId: stri
  * devices match no row: nothing is written for them.
  */
 export async function writeCredentialRefusal(db: SqlExecutor, deviceId: string, ip: string | null): Promise<boolean> {
-  const { rowCount } = await db.query(
-    `UPDATE devices SET
-       credentials_refused_since = CASE
-         WHEN credentials_refused_at IS NULL OR credentials_refused_at <= COALESCE(last_seen, 'epoch'::timestamptz) THEN NOW()
-         ELSE credentials_refused_since END,
-       credentials_refused_at = NOW(),
-       credentials_refused_from = $2::inet
-     WHERE id = $1 AND decommissioned_at IS NULL
-       AND (credentials_refused_at IS NULL OR credentials_refused_at < NOW() - make_interval(secs => $3::float8 / 1000))`,
-    [deviceId, ip && isIP(ip) ? ip : null, CREDENTIAL_REFUSAL_RECORD_INTERVAL_MS],
-  );
-  return (rowCount ?? 0) > 0;
+  return recordCredentialRefusal(db, deviceId, ip && isIP(ip) ? ip : null, CREDENTIAL_REFUSAL_RECORD_INTERVAL_MS);
 }
 
 export interface CredentialRefusalRecorder {

@@ -1,14 +1,7 @@
 import type { DeviceListQuery } from '@ninjait/shared';
-import type { SqlExecutor } from '../../stores/relational/index.ts';
+import type { DeviceGroup } from './repository.ts';
 
-/** How many of an organization's devices have this status and OS type. */
-export interface DeviceGroup {
-  status: string;
-  osType: string | null;
-  /** Waiting for an admin's approval (absent in groups cached before the field existed). */
-  awaitingApproval?: boolean;
-  n: number;
-}
+export { groupDevices, type DeviceGroup } from './repository.ts';
 
 export interface DeviceCounts {
   total: number;
@@ -17,16 +10,6 @@ export interface DeviceCounts {
   osTypes: string[];
   /** Devices waiting for an admin to approve, replace with or reject them. */
   awaitingApproval: number;
-}
-
-/** The fleet grouped by status and OS type: a few rows that answer every count the console shows. */
-export async function groupDevices(db: SqlExecutor, organizationId: string): Promise<DeviceGroup[]> {
-  const { rows } = await db.query<DeviceGroup>(
-    `SELECT status, os_type AS "osType", approval_state = 'pending' AS "awaitingApproval", count(*)::int AS n FROM devices
-     WHERE organization_id = $1 AND decommissioned_at IS NULL GROUP BY status, os_type, approval_state = 'pending'`,
-    [organizationId],
-  );
-  return rows;
 }
 
 export function summarizeGroups(groups: readonly DeviceGroup[]): DeviceCounts {

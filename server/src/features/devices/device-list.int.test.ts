@@ -126,7 +126,8 @@ describe.each(relationalEngines())('device list pages on %s', (engine) => {
   ] as const)('reads %o through %s, not a scan of the fleet', async (input, index) => {
     const plans: string[] = [];
     const spy = { ...db, query: async (sql: string, params?: readonly unknown[]) => {
-      if (/ORDER BY/.test(sql)) plans.push(...(await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, params)).rows.map((r) => r['QUERY PLAN']));
+      // The page statement only: the tag names read beside it are a few rows sorted in memory.
+      if (/ORDER BY[\s\S]*LIMIT/i.test(sql)) plans.push(...(await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, params)).rows.map((r) => r['QUERY PLAN']));
       return db.query(sql, params);
     } } as RelationalStore;
     const first = await listDevicePage(spy, orgA, deviceListInputSchema.parse(input));

@@ -11,6 +11,7 @@ import { AppError } from '../../platform/errors.ts';
 import { cutOffDevice } from './device-control.ts';
 import { cpuLeaderboardKey, DEVICE_LIST_TTL_SEC, deviceListKey, invalidateDeviceLists, latestKey } from '../../stores/cache/keys.ts';
 import { summarize } from './live-summary.ts';
+import { namesOf } from './repository.ts';
 import { hasFleetFilter } from '../fleet/index.ts';
 import { router, userProcedure } from '../../platform/trpc/trpc.ts';
 
@@ -76,10 +77,7 @@ export const devicesRouter = router({
       throw new AppError('SERVICE_UNAVAILABLE', 'The cache did not answer', { cause: error });
     });
     if (ranked.length === 0) return [];
-    const { rows } = await db.query<{ id: string; name: string }>(
-      `SELECT id, name FROM devices WHERE organization_id = $1 AND id = ANY($2::uuid[]) AND decommissioned_at IS NULL AND status = 'online'`,
-      [ctx.user.organizationId, ranked.map((entry) => entry.member)],
-    );
+    const rows = await namesOf(db, ctx.user.organizationId, ranked.map((entry) => entry.member), true);
     const names = new Map(rows.map((row) => [row.id, row.name]));
     return ranked
       .filter((entry) => names.has(entry.member))

@@ -1,3 +1,8 @@
-/** What other parts use of devices: an authenticated device, the offline threshold (settings or reporting interval) as SQL, and the sweeper. */
-export { markQuietDevicesOffline, offlineAfterSql } from './offline-sweeper.ts';
-export type { AuthenticatedDevice } from './devices.ts';
+/**
+ * What other parts use of devices: authenticating a device, the offline threshold (settings or
+ * reporting interval) as SQL, the sweeper, retiring a device, and the device columns and claim
+ * that enrollment's approval queries return.
+ */
+export { markQuietDevicesOffline } from './offline-sweeper.ts';
+export { claimsDeviceName, deviceColumns, offlineAfterSql, replaceSecretHash, type ApprovalState, type Device } from './repository.ts';
+export { authenticateDevice, machineKeyFingerprint, osFields, retireDevice, withoutMachineKey, type AuthenticatedDevice } from './devices.ts';

@@ -1,7 +1,7 @@
 import { EventEmitter, on } from 'node:events';
 import type { MetricSample } from '@ninjait/shared';
 import type { Services } from '../../app/services.ts';
-import { DEVICE_COLUMNS, type Device } from './devices.ts';
+import { selectLiveDevices } from './repository.ts';
 import type { DeviceRow } from './device-list.ts';
 import { latestKey } from '../../stores/cache/keys.ts';
 import { summarize, type LatestSample, type LiveSummary } from './live-summary.ts';
@@ -57,10 +57,7 @@ class OrgFeed extends EventEmitter {
 
   private async poll(): Promise<void> {
     const { db, cache } = this.services;
-    const { rows } = await db.query<Device>(
-      `SELECT ${DEVICE_COLUMNS} FROM devices WHERE organization_id = $1 AND decommissioned_at IS NULL${this.deviceId ? ' AND id = $2' : ''}`,
-      this.deviceId ? [this.organizationId, this.deviceId] : [this.organizationId],
-    );
+    const rows = await selectLiveDevices(db, this.organizationId, { ordered: false, deviceId: this.deviceId });
     const raw = rows.length > 0 ? await cache.mget(rows.map((row) => latestKey(row.id))).catch(() => rows.map(() => null)) : [];
     const changed: LiveDevice[] = [];
     const seen = new Set<string>();

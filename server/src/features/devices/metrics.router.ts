@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Services } from '../../app/services.ts';
 import { getDevice } from './devices.ts';
+import { namesOf } from './repository.ts';
 import { AppError } from '../../platform/errors.ts';
 import { latestKey, uptimeLeaderboardKey } from '../../stores/cache/keys.ts';
 import { SERIES_RANGES, type SeriesRange } from '../../stores/timeseries/index.ts';
@@ -60,10 +61,7 @@ export const metricsRouter = router({
     const ranked = await ctx.services.cache.zrevrange(uptimeLeaderboardKey(ctx.user.organizationId), 0, LEADERBOARD_SIZE * 2 - 1);
     if (ranked.length === 0) return [];
     // Names from PostgreSQL; removed or decommissioned devices drop out of the ranking.
-    const { rows } = await ctx.services.db.query<{ id: string; name: string; status: string }>(
-      `SELECT id, name, status FROM devices WHERE organization_id = $1 AND id = ANY($2::uuid[]) AND decommissioned_at IS NULL`,
-      [ctx.user.organizationId, ranked.map((entry) => entry.member)],
-    );
+    const rows = await namesOf(ctx.services.db, ctx.user.organizationId, ranked.map((entry) => entry.member), false);
     const devices = new Map(rows.map((row) => [row.id, row]));
     return ranked
       .filter((entry) => devices.has(entry.member))

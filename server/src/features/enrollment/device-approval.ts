@@ -1,7 +1,8 @@
 import type { RelationalStore, SqlExecutor } from '../../stores/relational/index.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import type { EventPublisher } from '../events/index.ts';
-import { DEVICE_COLUMNS, machineKeyFingerprint, retireDevice, type Device } from '../devices/devices.ts';
+import { machineKeyFingerprint, retireDevice, type Device } from '../devices/index.ts';
+import { lockDevice, lockLiveDevice, markApproved, selectPending } from './repository.ts';
 
 /**
  * An admin's decisions on a device waiting for approval (see `enrollDevice`): approve it as a
@@ -27,14 +28,7 @@ export interface PendingDevice {
 
 /** The organization's devices waiting for approval, oldest first. */
 export async function listPendingDevices(db: SqlExecutor, organizationId: string): Promise<PendingDevice[]> {
-  const { rows } = await db.query<Omit<PendingDevice, 'machineKeyFingerprint'> & { machineKey: string | null }>(
-    `SELECT d.id, d.name, host(d.ip_address) AS "ipAddress", d.created_at AS "createdAt", d.last_seen AS "lastSeen",
-       d.pending_reason AS "pendingReason", d.claims_device_id AS "claimsDeviceId", d.machine_key AS "machineKey",
-       (SELECT c.name FROM devices c WHERE c.id = d.claims_device_id AND c.organization_id = d.organization_id) AS "claimsDeviceName"
-     FROM devices d WHERE d.organization_id = $1 AND d.approval_state = 'pending' AND d.decommissioned_at IS NULL
-     ORDER BY d.created_at, d.id LIMIT $2`,
-    [organizationId, PENDING_LIST_MAX],
-  );
+  const rows = await selectPending(db, organizationId, PENDING_LIST_MAX);
   return rows.map(({ machineKey, ...row }) => ({ ...row, machineKeyFingerprint: machineKey ? machineKeyFingerprint(machineKey) : null }));
 }
 
@@ -46,25 +40,10 @@ interface PendingRow {
 
 /** The pending device, locked; another organization's id is not found, a decided one is a CONFLICT. */
 async function lockPending(tx: SqlExecutor, organizationId: string, deviceId: string): Promise<PendingRow> {
-  const { rows } = await tx.query<PendingRow & { approvalState: string }>(
-    `SELECT id, name, claims_device_id AS "claimsDeviceId", approval_state AS "approvalState" FROM devices
-     WHERE id = $1 AND organization_id = $2 AND decommissioned_at IS NULL FOR UPDATE`,
-    [deviceId, organizationId],
-  );
-  const row = rows[0];
+  const row = await lockLiveDevice(tx, organizationId, deviceId);
   if (!row) throw notFound('Device');
   if (row.approvalState !== 'pending') throw new AppError('CONFLICT', 'This device is not waiting for approval');
   return row;
-}
-
-async function markApproved(tx: SqlExecutor, deviceId: string, replaced: { id: string; name: string } | null): Promise<Device> {
-  const { rows } = await tx.query<Device>(
-    `UPDATE devices SET approval_state = 'approved', pending_reason = NULL,
-       replaced_device_id = COALESCE($2, replaced_device_id), name = COALESCE($3, name)
-     WHERE id = $1 RETURNING ${DEVICE_COLUMNS}`,
-    [deviceId, replaced?.id ?? null, replaced?.name ?? null],
-  );
-  return rows[0]!;
 }
 
 /** The pending device becomes a normal device of its own (e.g. a cloned machine sharing the key). */
@@ -84,11 +63,7 @@ export async function replaceDevice(db: RelationalStore, events: EventPublisher,
   return db.transaction(async (tx) => {
     const pending = await lockPending(tx, organizationId, deviceId);
     if (!pending.claimsDeviceId) throw new AppError('CONFLICT', 'This device claims no other device to replace; approve or reject it');
-    const { rows } = await tx.query<{ id: string; name: string }>(
-      'SELECT id, name FROM devices WHERE id = $1 AND organization_id = $2 FOR UPDATE',
-      [pending.claimsDeviceId, organizationId],
-    );
-    const claimed = rows[0];
+    const claimed = await lockDevice(tx, organizationId, pending.claimsDeviceId);
     if (!claimed) throw new AppError('CONFLICT', 'The device this one claims to be no longer exists');
     // Already decommissioned meanwhile: nothing to retire, the link and the name still apply.
     const replaced = await retireDevice(tx, events, organizationId, claimed.id);

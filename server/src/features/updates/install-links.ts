@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { hashSecret } from '../../platform/secrets.ts';
 import type { SqlExecutor } from '../../stores/relational/index.ts';
+import { tokenUsable } from './repository.ts';
 import { isUrlShaped, needsInsecure } from './server-url.ts';
 import { inCheckout } from '../../platform/checkout.ts';
 
@@ -37,10 +38,5 @@ export function renderInstallScript(kind: ScriptKind, values: { serverUrl: strin
  */
 export async function installTokenUsable(db: SqlExecutor, token: string): Promise<boolean> {
   if (!TOKEN_SHAPE.test(token)) return false;
-  const { rows } = await db.query<{ usable: boolean }>(
-    `SELECT (revoked_at IS NULL AND expires_at > NOW() AND uses < max_uses) AS usable
-     FROM enrollment_tokens WHERE token_hash = $1`,
-    [hashSecret(token)],
-  );
-  return rows[0]?.usable === true;
+  return tokenUsable(db, hashSecret(token));
 }

@@ -1,15 +1,15 @@
 import { z } from 'zod';
-import { authenticateDevice } from '../devices/devices.ts';
-import { createEnrollmentToken } from '../enrollment/enrollment-tokens.ts';
-import { findOrganization } from '../organizations/organizations.ts';
+import { authenticateDevice } from '../devices/index.ts';
+import { createEnrollmentToken, TOKEN_MAX_LIFETIME_SEC } from '../enrollment/index.ts';
+import { findOrganization } from '../organizations/index.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import type { Services } from '../../app/services.ts';
 import { installOffer, installServerUrl } from './install-offer.ts';
 import { publishHelp } from './publish-help.ts';
+import { reportedAgentVersion } from './repository.ts';
 import { downloadPath, releaseCatalog, releasesDir } from './releases.ts';
 import { localAdminProcedure, publicProcedure, router, userProcedure } from '../../platform/trpc/trpc.ts';
 import { audit } from '../audit/index.ts';
-import { TOKEN_MAX_LIFETIME_SEC } from '../enrollment/tokens.router.ts';
 
 /** Confirmation polls per device address per rate-limit window (the launcher polls every few seconds for minutes). */
 const CONFIRM_PER_WINDOW = 600;
@@ -58,9 +58,7 @@ export const updatesRouter = router({
       const verdict = await ctx.services.rateLimit(`ip:${ctx.ip}`, 'updates.confirm', CONFIRM_PER_WINDOW);
       if (!verdict.allowed) throw new AppError('TOO_MANY_REQUESTS', `Too many confirmations; try again in ${verdict.resetInSec} s`);
       await authenticateDevice(ctx.services.db, input.deviceId, input.deviceSecret);
-      const { rows } = await ctx.services.db.query<{ agentVersion: string | null }>(
-        'SELECT agent_version AS "agentVersion" FROM devices WHERE id = $1', [input.deviceId]);
-      return { confirmed: rows[0]?.agentVersion === input.version };
+      return { confirmed: (await reportedAgentVersion(ctx.services.db, input.deviceId)) === input.version };
     }),
 
   /** Every signed artifact this server offers, newest first. */
