@@ -1,7 +1,8 @@
 import { deriveMetrics, storableCount } from '@ninjait/shared';
 import type { AnalyticsStore } from '../../../stores/analytics/index.ts';
 import { markHoursDirty } from '../../analytics/rollup-dirty.ts';
-import { unixSec, utcDateTime64 } from '../../../stores/analytics/time.ts';
+import { isoDate, unixSec, utcDateTime64 } from '../../../stores/analytics/time.ts';
+import { lineProtocolBytes, sampleToPoint } from '../../../stores/timeseries/index.ts';
 import { failure, success, latestPerDevice, type IngestRow, type Sink } from './types.ts';
 import { splitStorable } from './values.ts';
 
@@ -28,12 +29,43 @@ export function rawMetricRow(row: IngestRow & { kind: 'sample' }) {
   };
 }
 
+type Sample = IngestRow & { kind: 'sample' };
+
 /**
- * Samples to `device_metrics_raw`, one 'online' heartbeat per device to `device_heartbeats`.
- * Replays are dropped by the insert deduplication token (the batch's log id range) and,
- * failing that, collapse on the raw table's (device_id, timestamp, seq) key.
+ * One `metric_usage_daily` row per device and UTC day of the batch: how many samples, and their
+ * size as line protocol. Billing's storage figure, the same whichever store keeps the series.
  */
-export function createClickhouseSink(analytics: AnalyticsStore): Sink {
+export function usageRows(samples: readonly Sample[]) {
+  const usage = new Map<string, { organization_id: string; device_id: string; day: string; samples: number; bytes: number }>();
+  for (const row of samples) {
+    const day = isoDate(row.collectedAt.getTime());
+    const key = `${row.deviceId}/${day}`;
+    const entry = usage.get(key) ?? { organization_id: row.organizationId, device_id: row.deviceId, day, samples: 0, bytes: 0 };
+    entry.samples += 1;
+    entry.bytes += lineProtocolBytes(sampleToPoint(row));
+    usage.set(key, entry);
+  }
+  return [...usage.values()];
+}
+
+export interface ClickhouseSinkOptions {
+  /**
+   * Write every sample to `device_metrics_raw`: true when that table is the time-series store
+   * (no InfluxDB configured). With InfluxDB the raw series live there only, and ClickHouse keeps
+   * the heartbeats, the usage counts and the rollup's dirty hours (it reads InfluxDB's series).
+   */
+  rawSamples: boolean;
+}
+
+/**
+ * Samples to `device_metrics_raw` (when `rawSamples`), one 'online' heartbeat per device to
+ * `device_heartbeats`, the samples' usage to `metric_usage_daily`, and the finished hours that got
+ * samples marked dirty for the hourly rollup. Replays are dropped by the insert deduplication
+ * token (the batch's log id range) and, failing that, raw rows collapse on the raw table's
+ * (device_id, timestamp, seq) key. The usage insert goes last: a batch that failed before it
+ * counted nothing, so a retry, or the drainer isolating a bad row in sub-ranges, counts it once.
+ */
+export function createClickhouseSink(analytics: AnalyticsStore, options: ClickhouseSinkOptions): Sink {
   return {
     name: 'clickhouse',
     async init() {},
@@ -45,16 +77,17 @@ export function createClickhouseSink(analytics: AnalyticsStore): Sink {
         const { storable, rejected } = splitStorable(batch);
         // The token names the range the drainer asked for; a drainer isolating a bad row writes sub-ranges, each its own token.
         const token = `ingest:${first.id}-${last.id}`;
-        const samples = storable.filter((row): row is IngestRow & { kind: 'sample' } => row.kind === 'sample');
+        const samples = storable.filter((row): row is Sample => row.kind === 'sample');
         const heartbeats = [...latestPerDevice(storable).values()].map((row) => ({
           organization_id: row.organizationId,
           device_id: row.deviceId,
           status: 'online',
           timestamp: unixSec(row.collectedAt.getTime()),
         }));
-        await analytics.insert('device_metrics_raw', samples.map(rawMetricRow), { dedupToken: token });
+        if (options.rawSamples) await analytics.insert('device_metrics_raw', samples.map(rawMetricRow), { dedupToken: token });
         await analytics.insert('device_heartbeats', heartbeats, { dedupToken: token });
         await markHoursDirty(analytics, samples.map((row) => row.collectedAt.getTime()));
+        await analytics.insert('metric_usage_daily', usageRows(samples), { dedupToken: token });
         return success(rejected);
       } catch (error) {
         return failure(error);
