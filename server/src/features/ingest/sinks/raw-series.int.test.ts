@@ -6,6 +6,7 @@ import { fakeInventory, fakeSampleRecord, startHarness, type Harness } from '../
 import { HOUR_MS, isoDate, startOfHourMs } from '../../../stores/analytics/time.ts';
 import { lineProtocolBytes, sampleToPoint, type HourlyAggregate } from '../../../stores/timeseries/index.ts';
 import { pendingHours, runHourlyRollup, type HourlySource } from '../../analytics/rollup.ts';
+import { createClickhouseSink } from './clickhouse-sink.ts';
 
 /**
  * One raw copy of every sample (issue #21): the analytics engine's raw table when it is the
@@ -122,15 +123,19 @@ describe.each(cases)('raw samples on $relational + $cache, $mode', ({ relational
   it('writes the heartbeat, the usage billing reads and the hour to roll up to ClickHouse either way', async () => {
     const beats = await analytics().query<{ n: string }>('SELECT count() AS n FROM device_heartbeats WHERE device_id = {deviceId:UUID}', { deviceId });
     expect(Number(beats[0]!.n)).toBe(1);
-    const bytes = records.reduce((sum, record, i) => sum + lineProtocolBytes(sampleToPoint({
-      id: i, deviceId, organizationId, seq: record.seq, collectedAt: new Date(record.collectedAt), receivedAt: new Date(), sourceIp: null,
-      kind: 'sample', payload: record.sample,
-    })), 0);
-    const usage = await analytics().query<{ organization_id: string; day: string; samples: string; bytes: string }>(
+    const asLogged = (firstId: number) => records.map((record, i) => ({
+      id: firstId + i, deviceId, organizationId, seq: record.seq, collectedAt: new Date(record.collectedAt), receivedAt: new Date(), sourceIp: null,
+      kind: 'sample' as const, payload: record.sample,
+    }));
+    const bytes = asLogged(1).reduce((sum, row) => sum + lineProtocolBytes(sampleToPoint(row)), 0);
+    const usage = async () => (await analytics().query<{ organization_id: string; day: string; samples: string; bytes: string }>(
       'SELECT organization_id, toString(day) AS day, sum(samples) AS samples, sum(bytes) AS bytes FROM metric_usage_daily WHERE device_id = {deviceId:UUID} GROUP BY organization_id, day',
-      { deviceId });
-    expect(usage.map((row) => ({ ...row, samples: Number(row.samples), bytes: Number(row.bytes) })))
-      .toEqual([{ organization_id: organizationId, day: isoDate(hour), samples: 3, bytes }]);
+      { deviceId })).map((row) => ({ ...row, samples: Number(row.samples), bytes: Number(row.bytes) }));
+    expect(await usage()).toEqual([{ organization_id: organizationId, day: isoDate(hour), samples: 3, bytes }]);
+    // A drainer restarted mid-batch replays the samples in a batch cut elsewhere (another deduplication token): counted once.
+    const sink = createClickhouseSink(analytics(), { rawSamples: !influxUrl });
+    expect(await sink.write(asLogged(1_000_000), new AbortController().signal)).toEqual({ ok: true });
+    expect(await usage()).toEqual([{ organization_id: organizationId, day: isoDate(hour), samples: 3, bytes }]);
     // The hour of the samples waits for the rollup (the server's own job may have run it already, from the same store).
     const pending = await pendingHours(analytics(), now);
     const hourlyRows = await analytics().query<{ n: string }>('SELECT count() AS n FROM device_metrics_hourly WHERE device_id = {deviceId:UUID}', { deviceId });
