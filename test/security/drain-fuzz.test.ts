@@ -192,12 +192,17 @@ describe.each(engineVariants())('accepted input drains through every sink ($name
     for (const org of orgs) {
       const mine = logged.filter((s) => s.org === org);
       const samples = mine.filter((s) => s.record.kind === 'sample');
-      // chdb's raw table (also the embedded time series): one row per sample, unless quarantined for ClickHouse.
+      // chdb's raw table (the embedded time series): one row per sample, unless quarantined for ClickHouse;
+      // none with InfluxDB configured, which holds the series alone. The usage count: one per sample either way.
       const clickhouseSetAside = setAside('clickhouse');
       const raw = await h.server.services.analytics.query<{ seq: number }>(
         'SELECT DISTINCT seq FROM device_metrics_raw WHERE device_id = {deviceId:UUID} ORDER BY seq', { deviceId: org.deviceId });
       const expected = samples.filter((s) => !clickhouseSetAside.has(key(s))).map((s) => s.record.seq);
-      if (JSON.stringify(raw.map((row) => row.seq)) !== JSON.stringify(expected)) failures.push(`clickhouse ${org.deviceId}: ${raw.length} rows for ${expected.length} samples`);
+      const expectedRaw = INFLUX_URL ? [] : expected;
+      if (JSON.stringify(raw.map((row) => row.seq)) !== JSON.stringify(expectedRaw)) failures.push(`clickhouse ${org.deviceId}: ${raw.length} raw rows for ${expectedRaw.length} expected`);
+      const [usage] = await h.server.services.analytics.query<{ n: string }>(
+        'SELECT sum(samples) AS n FROM metric_usage_daily WHERE device_id = {deviceId:UUID}', { deviceId: org.deviceId });
+      if (Number(usage?.n ?? 0) !== expected.length) failures.push(`clickhouse ${org.deviceId}: usage counts ${usage?.n} samples for ${expected.length}`);
       if (INFLUX_URL) {
         // Influx identifies a point by series and time: one point per distinct collection time.
         const influxSetAside = setAside('influx');

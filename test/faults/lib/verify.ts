@@ -57,7 +57,8 @@ const range = (from: number, to: number) => Array.from({ length: Math.max(0, to 
 
 /**
  * Checks every store against what the agents collected: each sequence number they did not drop is
- * in the ingest log exactly once, every sample is in ClickHouse once (and in VictoriaMetrics),
+ * in the ingest log exactly once, every sample is in ClickHouse's raw table once (in VictoriaMetrics
+ * instead when it is configured) and counted once in ClickHouse's usage table,
  * PostgreSQL's device state and last_seen and the cache's latest value are those of the newest sample.
  */
 export async function verifyStores(options: VerifyOptions, agents: Collected[]): Promise<Map<string, DeviceFigures>> {
@@ -102,7 +103,12 @@ export async function verifyStores(options: VerifyOptions, agents: Collected[]):
         'SELECT count() AS n, uniqExact(seq) AS u FROM device_metrics_raw FINAL WHERE device_id = {device:UUID}', { device: deviceId });
       const [raw] = await analytics.query<{ n: number }>(
         'SELECT count() AS n FROM device_metrics_raw WHERE device_id = {device:UUID}', { device: deviceId });
-      expect(chSeqs.map((row) => Number(row.seq)), `device_metrics_raw of ${deviceId}`).toEqual(sampleSeqs);
+      // The ClickHouse sink counts every sample once in the usage billing reads, whichever store keeps the series.
+      const [usage] = await analytics.query<{ n: number }>(
+        'SELECT sum(samples) AS n FROM metric_usage_daily WHERE device_id = {device:UUID}', { device: deviceId });
+      expect(Number(usage?.n ?? 0), `metric_usage_daily samples of ${deviceId}`).toBe(samples.length);
+      // With VictoriaMetrics configured it holds the raw series alone: ClickHouse keeps no second copy.
+      expect(chSeqs.map((row) => Number(row.seq)), `device_metrics_raw of ${deviceId}`).toEqual(options.victoria ? [] : sampleSeqs);
       expect(Number(counts?.n)).toBe(Number(counts?.u));
 
       let victoria: number | undefined;
@@ -114,7 +120,7 @@ export async function verifyStores(options: VerifyOptions, agents: Collected[]):
       }
       figures.set(deviceId, {
         collected: last, dropped: agent.droppedTotal, ingestLog: seqs.length, samples: samples.length,
-        clickhouse: chSeqs.length, clickhouseRawRows: Number(raw?.n ?? 0), cacheSeq, ...(victoria !== undefined ? { victoria } : {}),
+        clickhouse: options.victoria ? Number(usage?.n ?? 0) : chSeqs.length, clickhouseRawRows: Number(raw?.n ?? 0), cacheSeq, ...(victoria !== undefined ? { victoria } : {}),
       });
     }
   } finally {

@@ -160,7 +160,7 @@ describe('ClickHouse sink and hourly rollup on chdb', () => {
   const rawCount = async () => Number((await store.query<{ n: string }>('SELECT count() AS n FROM device_metrics_raw'))[0]!.n);
 
   it('writes samples and heartbeats; a replayed batch writes nothing new', async () => {
-    const sink = createClickhouseSink(store);
+    const sink = createClickhouseSink(store, { rawSamples: true });
     const batch = [
       row(DEV_A, 1, hour1 + 60_000, sample(10, 200, 100)),
       row(DEV_A, 2, hour1 + 120_000, sample(30, 400, 300)),
@@ -199,7 +199,7 @@ describe('ClickHouse sink and hourly rollup on chdb', () => {
     ]);
 
     // A late sample for hour 1 (an agent that was offline) marks it dirty; the next run redoes only that hour.
-    await createClickhouseSink(store).write([row(DEV_A, 4, hour1 + 180_000, sample(50, 600, 600))], new AbortController().signal);
+    await createClickhouseSink(store, { rawSamples: true }).write([row(DEV_A, 4, hour1 + 180_000, sample(50, 600, 600))], new AbortController().signal);
     expect(await runHourlyRollup(store, source(), now)).toEqual([hour1]);
     expect(await runHourlyRollup(store, source(), now)).toEqual([]);
     const redone = (await hourly()).find((r) => r.device_id === DEV_A && Number(r.ts) === hour1 / 1000);
@@ -255,7 +255,7 @@ describe('ClickHouse sink when the store is down', () => {
   it('returns a retryable failure and the drainer keeps the batch', async () => {
     const down = createChdbStore(join(dir, 'chdb'));
     await down.close();
-    const result = await createClickhouseSink(down).write(
+    const result = await createClickhouseSink(down, { rawSamples: true }).write(
       [{ id: 999, deviceId: DEV_A, organizationId: ORG1, seq: 99, collectedAt: new Date(), receivedAt: new Date(), sourceIp: null, kind: 'sample', payload: sample(1, 1, 1) }],
       new AbortController().signal,
     );

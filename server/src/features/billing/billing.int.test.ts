@@ -127,4 +127,22 @@ describe.each(relationalEngines())('billing on %s with chdb', (engine) => {
     expect(await monthlyInvoice(analytics, acme, new Date('2026-04-20T00:00:00Z'))).toEqual(acmeInvoice);
     expect(await monthlyInvoice(analytics, globex, new Date('2026-04-20T00:00:00Z'))).toEqual(globexInvoice);
   });
+
+  it('bills storage from the bytes counted at ingest, not from a raw table InfluxDB may have taken over', async () => {
+    const may5 = Date.UTC(2026, 4, 5);
+    const device = (n: number) => `00000000-0000-4000-8000-00000000000${n}`;
+    // Two batches of one device (summed), another device, and a sample of the day after (not this day's).
+    await analytics.insert('metric_usage_daily', [
+      { organization_id: acme, device_id: device(1), day: '2026-05-05', samples: 1_000, bytes: 1_000_000_000 },
+      { organization_id: acme, device_id: device(2), day: '2026-05-05', samples: 500, bytes: 500_000_000 },
+      { organization_id: acme, device_id: device(1), day: '2026-05-06', samples: 9, bytes: 9_000_000_000 },
+    ]);
+    await analytics.insert('metric_usage_daily', [{ organization_id: acme, device_id: device(1), day: '2026-05-05', samples: 1_000, bytes: 1_000_000_000 }]);
+    expect(Number((await analytics.query<{ n: string }>("SELECT count() AS n FROM device_metrics_raw WHERE toDate(timestamp) = '2026-05-05'"))[0]!.n)).toBe(0);
+    await billDay(db, analytics, may5);
+    // 1 + 0.5 + 1 GB = 2.5 GB × $0.10 = $0.25; no device counted that day, no calls.
+    const invoice = await monthlyInvoice(analytics, acme, new Date('2026-05-20T00:00:00Z'));
+    expect(invoice.storageCost).toBeCloseTo(0.25, 9);
+    expect(invoice.totalCost).toBeCloseTo(0.25, 9);
+  });
 });

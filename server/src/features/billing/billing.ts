@@ -35,13 +35,11 @@ async function usageForDay(db: RelationalStore, analytics: AnalyticsStore, dayMs
     const entry = usage.get(row.organization_id);
     if (entry) entry.apiCalls = Number(row.calls);
   }
-  // Storage: the organization's share of the raw metrics table, at the table's bytes per row.
+  // Storage: the bytes of the samples its devices collected that day, counted at ingest (migration 006),
+  // so the figure is the same whether the raw series live in ClickHouse or in InfluxDB.
   const storage = await analytics.query<{ organization_id: string; gb: number }>(
-    `SELECT organization_id, count() * (
-        SELECT if(sum(rows) = 0, 0, sum(bytes_on_disk) / sum(rows)) FROM system.parts
-        WHERE active AND database = currentDatabase() AND table = 'device_metrics_raw'
-      ) / 1e9 AS gb
-     FROM device_metrics_raw WHERE timestamp >= {from:DateTime} AND timestamp < {to:DateTime} GROUP BY organization_id`, { from, to });
+    `SELECT organization_id, sum(bytes) / 1e9 AS gb FROM metric_usage_daily
+     WHERE day = {day:Date} GROUP BY organization_id`, { day: isoDate(dayMs) });
   for (const row of storage) {
     const entry = usage.get(row.organization_id);
     if (entry) entry.storageGb = Number(row.gb);

@@ -9,7 +9,7 @@ export { batchToPoints, sampleToPoint } from './points.ts';
 export { createEmbeddedTimeSeriesStore, createInfluxTimeSeriesStore, type AnalyticsReader };
 export type { InfluxTimeSeriesStore } from './influx/influx-store.ts';
 export type { RetentionReport } from './influx/retention.ts';
-export { toInfluxPoint } from './influx/influx-store.ts';
+export { lineProtocolBytes, toInfluxPoint } from './influx/influx-store.ts';
 export { instrumentTimeSeriesStore } from './instrumented.ts';
 
 export interface InfluxConfig {

@@ -44,14 +44,14 @@ describe('ClickHouse sink', () => {
   it('leaves out a row whose time no column holds instead of throwing, and says why', async () => {
     const store = createClickhouseStore({ url: 'http://127.0.0.1:1', requestTimeoutMs: 2_000 });
     const poison = { ...row, collectedAt: new Date(8.7e15) };
-    const result = await createClickhouseSink(store).write([poison], new AbortController().signal);
+    const result = await createClickhouseSink(store, { rawSamples: true }).write([poison], new AbortController().signal);
     expect(result).toEqual({ ok: true, rejected: [{ row: poison, reason: expect.stringMatching(/not a valid date/) as unknown }] });
     await store.close();
   });
 
   it('returns a retryable failure when ClickHouse is down, so the drainer keeps its cursor and retries', async () => {
     const store = createClickhouseStore({ url: 'http://127.0.0.1:1', requestTimeoutMs: 2_000 });
-    const result = await createClickhouseSink(store).write([row], new AbortController().signal);
+    const result = await createClickhouseSink(store, { rawSamples: true }).write([row], new AbortController().signal);
     expect(result).toMatchObject({ ok: false, retryable: true });
     await store.close();
   });

@@ -1,7 +1,8 @@
 import { deriveMetrics, storableCount } from '@ninjait/shared';
 import type { AnalyticsStore } from '../../../stores/analytics/index.ts';
 import { markHoursDirty } from '../../analytics/rollup-dirty.ts';
-import { unixSec, utcDateTime64 } from '../../../stores/analytics/time.ts';
+import { isoDate, unixSec, utcDateTime64 } from '../../../stores/analytics/time.ts';
+import { lineProtocolBytes, sampleToPoint } from '../../../stores/timeseries/index.ts';
 import { failure, success, latestPerDevice, type IngestRow, type Sink } from './types.ts';
 import { splitStorable } from './values.ts';
 
@@ -28,12 +29,63 @@ export function rawMetricRow(row: IngestRow & { kind: 'sample' }) {
   };
 }
 
+type Sample = IngestRow & { kind: 'sample' };
+
 /**
- * Samples to `device_metrics_raw`, one 'online' heartbeat per device to `device_heartbeats`.
- * Replays are dropped by the insert deduplication token (the batch's log id range) and,
- * failing that, collapse on the raw table's (device_id, timestamp, seq) key.
+ * One `metric_usage_daily` row per device and UTC day of the batch: how many samples, their size
+ * as line protocol, and the highest sequence number counted. Billing's storage figure, the same
+ * whichever store keeps the series. Samples at or below the `counted` watermark of their device
+ * and day (`countedSeqs`) were counted by an earlier write (a replay) and are left out.
  */
-export function createClickhouseSink(analytics: AnalyticsStore): Sink {
+export function usageRows(samples: readonly Sample[], counted: ReadonlyMap<string, number> = new Map()) {
+  const usage = new Map<string, { organization_id: string; device_id: string; day: string; samples: number; bytes: number; max_seq: number }>();
+  for (const row of samples) {
+    const day = isoDate(row.collectedAt.getTime());
+    const key = `${row.deviceId}/${day}`;
+    if (row.seq <= (counted.get(key) ?? 0)) continue;
+    const entry = usage.get(key) ?? { organization_id: row.organizationId, device_id: row.deviceId, day, samples: 0, bytes: 0, max_seq: 0 };
+    entry.samples += 1;
+    entry.bytes += lineProtocolBytes(sampleToPoint(row));
+    entry.max_seq = Math.max(entry.max_seq, row.seq);
+    usage.set(key, entry);
+  }
+  return [...usage.values()];
+}
+
+/**
+ * The highest sequence number already counted in `metric_usage_daily` per device and day of the
+ * batch (keys `device/day`). A device's sequence numbers grow in log order, so any sample not
+ * counted yet is above its day's mark; per day, because a write that failed half way (one month's
+ * part stored, another's not) may have counted a later day before an earlier one.
+ */
+async function countedSeqs(analytics: AnalyticsStore, samples: readonly Sample[]): Promise<Map<string, number>> {
+  if (samples.length === 0) return new Map();
+  const ids = [...new Set(samples.map((row) => row.deviceId))];
+  const days = [...new Set(samples.map((row) => isoDate(row.collectedAt.getTime())))];
+  // Not `AS day`: ClickHouse would read the alias (a String) in WHERE instead of the column.
+  const rows = await analytics.query<{ device_id: string; on_day: string; seq: string | number }>(
+    `SELECT device_id, toString(day) AS on_day, max(max_seq) AS seq FROM metric_usage_daily
+     WHERE device_id IN {ids:Array(UUID)} AND day IN {days:Array(Date)} GROUP BY device_id, day`, { ids, days });
+  return new Map(rows.map((row) => [`${row.device_id}/${row.on_day}`, Number(row.seq)]));
+}
+
+export interface ClickhouseSinkOptions {
+  /**
+   * Write every sample to `device_metrics_raw`: true when that table is the time-series store
+   * (no InfluxDB configured). With InfluxDB the raw series live there only, and ClickHouse keeps
+   * the heartbeats, the usage counts and the rollup's dirty hours (it reads InfluxDB's series).
+   */
+  rawSamples: boolean;
+}
+
+/**
+ * Samples to `device_metrics_raw` (when `rawSamples`), one 'online' heartbeat per device to
+ * `device_heartbeats`, the samples' usage to `metric_usage_daily`, and the finished hours that got
+ * samples marked dirty for the hourly rollup. Replays are dropped by the insert deduplication
+ * token (the batch's log id range) and, failing that, raw rows collapse on the raw table's
+ * (device_id, timestamp, seq) key, and usage counts skip what each device's day counted (`usageRows`).
+ */
+export function createClickhouseSink(analytics: AnalyticsStore, options: ClickhouseSinkOptions): Sink {
   return {
     name: 'clickhouse',
     async init() {},
@@ -45,16 +97,18 @@ export function createClickhouseSink(analytics: AnalyticsStore): Sink {
         const { storable, rejected } = splitStorable(batch);
         // The token names the range the drainer asked for; a drainer isolating a bad row writes sub-ranges, each its own token.
         const token = `ingest:${first.id}-${last.id}`;
-        const samples = storable.filter((row): row is IngestRow & { kind: 'sample' } => row.kind === 'sample');
+        const samples = storable.filter((row): row is Sample => row.kind === 'sample');
         const heartbeats = [...latestPerDevice(storable).values()].map((row) => ({
           organization_id: row.organizationId,
           device_id: row.deviceId,
           status: 'online',
           timestamp: unixSec(row.collectedAt.getTime()),
         }));
-        await analytics.insert('device_metrics_raw', samples.map(rawMetricRow), { dedupToken: token });
+        if (options.rawSamples) await analytics.insert('device_metrics_raw', samples.map(rawMetricRow), { dedupToken: token });
         await analytics.insert('device_heartbeats', heartbeats, { dedupToken: token });
         await markHoursDirty(analytics, samples.map((row) => row.collectedAt.getTime()));
+        // Last: a batch that failed before it counted nothing, and its retry counts each sample once.
+        await analytics.insert('metric_usage_daily', usageRows(samples, await countedSeqs(analytics, samples)), { dedupToken: token });
         return success(rejected);
       } catch (error) {
         return failure(error);

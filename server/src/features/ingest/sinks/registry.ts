@@ -8,6 +8,7 @@ import { createCacheSink } from './cache-sink.ts';
 import { createClickhouseSink } from './clickhouse-sink.ts';
 import { createInfluxSink } from './influx-sink.ts';
 import type { AnalyticsStore } from '../../../stores/analytics/index.ts';
+import { influxSettings } from '../../../stores/timeseries/index.ts';
 import type { EventPublisher } from '../../events/index.ts';
 
 export interface SinkDeps {
@@ -28,7 +29,9 @@ type SinkFactory = (deps: SinkDeps) => Sink | null | Promise<Sink | null>;
 export const sinkFactories = {
   relational: (deps) => createRelationalSink(deps.db, deps.events),
   cache: (deps) => createCacheSink(deps.cache),
-  clickhouse: (deps) => (deps.analytics ? createClickhouseSink(deps.analytics) : null),
+  // The raw table is the time-series store unless InfluxDB is configured (the same choice `openTimeSeriesStore`
+  // makes): then the series live there only, and ClickHouse keeps no second copy.
+  clickhouse: (deps) => (deps.analytics ? createClickhouseSink(deps.analytics, { rawSamples: influxSettings(deps.env) === null }) : null),
   influx: (deps) => createInfluxSink(deps.env, deps.log, deps.analytics),
 } satisfies Record<string, SinkFactory>;
 

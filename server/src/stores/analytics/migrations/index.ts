@@ -3,6 +3,7 @@ import { jobs } from './002-jobs.ts';
 import { alertEvents } from './003-alert-events.ts';
 import { softwareChanges } from './004-software-changes.ts';
 import { billingSources } from './005-billing-sources.ts';
+import { metricUsage } from './006-metric-usage.ts';
 
 export interface AnalyticsMigration {
   version: number;
@@ -17,4 +18,5 @@ export const analyticsMigrations: readonly AnalyticsMigration[] = [
   { version: 3, name: 'alert-events', statements: alertEvents },
   { version: 4, name: 'software-changes', statements: softwareChanges },
   { version: 5, name: 'billing-sources', statements: billingSources },
+  { version: 6, name: 'metric-usage', statements: metricUsage },
 ];

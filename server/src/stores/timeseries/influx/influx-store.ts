@@ -32,6 +32,15 @@ export function toInfluxPoint(point: MetricPoint): Point {
 }
 
 /**
+ * The bytes a point takes as line protocol at the millisecond precision `write` uses: what the
+ * time-series store receives for one sample, before its own compression (billing's measure).
+ */
+export function lineProtocolBytes(point: MetricPoint): number {
+  const line = toInfluxPoint(point).toLineProtocol({ convertTime: (time) => (time instanceof Date ? String(time.getTime()) : String(time)) });
+  return line === undefined ? 0 : Buffer.byteLength(line);
+}
+
+/**
  * For an HTTP answer from InfluxDB: a 4xx other than 408/429 will fail again the same way, so a
  * retry cannot help. Undefined for anything else (a socket error, a value the client refused):
  * the caller classifies those.
