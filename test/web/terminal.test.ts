@@ -9,7 +9,9 @@ import {
  * The text xterm.js shows, row by row: its DOM renderer draws one element per row of the
  * buffer's viewport (the console loads no canvas or WebGL renderer).
  */
-const screenOf = (rows: Locator) => rows.evaluate((element) => Array.from(element.children, (row) => (row.textContent ?? '').replace(/\u00a0/g, ' ').trimEnd()).join('\n'));
+// (Typed by hand: this file is compiled without the DOM's types.)
+const screenOf = (rows: Locator) => rows.evaluate((element: { children: ArrayLike<{ textContent: string | null }> }) =>
+  Array.from(element.children, (row) => (row.textContent ?? '').replace(/\u00a0/g, ' ').trimEnd()).join('\n'));
 
 /** Polls the screen until `pattern` shows; the failure names what was on screen instead. */
 async function untilScreen(rows: Locator, pattern: RegExp, timeout = 20_000): Promise<RegExpExecArray> {
