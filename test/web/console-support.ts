@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
-import { REPO_ROOT, SERVER_CLI, freePort, runCli, startCli, waitFor, type Proc } from '../support/processes.ts';
+import { AGENT_CLI, REPO_ROOT, SERVER_CLI, freePort, runCli, startCli, waitFor, type Proc } from '../support/processes.ts';
 
 /**
  * What the console's browser tests share: a real server started as `npm start` starts it (embedded
@@ -87,6 +87,27 @@ export async function startConsoleServer(prefix: string, options: { env?: (url: 
     await stop();
     throw new Error(`${(error as Error).message}\n${output}`);
   }
+}
+
+/** The real agent of this machine, enrolled in a console server's first organization. */
+export interface LocalAgent { deviceId: string; agent: Proc; stop(): Promise<void> }
+
+/**
+ * Enrolls this machine's agent (the built `ninjait-agent`, in a data folder of the server's temp
+ * folder) with a token the owner makes, runs it, and waits until the server relays requests to
+ * it: what the terminal, files and processes tabs need.
+ */
+export async function startLocalAgent(s: ConsoleServer, ownerToken: string, name = 'local agent'): Promise<LocalAgent> {
+  const { token } = await s.call<{ token: string }>(ownerToken, 'tokens.create', 'mutation', { name, maxUses: 1 });
+  const dataDir = join(s.dir, `agent-${Date.now().toString(36)}`);
+  await runCli(AGENT_CLI, ['enroll', '--server', s.url, '--token', token, '--data-dir', dataDir]);
+  const { deviceId } = JSON.parse(await readFile(join(dataDir, 'agent.json'), 'utf8')) as { deviceId: string };
+  const agent = startCli(AGENT_CLI, ['run', '--data-dir', dataDir, '--interval-ms', '1000']);
+  await waitFor('the agent to answer the server', async () => {
+    if (agent.child.exitCode !== null) throw new Error(`agent exited:\n${agent.output()}`);
+    return (await s.call<{ processes: unknown[] }>(ownerToken, 'remote.processes.list', 'query', { deviceId }).catch(() => null))?.processes.length;
+  }, 60_000, 500);
+  return { deviceId, agent, stop: async () => void (await agent.kill('SIGKILL')) };
 }
 
 /** Chromium logs every refused request (a wrong password's 401, a conflict's 409) as a console error. */

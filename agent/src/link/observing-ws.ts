@@ -2,6 +2,11 @@ import WebSocket, { type ClientOptions } from 'ws';
 
 /** `ws` says this when the server answers the upgrade with something other than 101. */
 const UNEXPECTED_STATUS = /Unexpected server response: (\d{3})/;
+/**
+ * A refusal frame is a short error; larger messages (a 1.4 MB file chunk) are not decoded to
+ * text here a second time, which cost as much as tRPC's own decoding of them.
+ */
+const MAX_REFUSAL_BYTES = 64 * 1024;
 
 /**
  * A `ws` WebSocket with `options` (the pinned TLS connector) that reports the server's refusals
@@ -17,7 +22,8 @@ export function observingWebSocket(onRejected: (code: string, message: string) =
         if (status === '403') onRejected('FORBIDDEN', `HTTP ${status} on the WebSocket upgrade`);
       });
       this.on('message', (data, isBinary) => {
-        if (isBinary) return;
+        const bytes = Array.isArray(data) ? data.reduce((total, part) => total + part.length, 0) : data.byteLength;
+        if (isBinary || bytes > MAX_REFUSAL_BYTES) return;
         const text = data.toString();
         if (!text.includes('"id":null')) return;
         try {

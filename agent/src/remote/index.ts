@@ -1,4 +1,4 @@
-import { remoteOpSchema, type RemoteError, type RemoteOp } from '@ninjait/shared';
+import { oneCallPerTick, remoteOpSchema, type RemoteError, type RemoteOp } from '@ninjait/shared';
 import type { Logger } from '../log.ts';
 import type { AgentClient, RemoteMessage } from '../exec/types.ts';
 import { describeRemoteError } from './errors.ts';
@@ -28,6 +28,10 @@ export function createRemoteHandler(opts: RemoteOptions) {
   const files = createFiles({ platform, roots: opts.fileRoots });
   let active = 0;
   const waiting: (() => void)[] = [];
+  // Answers that finish in one tick would go as one batched WebSocket message: eight 1 MiB
+  // download chunks are over the server's 4 MB bound, which closes the socket (1009) and every
+  // answer in it is lost. One answer per tick keeps each message to one chunk.
+  const answer = oneCallPerTick((input: { requestId: string } & ({ ok: true; result: unknown } | { ok: false; error: RemoteError })) => client.agent.remoteResult.mutate(input));
 
   const perform = async (op: RemoteOp): Promise<unknown> => {
     switch (op.kind) {
@@ -54,13 +58,13 @@ export function createRemoteHandler(opts: RemoteOptions) {
     const limited = message.op.kind !== 'fs.uploadChunk';
     if (limited && active >= MAX_CONCURRENT) await new Promise<void>((resolve) => waiting.push(resolve));
     if (limited) active += 1;
-    let answer: { ok: true; result: unknown } | { ok: false; error: RemoteError };
+    let outcome: { ok: true; result: unknown } | { ok: false; error: RemoteError };
     try {
       const op = remoteOpSchema.parse(message.op);
-      answer = { ok: true, result: await perform(op) };
+      outcome = { ok: true, result: await perform(op) };
     } catch (error) {
-      answer = { ok: false, error: describeRemoteError(error, subject(message.op)) };
-      if (answer.error.code === 'FAILED') log.warn({ err: error, kind: message.op.kind }, 'remote request failed');
+      outcome = { ok: false, error: describeRemoteError(error, subject(message.op)) };
+      if (outcome.error.code === 'FAILED') log.warn({ err: error, kind: message.op.kind }, 'remote request failed');
     } finally {
       if (limited) {
         active -= 1;
@@ -68,7 +72,7 @@ export function createRemoteHandler(opts: RemoteOptions) {
       }
     }
     try {
-      await client.agent.remoteResult.mutate({ requestId: message.requestId, ...answer });
+      await answer({ requestId: message.requestId, ...outcome });
     } catch (error) {
       log.warn({ err: error, kind: message.op.kind }, 'could not answer a remote request');
     }

@@ -152,7 +152,7 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
     env, db, cache, log, events, audit: (ip, event) => audit({ services, ip }, event), ...(jetStream ? { bus: jetStream.bus } : {}),
   });
   const apiKeys = createApiKeys(db);
-  const remoteFeature = createRemoteFeature({ db, cache, audit: (ip, event) => audit({ services, ip }, event) });
+  const remoteFeature = createRemoteFeature({ db, cache, audit: (ip, event) => audit({ services, ip }, event), local: commandFeature.services.commands.local });
   const services: Services = {
     env, instanceId, log, metrics, db, cache, analytics, apiCalls, timeseries, documents, events,
     sessions: createSessions(cache, { store: chooseSessionStore(cache, db), apiKeyHolder: (key) => apiKeys.holder(key) }),

@@ -27,7 +27,19 @@ export const SERVICE_ACTIONS = ['start', 'stop', 'restart'] as const;
 const path = z.string().min(1).max(MAX_PATH_CHARS).refine((p) => !p.includes('\0'), 'A path cannot contain NUL');
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
 const offset = z.number().int().min(0).max(MAX_TRANSFER_BYTES);
-const base64Chunk = z.string().max(Math.ceil(FILE_CHUNK_BYTES / 3) * 4).regex(/^[A-Za-z0-9+/]*={0,2}$/);
+/** Any character base64 does not use. */
+const NOT_BASE64 = /[^A-Za-z0-9+/=]/;
+/**
+ * Standard base64, padding only at the end. Checked with a search for one bad character rather
+ * than an anchored `^[A-Za-z0-9+/]*={0,2}$`, which V8 runs 8 times slower: on a 1.4 MB chunk,
+ * checked by the server twice and by the agent once, it was a third of a transfer's server CPU.
+ */
+export function isBase64(text: string): boolean {
+  if (NOT_BASE64.test(text)) return false;
+  const pad = text.indexOf('=');
+  return pad === -1 || (text.length - pad <= 2 && text.endsWith('='.repeat(text.length - pad)));
+}
+const base64Chunk = z.string().max(Math.ceil(FILE_CHUNK_BYTES / 3) * 4).refine(isBase64, 'Not base64');
 /** A service or unit name: no option-looking or path-like values reach systemctl, launchctl or sc.exe. */
 export const serviceName = z.string().min(1).max(256).regex(/^[A-Za-z0-9_.@:\- ]+$/).refine((n) => !n.startsWith('-'), 'A service name cannot start with "-"');
 

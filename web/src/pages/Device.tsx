@@ -15,6 +15,7 @@ import { CommandPanel } from './CommandPanel.tsx';
 import { ShellPanel } from './ShellPanel.tsx';
 import { TerminalPanel } from './TerminalPanel.tsx';
 import { DeviceFiles } from './DeviceFiles.tsx';
+import { DeviceProcesses } from './DeviceProcesses.tsx';
 import { CommandHistory, DeviceAudit } from './DeviceHistory.tsx';
 import { DeviceAlerts } from './Alerts.tsx';
 import { useNow } from '../lib/use-now.ts';
@@ -28,6 +29,7 @@ const TABS = [
   { key: 'commands', text: 'Commands', role: 'viewer' },
   { key: 'shell', text: 'Shell', role: 'technician' },
   { key: 'files', text: 'Files', role: 'viewer' },
+  { key: 'processes', text: 'Processes', role: 'viewer' },
   { key: 'inventory', text: 'Inventory', role: 'viewer' },
   { key: 'software', text: 'Software', role: 'viewer' },
   { key: 'services', text: 'Services', role: 'viewer' },
@@ -245,6 +247,7 @@ export function DevicePage({ id, me }: { id: string; me: Me }) {
         ) : null}
         {tab === 'shell' && canRun ? (waiting ? <p className="muted">A shell can open once an admin approves this device.</p> : <><TerminalPanel deviceId={id} osType={device.osType} /><ShellPanel deviceId={id} osType={device.osType} /></>) : null}
         {tab === 'files' ? (waiting ? <p className="muted">Files can be browsed once an admin approves this device.</p> : <DeviceFiles deviceId={id} osType={device.osType} canTransfer={canRun} />) : null}
+        {tab === 'processes' ? (waiting ? <p className="muted">Processes can be listed once an admin approves this device.</p> : <DeviceProcesses deviceId={id} canAct={canRun} />) : null}
         {tab === 'inventory' ? (
           <>
             <QueryView query={detail}>{(data) => <Inventory device={data} />}</QueryView>

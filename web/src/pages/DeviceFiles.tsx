@@ -2,6 +2,7 @@ import { useRef, useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { FILE_CHUNK_BYTES, TRANSFER_WINDOW, oneCallPerTick, pumpChunks } from '@ninjait/shared';
 import { api } from '../lib/trpc.ts';
+import { fromBase64, toBase64 } from '../lib/base64.ts';
 import { trpc } from '../lib/trpc-query.ts';
 import { dateTime } from '../lib/format.ts';
 import { Card, Empty, ErrorNote, QueryView } from '../components/ui.tsx';
@@ -37,17 +38,6 @@ function bytesText(n: number | null): string {
   return `${value.toFixed(1)} ${units[unit]}`;
 }
 
-function toBase64(bytes: Uint8Array): string {
-  let binary = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary);
-}
-function fromBase64(text: string): Uint8Array<ArrayBuffer> {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i += 1) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
 async function sha256Hex(data: Blob): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', await data.arrayBuffer());
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');

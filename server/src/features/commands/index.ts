@@ -17,6 +17,7 @@ export { writeCommandAudit, type Auditor } from './audit.ts';
 export type { Publisher } from './events.ts';
 export { resolveDeviceRef } from './device-ref.ts';
 export { deviceChannel } from './channels.ts';
+export type { LocalDevices } from './local-devices.ts';
 export type { Command, CommandStatus, OutputEvent, AgentMessage, CommandSpec, Interpreter, Shell } from './types.ts';
 
 /**

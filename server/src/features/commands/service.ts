@@ -48,6 +48,8 @@ export function createCommandService(deps: CommandServiceDeps) {
   };
   const service = {
     publisher,
+    /** The devices whose command stream runs on this instance: other features hand them messages directly. */
+    local,
     /** The sweeper that expires queued commands and fails ones whose agent never reported; the scheduler runs it. */
     jobs: (): Job[] => [{ name: 'command-sweeper', everyMs: deps.sweepMs ?? SWEEP_MS, run: sweep }],
     sweep,

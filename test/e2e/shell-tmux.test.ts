@@ -1,0 +1,107 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHarness, type Harness } from '@ninjait/server/testing';
+import { findExecutable } from '../support/executables.ts';
+import { AGENT_CLI, SERVER_CLI, inheritedEnv, runCli, startCli, waitFor, type Proc } from '../support/processes.ts';
+
+const hasTmux = Boolean(findExecutable('tmux'));
+if (!hasTmux) console.warn('tmux is missing: skipping the `ninjait shell` terminal test (apt-get install -y tmux; the test runner installs it as root)');
+
+/**
+ * `ninjait shell DEVICE` as a person uses it: in a real terminal (a tmux pane, read back with
+ * capture-pane), on this machine's real agent. What is typed runs on the device, the device's
+ * pty follows the pane's size, Ctrl-C stops the foreground job, and `exit` ends the CLI cleanly.
+ */
+describe.skipIf(!hasTmux)('ninjait shell in a real terminal (tmux)', () => {
+  let h: Harness;
+  let agent: Proc | undefined;
+  let dir: string;
+  let deviceId: string;
+  // A tmux server of this test's own (-L): nothing else's sessions are touched, all of it goes at the end.
+  const socket = `ninjait-test-${randomBytes(4).toString('hex')}`;
+  const tmux = (...args: string[]) => {
+    const result = spawnSync('tmux', ['-L', socket, '-f', '/dev/null', ...args], { encoding: 'utf8', env: { ...inheritedEnv(), TERM: 'xterm-256color' } });
+    if (result.status !== 0) throw new Error(`tmux ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
+    return result.stdout;
+  };
+  const screen = () => tmux('capture-pane', '-p', '-J', '-t', 'shell');
+  const untilScreen = async (pattern: RegExp, timeoutMs = 20_000) => {
+    let last = '';
+    try {
+      return await waitFor(`${pattern} in the pane`, () => Promise.resolve(pattern.exec((last = screen()))), timeoutMs, 150);
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n--- the pane showed:\n${last}`);
+    }
+  };
+  /** Types like a person (literal keys), then Enter. */
+  const type = (line: string) => {
+    tmux('send-keys', '-t', 'shell', '-l', line);
+    tmux('send-keys', '-t', 'shell', 'Enter');
+  };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ninjait-shell-tmux-'));
+    h = await startHarness({ relational: 'pglite', cache: 'memory' });
+    await h.admin.admin.organizations.create.mutate({ name: 'Shell Tmux' });
+    const { token } = await h.admin.admin.tokens.create.mutate({ org: 'Shell Tmux' });
+    const agentDir = join(dir, 'agent');
+    await runCli(AGENT_CLI, ['enroll', '--server', h.server.url, '--token', token, '--data-dir', agentDir]);
+    deviceId = (JSON.parse(await readFile(join(agentDir, 'agent.json'), 'utf8')) as { deviceId: string }).deviceId;
+    agent = startCli(AGENT_CLI, ['run', '--data-dir', agentDir, '--interval-ms', '1000']);
+    // Connected and answering: the device lists its processes to the local admin.
+    await waitFor('the agent to answer', async () => {
+      if (agent!.child.exitCode !== null) throw new Error(`agent exited:\n${agent!.output()}`);
+      return h.admin.remote.local.mutate({ device: deviceId, op: { kind: 'proc.list' } });
+    }, 60_000, 500);
+  }, 180_000);
+
+  afterAll(async () => {
+    try {
+      tmux('kill-server');
+    } catch {
+      // Already gone with its last session.
+    }
+    await agent?.kill('SIGKILL');
+    await h?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('types a command, follows a resize, stops a sleep with Ctrl-C and exits', async () => {
+    // The CLI's exit code stays on the pane after it ends.
+    const command = [process.execPath, SERVER_CLI, 'shell', deviceId, '--shell', 'bash', '--server', h.server.url, '--data-dir', h.dataDir]
+      .map((part) => `'${part}'`).join(' ');
+    tmux('new-session', '-d', '-s', 'shell', '-x', '100', '-y', '30', `${command}; echo "[cli exited $?]"; sleep 600`);
+
+    type('echo $((6*7))');
+    await untilScreen(/^42$/m);
+
+    type('stty size');
+    await untilScreen(/^30 100$/m);
+    tmux('resize-window', '-t', 'shell', '-x', '120', '-y', '40');
+    // The pane's size reaches the device's pty through the CLI's SIGWINCH and `shell.resize`.
+    await waitFor('the device pty to follow the pane', async () => {
+      type('stty size');
+      return Promise.resolve(/^40 120$/m.test(screen()));
+    }, 20_000, 1_000).catch((error: Error) => {
+      throw new Error(`${error.message}\n--- the pane showed:\n${screen()}`);
+    });
+
+    const started = Date.now();
+    type('sleep 100; echo "slept-""through"');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    tmux('send-keys', '-t', 'shell', 'C-c');
+    type('echo "after-$((40 + 2))"');
+    await untilScreen(/^after-42$/m);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(screen()).not.toContain('slept-through');
+
+    type('exit');
+    const [exited] = await untilScreen(/\[cli exited \d+\]/);
+    expect(exited).toBe('[cli exited 0]');
+    expect(screen()).toContain('(session closed:');
+  }, 90_000);
+});

@@ -1,0 +1,147 @@
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { waitFor } from '../support/processes.ts';
+import {
+  hasChromium, logIn, openBrowser, screenshot, shown, startConsoleServer, startLocalAgent, textOf,
+  type ConsoleBrowser, type ConsoleServer, type LocalAgent,
+} from './console-support.ts';
+
+/** What the issue asks the console to carry both ways; the time each direction took is printed. */
+const FILE_BYTES = 100 * 1024 * 1024;
+
+/** Waits for the Files tab's outcome: its status line, or the error it shows instead (which fails the test with its words). */
+async function outcome(page: Page, timeout: number): Promise<string> {
+  const seen = await waitFor('the transfer to end', async () => {
+    const error = page.getByRole('alert');
+    if (await error.count()) return { error: (await error.first().textContent()) ?? '' };
+    const status = page.getByRole('status');
+    return (await status.count()) ? { status: (await status.first().textContent()) ?? '' } : null;
+  }, timeout, 250);
+  if ('error' in seen) throw new Error(`the console says: ${seen.error}`);
+  return seen.status;
+}
+
+async function sha256Of(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** Random bytes written in 1 MiB pieces (never 100 MB in memory), hashed as they are written. */
+async function randomFile(path: string, size: number): Promise<string> {
+  const hash = createHash('sha256');
+  const file = await open(path, 'w');
+  try {
+    for (let written = 0; written < size;) {
+      const piece = randomBytes(Math.min(1024 * 1024, size - written));
+      hash.update(piece);
+      await file.write(piece);
+      written += piece.length;
+    }
+  } finally {
+    await file.close();
+  }
+  return hash.digest('hex');
+}
+
+/**
+ * The device's Files and Processes tabs in real Chromium, on this machine's real agent: a 100 MB
+ * random file goes up through the console and comes back down, equal to the byte (SHA-256 on
+ * disk, at every hop), and a process started for the test is ended from the Processes tab.
+ */
+describe.skipIf(!hasChromium)('files and processes of a device in the console', () => {
+  let s: ConsoleServer;
+  let b: ConsoleBrowser;
+  let local: LocalAgent;
+  let page: Page;
+  let deviceDir: string;
+  let localDir: string;
+
+  beforeAll(async () => {
+    s = await startConsoleServer('web-files');
+    b = await openBrowser();
+    local = await startLocalAgent(s, await s.apiLogin(s.owner), 'files test');
+    // The agent runs on this machine: its "device" folders are folders here.
+    deviceDir = join(s.dir, 'on-the-device');
+    localDir = join(s.dir, 'on-the-desk');
+    await mkdir(deviceDir);
+    await mkdir(localDir);
+    ({ page } = await b.person());
+    await logIn(page, s.url, s.owner);
+  }, 180_000);
+  afterAll(async () => {
+    await b?.close().catch(() => undefined);
+    await local?.stop();
+    await s?.stop();
+  });
+
+  it('uploads a 100 MB random file through the Files tab and downloads it back, with equal SHA-256', async () => {
+    const source = join(localDir, 'random-100mb.bin');
+    const expected = await randomFile(source, FILE_BYTES);
+
+    await page.goto(`${s.url}/devices/${local.deviceId}?tab=files`);
+    await page.getByLabel('Folder').fill(deviceDir);
+    await page.getByRole('button', { name: 'Open folder' }).click();
+    await shown(page.getByText('This folder is empty'));
+
+    const upStarted = Date.now();
+    await page.getByLabel('File to upload').setInputFiles(source);
+    await shown(page.getByTestId('transfer'));
+    expect(await outcome(page, 120_000)).toBe(`Uploaded random-100mb.bin to ${join(deviceDir, 'random-100mb.bin')} (100.0 MiB, SHA-256 ${expected}).`);
+    const upMs = Date.now() - upStarted;
+    expect((await stat(join(deviceDir, 'random-100mb.bin'))).size).toBe(FILE_BYTES);
+    expect(await sha256Of(join(deviceDir, 'random-100mb.bin'))).toBe(expected);
+    // Nothing half-written is left beside it.
+    await waitFor('the listing to show the file', async () => (await page.getByTestId('files-table').textContent())?.includes('random-100mb.bin'), 20_000);
+    expect(await page.getByTestId('files-table').locator('tbody tr').count()).toBe(1);
+
+    const downStarted = Date.now();
+    const [download] = await Promise.all([
+      page.waitForEvent('download', { timeout: 120_000 }),
+      page.getByTestId('files-table').locator('tr', { hasText: 'random-100mb.bin' }).getByRole('button', { name: 'Download' }).click(),
+    ]);
+    const saved = join(localDir, 'downloaded.bin');
+    await download.saveAs(saved);
+    const downMs = Date.now() - downStarted;
+    expect(download.suggestedFilename()).toBe('random-100mb.bin');
+    expect((await stat(saved)).size).toBe(FILE_BYTES);
+    expect(await sha256Of(saved)).toBe(expected);
+    expect(await outcome(page, 30_000)).toBe(`Downloaded random-100mb.bin (100.0 MiB, SHA-256 ${expected}).`);
+    await screenshot(page, 'files-round-trip');
+    const rate = (ms: number) => `${(ms / 1000).toFixed(1)} s, ${(FILE_BYTES / 1024 / 1024 / (ms / 1000)).toFixed(1)} MiB/s`;
+    console.log(`100 MiB through the console: upload ${rate(upMs)}; download ${rate(downMs)}`);
+    expect(b.unexpectedErrors()).toEqual([]);
+  }, 300_000);
+
+  it('ends a process started for the test from the Processes tab', async () => {
+    // A marker no other process has in its command line.
+    const marker = `${600_000 + Math.floor(Math.random() * 300_000)}`;
+    const sleeper = spawn('sleep', [marker], { stdio: 'ignore' });
+    const ended = new Promise<NodeJS.Signals | null>((resolve) => sleeper.once('exit', (_code, signal) => resolve(signal)));
+    try {
+      await page.goto(`${s.url}/devices/${local.deviceId}?tab=processes`);
+      await page.getByLabel('Filter processes').fill(marker);
+      const row = page.getByTestId('processes-table').locator(`[data-pid="${sleeper.pid}"]`);
+      await shown(row, 30_000);
+      expect(await row.textContent()).toContain(`sleep ${marker}`);
+      await screenshot(page, 'processes');
+      page.once('dialog', (dialog) => void dialog.accept());
+      await row.getByRole('button', { name: `End process ${sleeper.pid}` }).click();
+      await textOf(page.getByRole('status')).toBe(`Sent SIGTERM to process ${sleeper.pid}.`);
+      expect(await Promise.race([ended, new Promise((resolve) => setTimeout(() => resolve('still running'), 10_000))])).toBe('SIGTERM');
+      // The list, refreshed, no longer has it.
+      await expect.poll(() => row.count(), { timeout: 20_000 }).toBe(0);
+      await shown(page.getByText('No process matches this filter'));
+      const audit = await s.call<{ action: string; details: Record<string, unknown> }[]>(await s.apiLogin(s.owner), 'audit.list', 'query', { action: 'process.kill' });
+      expect(audit.some((entry) => entry.details.pid === sleeper.pid && entry.details.signal === 'SIGTERM')).toBe(true);
+    } finally {
+      sleeper.kill('SIGKILL');
+    }
+    expect(b.unexpectedErrors()).toEqual([]);
+  }, 60_000);
+});
