@@ -21,7 +21,7 @@ Alert rules watch every device of the organization (or of a site, group or tag).
                             back-references and nested repeats like (a+)+ are refused (they can take exponential time).
   --for 5m          the condition must hold this long before the alert opens (s, m, h, d)
   --every 5m        script checks: how often the script runs on each device
-  --timeout 1m      script checks: the longest a run may take (it fails beyond; shorter than --every)
+  --timeout 1m      script checks: the longest a run may take (it fails beyond; at most --every)
   --clear-below N   hysteresis: a '>' alert resolves only once the value is below N (--clear-above for '<')
   --channel NAME    notify this channel (repeat for several); see \`ninjait channel\`
   --ticket          open a ticket for each alert (closed when the alert resolves)

@@ -66,7 +66,7 @@ export const scriptConditionSchema = z.object({
   if (!condition.exit && !condition.output) ctx.addIssue({ code: 'custom', message: 'a script check tests the exit code, the output, or both' });
   const problem = condition.output ? patternProblem(condition.output.pattern) : null;
   if (problem) ctx.addIssue({ code: 'custom', path: ['output', 'pattern'], message: problem });
-  if (condition.timeoutSec >= condition.everySec) ctx.addIssue({ code: 'custom', message: 'a check must time out before the next one is due' });
+  if (condition.timeoutSec > condition.everySec) ctx.addIssue({ code: 'custom', message: 'a check must time out by the time the next one is due' });
 });
 
 export const conditionSchema = z.discriminatedUnion('kind', [

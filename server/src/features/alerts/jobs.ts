@@ -16,7 +16,7 @@ const TICKET_ACTIONS_MS = 2_000;
 const HISTORY_ETL_MS = 10_000;
 const SYSTEM_ALERTS_MS = 60_000;
 /** How often finished checks are judged and due ones started (each rule runs at its own `everySec`). */
-const SCRIPT_CHECKS_MS = 5_000;
+const SCRIPT_CHECKS_MS = 2_000;
 
 export interface AlertJobDeps {
   env: Env;
