@@ -159,6 +159,9 @@ describe.each(relationalEngines())('script-check alerts on %s', (engine) => {
     const [probe] = await owner.scripts.list.query();
     // Another organization cannot point a rule at this organization's script.
     expect(await codeOf(ownerB.alertRules.create.mutate({ name: 'steal', condition: { kind: 'script', scriptId: probe!.id, exit: { op: '!=', code: 0 } } }))).toBe('NOT_FOUND');
+    const own = await ownerB.alertRules.create.mutate({ name: 'own', condition: { kind: 'offline', forSec: 600 } });
+    expect(await codeOf(ownerB.alertRules.update.mutate({ id: own.id, condition: { kind: 'script', scriptId: probe!.id, exit: { op: '!=', code: 0 } } }))).toBe('NOT_FOUND');
+    expect((await ownerB.alertRules.list.query()).map((rule) => rule.condition.kind)).toEqual(['offline']);
     expect(await codeOf(owner.alertRules.create.mutate({ name: 'slow', condition: { kind: 'script', scriptId: probe!.id, everySec: 60, timeoutSec: 120, exit: { op: '!=', code: 0 } } }))).toBe('BAD_REQUEST');
   }, 60_000);
 });
