@@ -82,3 +82,10 @@ export async function recordCheckOnAlert(db: SqlExecutor, alertId: string, resul
   await db.query('UPDATE alerts SET check_exit_code = $2, check_output = $3, check_at = NOW() WHERE id = $1',
     [alertId, result.exitCode, result.output.slice(0, 4_000)]);
 }
+
+/** The rule's active alerts, by device. */
+export async function activeAlertsOfRule(db: SqlExecutor, ruleId: string): Promise<{ id: string; deviceId: string }[]> {
+  const { rows } = await db.query<{ id: string; deviceId: string }>(
+    "SELECT id, device_id AS \"deviceId\" FROM alerts WHERE rule_id = $1 AND state <> 'resolved'", [ruleId]);
+  return rows;
+}

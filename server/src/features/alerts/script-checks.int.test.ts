@@ -144,6 +144,13 @@ describe.each(relationalEngines())('script-check alerts on %s', (engine) => {
     expect((await owner.alerts.list.query({ state: 'open' }))[0]).toMatchObject({ muted: true, checkExitCode: 3 });
     await flushed();
     expect(hooks.events('alert.opened')).toHaveLength(1);
+    // Leaving the rule's scope (excluded now) resolves the device's alert; it is not checked any more.
+    const muted = (await owner.alerts.list.query({ state: 'open' }))[0]!;
+    await owner.alertRules.update.mutate({ id: rule.id, excludedDeviceIds: [excludedId, deviceId] });
+    const runsExcluded = await checkRuns();
+    await dueNow('probe');
+    await until(async () => (await owner.alerts.get.query({ id: muted.id })).state === 'resolved', 30_000);
+    expect(await checkRuns()).toBe(runsExcluded);
     // The runs are the script library's own, as `check` runs of the script.
     expect((await owner.scripts.runs.list.query({ scriptId: script.id })).every((run) => run.trigger === 'check')).toBe(true);
   }, 180_000);

@@ -8,7 +8,7 @@ import { matchesOutput } from './check-pattern.ts';
 import { activeAlertId, dedupeKey, openAlert, resolveAlert } from './lifecycle.ts';
 import { dueCheckRules, getRule, type AlertRule } from './rules-repository.ts';
 import {
-  advanceCheckRule, checkableDevices, claimCheck, dropCheck, finishedChecks, recordCheckOnAlert, setCheckCommand, settleCheck, type FinishedCheck,
+  activeAlertsOfRule, advanceCheckRule, checkableDevices, claimCheck, dropCheck, finishedChecks, recordCheckOnAlert, setCheckCommand, settleCheck, type FinishedCheck,
 } from './script-checks-repository.ts';
 
 const BATCH = 200;
@@ -68,7 +68,8 @@ async function settleFinished(deps: ScriptCheckDeps): Promise<{ opened: number; 
       rules.set(run.ruleId, rows[0] ? await getRule(db, rows[0].organizationId, run.ruleId) : null);
     }
     const rule = rules.get(run.ruleId);
-    const fails = rule?.condition.kind === 'script' ? checkFails(rule.condition, run) : null;
+    // A rule turned off, or no longer a script check, since the run started: the run decides nothing.
+    const fails = rule?.enabled && rule.condition.kind === 'script' ? checkFails(rule.condition, run) : null;
     await db.transaction(async (tx) => {
       // Settled by whoever deletes it: of two instances judging the same run, one acts.
       if (!(await settleCheck(tx, run.ruleId, run.deviceId, run.commandId)) || !rule || fails === null) return;
@@ -88,9 +89,10 @@ async function settleFinished(deps: ScriptCheckDeps): Promise<{ opened: number; 
 }
 
 /** Starts the checks of every due rule on each device of its scope that has none in flight. */
-async function startDue(deps: ScriptCheckDeps): Promise<number> {
+async function startDue(deps: ScriptCheckDeps): Promise<{ started: number; resolved: number }> {
   const { db, log } = deps;
   let started = 0;
+  let resolved = 0;
   for (const rule of await dueCheckRules(db, RULES_PER_ROUND)) {
     const condition = rule.condition as ScriptCondition;
     if (!(await advanceCheckRule(db, rule.id, rule.nextCheckAt, condition.everySec))) continue;
@@ -98,6 +100,14 @@ async function startDue(deps: ScriptCheckDeps): Promise<number> {
     if (rule.scopeKind !== 'organization' && deviceIds.length > 0) {
       const inScope = await resolveScopes(db, [rule], deviceIds);
       deviceIds = deviceIds.filter((deviceId) => inScope(rule, deviceId));
+    }
+    // A device that left the rule's scope (excluded, moved, decommissioned) is no longer checked: its alert resolves.
+    const checked = new Set(deviceIds);
+    const gone = (await activeAlertsOfRule(db, rule.id)).filter((alert) => !checked.has(alert.deviceId));
+    if (gone.length > 0) {
+      await db.transaction(async (tx) => {
+        for (const alert of gone) if (await resolveAlert(tx, deps.events, alert.id, null, rule.channelIds)) resolved++;
+      });
     }
     for (const deviceId of deviceIds) {
       if (!(await claimCheck(db, rule.id, deviceId))) continue;
@@ -115,7 +125,7 @@ async function startDue(deps: ScriptCheckDeps): Promise<number> {
       }
     }
   }
-  return started;
+  return { started, resolved };
 }
 
 /**
@@ -125,7 +135,7 @@ async function startDue(deps: ScriptCheckDeps): Promise<number> {
  * windows mute, one outbox row per channel in the transition's transaction).
  */
 export async function runScriptChecks(deps: ScriptCheckDeps): Promise<{ started: number; opened: number; resolved: number }> {
-  const { opened, resolved } = await settleFinished(deps);
-  const started = await startDue(deps);
-  return { started, opened, resolved };
+  const settled = await settleFinished(deps);
+  const { started, resolved } = await startDue(deps);
+  return { started, opened: settled.opened, resolved: settled.resolved + resolved };
 }
