@@ -25,6 +25,27 @@ describe('ninjait channel | rule | alerts', () => {
       expect(result.code, command).toBe(0);
       expect(result.stdout).toContain(`Usage: ninjait ${command}`);
     }
+    // The script-check syntax is explained where rules are.
+    expect((await ninjait(h, ['rule', '--help'])).stdout).toMatch(/'script NAME exit != 0'[\s\S]*--every 5m/);
+  }, 300_000);
+
+  it('creates a script-check rule from a saved script by name, and refuses a catastrophic pattern clearly', async () => {
+    const script = await ninjait(h, ['script', 'create', '--org', 'Cli Alerts', '--name', 'Backup age', '--language', 'shell', '--os', 'linux', '--body', 'echo FRESH']);
+    expect(script.code, script.output).toBe(0);
+    const rule = await ninjait(h, ['rule', 'create', '--org', 'Cli Alerts', '--name', 'backups', '--when', `script "Backup age" exit != 0 or output ~ /STALE/`, '--every', '10m']);
+    expect(rule.code, rule.output).toBe(0);
+    expect(rule.stdout).toContain('script check fails (exit != 0 or output ~ /STALE/), every 10m');
+    const listed = JSON.parse((await ninjait(h, ['rule', 'list', '--org', 'Cli Alerts', '--json'])).stdout) as { name: string; condition: { everySec?: number } }[];
+    expect(listed.find((r) => r.name === 'backups')?.condition.everySec).toBe(600);
+    const catastrophic = await ninjait(h, ['rule', 'create', '--org', 'Cli Alerts', '--name', 'slow', '--when', 'script "Backup age" output ~ /(a+)+$/']);
+    expect(catastrophic.code).toBe(1);
+    expect(catastrophic.output).toContain('exponential time');
+    const missing = await ninjait(h, ['rule', 'create', '--org', 'Cli Alerts', '--name', 'ghost', '--when', 'script ghost exit != 0']);
+    expect(missing.code).toBe(1);
+    expect(missing.output).toContain('Script "ghost"');
+    const every = await ninjait(h, ['rule', 'create', '--org', 'Cli Alerts', '--name', 'fast', '--when', 'script "Backup age" exit != 0', '--every', 'soon']);
+    expect(every.code).toBe(2);
+    expect(every.output).toContain('--every');
   }, 300_000);
 
   it('creates a channel and a rule, lists the alert it opens, and refuses bad conditions clearly', async () => {

@@ -94,6 +94,32 @@ describe.skipIf(!hasChromium)('alerts and bulk tags in the console', () => {
     expect(b.unexpectedErrors()).toEqual([]);
   }, 90_000);
 
+  it('an owner adds a script-check rule from the rule form', async () => {
+    const script = await s.call<{ id: string }>(ownerToken, 'scripts.create', 'mutation', { name: 'Service health', language: 'shell', targetOs: ['linux'], body: 'echo OK' });
+    const { page } = await b.person();
+    await logIn(page, s.url, s.owner);
+    await nav(page, 'Alerts').click();
+    await page.getByRole('link', { name: 'Rules, channels and maintenance' }).click();
+    const form = page.getByRole('form', { name: 'New rule' });
+    await shown(form);
+    await form.getByLabel('Name').fill('Health check');
+    await form.getByLabel('Watch').selectOption({ label: 'Script check' });
+    await form.getByRole('combobox', { name: /^Script/ }).selectOption({ label: 'Service health' });
+    await form.getByLabel('Fails when').selectOption({ label: 'Output does not match' });
+    await form.getByLabel('Pattern (regular expression)').fill('^OK');
+    await form.getByLabel('Every minutes').fill('10');
+    await form.getByRole('button', { name: 'Add rule' }).click();
+    const rule = await waitFor('the rule', async () => (await s.call<{ name: string; condition: unknown }[]>(ownerToken, 'alertRules.list', 'query')).find((r) => r.name === 'Health check'), 20_000, 250);
+    expect(rule.condition).toEqual({ kind: 'script', scriptId: script.id, everySec: 600, timeoutSec: 60, output: { op: '!~', pattern: '^OK', ignoreCase: false } });
+    // A pattern that can backtrack exponentially is refused with the reason, and no rule is made.
+    await form.getByLabel('Name').fill('Bad pattern');
+    await form.getByLabel('Pattern (regular expression)').fill('(a+)+$');
+    await form.getByRole('button', { name: 'Add rule' }).click();
+    await shown(page.getByText(/exponential time/));
+    expect((await s.call<{ name: string }[]>(ownerToken, 'alertRules.list', 'query')).map((r) => r.name)).not.toContain('Bad pattern');
+    expect(b.unexpectedErrors()).toEqual([]);
+  }, 60_000);
+
   it('an admin tags two devices at once from the Devices list, and removes the tag again', async () => {
     await s.call(ownerToken, 'fleet.tags.create', 'mutation', { name: 'web servers' });
     const { page } = await b.person();

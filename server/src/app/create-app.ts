@@ -191,6 +191,7 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
     env, db, analytics, log, events,
     latestAgentVersion: () => releaseCatalog(releasesDir(env)).list()[0]?.version,
     remediate: (alert, label) => scripts.remediate(alert, label),
+    check: (request) => scripts.check(request),
   });
   scheduler.register(...deviceJobs({ db, cache, log, events }));
   scheduler.register(...ingestJobs({

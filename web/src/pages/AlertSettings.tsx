@@ -9,7 +9,11 @@ import { DataTable, type Column } from '../components/DataTable.tsx';
 type Condition = Inputs['alertRules']['create']['condition'];
 type Rule = Outputs['alertRules']['list'][number];
 type Channel = Outputs['channels']['list'][number];
-const WATCHES = ['cpu', 'memory', 'disk', 'network_errors', 'offline'] as const;
+const WATCHES = ['cpu', 'memory', 'disk', 'network_errors', 'offline', 'script'] as const;
+/** How a script check fails: a non-zero exit code, output matching the pattern, or output missing it. */
+const CHECK_TESTS = ['exit', 'matches', 'lacks'] as const;
+type CheckTest = (typeof CHECK_TESTS)[number];
+const CHECK_TEST_LABEL: Record<CheckTest, string> = { exit: 'Exit code is not 0', matches: 'Output matches', lacks: 'Output does not match' };
 const SEVERITIES = ['info', 'warning', 'critical'] as const;
 const KINDS = ['webhook', 'email', 'slack', 'teams'] as const;
 const HOUR_MS = 3_600_000;
@@ -20,9 +24,21 @@ function useRefresh(filter: { queryKey: readonly unknown[] }) {
   return () => void queryClient.invalidateQueries(filter);
 }
 
-/** A condition from the form: a metric above a threshold for some minutes (clearing below another), or offline for minutes. */
-function conditionOf(watch: (typeof WATCHES)[number], threshold: number, minutes: number, clear: string): Condition {
+interface ScriptCheckForm { scriptId: string; test: CheckTest; pattern: string }
+
+/**
+ * A condition from the form: a metric above a threshold for some minutes (clearing below another),
+ * offline for minutes, or a saved script run every so many minutes that fails by its exit code or output.
+ */
+function conditionOf(watch: (typeof WATCHES)[number], threshold: number, minutes: number, clear: string, check: ScriptCheckForm): Condition {
   if (watch === 'offline') return { kind: 'offline', forSec: Math.max(1, minutes) * 60 };
+  if (watch === 'script') {
+    const everySec = Math.max(1, minutes) * 60;
+    return {
+      kind: 'script', scriptId: check.scriptId, everySec, timeoutSec: Math.min(60, everySec),
+      ...(check.test === 'exit' ? { exit: { op: '!=', code: 0 } } : { output: { op: check.test === 'matches' ? '~' : '!~', pattern: check.pattern, ignoreCase: false } }),
+    };
+  }
   return { kind: 'metric', metric: watch, op: '>', threshold, forSec: minutes * 60, ...(clear.trim() ? { clear: Number(clear) } : {}) };
 }
 
@@ -38,6 +54,8 @@ function Rules() {
   const [severity, setSeverity] = useState<(typeof SEVERITIES)[number]>('warning');
   const [chosen, setChosen] = useState<string[]>([]);
   const [ticket, setTicket] = useState(false);
+  const [check, setCheck] = useState<ScriptCheckForm>({ scriptId: '', test: 'exit', pattern: '' });
+  const scripts = useQuery({ ...trpc.scripts.list.queryOptions(), enabled: watch === 'script' });
   const create = useMutation(trpc.alertRules.create.mutationOptions({
     onSuccess: () => {
       setName('');
@@ -50,7 +68,7 @@ function Rules() {
     event.preventDefault();
     create.mutate({
       name: name.trim(), severity, channelIds: chosen, openTicket: ticket,
-      condition: conditionOf(watch, Number(threshold), Number(minutes), clear),
+      condition: conditionOf(watch, Number(threshold), Number(minutes), clear, check),
     });
   };
   const columns: Column<Rule>[] = [
@@ -85,12 +103,30 @@ function Rules() {
         <label>
           Watch
           <select value={watch} onChange={(e) => setWatch(e.target.value as (typeof WATCHES)[number])}>
-            {WATCHES.map((w) => <option key={w} value={w}>{w === 'offline' ? 'Offline' : w === 'network_errors' ? 'Network errors per minute' : `${label(w)} %`}</option>)}
+            {WATCHES.map((w) => <option key={w} value={w}>{w === 'offline' ? 'Offline' : w === 'script' ? 'Script check' : w === 'network_errors' ? 'Network errors per minute' : `${label(w)} %`}</option>)}
           </select>
         </label>
-        {watch !== 'offline' ? <label>Above<input type="number" min={0} max={watch === 'network_errors' ? 1e9 : 100} required value={threshold} onChange={(e) => setThreshold(e.target.value)} /></label> : null}
-        <label>For minutes<input type="number" min={watch === 'offline' ? 1 : 0} max={10_080} required value={minutes} onChange={(e) => setMinutes(e.target.value)} /></label>
-        {watch !== 'offline' ? <label>Clears below (optional)<input type="number" min={0} value={clear} onChange={(e) => setClear(e.target.value)} /></label> : null}
+        {watch === 'script' ? (
+          <>
+            <label>
+              Script
+              <select required value={check.scriptId} onChange={(e) => setCheck({ ...check, scriptId: e.target.value })}>
+                <option value="">Choose a script…</option>
+                {(scripts.data ?? []).map((script) => <option key={script.id} value={script.id}>{script.name}</option>)}
+              </select>
+            </label>
+            <label>
+              Fails when
+              <select value={check.test} onChange={(e) => setCheck({ ...check, test: e.target.value as CheckTest })}>
+                {CHECK_TESTS.map((test) => <option key={test} value={test}>{CHECK_TEST_LABEL[test]}</option>)}
+              </select>
+            </label>
+            {check.test !== 'exit' ? <label>Pattern (regular expression)<input required maxLength={200} className="mono" value={check.pattern} onChange={(e) => setCheck({ ...check, pattern: e.target.value })} /></label> : null}
+          </>
+        ) : null}
+        {watch !== 'offline' && watch !== 'script' ? <label>Above<input type="number" min={0} max={watch === 'network_errors' ? 1e9 : 100} required value={threshold} onChange={(e) => setThreshold(e.target.value)} /></label> : null}
+        <label>{watch === 'script' ? 'Every minutes' : 'For minutes'}<input type="number" min={watch === 'offline' || watch === 'script' ? 1 : 0} max={watch === 'script' ? 1_440 : 10_080} required value={minutes} onChange={(e) => setMinutes(e.target.value)} /></label>
+        {watch !== 'offline' && watch !== 'script' ? <label>Clears below (optional)<input type="number" min={0} value={clear} onChange={(e) => setClear(e.target.value)} /></label> : null}
         <label>
           Severity
           <select value={severity} onChange={(e) => setSeverity(e.target.value as (typeof SEVERITIES)[number])}>

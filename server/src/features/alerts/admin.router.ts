@@ -8,7 +8,7 @@ import { scopeByName } from '../fleet/index.ts';
 import { resolveDeviceRef } from '../commands/index.ts';
 import { listAlerts } from './alerts-repository.ts';
 import { channelIdsByRef, listChannels } from './channels-repository.ts';
-import { createRule, findRule, listRules, updateRule } from './rules-repository.ts';
+import { createRule, findRule, listRules, scriptIdByRef, updateRule } from './rules-repository.ts';
 import { conditionFromText, createCheckedChannel } from './service.ts';
 import { alertFilter, channelFields, name, severity } from './schemas.ts';
 
@@ -20,12 +20,19 @@ async function orgId(db: SqlExecutor, ref: string): Promise<string> {
   return org.id;
 }
 
+/** A `--when` text as a condition; a script check's script is found by name or id in the organization. */
+const whenOf = (db: SqlExecutor, organizationId: string, when: string, options: Parameters<typeof conditionFromText>[1]) =>
+  conditionFromText(when, options, (ref) => scriptIdByRef(db, organizationId, ref));
+
 /** A rule as the CLI writes it: `--when 'cpu > 90' --for 5m --clear-below 80`, channels by name. */
 const cliRule = orgRef.extend({
   name,
   when: z.string().min(1).max(600),
   forSec: z.number().int().min(0).max(7 * 86_400).optional(),
   clear: z.number().min(0).max(1e9).optional(),
+  /** Script checks: how often, and how long a run may take (seconds); bounded again by the condition's schema. */
+  everySec: z.number().int().min(0).max(86_400).optional(),
+  timeoutSec: z.number().int().min(0).max(3_600).optional(),
   severity: severity.default('warning'),
   channels: z.array(z.string().min(1).max(200)).max(20).default([]),
   ticket: z.boolean().default(false),
@@ -50,7 +57,7 @@ export const alertsAdminRouter = router({
     create: localAdminProcedure.input(cliRule).mutation(async ({ ctx, input }) => {
       const organizationId = await orgId(ctx.services.db, input.org);
       const rule = await createRule(ctx.services.db, organizationId, {
-        name: input.name, condition: conditionFromText(input.when, { forSec: input.forSec, clear: input.clear }), severity: input.severity,
+        name: input.name, condition: await whenOf(ctx.services.db, organizationId, input.when, input), severity: input.severity,
         channelIds: await channelIdsByRef(ctx.services.db, organizationId, input.channels), openTicket: input.ticket, closeTicketOnResolve: true, enabled: true,
         ...(input.scope ? { scope: await scopeByName(ctx.services.db, organizationId, input.scope) } : {}),
         excludedDeviceIds: await Promise.all(input.exclude.map((device) => resolveDeviceRef(ctx.services.db, device, organizationId))),
@@ -62,12 +69,13 @@ export const alertsAdminRouter = router({
     update: localAdminProcedure.input(orgRef.extend({
       rule: z.string().min(1).max(200), when: z.string().min(1).max(600).optional(),
       forSec: z.number().int().min(0).max(7 * 86_400).optional(), clear: z.number().min(0).max(1e9).optional(),
+      everySec: z.number().int().min(0).max(86_400).optional(), timeoutSec: z.number().int().min(0).max(3_600).optional(),
       severity: severity.optional(), enabled: z.boolean().optional(),
     }).strict()).mutation(async ({ ctx, input }) => {
       const organizationId = await orgId(ctx.services.db, input.org);
       const current = await findRule(ctx.services.db, organizationId, input.rule);
       const rule = await updateRule(ctx.services.db, organizationId, current.id, {
-        ...(input.when ? { condition: conditionFromText(input.when, { forSec: input.forSec, clear: input.clear }) } : {}),
+        ...(input.when ? { condition: await whenOf(ctx.services.db, organizationId, input.when, input) } : {}),
         ...(input.severity ? { severity: input.severity } : {}),
         ...(input.enabled !== undefined ? { enabled: input.enabled } : {}),
       });

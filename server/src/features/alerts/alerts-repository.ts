@@ -35,6 +35,10 @@ export interface Alert {
   remediationExitCode: number | null;
   remediationError: string | null;
   remediationAt: Date | null;
+  /** A script check's latest result on this alert: its exit code (null: timed out or did not start), output excerpt, time. */
+  checkExitCode: number | null;
+  checkOutput: string | null;
+  checkAt: Date | null;
 }
 
 export const ALERT_COLUMNS = `a.id, a.organization_id AS "organizationId", a.rule_id AS "ruleId", r.name AS "ruleName", a.device_id AS "deviceId",
@@ -42,7 +46,8 @@ export const ALERT_COLUMNS = `a.id, a.organization_id AS "organizationId", a.rul
   a.ticket_id AS "ticketId", a.opened_at AS "openedAt", a.acknowledged_at AS "acknowledgedAt", a.acknowledged_by AS "acknowledgedBy",
   a.resolved_at AS "resolvedAt", a.resolved_by AS "resolvedBy", a.resolution, a.remediation_state AS "remediationState",
   a.remediation_command_id AS "remediationCommandId", a.remediation_exit_code AS "remediationExitCode",
-  a.remediation_error AS "remediationError", a.remediation_at AS "remediationAt"`;
+  a.remediation_error AS "remediationError", a.remediation_at AS "remediationAt", a.check_exit_code AS "checkExitCode",
+  a.check_output AS "checkOutput", a.check_at AS "checkAt"`;
 export const ALERT_FROM = 'alerts a JOIN alert_rules r ON r.id = a.rule_id JOIN devices d ON d.id = a.device_id';
 
 export interface AlertFilter { state?: AlertState | undefined; deviceId?: string | undefined; severity?: Severity | undefined; limit: number }

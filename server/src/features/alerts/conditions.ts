@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_CHECK_PATTERN, patternProblem } from './check-pattern.ts';
 
 /** What a rule watches. Metric conditions run on the ingest log; the others on the scheduler. */
 export const METRICS = ['cpu', 'memory', 'disk', 'network_errors'] as const;
@@ -38,8 +39,39 @@ export const metricConditionSchema = z.object({
   }
 });
 
+/** Script checks run at most this often per device, and at least daily. */
+export const MIN_CHECK_EVERY_SEC = 60;
+const MAX_CHECK_EVERY_SEC = 86_400;
+export const DEFAULT_CHECK_EVERY_SEC = 300;
+
+/**
+ * A saved script run on a schedule on each device of the rule's scope. The alert opens when a
+ * run fails (any of its tests holds: the exit code compares so, the output matches `~` or does not
+ * match `!~` the pattern) and resolves when a run passes. A run that times out or cannot start
+ * fails; one the device never picked up (expired) decides nothing.
+ */
+export const scriptConditionSchema = z.object({
+  kind: z.literal('script'),
+  scriptId: z.uuid(),
+  everySec: z.number().int().min(MIN_CHECK_EVERY_SEC).max(MAX_CHECK_EVERY_SEC).default(DEFAULT_CHECK_EVERY_SEC),
+  /** Longest a run may take on the device; longer fails the check. */
+  timeoutSec: z.number().int().min(1).max(3_600).default(60),
+  exit: z.object({ op: z.enum(['==', '!=']), code: z.number().int().min(0).max(255) }).strict().optional(),
+  output: z.object({
+    op: z.enum(['~', '!~']),
+    pattern: z.string().min(1).max(MAX_CHECK_PATTERN),
+    ignoreCase: z.boolean().default(false),
+  }).strict().optional(),
+}).strict().superRefine((condition, ctx) => {
+  if (!condition.exit && !condition.output) ctx.addIssue({ code: 'custom', message: 'a script check tests the exit code, the output, or both' });
+  const problem = condition.output ? patternProblem(condition.output.pattern) : null;
+  if (problem) ctx.addIssue({ code: 'custom', path: ['output', 'pattern'], message: problem });
+  if (condition.timeoutSec > condition.everySec) ctx.addIssue({ code: 'custom', message: 'a check must time out by the time the next one is due' });
+});
+
 export const conditionSchema = z.discriminatedUnion('kind', [
   metricConditionSchema,
+  scriptConditionSchema,
   /** The device has been offline (the sweeper's verdict) longer than this. */
   z.object({ kind: z.literal('offline'), forSec: z.number().int().min(60).max(MAX_DURATION_SEC) }).strict(),
   /** The agent reported dropping buffered samples; clears after `forSec` without new drops. */
@@ -49,6 +81,7 @@ export const conditionSchema = z.discriminatedUnion('kind', [
 ]);
 export type Condition = z.infer<typeof conditionSchema>;
 export type MetricCondition = Extract<Condition, { kind: 'metric' }>;
+export type ScriptCondition = Extract<Condition, { kind: 'script' }>;
 
 /** Thrown for a `--when` text the parser cannot read; the message says what is accepted. */
 export class ConditionSyntaxError extends Error {
@@ -64,13 +97,44 @@ export function parseDuration(text: string): number {
   return Number(match[1]) * DURATION_UNITS[match[2] || 's']!;
 }
 
-const WHEN_HELP = "write 'cpu > 90', 'memory >= 80', 'disk > 90', 'disk:/var > 90', 'network_errors > 10', 'offline > 10m', 'dropping' or 'version_behind'";
+const WHEN_HELP = "write 'cpu > 90', 'memory >= 80', 'disk > 90', 'disk:/var > 90', 'network_errors > 10', 'offline > 10m', 'dropping', "
+  + "'version_behind' or 'script NAME exit != 0' (also 'script NAME output ~ /PATTERN/', '!~', 'or' between tests)";
+
+/** One test of a script check: `exit != 0`, `exit == 2`, `output ~ /re/`, `output !~ /re/i`; the rest after ` or `. */
+const CHECK_TEST = /^(?:exit\s*(==|!=)\s*(\d{1,3})|output\s*(!~|~)\s*\/((?:\\.|[^/\\])+)\/(i?))(?:\s+or\s+([\s\S]*))?$/;
+
+/**
+ * `script NAME_OR_ID TEST [or TEST]`; a name with spaces is quoted ("Disk check"). The script stays
+ * a reference here (its id when a uuid, else its name): the caller resolves it in the organization.
+ */
+function parseScriptCheck(text: string, options: { everySec?: number | undefined; timeoutSec?: number | undefined }): Condition {
+  const head = /^script\s+(?:"([^"]{1,200})"|'([^']{1,200})'|(\S{1,200}))\s+([\s\S]+)$/.exec(text);
+  if (!head) throw new ConditionSyntaxError(`Cannot read "${text}": write 'script NAME exit != 0' or 'script NAME output ~ /PATTERN/' (quote a name with spaces)`);
+  const condition: { kind: 'script'; scriptId: string; everySec: number; timeoutSec: number; exit?: ScriptCondition['exit']; output?: ScriptCondition['output'] } = {
+    kind: 'script', scriptId: head[1] ?? head[2] ?? head[3]!, everySec: options.everySec ?? DEFAULT_CHECK_EVERY_SEC, timeoutSec: options.timeoutSec ?? 60,
+  };
+  let rest: string | undefined = head[4]!.trim();
+  while (rest !== undefined) {
+    const test = CHECK_TEST.exec(rest);
+    if (!test) throw new ConditionSyntaxError(`Cannot read the check "${rest}": write 'exit != 0', 'exit == 2', 'output ~ /PATTERN/' or 'output !~ /PATTERN/i', joined by 'or'`);
+    if (test[1]) {
+      if (condition.exit) throw new ConditionSyntaxError('A script check tests the exit code once');
+      condition.exit = { op: test[1] as '==' | '!=', code: Number(test[2]) };
+    } else {
+      if (condition.output) throw new ConditionSyntaxError('A script check tests the output once');
+      condition.output = { op: test[3] as '~' | '!~', pattern: test[4]!.replace(/\\\//g, '/'), ignoreCase: test[5] === 'i' };
+    }
+    rest = test[6]?.trim();
+  }
+  return condition as Condition;
+}
 
 /**
  * Reads a rule's condition as a person writes it (`--when 'cpu > 90' --for 5m --clear-below 80`).
  * The result still goes through `conditionSchema`, which bounds every number.
  */
-export function parseWhen(when: string, options: { forSec?: number; clear?: number } = {}): Condition {
+export function parseWhen(when: string, options: { forSec?: number; clear?: number; everySec?: number; timeoutSec?: number } = {}): Condition {
+  if (/^script\s/i.test(when.trim())) return parseScriptCheck(when.trim().replace(/^script/i, 'script'), options);
   const text = when.trim().toLowerCase();
   if (text === 'dropping') return { kind: 'dropping', forSec: options.forSec ?? 3_600 };
   if (text === 'version_behind' || text === 'version behind') return { kind: 'version_behind' };
@@ -103,6 +167,13 @@ export function describeCondition(condition: Condition): string {
     case 'offline': return `offline for more than ${formatDuration(condition.forSec)}`;
     case 'dropping': return 'agent dropping buffered data';
     case 'version_behind': return 'agent version behind the current release';
+    case 'script': {
+      const tests = [
+        ...(condition.exit ? [`exit ${condition.exit.op} ${condition.exit.code}`] : []),
+        ...(condition.output ? [`output ${condition.output.op} /${condition.output.pattern}/${condition.output.ignoreCase ? 'i' : ''}`] : []),
+      ];
+      return `script check fails (${tests.join(' or ')}), every ${formatDuration(condition.everySec)}`;
+    }
   }
 }
 

@@ -2,6 +2,7 @@
 export { createAlertSink } from './alert-sink.ts';
 export { alertJobs, type AlertJobDeps } from './jobs.ts';
 export { runRemediationActions, type Remediator } from './actions.ts';
+export { runScriptChecks, type CheckRequest, type ScriptChecker } from './script-checks.ts';
 export type { RemediationDue } from './alerts-repository.ts';
 export { channelSource } from './notify/channel-source.ts';
 export { alertsRouter, alertRulesRouter, channelsRouter, maintenanceRouter } from './alerts.router.ts';

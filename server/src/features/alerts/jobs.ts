@@ -7,6 +7,7 @@ import type { AnalyticsStore } from '../../stores/analytics/index.ts';
 import { evaluateTimeConditions } from './time-conditions.ts';
 import { runRemediationActions, runTicketActions, type Remediator } from './actions.ts';
 import { copyAlertEvents } from './history-etl.ts';
+import { runScriptChecks, type ScriptChecker } from './script-checks.ts';
 import { resolveQuietSystemAlerts } from './system-alerts.ts';
 import type { EventPublisher } from '../events/index.ts';
 
@@ -14,6 +15,8 @@ const TIME_CONDITIONS_MS = 10_000;
 const TICKET_ACTIONS_MS = 2_000;
 const HISTORY_ETL_MS = 10_000;
 const SYSTEM_ALERTS_MS = 60_000;
+/** How often finished checks are judged and due ones started (each rule runs at its own `everySec`). */
+const SCRIPT_CHECKS_MS = 2_000;
 
 export interface AlertJobDeps {
   env: Env;
@@ -25,6 +28,8 @@ export interface AlertJobDeps {
   latestAgentVersion(): string | undefined;
   /** Runs a rule's remediation script (the scripts feature); absent: no remediation job. */
   remediate?: Remediator | undefined;
+  /** Runs a script check on a device (the scripts feature); absent: no script-check job. */
+  check?: ScriptChecker | undefined;
 }
 
 /**
@@ -47,6 +52,13 @@ export function alertJobs(deps: AlertJobDeps): Job[] {
     { name: 'alerts-ticket-actions', everyMs: TICKET_ACTIONS_MS, exclusive: true, run: () => runTicketActions(db, events, log) },
     ...(deps.remediate ? [{
       name: 'alerts-remediation', everyMs: TICKET_ACTIONS_MS, exclusive: true, run: () => runRemediationActions(db, deps.remediate!, log),
+    }] : []),
+    ...(deps.check ? [{
+      name: 'alerts-script-checks', everyMs: SCRIPT_CHECKS_MS, exclusive: true,
+      async run() {
+        const { started, opened, resolved } = await runScriptChecks({ db, events, log, check: deps.check! });
+        if (opened + resolved > 0) log.info({ started, opened, resolved }, 'script-check alerts changed');
+      },
     }] : []),
     { name: 'alerts-history-etl', everyMs: HISTORY_ETL_MS, exclusive: true, run: () => copyAlertEvents(db, deps.analytics) },
     {

@@ -79,6 +79,7 @@ export async function createRule(db: SqlExecutor, organizationId: string, input:
   const scope = await checkScope(db, organizationId, input.scope?.kind ?? 'organization', input.scope?.id ?? null);
   await assertOwnDevices(db, organizationId, input.excludedDeviceIds);
   await assertScript(db, organizationId, input.remediationScriptId);
+  if (input.condition.kind === 'script') await assertScript(db, organizationId, input.condition.scriptId);
   try {
     const { rows } = await db.query<{ id: string }>(
       `INSERT INTO alert_rules (organization_id, name, condition, severity, channel_ids, open_ticket, close_ticket_on_resolve, enabled, scope_kind, scope_value,
@@ -106,6 +107,7 @@ export async function updateRule(db: SqlExecutor, organizationId: string, id: st
   const scope = changes.scope ? await checkScope(db, organizationId, changes.scope.kind, changes.scope.id) : { scopeKind: current.scopeKind, scopeValue: current.scopeValue };
   await assertOwnDevices(db, organizationId, changes.excludedDeviceIds);
   await assertScript(db, organizationId, changes.remediationScriptId);
+  if (changes.condition?.kind === 'script') await assertScript(db, organizationId, changes.condition.scriptId);
   try {
     await db.query(
       `UPDATE alert_rules SET name = $3, condition = $4, severity = $5, channel_ids = $6::uuid[], open_ticket = $7,
@@ -118,7 +120,11 @@ export async function updateRule(db: SqlExecutor, organizationId: string, id: st
     if (isUniqueViolation(error)) throw new AppError('CONFLICT', `A rule named "${next.name}" already exists`);
     throw error;
   }
-  if (changes.condition) await db.query('UPDATE alert_condition_state SET breaching_since = NULL WHERE rule_id = $1', [id]);
+  if (changes.condition) {
+    await db.query('UPDATE alert_condition_state SET breaching_since = NULL WHERE rule_id = $1', [id]);
+    // A script check with a new condition runs again at once rather than at its old time.
+    await db.query('UPDATE alert_rules SET next_check_at = NULL WHERE id = $1', [id]);
+  }
   if (changes.excludedDeviceIds) await replaceExclusions(db, id, changes.excludedDeviceIds);
   return getRule(db, organizationId, id);
 }
@@ -156,6 +162,24 @@ export async function enabledRules(db: SqlExecutor, kinds: readonly Condition['k
     [kinds, organizationIds],
   );
   return rows;
+}
+
+/** Enabled script-check rules due now (never run, or their time has come), with the time each was read with. */
+export async function dueCheckRules(db: SqlExecutor, limit: number): Promise<(AlertRule & { nextCheckAt: Date | null })[]> {
+  const { rows } = await db.query<AlertRule & { nextCheckAt: Date | null }>(
+    `SELECT ${RULE_COLUMNS}, r.next_check_at AS "nextCheckAt" FROM alert_rules r
+     WHERE r.enabled AND r.condition->>'kind' = 'script' AND (r.next_check_at IS NULL OR r.next_check_at <= NOW())
+     ORDER BY r.next_check_at NULLS FIRST LIMIT $1`, [limit]);
+  return rows;
+}
+
+/** A script of the organization by id or name (case-insensitive), for a rule's script check. */
+export async function scriptIdByRef(db: SqlExecutor, organizationId: string, ref: string): Promise<string> {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT id FROM scripts WHERE organization_id = $1 AND (id::text = $2 OR lower(name) = lower($2)) ORDER BY (id::text = $2) DESC LIMIT 1`,
+    [organizationId, ref]);
+  if (!rows[0]) throw notFound(`Script "${ref.slice(0, 200)}"`);
+  return rows[0].id;
 }
 
 export async function setExclusion(db: SqlExecutor, organizationId: string, ruleId: string, deviceId: string, excluded: boolean): Promise<void> {

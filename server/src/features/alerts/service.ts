@@ -10,14 +10,24 @@ import { channelSource } from './notify/channel-source.ts';
 import type { EventPublisher } from '../events/index.ts';
 
 /** A condition from the CLI's words, with typed errors people can act on. */
-export function conditionFromText(when: string, options: { forSec?: number | undefined; clear?: number | undefined }): Condition {
+export async function conditionFromText(
+  when: string,
+  options: { forSec?: number | undefined; clear?: number | undefined; everySec?: number | undefined; timeoutSec?: number | undefined },
+  /** A script check names its script by name or id: this finds it in the organization (NOT_FOUND otherwise). */
+  resolveScript: (ref: string) => Promise<string>,
+): Promise<Condition> {
   let parsed: Condition;
+  const defined = <T extends object>(values: T) => Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined));
   try {
-    parsed = parseWhen(when, { ...(options.forSec !== undefined ? { forSec: options.forSec } : {}), ...(options.clear !== undefined ? { clear: options.clear } : {}) });
+    parsed = parseWhen(when, defined({ forSec: options.forSec, clear: options.clear, everySec: options.everySec, timeoutSec: options.timeoutSec }));
   } catch (error) {
     if (error instanceof ConditionSyntaxError) throw new AppError('BAD_REQUEST', error.message);
     throw error;
   }
+  if (parsed.kind !== 'script' && (options.everySec !== undefined || options.timeoutSec !== undefined)) {
+    throw new AppError('BAD_REQUEST', '--every and --timeout apply to script checks only');
+  }
+  if (parsed.kind === 'script') parsed = { ...parsed, scriptId: await resolveScript(parsed.scriptId) };
   const checked = conditionSchema.safeParse(parsed);
   if (!checked.success) throw new AppError('BAD_REQUEST', `Invalid condition "${when}": ${checked.error.issues.map((issue) => issue.message).join('; ')}`);
   return checked.data;

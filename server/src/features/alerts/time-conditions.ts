@@ -52,7 +52,7 @@ async function outdatedDevices(db: SqlExecutor, rule: AlertRule, agentBehind: (v
 }
 
 function unscopedBreaching(deps: TimeConditionDeps, rule: AlertRule): Promise<Breaching> {
-  const condition = rule.condition as Exclude<Condition, { kind: 'metric' }>;
+  const condition = rule.condition as Exclude<Condition, { kind: 'metric' | 'script' }>;
   switch (condition.kind) {
     case 'offline': return offlineDevices(deps.db, rule, condition.forSec);
     case 'dropping': return droppingDevices(deps.db, rule, condition.forSec);

@@ -85,6 +85,38 @@ describe.each(relationalEngines().map((relational) => ({ relational, cache: rela
       expect(ticket.status).toBe(200);
     });
 
+    it('reads the script library with devices:read, runs and schedules it with commands:run, and writes scripts only with admin', async () => {
+      const script = await admin.scripts.create.mutate({ name: 'Uptime', language: 'shell', targetOs: ['linux'], body: 'uptime' });
+      const as = async (scopes: ('devices:read' | 'commands:run' | 'admin')[]) =>
+        h.http({ authorization: `Bearer ${(await admin.apiKeys.create.mutate({ name: `scripts ${scopes.join(' ')}`, scopes })).key}` });
+      const reader = await as(['devices:read']);
+      expect((await reader.scripts.list.query()).map((s) => s.name)).toContain('Uptime');
+      expect((await reader.scripts.get.query({ id: script.id })).versions).toHaveLength(1);
+      const target = { kind: 'devices' as const, deviceIds: [deviceId] };
+      expect(await codeOf(reader.scripts.run.mutate({ id: script.id, target }))).toBe('FORBIDDEN');
+      expect(await codeOf(reader.scripts.create.mutate({ name: 'x', language: 'shell', targetOs: ['linux'], body: 'id' }))).toBe('FORBIDDEN');
+
+      const runner = await as(['commands:run']);
+      const run = await runner.scripts.run.mutate({ id: script.id, target });
+      expect(run).toMatchObject({ devices: 1, version: 1 });
+      const schedule = await runner.scripts.schedules.create.mutate({ scriptId: script.id, name: 'nightly', cron: '0 3 * * *', timezone: 'UTC', target });
+      await runner.scripts.schedules.setEnabled.mutate({ id: schedule.id, enabled: false });
+      await runner.scripts.schedules.delete.mutate({ id: schedule.id });
+      // Running is not writing: what runs on every device stays an admin's.
+      expect(await codeOf(runner.scripts.update.mutate({ id: script.id, body: 'rm -rf /' }))).toBe('FORBIDDEN');
+      expect(await codeOf(runner.scripts.create.mutate({ name: 'x', language: 'shell', targetOs: ['linux'], body: 'id' }))).toBe('FORBIDDEN');
+      // The runner key reads nothing outside its scope, and another organization's device is not found.
+      expect(await codeOf(runner.scripts.list.query())).toBe('FORBIDDEN');
+      expect(await codeOf(runner.scripts.run.mutate({ id: script.id, target: { kind: 'devices', deviceIds: [otherDeviceId] } }))).toBe('NOT_FOUND');
+
+      const writer = await as(['admin']);
+      expect((await writer.scripts.update.mutate({ id: script.id, body: 'uptime -p' })).currentVersion).toBe(2);
+      // A technician's admin key is a technician: it runs scripts but cannot write them.
+      const techWriter = h.http({ authorization: `Bearer ${(await technician.apiKeys.create.mutate({ name: 'tech scripts', scopes: ['admin'] })).key}` });
+      expect(await codeOf(techWriter.scripts.update.mutate({ id: script.id, body: 'id' }))).toBe('FORBIDDEN');
+      expect(await techWriter.scripts.run.mutate({ id: script.id, target })).toMatchObject({ version: 2 });
+    });
+
     it('runs commands and manages tickets over REST with the right scopes, validating input like tRPC', async () => {
       const key = (await admin.apiKeys.create.mutate({ name: 'psa-full', scopes: ['commands:run', 'tickets:manage'] })).key;
       const created = await rest('/api/v1/tickets', key, { method: 'POST', body: JSON.stringify({ title: 'Printer on fire', priority: 'high', deviceId }) });

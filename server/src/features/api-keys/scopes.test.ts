@@ -12,6 +12,19 @@ describe('API key scopes', () => {
     expect(requiredScope('apiKeys.create', 'mutation')).toEqual({ kind: 'never' });
   });
 
+  it('reads the script library with devices:read, runs and schedules with commands:run, writes scripts with admin', () => {
+    for (const path of ['scripts.list', 'scripts.get', 'scripts.runs.list', 'scripts.runs.get', 'scripts.schedules.list']) {
+      expect(requiredScope(path, 'query'), path).toEqual({ kind: 'scope', scope: 'devices:read' });
+    }
+    for (const path of ['scripts.run', 'scripts.schedules.create', 'scripts.schedules.setEnabled', 'scripts.schedules.delete']) {
+      expect(requiredScope(path, 'mutation'), path).toEqual({ kind: 'scope', scope: 'commands:run' });
+    }
+    expect(requiredScope('scripts.create', 'mutation')).toEqual({ kind: 'scope', scope: 'admin' });
+    expect(requiredScope('scripts.update', 'mutation')).toEqual({ kind: 'scope', scope: 'admin' });
+    expect(keyRoleFor(['commands:run'], 'owner', 'scripts.create', 'mutation')).toBeNull();
+    expect(keyRoleFor(['devices:read'], 'owner', 'scripts.run', 'mutation')).toBeNull();
+  });
+
   it("never acts above the creator's role or the scope's cap", () => {
     expect(keyRoleFor(['devices:read'], 'owner', 'devices.list', 'query')).toBe('viewer');
     expect(keyRoleFor(['commands:run'], 'viewer', 'commands.run', 'mutation')).toBe('viewer');

@@ -24,6 +24,17 @@ const ANY_SCOPE = new Set(['auth.me', 'auth.session']);
 
 export type ScopeRequirement = { kind: 'never' } | { kind: 'any' } | { kind: 'scope'; scope: ApiKeyScope };
 
+/**
+ * The script library: reading it (scripts, versions, runs and their results, schedules) is a
+ * read like the devices' command history; running a script or managing its schedules is running
+ * commands; writing what runs on every device stays with `admin`.
+ */
+function scriptsScope(path: string, reads: boolean): ScopeRequirement {
+  if (reads) return { kind: 'scope', scope: 'devices:read' };
+  if (path === 'scripts.run' || path.startsWith('scripts.schedules.')) return { kind: 'scope', scope: 'commands:run' };
+  return { kind: 'scope', scope: 'admin' };
+}
+
 /** Which scope a procedure needs from an API key; mutations outside the integration areas need `admin`. */
 export function requiredScope(path: string, type: 'query' | 'mutation' | 'subscription'): ScopeRequirement {
   const router = path.split('.', 1)[0] ?? '';
@@ -34,6 +45,7 @@ export function requiredScope(path: string, type: 'query' | 'mutation' | 'subscr
   if (router === 'commands' || router === 'jobs') return { kind: 'scope', scope: 'commands:run' };
   if (router === 'tickets') return { kind: 'scope', scope: 'tickets:manage' };
   if (router === 'analytics' && reads) return { kind: 'scope', scope: 'analytics:read' };
+  if (router === 'scripts') return scriptsScope(path, reads);
   return { kind: 'scope', scope: 'admin' };
 }
 

@@ -107,7 +107,7 @@ export async function targetDevices(db: SqlExecutor, organizationId: string, ids
 
 // ---- runs ---------------------------------------------------------------------------------------
 
-export type RunTrigger = 'manual' | 'schedule' | 'remediation';
+export type RunTrigger = 'manual' | 'schedule' | 'remediation' | 'check';
 
 export interface ScriptRun {
   id: string;

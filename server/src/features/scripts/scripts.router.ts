@@ -11,7 +11,12 @@ import type { BulkJobService } from '../bulk-jobs/index.ts';
 
 /** Who may create and edit scripts (what runs on every device is an admin's call); running needs the run-commands role. */
 export const SCRIPT_WRITE_ROLE = 'admin';
-const READ = 'technician';
+/**
+ * Reading the library, its runs and schedules: anyone in the organization, like the command
+ * history (which already shows every script text and output that ran). A read-only API key
+ * (`devices:read`, which acts as a viewer) can therefore read it too.
+ */
+const READ = 'viewer';
 const id = z.object({ id: z.uuid() }).strict();
 
 type Ctx = AuditContext & {

@@ -4,7 +4,7 @@ import { AppError } from '../../platform/errors.ts';
 import { assertScript, WINDOWS_OS_TYPES, type Auditor, type CommandService, type Interpreter, type Requester, type Shell } from '../commands/index.ts';
 import type { BulkJobService } from '../bulk-jobs/index.ts';
 import { checkScope, jobTargetIds } from '../fleet/index.ts';
-import type { RemediationDue } from '../alerts/index.ts';
+import type { CheckRequest, RemediationDue } from '../alerts/index.ts';
 import { nextRun } from './cron.ts';
 import { parameterEnv } from './parameters.ts';
 import * as repo from './repository.ts';
@@ -232,6 +232,30 @@ export function createScriptService(deps: { db: RelationalStore; commands: Comma
         commandId: command.id, alertId: alert.id, parameters: {}, requestedByLabel: `${label} (rule ${alert.ruleName})`,
       });
       await record(who, 'script.run', script.id, { runId, trigger: 'remediation', version: script.currentVersion, alertId: alert.id, commandId: command.id, deviceId: alert.deviceId });
+      return { commandId: command.id };
+    },
+
+    /**
+     * Runs an alert rule's script check on one device: the current version with its parameters'
+     * defaults, as one command (the run path remediation takes), recorded as a `check` run. The
+     * command audits itself (`command.run`, labelled with the rule); no second `script.run` entry
+     * per check, which on a fleet checked every few minutes would double the log's growth.
+     */
+    async check(request: CheckRequest): Promise<{ commandId: string }> {
+      const script = await repo.getScript(db, request.organizationId, request.scriptId);
+      const env = parameterEnv(script.parameters, {});
+      const [device] = await repo.targetDevices(db, request.organizationId, [request.deviceId]);
+      const os = device ? targetOsOf(device.osType) : null;
+      if (!device) throw new AppError('CONFLICT', 'The device is not approved or no longer enrolled');
+      if (!os || !script.targetOs.includes(os)) throw new AppError('BAD_REQUEST', `The script "${script.name}" is for ${script.targetOs.join(', ')}, not this device`);
+      const label = `script check of rule ${request.ruleName}`.slice(0, 320);
+      const command = await deps.commands.run({ userId: null, label, organizationId: request.organizationId, ip: null }, {
+        deviceId: request.deviceId, ...RUN_AS[script.language], script: script.body, env, timeoutSec: request.timeoutSec, expiresInSec: request.expiresInSec,
+      });
+      await repo.insertRun(db, {
+        organizationId: request.organizationId, scriptId: script.id, version: script.currentVersion, trigger: 'check',
+        commandId: command.id, parameters: {}, requestedByLabel: label,
+      });
       return { commandId: command.id };
     },
   };

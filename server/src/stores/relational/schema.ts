@@ -54,6 +54,14 @@ export interface AlertRulesTable {
   createdAt: Default<Timestamp>;
   updatedAt: Default<Timestamp>;
   remediationScriptId: string | null;
+  nextCheckAt: Timestamp | null;
+}
+
+export interface AlertScriptChecksTable {
+  ruleId: string;
+  deviceId: string;
+  commandId: string | null;
+  startedAt: Default<Timestamp>;
 }
 
 export interface AlertsTable {
@@ -82,6 +90,9 @@ export interface AlertsTable {
   remediationExitCode: number | null;
   remediationError: string | null;
   remediationAt: Timestamp | null;
+  checkExitCode: number | null;
+  checkOutput: string | null;
+  checkAt: Timestamp | null;
 }
 
 export interface AnalyticsCursorsTable {
@@ -768,6 +779,7 @@ export interface Database {
   alertEventLog: AlertEventLogTable;
   alertExclusions: AlertExclusionsTable;
   alertRules: AlertRulesTable;
+  alertScriptChecks: AlertScriptChecksTable;
   alerts: AlertsTable;
   analyticsCursors: AnalyticsCursorsTable;
   apiKeys: ApiKeysTable;
