@@ -49,8 +49,20 @@ export async function setDeviceSettings(db: SqlExecutor, organizationId: string,
   return before;
 }
 
-/** What applies to a device: its organization's settings with the device's own on top. */
+const readSettings = (value: unknown): Settings => (value === null || value === undefined ? {} : settingsSchema.strip().safeParse(value).data ?? {});
+
+/**
+ * What applies to a device: its organization's settings with the device's own on top. One
+ * statement: every connected agent's heartbeat asks this once per AGENT_SETTINGS_REFRESH_MS, so
+ * at 10,000 agents three round trips each kept the pool busy enough to time out other work.
+ */
 export async function effectiveDeviceSettings(db: SqlExecutor, organizationId: string, deviceId: string): Promise<Settings> {
-  const [org, device] = await Promise.all([organizationSettings(db, organizationId), deviceSettings(db, organizationId, deviceId)]);
-  return { ...org.settings, ...device.settings };
+  const row = await typed(db).selectFrom('devices as d')
+    .leftJoin('organizationSettings as os', 'os.organizationId', 'd.organizationId')
+    .leftJoin('deviceSettings as ds', (join) => join.onRef('ds.deviceId', '=', 'd.id').onRef('ds.organizationId', '=', 'd.organizationId'))
+    .select(['os.settings as organization', 'ds.settings as device'])
+    .where('d.id', '=', deviceId).where('d.organizationId', '=', organizationId)
+    .executeTakeFirst();
+  if (!row) throw notFound('Device');
+  return { ...readSettings(row.organization), ...readSettings(row.device) };
 }
