@@ -106,20 +106,31 @@ export async function loadStates(db: SqlExecutor, ruleIds: readonly string[], de
   }]));
 }
 
+/** States per statement: a batch of a few thousand samples under ten rules stays a handful of round trips. */
+const STATES_PER_STATEMENT = 5_000;
+
 /**
- * Stores a state unless a later log row already did: returns false for a replay (a crash after
- * the commit, before the drainer's cursor moved), whose transitions must not run again.
+ * Stores each state unless a later log row already did, in as few statements as the batch
+ * needs; returns the keys (stateKey) it stored. A key left out was a replay (a crash after the
+ * commit, before the drainer's cursor moved), whose transitions must not run again.
  */
-export async function saveState(tx: SqlExecutor, state: StoredState): Promise<boolean> {
-  const { rowCount } = await tx.query(
-    `INSERT INTO alert_condition_state (rule_id, device_id, subject, breaching_since, firing, last_counter, last_at, last_log_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-     ON CONFLICT (rule_id, device_id, subject) DO UPDATE SET breaching_since = EXCLUDED.breaching_since, firing = EXCLUDED.firing,
-       last_counter = EXCLUDED.last_counter, last_at = EXCLUDED.last_at, last_log_id = EXCLUDED.last_log_id
-     WHERE alert_condition_state.last_log_id < EXCLUDED.last_log_id`,
-    [state.ruleId, state.deviceId, state.subject, msDate(state.breachingSinceMs), state.firing, state.lastCounter, msDate(state.lastAtMs), state.lastLogId],
-  );
-  return rowCount > 0;
+export async function saveStates(tx: SqlExecutor, states: readonly StoredState[]): Promise<Set<string>> {
+  const stored = new Set<string>();
+  for (let from = 0; from < states.length; from += STATES_PER_STATEMENT) {
+    const slice = states.slice(from, from + STATES_PER_STATEMENT);
+    const { rows } = await tx.query<{ ruleId: string; deviceId: string; subject: string }>(
+      `INSERT INTO alert_condition_state (rule_id, device_id, subject, breaching_since, firing, last_counter, last_at, last_log_id)
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::boolean[], $6::float8[], $7::timestamptz[], $8::bigint[])
+       ON CONFLICT (rule_id, device_id, subject) DO UPDATE SET breaching_since = EXCLUDED.breaching_since, firing = EXCLUDED.firing,
+         last_counter = EXCLUDED.last_counter, last_at = EXCLUDED.last_at, last_log_id = EXCLUDED.last_log_id
+       WHERE alert_condition_state.last_log_id < EXCLUDED.last_log_id
+       RETURNING rule_id AS "ruleId", device_id AS "deviceId", subject`,
+      [slice.map((s) => s.ruleId), slice.map((s) => s.deviceId), slice.map((s) => s.subject), slice.map((s) => msDate(s.breachingSinceMs)),
+        slice.map((s) => s.firing), slice.map((s) => s.lastCounter), slice.map((s) => msDate(s.lastAtMs)), slice.map((s) => s.lastLogId)],
+    );
+    for (const row of rows) stored.add(stateKey(row.ruleId, row.deviceId, row.subject));
+  }
+  return stored;
 }
 
 const msDate = (ms: number | null) => (ms === null ? null : new Date(ms));
