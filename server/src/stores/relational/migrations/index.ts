@@ -24,6 +24,7 @@ import { systemAlerts } from './024-system-alerts.ts';
 import { fleet } from './025-fleet.ts';
 import { scripts } from './026-scripts.ts';
 import { sealedSecrets } from './027-sealed-secrets.ts';
+import { patchPolicyScopes } from './029-patch-policy-scopes.ts';
 
 export interface Migration {
   version: number;
@@ -60,4 +61,5 @@ export const migrations: readonly Migration[] = [
   { version: 25, name: 'fleet', sql: fleet },
   { version: 26, name: 'scripts', sql: scripts },
   { version: 27, name: 'sealed-secrets', sql: sealedSecrets },
+  { version: 29, name: 'patch-policy-scopes', sql: patchPolicyScopes },
 ];
