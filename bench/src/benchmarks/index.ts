@@ -5,6 +5,7 @@ import { commandsBenchmark } from './commands.ts';
 import { footprintBenchmark } from './footprint.ts';
 import { backlogBenchmark } from './backlog.ts';
 import { dashboardBenchmark } from './dashboard.ts';
+import { patchingBenchmark } from './patching.ts';
 
 /** Every benchmark, in the order `npm run bench` runs them. */
 export const benchmarks: Benchmark[] = [
@@ -14,4 +15,5 @@ export const benchmarks: Benchmark[] = [
   backlogBenchmark,
   dashboardBenchmark,
   commandsBenchmark,
+  patchingBenchmark,
 ];
