@@ -9,6 +9,7 @@ import { migrate, openRelationalStore, type RelationalStore } from '@ninjait/ser
 import { createMemoryCache } from '@ninjait/server/cache';
 import { createLogger } from '@ninjait/server/obs/logger';
 import { createPatchingService } from '@ninjait/server/patching';
+import { resolveScopes } from '@ninjait/server/fleet';
 import { removeDir } from '../lib/agent-process.ts';
 import { progress } from '../lib/progress.ts';
 import { Histogram, round, type LatencySummary } from '../lib/stats.ts';
@@ -120,7 +121,7 @@ async function measureStore(engine: 'postgresql' | 'pglite', db: RelationalStore
   const log = createLogger('silent');
   // History (ClickHouse) is out of this figure: a no-op sink in its place. The cache is the real in-process one.
   const analytics = { engine: 'chdb', insert: async () => undefined } as never;
-  const service = createPatchingService({ db, cache: createMemoryCache(), analytics, queue: {} as never, log, perOrganizationConcurrency: 5 });
+  const service = createPatchingService({ db, cache: createMemoryCache(), analytics, queue: {} as never, log, perOrganizationConcurrency: 5, resolveScopes });
 
   /** Ingests every device's report through the service, `concurrency` at a time; only the service calls are timed. */
   const ingest = async (label: string, report: (d: number) => InventoryReport, rowsOf: (r: InventoryReport) => number): Promise<IngestFigures> => {

@@ -8,7 +8,7 @@ import { deviceOrganization, inventoryState, listSoftware } from './inventory-re
 import { listDeployments } from './patch-repository.ts';
 import { createPolicy, deletePolicy, listPolicies, updatePolicy, type ScopedPolicy } from './policy-repository.ts';
 import { patchPolicySchema } from './policy.ts';
-import { scopeByName } from '../fleet/index.ts';
+import { checkScope, scopeByName } from '../fleet/index.ts';
 import { resolveDeviceRef } from '../commands/index.ts';
 
 const orgRef = z.string().min(1).max(255);
@@ -52,7 +52,7 @@ const policyAdminRouter = router({
     const excluded = await Promise.all(input.exclude.map((device) => resolveDeviceRef(ctx.services.db, device, organizationId)));
     const saved = at.current
       ? await updatePolicy(ctx.services.db, organizationId, at.current.id, input.policy, { excludedDeviceIds: excluded })
-      : await createPolicy(ctx.services.db, organizationId, { kind: at.kind, id: at.id }, input.policy, excluded);
+      : await createPolicy(ctx.services.db, organizationId, await checkScope(ctx.services.db, organizationId, at.kind, at.id), input.policy, excluded);
     await audit(ctx, { action: at.current ? 'patch.policy.update' : 'patch.policy.create', organizationId, resourceId: saved.id, details: { ...input, by: 'local-admin' } });
     return saved;
   }),

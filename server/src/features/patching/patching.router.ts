@@ -8,7 +8,7 @@ import type { SqlExecutor } from '../../stores/relational/index.ts';
 import { approve, listDeployments, revoke, getDeployment } from './patch-repository.ts';
 import { createPolicy, deletePolicy, getPolicy, listPolicies, savePolicy, updatePolicy } from './policy-repository.ts';
 import { patchPolicySchema } from './policy.ts';
-import { scopeInputSchema } from '../fleet/index.ts';
+import { checkScope, scopeInputSchema } from '../fleet/index.ts';
 
 const deviceInput = z.object({ deviceId: z.uuid() }).strict();
 const page = { limit: z.number().int().min(1).max(5_000).default(500), offset: z.number().int().min(0).max(1_000_000).default(0) };
@@ -59,7 +59,8 @@ const policiesRouter = router({
   create: userProcedure('admin').input(patchPolicySchema.extend({ scope: scopeInputSchema, excludedDeviceIds: excludedDeviceIds.default([]) }).strict())
     .mutation(async ({ ctx, input }) => {
       const { scope, excludedDeviceIds: excluded, ...policy } = input;
-      const created = await createPolicy(ctx.services.db, ctx.user.organizationId, scope, policy, excluded);
+      const checked = await checkScope(ctx.services.db, ctx.user.organizationId, scope.kind, scope.id);
+      const created = await createPolicy(ctx.services.db, ctx.user.organizationId, checked, policy, excluded);
       await audit(ctx, { action: 'patch.policy.create', resourceId: created.id, details: { ...input } });
       return created;
     }),
@@ -67,7 +68,8 @@ const policiesRouter = router({
   update: userProcedure('admin').input(patchPolicySchema.extend({ id: z.uuid(), scope: scopeInputSchema.optional(), excludedDeviceIds: excludedDeviceIds.optional() }).strict())
     .mutation(async ({ ctx, input }) => {
       const { id, scope, excludedDeviceIds: excluded, ...policy } = input;
-      const updated = await updatePolicy(ctx.services.db, ctx.user.organizationId, id, policy, { scope, excludedDeviceIds: excluded });
+      const checked = scope ? await checkScope(ctx.services.db, ctx.user.organizationId, scope.kind, scope.id) : undefined;
+      const updated = await updatePolicy(ctx.services.db, ctx.user.organizationId, id, policy, { scope: checked, excludedDeviceIds: excluded });
       await audit(ctx, { action: 'patch.policy.update', resourceId: id, details: { ...input } });
       return updated;
     }),

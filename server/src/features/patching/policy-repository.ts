@@ -1,6 +1,5 @@
 import type { RelationalStore, SqlExecutor } from '../../stores/relational/index.ts';
 import { AppError, isUniqueViolation, notFound } from '../../platform/errors.ts';
-import { checkScope, type ScopeKind } from '../fleet/index.ts';
 import { DEFAULT_POLICY, type PatchPolicy } from './policy.ts';
 
 /** A stored policy with where it applies: the organization, or a site, group or tag of it (`scopeValue` is its id). */
@@ -15,7 +14,11 @@ export interface ScopedPolicy extends PatchPolicy {
   updatedAt: Date;
 }
 
-export interface ScopeInput { kind: ScopeKind; id: string | null }
+/** Where a policy applies, as the fleet names scopes (fleet/scope.ts SCOPE_KINDS). */
+export type ScopeKind = 'organization' | 'site' | 'group' | 'tag';
+
+/** A scope the caller checked belongs to the organization (fleet's checkScope). */
+export interface CheckedScope { scopeKind: ScopeKind; scopeValue: string | null }
 
 const POLICY_FIELDS = `p.name, p.approve_classifications AS "approveClassifications", p.approve_severities AS "approveSeverities",
   p.approve_name_patterns AS "approveNamePatterns", p.exclude_name_patterns AS "excludeNamePatterns", p.auto_approve AS "autoApprove",
@@ -84,9 +87,8 @@ const scopeTaken = (kind: ScopeKind) => new AppError('CONFLICT', kind === 'organ
   ? 'The organization already has its organization-wide policy; change that one'
   : `That ${kind} already has a patch policy; change that one`);
 
-/** A new policy for a scope the organization owns; one policy per scope. */
-export async function createPolicy(db: RelationalStore, organizationId: string, scope: ScopeInput, policy: PatchPolicy, excludedDeviceIds: readonly string[]): Promise<ScopedPolicy> {
-  const checked = await checkScope(db, organizationId, scope.kind, scope.id);
+/** A new policy for a scope the organization owns (checked by the caller); one policy per scope. */
+export async function createPolicy(db: RelationalStore, organizationId: string, checked: CheckedScope, policy: PatchPolicy, excludedDeviceIds: readonly string[]): Promise<ScopedPolicy> {
   await assertOwnDevices(db, organizationId, excludedDeviceIds);
   return db.transaction(async (tx) => {
     let id: string;
@@ -108,9 +110,9 @@ export async function createPolicy(db: RelationalStore, organizationId: string, 
 
 /** Replaces a policy's rules; its scope and exclusions change only when given. */
 export async function updatePolicy(db: RelationalStore, organizationId: string, id: string, policy: PatchPolicy,
-  changes: { scope?: ScopeInput | undefined; excludedDeviceIds?: readonly string[] | undefined }): Promise<ScopedPolicy> {
+  changes: { scope?: CheckedScope | undefined; excludedDeviceIds?: readonly string[] | undefined }): Promise<ScopedPolicy> {
   const current = await getScopedPolicy(db, organizationId, id);
-  const scope = changes.scope ? await checkScope(db, organizationId, changes.scope.kind, changes.scope.id) : { scopeKind: current.scopeKind, scopeValue: current.scopeValue };
+  const scope = changes.scope ?? { scopeKind: current.scopeKind, scopeValue: current.scopeValue };
   if (changes.excludedDeviceIds) await assertOwnDevices(db, organizationId, changes.excludedDeviceIds);
   return db.transaction(async (tx) => {
     try {

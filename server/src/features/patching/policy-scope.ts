@@ -1,5 +1,4 @@
 import type { SqlExecutor } from '../../stores/relational/index.ts';
-import { resolveScopes, type ScopeCheck } from '../fleet/index.ts';
 import { DEFAULT_POLICY, type PatchPolicy } from './policy.ts';
 import { listPolicies, type ScopedPolicy } from './policy-repository.ts';
 
@@ -10,6 +9,14 @@ import { listPolicies, type ScopedPolicy } from './policy-repository.ts';
  * to the next one). Two policies of one kind (two tags of the device): the older one wins.
  */
 export const SCOPE_PRECEDENCE: Readonly<Record<string, number>> = { tag: 3, group: 2, site: 1, organization: 0 };
+
+/** Whether a device is in a scope; built once per batch by the fleet's resolveScopes. */
+export type ScopeCheck = (scoped: { organizationId: string; scopeKind: string; scopeValue: string | null }, deviceId: string) => boolean;
+/**
+ * The fleet's scope resolution (fleet/scope.ts resolveScopes, the one alert rules use), handed in
+ * by the composition root: the service must not import the fleet feature, whose index reaches routers.
+ */
+export type ResolveScopes = (db: SqlExecutor, scopes: ReadonlyArray<{ organizationId: string; scopeKind: string; scopeValue: string | null }>, deviceIds: readonly string[]) => Promise<ScopeCheck>;
 
 /** The policy a device is under, and why; `policy` null means the built-in defaults apply. */
 export interface EffectivePolicy {
@@ -36,9 +43,9 @@ export function pickPolicy(policies: readonly ScopedPolicy[], deviceId: string, 
 
 /**
  * The policy of each of `deviceIds` (devices of the organization), resolving sites, tags and groups
- * once for the batch through the fleet's scope resolution (the same one alert rules use).
+ * once for the batch.
  */
-export async function effectivePolicies(db: SqlExecutor, organizationId: string, deviceIds: readonly string[]): Promise<Map<string, EffectivePolicy>> {
+export async function effectivePolicies(db: SqlExecutor, resolveScopes: ResolveScopes, organizationId: string, deviceIds: readonly string[]): Promise<Map<string, EffectivePolicy>> {
   const policies = (await listPolicies(db, organizationId)).map((policy) => ({ ...policy, createdAt: new Date(policy.createdAt) }));
   const inScope = await resolveScopes(db, policies, deviceIds);
   return new Map(deviceIds.map((deviceId) => [deviceId, pickPolicy(policies, deviceId, inScope)]));

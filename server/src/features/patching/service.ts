@@ -11,7 +11,7 @@ import {
   enqueuedDeployments, expireDeployments, insertDeployment, moveDeployment, promoteDue, readyFor,
 } from './patch-repository.ts';
 import { autoApproveOrganizations } from './policy-repository.ts';
-import { effectivePolicies } from './policy-scope.ts';
+import { effectivePolicies, type ResolveScopes } from './policy-scope.ts';
 import { isApproved, nextWindow } from './policy.ts';
 import { compareVersions, ecosystemOf } from './versions.ts';
 
@@ -28,6 +28,8 @@ export interface PatchingOptions {
   /** Deployments of one organization on the queue or running at once. */
   perOrganizationConcurrency: number;
   retryBackoffMs?: number;
+  /** Which devices are in a site, group or tag: the fleet's resolveScopes. */
+  resolveScopes: ResolveScopes;
 }
 
 export interface DeployInput {
@@ -81,7 +83,7 @@ export function createPatchingService(options: PatchingOptions) {
   /** Pending updates with whether each is approved now, under the policy its device is under (and that policy's name). */
   async function updatesWithApproval(organizationId: string, deviceId: string | null) {
     const [updates, names] = await Promise.all([listUpdates(db, organizationId, deviceId), approvedNames(db, organizationId)]);
-    const policies = await effectivePolicies(db, organizationId, [...new Set(updates.map((update) => update.deviceId))]);
+    const policies = await effectivePolicies(db, options.resolveScopes, organizationId, [...new Set(updates.map((update) => update.deviceId))]);
     const now = new Date();
     return updates.map((update) => {
       const effective = policies.get(update.deviceId)!;
@@ -93,10 +95,10 @@ export function createPatchingService(options: PatchingOptions) {
    * Deployments of approved (or named) updates, each device under its own policy: its approval
    * rules and its maintenance window. `autoOnly`: only devices whose policy auto-approves.
    */
-  async function createDeployments(organizationId: string, label: string, input: DeployInput, options: { autoOnly?: boolean; skipDevices?: Set<string> } = {}) {
+  async function createDeployments(organizationId: string, label: string, input: DeployInput, only: { autoOnly?: boolean; skipDevices?: Set<string> } = {}) {
     const devices = await deployableDevices(db, organizationId, input.deviceIds ?? null);
     if (input.deviceIds && devices.length !== new Set(input.deviceIds).size) throw notFound('Device');
-    const policies = await effectivePolicies(db, organizationId, devices);
+    const policies = await effectivePolicies(db, options.resolveScopes, organizationId, devices);
     const names = input.names ? new Set(input.names.map((name) => name.toLowerCase())) : null;
     const approved = await approvedNames(db, organizationId);
     const now = new Date();
@@ -104,7 +106,7 @@ export function createPatchingService(options: PatchingOptions) {
     const byDevice = new Map<string, UpdateRow[]>();
     for (const update of pending) {
       const policy = policies.get(update.deviceId)?.policy;
-      if (!policy || (options.autoOnly && !policy.autoApprove)) continue;
+      if (!policy || (only.autoOnly && !policy.autoApprove)) continue;
       const wanted = names ? names.has(update.name.toLowerCase()) : isApproved(update, policy, approved, now);
       if (!wanted) continue;
       const list = byDevice.get(update.deviceId);
@@ -115,7 +117,7 @@ export function createPatchingService(options: PatchingOptions) {
     const created: string[] = [];
     for (const deviceId of devices) {
       const updates = byDevice.get(deviceId);
-      if (!updates || options.skipDevices?.has(deviceId)) continue;
+      if (!updates || only.skipDevices?.has(deviceId)) continue;
       const window = input.schedule === 'now' ? immediate : nextWindow(policies.get(deviceId)!.policy, now);
       // One package manager run per source: apt and (say) a Windows update never share a run.
       const bySource = new Map<string, PatchSpec[]>();
@@ -181,7 +183,7 @@ export function createPatchingService(options: PatchingOptions) {
     async work(deviceId: string): Promise<PatchWorkItem[]> {
       const rows = await readyFor(db, deviceId);
       if (rows.length === 0) return [];
-      const { policy } = (await effectivePolicies(db, rows[0]!.organizationId, [deviceId])).get(deviceId)!;
+      const { policy } = (await effectivePolicies(db, options.resolveScopes, rows[0]!.organizationId, [deviceId])).get(deviceId)!;
       return rows.map((row) => ({ id: row.id, patches: row.patches, reboot: { policy: policy.reboot, noticeMin: policy.rebootNoticeMin } }));
     },
     /** The device claims a deployment; only one claim wins (a second agent start, a replay). */
@@ -221,7 +223,7 @@ export function createPatchingService(options: PatchingOptions) {
 
     /** Which policy a device is under, and why (the console's device page, `ninjait patches policy --device`). */
     async effectivePolicy(organizationId: string, deviceId: string) {
-      return (await effectivePolicies(db, organizationId, [deviceId])).get(deviceId)!;
+      return (await effectivePolicies(db, options.resolveScopes, organizationId, [deviceId])).get(deviceId)!;
     },
 
     async cancel(organizationId: string, id: string) {
