@@ -559,6 +559,14 @@ export interface PatchPoliciesTable {
   rebootNoticeMin: Default<number>;
   createdAt: Default<Timestamp>;
   updatedAt: Default<Timestamp>;
+  scopeKind: Default<string>;
+  scopeValue: string | null;
+}
+
+export interface PatchPolicyExclusionsTable {
+  policyId: string;
+  organizationId: string;
+  deviceId: string;
 }
 
 export interface RecoveryCodesTable {
@@ -809,6 +817,7 @@ export interface Database {
   patchApprovals: PatchApprovalsTable;
   patchDeployments: PatchDeploymentsTable;
   patchPolicies: PatchPoliciesTable;
+  patchPolicyExclusions: PatchPolicyExclusionsTable;
   recoveryCodes: RecoveryCodesTable;
   scriptRuns: ScriptRunsTable;
   scriptSchedules: ScriptSchedulesTable;
