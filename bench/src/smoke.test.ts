@@ -15,6 +15,7 @@ const TINY: Record<string, string> = {
   durationMs: '2000', warmupMs: '1000', sampleEveryMs: '250',
   backlogSamples: '100', devices: '3', calls: '3', alertAgents: '3', probes: '2', phaseMs: '1500',
   keystrokes: '5', sessions: '2', keystrokesPerSession: '2', downloadMb: '4',
+  patchDevices: '3', packages: '20', changedPackages: '2', patchQueries: '3', bareDevices: '2', pgliteDevices: '3',
 };
 
 let server: ServerUnderTest;
@@ -53,5 +54,15 @@ describe('benchmarks at tiny size', () => {
     const backlog = results.get('backlog')!.figures as { backlog: { outboxAfter: { bufferedRecords: number } } };
     // Everything from the backlog went; at most the sample taken at start may still wait for its ack.
     expect(backlog.backlog.outboxAfter.bufferedRecords).toBeLessThanOrEqual(1);
+    type Ingest = { devices: number; rows: number };
+    const patching = results.get('patching')!.figures as { stores: { full: Ingest; diffs: Ingest; olderThan: { matchesAvg: number } }[]; agent: { packages: number } };
+    // Every package of every device written, then each device's diff (2 upgrades and a swap: 3 upserts, 1 removal); the query finds devices.
+    for (const store of patching.stores) {
+      expect(store.full).toMatchObject({ devices: 3, rows: 60 });
+      expect(store.diffs).toMatchObject({ devices: 3, rows: 12 });
+      expect(store.olderThan.matchesAvg).toBeGreaterThan(0);
+    }
+    // This Debian machine has packages: the real collector found them.
+    expect(patching.agent.packages).toBeGreaterThan(0);
   });
 });

@@ -99,6 +99,10 @@ const MIN_ROLE: Record<string, Role> = {
   'sso.remove': 'admin',
   'sso.settings': 'admin',
   'patches.setPolicy': 'admin',
+  // Scoped patch policies: admins set them, as they set the organization's.
+  'patches.policies.create': 'admin',
+  'patches.policies.update': 'admin',
+  'patches.policies.delete': 'admin',
   'patches.approve': 'technician',
   'patches.revoke': 'technician',
   'patches.deploy': 'technician',

@@ -124,6 +124,8 @@ export interface OrgFixture {
   webhookEventId: string;
   /** A hardware asset, linked to no device (so the sweep may link the device to a new one). */
   assetId: string;
+  /** A patch policy scoped to the fixture's tag (its window years away, like the organization's). */
+  patchPolicyId: string;
   /** The fleet's structure: a site, a tag, a text field and a group, each the organization's own. */
   siteId: string;
   /** A client organization of this one (grants name it), with nobody and nothing in it. */
@@ -204,6 +206,7 @@ export async function createOrgFixture(h: Harness, label: string, existing?: { i
   const group = await owner.fleet.groups.create.mutate({ name: `group-${unique()}`, filter: { conditions: [{ kind: 'tag', op: 'has', tagId: tag.id }] } });
   await owner.fleet.device.setTags.mutate({ deviceId: enrolled.deviceId, tagIds: [tag.id] });
   await owner.fleet.device.setSite.mutate({ deviceId: enrolled.deviceId, siteId: site.id });
+  const patchPolicy = await owner.patches.policies.create.mutate({ name: `policy-${unique()}`, scope: { kind: 'tag', id: tag.id }, windowCron: '0 0 29 2 *' });
   const script = await owner.scripts.create.mutate({ name: `script-${unique()}`, language: 'shell', targetOs: ['linux'], body: 'echo fixture script' });
   const scriptRun = await owner.scripts.run.mutate({ id: script.id, target: { kind: 'devices', deviceIds: [enrolled.deviceId] } });
   // Years away (29 February), like the patch window: it never fires while the suites compare rows.
@@ -219,7 +222,7 @@ export async function createOrgFixture(h: Harness, label: string, existing?: { i
     ticketId: ticket.id, commandId: command.id, jobId: job.id, shellSessionId: shell.sessionId,
     alertRuleId: rule.id, channelId: channel.channel.id, alertId: alert.rows[0]!.id, maintenanceWindowId: window.id, apiKey: { id: apiKey.record.id, key: apiKey.key }, deploymentId: deployment.deployments[0]!,
     webhookId: webhook.subscription.id, webhookEventId,
-    assetId: asset.id,
+    assetId: asset.id, patchPolicyId: patchPolicy.id,
     siteId: site.id, tagId: tag.id, fieldId: field.id, groupId: group.id, clientId: client.rows[0]!.id, granteeUserId: grantee.id,
     scriptId: script.id, scriptRunId: scriptRun.runId, scriptScheduleId: schedule.id,
   };
@@ -230,14 +233,14 @@ export async function createOrgFixture(h: Harness, label: string, existing?: { i
 
 export type IdKind = 'device' | 'devices' | 'user' | 'ticket' | 'token' | 'command' | 'job' | 'shellSession' | 'apiKey' | 'deployment' | 'transfer'
   | 'alert' | 'alerts' | 'alertRule' | 'channel' | 'channels' | 'maintenanceWindow' | 'organization' | 'webhook' | 'webhookEvent' | 'asset'
-  | 'site' | 'tag' | 'tags' | 'field' | 'group' | 'client' | 'grantee' | 'script' | 'scriptRun' | 'scriptSchedule';
+  | 'site' | 'tag' | 'tags' | 'field' | 'group' | 'client' | 'grantee' | 'script' | 'scriptRun' | 'scriptSchedule' | 'patchPolicy';
 
 /** `id` means the resource of the procedure's innermost router that names one (scripts.runs.get: a run). */
 const ID_BY_ROUTER: Record<string, IdKind> = {
   tickets: 'ticket', tokens: 'token', devices: 'device', commands: 'command', jobs: 'job', users: 'user', apiKeys: 'apiKey', patches: 'deployment',
   alerts: 'alert', alertRules: 'alertRule', channels: 'channel', maintenance: 'maintenanceWindow', webhooks: 'webhook', assets: 'asset',
   sites: 'site', tags: 'tag', fields: 'field', groups: 'group',
-  scripts: 'script', runs: 'scriptRun', schedules: 'scriptSchedule',
+  scripts: 'script', runs: 'scriptRun', schedules: 'scriptSchedule', policies: 'patchPolicy',
 };
 
 /**
@@ -313,6 +316,7 @@ export function idValue(org: OrgFixture, kind: IdKind): unknown {
     case 'script': return org.scriptId;
     case 'scriptRun': return org.scriptRunId;
     case 'scriptSchedule': return org.scriptScheduleId;
+    case 'patchPolicy': return org.patchPolicyId;
   }
 }
 
@@ -423,6 +427,9 @@ export const SAMPLE_VALUES: Record<string, (org: OrgFixture) => unknown> = {
   'admin.fleet.fields.set:value': () => null,
   'admin.fleet.groups.members:group': (org) => org.groupId,
   conditions: () => [],
+  // Patch policies: the fixture's group (the tag already has the fixture's policy; one policy per scope).
+  'patches.policies.create:scope': (org) => ({ kind: 'group', id: org.groupId }),
+  'admin.patching.policies.set:policy': () => ({ windowCron: '0 0 29 2 *' }),
 };
 
 function nextMonth(): string {

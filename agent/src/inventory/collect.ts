@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { MAX_INVENTORY_ITEMS, type PendingUpdate, type ServiceItem, type SoftwareItem } from '@ninjait/shared';
 import { DPKG_FORMAT, parseAptSimulation, parseDnf, parseDpkg, parseRpm, parseSystemd, parseZypperXml } from './linux.ts';
 import { parseLaunchctl, parseMacApplications, parseMacInstallHistory, parseSoftwareUpdate } from './macos.ts';
+import { linuxRebootPending } from './reboot-pending.ts';
 import { runTool, type RunTool } from './run-tool.ts';
 import {
   parseAppx, parseWindowsRebootState, parseWindowsServices, parseWindowsSoftware, parseWindowsUpdates, WINDOWS_SCRIPTS,
@@ -24,6 +25,8 @@ export interface CollectOptions {
   /** Files whose presence or time the Linux collector reads; replaceable in tests. */
   fileExists?: (path: string) => boolean;
   fileMtimeMs?: (path: string) => number | null;
+  /** The running kernel's release, compared with the newest kernel package on RPM systems (tests). */
+  kernelRelease?: string;
 }
 
 const mtime = (path: string) => {
@@ -92,7 +95,9 @@ async function collectLinux(run: RunTool, options: CollectOptions): Promise<Soft
     }
     lastPatchedAtMs = Math.max(...software.map((item) => item.installedAtMs ?? 0)) || null;
   }
-  const rebootPending = exists('/var/run/reboot-required') || exists('/run/reboot-required');
+  const rebootPending = await linuxRebootPending({
+    run, exists, rpm: dpkg.code !== 0 && rpm.code === 0, ...(options.kernelRelease ? { kernelRelease: options.kernelRelease } : {}),
+  });
   return { software, services, updates, rebootPending, lastPatchedAtMs };
 }
 

@@ -18,7 +18,8 @@ export interface InstallOptions {
   aptOptions?: readonly string[];
   /** Re-reads the installed version of a package after the run; null when not installed. */
   installedVersion: (patch: PatchSpec) => Promise<string | null>;
-  rebootRequired: () => boolean;
+  /** Whether the machine waits for a restart now (asked once the package manager is done). */
+  rebootRequired: () => boolean | Promise<boolean>;
 }
 
 /** Package names the package managers accept; anything else is refused before a process starts. */
@@ -80,7 +81,7 @@ export async function installPatches(patches: readonly PatchSpec[], options: Ins
     return parseMacInstall(run.lines, patches, run);
   }
   const run = await spawnCollecting(command, options);
-  const reboot = options.rebootRequired();
+  const reboot = await options.rebootRequired();
   const results: PatchResult[] = [];
   for (const patch of patches) {
     const version = await options.installedVersion(patch);

@@ -1,8 +1,8 @@
-import { existsSync } from 'node:fs';
 import type { PatchResult, PatchSpec, PatchWorkItem } from '@ninjait/shared';
 import type { Logger } from '../log.ts';
 import { installPatches } from './install.ts';
 import { decideReboot, rebootCommand, withRebootNote } from './reboot.ts';
+import { linuxRebootPending } from './reboot-pending.ts';
 import { runTool, type RunTool } from './run-tool.ts';
 
 /** How often the agent asks whether a deployment waits for it. */
@@ -34,7 +34,7 @@ export interface PatchRunnerOptions {
   platform?: NodeJS.Platform;
 }
 
-const linuxRebootRequired = () => existsSync('/var/run/reboot-required') || existsSync('/run/reboot-required');
+const RPM_SOURCES: ReadonlySet<string> = new Set(['dnf', 'yum', 'zypper']);
 
 /** The installed version of a package, or null, read the way its ecosystem stores it. */
 export async function installedVersion(patch: PatchSpec, run: RunTool = runTool): Promise<string | null> {
@@ -65,7 +65,7 @@ export function startPatchRunner(options: PatchRunnerOptions) {
    */
   async function afterInstall(deployment: PatchWorkItem, results: PatchResult[], say: (line: string) => void): Promise<PatchResult[]> {
     const platform = options.platform ?? process.platform;
-    const decision = decideReboot(deployment.reboot, results, platform === 'linux' && linuxRebootRequired(), options.allowReboot ?? false);
+    const decision = decideReboot(deployment.reboot, results, platform === 'linux' && await rebootPending(deployment), options.allowReboot ?? false);
     if (!decision.reboot) {
       if (decision.reason) log.info({ deploymentId: deployment.id, policy: deployment.reboot?.policy ?? null }, `no restart: ${decision.reason}`);
       return withRebootNote(results, decision.reason);
@@ -82,6 +82,10 @@ export function startPatchRunner(options: PatchRunnerOptions) {
     say(`Restart scheduled in ${decision.noticeMin} min (reboot policy: ${deployment.reboot?.policy})`);
     return withRebootNote(results, decision.reason);
   }
+
+  /** The machine's restart state after a run; the RPM tools are asked only when the deployment used an RPM package manager. */
+  const rebootPending = (deployment: PatchWorkItem) =>
+    linuxRebootPending({ run: options.run ?? runTool, rpm: deployment.patches.some((patch) => RPM_SOURCES.has(patch.source)) });
 
   async function runOne(deployment: PatchWorkItem) {
     const claim = await api.started(deployment.id);
@@ -104,7 +108,7 @@ export function startPatchRunner(options: PatchRunnerOptions) {
     const installed = await installPatches(deployment.patches, {
       aptOptions: options.aptOptions, signal: stopping.signal, onLine: say,
       installedVersion: (patch) => installedVersion(patch, options.run),
-      rebootRequired: linuxRebootRequired,
+      rebootRequired: () => rebootPending(deployment),
     });
     const results = await afterInstall(deployment, installed, say);
     clearInterval(timer);

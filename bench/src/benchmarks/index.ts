@@ -7,6 +7,7 @@ import { backlogBenchmark } from './backlog.ts';
 import { dashboardBenchmark } from './dashboard.ts';
 import { alertingBenchmark } from './alerting.ts';
 import { remoteBenchmark } from './remote.ts';
+import { patchingBenchmark } from './patching.ts';
 
 /** Every benchmark, in the order `npm run bench` runs them. */
 export const benchmarks: Benchmark[] = [
@@ -18,4 +19,5 @@ export const benchmarks: Benchmark[] = [
   commandsBenchmark,
   alertingBenchmark,
   remoteBenchmark,
+  patchingBenchmark,
 ];

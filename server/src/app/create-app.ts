@@ -50,6 +50,7 @@ import { createAlertSink, createSlowQueryAlerts, alertJobs, channelSource } from
 import { createDelivery, createEventPublisher, subscriptionSource, type Dispatcher } from '../features/webhooks/index.ts';
 import { releaseCatalog, releasesDir } from '../features/updates/releases.ts';
 import { createPatchingService, patchingJobs } from '../features/patching/index.ts';
+import { resolveScopes } from '../features/fleet/index.ts';
 
 /** Patch deployments of one organization offered or running at once. */
 const PATCH_ORG_CONCURRENCY = 50;
@@ -163,7 +164,7 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
     secretBox: await openSecretBox(env, db, log),
     localAdminTokenHash: await ensureLocalAdminToken(env.DATA_DIR),
     ...commandFeature.services,
-    patching: createPatchingService({ db, cache, analytics, queue: commandFeature.queue, log, perOrganizationConcurrency: PATCH_ORG_CONCURRENCY }),
+    patching: createPatchingService({ db, cache, analytics, queue: commandFeature.queue, log, perOrganizationConcurrency: PATCH_ORG_CONCURRENCY, resolveScopes }),
     remote: remoteFeature.service,
     remoteRpc: remoteFeature.rpc,
   };

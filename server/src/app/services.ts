@@ -15,7 +15,8 @@ import type { ApiCallRecorder } from '../features/billing/api-call-recorder.ts';
 import type { CommandService } from '../features/commands/service.ts';
 import type { ShellService } from '../features/shells/shell-service.ts';
 import type { BulkJobService } from '../features/bulk-jobs/bulk-service.ts';
-import type { PatchingService } from '../features/patching/index.ts';
+// The service's own module, not the feature's index: the index reaches routers, which reach these services.
+import type { PatchingService } from '../features/patching/service.ts';
 import type { DeviceRpc, RemoteService } from '../features/remote/index.ts';
 import type { SecretBox } from '../platform/secret-box.ts';
 import type { EventPublisher } from '../features/events/index.ts';

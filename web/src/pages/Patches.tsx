@@ -8,6 +8,7 @@ import { Card, Empty, PageHeader, QueryView } from '../components/ui.tsx';
 import { Link } from '../lib/router.tsx';
 import type { Outputs } from '../lib/trpc.ts';
 import { DataTable, type Column } from '../components/DataTable.tsx';
+import { PatchPolicies } from './PatchPolicies.tsx';
 
 type Deployment = Outputs['patches']['deployments'][number];
 
@@ -81,6 +82,7 @@ export function PatchesPage({ me }: { me: Me }) {
           )}
         </QueryView>
       </Card>
+      <PatchPolicies canEdit={roleAtLeast(me.role, 'admin')} />
       <Card title="Deployments">
         <QueryView query={deployments} empty={(rows) => (rows.length === 0 ? <Empty title="No deployments yet" /> : null)}>
           {(rows) => (

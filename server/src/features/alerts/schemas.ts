@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { conditionSchema, SEVERITIES } from './conditions.ts';
 import { CHANNEL_KINDS } from './channels-repository.ts';
 import { ALERT_STATES } from './alerts-repository.ts';
-import { SCOPE_KINDS } from '../fleet/index.ts';
+import { scopeInputSchema } from '../fleet/index.ts';
 
 export const MAX_LIST = 500;
 const MAX_CHANNELS_PER_RULE = 20;
@@ -10,8 +10,7 @@ const MAX_BULK = 500;
 const MAX_EXCLUSIONS = 500;
 
 /** Which devices a rule watches: the organization (no id), or one of its sites, groups or tags. */
-export const ruleScope = z.object({ kind: z.enum(SCOPE_KINDS), id: z.uuid().nullable().default(null) }).strict()
-  .refine((scope) => (scope.kind === 'organization') === (scope.id === null), { message: 'an organization scope has no id; a site, group or tag scope names one' });
+export const ruleScope = scopeInputSchema;
 /** Maintenance windows last at most this long (a month), so a forgotten one ends. */
 export const MAX_WINDOW_MS = 31 * 86_400_000;
 

@@ -2,6 +2,6 @@
 export { fleetRouter } from './fleet.router.ts';
 export { fleetAdminRouter } from './admin.router.ts';
 export { fleetFilterDeviceIds, hasFleetFilter, jobTargetIds, type FleetListFilter } from './list-filter.ts';
-export { resolveScopes, checkScope, SCOPE_KINDS, type ScopeKind, type ScopeCheck, type Scoped } from './scope.ts';
+export { resolveScopes, checkScope, scopeInputSchema, SCOPE_KINDS, type ScopeKind, type ScopeCheck, type Scoped } from './scope.ts';
 export { scopeByName } from './scope-ref.ts';
 export { tagNamesByDevice } from './tags.ts';

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { typed, type SqlExecutor } from '../../stores/relational/index.ts';
 import { notFound } from '../../platform/errors.ts';
 import { groupsById, matchingDeviceIds } from './groups.ts';
@@ -5,6 +6,10 @@ import { groupsById, matchingDeviceIds } from './groups.ts';
 /** Where a rule (or any policy) applies: the whole organization, or one site, group or tag in it. */
 export const SCOPE_KINDS = ['organization', 'site', 'group', 'tag'] as const;
 export type ScopeKind = (typeof SCOPE_KINDS)[number];
+
+/** A scope as the API takes it: the organization (no id), or one of its sites, groups or tags by id. */
+export const scopeInputSchema = z.object({ kind: z.enum(SCOPE_KINDS), id: z.uuid().nullable().default(null) }).strict()
+  .refine((scope) => (scope.kind === 'organization') === (scope.id === null), { message: 'an organization scope has no id; a site, group or tag scope names one' });
 
 export interface Scoped {
   organizationId: string;

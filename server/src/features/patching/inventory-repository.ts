@@ -37,7 +37,9 @@ async function applySection<T extends { key: string; name: string }>(
 ): Promise<SoftwareChange[]> {
   const before = await previous(tx, kind, deviceId, full ? null : [...section.upsert.map((item) => item.key), ...section.remove]);
   const changes: SoftwareChange[] = [];
-  const removed = full ? [...before.keys()].filter((key) => !section.upsert.some((item) => item.key === key)) : section.remove.filter((key) => before.has(key));
+  // A set, not a search per key: a full report of 1,500 packages over 1,500 stored ones was 2.25 million comparisons.
+  const kept = full ? new Set(section.upsert.map((item) => item.key)) : null;
+  const removed = kept ? [...before.keys()].filter((key) => !kept.has(key)) : section.remove.filter((key) => before.has(key));
   if (full) await tx.query(`DELETE FROM ${TABLES[kind]} WHERE device_id = $1`, [deviceId]);
   else if (section.remove.length > 0) await tx.query(`DELETE FROM ${TABLES[kind]} WHERE device_id = $1 AND key = ANY($2::text[])`, [deviceId, section.remove]);
   for (const key of removed) changes.push({ kind, change: 'removed', key, name: before.get(key)!.name, version: before.get(key)!.version });

@@ -1,6 +1,5 @@
-import type { PatchResult, PatchSpec, PatchWorkItem, RebootPolicy } from '@ninjait/shared';
+import type { PatchResult, PatchSpec } from '@ninjait/shared';
 import type { SqlExecutor } from '../../stores/relational/index.ts';
-import { DEFAULT_POLICY, type PatchPolicy } from './policy.ts';
 
 export type DeploymentStatus = 'scheduled' | 'enqueued' | 'ready' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 export const FINAL_DEPLOYMENT: readonly DeploymentStatus[] = ['succeeded', 'failed', 'cancelled'];
@@ -31,30 +30,6 @@ const COLUMNS = `p.id, p.organization_id AS "organizationId", p.device_id AS "de
 const FROM = 'FROM patch_deployments p LEFT JOIN devices d ON d.id = p.device_id';
 /** Progress text kept per deployment: the tail of the package manager's output. */
 const PROGRESS_CHARS = 16_000;
-
-export async function getPolicy(db: SqlExecutor, organizationId: string): Promise<PatchPolicy> {
-  const { rows } = await db.query<PatchPolicy>(
-    `SELECT name, approve_classifications AS "approveClassifications", approve_severities AS "approveSeverities",
-       approve_name_patterns AS "approveNamePatterns", exclude_name_patterns AS "excludeNamePatterns", auto_approve AS "autoApprove",
-       deferral_days AS "deferralDays", window_cron AS "windowCron", window_tz AS "windowTz", window_duration_min AS "windowDurationMin",
-       reboot, reboot_notice_min AS "rebootNoticeMin"
-     FROM patch_policies WHERE organization_id = $1`, [organizationId]);
-  return rows[0] ?? DEFAULT_POLICY;
-}
-
-export async function savePolicy(db: SqlExecutor, organizationId: string, p: PatchPolicy): Promise<void> {
-  await db.query(
-    `INSERT INTO patch_policies (organization_id, name, approve_classifications, approve_severities, approve_name_patterns,
-       exclude_name_patterns, auto_approve, deferral_days, window_cron, window_tz, window_duration_min, reboot, reboot_notice_min)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-     ON CONFLICT (organization_id) DO UPDATE SET name = EXCLUDED.name, approve_classifications = EXCLUDED.approve_classifications,
-       approve_severities = EXCLUDED.approve_severities, approve_name_patterns = EXCLUDED.approve_name_patterns,
-       exclude_name_patterns = EXCLUDED.exclude_name_patterns, auto_approve = EXCLUDED.auto_approve, deferral_days = EXCLUDED.deferral_days,
-       window_cron = EXCLUDED.window_cron, window_tz = EXCLUDED.window_tz, window_duration_min = EXCLUDED.window_duration_min,
-       reboot = EXCLUDED.reboot, reboot_notice_min = EXCLUDED.reboot_notice_min, updated_at = NOW()`,
-    [organizationId, p.name, p.approveClassifications, p.approveSeverities, p.approveNamePatterns, p.excludeNamePatterns, p.autoApprove,
-      p.deferralDays, p.windowCron, p.windowTz, p.windowDurationMin, p.reboot, p.rebootNoticeMin]);
-}
 
 export async function approvedNames(db: SqlExecutor, organizationId: string): Promise<Set<string>> {
   const { rows } = await db.query<{ name: string }>('SELECT name FROM patch_approvals WHERE organization_id = $1', [organizationId]);
@@ -107,11 +82,6 @@ export async function devicesWithOpenDeployments(db: SqlExecutor, organizationId
     `SELECT DISTINCT device_id AS "deviceId" FROM patch_deployments WHERE organization_id = $1 AND status NOT IN ('succeeded', 'failed', 'cancelled')`,
     [organizationId]);
   return new Set(rows.map((row) => row.deviceId));
-}
-
-export async function autoApproveOrganizations(db: SqlExecutor): Promise<string[]> {
-  const { rows } = await db.query<{ id: string }>('SELECT organization_id AS id FROM patch_policies WHERE auto_approve');
-  return rows.map((row) => row.id);
 }
 
 /**
@@ -172,19 +142,12 @@ export async function appendProgress(db: SqlExecutor, id: string, deviceId: stri
      WHERE id = $1 AND device_id = $2 AND status = 'running'`, [id, deviceId, text]);
 }
 
-/**
- * What the agent should run now: deployments offered to this device, each with its organization's
- * reboot policy as it stands when offered (a policy changed after scheduling applies to the run).
- */
-export async function readyFor(db: SqlExecutor, deviceId: string): Promise<PatchWorkItem[]> {
-  const { rows } = await db.query<{ id: string; patches: PatchSpec[]; reboot: RebootPolicy | null; noticeMin: number | null }>(
-    `SELECT p.id, p.patches, pp.reboot, pp.reboot_notice_min AS "noticeMin"
-     FROM patch_deployments p LEFT JOIN patch_policies pp ON pp.organization_id = p.organization_id
+/** Deployments offered to this device now (the service adds the reboot policy that applies to the device). */
+export async function readyFor(db: SqlExecutor, deviceId: string): Promise<Array<{ id: string; organizationId: string; patches: PatchSpec[] }>> {
+  const { rows } = await db.query<{ id: string; organizationId: string; patches: PatchSpec[] }>(
+    `SELECT p.id, p.organization_id AS "organizationId", p.patches FROM patch_deployments p
      WHERE p.device_id = $1 AND p.status = 'ready' ORDER BY p.created_at LIMIT 5`, [deviceId]);
-  return rows.map((row) => ({
-    id: row.id, patches: row.patches,
-    reboot: { policy: row.reboot ?? DEFAULT_POLICY.reboot, noticeMin: row.noticeMin ?? DEFAULT_POLICY.rebootNoticeMin },
-  }));
+  return rows;
 }
 
 export async function deviceIsLive(db: SqlExecutor, deviceId: string): Promise<boolean> {

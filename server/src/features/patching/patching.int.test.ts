@@ -3,9 +3,10 @@ import { patchWorkItemSchema, type InventoryReport, type PendingUpdate, type Sof
 import { buildReport } from '@ninjait/agent/inventory';
 import { cacheEngines, relationalEngines } from '../../../test-support/databases.ts';
 import { codeOf, startHarness, type Harness } from '../../../test-support/harness.ts';
-import { createTenant, wsClient, type Tenant } from '../../../test-support/command-fixtures.ts';
+import { createTenant, httpClient, wsClient, type Tenant } from '../../../test-support/command-fixtures.ts';
 import { readLocalAdminToken } from '../auth/local-admin.ts';
-import { getPolicy, savePolicy } from './patch-repository.ts';
+import { LOCAL_ADMIN_HEADER } from '../../platform/trpc/context.ts';
+import { getPolicy, savePolicy } from './policy-repository.ts';
 import { patchPolicySchema } from './policy.ts';
 
 const combos = [{ relational: 'pglite', cache: 'memory' }] as { relational: 'pglite' | 'postgres'; cache: 'memory' | 'redis' }[];
@@ -28,12 +29,13 @@ describe.each(combos)('software inventory and patching on $relational + $cache',
   let agentWs: ReturnType<typeof wsClient>;
   let otherWs: ReturnType<typeof wsClient>;
   let base: { hash: string; snapshot: ReturnType<typeof snapshot> };
+  let adminToken: string;
 
   const send = (ws: ReturnType<typeof wsClient>, report: InventoryReport) => ws.client.agent.inventoryReport.mutate(report);
 
   beforeAll(async () => {
     h = await startHarness({ relational, cache, env: { RATE_LIMIT_MAX: '100000' } });
-    const adminToken = (await readLocalAdminToken(h.dataDir))!;
+    adminToken = (await readLocalAdminToken(h.dataDir))!;
     x = await createTenant(h.server.url, adminToken, 'Patch Org X');
     y = await createTenant(h.server.url, adminToken, 'Patch Org Y');
     device = await x.enroll('patch-x-1');
@@ -139,5 +141,79 @@ describe.each(combos)('software inventory and patching on $relational + $cache',
     expect(work).toEqual([expect.objectContaining({ id: deployments[0], reboot: { policy: 'always', noticeMin: 5 } })]);
     // Organization Y keeps the default whatever X saved.
     expect((await getPolicy(h.server.services.db, y.orgId)).reboot).toBe('if_required');
+  });
+
+  it('policies attach to a site, group or tag; the most specific reaching a device wins, an exclusion falls through', async () => {
+    const local = httpClient(h.server.url, { [LOCAL_ADMIN_HEADER]: adminToken });
+    const email = `admin-${relational}@patch-org-x.test`;
+    await local.admin.users.create.mutate({ org: x.orgId, email, password: 'correct horse battery staple', role: 'admin' });
+    const admin = httpClient(h.server.url, { authorization: `Bearer ${(await httpClient(h.server.url).auth.login.mutate({ email, password: 'correct horse battery staple' })).sessionToken}` });
+    const third = await x.enroll('patch-x-3');
+    const stranger = await y.enroll('patch-y-1');
+    const site = await admin.fleet.sites.create.mutate({ name: 'Paris' });
+    const servers = await admin.fleet.tags.create.mutate({ name: 'servers' });
+    const kiosks = await admin.fleet.tags.create.mutate({ name: 'kiosks' });
+    const group = await admin.fleet.groups.create.mutate({ name: 'Kiosk fleet', filter: { conditions: [{ kind: 'tag', op: 'has', tagId: kiosks.id }] } });
+    for (const id of [device.deviceId, other.deviceId, third.deviceId]) await admin.fleet.device.setSite.mutate({ deviceId: id, siteId: site.id });
+    await admin.fleet.device.setTags.mutate({ deviceId: other.deviceId, tagIds: [servers.id] });
+    await admin.fleet.device.setTags.mutate({ deviceId: third.deviceId, tagIds: [kiosks.id] });
+
+    // The organization-wide policy (saved by the test before) says reboot always; narrower ones say otherwise.
+    const sitePolicy = await admin.patches.policies.create.mutate({ name: 'Paris', scope: { kind: 'site', id: site.id }, reboot: 'never', rebootNoticeMin: 1 });
+    const groupPolicy = await admin.patches.policies.create.mutate({ name: 'Kiosks (group)', scope: { kind: 'group', id: group.id }, reboot: 'if_required', rebootNoticeMin: 2 });
+    // Years away (29 February): a deployment in this policy's window waits.
+    const tagPolicy = await admin.patches.policies.create.mutate({
+      name: 'Servers', scope: { kind: 'tag', id: servers.id }, reboot: 'if_required', rebootNoticeMin: 3, windowCron: '0 0 29 2 *',
+      approveClassifications: ['other'],
+    });
+    const kioskTag = await admin.patches.policies.create.mutate({ name: 'Kiosks (tag)', scope: { kind: 'tag', id: kiosks.id }, excludedDeviceIds: [third.deviceId] });
+    expect(kioskTag.excludedDeviceIds).toEqual([third.deviceId]);
+
+    const under = async (deviceId: string) => (await x.viewer.patches.policies.effective.query({ deviceId })).source?.name ?? null;
+    expect(await under(device.deviceId)).toBe('Paris');
+    expect(await under(other.deviceId)).toBe('Servers');
+    // Tagged kiosks but excluded from the tag's policy: the group's policy is next.
+    expect(await under(third.deviceId)).toBe('Kiosks (group)');
+    await admin.patches.policies.update.mutate({ id: kioskTag.id, name: 'Kiosks (tag)', excludedDeviceIds: [] });
+    expect(await under(third.deviceId)).toBe('Kiosks (tag)');
+    await admin.patches.policies.delete.mutate({ id: kioskTag.id });
+    await admin.patches.policies.delete.mutate({ id: groupPolicy.id });
+    expect(await under(third.deviceId)).toBe('Paris');
+    await admin.fleet.device.setSite.mutate({ deviceId: third.deviceId, siteId: null });
+    expect(await under(third.deviceId)).toBe('Default patch policy');
+
+    // Approval follows the device's policy: the tag policy approves class "other" (zlib1g) for its device only.
+    const pending = await x.viewer.patches.pending.query({});
+    expect(pending.filter((row) => row.name === 'zlib1g')).toEqual([expect.objectContaining({ deviceId: other.deviceId, policyName: 'Servers' })]);
+    // The device's policy's window: the tagged device waits for 29 February; the reboot policy offered is the tag's.
+    const { deployments } = await x.technician.patches.deploy.mutate({ deviceIds: [other.deviceId], names: ['zlib1g'], schedule: 'window' });
+    const waiting = await x.viewer.patches.deployment.query({ id: deployments[0]! });
+    expect(new Date(waiting.notBefore).getUTCMonth()).toBe(1);
+    expect(new Date(waiting.notBefore).getUTCDate()).toBe(29);
+    await x.technician.patches.cancel.mutate({ id: deployments[0]! });
+    const offered = await otherWs.client.agent.patchWork.query();
+    expect(offered.map((item) => item.reboot)).toEqual(offered.map(() => ({ policy: 'if_required', noticeMin: 3 })));
+    expect(offered.length).toBeGreaterThan(0);
+
+    // Refusals: one policy per scope, admins only, nothing of another organization.
+    expect(await codeOf(admin.patches.policies.create.mutate({ scope: { kind: 'site', id: site.id } }))).toBe('CONFLICT');
+    expect(await codeOf(x.technician.patches.policies.create.mutate({ scope: { kind: 'tag', id: kiosks.id } }))).toBe('FORBIDDEN');
+    expect(await codeOf(admin.patches.policies.create.mutate({ scope: { kind: 'tag', id: sitePolicy.id } }))).toBe('NOT_FOUND');
+    expect(await codeOf(admin.patches.policies.create.mutate({ scope: { kind: 'tag', id: kiosks.id }, excludedDeviceIds: [stranger.deviceId] }))).toBe('NOT_FOUND');
+    expect(await codeOf(admin.patches.policies.create.mutate({ scope: { kind: 'organization', id: site.id } }))).toBe('BAD_REQUEST');
+    expect(await codeOf(y.viewer.patches.policies.effective.query({ deviceId: device.deviceId }))).toBe('NOT_FOUND');
+    expect(await y.viewer.patches.policies.list.query()).toEqual([]);
+    expect((await x.viewer.patches.policies.list.query()).map((p) => p.scopeKind)).toEqual(['organization', 'site', 'tag']);
+    expect((await local.admin.patching.policies.list.query({ org: y.orgId })).policies).toEqual([]);
+
+    // The CLI's way: by scope name, created then replaced whole; a foreign device name is not found.
+    const byCli = await local.admin.patching.policies.set.mutate({ org: x.orgId, scope: 'tag:kiosks', exclude: [], policy: patchPolicySchema.parse({ name: 'Kiosks (CLI)' }) });
+    expect(byCli).toMatchObject({ scopeKind: 'tag', scopeValue: kiosks.id, name: 'Kiosks (CLI)' });
+    const replaced = await local.admin.patching.policies.set.mutate({ org: x.orgId, scope: 'tag:kiosks', exclude: ['host-patch-x-3'], policy: patchPolicySchema.parse({ reboot: 'never' }) });
+    expect(replaced).toMatchObject({ id: byCli.id, name: 'Default patch policy', reboot: 'never', excludedDeviceIds: [third.deviceId] });
+    expect(await codeOf(local.admin.patching.policies.set.mutate({ org: x.orgId, scope: 'tag:kiosks', exclude: ['host-patch-y-1'], policy: patchPolicySchema.parse({}) }))).toBe('NOT_FOUND');
+    await local.admin.patching.policies.remove.mutate({ org: x.orgId, scope: 'tag:kiosks' });
+    expect(await codeOf(local.admin.patching.policies.remove.mutate({ org: x.orgId, scope: 'tag:kiosks' }))).toBe('NOT_FOUND');
+    expect((await local.admin.patching.policies.list.query({ org: x.orgId, device: other.deviceId })).effective?.source?.id).toBe(tagPolicy.id);
   });
 });

@@ -5,8 +5,10 @@ import { audit } from '../audit/index.ts';
 import { notFound } from '../../platform/errors.ts';
 import { deviceInOrganization, inventoryState, listServices, listSoftware } from './inventory-repository.ts';
 import type { SqlExecutor } from '../../stores/relational/index.ts';
-import { approve, getPolicy, listDeployments, revoke, savePolicy, getDeployment } from './patch-repository.ts';
+import { approve, listDeployments, revoke, getDeployment } from './patch-repository.ts';
+import { createPolicy, deletePolicy, getPolicy, listPolicies, savePolicy, updatePolicy } from './policy-repository.ts';
 import { patchPolicySchema } from './policy.ts';
+import { checkScope, scopeInputSchema } from '../fleet/index.ts';
 
 const deviceInput = z.object({ deviceId: z.uuid() }).strict();
 const page = { limit: z.number().int().min(1).max(5_000).default(500), offset: z.number().int().min(0).max(1_000_000).default(0) };
@@ -39,6 +41,45 @@ export const softwareRouter = router({
     .query(({ ctx, input }) => ctx.services.patching.olderThan(ctx.user.organizationId, input.name, input.olderThan ?? null)),
 });
 
+/** Devices a policy skips (they fall through to the next less specific policy). */
+const excludedDeviceIds = z.array(z.uuid()).max(500);
+
+/**
+ * Patch policies by scope: the organization, or one of its sites, groups or tags. A device is
+ * under the most specific one that reaches it and does not exclude it (tag > group > site >
+ * organization). Viewers read, admins change.
+ */
+const policiesRouter = router({
+  list: userProcedure('viewer').query(({ ctx }) => listPolicies(ctx.services.db, ctx.user.organizationId)),
+  /** Which policy a device is under, and by which scope. */
+  effective: userProcedure('viewer').input(deviceInput).query(async ({ ctx, input }) => {
+    await ownDevice(ctx, input.deviceId);
+    return ctx.services.patching.effectivePolicy(ctx.user.organizationId, input.deviceId);
+  }),
+  create: userProcedure('admin').input(patchPolicySchema.extend({ scope: scopeInputSchema, excludedDeviceIds: excludedDeviceIds.default([]) }).strict())
+    .mutation(async ({ ctx, input }) => {
+      const { scope, excludedDeviceIds: excluded, ...policy } = input;
+      const checked = await checkScope(ctx.services.db, ctx.user.organizationId, scope.kind, scope.id);
+      const created = await createPolicy(ctx.services.db, ctx.user.organizationId, checked, policy, excluded);
+      await audit(ctx, { action: 'patch.policy.create', resourceId: created.id, details: { ...input } });
+      return created;
+    }),
+  /** Replaces the policy's rules; scope and exclusions change only when given. */
+  update: userProcedure('admin').input(patchPolicySchema.extend({ id: z.uuid(), scope: scopeInputSchema.optional(), excludedDeviceIds: excludedDeviceIds.optional() }).strict())
+    .mutation(async ({ ctx, input }) => {
+      const { id, scope, excludedDeviceIds: excluded, ...policy } = input;
+      const checked = scope ? await checkScope(ctx.services.db, ctx.user.organizationId, scope.kind, scope.id) : undefined;
+      const updated = await updatePolicy(ctx.services.db, ctx.user.organizationId, id, policy, { scope: checked, excludedDeviceIds: excluded });
+      await audit(ctx, { action: 'patch.policy.update', resourceId: id, details: { ...input } });
+      return updated;
+    }),
+  delete: userProcedure('admin').input(z.object({ id: z.uuid() }).strict()).mutation(async ({ ctx, input }) => {
+    await deletePolicy(ctx.services.db, ctx.user.organizationId, input.id);
+    await audit(ctx, { action: 'patch.policy.delete', resourceId: input.id });
+    return { ok: true as const };
+  }),
+});
+
 /** Pending updates, policy, approvals and deployments: viewers read, technicians deploy, admins set policy. */
 export const patchesRouter = router({
   pending: userProcedure('viewer').input(z.object({ deviceId: z.uuid().optional(), classification: z.enum(UPDATE_CLASSIFICATIONS).optional() }).strict())
@@ -48,6 +89,8 @@ export const patchesRouter = router({
       return input.classification ? updates.filter((update) => update.classification === input.classification) : updates;
     }),
   compliance: userProcedure('viewer').query(({ ctx }) => ctx.services.patching.compliance(ctx.user.organizationId)),
+  policies: policiesRouter,
+  /** The organization-wide policy (where no site, group or tag policy reaches). */
   policy: userProcedure('viewer').query(({ ctx }) => getPolicy(ctx.services.db, ctx.user.organizationId)),
   setPolicy: userProcedure('admin').input(patchPolicySchema).mutation(async ({ ctx, input }) => {
     await savePolicy(ctx.services.db, ctx.user.organizationId, input);

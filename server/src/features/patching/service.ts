@@ -1,4 +1,4 @@
-import type { InventoryReport, InventoryReportAck, PatchResult, PatchSpec } from '@ninjait/shared';
+import type { InventoryReport, InventoryReportAck, PatchResult, PatchSpec, PatchWorkItem } from '@ninjait/shared';
 import type { AnalyticsStore } from '../../stores/analytics/index.ts';
 import type { CacheStore } from '../../stores/cache/index.ts';
 import type { RelationalStore } from '../../stores/relational/index.ts';
@@ -7,10 +7,12 @@ import type { Logger } from '../../platform/obs/logger.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import { applyInventoryReport, complianceRows, findPackage, listUpdates, lockInventoryState, type SoftwareChange, type UpdateRow } from './inventory-repository.ts';
 import {
-  appendProgress, approvedNames, autoApproveOrganizations, deployableDevices, deviceIsLive, devicesWithOpenDeployments, getDeployment,
-  enqueuedDeployments, expireDeployments, getPolicy, insertDeployment, moveDeployment, promoteDue, readyFor,
+  appendProgress, approvedNames, deployableDevices, deviceIsLive, devicesWithOpenDeployments, getDeployment,
+  enqueuedDeployments, expireDeployments, insertDeployment, moveDeployment, promoteDue, readyFor,
 } from './patch-repository.ts';
-import { isApproved, nextWindow, type PatchPolicy } from './policy.ts';
+import { autoApproveOrganizations } from './policy-repository.ts';
+import { effectivePolicies, type ResolveScopes } from './policy-scope.ts';
+import { isApproved, nextWindow } from './policy.ts';
 import { compareVersions, ecosystemOf } from './versions.ts';
 
 const RETRY_BACKOFF_MS = 30_000;
@@ -26,6 +28,8 @@ export interface PatchingOptions {
   /** Deployments of one organization on the queue or running at once. */
   perOrganizationConcurrency: number;
   retryBackoffMs?: number;
+  /** Which devices are in a site, group or tag: the fleet's resolveScopes. */
+  resolveScopes: ResolveScopes;
 }
 
 export interface DeployInput {
@@ -76,30 +80,45 @@ export function createPatchingService(options: PatchingOptions) {
     return rows.filter((row) => version === null || compareVersions(ecosystemOf(row.source), row.version, version) < 0);
   }
 
-  /** Pending updates with whether each is approved now. */
+  /** Pending updates with whether each is approved now, under the policy its device is under (and that policy's name). */
   async function updatesWithApproval(organizationId: string, deviceId: string | null) {
-    const [updates, policy, names] = await Promise.all([listUpdates(db, organizationId, deviceId), getPolicy(db, organizationId), approvedNames(db, organizationId)]);
+    const [updates, names] = await Promise.all([listUpdates(db, organizationId, deviceId), approvedNames(db, organizationId)]);
+    const policies = await effectivePolicies(db, options.resolveScopes, organizationId, [...new Set(updates.map((update) => update.deviceId))]);
     const now = new Date();
-    return updates.map((update) => ({ ...update, approved: isApproved(update, policy, names, now) }));
+    return updates.map((update) => {
+      const effective = policies.get(update.deviceId)!;
+      return { ...update, approved: isApproved(update, effective.policy, names, now), policyName: effective.source?.name ?? null };
+    });
   }
 
-  async function createDeployments(organizationId: string, label: string, input: DeployInput, policy: PatchPolicy, skipDevices = new Set<string>()) {
+  /**
+   * Deployments of approved (or named) updates, each device under its own policy: its approval
+   * rules and its maintenance window. `autoOnly`: only devices whose policy auto-approves.
+   */
+  async function createDeployments(organizationId: string, label: string, input: DeployInput, only: { autoOnly?: boolean; skipDevices?: Set<string> } = {}) {
     const devices = await deployableDevices(db, organizationId, input.deviceIds ?? null);
     if (input.deviceIds && devices.length !== new Set(input.deviceIds).size) throw notFound('Device');
+    const policies = await effectivePolicies(db, options.resolveScopes, organizationId, devices);
     const names = input.names ? new Set(input.names.map((name) => name.toLowerCase())) : null;
     const approved = await approvedNames(db, organizationId);
-    const window = input.schedule === 'now' ? nextWindow({ windowCron: null, windowTz: 'UTC', windowDurationMin: 1 }, new Date()) : nextWindow(policy, new Date());
+    const now = new Date();
     const pending = await listUpdates(db, organizationId, null);
     const byDevice = new Map<string, UpdateRow[]>();
     for (const update of pending) {
-      const wanted = names ? names.has(update.name.toLowerCase()) : isApproved(update, policy, approved, new Date());
+      const policy = policies.get(update.deviceId)?.policy;
+      if (!policy || (only.autoOnly && !policy.autoApprove)) continue;
+      const wanted = names ? names.has(update.name.toLowerCase()) : isApproved(update, policy, approved, now);
       if (!wanted) continue;
-      byDevice.set(update.deviceId, [...(byDevice.get(update.deviceId) ?? []), update]);
+      const list = byDevice.get(update.deviceId);
+      if (list) list.push(update);
+      else byDevice.set(update.deviceId, [update]);
     }
+    const immediate = nextWindow({ windowCron: null, windowTz: 'UTC', windowDurationMin: 1 }, now);
     const created: string[] = [];
     for (const deviceId of devices) {
       const updates = byDevice.get(deviceId);
-      if (!updates || skipDevices.has(deviceId)) continue;
+      if (!updates || only.skipDevices?.has(deviceId)) continue;
+      const window = input.schedule === 'now' ? immediate : nextWindow(policies.get(deviceId)!.policy, now);
       // One package manager run per source: apt and (say) a Windows update never share a run.
       const bySource = new Map<string, PatchSpec[]>();
       for (const update of updates.slice(0, 500)) {
@@ -132,12 +151,11 @@ export function createPatchingService(options: PatchingOptions) {
     }
   }
 
-  /** Organizations with auto-approval get their approved updates scheduled into the next window. */
+  /** Devices under an auto-approving policy get their approved updates scheduled into their policy's next window. */
   async function autoApprove() {
     for (const organizationId of await autoApproveOrganizations(db)) {
-      const policy = await getPolicy(db, organizationId);
       const busy = await devicesWithOpenDeployments(db, organizationId);
-      const created = await createDeployments(organizationId, 'auto-approval', { schedule: 'window', retries: 2 }, policy, busy);
+      const created = await createDeployments(organizationId, 'auto-approval', { schedule: 'window', retries: 2 }, { autoOnly: true, skipDevices: busy });
       if (created.length > 0) log.info({ organizationId, deployments: created.length }, 'auto-approved updates scheduled');
     }
   }
@@ -161,7 +179,13 @@ export function createPatchingService(options: PatchingOptions) {
   }
 
   const agent = {
-    work: (deviceId: string) => readyFor(db, deviceId),
+    /** Offered deployments, each with the reboot policy of the policy the device is under when offered (a change after scheduling applies). */
+    async work(deviceId: string): Promise<PatchWorkItem[]> {
+      const rows = await readyFor(db, deviceId);
+      if (rows.length === 0) return [];
+      const { policy } = (await effectivePolicies(db, options.resolveScopes, rows[0]!.organizationId, [deviceId])).get(deviceId)!;
+      return rows.map((row) => ({ id: row.id, patches: row.patches, reboot: { policy: policy.reboot, noticeMin: policy.rebootNoticeMin } }));
+    },
     /** The device claims a deployment; only one claim wins (a second agent start, a replay). */
     async started(deviceId: string, deploymentId: string) {
       return { run: await moveDeployment(db, deploymentId, ['ready'], 'running', { deviceId }) };
@@ -192,9 +216,14 @@ export function createPatchingService(options: PatchingOptions) {
 
     async deploy(organizationId: string, label: string, input: DeployInput) {
       // Nothing approved or matching is an answer (no deployments), not an error: "deploy what is approved" may find nothing.
-      const created = await createDeployments(organizationId, label, input, await getPolicy(db, organizationId));
+      const created = await createDeployments(organizationId, label, input);
       if (created.length > 0) await tick();
       return { deployments: created };
+    },
+
+    /** Which policy a device is under, and why (the console's device page, `ninjait patches policy --device`). */
+    async effectivePolicy(organizationId: string, deviceId: string) {
+      return (await effectivePolicies(db, options.resolveScopes, organizationId, [deviceId])).get(deviceId)!;
     },
 
     async cancel(organizationId: string, id: string) {

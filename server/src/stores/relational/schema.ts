@@ -570,6 +570,14 @@ export interface PatchPoliciesTable {
   rebootNoticeMin: Default<number>;
   createdAt: Default<Timestamp>;
   updatedAt: Default<Timestamp>;
+  scopeKind: Default<string>;
+  scopeValue: string | null;
+}
+
+export interface PatchPolicyExclusionsTable {
+  policyId: string;
+  organizationId: string;
+  deviceId: string;
 }
 
 export interface RecoveryCodesTable {
@@ -821,6 +829,7 @@ export interface Database {
   patchApprovals: PatchApprovalsTable;
   patchDeployments: PatchDeploymentsTable;
   patchPolicies: PatchPoliciesTable;
+  patchPolicyExclusions: PatchPolicyExclusionsTable;
   recoveryCodes: RecoveryCodesTable;
   scriptRuns: ScriptRunsTable;
   scriptSchedules: ScriptSchedulesTable;

@@ -25,6 +25,7 @@ import { fleet } from './025-fleet.ts';
 import { scripts } from './026-scripts.ts';
 import { sealedSecrets } from './027-sealed-secrets.ts';
 import { scriptChecks } from './028-script-checks.ts';
+import { patchPolicyScopes } from './029-patch-policy-scopes.ts';
 
 export interface Migration {
   version: number;
@@ -62,4 +63,5 @@ export const migrations: readonly Migration[] = [
   { version: 26, name: 'scripts', sql: scripts },
   { version: 27, name: 'sealed-secrets', sql: sealedSecrets },
   { version: 28, name: 'script-checks', sql: scriptChecks },
+  { version: 29, name: 'patch-policy-scopes', sql: patchPolicyScopes },
 ];
