@@ -1,13 +1,12 @@
 import { z } from 'zod';
 import type { Context } from '../../platform/trpc/context.ts';
-import type { SessionUser } from '../auth/sessions.ts';
+import { revocable, scopeOf, type SessionUser } from '../auth/index.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import type { Requester } from './requests.ts';
 import { decodeCursor, encodeCursor, idInputSchema, listInputSchema, runInputSchema } from './schemas.ts';
 import { resolveDeviceRef } from './device-ref.ts';
 import { isOrganizationDevice } from './repository.ts';
 import { localAdminProcedure, router, userProcedure } from '../../platform/trpc/trpc.ts';
-import { revocable, scopeOf } from '../auth/revocable.ts';
 
 const personOf = (ctx: Context & { user: SessionUser }): Requester => ({
   userId: ctx.user.userId, label: ctx.user.email, organizationId: ctx.user.organizationId, ip: ctx.ip,
