@@ -88,7 +88,7 @@ export async function insertCommand(db: SqlExecutor, input: NewCommand): Promise
           (input.sentNow ? sql.lit('sent') : sql.lit('queued')).as('status'), (input.sentNow ? sql<Date | null>`NOW()` : sql<Date | null>`NULL`).as('sentAt'),
           sql.lit(input.sentNow ? 1 : 0).as('deliveryCount'), sql<unknown>`${input.env ? JSON.stringify(input.env) : null}::jsonb`.as('env'),
         ])
-        .where('d.shell', 'is not', null).where('d.approved', '=', true))
+        .where('d.shell', 'is not', null).where('d.approved', '=', sql.lit(true)))
       .returning(COMMAND_COLUMNS))
     .selectFrom('d').leftJoin('c', (join) => join.onTrue())
     .select(['d.osType', 'd.name as deviceName', 'd.approved', ...COMMAND_COLUMNS.map((column) => `c.${column}` as const)])
