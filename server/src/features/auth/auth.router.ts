@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { AppError } from '../../platform/errors.ts';
 import { checkLogin } from './login.ts';
 import type { SessionUser } from './sessions.ts';
-import { organizationName, runsInstall } from '../organizations/organizations.ts';
+import { organizationName, runsInstall } from '../organizations/index.ts';
 import type { Context } from '../../platform/trpc/context.ts';
 import { clearSessionCookie, setSessionCookie } from './session-cookie.ts';
 import { publicProcedure, router, userProcedure } from '../../platform/trpc/trpc.ts';

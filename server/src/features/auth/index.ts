@@ -2,5 +2,8 @@
 export { replaceSession } from './session-cookie.ts';
 export { secondFactorState } from './two-factor-repository.ts';
 export type { SessionUser } from './session-store.ts';
-export { listUsers, type User } from './users.ts';
+export type { Sessions } from './sessions.ts';
+export { createUser, findUser, generatePassword, insertUser, listUsers, type NewUser, type User } from './users.ts';
+export { displayName, newUserSchema } from './users.router.ts';
+export { revocable, scopeOf } from './revocable.ts';
 export { sealStoredClientSecrets } from './oidc-repository.ts';

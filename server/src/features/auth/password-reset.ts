@@ -1,17 +1,17 @@
-import { sql } from 'kysely';
 import type { Env } from '../../platform/config/index.ts';
 import type { Logger } from '../../platform/obs/logger.ts';
 import { AppError } from '../../platform/errors.ts';
 import { mailer } from '../../platform/mail.ts';
 import { addressKey } from '../../platform/http/client-address.ts';
 import { hashPassword, hashSecret, newSecret } from '../../platform/secrets.ts';
-import { typed, type RelationalStore } from '../../stores/relational/index.ts';
+import type { RelationalStore } from '../../stores/relational/index.ts';
 import { audit, type AuditContext } from '../audit/index.ts';
 import { withPasswordGate } from './login.ts';
 import { requiresSso } from './oidc-repository.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import type { Sessions } from './sessions.ts';
 import { findLoginAccount } from './users.ts';
+import { deleteExpiredPasswordResets, insertPasswordReset, resetPasswordHash, spendOtherPasswordResets, spendPasswordReset } from './users-repository.ts';
 
 /** How long an emailed link works. */
 export const RESET_TTL_MIN = 30;
@@ -45,11 +45,8 @@ async function sendLink(services: PasswordResetServices, ip: string | null, emai
     return log.warn({ userId: account.id }, 'password reset not sent: set SMTP_URL and PUBLIC_URL on the server to mail reset links');
   }
   const token = newSecret(TOKEN_PREFIX);
-  // Spent and expired links are of no use to anyone: dropped as new ones are made.
-  await typed(db).deleteFrom('passwordResets').where('expiresAt', '<', sql<Date>`NOW()`).execute();
-  await typed(db).insertInto('passwordResets').values({
-    tokenHash: hashSecret(token), userId: account.id, expiresAt: new Date(Date.now() + RESET_TTL_MIN * 60_000),
-  }).execute();
+  await deleteExpiredPasswordResets(db);
+  await insertPasswordReset(db, { tokenHash: hashSecret(token), userId: account.id, expiresAt: new Date(Date.now() + RESET_TTL_MIN * 60_000) });
   const link = `${env.PUBLIC_URL.replace(/\/+$/, '')}${RESET_PAGE}#token=${token}`;
   await mailer(env.SMTP_URL, SEND_TIMEOUT_MS).sendMail({
     from: env.SMTP_FROM, to: email, subject: 'Reset your NinjaIT password',
@@ -85,13 +82,10 @@ export async function resetPassword(services: PasswordResetServices, ip: string 
   if (!RESET_TOKEN.test(token)) throw new AppError('BAD_REQUEST', RESET_LINK_INVALID);
   const passwordHash = await withPasswordGate(ip, () => hashPassword(newPassword));
   const person = await services.db.transaction(async (tx) => {
-    const spent = await typed(tx).updateTable('passwordResets').set({ usedAt: sql<Date>`NOW()` })
-      .where('tokenHash', '=', hashSecret(token)).where('usedAt', 'is', null).where('expiresAt', '>', sql<Date>`NOW()`)
-      .returning('userId').executeTakeFirst();
-    if (!spent) return null;
-    await typed(tx).updateTable('passwordResets').set({ usedAt: sql<Date>`NOW()` }).where('userId', '=', spent.userId).where('usedAt', 'is', null).execute();
-    return typed(tx).updateTable('users').set({ passwordHash, updatedAt: sql<Date>`NOW()` })
-      .where('id', '=', spent.userId).where('removedAt', 'is', null).returning(['id', 'organizationId']).executeTakeFirst();
+    const userId = await spendPasswordReset(tx, hashSecret(token));
+    if (!userId) return null;
+    await spendOtherPasswordResets(tx, userId);
+    return resetPasswordHash(tx, userId, passwordHash);
   });
   if (!person || !person.organizationId) throw new AppError('BAD_REQUEST', RESET_LINK_INVALID);
   await services.sessions.destroyAllFor(person.id);

@@ -1,5 +1,6 @@
+import { sql } from 'kysely';
 import { roleSchema } from '@ninjait/shared';
-import type { SqlExecutor } from '../../stores/relational/index.ts';
+import { typed, type SqlExecutor } from '../../stores/relational/index.ts';
 import type { SessionStore, SessionUser } from './session-store.ts';
 
 /**
@@ -18,7 +19,7 @@ interface SessionRow {
   createdAt: Date;
 }
 
-const COLUMNS = `user_id AS "userId", email, role, organization_id AS "organizationId", restricted, ip, created_at AS "createdAt"`;
+const COLUMNS = ['userId', 'email', 'role', 'organizationId', 'restricted', 'ip', 'createdAt'] as const;
 
 /** A row as a session's user; a role the code no longer knows grants nothing (null). */
 function toUser(row: SessionRow): SessionUser | null {
@@ -38,30 +39,28 @@ export function createRelationalSessionStore(db: SqlExecutor): SessionStore {
   return {
     kind: 'relational',
     async put(tokenHash, user, ttlSec) {
-      await db.query(
-        `DELETE FROM sessions WHERE token_hash IN (
-           SELECT token_hash FROM sessions WHERE expires_at <= NOW() ORDER BY expires_at LIMIT ${EXPIRED_SESSIONS_PER_LOGIN})`,
-      );
-      await db.query(
-        `INSERT INTO sessions (token_hash, user_id, organization_id, email, role, expires_at, ip, restricted)
-         VALUES ($1, $2, $3, $4, $5, NOW() + $6::int * INTERVAL '1 second', $7, $8)`,
-        [tokenHash, user.userId, user.organizationId, user.email, user.role, ttlSec, user.ip?.slice(0, 64) ?? null, user.restricted ?? null],
-      );
+      await typed(db).deleteFrom('sessions').where('tokenHash', 'in', (eb) => eb.selectFrom('sessions').select('tokenHash')
+        .where('expiresAt', '<=', sql<Date>`NOW()`).orderBy('expiresAt').limit(sql.lit(EXPIRED_SESSIONS_PER_LOGIN))).execute();
+      await typed(db).insertInto('sessions').values({
+        tokenHash, userId: user.userId, organizationId: user.organizationId, email: user.email, role: user.role,
+        expiresAt: sql<Date>`NOW() + ${ttlSec}::int * INTERVAL '1 second'`, ip: user.ip?.slice(0, 64) ?? null, restricted: user.restricted ?? null,
+      }).execute();
     },
     async get(tokenHash) {
-      const { rows } = await db.query<SessionRow>(`SELECT ${COLUMNS} FROM sessions WHERE token_hash = $1 AND expires_at > NOW()`, [tokenHash]);
-      const row = rows[0];
+      const row: SessionRow | undefined = await typed(db).selectFrom('sessions').select(COLUMNS)
+        .where('tokenHash', '=', tokenHash).where('expiresAt', '>', sql<Date>`NOW()`).$narrowType<{ createdAt: Date }>().executeTakeFirst();
       return row ? toUser(row) : null;
     },
     async remove(tokenHash) {
-      await db.query('DELETE FROM sessions WHERE token_hash = $1', [tokenHash]);
+      await typed(db).deleteFrom('sessions').where('tokenHash', '=', tokenHash).execute();
     },
     async removeAllFor(userId) {
-      await db.query('DELETE FROM sessions WHERE user_id = $1', [userId]);
+      await typed(db).deleteFrom('sessions').where('userId', '=', userId).execute();
     },
     async list(userId) {
-      const { rows } = await db.query<SessionRow & { tokenHash: string }>(
-        `SELECT token_hash AS "tokenHash", ${COLUMNS} FROM sessions WHERE user_id = $1 AND expires_at > NOW() ORDER BY created_at DESC LIMIT 200`, [userId]);
+      const rows = await typed(db).selectFrom('sessions').select(['tokenHash', ...COLUMNS])
+        .where('userId', '=', userId).where('expiresAt', '>', sql<Date>`NOW()`).orderBy('createdAt', 'desc').limit(sql.lit(200))
+        .$narrowType<{ createdAt: Date }>().execute();
       return rows.flatMap((row) => {
         const user = toUser(row);
         return user ? [{ tokenHash: row.tokenHash, user }] : [];

@@ -3,21 +3,12 @@ import type { Role } from '@ninjait/shared';
 import type { RelationalStore, SqlExecutor } from '../../stores/relational/index.ts';
 import { AppError, isUniqueViolation, notFound } from '../../platform/errors.ts';
 import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from '../../platform/secrets.ts';
+import {
+  insertUserRow, lockOwners, markRemoved, selectLoginAccount, selectLoginRow, selectPersonNames, selectUser, selectUserCount,
+  selectUsers, updatePasswordHash, updateRole, type LoginAccount, type PersonName, type User,
+} from './users-repository.ts';
 
-export interface User {
-  id: string;
-  email: string;
-  name: string | null;
-  role: Role;
-  organizationId: string;
-  createdAt: Date;
-  /** When they were removed from the organization; null while they belong to it. */
-  removedAt: Date | null;
-}
-
-const COLUMNS = `id, email, name, role, organization_id AS "organizationId", created_at AS "createdAt", removed_at AS "removedAt"`;
-/** Removed people keep their row (history names them) but exist for nothing else: every lookup below skips them. */
-const ACTIVE = 'removed_at IS NULL';
+export type { LoginAccount, PersonName, User } from './users-repository.ts';
 
 export interface NewUser {
   email: string;
@@ -29,14 +20,8 @@ export interface NewUser {
 /** Inserts a person whose password is already hashed: lets a caller hash before opening a transaction. */
 export async function insertUser(db: SqlExecutor, input: NewUser & { passwordHash: string }): Promise<User> {
   try {
-    const { rows } = await db.query<User>(
-      // The home organization is also a membership (features/providers): both rows or neither.
-      `WITH u AS (INSERT INTO users (email, password_hash, role, organization_id, name) VALUES (lower($1), $2, $3, $4, $5) RETURNING *),
-         m AS (INSERT INTO memberships (user_id, organization_id, role) SELECT id, organization_id, role FROM u)
-       SELECT ${COLUMNS} FROM u`,
-      [input.email, input.passwordHash, input.role, input.organizationId, input.name ?? null],
-    );
-    return rows[0]!;
+    // The home organization is also a membership (features/providers): both rows or neither.
+    return await insertUserRow(db, { ...input, name: input.name ?? null });
   } catch (error) {
     if (isUniqueViolation(error)) throw new AppError('CONFLICT', `Someone with the email ${input.email} already has an account`);
     throw error;
@@ -54,35 +39,16 @@ export function generatePassword(): string {
 
 /** The organization's people; with `includeRemoved`, those removed too (so history can still name them). */
 export async function listUsers(db: SqlExecutor, organizationId: string, options: { includeRemoved?: boolean } = {}): Promise<User[]> {
-  const { rows } = await db.query<User>(
-    `SELECT ${COLUMNS} FROM users WHERE organization_id = $1${options.includeRemoved ? '' : ` AND ${ACTIVE}`} ORDER BY email, created_at`, [organizationId]);
-  return rows;
-}
-
-/** How the console names a colleague: everyone in the organization may see who did what. */
-export interface PersonName {
-  id: string;
-  displayName: string;
-  removed: boolean;
+  return selectUsers(db, organizationId, options.includeRemoved ?? false);
 }
 
 /** Every person of the organization, removed ones too (history still names them), name or email only. */
 export async function listPersonNames(db: SqlExecutor, organizationId: string): Promise<PersonName[]> {
-  const { rows } = await db.query<PersonName>(
-    `SELECT id, COALESCE(NULLIF(name, ''), email) AS "displayName", removed_at IS NOT NULL AS removed
-     FROM users WHERE organization_id = $1 ORDER BY 2, id`, [organizationId]);
-  return rows;
+  return selectPersonNames(db, organizationId);
 }
 
 export async function countUsers(db: SqlExecutor): Promise<number> {
-  const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM users');
-  return rows[0]?.n ?? 0;
-}
-
-/** Who an email belongs to, for routing a failed login's audit entry to that organization. */
-export interface LoginAccount {
-  id: string;
-  organizationId: string;
+  return selectUserCount(db);
 }
 
 /** The one answer to a failed check, whichever part was wrong. */
@@ -100,11 +66,7 @@ export type LoginCheck =
  * features/auth/login.ts checkLogin, which throttles and queues it.
  */
 export async function verifyLogin(db: SqlExecutor, email: string, password: string): Promise<LoginCheck> {
-  const { rows } = await db.query<User & { passwordHash: string }>(
-    `SELECT ${COLUMNS}, password_hash AS "passwordHash" FROM users WHERE email = lower($1) AND ${ACTIVE}`,
-    [email],
-  );
-  const row = rows[0];
+  const row = await selectLoginRow(db, email);
   const valid = await verifyPassword(password, row?.passwordHash ?? DUMMY_PASSWORD_HASH);
   if (!row) return { ok: false, reason: 'unknown_account', account: null };
   const { passwordHash: _hash, ...user } = row;
@@ -123,14 +85,11 @@ export async function authenticate(db: SqlExecutor, email: string, password: str
 }
 
 export async function findLoginAccount(db: SqlExecutor, email: string): Promise<LoginAccount | null> {
-  const { rows } = await db.query<LoginAccount>(
-    `SELECT id, organization_id AS "organizationId" FROM users WHERE email = lower($1) AND ${ACTIVE}`, [email]);
-  return rows[0] ?? null;
+  return (await selectLoginAccount(db, email)) ?? null;
 }
 
 export async function setPassword(db: SqlExecutor, userId: string, password: string): Promise<void> {
-  await db.query(`UPDATE users SET password_hash = $2, updated_at = NOW() WHERE id = $1 AND ${ACTIVE}`,
-    [userId, await hashPassword(password)]);
+  await updatePasswordHash(db, userId, await hashPassword(password));
 }
 
 /**
@@ -146,8 +105,7 @@ export type ChangeGuard = (target: User, owners: number) => void;
 async function changePerson(db: RelationalStore, organizationId: string, userId: string, guard: ChangeGuard,
   change: (tx: SqlExecutor) => Promise<User | undefined>): Promise<User> {
   return db.transaction(async (tx) => {
-    const { rows: owners } = await tx.query<{ id: string }>(
-      `SELECT id FROM users WHERE organization_id = $1 AND role = 'owner' AND ${ACTIVE} ORDER BY id FOR UPDATE`, [organizationId]);
+    const owners = await lockOwners(tx, organizationId);
     const target = await findUser(tx, organizationId, userId, { lock: true });
     guard(target, owners.length);
     const changed = await change(tx);
@@ -158,27 +116,18 @@ async function changePerson(db: RelationalStore, organizationId: string, userId:
 
 /** Gives someone another role within one organization, once `guard` agrees. */
 export async function setRole(db: RelationalStore, organizationId: string, userId: string, role: Role, guard: ChangeGuard): Promise<User> {
-  return changePerson(db, organizationId, userId, guard, async (tx) => (await tx.query<User>(
-    `WITH u AS (UPDATE users SET role = $3, updated_at = NOW() WHERE id = $1 AND organization_id = $2 AND ${ACTIVE} RETURNING *),
-       m AS (UPDATE memberships SET role = $3 WHERE user_id = $1 AND organization_id = $2)
-     SELECT ${COLUMNS} FROM u`,
-    [userId, organizationId, role])).rows[0]);
+  return changePerson(db, organizationId, userId, guard, (tx) => updateRole(tx, organizationId, userId, role));
 }
 
 /** Removes someone from the organization, once `guard` agrees: they can no longer log in; their history stays. */
 export async function removeUser(db: RelationalStore, organizationId: string, userId: string, guard: ChangeGuard): Promise<User> {
-  return changePerson(db, organizationId, userId, guard, async (tx) => (await tx.query<User>(
-    // Removed from the home organization means gone: every membership ends with it.
-    `WITH u AS (UPDATE users SET removed_at = NOW(), updated_at = NOW() WHERE id = $1 AND organization_id = $2 AND ${ACTIVE} RETURNING *),
-       m AS (DELETE FROM memberships WHERE user_id IN (SELECT id FROM u))
-     SELECT ${COLUMNS} FROM u`,
-    [userId, organizationId])).rows[0]);
+  // Removed from the home organization means gone: every membership ends with it.
+  return changePerson(db, organizationId, userId, guard, (tx) => markRemoved(tx, organizationId, userId));
 }
 
 /** Someone in this organization (not removed), or NOT_FOUND: another organization's id finds nothing. */
 export async function findUser(db: SqlExecutor, organizationId: string, userId: string, options: { lock?: boolean } = {}): Promise<User> {
-  const { rows } = await db.query<User>(
-    `SELECT ${COLUMNS} FROM users WHERE id = $1 AND organization_id = $2 AND ${ACTIVE}${options.lock ? ' FOR UPDATE' : ''}`, [userId, organizationId]);
-  if (!rows[0]) throw notFound('User');
-  return rows[0];
+  const user = await selectUser(db, organizationId, userId, options.lock ?? false);
+  if (!user) throw notFound('User');
+  return user;
 }

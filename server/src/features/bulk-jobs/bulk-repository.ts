@@ -1,5 +1,11 @@
-import type { SqlExecutor } from '../../stores/relational/index.ts';
+import { sql } from 'kysely';
+import { typed, type SqlExecutor } from '../../stores/relational/index.ts';
 import type { Interpreter, Shell } from '../commands/types.ts';
+
+/**
+ * Every query of bulk jobs and their per-device targets: typed with Kysely, so a renamed column is
+ * a compile error; id lists travel as one `uuid[]` parameter. Each function is one statement, as before.
+ */
 
 export interface BulkJob {
   id: string;
@@ -35,80 +41,115 @@ export interface BulkTarget {
   updatedAt: Date;
 }
 
-export const JOB_COLUMNS = `id, organization_id AS "organizationId", requested_by AS "requestedBy", requested_by_label AS "requestedByLabel",
-  name, shell, interpreter, script, env, timeout_sec AS "timeoutSec", expires_in_sec AS "expiresInSec", concurrency,
-  max_attempts AS "maxAttempts", status, total, created_at AS "createdAt", finished_at AS "finishedAt"`;
+const JOB_COLUMNS = [
+  'id', 'organizationId', 'requestedBy', 'requestedByLabel', 'name', 'shell', 'interpreter', 'script', 'env', 'timeoutSec',
+  'expiresInSec', 'concurrency', 'maxAttempts', 'status', 'total', 'createdAt', 'finishedAt',
+] as const;
+
+/** What the schema leaves wider than the rows are: values the code writes, and columns set on insert. */
+type JobNarrowing = { shell: Shell; interpreter: Interpreter | null; env: Record<string, string> | null; status: BulkJob['status']; createdAt: Date };
+
+/** Targets that still have something to run. */
+const UNFINISHED_TARGETS = [sql.lit('pending'), sql.lit('enqueued'), sql.lit('running')];
+
+/** `= ANY($n::uuid[])`: one parameter however many ids (an `IN` list has one each, and none is a syntax error). */
+const anyUuid = (ids: readonly string[]) => sql<string>`ANY(${ids}::uuid[])`;
 
 /** The organization's live devices among `deviceIds` (null: all of them), with whether each is approved. */
 export async function selectJobDevices(db: SqlExecutor, organizationId: string, deviceIds: readonly string[] | null) {
-  const { rows } = await db.query<{ id: string; osType: string | null; approved: boolean }>(
-    `SELECT id, os_type AS "osType", approval_state = 'approved' AS approved FROM devices
-     WHERE organization_id = $1 AND decommissioned_at IS NULL AND ($2::uuid[] IS NULL OR id = ANY($2::uuid[])) ORDER BY id`,
-    [organizationId, deviceIds],
-  );
-  return rows;
+  return typed(db).selectFrom('devices')
+    .select((eb) => ['id', 'osType', eb('approvalState', '=', sql.lit('approved')).as('approved')])
+    .where('organizationId', '=', organizationId).where('decommissionedAt', 'is', null)
+    .$if(deviceIds !== null, (query) => query.where('id', '=', anyUuid(deviceIds!)))
+    .orderBy('id').$narrowType<{ approved: boolean }>().execute();
 }
 
 export async function getJob(db: SqlExecutor, organizationId: string | null, id: string): Promise<BulkJob | null> {
-  const { rows } = await db.query<BulkJob>(
-    `SELECT ${JOB_COLUMNS} FROM bulk_jobs WHERE id = $1 AND ($2::uuid IS NULL OR organization_id = $2)`, [id, organizationId]);
-  return rows[0] ?? null;
+  const row = await typed(db).selectFrom('bulkJobs').select(JOB_COLUMNS).where('id', '=', id)
+    .$if(organizationId !== null, (query) => query.where('organizationId', '=', organizationId!))
+    .$narrowType<JobNarrowing>().executeTakeFirst();
+  return row ?? null;
+}
+
+/** A new running job; `env` null or with at least one variable. */
+export async function insertJob(tx: SqlExecutor, job: {
+  organizationId: string; requestedBy: string | null; requestedByLabel: string; name: string; shell: Shell; interpreter: Interpreter | null;
+  script: string; timeoutSec: number; expiresInSec: number; concurrency: number; maxAttempts: number; total: number; env: Record<string, string> | null;
+}): Promise<BulkJob> {
+  const { env, ...values } = job;
+  return typed(tx).insertInto('bulkJobs').values({ ...values, env: sql`${env ? JSON.stringify(env) : null}::jsonb` })
+    .returning(JOB_COLUMNS).$narrowType<JobNarrowing>().executeTakeFirstOrThrow();
+}
+
+/** One pending target per device, from one `uuid[]` parameter. */
+export async function insertTargets(tx: SqlExecutor, jobId: string, deviceIds: readonly string[]): Promise<void> {
+  await typed(tx).insertInto('bulkJobTargets').columns(['jobId', 'deviceId'])
+    .expression(typed(tx).selectNoFrom([sql<string>`${jobId}`.as('jobId'), sql<string>`unnest(${deviceIds}::uuid[])`.as('deviceId')]))
+    .execute();
 }
 
 /** Moves up to `count` pending targets to `enqueued`; SKIP LOCKED lets instances promote at once without doubles. */
 export async function claimPending(db: SqlExecutor, jobId: string, count: number): Promise<string[]> {
-  const { rows } = await db.query<{ deviceId: string }>(
-    `UPDATE bulk_job_targets t SET status = 'enqueued', updated_at = NOW()
-     FROM (SELECT device_id FROM bulk_job_targets WHERE job_id = $1 AND status = 'pending'
-           ORDER BY device_id LIMIT $2 FOR UPDATE SKIP LOCKED) p
-     WHERE t.job_id = $1 AND t.device_id = p.device_id
-     RETURNING t.device_id AS "deviceId"`,
-    [jobId, count],
-  );
+  const rows = await typed(db).updateTable('bulkJobTargets as t')
+    .set({ status: sql.lit('enqueued'), updatedAt: sql<Date>`NOW()` })
+    .from((eb) => eb.selectFrom('bulkJobTargets').select('deviceId').where('jobId', '=', jobId).where('status', '=', sql.lit('pending'))
+      .orderBy('deviceId').limit(count).forUpdate().skipLocked().as('p'))
+    .where('t.jobId', '=', jobId).whereRef('t.deviceId', '=', 'p.deviceId')
+    .returning('t.deviceId').execute();
   return rows.map((row) => row.deviceId);
 }
 
+/** Sets a target's status and whichever other fields are given (absent ones keep their value). */
 export async function updateTarget(
   db: SqlExecutor,
   jobId: string,
   deviceId: string,
   fields: { status: TargetStatus; attempts?: number; commandId?: string | null; exitCode?: number | null; error?: string | null },
 ): Promise<void> {
-  await db.query(
-    `UPDATE bulk_job_targets SET status = $3, attempts = COALESCE($4::int, attempts),
-       command_id = CASE WHEN $5::boolean THEN $6::uuid ELSE command_id END,
-       exit_code = CASE WHEN $7::boolean THEN $8::int ELSE exit_code END,
-       error = CASE WHEN $9::boolean THEN $10::text ELSE error END, updated_at = NOW()
-     WHERE job_id = $1 AND device_id = $2`,
-    [jobId, deviceId, fields.status, fields.attempts ?? null,
-      'commandId' in fields, fields.commandId ?? null, 'exitCode' in fields, fields.exitCode ?? null, 'error' in fields, fields.error ?? null],
-  );
+  await typed(db).updateTable('bulkJobTargets')
+    .set({
+      status: fields.status, updatedAt: sql<Date>`NOW()`,
+      ...(fields.attempts !== undefined ? { attempts: fields.attempts } : {}),
+      ...('commandId' in fields ? { commandId: fields.commandId ?? null } : {}),
+      ...('exitCode' in fields ? { exitCode: fields.exitCode ?? null } : {}),
+      ...('error' in fields ? { error: fields.error ?? null } : {}),
+    })
+    .where('jobId', '=', jobId).where('deviceId', '=', deviceId).execute();
 }
 
 export async function getTarget(db: SqlExecutor, jobId: string, deviceId: string) {
-  const { rows } = await db.query<{ status: TargetStatus; attempts: number; commandId: string | null }>(
-    `SELECT status, attempts, command_id AS "commandId" FROM bulk_job_targets WHERE job_id = $1 AND device_id = $2`, [jobId, deviceId]);
-  return rows[0] ?? null;
+  const row = await typed(db).selectFrom('bulkJobTargets').select(['status', 'attempts', 'commandId'])
+    .where('jobId', '=', jobId).where('deviceId', '=', deviceId).$narrowType<{ status: TargetStatus }>().executeTakeFirst();
+  return row ?? null;
 }
 
 /** Marks the job completed once no target is left to run; returns true the one time it happens. */
 export async function completeIfDone(db: SqlExecutor, jobId: string): Promise<boolean> {
-  const { rowCount } = await db.query(
-    `UPDATE bulk_jobs SET status = 'completed', finished_at = NOW()
-     WHERE id = $1 AND status = 'running'
-       AND NOT EXISTS (SELECT 1 FROM bulk_job_targets WHERE job_id = $1 AND status IN ('pending', 'enqueued', 'running'))`,
-    [jobId],
-  );
-  return rowCount > 0;
+  const result = await typed(db).updateTable('bulkJobs')
+    .set({ status: sql.lit('completed'), finishedAt: sql<Date>`NOW()` })
+    .where('id', '=', jobId).where('status', '=', sql.lit('running'))
+    .where((eb) => eb.not(eb.exists(eb.selectFrom('bulkJobTargets').select(sql.lit(1).as('one'))
+      .where('jobId', '=', jobId).where('status', 'in', UNFINISHED_TARGETS))))
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
 }
 
+/** Stops a running job (the caller checked it runs). */
+export async function markJobCancelled(tx: SqlExecutor, jobId: string): Promise<void> {
+  await typed(tx).updateTable('bulkJobs').set({ status: sql.lit('cancelled'), finishedAt: sql<Date>`NOW()` }).where('id', '=', jobId).execute();
+}
+
+/** The job's targets not started yet are skipped; running ones finish. */
+export async function skipUnstartedTargets(tx: SqlExecutor, jobId: string): Promise<void> {
+  await typed(tx).updateTable('bulkJobTargets')
+    .set({ status: sql.lit('skipped'), error: sql.lit('Job cancelled'), updatedAt: sql<Date>`NOW()` })
+    .where('jobId', '=', jobId).where('status', 'in', [sql.lit('pending'), sql.lit('enqueued')]).execute();
+}
+
+/** Every target with its device's name (a removed device's is null), by name. */
 export async function listTargets(db: SqlExecutor, jobId: string): Promise<BulkTarget[]> {
-  const { rows } = await db.query<BulkTarget>(
-    `SELECT t.device_id AS "deviceId", d.name AS "deviceName", t.status, t.attempts, t.command_id AS "commandId",
-       t.exit_code AS "exitCode", t.error, t.updated_at AS "updatedAt"
-     FROM bulk_job_targets t LEFT JOIN devices d ON d.id = t.device_id
-     WHERE t.job_id = $1 ORDER BY d.name, t.device_id`,
-    [jobId],
-  );
-  return rows;
+  return typed(db).selectFrom('bulkJobTargets as t').leftJoin('devices as d', 'd.id', 't.deviceId')
+    .select(['t.deviceId', 'd.name as deviceName', 't.status', 't.attempts', 't.commandId', 't.exitCode', 't.error', 't.updatedAt'])
+    .where('t.jobId', '=', jobId).orderBy('d.name').orderBy('t.deviceId')
+    .$narrowType<{ status: TargetStatus; updatedAt: Date }>().execute();
 }

@@ -10,7 +10,8 @@ import { roleAtLeast, type Role } from '@ninjait/shared';
 import type { SqlExecutor } from '../../stores/relational/index.ts';
 import { findUser } from '../auth/users.ts';
 import {
-  claimPending, completeIfDone, getJob, getTarget, JOB_COLUMNS, listTargets, selectJobDevices, updateTarget, type BulkJob,
+  claimPending, completeIfDone, getJob, getTarget, insertJob, insertTargets, listTargets, markJobCancelled, selectJobDevices, skipUnstartedTargets,
+  updateTarget, type BulkJob,
 } from './bulk-repository.ts';
 import type { TargetWork, WorkQueue } from '../../stores/queue/types.ts';
 
@@ -149,19 +150,13 @@ export function createBulkJobService(deps: {
         if (devices.length === 0) throw new AppError('BAD_REQUEST', 'The organization has no devices to run on');
         const shell = input.shell ?? defaultShell(devices[0]!.osType);
         for (const device of devices) assertShellSupported(device.osType, shell);
-        const { rows } = await tx.query<BulkJob>(
-          `INSERT INTO bulk_jobs (organization_id, requested_by, requested_by_label, name, shell, interpreter, script, timeout_sec,
-             expires_in_sec, concurrency, max_attempts, total, env)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb) RETURNING ${JOB_COLUMNS}`,
-          [requester.organizationId, requester.userId, requester.label, input.name ?? `Script on ${devices.length} device(s)`, shell,
-            input.interpreter ?? null, input.script, input.timeoutSec, input.expiresInSec, input.concurrency, input.retries + 1, devices.length,
-            input.env && Object.keys(input.env).length > 0 ? JSON.stringify(input.env) : null],
-        );
-        const created = rows[0]!;
-        await tx.query(
-          'INSERT INTO bulk_job_targets (job_id, device_id) SELECT $1, unnest($2::uuid[])',
-          [created.id, devices.map((device) => device.id)],
-        );
+        const created = await insertJob(tx, {
+          organizationId: requester.organizationId, requestedBy: requester.userId, requestedByLabel: requester.label,
+          name: input.name ?? `Script on ${devices.length} device(s)`, shell, interpreter: input.interpreter ?? null, script: input.script,
+          timeoutSec: input.timeoutSec, expiresInSec: input.expiresInSec, concurrency: input.concurrency, maxAttempts: input.retries + 1,
+          total: devices.length, env: input.env && Object.keys(input.env).length > 0 ? input.env : null,
+        });
+        await insertTargets(tx, created.id, devices.map((device) => device.id));
         return created;
       });
       await writeCommandAudit(deps.audit, {
@@ -182,9 +177,8 @@ export function createBulkJobService(deps: {
         const job = await getJob(tx, requester.organizationId, jobId);
         if (!job) throw notFound('Job');
         if (job.status !== 'running') throw new AppError('CONFLICT', `The job already ${job.status === 'completed' ? 'completed' : 'was cancelled'}`);
-        await tx.query(`UPDATE bulk_jobs SET status = 'cancelled', finished_at = NOW() WHERE id = $1`, [jobId]);
-        await tx.query(`UPDATE bulk_job_targets SET status = 'skipped', error = 'Job cancelled', updated_at = NOW()
-                        WHERE job_id = $1 AND status IN ('pending', 'enqueued')`, [jobId]);
+        await markJobCancelled(tx, jobId);
+        await skipUnstartedTargets(tx, jobId);
       });
       await writeCommandAudit(deps.audit, {
         organizationId: requester.organizationId, userId: requester.userId, action: 'job.cancel', resourceId: jobId,

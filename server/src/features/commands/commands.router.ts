@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import type { Context } from '../../platform/trpc/context.ts';
-import type { SessionUser } from '../auth/sessions.ts';
+import { revocable, scopeOf, type SessionUser } from '../auth/index.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import type { Requester } from './requests.ts';
 import { decodeCursor, encodeCursor, idInputSchema, listInputSchema, runInputSchema } from './schemas.ts';
 import { resolveDeviceRef } from './device-ref.ts';
+import { isOrganizationDevice } from './repository.ts';
 import { localAdminProcedure, router, userProcedure } from '../../platform/trpc/trpc.ts';
-import { revocable, scopeOf } from '../auth/revocable.ts';
 
 const personOf = (ctx: Context & { user: SessionUser }): Requester => ({
   userId: ctx.user.userId, label: ctx.user.email, organizationId: ctx.user.organizationId, ip: ctx.ip,
@@ -50,9 +50,7 @@ export const commandsRouter = router({
     const before = decodeCursor(input.cursor);
     if (input.cursor && !before) throw new AppError('BAD_REQUEST', 'The cursor is not valid');
     if (input.deviceId) {
-      const { rowCount } = await ctx.services.db.query('SELECT 1 FROM devices WHERE id = $1 AND organization_id = $2',
-        [input.deviceId, ctx.user.organizationId]);
-      if (rowCount === 0) throw notFound('Device');
+      if (!(await isOrganizationDevice(ctx.services.db, ctx.user.organizationId, input.deviceId))) throw notFound('Device');
     }
     const items = await ctx.services.commands.list({ ...input, organizationId: ctx.user.organizationId, before, limit: input.limit });
     const last = items.length === input.limit ? items[items.length - 1] : undefined;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { SqlExecutor } from '../../stores/relational/index.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import { assertShellSupported, defaultShell } from './shells.ts';
+import { selectDeviceIdsByRef, selectTargetDevice } from './repository.ts';
 import { awaitingApproval } from './requests.ts';
 import type { Shell } from './types.ts';
 
@@ -9,17 +10,11 @@ import type { Shell } from './types.ts';
 export async function resolveDeviceRef(db: SqlExecutor, ref: string, org?: string): Promise<string> {
   const isId = z.uuid().safeParse(ref).success;
   const orgIsId = org !== undefined && z.uuid().safeParse(org).success;
-  const { rows } = await db.query<{ id: string }>(
-    `SELECT d.id FROM devices d JOIN organizations o ON o.id = d.organization_id
-     WHERE d.decommissioned_at IS NULL
-       AND ${isId ? 'd.id = $1::uuid' : 'lower(d.name) = lower($1)'}
-       AND ($2::text IS NULL OR ${orgIsId ? 'o.id = $2::uuid' : 'lower(o.name) = lower($2)'})
-     LIMIT 2`,
-    [ref, org ?? null],
-  );
+  const rows = await selectDeviceIdsByRef(db, isId ? { id: ref } : { name: ref },
+    org === undefined ? undefined : orgIsId ? { id: org } : { name: org });
   if (rows.length === 0) throw notFound(`Device "${ref}"`);
   if (rows.length > 1) throw new AppError('CONFLICT', `Several devices are named "${ref}": use the device id, or --org`);
-  return rows[0]!.id;
+  return rows[0]!;
 }
 
 /**
@@ -28,12 +23,7 @@ export async function resolveDeviceRef(db: SqlExecutor, ref: string, org?: strin
  * shell defaults to the device's OS.
  */
 export async function targetDevice(tx: SqlExecutor, deviceId: string, organizationId: string | null, shell: Shell | undefined) {
-  const { rows } = await tx.query<{ organizationId: string; osType: string | null; name: string; approved: boolean }>(
-    `SELECT organization_id AS "organizationId", os_type AS "osType", name, approval_state = 'approved' AS approved FROM devices
-     WHERE id = $1 AND ($2::uuid IS NULL OR organization_id = $2) AND decommissioned_at IS NULL`,
-    [deviceId, organizationId],
-  );
-  const found = rows[0];
+  const found = await selectTargetDevice(tx, deviceId, organizationId);
   if (!found) throw notFound('Device');
   const { approved, ...device } = found;
   if (!approved) throw awaitingApproval();

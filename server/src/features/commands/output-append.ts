@@ -1,5 +1,6 @@
 import type { RelationalStore, SqlExecutor } from '../../stores/relational/index.ts';
 import type { OutputLedger, OutputMark } from './output-ledger.ts';
+import { selectOutputState, writeOutputIfUnchanged } from './repository.ts';
 import type { OutputChunk } from './types.ts';
 
 export interface AppendResult {
@@ -53,14 +54,7 @@ export function planAppend(state: Pick<OutputState, 'outputBytes' | 'truncated' 
 }
 
 async function readState(db: SqlExecutor, deviceId: string, commandId: string, seqs: number[], lock: boolean): Promise<OutputState | null> {
-  const { rows } = await db.query<OutputState>(
-    `SELECT status, output_bytes AS "outputBytes", output_truncated AS truncated,
-       ARRAY(SELECT seq FROM command_output WHERE command_id = $1 AND seq = ANY($3::int[])) AS existing,
-       COALESCE((SELECT max(seq) FROM command_output WHERE command_id = $1), -1) AS "maxSeq"
-     FROM commands WHERE id = $1 AND device_id = $2${lock ? ' FOR UPDATE' : ''}`,
-    [commandId, deviceId, seqs],
-  );
-  return rows[0] ?? null;
+  return (await selectOutputState(db, deviceId, commandId, seqs, lock)) ?? null;
 }
 
 /**
@@ -68,20 +62,7 @@ async function readState(db: SqlExecutor, deviceId: string, commandId: string, s
  * chunks only when it was: a compare-and-set in one statement. False when another writer won.
  */
 async function writeIfUnchanged(db: SqlExecutor, deviceId: string, commandId: string, expected: Pick<OutputMark, 'outputBytes' | 'truncated'>, plan: ReturnType<typeof planAppend>): Promise<boolean> {
-  const { rows: [outcome] } = await db.query<{ updated: number }>(
-    `WITH updated AS (
-       UPDATE commands SET output_bytes = $4, output_truncated = $5,
-         status = 'running', started_at = COALESCE(started_at, NOW())
-       WHERE id = $1 AND device_id = $2 AND status IN ('sent', 'running') AND output_bytes = $6 AND output_truncated = $7
-       RETURNING id),
-     inserted AS (
-       INSERT INTO command_output (command_id, seq, stream, data)
-       SELECT u.id, c.seq, c.stream, c.data FROM updated u, jsonb_to_recordset($3::jsonb) AS c(seq int, stream text, data text)
-       ON CONFLICT DO NOTHING)
-     SELECT count(*)::int AS updated FROM updated`,
-    [commandId, deviceId, JSON.stringify(plan.stored), plan.outputBytes, plan.truncated, expected.outputBytes, expected.truncated],
-  );
-  return outcome!.updated === 1;
+  return writeOutputIfUnchanged(db, deviceId, commandId, expected, plan);
 }
 
 /**

@@ -1,15 +1,33 @@
-import type { SqlExecutor } from '../../stores/relational/index.ts';
+import { sql } from 'kysely';
+import { typed, type SqlExecutor } from '../../stores/relational/index.ts';
 import { notFound } from '../../platform/errors.ts';
 import { WINDOWS_OS_TYPES, type OsFamily } from './shells.ts';
-import type { AgentResultStatus, Command, CommandSpec, CommandStatus, Interpreter, Shell } from './types.ts';
+import type { AgentResultStatus, Command, CommandResult, CommandSpec, CommandStatus, Interpreter, OutputChunk, Shell } from './types.ts';
 
-export const COMMAND_COLUMNS = `id, organization_id AS "organizationId", device_id AS "deviceId", requested_by AS "requestedBy",
-  requested_by_label AS "requestedByLabel", bulk_job_id AS "bulkJobId", shell, interpreter, script, timeout_sec AS "timeoutSec",
-  status, exit_code AS "exitCode", error, output_bytes AS "outputBytes", output_truncated AS "outputTruncated",
-  delivery_count AS "deliveryCount", created_at AS "createdAt", expires_at AS "expiresAt", sent_at AS "sentAt",
-  started_at AS "startedAt", finished_at AS "finishedAt", cancel_requested_at AS "cancelRequestedAt"`;
+/**
+ * Every query of commands and their stored output: typed with Kysely, so a renamed column is a
+ * compile error, with `sql` fragments only where PostgreSQL says it better (CASE on the row's own
+ * status, intervals, arrays as one parameter, JSON). Each function is one statement, as before.
+ */
 
-const SPEC_COLUMNS = `id, shell, interpreter, script, timeout_sec AS "timeoutSec", env`;
+const COMMAND_COLUMNS = [
+  'id', 'organizationId', 'deviceId', 'requestedBy', 'requestedByLabel', 'bulkJobId', 'shell', 'interpreter', 'script', 'timeoutSec',
+  'status', 'exitCode', 'error', 'outputBytes', 'outputTruncated', 'deliveryCount', 'createdAt', 'expiresAt', 'sentAt',
+  'startedAt', 'finishedAt', 'cancelRequestedAt',
+] as const;
+
+const SPEC_COLUMNS = ['id', 'shell', 'interpreter', 'script', 'timeoutSec', 'env'] as const;
+
+/** What the schema leaves wider than the rows are: values the code writes, and columns set on insert. */
+type CommandNarrowing = { shell: Shell; interpreter: Interpreter | null; status: CommandStatus; outputBytes: number; outputTruncated: boolean; deliveryCount: number; createdAt: Date };
+type SpecNarrowing = { shell: Shell; interpreter: Interpreter | null; env: Record<string, string> | null };
+
+/** Why a queued command ended without running. */
+const EXPIRED_ERROR = 'Expired before the device came online';
+
+/** `= ANY($n::type[])`: one parameter however many values (an `IN` list has one each, and none is a syntax error). */
+const anyText = (values: readonly string[]) => sql<string>`ANY(${values}::text[])`;
+const anyInt = (values: readonly number[]) => sql<number>`ANY(${values}::int[])`;
 
 /** The wire spec of a command row; `env` only when the command has one (plain commands look as they always did). */
 export function toSpec(row: { id: string; shell: Shell; interpreter: Interpreter | null; script: string; timeoutSec: number; env?: Record<string, string> | null }): CommandSpec {
@@ -46,27 +64,38 @@ export interface NewCommand {
  * or its OS has no such shell (or none reported).
  */
 export async function insertCommand(db: SqlExecutor, input: NewCommand): Promise<{ osType: string | null; deviceName: string; approved: boolean; command: Command | null } | null> {
-  const { rows } = await db.query<Command & { osType: string | null; deviceName: string; approved: boolean }>(
-    `WITH d AS (
-       SELECT id, organization_id, os_type, name, approval_state = 'approved' AS approved,
-         CASE WHEN os_type IS NULL OR os_type = '' THEN NULL WHEN lower(os_type) = ANY($12::text[]) THEN $13 ELSE $14 END AS shell
-       FROM devices WHERE id = $1 AND ($2::uuid IS NULL OR organization_id = $2) AND decommissioned_at IS NULL),
-     c AS (
-       INSERT INTO commands (organization_id, device_id, requested_by, requested_by_label, bulk_job_id, shell, interpreter,
-         script, timeout_sec, expires_at, source_ip, status, sent_at, delivery_count, env)
-       SELECT d.organization_id, d.id, $3, $4, $5, d.shell, $6, $7, $8, NOW() + make_interval(secs => $9), $10::inet,
-         CASE WHEN $11 THEN 'sent' ELSE 'queued' END, CASE WHEN $11 THEN NOW() END, CASE WHEN $11 THEN 1 ELSE 0 END, $15::jsonb
-       FROM d WHERE d.shell IS NOT NULL AND d.approved
-       RETURNING ${COMMAND_COLUMNS})
-     SELECT d.os_type AS "osType", d.name AS "deviceName", d.approved, c.* FROM d LEFT JOIN c ON TRUE`,
-    [input.deviceId, input.organizationId, input.requestedBy, input.requestedByLabel, input.bulkJobId, input.interpreter,
-      input.script, input.timeoutSec, input.expiresInSec, input.sourceIp, input.sentNow,
-      WINDOWS_OS_TYPES, input.shells.windows, input.shells.posix, input.env ? JSON.stringify(input.env) : null],
-  );
-  const row = rows[0];
+  const row = await typed(db)
+    .with('d', (q) => q.selectFrom('devices')
+      .select((eb) => [
+        'id', 'organizationId', 'osType', 'name', eb('approvalState', '=', sql.lit('approved')).as('approved'),
+        sql<Shell | null>`CASE WHEN ${eb.ref('osType')} IS NULL OR ${eb.ref('osType')} = '' THEN NULL
+          WHEN lower(${eb.ref('osType')}) = ${anyText(WINDOWS_OS_TYPES)} THEN ${input.shells.windows} ELSE ${input.shells.posix} END`.as('shell'),
+      ])
+      .where('id', '=', input.deviceId).where('decommissionedAt', 'is', null)
+      .$if(input.organizationId !== null, (query) => query.where('organizationId', '=', input.organizationId!)))
+    .with('c', (q) => q.insertInto('commands')
+      .columns([
+        'organizationId', 'deviceId', 'requestedBy', 'requestedByLabel', 'bulkJobId', 'shell', 'interpreter', 'script', 'timeoutSec',
+        'expiresAt', 'sourceIp', 'status', 'sentAt', 'deliveryCount', 'env',
+      ])
+      .expression((eb) => eb.selectFrom('d')
+        .select([
+          'd.organizationId', 'd.id', sql<string | null>`${input.requestedBy}`.as('requestedBy'), sql<string>`${input.requestedByLabel}`.as('requestedByLabel'),
+          sql<string | null>`${input.bulkJobId}`.as('bulkJobId'), 'd.shell', sql<string | null>`${input.interpreter}`.as('interpreter'),
+          sql<string>`${input.script}`.as('script'), sql<number>`${input.timeoutSec}`.as('timeoutSec'),
+          sql<Date>`NOW() + make_interval(secs => ${input.expiresInSec})`.as('expiresAt'), sql<string | null>`${input.sourceIp}::inet`.as('sourceIp'),
+          // Claimed by its creator when the stream is here: sent once already.
+          (input.sentNow ? sql.lit('sent') : sql.lit('queued')).as('status'), (input.sentNow ? sql<Date | null>`NOW()` : sql<Date | null>`NULL`).as('sentAt'),
+          sql.lit(input.sentNow ? 1 : 0).as('deliveryCount'), sql<unknown>`${input.env ? JSON.stringify(input.env) : null}::jsonb`.as('env'),
+        ])
+        .where('d.shell', 'is not', null).where('d.approved', '=', sql.lit(true)))
+      .returning(COMMAND_COLUMNS))
+    .selectFrom('d').leftJoin('c', (join) => join.onTrue())
+    .select(['d.osType', 'd.name as deviceName', 'd.approved', ...COMMAND_COLUMNS.map((column) => `c.${column}` as const)])
+    .executeTakeFirst();
   if (!row) return null;
   const { osType, deviceName, approved, ...command } = row;
-  return { osType, deviceName, approved, command: command.id ? command : null };
+  return { osType, deviceName, approved: approved as boolean, command: command.id ? (command as unknown as Command) : null };
 }
 
 /**
@@ -74,22 +103,21 @@ export async function insertCommand(db: SqlExecutor, input: NewCommand): Promise
  * back to the queue, so whichever instance holds the device next claims it. False when it moved on.
  */
 export async function requeueUnsent(db: SqlExecutor, id: string): Promise<boolean> {
-  const { rowCount } = await db.query(
-    `UPDATE commands SET status = 'queued', sent_at = NULL, delivery_count = delivery_count - 1
-     WHERE id = $1 AND status = 'sent' AND started_at IS NULL`,
-    [id],
-  );
-  return rowCount > 0;
+  const result = await typed(db).updateTable('commands')
+    .set((eb) => ({ status: sql.lit('queued'), sentAt: null, deliveryCount: eb('deliveryCount', '-', sql.lit(1)) }))
+    .where('id', '=', id).where('status', '=', sql.lit('sent')).where('startedAt', 'is', null)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
 }
 
 /** One command of an organization (null = any, for the local admin); another organization's id is not found. */
 export async function getCommand(db: SqlExecutor, organizationId: string | null, id: string, lock = false): Promise<Command> {
-  const { rows } = await db.query<Command>(
-    `SELECT ${COMMAND_COLUMNS} FROM commands WHERE id = $1 AND ($2::uuid IS NULL OR organization_id = $2)${lock ? ' FOR UPDATE' : ''}`,
-    [id, organizationId],
-  );
-  if (!rows[0]) throw notFound('Command');
-  return rows[0];
+  const row = await typed(db).selectFrom('commands').select(COMMAND_COLUMNS).where('id', '=', id)
+    .$if(organizationId !== null, (query) => query.where('organizationId', '=', organizationId!))
+    .$if(lock, (query) => query.forUpdate())
+    .$narrowType<CommandNarrowing>().executeTakeFirst();
+  if (!row) throw notFound('Command');
+  return row;
 }
 
 export interface ListFilter {
@@ -104,39 +132,35 @@ export interface ListFilter {
 
 /** Newest first; the script is left out of lists (it can be 64 KiB). */
 export async function listCommands(db: SqlExecutor, filter: ListFilter): Promise<Omit<Command, 'script'>[]> {
-  const { rows } = await db.query<Command>(
-    `SELECT ${COMMAND_COLUMNS.replace(' script,', ' left(script, 200) AS script,')} FROM commands
-     WHERE organization_id = $1
-       AND ($2::uuid IS NULL OR device_id = $2)
-       AND ($3::text[] IS NULL OR status = ANY($3))
-       AND ($4::uuid IS NULL OR bulk_job_id = $4)
-       AND ($5::timestamptz IS NULL OR (created_at, id) < ($5, $6::uuid))
-     ORDER BY created_at DESC, id DESC LIMIT $7`,
-    [filter.organizationId, filter.deviceId ?? null, filter.status ?? null, filter.bulkJobId ?? null,
-      filter.before?.createdAt ?? null, filter.before?.id ?? null, filter.limit],
-  );
-  return rows;
+  const { deviceId, status, bulkJobId, before } = filter;
+  return typed(db).selectFrom('commands')
+    .select((eb) => [...COMMAND_COLUMNS.filter((column) => column !== 'script'), eb.fn<string>('left', ['script', sql.lit(200)]).as('script')])
+    .where('organizationId', '=', filter.organizationId)
+    .$if(deviceId !== undefined, (query) => query.where('deviceId', '=', deviceId!))
+    .$if(status !== undefined, (query) => query.where('status', '=', anyText(status!)))
+    .$if(bulkJobId !== undefined, (query) => query.where('bulkJobId', '=', bulkJobId!))
+    .$if(before !== undefined, (query) => query.where((eb) =>
+      sql<boolean>`(${eb.ref('createdAt')}, ${eb.ref('id')}) < (${before!.createdAt}::timestamptz, ${before!.id}::uuid)`))
+    .orderBy('createdAt', 'desc').orderBy('id', 'desc').limit(filter.limit)
+    .$narrowType<CommandNarrowing>().execute();
 }
 
 /** Queued commands past their expiry become `expired` (the sweeper; a connecting device's go in `owedOnConnect`); returns their ids. */
 export async function expireQueued(db: SqlExecutor): Promise<string[]> {
-  const { rows } = await db.query<{ id: string }>(
-    `UPDATE commands SET status = 'expired', finished_at = NOW(), error = 'Expired before the device came online'
-     WHERE status = 'queued' AND expires_at <= NOW()
-     RETURNING id`,
-  );
+  const rows = await typed(db).updateTable('commands')
+    .set({ status: sql.lit('expired'), finishedAt: sql<Date>`NOW()`, error: sql.lit(EXPIRED_ERROR) })
+    .where('status', '=', sql.lit('queued')).where('expiresAt', '<=', sql<Date>`NOW()`)
+    .returning('id').execute();
   return rows.map((row) => row.id);
 }
 
 /** Claims one queued command for delivery (queued → sent); the status check makes the claim exclusive across instances. */
 export async function claimQueued(db: SqlExecutor, deviceId: string, id: string): Promise<CommandSpec | null> {
-  const { rows } = await db.query<CommandSpec & { env: Record<string, string> | null }>(
-    `UPDATE commands SET status = 'sent', sent_at = NOW(), delivery_count = delivery_count + 1
-     WHERE device_id = $1 AND id = $2 AND status = 'queued' AND expires_at > NOW()
-     RETURNING ${SPEC_COLUMNS}`,
-    [deviceId, id],
-  );
-  return rows[0] ? toSpec(rows[0]) : null;
+  const row = await typed(db).updateTable('commands')
+    .set((eb) => ({ status: sql.lit('sent'), sentAt: sql<Date>`NOW()`, deliveryCount: eb('deliveryCount', '+', sql.lit(1)) }))
+    .where('deviceId', '=', deviceId).where('id', '=', id).where('status', '=', sql.lit('queued')).where('expiresAt', '>', sql<Date>`NOW()`)
+    .returning(SPEC_COLUMNS).$narrowType<SpecNarrowing>().executeTakeFirst();
+  return row ? toSpec(row) : null;
 }
 
 /** What a device's stream owes it when it starts (see `owedOnConnect`). */
@@ -157,27 +181,31 @@ export interface Owed {
  * exclusive across instances and sockets.
  */
 export async function owedOnConnect(db: SqlExecutor, deviceId: string): Promise<Owed> {
-  const { rows } = await db.query<CommandSpec & { env: Record<string, string> | null; kind: 'expired' | 'resend' | 'claimed'; cancelRequested: boolean }>(
-    `WITH expired AS (
-       UPDATE commands SET status = 'expired', finished_at = NOW(), error = 'Expired before the device came online'
-       WHERE device_id = $1 AND status = 'queued' AND expires_at <= NOW()
-       RETURNING id, created_at),
-     resent AS (
-       UPDATE commands SET delivery_count = delivery_count + 1
-       WHERE device_id = $1 AND status IN ('sent', 'running')
-       RETURNING ${SPEC_COLUMNS}, cancel_requested_at IS NOT NULL AS "cancelRequested", created_at),
-     claimed AS (
-       UPDATE commands SET status = 'sent', sent_at = NOW(), delivery_count = delivery_count + 1
-       WHERE device_id = $1 AND status = 'queued' AND expires_at > NOW()
-       RETURNING ${SPEC_COLUMNS}, created_at)
-     SELECT 'resend' AS kind, id, shell, interpreter, script, "timeoutSec", env, "cancelRequested", created_at FROM resent
-     UNION ALL SELECT 'claimed', id, shell, interpreter, script, "timeoutSec", env, FALSE, created_at FROM claimed
-     UNION ALL SELECT 'expired', id, NULL, NULL, NULL, NULL, NULL::jsonb, FALSE, created_at FROM expired
-     ORDER BY created_at, id`,
-    [deviceId],
-  );
+  const rows = await typed(db)
+    .with('expired', (q) => q.updateTable('commands')
+      .set({ status: sql.lit('expired'), finishedAt: sql<Date>`NOW()`, error: sql.lit(EXPIRED_ERROR) })
+      .where('deviceId', '=', deviceId).where('status', '=', sql.lit('queued')).where('expiresAt', '<=', sql<Date>`NOW()`)
+      .returning(['id', 'createdAt']))
+    .with('resent', (q) => q.updateTable('commands')
+      .set((eb) => ({ deliveryCount: eb('deliveryCount', '+', sql.lit(1)) }))
+      .where('deviceId', '=', deviceId).where('status', 'in', [sql.lit('sent'), sql.lit('running')])
+      .returning((eb) => [...SPEC_COLUMNS, eb('cancelRequestedAt', 'is not', null).as('cancelRequested'), 'createdAt']))
+    .with('claimed', (q) => q.updateTable('commands')
+      .set((eb) => ({ status: sql.lit('sent'), sentAt: sql<Date>`NOW()`, deliveryCount: eb('deliveryCount', '+', sql.lit(1)) }))
+      .where('deviceId', '=', deviceId).where('status', '=', sql.lit('queued')).where('expiresAt', '>', sql<Date>`NOW()`)
+      .returning([...SPEC_COLUMNS, 'createdAt']))
+    .selectFrom('resent')
+    .select([sql.lit('resend').as('kind'), ...SPEC_COLUMNS, 'cancelRequested', 'createdAt'])
+    .unionAll((eb) => eb.selectFrom('claimed').select([sql.lit('claimed').as('kind'), ...SPEC_COLUMNS, sql.lit(false).as('cancelRequested'), 'createdAt']))
+    // Expired rows carry only their id: the spec columns are NULL (typed `never`, as nothing reads them).
+    .unionAll((eb) => eb.selectFrom('expired').select([
+      sql.lit('expired').as('kind'), 'id', sql<never>`NULL`.as('shell'), sql<never>`NULL`.as('interpreter'), sql<never>`NULL`.as('script'),
+      sql<never>`NULL`.as('timeoutSec'), sql<never>`NULL::jsonb`.as('env'), sql.lit(false).as('cancelRequested'), 'createdAt',
+    ]))
+    .orderBy('createdAt').orderBy('id')
+    .$narrowType<SpecNarrowing & { kind: 'expired' | 'resend' | 'claimed'; cancelRequested: boolean }>().execute();
   const owed: Owed = { expired: [], resend: [], claimed: [] };
-  for (const { kind, cancelRequested, ...row } of rows) {
+  for (const { kind, cancelRequested, createdAt: _createdAt, ...row } of rows) {
     const spec = toSpec(row);
     if (kind === 'expired') owed.expired.push(row.id);
     else if (kind === 'resend') owed.resend.push({ spec, cancel: cancelRequested });
@@ -188,12 +216,11 @@ export async function owedOnConnect(db: SqlExecutor, deviceId: string): Promise<
 
 /** sent → running, when the agent says it started the process. */
 export async function markRunning(db: SqlExecutor, deviceId: string, id: string): Promise<boolean> {
-  const { rowCount } = await db.query(
-    `UPDATE commands SET status = 'running', started_at = COALESCE(started_at, NOW())
-     WHERE id = $1 AND device_id = $2 AND status = 'sent'`,
-    [id, deviceId],
-  );
-  return rowCount > 0;
+  const result = await typed(db).updateTable('commands')
+    .set((eb) => ({ status: sql.lit('running'), startedAt: eb.fn.coalesce('startedAt', sql<Date>`NOW()`) }))
+    .where('id', '=', id).where('deviceId', '=', deviceId).where('status', '=', sql.lit('sent'))
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
 }
 
 /**
@@ -206,27 +233,145 @@ export async function finishFromAgent(
   id: string,
   result: { status: AgentResultStatus; exitCode: number | null; error: string | null },
 ): Promise<(Command & { lastSeq: number }) | null> {
-  const { rows } = await db.query<Command & { lastSeq: number }>(
-    `UPDATE commands SET
-       status = CASE WHEN cancel_requested_at IS NOT NULL AND $3 IN ('failed', 'cancelled') THEN 'cancelled' ELSE $3 END,
-       exit_code = $4, error = $5, finished_at = NOW(), started_at = COALESCE(started_at, NOW())
-     WHERE id = $1 AND device_id = $2 AND status IN ('sent', 'running')
-     RETURNING ${COMMAND_COLUMNS},
-       COALESCE((SELECT max(seq) FROM command_output o WHERE o.command_id = commands.id), -1) AS "lastSeq"`,
-    [id, deviceId, result.status, result.exitCode, result.error],
-  );
-  return rows[0] ?? null;
+  const row = await typed(db).updateTable('commands')
+    .set((eb) => ({
+      status: sql<string>`CASE WHEN ${eb.ref('cancelRequestedAt')} IS NOT NULL AND ${result.status} IN ('failed', 'cancelled') THEN 'cancelled' ELSE ${result.status} END`,
+      exitCode: result.exitCode, error: result.error, finishedAt: sql<Date>`NOW()`, startedAt: eb.fn.coalesce('startedAt', sql<Date>`NOW()`),
+    }))
+    .where('id', '=', id).where('deviceId', '=', deviceId).where('status', 'in', [sql.lit('sent'), sql.lit('running')])
+    .returning((eb) => [
+      ...COMMAND_COLUMNS,
+      eb.fn.coalesce(
+        eb.selectFrom('commandOutput as o').select((inner) => inner.fn.max('o.seq').as('seq')).whereRef('o.commandId', '=', 'commands.id').$asScalar(),
+        sql.lit(-1),
+      ).as('lastSeq'),
+    ])
+    .$narrowType<CommandNarrowing & { lastSeq: number }>().executeTakeFirst();
+  return row ?? null;
 }
 
 /** Commands whose agent never reported, long after their timeout: failed so they do not hang forever. */
 export async function failUnreported(db: SqlExecutor, graceSec: number): Promise<string[]> {
-  const { rows } = await db.query<{ id: string }>(
-    `UPDATE commands SET status = 'timed_out', finished_at = NOW(),
-       error = 'The agent did not report a result within the timeout'
-     WHERE status IN ('sent', 'running')
-       AND COALESCE(started_at, sent_at) + make_interval(secs => timeout_sec + $1) < NOW()
-     RETURNING id`,
-    [graceSec],
-  );
+  const rows = await typed(db).updateTable('commands')
+    .set({ status: sql.lit('timed_out'), finishedAt: sql<Date>`NOW()`, error: sql.lit('The agent did not report a result within the timeout') })
+    .where('status', 'in', [sql.lit('sent'), sql.lit('running')])
+    .where((eb) => sql<boolean>`COALESCE(${eb.ref('startedAt')}, ${eb.ref('sentAt')}) + make_interval(secs => ${eb.ref('timeoutSec')} + ${graceSec}) < NOW()`)
+    .returning('id').execute();
   return rows.map((row) => row.id);
+}
+
+/**
+ * Asks a command to stop: one still queued is cancelled at once, a sent or running one is only
+ * marked (its agent reports `cancelled`). Returns the row's result fields after the change.
+ */
+export async function markCancelRequested(tx: SqlExecutor, id: string) {
+  return typed(tx).updateTable('commands')
+    .set((eb) => {
+      // Every CASE reads the row as it was: a queued command is the one cancelled here.
+      const queued = sql<boolean>`${eb.ref('status')} = 'queued'`;
+      return {
+        cancelRequestedAt: eb.fn.coalesce('cancelRequestedAt', sql<Date>`NOW()`),
+        status: sql<string>`CASE WHEN ${queued} THEN 'cancelled' ELSE ${eb.ref('status')} END`,
+        finishedAt: sql<Date | null>`CASE WHEN ${queued} THEN NOW() ELSE ${eb.ref('finishedAt')} END`,
+        error: sql<string | null>`CASE WHEN ${queued} THEN 'Cancelled before delivery' ELSE ${eb.ref('error')} END`,
+      };
+    })
+    .where('id', '=', id)
+    .returning(['id', 'status', 'deviceId', 'exitCode', 'error', 'outputBytes', 'outputTruncated'])
+    .$narrowType<{ status: CommandStatus; outputBytes: number; outputTruncated: boolean }>().executeTakeFirstOrThrow();
+}
+
+/** Stored output after `afterSeq`, in order. */
+export async function selectOutput(db: SqlExecutor, commandId: string, afterSeq: number, limit: number): Promise<OutputChunk[]> {
+  return typed(db).selectFrom('commandOutput').select(['seq', 'stream', 'data'])
+    .where('commandId', '=', commandId).where('seq', '>', afterSeq).orderBy('seq').limit(limit)
+    .$narrowType<{ stream: OutputChunk['stream'] }>().execute();
+}
+
+/**
+ * A command's result fields and its stored output after `afterSeq`, from one snapshot (one
+ * statement). Another organization's command (organizationId null = any) finds nothing.
+ */
+export async function selectProgress(db: SqlExecutor, organizationId: string | null, commandId: string, afterSeq: number, limit: number) {
+  return typed(db).selectFrom('commands as c')
+    .select((eb) => {
+      const page = eb.selectFrom('commandOutput').select(['seq', 'stream', 'data'])
+        .whereRef('commandId', '=', 'c.id').where('seq', '>', afterSeq).orderBy('seq').limit(limit);
+      return [
+        'c.status', 'c.exitCode', 'c.error', 'c.outputBytes', 'c.outputTruncated',
+        sql<OutputChunk[]>`COALESCE((SELECT json_agg(o ORDER BY o.seq) FROM ${page.as('o')}), '[]'::json)`.as('chunks'),
+      ];
+    })
+    .where('c.id', '=', commandId)
+    .$if(organizationId !== null, (query) => query.where('c.organizationId', '=', organizationId!))
+    .$narrowType<CommandResult>().executeTakeFirst();
+}
+
+/** The row's output accounting for an append: which of `seqs` are stored already, and the highest stored (-1: none). */
+export async function selectOutputState(db: SqlExecutor, deviceId: string, commandId: string, seqs: number[], lock: boolean) {
+  return typed(db).selectFrom('commands')
+    .select((eb) => [
+      'status', 'outputBytes', 'outputTruncated as truncated',
+      sql<number[]>`ARRAY(${eb.selectFrom('commandOutput').select('seq').where('commandId', '=', commandId).where('seq', '=', anyInt(seqs))})`.as('existing'),
+      eb.fn.coalesce(
+        eb.selectFrom('commandOutput').select((inner) => inner.fn.max('seq').as('seq')).where('commandId', '=', commandId).$asScalar(),
+        sql.lit(-1),
+      ).as('maxSeq'),
+    ])
+    .where('id', '=', commandId).where('deviceId', '=', deviceId)
+    .$if(lock, (query) => query.forUpdate())
+    .$narrowType<{ outputBytes: number; truncated: boolean; maxSeq: number }>().executeTakeFirst();
+}
+
+/**
+ * Sets the row's accounting (and `running`) only if it still is `expected`, and inserts the
+ * chunks only when it was: a compare-and-set in one statement. False when another writer won.
+ */
+export async function writeOutputIfUnchanged(db: SqlExecutor, deviceId: string, commandId: string,
+  expected: { outputBytes: number; truncated: boolean }, next: { outputBytes: number; truncated: boolean; stored: OutputChunk[] }): Promise<boolean> {
+  const outcome = await typed(db)
+    .with('updated', (q) => q.updateTable('commands')
+      .set((eb) => ({
+        outputBytes: next.outputBytes, outputTruncated: next.truncated,
+        status: sql.lit('running'), startedAt: eb.fn.coalesce('startedAt', sql<Date>`NOW()`),
+      }))
+      .where('id', '=', commandId).where('deviceId', '=', deviceId).where('status', 'in', [sql.lit('sent'), sql.lit('running')])
+      .where('outputBytes', '=', expected.outputBytes).where('outputTruncated', '=', expected.truncated)
+      .returning('id'))
+    .with('inserted', (q) => q.insertInto('commandOutput').columns(['commandId', 'seq', 'stream', 'data'])
+      .expression((eb) => eb.selectFrom([
+        'updated as u',
+        // The batch travels as one JSON parameter, however many chunks.
+        sql<OutputChunk>`jsonb_to_recordset(${JSON.stringify(next.stored)}::jsonb)`.as<'c'>(sql`c(seq int, stream text, data text)`),
+      ]).select(['u.id', 'c.seq', 'c.stream', 'c.data']))
+      .onConflict((conflict) => conflict.doNothing()))
+    .selectFrom('updated').select(sql<number>`count(*)::int`.as('updated'))
+    .executeTakeFirstOrThrow();
+  return outcome.updated === 1;
+}
+
+/** The CLI's device lookup: by id, or by name in any case, optionally within an organization by id or name; at most two. */
+export async function selectDeviceIdsByRef(db: SqlExecutor, ref: { id: string } | { name: string }, org?: { id: string } | { name: string }): Promise<string[]> {
+  const rows = await typed(db).selectFrom('devices as d').innerJoin('organizations as o', 'o.id', 'd.organizationId')
+    .select('d.id').where('d.decommissionedAt', 'is', null)
+    .where((eb) => ('id' in ref ? eb('d.id', '=', sql<string>`${ref.id}::uuid`) : eb(eb.fn('lower', ['d.name']), '=', sql<string>`lower(${ref.name})`)))
+    .$if(org !== undefined, (query) => query.where((eb) => ('id' in org! ? eb('o.id', '=', sql<string>`${org.id}::uuid`) : eb(eb.fn('lower', ['o.name']), '=', sql<string>`lower(${org!.name})`))))
+    .limit(sql.lit(2)).execute();
+  return rows.map((row) => row.id);
+}
+
+/** A live device of the organization (null = any) with what a command to it needs. */
+export async function selectTargetDevice(tx: SqlExecutor, deviceId: string, organizationId: string | null) {
+  return typed(tx).selectFrom('devices')
+    .select((eb) => ['organizationId', 'osType', 'name', eb('approvalState', '=', sql.lit('approved')).as('approved')])
+    .where('id', '=', deviceId).where('decommissionedAt', 'is', null)
+    .$if(organizationId !== null, (query) => query.where('organizationId', '=', organizationId!))
+    .$narrowType<{ organizationId: string; approved: boolean }>().executeTakeFirst();
+}
+
+/** Whether the device is the organization's (retired ones too: their commands stay listed). */
+export async function isOrganizationDevice(db: SqlExecutor, organizationId: string, deviceId: string): Promise<boolean> {
+  const row = await typed(db).selectFrom('devices').select(sql.lit(1).as('one'))
+    .where('id', '=', deviceId).where('organizationId', '=', organizationId).executeTakeFirst();
+  return row !== undefined;
 }

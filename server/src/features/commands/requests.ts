@@ -2,7 +2,7 @@ import type { RelationalStore } from '../../stores/relational/index.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import { writeCommandAudit, type Auditor } from './audit.ts';
 import type { Publisher } from './events.ts';
-import { getCommand, insertCommand, requeueUnsent, toSpec } from './repository.ts';
+import { getCommand, insertCommand, markCancelRequested, requeueUnsent, toSpec } from './repository.ts';
 import type { LocalDevices } from './local-devices.ts';
 import type { OutputLedger } from './output-ledger.ts';
 import { assertShellSupported, defaultShell, shellsByFamily } from './shells.ts';
@@ -108,16 +108,7 @@ export async function cancelCommand(db: RelationalStore, publisher: Publisher, a
   const command = await db.transaction(async (tx) => {
     const current = await getCommand(tx, requester.organizationId, id, true);
     if (isFinal(current.status)) throw new AppError('CONFLICT', `The command already finished (${current.status}); nothing to cancel`);
-    const { rows } = await tx.query<Command>(
-      `UPDATE commands SET cancel_requested_at = COALESCE(cancel_requested_at, NOW()),
-         status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END,
-         finished_at = CASE WHEN status = 'queued' THEN NOW() ELSE finished_at END,
-         error = CASE WHEN status = 'queued' THEN 'Cancelled before delivery' ELSE error END
-       WHERE id = $1 RETURNING id, status, device_id AS "deviceId", exit_code AS "exitCode", error,
-         output_bytes AS "outputBytes", output_truncated AS "outputTruncated"`,
-      [id],
-    );
-    return { ...current, ...rows[0]!, previousStatus: current.status };
+    return { ...current, ...(await markCancelRequested(tx, id)), previousStatus: current.status };
   });
   await writeCommandAudit(auditor, {
     organizationId: command.organizationId, userId: requester.userId, action: 'command.cancel', resourceId: id,

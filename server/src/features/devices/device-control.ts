@@ -1,6 +1,6 @@
 import type { CacheStore, Unsubscribe } from '../../stores/cache/index.ts';
 import type { Logger } from '../../platform/obs/logger.ts';
-import type { Sessions } from '../auth/sessions.ts';
+import type { Sessions } from '../auth/index.ts';
 import type { AgentConnections } from './agent-connections.ts';
 
 /** Every instance listens here, so a device is dropped wherever its socket is. */

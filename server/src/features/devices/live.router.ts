@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { router, userProcedure } from '../../platform/trpc/trpc.ts';
-import { revocable, scopeOf } from '../auth/revocable.ts';
+import { revocable, scopeOf } from '../auth/index.ts';
 import { feedEvents } from './live-feed.ts';
 
 export const liveRouter = router({

@@ -1,13 +1,12 @@
 import { z } from 'zod';
 import { createOrganization, findOrganization, listOrganizations } from './organizations.ts';
-import { createUser } from '../auth/users.ts';
+import { createUser, displayName, newUserSchema } from '../auth/index.ts';
 import { createEnrollmentToken, listEnrollmentTokens, revokeEnrollmentToken } from '../enrollment/enrollment-tokens.ts';
 import { listDevices } from '../devices/devices.ts';
 import { notFound } from '../../platform/errors.ts';
 import type { SqlExecutor } from '../../stores/relational/index.ts';
 import { localAdminProcedure, router } from '../../platform/trpc/trpc.ts';
 import { audit } from '../audit/index.ts';
-import { displayName, newUserSchema } from '../auth/users.router.ts';
 import { newTokenSchema } from '../enrollment/tokens.router.ts';
 import { withLatest } from '../devices/devices.router.ts';
 import { patchingAdminRouter } from '../patching/admin.router.ts';

@@ -1,10 +1,9 @@
 import { z } from 'zod';
 import { hashPassword } from '../../platform/secrets.ts';
 import { withPasswordGate } from '../auth/login.ts';
+import { displayName, generatePassword } from '../auth/index.ts';
 import { assertRunsInstall, createOrganizationWithPerson, listOrganizationSummaries, runsInstall } from './organizations.ts';
-import { generatePassword } from '../auth/users.ts';
 import { router, userProcedure } from '../../platform/trpc/trpc.ts';
-import { displayName } from '../auth/users.router.ts';
 import { audit } from '../audit/index.ts';
 
 const newOrganizationSchema = z.object({

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { typed, type RelationalStore, type SqlExecutor } from '../../stores/relational/index.ts';
 import { AppError, isUniqueViolation } from '../../platform/errors.ts';
-import { insertUser, type NewUser, type User } from '../auth/users.ts';
+import { insertUser, type NewUser, type User } from '../auth/index.ts';
 
 export interface Organization {
   id: string;
