@@ -34,33 +34,36 @@ interface Settings {
 
 type ShellEvent = { type: 'opened'; pty: boolean } | { type: 'output'; data: string } | { type: 'closed'; reason: string };
 
-/** A real agent process (`ninjait-agent run`: node-pty, the file service) enrolled into `org`, with its file root. */
-interface RealAgent { deviceId: string; process: ChildProcess; fileRoot: string; stop(): Promise<void> }
+/** A real agent process (`ninjait-agent run`: node-pty, the file service), with its file root. */
+interface RealAgent { deviceId: string; organizationId: string; process: ChildProcess; fileRoot: string; stop(): Promise<void> }
 
-async function startRealAgents(server: ServerUnderTest, count: number, dir: string): Promise<{ agents: RealAgent[]; organizationId: string }> {
-  const { token, organizationId } = await createFleetToken(server, count);
+/**
+ * `count` real agents, each enrolled into an organization of its own: they all run on this one
+ * machine, and a second enrollment of a known machine into the same organization waits for an
+ * admin (issue #13's takeover guard).
+ */
+async function startRealAgents(server: ServerUnderTest, count: number, dir: string): Promise<RealAgent[]> {
   const agents: RealAgent[] = [];
   for (let i = 0; i < count; i++) {
+    const { token, organizationId } = await createFleetToken(server, 1);
     const home = join(dir, `agent-${i}`);
     const fileRoot = join(home, 'files');
     await mkdir(fileRoot, { recursive: true });
     const logFile = join(home, 'agent.log');
     await enrollAgent(server.url, token, join(home, 'data'), logFile);
+    const saved = JSON.parse(await readFile(join(home, 'data', 'agent.json'), 'utf8')) as { deviceId: string };
     const child = spawnAgent(['run', '--data-dir', join(home, 'data')], logFile, { NINJAIT_FILE_ROOTS: fileRoot });
-    agents.push({ deviceId: '', process: child, fileRoot, stop: () => stopProcess(child) });
+    agents.push({ deviceId: saved.deviceId, organizationId, process: child, fileRoot, stop: () => stopProcess(child) });
   }
   // Connected once each has reported: its start-up (inventory, first sample) is then behind it.
-  const devices = await waitFor(`${count} real agents to report`, async () => {
-    const list = await server.admin<{ id: string; lastSeen: string | null }[]>('admin.devices.list', 'query', { org: organizationId });
-    for (const agent of agents) if (agent.process.exitCode !== null) throw new Error(`a real agent exited with ${agent.process.exitCode}`);
-    return list.length === count && list.every((d) => d.lastSeen) ? list : undefined;
-  }, 120_000, 500);
-  // Enrollment order is the spawn order only by chance: each agent learns its id from its own data folder.
-  for (const [i, agent] of agents.entries()) {
-    const saved = JSON.parse(await readFile(join(dir, `agent-${i}`, 'data', 'agent.json'), 'utf8')) as { deviceId?: string };
-    agent.deviceId = saved.deviceId ?? devices[i]!.id;
+  for (const agent of agents) {
+    await waitFor('a real agent to report', async () => {
+      if (agent.process.exitCode !== null) throw new Error(`a real agent exited with ${agent.process.exitCode}`);
+      const [device] = await server.admin<{ id: string; lastSeen: string | null }[]>('admin.devices.list', 'query', { org: agent.organizationId });
+      return device?.lastSeen ? true : undefined;
+    }, 120_000, 500);
   }
-  return { agents, organizationId };
+  return agents;
 }
 
 /** One terminal as the console holds it: open, watch its output, type. */
@@ -100,6 +103,14 @@ async function openTerminal(tech: AgentTransport, deviceId: string) {
 }
 
 const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
+/**
+ * Keys are typed at ten a second, a fast typist's pace (the shell-input audit holds a faster
+ * sustained stream, like a storm of keys, to ten entries a second; a paste is one input).
+ */
+const KEY_EVERY_MS = 100;
+
+/** Waits out the rest of a key's slot, so keys start KEY_EVERY_MS apart whatever their echo took. */
+const paced = (startedMs: number) => sleep(Math.max(0, KEY_EVERY_MS - (performance.now() - startedMs)));
 
 /** `count` keystrokes on one terminal, each waited for, beside the socket's own floor (`auth.me`). */
 async function timeKeystrokes(server: ServerUnderTest, organizationId: string, deviceId: string, count: number) {
@@ -114,9 +125,11 @@ async function timeKeystrokes(server: ServerUnderTest, organizationId: string, d
       const b0 = performance.now();
       await tech.query('auth.me', undefined);
       floor.record(performance.now() - b0);
+      const k0 = performance.now();
       const timed = await terminal.keystroke(LETTERS[i % LETTERS.length]!);
       echo.record(timed.echoMs);
       answered.record(timed.answeredMs);
+      await paced(k0);
       // Erase it again, so the line never wraps; the echo of the erase is not timed.
       if (i % 20 === 19) await tech.mutation('shell.input', { sessionId: terminal.sessionId, data: '\x15' });
     }
@@ -128,14 +141,14 @@ async function timeKeystrokes(server: ServerUnderTest, organizationId: string, d
 }
 
 /** `sessions` terminals open at once over the real agents, each typing in parallel: echo latency and the server's cost. */
-async function concurrentSessions(server: ServerUnderTest, organizationId: string, agents: RealAgent[], s: Settings) {
-  const person = await loginAs(server, organizationId, 'technician');
+async function concurrentSessions(server: ServerUnderTest, agents: RealAgent[], s: Settings) {
+  const people = await Promise.all(agents.map((agent) => loginAs(server, agent.organizationId, 'technician')));
   const sockets: AgentTransport[] = [];
   const rssBefore = await rssMb(server.pid);
   try {
     const terminals = [];
     for (let i = 0; i < s.sessions; i++) {
-      const tech = await connectRaw({ url: server.url, params: { sessionToken: person.sessionToken } });
+      const tech = await connectRaw({ url: server.url, params: { sessionToken: people[i % agents.length]!.sessionToken } });
       sockets.push(tech);
       terminals.push(await openTerminal(tech, agents[i % agents.length]!.deviceId));
     }
@@ -144,7 +157,11 @@ async function concurrentSessions(server: ServerUnderTest, organizationId: strin
     const cpuBefore = await cpuSeconds(server.pid);
     const started = performance.now();
     await Promise.all(terminals.map(async (terminal, t) => {
-      for (let i = 0; i < s.keystrokesPerSession; i++) echo.record((await terminal.keystroke(LETTERS[(i + t) % LETTERS.length]!)).echoMs);
+      for (let i = 0; i < s.keystrokesPerSession; i++) {
+        const k0 = performance.now();
+        echo.record((await terminal.keystroke(LETTERS[(i + t) % LETTERS.length]!)).echoMs);
+        await paced(k0);
+      }
     }));
     const seconds = (performance.now() - started) / 1000;
     const serverCpuCores = round(((await cpuSeconds(server.pid)) - cpuBefore) / seconds, 2);
@@ -268,12 +285,11 @@ async function run(ctx: BenchContext, s: Settings) {
       const connectSec = await untilConnected(fleet, s.agents, 10 * 60_000);
       progress(`  remote: ${s.agents} simulated agents connected after ${connectSec.toFixed(1)} s`);
     }
-    const real = await startRealAgents(server, s.realAgents, dir);
-    agents = real.agents;
+    agents = await startRealAgents(server, s.realAgents, dir);
     progress(`  remote: ${s.keystrokes} keystrokes on a terminal of a real agent`);
-    const keystrokes = await timeKeystrokes(server, real.organizationId, agents[0]!.deviceId, s.keystrokes);
+    const keystrokes = await timeKeystrokes(server, agents[0]!.organizationId, agents[0]!.deviceId, s.keystrokes);
     progress(`  remote: ${s.sessions} terminals at once over ${agents.length} real agents`);
-    const sessions = await concurrentSessions(server, real.organizationId, agents, s);
+    const sessions = await concurrentSessions(server, agents, s);
     // The fleet's sockets are not part of a download: stopped first, so the server's memory is the transfer's.
     await fleet?.stop();
     fleet = null;
