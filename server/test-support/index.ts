@@ -3,3 +3,4 @@ export { startHarness, fakeInventory, fakeSampleRecord, codeOf, type Client, typ
 export { createScratchDatabase, relationalEngines, cacheEngines } from './databases.ts';
 export { dropRedisKeys } from './redis-keys.ts';
 export { startSmtpReceiver, type ReceivedMail, type SmtpReceiver } from './smtp-receiver.ts';
+export { startWebhookReceiver, type ReceivedPost, type WebhookReceiver } from './webhook-receiver.ts';

@@ -1,17 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_ADMIN_HEADER, readLocalAdminToken } from '@ninjait/server';
-import { createScratchDatabase, dropRedisKeys, fakeInventory, fakeSampleRecord, startSmtpReceiver, type SmtpReceiver } from '@ninjait/server/testing';
+import { createScratchDatabase, dropRedisKeys, fakeInventory, fakeSampleRecord, startSmtpReceiver, startWebhookReceiver, type SmtpReceiver, type WebhookReceiver } from '@ninjait/server/testing';
 import { httpClient, wsClient } from '@ninjait/server/testing/commands';
 import { SERVER_CLI, freePort, startCli, waitFor, waitForHttp, type Proc } from '../support/processes.ts';
 
 interface Post { alertId: string; event: string; delivery: string }
+
+/** What the assertions need of each POST: the alert, the event and the delivery id. */
+const postOf = (post: WebhookReceiver['received'][number]): Post => {
+  const body = post.json as { event: string; alert: { id: string } | null };
+  return { alertId: body.alert?.id ?? '', event: body.event, delivery: String(post.headers['x-ninjait-delivery']) };
+};
 
 const ready = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL);
 
@@ -25,11 +29,11 @@ const ready = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL);
 describe.skipIf(!ready)('alerts with two server instances on PostgreSQL + Redis', () => {
   const keySpace = `e2e-two-instances:${process.pid}:${randomBytes(3).toString('hex')}:`;
   const org = 'Two instances';
-  const posts: Post[] = [];
   let dir: string;
   let database: Awaited<ReturnType<typeof createScratchDatabase>>;
   let smtp: SmtpReceiver;
-  let receiver: ReturnType<typeof createServer>;
+  let receiver: WebhookReceiver;
+  const posts = (): Post[] => receiver.received.map(postOf);
   const servers: { proc: Proc; url: string; dataDir: string }[] = [];
   const sockets: { close(): void }[] = [];
 
@@ -49,22 +53,13 @@ describe.skipIf(!ready)('alerts with two server instances on PostgreSQL + Redis'
     dir = await mkdtemp(join(tmpdir(), 'ninjait-e2e-two-'));
     database = await createScratchDatabase();
     smtp = await startSmtpReceiver();
-    receiver = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { event: string; alert: { id: string } | null };
-        posts.push({ alertId: body.alert?.id ?? '', event: body.event, delivery: String(req.headers['x-ninjait-delivery']) });
-        res.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((done) => receiver.listen(0, '127.0.0.1', done));
+    receiver = await startWebhookReceiver();
   }, 60_000);
 
   afterAll(async () => {
     for (const socket of sockets) socket.close();
     await Promise.all(servers.map((server) => server.proc.kill('SIGKILL')));
-    await new Promise<void>((done) => receiver?.close(() => done()));
+    await receiver?.close();
     await smtp?.stop();
     await database?.drop();
     if (process.env.REDIS_URL) await dropRedisKeys(process.env.REDIS_URL, [`${keySpace}*`]);
@@ -79,10 +74,9 @@ describe.skipIf(!ready)('alerts with two server instances on PostgreSQL + Redis'
     // The first instance migrates the database; the second starts on it as a scaled-out instance would.
     const a = await start('instance-a', shared);
     const b = await start('instance-b', shared);
-    const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
 
     await a.admin.admin.organizations.create.mutate({ name: org });
-    await a.admin.admin.alerting.channels.create.mutate({ org, name: 'hook', kind: 'webhook', target: hookUrl });
+    await a.admin.admin.alerting.channels.create.mutate({ org, name: 'hook', kind: 'webhook', target: receiver.url });
     // Made on B: one database, so each instance sees what the other made.
     await b.admin.admin.alerting.channels.create.mutate({ org, name: 'mail', kind: 'email', target: 'oncall@example.test' });
     await b.admin.admin.alerting.rules.create.mutate({ org, name: 'hot', when: 'cpu >= 0', channels: ['hook', 'mail'], severity: 'critical' });
@@ -104,8 +98,8 @@ describe.skipIf(!ready)('alerts with two server instances on PostgreSQL + Redis'
     try {
       await db.query("UPDATE devices SET status = 'offline', last_seen = NOW() - interval '10 minutes' WHERE id = $1", [quiet.deviceId]);
 
-      await waitFor('a POST and a mail for both alerts', async () => posts.length >= 2 && smtp.messages.length >= 2, 30_000, 100).catch((error: Error) => {
-        throw new Error(`${error.message}\nposts: ${posts.length}, mails: ${smtp.messages.length}\n${servers.map((s) => s.proc.output().slice(-1_500)).join('\n')}`);
+      await waitFor('a POST and a mail for both alerts', async () => posts().length >= 2 && smtp.messages.length >= 2, 30_000, 100).catch((error: Error) => {
+        throw new Error(`${error.message}\nposts: ${posts().length}, mails: ${smtp.messages.length}\n${servers.map((s) => s.proc.output().slice(-1_500)).join('\n')}`);
       });
       // Both dispatchers keep polling the outbox: a second send of anything would arrive now.
       await new Promise((done) => setTimeout(done, 3_000));
@@ -113,9 +107,9 @@ describe.skipIf(!ready)('alerts with two server instances on PostgreSQL + Redis'
       const { rows: alerts } = await db.query<{ id: string; deviceId: string; rule: string }>(
         'SELECT a.id, a.device_id AS "deviceId", r.name AS rule FROM alerts a JOIN alert_rules r ON r.id = a.rule_id ORDER BY r.name');
       expect(alerts.map((alert) => [alert.rule, alert.deviceId])).toEqual([['down', quiet.deviceId], ['hot', hot.deviceId]]);
-      expect(posts.map((post) => post.event)).toEqual(['alert.opened', 'alert.opened']);
-      expect(posts.map((post) => post.alertId).sort()).toEqual(alerts.map((alert) => alert.id).sort());
-      expect(new Set(posts.map((post) => post.delivery)).size).toBe(2);
+      expect(posts().map((post) => post.event)).toEqual(['alert.opened', 'alert.opened']);
+      expect(posts().map((post) => post.alertId).sort()).toEqual(alerts.map((alert) => alert.id).sort());
+      expect(new Set(posts().map((post) => post.delivery)).size).toBe(2);
       expect(smtp.messages).toHaveLength(2);
       expect(smtp.messages.every((mail) => mail.to.join() === 'oncall@example.test')).toBe(true);
       const { rows: outbox } = await db.query<{ state: string; attempts: number }>('SELECT state, attempts FROM notification_outbox');

@@ -1,16 +1,13 @@
 import { createHmac } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createScratchDatabase, dropRedisKeys, startSmtpReceiver, type SmtpReceiver } from '@ninjait/server/testing';
+import { createScratchDatabase, dropRedisKeys, startSmtpReceiver, startWebhookReceiver, type SmtpReceiver, type WebhookReceiver } from '@ninjait/server/testing';
 import { AGENT_CLI, SERVER_CLI, freePort, runCli, startCli, waitFor, waitForHttp, type Proc } from '../support/processes.ts';
 
 const KEY_PREFIX = `e2e-alerts:${process.pid}:${Date.now()}:`;
 
-interface Received { headers: IncomingHttpHeaders; body: string }
 interface AlertRow { id: string; state: string; ruleName: string; deviceId: string; resolution: string | null }
 
 /**
@@ -26,14 +23,12 @@ describe('alerts end to end with a real agent', () => {
   let serverEnv: Record<string, string>;
   let server: Proc | undefined;
   let agent: Proc | undefined;
-  let receiver: ReturnType<typeof createServer>;
-  let hookUrl = '';
+  let receiver: WebhookReceiver;
   let secret = '';
-  const received: Received[] = [];
   const agentDir = () => join(dir, 'agent');
   const cli = (...args: string[]) => runCli(SERVER_CLI, [...args, '--server', `http://127.0.0.1:${serverEnv.PORT}`, '--data-dir', serverEnv.DATA_DIR!]);
   const alerts = async () => JSON.parse(await cli('alerts', '--org', 'E2E Alerts', '--json')) as AlertRow[];
-  const events = (event: string) => received.filter((r) => (JSON.parse(r.body) as { event: string }).event === event);
+  const events = (event: string) => receiver.received.filter((r) => (r.json as { event?: string } | null)?.event === event);
 
   const startServer = async () => {
     server = startCli(SERVER_CLI, ['serve'], serverEnv);
@@ -46,16 +41,7 @@ describe('alerts end to end with a real agent', () => {
     dir = await mkdtemp(join(tmpdir(), 'ninjait-e2e-alerts-'));
     database = await createScratchDatabase();
     smtp = await startSmtpReceiver();
-    receiver = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-        res.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((done) => receiver.listen(0, '127.0.0.1', done));
-    hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    receiver = await startWebhookReceiver();
     serverEnv = {
       PORT: String(await freePort()), DATA_DIR: join(dir, 'server'), AGENT_INTERVAL_MS: '1000', LOG_LEVEL: 'warn',
       WEBHOOK_ALLOW_PRIVATE: '1', SMTP_URL: smtp.url,
@@ -67,7 +53,7 @@ describe('alerts end to end with a real agent', () => {
   afterAll(async () => {
     await agent?.kill('SIGKILL');
     await server?.kill('SIGKILL');
-    await new Promise<void>((done) => receiver?.close(() => done()));
+    await receiver?.close();
     await smtp?.stop();
     await database?.drop();
     if (process.env.REDIS_URL) await dropRedisKeys(process.env.REDIS_URL, [`${KEY_PREFIX}*`]);
@@ -76,7 +62,7 @@ describe('alerts end to end with a real agent', () => {
 
   it('fires once for a rule the CPU always meets: one signed POST, one mail', async () => {
     await cli('org', 'create', 'E2E Alerts');
-    const hook = JSON.parse(await cli('channel', 'create', '--org', 'E2E Alerts', '--name', 'hook', '--type', 'webhook', '--url', hookUrl, '--json')) as { signingSecret: string };
+    const hook = JSON.parse(await cli('channel', 'create', '--org', 'E2E Alerts', '--name', 'hook', '--type', 'webhook', '--url', receiver.url, '--json')) as { signingSecret: string };
     secret = hook.signingSecret;
     await cli('channel', 'create', '--org', 'E2E Alerts', '--name', 'mail', '--type', 'email', '--to', 'oncall@example.test');
     await cli('rule', 'create', '--org', 'E2E Alerts', '--name', 'cpu reading', '--when', 'cpu >= 0', '--channel', 'hook', '--channel', 'mail', '--severity', 'critical');
@@ -84,7 +70,7 @@ describe('alerts end to end with a real agent', () => {
     await runCli(AGENT_CLI, ['enroll', '--server', `http://127.0.0.1:${serverEnv.PORT}`, '--token', token, '--data-dir', agentDir()]);
     agent = startCli(AGENT_CLI, ['run', '--data-dir', agentDir(), '--interval-ms', '1000']);
     await waitFor('the webhook and the mail', async () => events('alert.opened').length >= 1 && smtp.messages.length >= 1, 240_000).catch((error: Error) => {
-      throw new Error(`${error.message}\nposts: ${received.length}, mails: ${smtp.messages.length}\nserver:\n${server?.output().slice(-3_000)}\nagent:\n${agent?.output().slice(-2_000)}`);
+      throw new Error(`${error.message}\nposts: ${receiver.received.length}, mails: ${smtp.messages.length}\nserver:\n${server?.output().slice(-3_000)}\nagent:\n${agent?.output().slice(-2_000)}`);
     });
     // More samples arrive, all meeting the rule: nothing new is sent.
     await new Promise((done) => setTimeout(done, 4_000));

@@ -170,3 +170,27 @@ export async function logIn(page: Page, url: string, account: Account): Promise<
 export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
+
+/** A console server, a real agent of this machine enrolled into it, and the owner logged in in Chromium. */
+export interface OwnerAtDevice { s: ConsoleServer; b: ConsoleBrowser; local: LocalAgent; page: Page; stop(): Promise<void> }
+
+/** What the device-page tests (terminal, files) start with: every part stopped by `stop`, even after a failed start. */
+export async function ownerAtLocalDevice(prefix: string, agentName: string): Promise<OwnerAtDevice> {
+  const parts: Partial<OwnerAtDevice> = {};
+  const stop = async () => {
+    await parts.b?.close().catch(() => undefined);
+    await parts.local?.stop();
+    await parts.s?.stop();
+  };
+  try {
+    parts.s = await startConsoleServer(prefix);
+    parts.b = await openBrowser();
+    parts.local = await startLocalAgent(parts.s, await parts.s.apiLogin(parts.s.owner), agentName);
+    ({ page: parts.page } = await parts.b.person());
+    await logIn(parts.page, parts.s.url, parts.s.owner);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { s: parts.s, b: parts.b, local: parts.local, page: parts.page, stop };
+}

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { waitFor } from '../support/processes.ts';
 import {
-  hasChromium, logIn, openBrowser, screenshot, shown, startConsoleServer, startLocalAgent, textOf,
-  type ConsoleBrowser, type ConsoleServer, type LocalAgent,
+  hasChromium, ownerAtLocalDevice, screenshot, shown, textOf,
+  type ConsoleBrowser, type ConsoleServer, type LocalAgent, type OwnerAtDevice,
 } from './console-support.ts';
 
 /** What the issue asks the console to carry both ways; the time each direction took is printed. */
@@ -62,23 +62,18 @@ describe.skipIf(!hasChromium)('files and processes of a device in the console', 
   let deviceDir: string;
   let localDir: string;
 
+  let owner: OwnerAtDevice | undefined;
+
   beforeAll(async () => {
-    s = await startConsoleServer('web-files');
-    b = await openBrowser();
-    local = await startLocalAgent(s, await s.apiLogin(s.owner), 'files test');
+    owner = await ownerAtLocalDevice('web-files', 'files test');
+    ({ s, b, local, page } = owner);
     // The agent runs on this machine: its "device" folders are folders here.
     deviceDir = join(s.dir, 'on-the-device');
     localDir = join(s.dir, 'on-the-desk');
     await mkdir(deviceDir);
     await mkdir(localDir);
-    ({ page } = await b.person());
-    await logIn(page, s.url, s.owner);
   }, 180_000);
-  afterAll(async () => {
-    await b?.close().catch(() => undefined);
-    await local?.stop();
-    await s?.stop();
-  });
+  afterAll(() => owner?.stop());
 
   it('uploads a 100 MB random file through the Files tab and downloads it back, with equal SHA-256', async () => {
     const source = join(localDir, 'random-100mb.bin');

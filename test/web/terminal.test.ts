@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
 import {
-  hasChromium, logIn, openBrowser, screenshot, shown, startConsoleServer, startLocalAgent,
-  type ConsoleBrowser, type ConsoleServer, type LocalAgent,
+  hasChromium, ownerAtLocalDevice, screenshot, shown,
+  type ConsoleBrowser, type ConsoleServer, type LocalAgent, type OwnerAtDevice,
 } from './console-support.ts';
 
 /**
@@ -35,18 +35,13 @@ describe.skipIf(!hasChromium)('the terminal in the console', () => {
   let local: LocalAgent;
   let page: Page;
 
+  let owner: OwnerAtDevice | undefined;
+
   beforeAll(async () => {
-    s = await startConsoleServer('web-terminal');
-    b = await openBrowser();
-    local = await startLocalAgent(s, await s.apiLogin(s.owner), 'terminal test');
-    ({ page } = await b.person());
-    await logIn(page, s.url, s.owner);
+    owner = await ownerAtLocalDevice('web-terminal', 'terminal test');
+    ({ s, b, local, page } = owner);
   }, 180_000);
-  afterAll(async () => {
-    await b?.close().catch(() => undefined);
-    await local?.stop();
-    await s?.stop();
-  });
+  afterAll(() => owner?.stop());
 
   it('draws top, follows the window size, stops top with Ctrl-C, and replays the recording', async () => {
     await page.goto(`${s.url}/devices/${local.deviceId}?tab=shell`);

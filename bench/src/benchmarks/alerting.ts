@@ -1,5 +1,4 @@
-import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { startWebhookReceiver, type ReceivedPost } from '@ninjait/server/testing';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,30 +52,11 @@ const LAG = 'ninjait_drainer_lag_seconds';
 const SAMPLES = 'ninjait_records_ingested_total{kind="sample"}';
 const CPU = 'ninjait_process_process_cpu_seconds_total';
 
-interface Received { atMs: number; body: { event?: string; count?: number; alert?: { deviceId?: string } | null } }
+type Notification = { event?: string; count?: number; alert?: { deviceId?: string } | null };
+type Received = { atMs: number; body: Notification };
 
-/** A local webhook receiver: every POST's arrival time and JSON body. */
-async function startReceiver() {
-  const received: Received[] = [];
-  const server = createServer((req: IncomingMessage, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      try {
-        received.push({ atMs: Date.now(), body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Received['body'] });
-      } catch {
-        received.push({ atMs: Date.now(), body: {} });
-      }
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
-    received,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
+/** The receiver's POSTs with their bodies as notifications (a body that is not JSON counts as empty). */
+const bodies = (posts: readonly ReceivedPost[]): Received[] => posts.map((post) => ({ atMs: post.atMs, body: (post.json ?? {}) as Notification }));
 
 /** Samples the server's drainer lag per store every second while `during` runs: the worst and the p99 of each. */
 async function watchLag<T>(server: ServerUnderTest, during: () => Promise<T>): Promise<{ result: T; lag: Record<string, { maxSec: number; p99Sec: number | null }> }> {
@@ -130,7 +110,7 @@ async function measurePhase(server: ServerUnderTest, ms: number) {
  * arrival at the receiver: evaluation (a consumer of the ingest log), the alert's transaction,
  * the notification outbox and the signed POST. Probes go one at a time so none is digested.
  */
-async function timeProbes(server: ServerUnderTest, probes: { deviceId: string; deviceSecret: string }[], received: Received[], firstShape: number) {
+async function timeProbes(server: ServerUnderTest, probes: { deviceId: string; deviceSecret: string }[], received: () => Received[], firstShape: number) {
   const latency = new Histogram();
   const failures: string[] = [];
   for (const [i, probe] of probes.entries()) {
@@ -142,7 +122,7 @@ async function timeProbes(server: ServerUnderTest, probes: { deviceId: string; d
       const collectedAt = Date.now();
       await socket.mutation('agent.push', { records: [{ seq: 1, collectedAt, kind: 'sample', sample }] });
       const arrived = await waitFor(`the webhook for probe ${i}`, () =>
-        received.find((r) => r.body.event === 'alert.opened' && r.body.alert?.deviceId === probe.deviceId), 30_000, 20).catch((error: Error) => {
+        received().find((r) => r.body.event === 'alert.opened' && r.body.alert?.deviceId === probe.deviceId), 30_000, 20).catch((error: Error) => {
         failures.push(error.message);
         return null;
       });
@@ -158,11 +138,11 @@ async function timeProbes(server: ServerUnderTest, probes: { deviceId: string; d
  * Stops the whole fleet at once and counts the POSTs the offline rule causes until every device's
  * alert is represented (one by one or inside digests), or `waitMs` passes.
  */
-async function fleetOffline(fleet: Fleet, agents: number, received: Received[], waitMs: number) {
-  const from = received.length;
+async function fleetOffline(fleet: Fleet, agents: number, received: () => Received[], waitMs: number) {
+  const from = received().length;
   const stoppedAt = Date.now();
   await fleet.stop();
-  const offline = () => received.slice(from).filter((r) => r.body.event === 'alert.opened' || r.body.event === 'alert.digest');
+  const offline = () => received().slice(from).filter((r) => r.body.event === 'alert.opened' || r.body.event === 'alert.digest');
   const represented = () => offline().reduce((sum, r) => sum + (r.body.event === 'alert.digest' ? r.body.count ?? 0 : 1), 0);
   await waitFor(`offline notifications for ${agents} devices`, () => represented() >= agents, waitMs, 1_000).catch(() => null);
   const posts = offline();
@@ -183,7 +163,7 @@ async function createRules(server: ServerUnderTest, org: string, rules: { name: 
 async function run(ctx: BenchContext, s: Settings) {
   const dataDir = await mkdtemp(join(tmpdir(), 'ninjait-bench-alerting-'));
   const scratch = !ctx.sharedServer && ctx.stores.databaseUrl ? await scratchDatabase(ctx.stores.databaseUrl) : null;
-  const receiver = await startReceiver();
+  const receiver = await startWebhookReceiver();
   let server: ServerUnderTest | null = null;
   let fleet: Fleet | null = null;
   try {
@@ -211,11 +191,11 @@ async function run(ctx: BenchContext, s: Settings) {
     progress(`  alerting: ${QUIET_RULES.length + 1 + (s.offline ? 1 : 0)} rules on every device; measuring the evaluator`);
     const withRules = await measurePhase(server, s.phaseMs);
     progress(`  alerting: ${s.probes} probes over the threshold, one at a time`);
-    const probes = await timeProbes(server, credentials.slice(s.agents), receiver.received, s.agents);
+    const probes = await timeProbes(server, credentials.slice(s.agents), () => bodies(receiver.received), s.agents);
     let offline: Awaited<ReturnType<typeof fleetOffline>> | null = null;
     if (s.offline) {
       progress(`  alerting: stopping all ${s.agents} agents; counting what the offline rule sends`);
-      offline = await fleetOffline(fleet, s.agents, receiver.received, 6 * 60_000);
+      offline = await fleetOffline(fleet, s.agents, () => bodies(receiver.received), 6 * 60_000);
     }
     const snapshot = await fleet.stop();
     fleet = null;
