@@ -214,8 +214,10 @@ async function enrollThroughToken(server: ServerUnderTest, organizationId: strin
   const { token } = await server.admin<{ token: string }>('admin.tokens.create', 'mutation', { org: organizationId, name: 'bench alerting', maxUses: count, expiresInSec: 3_600 });
   const out: { deviceId: string; deviceSecret: string }[] = [];
   for (let i = 0; i < count; i++) {
-    out.push(await trpcHttp<{ deviceId: string; deviceSecret: string }>(server.url, 'agent.enroll', 'mutation',
-      { token, inventory: makeInventory(machineShape(900_000 + i), `alerting-${Date.now()}`) }));
+    // The answer carries more (organization, next sequence, interval): the socket takes the credentials only.
+    const { deviceId, deviceSecret } = await trpcHttp<{ deviceId: string; deviceSecret: string }>(server.url, 'agent.enroll', 'mutation',
+      { token, inventory: makeInventory(machineShape(900_000 + i), `alerting-${Date.now()}`) });
+    out.push({ deviceId, deviceSecret });
   }
   return out;
 }
