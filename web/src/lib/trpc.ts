@@ -1,5 +1,5 @@
 import {
-  createTRPCClient, createWSClient, getUntypedClient, httpBatchLink, splitLink, wsLink, type TRPCClient,
+  createTRPCClient, createWSClient, getUntypedClient, httpBatchLink, httpLink, splitLink, wsLink, type TRPCClient,
 } from '@trpc/client';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import type { AppRouter } from '@ninjait/server/router';
@@ -11,6 +11,8 @@ const WS_RETRY_MAX_MS = 5_000;
 
 /** The server refuses larger HTTP batches (MAX_BATCH_CALLS in server/src/platform/http/server.ts); the link splits them. */
 const MAX_BATCH_CALLS = 50;
+/** Calls that carry file chunks, each near the size of a whole batch's body limit. */
+const UNBATCHED = new Set(['remote.files.uploadChunk', 'remote.files.downloadChunk']);
 
 export type Api = TRPCClient<AppRouter>;
 /** Procedure outputs as they arrive over JSON (dates are ISO strings at run time; format.ts accepts both). */
@@ -39,7 +41,13 @@ function createClients() {
       splitLink({
         condition: (op) => op.type === 'subscription',
         true: wsLink({ client: ws }),
-        false: httpBatchLink({ url: `${location.origin}/trpc`, maxURLLength: 2_000, maxItems: MAX_BATCH_CALLS, fetch: (url, init) => trackedFetch(url, { ...init, credentials: 'same-origin' }) }),
+        false: splitLink({
+          // A file chunk is a megabyte of base64: batched with the chunks beside it, the request
+          // passes the server's body limit (PAYLOAD_TOO_LARGE). Each goes in a request of its own.
+          condition: (op) => UNBATCHED.has(op.path),
+          true: httpLink({ url: `${location.origin}/trpc`, fetch: (url, init) => trackedFetch(url, { ...init, credentials: 'same-origin' }) }),
+          false: httpBatchLink({ url: `${location.origin}/trpc`, maxURLLength: 2_000, maxItems: MAX_BATCH_CALLS, fetch: (url, init) => trackedFetch(url, { ...init, credentials: 'same-origin' }) }),
+        }),
       }),
     ],
   });
