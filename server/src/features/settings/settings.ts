@@ -9,10 +9,12 @@ const EMPTY: StoredSettings = { settings: {}, updatedAt: null, updatedBy: null }
 
 /**
  * Stored settings read back through the schema: a key a later version dropped is left out rather
- * than handed on as if it still did something.
+ * than handed on as if it still did something. No row (null) is no settings.
  */
+const readSettings = (value: unknown): Settings => (value === null || value === undefined ? {} : settingsSchema.strip().safeParse(value).data ?? {});
+
 const parsed = (row: { settings: unknown; updatedAt: Date; updatedBy: string | null } | undefined): StoredSettings =>
-  row ? { settings: settingsSchema.strip().safeParse(row.settings).data ?? {}, updatedAt: row.updatedAt, updatedBy: row.updatedBy } : EMPTY;
+  row ? { settings: readSettings(row.settings), updatedAt: row.updatedAt, updatedBy: row.updatedBy } : EMPTY;
 
 export async function organizationSettings(db: SqlExecutor, organizationId: string): Promise<StoredSettings> {
   return parsed(await typed(db).selectFrom('organizationSettings').select(['settings', 'updatedAt', 'updatedBy'])
@@ -48,8 +50,6 @@ export async function setDeviceSettings(db: SqlExecutor, organizationId: string,
     .execute();
   return before;
 }
-
-const readSettings = (value: unknown): Settings => (value === null || value === undefined ? {} : settingsSchema.strip().safeParse(value).data ?? {});
 
 /**
  * What applies to a device: its organization's settings with the device's own on top. One
