@@ -10,7 +10,7 @@ import { activeAlertId, dedupeKey, openAlert, resolveAlert } from './lifecycle.t
 import type { EventPublisher } from '../events/index.ts';
 
 type SampleRow = Extract<IngestRow, { kind: 'sample' }>;
-interface Pending { state: StoredState; transitions: { kind: 'open' | 'resolve'; value: number | null }[]; rule: AlertRule; stored: boolean }
+interface Pending { state: StoredState; transitions: { kind: 'open' | 'resolve'; value: number | null }[]; rule: AlertRule }
 
 /** A state with nothing to remember: not breaching, not firing, no counter to turn into a rate. */
 const quiet = (state: StoredState) => state.breachingSinceMs === null && !state.firing && state.lastCounter === null;
@@ -39,8 +39,7 @@ export function createAlertSink(db: RelationalStore, log: Logger, events: EventP
         const condition = rule.condition as MetricCondition;
         for (const reading of readingsOf(row.payload, condition)) {
           const key = stateKey(rule.id, row.deviceId, reading.subject);
-          const known = states.get(key);
-          const entry = pending.get(key) ?? { rule, transitions: [], stored: known !== undefined && !quiet(known), state: known ?? { ...EMPTY_STATE, ruleId: rule.id, deviceId: row.deviceId, subject: reading.subject, lastLogId: 0 } };
+          const entry = pending.get(key) ?? { rule, transitions: [], state: states.get(key) ?? { ...EMPTY_STATE, ruleId: rule.id, deviceId: row.deviceId, subject: reading.subject, lastLogId: 0 } };
           if (row.id <= entry.state.lastLogId) continue; // judged before a crash
           const atMs = row.collectedAt.getTime();
           const value = reading.counter === undefined ? reading.value : ratePerMinute(entry.state, reading.counter, atMs);
@@ -55,12 +54,15 @@ export function createAlertSink(db: RelationalStore, log: Logger, events: EventP
     // A state that was quiet and stays quiet, with nothing to do, is not written: judging its rows
     // again after a crash would change nothing and open nothing. That is most of them, and at
     // 10,000 devices under ten rules writing each one per batch was the evaluator's whole cost.
-    const changed = [...pending.values()].filter((entry) => entry.stored || !quiet(entry.state) || entry.transitions.length > 0);
+    const changed = [...pending].filter(([key, entry]) => {
+      const before = states.get(key);
+      return (before !== undefined && !quiet(before)) || !quiet(entry.state) || entry.transitions.length > 0;
+    });
     let opened = 0;
     await db.transaction(async (tx) => {
-      const stored = await saveStates(tx, changed.map((entry) => entry.state));
-      for (const { state, transitions, rule } of changed) {
-        if (!stored.has(stateKey(state.ruleId, state.deviceId, state.subject))) continue; // another instance or an earlier run stored it already
+      const stored = await saveStates(tx, changed.map(([, entry]) => entry.state));
+      for (const [key, { state, transitions, rule }] of changed) {
+        if (!stored.has(key)) continue; // another instance or an earlier run stored it already
         for (const transition of transitions) {
           if (transition.kind === 'open') {
             if (await openAlert(tx, events, rule, state.deviceId, state.subject, transition.value)) opened++;
