@@ -1,6 +1,6 @@
 import { useRef, useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
-import { FILE_CHUNK_BYTES, TRANSFER_WINDOW, oneCallPerTick, pumpChunks } from '@ninjait/shared';
+import { FILE_CHUNK_BYTES, TRANSFER_WINDOW, pumpChunks } from '@ninjait/shared';
 import { api } from '../lib/trpc.ts';
 import { fromBase64, toBase64 } from '../lib/base64.ts';
 import { trpc } from '../lib/trpc-query.ts';
@@ -83,7 +83,8 @@ export function DeviceFiles({ deviceId, osType, canTransfer }: { deviceId: strin
     const files = api().remote.files;
     const begun = await files.downloadBegin.mutate({ deviceId, path: childOf(dir, name, sep) });
     const parts: Uint8Array<ArrayBuffer>[] = [];
-    const chunk = oneCallPerTick((offset: number, length: number) => files.downloadChunk.mutate({ deviceId, path: begun.path, offset, length }));
+    // Chunk calls are never batched (lib/trpc.ts): each goes in a request of its own.
+    const chunk = (offset: number, length: number) => files.downloadChunk.mutate({ deviceId, path: begun.path, offset, length });
     await pumpChunks({
       from: 0, size: begun.size, chunkBytes: FILE_CHUNK_BYTES, window: TRANSFER_WINDOW, signal: t.cancel.signal,
       send: chunk,
@@ -112,10 +113,10 @@ export function DeviceFiles({ deviceId, osType, canTransfer }: { deviceId: strin
     const transferId = crypto.randomUUID();
     const sha256 = await sha256Hex(file);
     const { offset } = await files.uploadBegin.mutate({ deviceId, transferId, path, size: file.size, overwrite: false });
-    const chunk = oneCallPerTick(async (at: number, length: number) => {
+    const chunk = async (at: number, length: number) => {
       const data = toBase64(new Uint8Array(await file.slice(at, at + length).arrayBuffer()));
       return files.uploadChunk.mutate({ deviceId, transferId, path, offset: at, data });
-    });
+    };
     try {
       await pumpChunks({
         from: offset, size: file.size, chunkBytes: FILE_CHUNK_BYTES, window: TRANSFER_WINDOW, signal: t.cancel.signal,
