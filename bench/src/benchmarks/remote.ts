@@ -8,6 +8,7 @@ import { loopbackAddresses, startFleet, untilConnected, type Fleet } from '../fl
 import { connectRaw, type AgentTransport } from '../fleet/transport.ts';
 import { enrollAgent, exited, spawnAgent, stopProcess } from '../lib/agent-process.ts';
 import { loginAs } from '../lib/people.ts';
+import { readProc, sampleProcesses } from '../lib/proc.ts';
 import { progress, sleep, waitFor } from '../lib/progress.ts';
 import { provisionFleet } from '../lib/provision.ts';
 import { createFleetToken, REPO_ROOT, startServerUnderTest, type ServerUnderTest } from '../lib/server-process.ts';
@@ -144,7 +145,7 @@ async function timeKeystrokes(server: ServerUnderTest, organizationId: string, d
 async function concurrentSessions(server: ServerUnderTest, agents: RealAgent[], s: Settings) {
   const people = await Promise.all(agents.map((agent) => loginAs(server, agent.organizationId, 'technician')));
   const sockets: AgentTransport[] = [];
-  const rssBefore = await rssMb(server.pid);
+  const rssBefore = rssMb(server.pid);
   try {
     const terminals = [];
     for (let i = 0; i < s.sessions; i++) {
@@ -152,9 +153,9 @@ async function concurrentSessions(server: ServerUnderTest, agents: RealAgent[], 
       sockets.push(tech);
       terminals.push(await openTerminal(tech, agents[i % agents.length]!.deviceId));
     }
-    const rssOpen = await rssMb(server.pid);
+    const rssOpen = rssMb(server.pid);
     const echo = new Histogram();
-    const cpuBefore = await cpuSeconds(server.pid);
+    const cpuBefore = readProc(server.pid)?.cpuSec ?? 0;
     const started = performance.now();
     await Promise.all(terminals.map(async (terminal, t) => {
       for (let i = 0; i < s.keystrokesPerSession; i++) {
@@ -164,7 +165,7 @@ async function concurrentSessions(server: ServerUnderTest, agents: RealAgent[], 
       }
     }));
     const seconds = (performance.now() - started) / 1000;
-    const serverCpuCores = round(((await cpuSeconds(server.pid)) - cpuBefore) / seconds, 2);
+    const serverCpuCores = round(((readProc(server.pid)?.cpuSec ?? cpuBefore) - cpuBefore) / seconds, 2);
     await Promise.all(terminals.map((terminal) => terminal.close()));
     return { sessions: s.sessions, realAgents: agents.length, echo: echo.summary(), serverCpuCores, serverRssMb: { before: rssBefore, allOpen: rssOpen } };
   } finally {
@@ -172,18 +173,11 @@ async function concurrentSessions(server: ServerUnderTest, agents: RealAgent[], 
   }
 }
 
-/** Resident memory of a process in MB (Linux /proc), null where there is none. */
-async function rssMb(pid: number): Promise<number | null> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-  const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
-  return kb ? round(Number(kb) / 1024, 1) : null;
-}
-
-/** User + system CPU seconds of a process so far (Linux /proc). */
-async function cpuSeconds(pid: number): Promise<number> {
-  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')).split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / 100;
-}
+/** Resident memory of a process in MB, null once it is gone. */
+const rssMb = (pid: number): number | null => {
+  const snapshot = readProc(pid);
+  return snapshot ? round(snapshot.rssBytes / MB, 1) : null;
+};
 
 async function sha256(file: string): Promise<string> {
   const hash = createHash('sha256');
@@ -231,28 +225,25 @@ async function timeDownload(server: ServerUnderTest, agent: RealAgent, dir: stri
   await writeFile(big, mb);
   try {
     const baselineMs = await cliCopy(server, agent.deviceId, small, join(dir, 'one.copy'));
-    const before = { agent: await rssMb(agent.process.pid!), server: await rssMb(server.pid) };
-    const peak = { ...before };
-    let watching = true;
-    const watcher = (async () => {
-      while (watching) {
-        const [a, s] = [await rssMb(agent.process.pid!), await rssMb(server.pid)];
-        if (a !== null) peak.agent = Math.max(peak.agent ?? 0, a);
-        if (s !== null) peak.server = Math.max(peak.server ?? 0, s);
-        await sleep(100);
-      }
-    })();
+    // The first sample is taken as the copy starts: what each process held before it.
+    const watch = sampleProcesses({ agent: agent.process.pid!, server: server.pid }, 100);
     const copy = join(dir, 'big.copy');
     let ms: number;
+    let memory: ReturnType<typeof watch.stop>;
     try {
       ms = await cliCopy(server, agent.deviceId, big, copy);
     } finally {
-      watching = false;
-      await watcher;
+      memory = watch.stop();
     }
+    const beforeMb = (name: 'agent' | 'server') => {
+      const first = watch.series[name]![0];
+      return first ? round(first.rssBytes / MB, 1) : null;
+    };
+    const before = { agent: beforeMb('agent'), server: beforeMb('server') };
+    const peak = { agent: memory.agent!.rssMaxMb, server: memory.server!.rssMaxMb };
     const equal = (await stat(copy)).size === mb * MB && (await sha256(copy)) === (await sha256(big));
     await rm(copy, { force: true });
-    const grew = (key: 'agent' | 'server') => (peak[key] !== null && before[key] !== null ? round(peak[key]! - before[key]!, 1) : null);
+    const grew = (key: 'agent' | 'server') => (before[key] === null ? null : round(peak[key] - before[key]!, 1));
     return {
       mb, seconds: round(ms / 1000, 1), mbPerSec: round(mb / (ms / 1000), 1), mbPerSecWithoutStartup: round(mb / ((ms - baselineMs) / 1000), 1),
       baselineOneMbMs: round(baselineMs, 0), sha256Equal: equal,
