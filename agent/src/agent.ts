@@ -76,7 +76,7 @@ export function runAgent(opts: RunAgentOptions): RunningAgent {
   const commands = startCommandRunner({ client: link.trpc, dataDir: dirname(opts.outboxFile), log, refusal, ...opts.remote });
   const software = opts.software === false ? null
     : startSoftwareInventory({ client: link.trpc, dataDir: dirname(opts.outboxFile), log, ...opts.software });
-  const sender = createSender({ outbox, api: link, log, errors, refusal });
+  const sender = createSender({ outbox, api: link, log, errors, refusal, stopGraceMs: STOP_STEP_MS - 100 });
   const heartbeat = createHeartbeat({
     api: link, outbox, errors, intervalMs, log, onServerPins: pinned.announced,
     // The device's settings (agentIntervalSeconds) win over the local interval while they ask for one.
@@ -126,11 +126,14 @@ export function runAgent(opts: RunAgentOptions): RunningAgent {
     abort.abort();
     offConnected();
     offAccepted();
+    // A push in flight keeps the socket until its ack or its grace ends (the sender's
+    // stopGraceMs), while the other parts stop beside it.
+    const loopsDone = waitAtMost(loops, STOP_STEP_MS);
     await collector.stop(STOP_STEP_MS);
     await waitAtMost(commands.stop(), STOP_STEP_MS);
     await waitAtMost(software?.stop() ?? Promise.resolve(), STOP_STEP_MS);
+    await loopsDone;
     await waitAtMost(link.close(), STOP_STEP_MS).catch((err: unknown) => log.warn({ err }, 'closing the connection failed'));
-    await waitAtMost(loops, STOP_STEP_MS);
     outbox.close();
     log.info({ ...sender.stats() }, 'agent stopped');
   };

@@ -181,4 +181,40 @@ describe('sender', () => {
     abort.abort();
     await expect(done).resolves.toBeUndefined();
   });
+
+  it('lets a push in flight at a stop get its ack within the grace, and no longer', async () => {
+    class SlowApi extends FakeApi {
+      delayMs = 150;
+      override async push(input: PushInput, signal?: AbortSignal): Promise<PushOutput> {
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(resolve, this.delayMs);
+          signal?.addEventListener('abort', () => {
+            clearTimeout(timer);
+            reject(new LinkError('TIMEOUT', 'aborted'));
+          }, { once: true });
+        });
+        return super.push(input);
+      }
+    }
+    const slow = new SlowApi();
+    api = slow;
+    for (let i = 0; i < 3; i++) outbox.append(fakeRecord());
+    const graced = start({ stopGraceMs: 1_000 });
+    await new Promise((r) => setTimeout(r, 20)); // the push is waiting on the server
+    abort.abort();
+    await graced.done;
+    expect(outbox.stats().bufferedRecords).toBe(0);
+
+    // A server that does not answer within the grace: the call is cut, the records stay.
+    abort = new AbortController();
+    slow.delayMs = 5_000;
+    for (let i = 3; i < 5; i++) outbox.append(fakeRecord());
+    const cut = start({ stopGraceMs: 50 });
+    await new Promise((r) => setTimeout(r, 20));
+    const stoppedAt = Date.now();
+    abort.abort();
+    await cut.done;
+    expect(Date.now() - stoppedAt).toBeLessThan(1_000);
+    expect(outbox.stats().bufferedRecords).toBe(2);
+  });
 });

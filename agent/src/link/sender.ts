@@ -46,6 +46,12 @@ export interface SenderOptions {
    * how long to wait; without it the sender logs it itself and waits `unauthorizedDelayMs`.
    */
   refusal?: Pick<CredentialRefusal, 'refused'>;
+  /**
+   * How long a push already in flight when `run`'s signal aborts may still wait for its ack.
+   * The server has usually logged the batch by then; cutting the call loses only the ack, and
+   * the whole batch is sent again on the next start (harmless, deduplicated, but wasted).
+   */
+  stopGraceMs?: number;
 }
 
 export interface SenderStats {
@@ -85,12 +91,12 @@ export function createSender(opts: SenderOptions): Sender {
   let batchLimit = opts.maxRecords ?? MAX_RECORDS_PER_PUSH;
   let attempt = 0;
 
-  const pushOnce = async (signal: AbortSignal): Promise<void> => {
+  const pushOnce = async (signal: AbortSignal, callParent: AbortSignal): Promise<void> => {
     const batch = outbox.oldest(batchLimit, maxBytes);
     const first = batch[0];
     const last = batch[batch.length - 1];
     if (!first || !last) return;
-    const call = callSignal(signal, pushTimeoutMs);
+    const call = callSignal(callParent, pushTimeoutMs);
     const started = clock.now();
     try {
       const { ackSeq } = await api.push({ records: batch }, call.signal);
@@ -145,14 +151,38 @@ export function createSender(opts: SenderOptions): Sender {
       work.wake();
     },
     async run(signal) {
-      while (!signal.aborted) {
-        if (!api.connected || outbox.stats().bufferedRecords === 0) {
-          await work.wait(signal);
-          continue;
+      const callParent = graceAfter(signal, opts.stopGraceMs ?? 0);
+      try {
+        while (!signal.aborted) {
+          if (!api.connected || outbox.stats().bufferedRecords === 0) {
+            await work.wait(signal);
+            continue;
+          }
+          await pushOnce(signal, callParent.signal);
         }
-        await pushOnce(signal);
+      } finally {
+        callParent.dispose();
       }
     },
     stats: () => ({ ...stats }),
+  };
+}
+
+/** A signal that aborts `graceMs` after `parent` does: what calls in flight at a stop run under. */
+function graceAfter(parent: AbortSignal, graceMs: number): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const onAbort = () => {
+    timer = setTimeout(() => controller.abort(parent.reason), graceMs).unref();
+  };
+  if (parent.aborted) onAbort();
+  else parent.addEventListener('abort', onAbort, { once: true });
+  return {
+    signal: controller.signal,
+    dispose() {
+      parent.removeEventListener('abort', onAbort);
+      if (timer) clearTimeout(timer);
+      controller.abort(parent.reason);
+    },
   };
 }
