@@ -124,6 +124,7 @@ export function createDrainer(options: DrainerOptions): Drainer {
   async function cursor(): Promise<number | null> {
     if (held && Date.now() < held.renewAt) return held.position;
     const position = await takeLease();
+    if (position !== null) sink.leaseTaken?.();
     held = position === null ? null : { position, renewAt: Date.now() + leaseMs / 2 };
     return position;
   }

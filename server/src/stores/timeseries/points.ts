@@ -1,5 +1,5 @@
 import type { IngestRow } from '../../features/ingest/sinks/types.ts';
-import { deriveMetrics } from '@ninjait/shared';
+import { deriveMetrics, type DerivedMetrics } from '@ninjait/shared';
 import type { MetricPoint } from './types.ts';
 
 /**
@@ -7,7 +7,11 @@ import type { MetricPoint } from './types.ts';
  * stores them, with 0 for what the sample lacks (line protocol has no null or NaN).
  */
 export function sampleToPoint(row: Extract<IngestRow, { kind: 'sample' }>): MetricPoint {
-  const metrics = deriveMetrics(row.payload);
+  return metricsToPoint(row, deriveMetrics(row.payload));
+}
+
+/** `sampleToPoint` for a caller that already derived the sample's metrics for another use. */
+export function metricsToPoint(row: Extract<IngestRow, { kind: 'sample' }>, metrics: DerivedMetrics): MetricPoint {
   return {
     deviceId: row.deviceId,
     organizationId: row.organizationId,

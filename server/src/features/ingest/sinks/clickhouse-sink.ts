@@ -1,8 +1,8 @@
-import { deriveMetrics, storableCount } from '@ninjait/shared';
+import { deriveMetrics, storableCount, type DerivedMetrics } from '@ninjait/shared';
 import type { AnalyticsStore } from '../../../stores/analytics/index.ts';
 import { markHoursDirty } from '../../analytics/rollup-dirty.ts';
 import { isoDate, unixSec, utcDateTime64 } from '../../../stores/analytics/time.ts';
-import { lineProtocolBytes, sampleToPoint } from '../../../stores/timeseries/index.ts';
+import { lineProtocolBytes, metricsToPoint } from '../../../stores/timeseries/index.ts';
 import { failure, success, latestPerDevice, type IngestRow, type Sink } from './types.ts';
 import { splitStorable } from './values.ts';
 
@@ -13,7 +13,10 @@ import { splitStorable } from './values.ts';
  * storable (`splitStorable`), or the timestamp is null.
  */
 export function rawMetricRow(row: IngestRow & { kind: 'sample' }) {
-  const metrics = deriveMetrics(row.payload);
+  return rawRowOf(row, deriveMetrics(row.payload));
+}
+
+function rawRowOf(row: IngestRow & { kind: 'sample' }, metrics: DerivedMetrics) {
   return {
     device_id: row.deviceId,
     organization_id: row.organizationId,
@@ -30,6 +33,8 @@ export function rawMetricRow(row: IngestRow & { kind: 'sample' }) {
 }
 
 type Sample = IngestRow & { kind: 'sample' };
+/** A sample with its metrics, derived once for the raw row and the usage count. */
+type Measured = { row: Sample; metrics: DerivedMetrics };
 
 /**
  * One `metric_usage_daily` row per device and UTC day of the batch: how many samples, their size
@@ -37,36 +42,61 @@ type Sample = IngestRow & { kind: 'sample' };
  * whichever store keeps the series. Samples at or below the `counted` watermark of their device
  * and day (`countedSeqs`) were counted by an earlier write (a replay) and are left out.
  */
-export function usageRows(samples: readonly Sample[], counted: ReadonlyMap<string, number> = new Map()) {
+export function usageRows(samples: readonly Measured[], counted: ReadonlyMap<string, number> = new Map()) {
   const usage = new Map<string, { organization_id: string; device_id: string; day: string; samples: number; bytes: number; max_seq: number }>();
-  for (const row of samples) {
+  for (const { row, metrics } of samples) {
     const day = isoDate(row.collectedAt.getTime());
     const key = `${row.deviceId}/${day}`;
     if (row.seq <= (counted.get(key) ?? 0)) continue;
     const entry = usage.get(key) ?? { organization_id: row.organizationId, device_id: row.deviceId, day, samples: 0, bytes: 0, max_seq: 0 };
     entry.samples += 1;
-    entry.bytes += lineProtocolBytes(sampleToPoint(row));
+    entry.bytes += lineProtocolBytes(metricsToPoint(row, metrics));
     entry.max_seq = Math.max(entry.max_seq, row.seq);
     usage.set(key, entry);
   }
   return [...usage.values()];
 }
 
+/** Entries of the counted-watermark memory before it is emptied (a day of 100,000 devices). */
+const MAX_REMEMBERED_MARKS = 100_000;
+
 /**
- * The highest sequence number already counted in `metric_usage_daily` per device and day of the
- * batch (keys `device/day`). A device's sequence numbers grow in log order, so any sample not
- * counted yet is above its day's mark; per day, because a write that failed half way (one month's
- * part stored, another's not) may have counted a later day before an earlier one.
+ * The highest sequence number already counted in `metric_usage_daily` per device and day (keys
+ * `device/day`). A device's sequence numbers grow in log order, so any sample not counted yet is
+ * above its day's mark; per day, because a write that failed half way (one month's part stored,
+ * another's not) may have counted a later day before an earlier one.
+ *
+ * Read from ClickHouse once per device and day, then kept: while this instance holds the sink's
+ * lease nobody else counts, so its own writes are the only change. `forget()` empties it when
+ * that may no longer hold (the lease was taken again, a write failed in an unknown state).
  */
-async function countedSeqs(analytics: AnalyticsStore, samples: readonly Sample[]): Promise<Map<string, number>> {
-  if (samples.length === 0) return new Map();
-  const ids = [...new Set(samples.map((row) => row.deviceId))];
-  const days = [...new Set(samples.map((row) => isoDate(row.collectedAt.getTime())))];
-  // Not `AS day`: ClickHouse would read the alias (a String) in WHERE instead of the column.
-  const rows = await analytics.query<{ device_id: string; on_day: string; seq: string | number }>(
-    `SELECT device_id, toString(day) AS on_day, max(max_seq) AS seq FROM metric_usage_daily
-     WHERE device_id IN {ids:Array(UUID)} AND day IN {days:Array(Date)} GROUP BY device_id, day`, { ids, days });
-  return new Map(rows.map((row) => [`${row.device_id}/${row.on_day}`, Number(row.seq)]));
+function countedMarks(analytics: AnalyticsStore) {
+  const marks = new Map<string, number>();
+  return {
+    async of(samples: readonly Measured[]): Promise<ReadonlyMap<string, number>> {
+      const unknown = new Map<string, { deviceId: string; day: string }>();
+      for (const { row } of samples) {
+        const day = isoDate(row.collectedAt.getTime());
+        const key = `${row.deviceId}/${day}`;
+        if (!marks.has(key)) unknown.set(key, { deviceId: row.deviceId, day });
+      }
+      if (unknown.size === 0) return marks;
+      if (marks.size + unknown.size > MAX_REMEMBERED_MARKS) marks.clear();
+      const ids = [...new Set([...unknown.values()].map((key) => key.deviceId))];
+      const days = [...new Set([...unknown.values()].map((key) => key.day))];
+      // Not `AS day`: ClickHouse would read the alias (a String) in WHERE instead of the column.
+      const rows = await analytics.query<{ device_id: string; on_day: string; seq: string | number }>(
+        `SELECT device_id, toString(day) AS on_day, max(max_seq) AS seq FROM metric_usage_daily
+         WHERE device_id IN {ids:Array(UUID)} AND day IN {days:Array(Date)} GROUP BY device_id, day`, { ids, days });
+      for (const key of unknown.keys()) marks.set(key, 0);
+      for (const row of rows) marks.set(`${row.device_id}/${row.on_day}`, Number(row.seq));
+      return marks;
+    },
+    counted(rows: readonly { device_id: string; day: string; max_seq: number }[]) {
+      for (const row of rows) marks.set(`${row.device_id}/${row.day}`, Math.max(marks.get(`${row.device_id}/${row.day}`) ?? 0, row.max_seq));
+    },
+    forget: () => marks.clear(),
+  };
 }
 
 export interface ClickhouseSinkOptions {
@@ -86,9 +116,11 @@ export interface ClickhouseSinkOptions {
  * (device_id, timestamp, seq) key, and usage counts skip what each device's day counted (`usageRows`).
  */
 export function createClickhouseSink(analytics: AnalyticsStore, options: ClickhouseSinkOptions): Sink {
+  const marks = countedMarks(analytics);
   return {
     name: 'clickhouse',
     async init() {},
+    leaseTaken: () => marks.forget(),
     async write(batch) {
       const first = batch[0];
       const last = batch.at(-1);
@@ -97,20 +129,24 @@ export function createClickhouseSink(analytics: AnalyticsStore, options: Clickho
         const { storable, rejected } = splitStorable(batch);
         // The token names the range the drainer asked for; a drainer isolating a bad row writes sub-ranges, each its own token.
         const token = `ingest:${first.id}-${last.id}`;
-        const samples = storable.filter((row): row is Sample => row.kind === 'sample');
+        const samples = storable.filter((row): row is Sample => row.kind === 'sample').map((row) => ({ row, metrics: deriveMetrics(row.payload) }));
         const heartbeats = [...latestPerDevice(storable).values()].map((row) => ({
           organization_id: row.organizationId,
           device_id: row.deviceId,
           status: 'online',
           timestamp: unixSec(row.collectedAt.getTime()),
         }));
-        if (options.rawSamples) await analytics.insert('device_metrics_raw', samples.map(rawMetricRow), { dedupToken: token });
+        if (options.rawSamples) await analytics.insert('device_metrics_raw', samples.map(({ row, metrics }) => rawRowOf(row, metrics)), { dedupToken: token });
         await analytics.insert('device_heartbeats', heartbeats, { dedupToken: token });
-        await markHoursDirty(analytics, samples.map((row) => row.collectedAt.getTime()));
+        await markHoursDirty(analytics, samples.map(({ row }) => row.collectedAt.getTime()));
         // Last: a batch that failed before it counted nothing, and its retry counts each sample once.
-        await analytics.insert('metric_usage_daily', usageRows(samples, await countedSeqs(analytics, samples)), { dedupToken: token });
+        const usage = usageRows(samples, await marks.of(samples));
+        await analytics.insert('metric_usage_daily', usage, { dedupToken: token });
+        marks.counted(usage);
         return success(rejected);
       } catch (error) {
+        // The usage insert may have gone through before the error: read the marks again.
+        marks.forget();
         return failure(error);
       }
     },

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveMetrics } from '@ninjait/shared';
 import { cacheEngines, relationalEngines } from '../../../../test-support/databases.ts';
@@ -136,6 +136,22 @@ describe.each(cases)('raw samples on $relational + $cache, $mode', ({ relational
     const sink = createClickhouseSink(analytics(), { rawSamples: !influxUrl });
     expect(await sink.write(asLogged(1_000_000), new AbortController().signal)).toEqual({ ok: true });
     expect(await usage()).toEqual([{ organization_id: organizationId, day: isoDate(hour), samples: 3, bytes }]);
+    // A sink remembers what it counted only while it holds the lease: here another instance
+    // counts seq 4-5 of a device in between, and the first, taking the lease again, replays them.
+    const other = randomUUID();
+    const otherRows = (firstId: number, seqs: number[]) => seqs.map((seq, i) => ({
+      ...asLogged(firstId)[0]!, id: firstId + i, deviceId: other, seq, collectedAt: new Date(hour + seq * 1_000),
+    }));
+    const otherUsage = async () => Number((await analytics().query<{ samples: string }>(
+      'SELECT sum(samples) AS samples FROM metric_usage_daily WHERE device_id = {other:UUID}', { other }))[0]?.samples ?? 0);
+    const first = createClickhouseSink(analytics(), { rawSamples: !influxUrl });
+    const second = createClickhouseSink(analytics(), { rawSamples: !influxUrl });
+    const signal = new AbortController().signal;
+    expect(await first.write(otherRows(2_000_000, [1, 2, 3]), signal)).toEqual({ ok: true });
+    expect(await second.write(otherRows(3_000_000, [4, 5]), signal)).toEqual({ ok: true });
+    first.leaseTaken?.();
+    expect(await first.write(otherRows(4_000_000, [4, 5]), signal)).toEqual({ ok: true });
+    expect(await otherUsage()).toBe(5);
     // The hour of the samples waits for the rollup (the server's own job may have run it already, from the same store).
     const pending = await pendingHours(analytics(), now);
     const hourlyRows = await analytics().query<{ n: string }>('SELECT count() AS n FROM device_metrics_hourly WHERE device_id = {deviceId:UUID}', { deviceId });

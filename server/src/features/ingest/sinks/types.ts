@@ -35,6 +35,11 @@ export type WriteResult =
 export interface Sink {
   readonly name: string;
   init(): Promise<void>;
+  /**
+   * The drainer has just taken (or taken again) this sink's lease: another instance may have
+   * written in between, so what the sink remembers of the store's state is to be read again.
+   */
+  leaseTaken?(): void;
   /** Never throws: every failure, and every row left out, is in the result. */
   write(batch: readonly IngestRow[], signal: AbortSignal): Promise<WriteResult>;
   health(): Promise<StoreHealth>;

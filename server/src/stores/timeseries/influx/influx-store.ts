@@ -31,13 +31,28 @@ export function toInfluxPoint(point: MetricPoint): Point {
     .timestamp(point.timestamp);
 }
 
+/** Tag values that line protocol writes as they are (ids are UUIDs): no escaping, one byte each. */
+const PLAIN_TAG = /^[0-9A-Za-z_.-]+$/;
+/** `device_metrics,device_id=,organization_id= cpu=,disk_usage=,disk_used=,memory=,network_rx=,network_tx= ` */
+const FIXED_BYTES = `${MEASUREMENT},device_id=,organization_id= cpu=,disk_usage=,disk_used=,memory=,network_rx=,network_tx= `.length;
+
 /**
  * The bytes a point takes as line protocol at the millisecond precision `write` uses: what the
  * time-series store receives for one sample, before its own compression (billing's measure).
+ * Counted, not written out: the drain counts every sample, and building the line through the
+ * client's `Point` cost ~5 µs a sample, a third of the ClickHouse sink's time. The count is the
+ * client's line to the byte (floats as `String(n)`, tags of plain ids unescaped, a test compares
+ * them); a tag that would need escaping takes the client's way.
  */
 export function lineProtocolBytes(point: MetricPoint): number {
-  const line = toInfluxPoint(point).toLineProtocol({ convertTime: (time) => (time instanceof Date ? String(time.getTime()) : String(time)) });
-  return line === undefined ? 0 : Buffer.byteLength(line);
+  const fields = [point.cpu, point.diskPercent, point.diskUsed, point.memory, point.networkRx, point.networkTx];
+  if (!PLAIN_TAG.test(point.deviceId) || !PLAIN_TAG.test(point.organizationId) || !fields.every(Number.isFinite)) {
+    const line = toInfluxPoint(point).toLineProtocol({ convertTime: (time) => (time instanceof Date ? String(time.getTime()) : String(time)) });
+    return line === undefined ? 0 : Buffer.byteLength(line);
+  }
+  let bytes = FIXED_BYTES + point.deviceId.length + point.organizationId.length + String(point.timestamp.getTime()).length;
+  for (const value of fields) bytes += String(value).length;
+  return bytes;
 }
 
 /**
