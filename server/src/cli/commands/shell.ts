@@ -44,6 +44,8 @@ export const shellCommand: Command = {
     const { client, close } = localAdminSocket(serverUrl(values), token);
     const stdin = process.stdin;
     const raw = stdin.isTTY;
+    // Set when the session opens: takes this terminal back (listeners, raw mode) however it ends.
+    let detach: () => void = () => undefined;
     try {
       const session = await client.shell.local.open.mutate({
         device, org: values.org, shell: values.shell as Shell | undefined, ...(idle === undefined ? {} : { idleTimeoutSec: idle }), ...sizeOf(),
@@ -85,6 +87,11 @@ export const shellCommand: Command = {
               stdin.resume();
               process.stdout.on('resize', onResize);
               process.on('SIGWINCH', onResize);
+              detach = () => {
+                stdin.off('data', onKeys);
+                process.stdout.off('resize', onResize);
+                process.off('SIGWINCH', onResize);
+              };
             }
             if (event.type === 'output') process.stdout.write(event.data);
             if (event.type === 'closed') {
@@ -97,8 +104,7 @@ export const shellCommand: Command = {
         });
       });
     } finally {
-      stdin.off('data', () => undefined);
-      process.removeAllListeners('SIGWINCH');
+      detach();
       if (raw && stdin.isRaw) stdin.setRawMode(false);
       stdin.pause();
       await close();
