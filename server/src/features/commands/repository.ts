@@ -366,6 +366,8 @@ export async function selectTargetDevice(tx: SqlExecutor, deviceId: string, orga
     .select((eb) => ['organizationId', 'osType', 'name', eb('approvalState', '=', sql.lit('approved')).as('approved')])
     .where('id', '=', deviceId).where('decommissionedAt', 'is', null)
     .$if(organizationId !== null, (query) => query.where('organizationId', '=', organizationId!))
+    // Held to the caller's commit: a decommission (an UPDATE of the row) waits, so it sees what was opened on the device.
+    .forShare()
     .$narrowType<{ organizationId: string; approved: boolean }>().executeTakeFirst();
 }
 
