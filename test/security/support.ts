@@ -805,7 +805,8 @@ export function isolationCases(candidates: ProcedureInfo[], own: OrgFixture, for
     for (const path of idPathsOf(info)) {
       if (path.steps.length === 1 && SENDER_NAMED.has(path.label)) continue;
       try {
-        cases.push(...casesAt(info, base, path, own, foreign));
+        // A nested place gets fresh names: a create that succeeds for one place must not make the next a name conflict.
+        cases.push(...casesAt(info, path.steps.length === 1 ? base : buildInput(info, own)!, path, own, foreign));
       } catch (error) {
         if (!(error instanceof UnbuildableError || error instanceof MissingSampleError)) throw error;
         construction.push(`${info.path}: ${error.message}`);
