@@ -6,6 +6,9 @@ import type { AnyRouter } from '@trpc/server';
 import { appRouter, LOCAL_ADMIN_HEADER, readLocalAdminToken } from '@ninjait/server';
 import type { Role } from '@ninjait/shared';
 import { fakeInventory, type Harness } from '@ninjait/server/testing';
+import { findIdPaths, UnbuildableError, unwrap, withIdAt, type IdNaming, type IdPath, type ZodLike } from './id-paths.ts';
+
+export { unwrap, type ZodLike };
 
 /**
  * What the security suite shares: the procedures found in the router at run time, how each is
@@ -15,13 +18,6 @@ import { fakeInventory, type Harness } from '@ninjait/server/testing';
 
 export type ProcedureType = 'query' | 'mutation' | 'subscription';
 
-/** The parts of a zod v4 schema this file reads. */
-export interface ZodLike {
-  _zod: { def: { type: string; format?: string; innerType?: ZodLike; in?: ZodLike; element?: ZodLike; shape?: Record<string, ZodLike> } };
-  shape?: Record<string, ZodLike>;
-  safeParse(value: unknown): { success: boolean };
-}
-
 export interface ProcedureInfo {
   path: string;
   type: ProcedureType;
@@ -29,18 +25,8 @@ export interface ProcedureInfo {
   shape: Record<string, ZodLike> | null;
   /** The procedure accepts no input at all (`undefined`). */
   inputOptional: boolean;
-}
-
-const WRAPPERS = new Set(['optional', 'default', 'prefault', 'nullable', 'pipe', 'readonly']);
-
-export function unwrap(schema: ZodLike): ZodLike {
-  let current = schema;
-  while (WRAPPERS.has(current._zod.def.type)) {
-    const inner = current._zod.def.type === 'pipe' ? current._zod.def.in : current._zod.def.innerType;
-    if (!inner) break;
-    current = inner;
-  }
-  return current;
+  /** The whole input schema (to check a built input), or null for none. */
+  input: ZodLike | null;
 }
 
 type RawProcedure = { _def: { type: ProcedureType; inputs: ZodLike[] } };
@@ -53,6 +39,7 @@ export const procedures: ProcedureInfo[] = Object.entries((appRouter as unknown 
       type: procedure._def.type,
       shape: object?._zod.def.type === 'object' ? (object.shape ?? object._zod.def.shape ?? null) : null,
       inputOptional: !input || input.safeParse(undefined).success,
+      input: input ?? null,
     };
   });
 
@@ -269,6 +256,12 @@ export const ID_FIELDS: Record<string, IdKind | ((path: string) => IdKind | unde
   scriptId: 'script', remediationScriptId: 'script',
 };
 
+/** Records keyed by ids, by the field that holds them: a device's custom values are keyed by field id. */
+const ID_KEYED_RECORDS: Record<string, IdKind> = { values: 'field' };
+
+/** What an `id` beside a `kind` may name (a scope, a script's target): one case per kind. */
+const KIND_NAMED_IDS: readonly IdKind[] = ['site', 'group', 'tag'];
+
 /** Names that end in "Id" but name nothing of ours: an OpenID Connect client id is text a provider issued. */
 const NOT_IDS = new Set(['clientId']);
 export function isIdField(name: string, schema: ZodLike): boolean {
@@ -429,6 +422,8 @@ export const SAMPLE_VALUES: Record<string, (org: OrgFixture) => unknown> = {
   conditions: () => [],
   // Patch policies: the fixture's group (the tag already has the fixture's policy; one policy per scope).
   'patches.policies.create:scope': (org) => ({ kind: 'group', id: org.groupId }),
+  // Nested places, by label: a script check must test the exit code or the output.
+  'condition<script>': () => ({ kind: 'script', exit: { op: '!=', code: 0 } }),
   'admin.patching.policies.set:policy': () => ({ windowCron: '0 0 29 2 *' }),
 };
 
@@ -720,8 +715,8 @@ export const FILTERS: Record<string, string[]> = {
   'commands.list': ['bulkJobId'],
   'audit.list': ['userId', 'resourceId'],
   'live.devices': ['deviceId'],
-  // A site or tag of another organization links to none of the caller's devices (a group is not found).
-  'devices.list': ['deviceIds', 'siteId', 'tagId'],
+  // A site, tag or custom field of another organization links to none of the caller's devices (a group is not found).
+  'devices.list': ['deviceIds', 'siteId', 'tagId', 'field.fieldId'],
   'quarantine.list': ['deviceId'],
   // Grants into another provider's client: none of the caller's.
   'providers.grants.list': ['organizationId'],
@@ -729,34 +724,116 @@ export const FILTERS: Record<string, string[]> = {
 };
 
 /**
+ * Procedures that act on many ids and report each one that cannot change, changing the rest (an
+ * inbox selection may hold an alert resolved meanwhile). With an own id and a foreign one, the
+ * answer is a success that reports the foreign id as not found, as it would an id nobody has.
+ */
+export const PER_ID_REPORTS = new Set(['alerts.acknowledge', 'alerts.resolve']);
+
+/**
  * Id fields that name no organization's resource: a file transfer is named by its sender and
  * lives under the device beside it, whose id is swapped for the other organization's in its own case.
  */
 const SENDER_NAMED = new Set(['transferId']);
 
-export interface IsolationCase { info: ProcedureInfo; field: string; input: unknown }
+export interface IsolationCase {
+  info: ProcedureInfo;
+  /** Where the foreign id went: a field (`deviceId`) or a nested place (`condition<script>.scriptId`, `scope<site>.id`). */
+  field: string;
+  input: unknown;
+  /** The same input with the caller's own id there: accepted, so the refusal of `input` is about the organization. */
+  ownInput: unknown;
+  /** The foreign value the case sent (the only thing of the other organization the answer may echo). */
+  injected: unknown;
+}
 
-/** Every procedure a person calls that takes an id. */
-export const idTakingProcedures = () =>
-  procedures.filter((info) => authKind(info.path) === 'user' && info.shape && Object.entries(info.shape).some(([field, schema]) => isIdField(field, schema)));
+const MIXED_SUFFIX = ' (after an own id)';
 
-/** For each id field of each candidate: `own`'s valid input with `foreign`'s id in that field; inputs the dictionary cannot build are listed. */
+/** A per-id report (`{ failed: [{ id, reason }] }`) that names each id as not found. */
+function reportsNotFound(data: unknown, ids: string[]): boolean {
+  const failed = (data as { failed?: { id: string; reason: string }[] } | undefined)?.failed ?? [];
+  return ids.every((id) => failed.some((entry) => entry.id === id && /not found/i.test(entry.reason)));
+}
+
+/** Kinds whose value is a list of ids: their cases also mix an own id with the foreign one. */
+const LIST_KINDS = new Set<IdKind>(['devices', 'alerts', 'channels', 'tags']);
+
+/** Where `info`'s input holds ids, at any depth, and what each names. */
+export function idPathsOf(info: ProcedureInfo): IdPath[] {
+  return info.shape ? findIdPaths(info.shape, namingFor(info.path)) : [];
+}
+
+function namingFor(path: string): IdNaming {
+  return {
+    isId: isIdField,
+    kindOf: (name) => idKind(path, name),
+    recordKeyKind: (name) => ID_KEYED_RECORDS[name],
+    namedByKind: KIND_NAMED_IDS,
+  };
+}
+
+function fillingFor(path: string, org: OrgFixture) {
+  const sampleOf = (key: string) => SAMPLE_VALUES[key]?.(org);
+  return {
+    naming: namingFor(path),
+    ownId: (kind: string) => idValue(org, kind as IdKind),
+    sampleAt: (label: string) => sampleOf(`${path}:${label}`) ?? (/[.<[{]/.test(label) ? sampleOf(label) : undefined),
+    sampleNamed: (name: string) => sampleOf(`${path}:${name}`) ?? sampleOf(name),
+  };
+}
+
+/** Every procedure a person calls that takes an id, anywhere in its input. */
+export const idTakingProcedures = () => procedures.filter((info) => authKind(info.path) === 'user' && idPathsOf(info).length > 0);
+
+/**
+ * For each id of each candidate, top-level or nested: `own`'s valid input with `foreign`'s id in
+ * that place (lists of ids also mixed: own first, then foreign). Inputs and nested places the
+ * dictionaries cannot build, or build into something the schema refuses, are listed.
+ */
 export function isolationCases(candidates: ProcedureInfo[], own: OrgFixture, foreign: OrgFixture): { cases: IsolationCase[]; construction: string[] } {
   const cases: IsolationCase[] = [];
   const construction: string[] = [];
   for (const info of candidates) {
+    let base: Record<string, unknown>;
     try {
-      const input = buildInput(info, own)!;
-      for (const [field, schema] of Object.entries(info.shape!)) {
-        if (!isIdField(field, schema) || SENDER_NAMED.has(field)) continue;
-        cases.push({ info, field, input: { ...input, [field]: idValue(foreign, idKind(info.path, field)!) } });
-      }
+      base = buildInput(info, own)!;
     } catch (error) {
       if (!(error instanceof MissingSampleError)) throw error;
       construction.push(error.message);
+      continue;
+    }
+    for (const path of idPathsOf(info)) {
+      if (path.steps.length === 1 && SENDER_NAMED.has(path.label)) continue;
+      try {
+        // A nested place gets fresh names: a create that succeeds for one place must not make the next a name conflict.
+        cases.push(...casesAt(info, path.steps.length === 1 ? base : buildInput(info, own)!, path, own, foreign));
+      } catch (error) {
+        if (!(error instanceof UnbuildableError || error instanceof MissingSampleError)) throw error;
+        construction.push(`${info.path}: ${error.message}`);
+      }
     }
   }
   return { cases, construction };
+}
+
+function casesAt(info: ProcedureInfo, base: Record<string, unknown>, path: IdPath, own: OrgFixture, foreign: OrgFixture): IsolationCase[] {
+  const kind = path.kind as IdKind | undefined;
+  if (!kind) throw new MissingSampleError(`id-like "${path.label}" names no kind: add it to ID_FIELDS (or ID_KEYED_RECORDS, KIND_NAMED_IDS) in test/security/support.ts`);
+  const fill = fillingFor(info.path, own);
+  const at = (value: unknown) => withIdAt(info.shape!, base, path, value, fill);
+  // At the top level `base` already holds the own id (so calls that end a resource run once per procedure).
+  const ownInput = path.steps.length === 1 ? base : at(idValue(own, kind));
+  // A nested place is only attacked if the input that reaches it is one the server accepts as such.
+  if (path.steps.length > 1) {
+    const parsed = info.input?.safeParse(ownInput);
+    if (parsed && !parsed.success) {
+      const issues = parsed.error?.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+      throw new UnbuildableError(`the input built for "${path.label}" does not parse (${issues}): add a sample for it to SAMPLE_VALUES`);
+    }
+  }
+  const attacks: unknown[] = [idValue(foreign, kind)];
+  if (LIST_KINDS.has(kind)) attacks.push([...idValue(own, kind) as unknown[], ...idValue(foreign, kind) as unknown[]]);
+  return attacks.map((injected, i) => ({ info, field: i === 0 ? path.label : `${path.label}${MIXED_SUFFIX}`, input: at(injected), ownInput, injected }));
 }
 
 /**
@@ -770,13 +847,19 @@ export async function isolationFailures(h: Harness, sockets: Sockets, cases: Iso
   const foreignStrings = identifying(foreign);
   const check = (c: IsolationCase, outcome: Outcome) => {
     const label = `${c.info.path} with ${foreign.name}'s ${c.field}`;
-    const filterOnly = FILTERS[c.info.path]?.includes(c.field);
+    const mixed = c.field.endsWith(MIXED_SUFFIX);
+    const filterOnly = FILTERS[c.info.path]?.includes(mixed ? c.field.slice(0, -MIXED_SUFFIX.length) : c.field);
     // A caller refused the whole procedure by role (where `refused` accepts that) learns nothing either.
     const filteredOk = outcome.ok || (outcome.code === 'FORBIDDEN' && refused('FORBIDDEN'));
-    if (filterOnly ? !filteredOk : !refused(outcome.code)) {
+    if (mixed && PER_ID_REPORTS.has(c.info.path)) {
+      const foreignIds = (c.injected as string[]).slice(-1);
+      if (!filteredOk || (outcome.ok && !reportsNotFound(outcome.data, foreignIds))) {
+        failures.push(`${label}: expected a success reporting the foreign id as not found, got ${outcome.code ?? 'success'} ${outcome.text.slice(0, 200)}`);
+      }
+    } else if (filterOnly ? !filteredOk : !refused(outcome.code)) {
       failures.push(`${label}: expected ${filterOnly ? 'an empty success' : 'a refusal'}, got ${outcome.code ?? 'success'} ${outcome.message.slice(0, 200)}`);
     }
-    const injected = JSON.stringify((c.input as Record<string, unknown>)[c.field]);
+    const injected = JSON.stringify(c.injected);
     const leaked = foreignStrings.filter((s) => !injected.includes(s) && outcome.text.includes(s));
     if (leaked.length > 0) failures.push(`${label}: the answer carries ${leaked.join(', ')}`);
   };

@@ -1,15 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '@ninjait/server/testing';
 import {
-  buildInput, createOrgFixture, idTakingProcedures, invoke, isolationCases, isolationFailures, snapshotOrg, Sockets,
-  type Credentials, type IsolationCase, type OrgFixture, type ProcedureInfo,
+  createOrgFixture, idTakingProcedures, invoke, isolationCases, isolationFailures, snapshotOrg, Sockets,
+  type Credentials, type IsolationCase, type OrgFixture,
 } from './support.ts';
 
 /**
  * Tenant isolation, generated from the router: for every procedure a person calls that takes an
- * id, organization X's owner passes organization Y's real id in that field (the other fields valid
- * and X's own) and must get NOT_FOUND, or an empty answer where the id only filters a list. No
- * answer may carry anything of Y, and Y's rows are byte-for-byte the same afterwards.
+ * id, at any depth of its input (a rule's script check, a scope, a group's filter conditions,
+ * values keyed by field id), organization X's owner passes organization Y's real id in that place
+ * (the other fields valid and X's own; a list of ids also as X's id then Y's) and must get
+ * NOT_FOUND, or an empty answer where the id only filters a list. No answer may carry anything of
+ * Y, and Y's rows are byte-for-byte the same afterwards.
  *
  * Skipped by design: agent.* (a device's credentials scope every call to that device; nothing
  * takes another device's id) and the local admin's procedures (admin.*, commands.local.*, ...:
@@ -60,17 +62,18 @@ describe('tenant isolation matrix', () => {
 
   it("accepts the same inputs with X's own ids (so the NOT_FOUND above is about the organization)", async () => {
     const asX: Credentials = { kind: 'session', token: x.users.owner.session };
-    const baseline = [...new Map(cases.map((c) => [c.info.path, c.info])).values()];
+    // One call per distinct own input: a nested place (a rule's script check) has an input of its own.
+    const baseline = [...new Map(cases.map((c) => [c.ownInput, c])).values()];
     const failures: string[] = [];
-    const check = async (info: ProcedureInfo) => {
-      const outcome = await invoke(h, sockets, info, buildInput(info, x), asX);
+    const check = async (c: IsolationCase) => {
+      const outcome = await invoke(h, sockets, c.info, c.ownInput, asX);
       if (outcome.code === 'NOT_FOUND' || outcome.code === 'BAD_REQUEST' || outcome.code === 'UNAUTHORIZED' || outcome.code === 'FORBIDDEN') {
-        failures.push(`${info.path}: ${outcome.code} ${outcome.message.slice(0, 200)}`);
+        failures.push(`${c.info.path} (${c.field}): ${outcome.code} ${outcome.message.slice(0, 200)}`);
       }
     };
     // Everything else at once; then, one by one, the calls that end the resource they name.
-    await Promise.all(baseline.filter((info) => !ENDS_RESOURCE.test(info.path)).map(check));
-    for (const info of baseline.filter((i) => ENDS_RESOURCE.test(i.path))) await check(info);
+    await Promise.all(baseline.filter((c) => !ENDS_RESOURCE.test(c.info.path)).map(check));
+    for (const c of baseline.filter((b) => ENDS_RESOURCE.test(b.info.path))) await check(c);
     expect(failures).toEqual([]);
   }, 90_000);
 });
