@@ -82,7 +82,7 @@ describe.skipIf(!ready)('remote commands across two server instances', () => {
     await Promise.allSettled(procs.map((proc) => proc.kill('SIGTERM')));
     await database?.drop();
     if (process.env.REDIS_URL) await dropRedisKeys(process.env.REDIS_URL, [`${KEY_PREFIX}*`]);
-    await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+    await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 })));
   });
 
   const technicianB = () => tech.client;

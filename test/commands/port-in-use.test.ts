@@ -35,7 +35,7 @@ describe('a server start on an address it cannot bind', () => {
     await Promise.all(procs.map((proc) => proc.kill('SIGKILL')));
     await new Promise((resolve) => squatter?.close(resolve));
     await first?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    if (dir) await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   });
 
   /** Runs the CLI and waits for it to exit: its code and output, or 'hung'. */

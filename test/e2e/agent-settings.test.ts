@@ -47,7 +47,7 @@ describe.each(combos)('settings used by agents and the offline sweeper ($relatio
   }, 120_000); // PGlite's first start is slow on a loaded machine
   afterAll(async () => {
     await h?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    if (dir) await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   });
 
   const reportedInterval = async (deviceId: string) =>

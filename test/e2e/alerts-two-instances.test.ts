@@ -63,7 +63,7 @@ describe.skipIf(!ready)('alerts with two server instances on PostgreSQL + Redis'
     await smtp?.stop();
     await database?.drop();
     if (process.env.REDIS_URL) await dropRedisKeys(process.env.REDIS_URL, [`${keySpace}*`]);
-    await rm(dir, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   });
 
   it('sends one webhook POST and one email per alert, whichever instance evaluates and dispatches', async () => {

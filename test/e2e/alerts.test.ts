@@ -57,7 +57,7 @@ describe('alerts end to end with a real agent', () => {
     await smtp?.stop();
     await database?.drop();
     if (process.env.REDIS_URL) await dropRedisKeys(process.env.REDIS_URL, [`${KEY_PREFIX}*`]);
-    await rm(dir, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   });
 
   it('fires once for a rule the CPU always meets: one signed POST, one mail', async () => {

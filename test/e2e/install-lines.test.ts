@@ -119,7 +119,7 @@ describe.skipIf(blocker !== null)('install lines the console shows, run as print
       purgePackage();
       releasePackageLock();
     }
-    if (dir) await rm(dir, { recursive: true, force: true });
+    if (dir) await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   }, 120_000);
 
   it('shows this machine reporting at once, then publishes the packages it can build, signed with its own key', async () => {

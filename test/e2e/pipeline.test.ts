@@ -55,7 +55,7 @@ describe('agent → server → stores, end to end', () => {
     await server?.kill('SIGKILL');
     await database?.drop();
     if (process.env.REDIS_URL) await dropRedisKeys(process.env.REDIS_URL, [`${KEY_PREFIX}*`]);
-    await rm(dir, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   });
 
   it('enrolls a real agent with a CLI token and its real samples reach PostgreSQL and the cache', async () => {

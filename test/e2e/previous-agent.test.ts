@@ -33,7 +33,7 @@ describe(`the previous agent release (${PREVIOUS_AGENT_COMMIT.slice(0, 7)}) agai
   afterAll(async () => {
     await agent?.kill('SIGKILL');
     await server?.kill('SIGKILL');
-    if (dir) await rm(dir, { recursive: true, force: true });
+    if (dir) await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   });
 
   it('is really the previous protocol: the bundle never sends a protocol version', () => {

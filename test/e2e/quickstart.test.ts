@@ -12,7 +12,7 @@ describe('quick start (ninjait start)', () => {
   let proc: Proc | undefined;
   afterAll(async () => {
     await proc?.kill('SIGKILL');
-    if (dir) await rm(dir, { recursive: true, force: true });
+    if (dir) await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   });
 
   it('prints the first login, shows this machine reporting, and stops server and agent on Ctrl-C', async () => {

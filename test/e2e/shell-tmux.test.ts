@@ -67,7 +67,7 @@ describe.skipIf(!hasTmux)('ninjait shell in a real terminal (tmux)', () => {
     }
     await agent?.kill('SIGKILL');
     await h?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    if (dir) await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   });
 
   it('types a command, follows a resize, stops a sleep with Ctrl-C and exits', async () => {

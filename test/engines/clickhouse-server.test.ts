@@ -54,7 +54,7 @@ describe('analytics on a ClickHouse server over HTTP', () => {
   afterAll(async () => {
     await target?.close();
     await s3?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   });
 
   it('applies the migrations once: a second run applies nothing', async () => {

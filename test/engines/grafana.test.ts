@@ -126,7 +126,7 @@ describe('the ClickHouse panels on ClickHouse with our schema', () => {
 
   afterAll(async () => {
     await target?.close();
-    await rm(dir, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   });
 
   it('runs every panel\'s SQL and each returns rows (a time column first for time series)', async () => {

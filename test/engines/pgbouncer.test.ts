@@ -84,7 +84,7 @@ describe.skipIf(skipReason !== null)('the server behind PgBouncer (transaction p
     await bouncer?.stop();
     await database?.drop();
     if (process.env.REDIS_URL) await dropRedisKeys(process.env.REDIS_URL, [`${KEY_PREFIX}*`, `${QUEUE_PREFIX}:*`]);
-    await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+    await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 })));
   });
 
   it('applied every migration once, though both instances ran them at the same time', async () => {

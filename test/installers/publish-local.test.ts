@@ -20,7 +20,7 @@ import { REPO_ROOT } from '../support/processes.ts';
 describe('local package publishing', () => {
   let dir: string;
   beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'ninjait-publish-')); });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 }));
 
   const targets = () => planTargets({ version: '0.1.0', platform: process.platform, arch: process.arch, has: (command) => hasCommand(command) }).targets;
   const run = async (releasesDir: string, workDir: string) => {

@@ -40,7 +40,7 @@ describe('production builds refuse run-time imports a package does not declare',
     for (const [name, text] of Object.entries(sources)) writeFileSync(join(dir, 'src', name), text);
   });
   afterAll(async () => {
-    if (dir) await rm(dir, { recursive: true, force: true });
+    if (dir) await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   });
 
   const buildOf = (file: string) => run([process.execPath, '--input-type=module', '-e', BUILD], {

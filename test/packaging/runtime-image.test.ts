@@ -33,7 +33,7 @@ describe('Docker runtime stage, replayed without Docker', () => {
     image = await replayRuntimeStage(parseDockerfile(readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8')), { repo: REPO_ROOT, into: join(dir, 'app') });
   }, 300_000);
   afterAll(async () => {
-    if (dir) await rm(dir, { recursive: true, force: true });
+    if (dir) await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   });
 
   it('holds the built server, the console and the production dependencies, and nothing of development', () => {

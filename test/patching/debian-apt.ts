@@ -94,7 +94,7 @@ export async function createAptWorld() {
     /** Purges the test packages (also half-configured ones) and the scratch folder. */
     async cleanup() {
       for (const name of installed) await run('dpkg', ['--purge', '--force-all', name]).catch(() => undefined);
-      await rm(dir, { recursive: true, force: true });
+      await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
     },
   };
 }

@@ -64,7 +64,7 @@ describe.skipIf(refusal !== null).each(combos)('patching a Debian machine for re
     await agent?.stop();
     await h?.stop();
     await world?.cleanup();
-    if (agentDir) await rm(agentDir, { recursive: true, force: true });
+    if (agentDir) await rm(agentDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   }, 120_000);
 
   it('the agent reports what is installed and v2 pending from the repository', async () => {

@@ -107,7 +107,7 @@ async function main(): Promise<number> {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
 
   const tmp = mkdtempSync(join(tmpdir(), 'ninjait-test-run-'));
-  cleanup.add(`remove ${tmp}`, async () => rmSync(tmp, { recursive: true, force: true }));
+  cleanup.add(`remove ${tmp}`, async () => rmSync(tmp, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 }));
   // The tests' TMPDIR: every folder they make is inside the run's, so even a test killed before
   // its cleanup (Ctrl-C) leaves nothing behind. Traversable like /tmp: a fault test's private
   // PostgreSQL runs as the postgres user in a folder in there.

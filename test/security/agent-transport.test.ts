@@ -41,7 +41,7 @@ describe.each(engineVariants())('agent transport against the real server ($name)
   afterAll(async () => {
     await database?.drop();
     await engines.reset();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    if (dir) await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   });
 
   /** (Re)starts the one server on the same address and data, presenting `cert`. */

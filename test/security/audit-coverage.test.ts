@@ -238,7 +238,7 @@ describe('audit coverage', () => {
   afterAll(async () => {
     for (const child of children) child.kill('SIGKILL');
     await agent?.stop();
-    if (scratch) await rm(scratch, { recursive: true, force: true });
+    if (scratch) await rm(scratch, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
     await sockets?.closeAll();
     await h?.stop();
   });

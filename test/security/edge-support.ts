@@ -54,7 +54,7 @@ export async function spawnServer(variant: ServerVariant, env: Record<string, st
     await proc.kill('SIGKILL');
     await database?.drop();
     if (database) await dropRedisKeys(process.env.REDIS_URL!, [`${keyPrefix}*`, `${queuePrefix}:*`]);
-    await rm(dataDir, { recursive: true, force: true });
+    await rm(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   };
   try {
     await waitForHttp(`${url}/healthz`, 150_000);

@@ -66,7 +66,7 @@ describe.each(engineVariants())('server files are private to its account ($name)
   afterAll(async () => {
     await database?.drop();
     await engines.reset();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    if (dir) await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   });
 
   async function serve() {

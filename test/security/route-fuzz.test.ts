@@ -312,7 +312,7 @@ describe.each(serverVariants())('the HTTP and WebSocket edge survives hostile re
   }, 180_000);
   afterAll(async () => {
     await server?.stop();
-    if (releases) await rm(releases, { recursive: true, force: true });
+    if (releases) await rm(releases, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   });
 
   /** Runs `jobs` a batch at a time; after each batch the process must be alive and healthy. */

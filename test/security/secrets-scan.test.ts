@@ -61,7 +61,7 @@ describe('secrets stay out of logs, errors and the audit log', () => {
   afterAll(async () => {
     await Promise.all(sockets.map((socket) => socket.close()));
     await server?.kill();
-    await rm(dir, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   });
 
   it('runs a scenario with every kind of secret, then finds none of them where they must not be', async () => {

@@ -71,7 +71,7 @@ export async function startPgbouncer(program: string, databaseUrl: string, poolS
       await exited;
       clearTimeout(killer);
     }
-    await rm(dir, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   };
   try {
     await waitForChild(child, 'pgbouncer', (signal) => waitFor('pgbouncer to listen', () => tcpOpen(port), 20_000, 100, signal));

@@ -70,7 +70,7 @@ export async function createRestartableServer(engines: StoreCombination, env: Re
       await server.stop('SIGKILL');
       await database?.drop();
       if (engines.cache === 'redis') await dropRedisKeys(process.env.REDIS_URL!, [`${keyPrefix}*`, `${queuePrefix}:*`]);
-      await rm(dataDir, { recursive: true, force: true });
+      await rm(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
     },
   };
   return server;

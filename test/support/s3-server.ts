@@ -40,11 +40,11 @@ export async function startLocalS3(bucket = 'ninjait-archive'): Promise<LocalS3>
       bucketDir: join(dir, bucket),
       async stop() {
         await server.close().catch(() => undefined);
-        await rm(dir, { recursive: true, force: true });
+        await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
       },
     };
   } catch (error) {
-    await rm(dir, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
     throw error;
   }
 }

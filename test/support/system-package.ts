@@ -62,7 +62,7 @@ export function takePackageLock(): boolean {
 
 export function releasePackageLock(): void {
   const holder = existsSync(join(LOCK_DIR, 'pid')) ? readFileSync(join(LOCK_DIR, 'pid'), 'utf8').trim() : '';
-  if (holder === String(process.pid)) rmSync(LOCK_DIR, { recursive: true, force: true });
+  if (holder === String(process.pid)) rmSync(LOCK_DIR, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 }
 
 function isAlive(pid: number): boolean {

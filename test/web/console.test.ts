@@ -95,7 +95,7 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
     await context?.close().catch(() => undefined);
     await agent?.kill('SIGKILL');
     await server?.kill('SIGKILL');
-    if (dir) await rm(dir, { recursive: true, force: true });
+    if (dir) await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   });
 
   it('serves the console with an SPA fallback and long-lived hashed assets', async () => {

@@ -141,7 +141,7 @@ describe.skipIf(!hasChromium)('devices in the console (Chromium)', () => {
     await agent?.kill('SIGKILL');
     await server?.kill('SIGKILL');
     await dropRedisKeys(REDIS_URL, [`${keyPrefix}*`]).catch((error: unknown) => console.warn(`could not drop test keys: ${String(error)}`));
-    if (dir) await rm(dir, { recursive: true, force: true });
+    if (dir) await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   });
 
   it('lists the real agent with the address of its primary interface, and an older agent with its connection address, labelled', async () => {

@@ -37,7 +37,7 @@ export async function startStack(options: { clickhouse?: boolean; victoria?: boo
   const value = <T>(result: PromiseSettledResult<T>) => (result.status === 'fulfilled' ? result.value : null);
   const close = async () => {
     await Promise.all([value(pg)?.destroy(), value(redis)?.kill(), value(clickhouse)?.kill(), value(victoria)?.kill()]);
-    await rm(dir, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   };
   const failure = [pg, redis, clickhouse, victoria].find((result) => result.status === 'rejected');
   if (failure) {
