@@ -1,7 +1,14 @@
-import type { SqlExecutor } from '../../stores/relational/index.ts';
+import { sql } from 'kysely';
+import { typed, type SqlExecutor } from '../../stores/relational/index.ts';
 import { notFound } from '../../platform/errors.ts';
 import type { Severity } from './conditions.ts';
 import type { ConditionState } from './evaluator.ts';
+
+/**
+ * Every query of alerts, the evaluator's per-device memory, the alert event log's cursor and the
+ * alert actions (tickets, remediation). Typed with Kysely, with `sql` fragments only where
+ * PostgreSQL says it better (intervals, unnest, NOW()). Each function is one statement unless said.
+ */
 
 export const ALERT_STATES = ['open', 'acknowledged', 'resolved'] as const;
 export type AlertState = (typeof ALERT_STATES)[number];
@@ -41,37 +48,63 @@ export interface Alert {
   checkAt: Date | null;
 }
 
-export const ALERT_COLUMNS = `a.id, a.organization_id AS "organizationId", a.rule_id AS "ruleId", r.name AS "ruleName", a.device_id AS "deviceId",
-  d.name AS "deviceName", a.subject, a.dedupe_key AS "dedupeKey", a.state, a.severity, a.title, a.value, a.muted, a.flapping,
-  a.ticket_id AS "ticketId", a.opened_at AS "openedAt", a.acknowledged_at AS "acknowledgedAt", a.acknowledged_by AS "acknowledgedBy",
-  a.resolved_at AS "resolvedAt", a.resolved_by AS "resolvedBy", a.resolution, a.remediation_state AS "remediationState",
-  a.remediation_command_id AS "remediationCommandId", a.remediation_exit_code AS "remediationExitCode",
-  a.remediation_error AS "remediationError", a.remediation_at AS "remediationAt", a.check_exit_code AS "checkExitCode",
-  a.check_output AS "checkOutput", a.check_at AS "checkAt"`;
-export const ALERT_FROM = 'alerts a JOIN alert_rules r ON r.id = a.rule_id JOIN devices d ON d.id = a.device_id';
+const ALERT_OWN_COLUMNS = [
+  'id', 'organizationId', 'ruleId', 'deviceId', 'subject', 'dedupeKey', 'state', 'severity', 'title', 'value', 'muted', 'flapping',
+  'ticketId', 'openedAt', 'acknowledgedAt', 'acknowledgedBy', 'resolvedAt', 'resolvedBy', 'resolution', 'remediationState',
+  'remediationCommandId', 'remediationExitCode', 'remediationError', 'remediationAt', 'checkExitCode', 'checkOutput', 'checkAt',
+] as const;
+
+/** What the schema leaves wider than the rows are: values the code writes. */
+type AlertNarrowing = { state: AlertState; severity: Severity };
+
+/** Commands in one of these states have finished: their outcome is final. */
+const FINAL_COMMAND_STATUSES = ['succeeded', 'failed', 'timed_out', 'cancelled', 'expired'].map((status) => sql.lit(status));
+
+/** `= ANY($n::uuid[])`: one parameter however many ids (an `IN` list has one each, and none is a syntax error). */
+const anyUuid = (ids: readonly string[]) => sql<string>`ANY(${ids}::uuid[])`;
+
+/** The database's now minus some seconds: time is the database's, like NOW() in the writes. */
+const secondsAgo = (seconds: number) => sql<Date>`NOW() - make_interval(secs => ${seconds})`;
+
+/** Alerts with their rule's and device's names; the caller adds the filters. */
+function selectAlerts(db: SqlExecutor) {
+  return typed(db).selectFrom('alerts as a')
+    .innerJoin('alertRules as r', 'r.id', 'a.ruleId')
+    .innerJoin('devices as d', 'd.id', 'a.deviceId')
+    .select([...ALERT_OWN_COLUMNS.map((column) => `a.${column}` as const), 'r.name as ruleName', 'd.name as deviceName'])
+    .$narrowType<AlertNarrowing>();
+}
+
+/** Whether the device is the organization's (retired ones too: their alerts stay listed). */
+async function isOrganizationDevice(db: SqlExecutor, organizationId: string, deviceId: string): Promise<boolean> {
+  const row = await typed(db).selectFrom('devices').select(sql.lit(1).as('one'))
+    .where('id', '=', deviceId).where('organizationId', '=', organizationId).executeTakeFirst();
+  return row !== undefined;
+}
 
 export interface AlertFilter { state?: AlertState | undefined; deviceId?: string | undefined; severity?: Severity | undefined; limit: number }
 
 /** Newest first; another organization's device is not found. */
 export async function listAlerts(db: SqlExecutor, organizationId: string, filter: AlertFilter): Promise<Alert[]> {
-  if (filter.deviceId) {
-    const { rowCount } = await db.query('SELECT 1 FROM devices WHERE id = $1 AND organization_id = $2', [filter.deviceId, organizationId]);
-    if (rowCount === 0) throw notFound('Device');
-  }
-  const { rows } = await db.query<Alert>(
-    `SELECT ${ALERT_COLUMNS} FROM ${ALERT_FROM}
-     WHERE a.organization_id = $1 AND ($2::text IS NULL OR a.state = $2) AND ($3::uuid IS NULL OR a.device_id = $3)
-       AND ($4::text IS NULL OR a.severity = $4)
-     ORDER BY a.opened_at DESC, a.id LIMIT $5`,
-    [organizationId, filter.state ?? null, filter.deviceId ?? null, filter.severity ?? null, filter.limit],
-  );
-  return rows;
+  const { state, deviceId, severity } = filter;
+  if (deviceId && !(await isOrganizationDevice(db, organizationId, deviceId))) throw notFound('Device');
+  return selectAlerts(db).where('a.organizationId', '=', organizationId)
+    .$if(state !== undefined, (query) => query.where('a.state', '=', state!))
+    .$if(!!deviceId, (query) => query.where('a.deviceId', '=', deviceId!))
+    .$if(severity !== undefined, (query) => query.where('a.severity', '=', severity!))
+    .orderBy('a.openedAt', 'desc').orderBy('a.id').limit(filter.limit)
+    .execute();
 }
 
 export async function getAlert(db: SqlExecutor, organizationId: string, id: string): Promise<Alert> {
-  const { rows } = await db.query<Alert>(`SELECT ${ALERT_COLUMNS} FROM ${ALERT_FROM} WHERE a.id = $1 AND a.organization_id = $2`, [id, organizationId]);
-  if (!rows[0]) throw notFound('Alert');
-  return rows[0];
+  const row = await selectAlerts(db).where('a.id', '=', id).where('a.organizationId', '=', organizationId).executeTakeFirst();
+  if (!row) throw notFound('Alert');
+  return row;
+}
+
+/** An alert whatever its organization, for the transitions that already hold it (read back after a write). */
+export async function readAlert(db: SqlExecutor, id: string): Promise<Alert> {
+  return selectAlerts(db).where('a.id', '=', id).executeTakeFirstOrThrow();
 }
 
 export interface AlertEvent { id: number; eventType: string; severity: string; actorId: string | null; createdAt: Date }
@@ -79,10 +112,8 @@ export interface AlertEvent { id: number; eventType: string; severity: string; a
 /** One alert's transitions, oldest first. */
 export async function alertHistory(db: SqlExecutor, organizationId: string, alertId: string): Promise<AlertEvent[]> {
   await getAlert(db, organizationId, alertId);
-  const { rows } = await db.query<AlertEvent>(
-    `SELECT id::int, event_type AS "eventType", severity, actor_id AS "actorId", created_at AS "createdAt"
-     FROM alert_event_log WHERE alert_id = $1 ORDER BY id`, [alertId]);
-  return rows;
+  return typed(db).selectFrom('alertEventLog').select(['id', 'eventType', 'severity', 'actorId', 'createdAt'])
+    .where('alertId', '=', alertId).orderBy('id').execute();
 }
 
 // ---- the evaluator's memory -------------------------------------------------------------------
@@ -92,17 +123,15 @@ export interface StoredState extends ConditionState { ruleId: string; deviceId: 
 export const stateKey = (ruleId: string, deviceId: string, subject: string) => `${ruleId}:${deviceId}:${subject}`;
 
 export async function loadStates(db: SqlExecutor, ruleIds: readonly string[], deviceIds: readonly string[]): Promise<Map<string, StoredState>> {
-  const { rows } = await db.query<{ ruleId: string; deviceId: string; subject: string; breachingSince: Date | null; firing: boolean; lastCounter: number | null; lastAt: Date | null; lastLogId: string }>(
-    `SELECT rule_id AS "ruleId", device_id AS "deviceId", subject, breaching_since AS "breachingSince", firing,
-       last_counter AS "lastCounter", last_at AS "lastAt", last_log_id AS "lastLogId"
-     FROM alert_condition_state WHERE rule_id = ANY($1::uuid[]) AND device_id = ANY($2::uuid[])`,
-    [ruleIds, deviceIds],
-  );
+  const rows = await typed(db).selectFrom('alertConditionState')
+    .select(['ruleId', 'deviceId', 'subject', 'breachingSince', 'firing', 'lastCounter', 'lastAt', 'lastLogId'])
+    .where('ruleId', '=', anyUuid(ruleIds)).where('deviceId', '=', anyUuid(deviceIds))
+    .execute();
   return new Map(rows.map((row) => [stateKey(row.ruleId, row.deviceId, row.subject), {
     ruleId: row.ruleId, deviceId: row.deviceId, subject: row.subject, firing: row.firing, lastCounter: row.lastCounter,
-    breachingSinceMs: row.breachingSince ? new Date(row.breachingSince).getTime() : null,
-    lastAtMs: row.lastAt ? new Date(row.lastAt).getTime() : null,
-    lastLogId: Number(row.lastLogId),
+    breachingSinceMs: row.breachingSince ? row.breachingSince.getTime() : null,
+    lastAtMs: row.lastAt ? row.lastAt.getTime() : null,
+    lastLogId: row.lastLogId,
   }]));
 }
 
@@ -118,16 +147,21 @@ export async function saveStates(tx: SqlExecutor, states: readonly StoredState[]
   const stored = new Set<string>();
   for (let from = 0; from < states.length; from += STATES_PER_STATEMENT) {
     const slice = states.slice(from, from + STATES_PER_STATEMENT);
-    const { rows } = await tx.query<{ ruleId: string; deviceId: string; subject: string }>(
-      `INSERT INTO alert_condition_state (rule_id, device_id, subject, breaching_since, firing, last_counter, last_at, last_log_id)
-       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::boolean[], $6::float8[], $7::timestamptz[], $8::bigint[])
-       ON CONFLICT (rule_id, device_id, subject) DO UPDATE SET breaching_since = EXCLUDED.breaching_since, firing = EXCLUDED.firing,
-         last_counter = EXCLUDED.last_counter, last_at = EXCLUDED.last_at, last_log_id = EXCLUDED.last_log_id
-       WHERE alert_condition_state.last_log_id < EXCLUDED.last_log_id
-       RETURNING rule_id AS "ruleId", device_id AS "deviceId", subject`,
-      [slice.map((s) => s.ruleId), slice.map((s) => s.deviceId), slice.map((s) => s.subject), slice.map((s) => msDate(s.breachingSinceMs)),
-        slice.map((s) => s.firing), slice.map((s) => s.lastCounter), slice.map((s) => msDate(s.lastAtMs)), slice.map((s) => s.lastLogId)],
-    );
+    // One array parameter per column, however many states: the statement's size does not grow with the batch.
+    const rows = await typed(tx).insertInto('alertConditionState')
+      .columns(['ruleId', 'deviceId', 'subject', 'breachingSince', 'firing', 'lastCounter', 'lastAt', 'lastLogId'])
+      .expression(sql`SELECT * FROM unnest(${slice.map((s) => s.ruleId)}::uuid[], ${slice.map((s) => s.deviceId)}::uuid[],
+        ${slice.map((s) => s.subject)}::text[], ${slice.map((s) => msDate(s.breachingSinceMs))}::timestamptz[],
+        ${slice.map((s) => s.firing)}::boolean[], ${slice.map((s) => s.lastCounter)}::float8[],
+        ${slice.map((s) => msDate(s.lastAtMs))}::timestamptz[], ${slice.map((s) => s.lastLogId)}::bigint[])`)
+      .onConflict((conflict) => conflict.columns(['ruleId', 'deviceId', 'subject'])
+        .doUpdateSet((eb) => ({
+          breachingSince: eb.ref('excluded.breachingSince'), firing: eb.ref('excluded.firing'), lastCounter: eb.ref('excluded.lastCounter'),
+          lastAt: eb.ref('excluded.lastAt'), lastLogId: eb.ref('excluded.lastLogId'),
+        }))
+        .whereRef('alertConditionState.lastLogId', '<', 'excluded.lastLogId'))
+      .returning(['ruleId', 'deviceId', 'subject'])
+      .execute();
     for (const row of rows) stored.add(stateKey(row.ruleId, row.deviceId, row.subject));
   }
   return stored;
@@ -141,51 +175,60 @@ export interface TicketDue { id: string; organizationId: string; deviceId: strin
 
 /** Active alerts whose rule opens a ticket and that have none yet (muted and flapping ones do not). */
 export async function alertsNeedingTickets(db: SqlExecutor, limit: number): Promise<TicketDue[]> {
-  const { rows } = await db.query<TicketDue>(
-    `SELECT a.id, a.organization_id AS "organizationId", a.device_id AS "deviceId", a.title, a.severity
-     FROM alerts a JOIN alert_rules r ON r.id = a.rule_id
-     WHERE r.open_ticket AND a.state <> 'resolved' AND a.ticket_id IS NULL AND NOT a.muted AND NOT a.flapping
-     ORDER BY a.opened_at LIMIT $1`, [limit]);
-  return rows;
+  return typed(db).selectFrom('alerts as a').innerJoin('alertRules as r', 'r.id', 'a.ruleId')
+    .select(['a.id', 'a.organizationId', 'a.deviceId', 'a.title', 'a.severity'])
+    .where((eb) => eb.and([
+      eb.ref('r.openTicket'), eb('a.state', '<>', sql.lit('resolved')), eb('a.ticketId', 'is', null),
+      eb.not(eb.ref('a.muted')), eb.not(eb.ref('a.flapping')),
+    ]))
+    .orderBy('a.openedAt').limit(limit)
+    .$narrowType<{ severity: Severity }>().execute();
 }
 
 /** Links a ticket to an alert unless another run linked one first; returns whether it did. */
 export async function linkTicket(db: SqlExecutor, alertId: string, ticketId: string): Promise<boolean> {
-  const { rowCount } = await db.query('UPDATE alerts SET ticket_id = $2 WHERE id = $1 AND ticket_id IS NULL', [alertId, ticketId]);
-  return rowCount > 0;
+  const result = await typed(db).updateTable('alerts').set({ ticketId })
+    .where('id', '=', alertId).where('ticketId', 'is', null).executeTakeFirst();
+  return result.numUpdatedRows > 0n;
 }
 
 /** Resolved alerts whose linked ticket the rule closes on resolve, not yet closed. */
 export async function ticketsToClose(db: SqlExecutor, limit: number): Promise<{ id: string; organizationId: string; ticketId: string }[]> {
-  const { rows } = await db.query<{ id: string; organizationId: string; ticketId: string }>(
-    `SELECT a.id, a.organization_id AS "organizationId", a.ticket_id AS "ticketId" FROM alerts a JOIN alert_rules r ON r.id = a.rule_id
-     WHERE a.state = 'resolved' AND a.ticket_id IS NOT NULL AND NOT a.ticket_closed AND r.close_ticket_on_resolve
-     ORDER BY a.resolved_at LIMIT $1`, [limit]);
-  return rows;
+  return typed(db).selectFrom('alerts as a').innerJoin('alertRules as r', 'r.id', 'a.ruleId')
+    .select(['a.id', 'a.organizationId', 'a.ticketId'])
+    .where((eb) => eb.and([
+      eb('a.state', '=', sql.lit('resolved')), eb('a.ticketId', 'is not', null), eb.not(eb.ref('a.ticketClosed')), eb.ref('r.closeTicketOnResolve'),
+    ]))
+    .orderBy('a.resolvedAt').limit(limit)
+    .$narrowType<{ ticketId: string }>().execute();
 }
 
 export async function markTicketClosed(db: SqlExecutor, alertId: string): Promise<void> {
-  await db.query('UPDATE alerts SET ticket_closed = TRUE WHERE id = $1', [alertId]);
+  await typed(db).updateTable('alerts').set({ ticketClosed: sql.lit(true) }).where('id', '=', alertId).execute();
 }
 
 // ---- history for ClickHouse -------------------------------------------------------------------
 
-export interface LoggedAlertEvent { id: string; alertId: string; organizationId: string; deviceId: string; ruleId: string; eventType: string; severity: string; actorId: string | null; at: Date }
+export interface LoggedAlertEvent { id: number; alertId: string; organizationId: string; deviceId: string; ruleId: string; eventType: string; severity: string; actorId: string | null; at: Date }
 
-/** Events after the ETL's cursor, older than `settleSec` (lower ids may still be committing). */
-export async function alertEventsAfter(db: SqlExecutor, settleSec: number, limit: number): Promise<{ position: string; rows: LoggedAlertEvent[] }> {
-  await db.query("INSERT INTO analytics_cursors (name) VALUES ('alert_events') ON CONFLICT (name) DO NOTHING");
-  const { position } = (await db.query<{ position: string }>("SELECT position FROM analytics_cursors WHERE name = 'alert_events'")).rows[0]!;
-  const { rows } = await db.query<LoggedAlertEvent>(
-    `SELECT id, alert_id AS "alertId", organization_id AS "organizationId", device_id AS "deviceId", rule_id AS "ruleId",
-       event_type AS "eventType", severity, actor_id AS "actorId", created_at AS at
-     FROM alert_event_log WHERE id > $1 AND created_at < NOW() - make_interval(secs => $2) ORDER BY id LIMIT $3`,
-    [position, settleSec, limit]);
+/** The ETL's cursor row in analytics_cursors. */
+const ALERT_EVENTS_CURSOR = 'alert_events';
+
+/** Events after the ETL's cursor, older than `settleSec` (lower ids may still be committing). Three statements. */
+export async function alertEventsAfter(db: SqlExecutor, settleSec: number, limit: number): Promise<{ position: number; rows: LoggedAlertEvent[] }> {
+  await typed(db).insertInto('analyticsCursors').values({ name: ALERT_EVENTS_CURSOR })
+    .onConflict((conflict) => conflict.column('name').doNothing()).execute();
+  const { position } = await typed(db).selectFrom('analyticsCursors').select('position').where('name', '=', ALERT_EVENTS_CURSOR).executeTakeFirstOrThrow();
+  const rows = await typed(db).selectFrom('alertEventLog')
+    .select(['id', 'alertId', 'organizationId', 'deviceId', 'ruleId', 'eventType', 'severity', 'actorId', 'createdAt as at'])
+    .where('id', '>', position).where('createdAt', '<', secondsAgo(settleSec))
+    .orderBy('id').limit(limit)
+    .execute();
   return { position, rows };
 }
 
-export async function advanceAlertEventCursor(db: SqlExecutor, position: string): Promise<void> {
-  await db.query("UPDATE analytics_cursors SET position = $1, updated_at = NOW() WHERE name = 'alert_events'", [position]);
+export async function advanceAlertEventCursor(db: SqlExecutor, position: number): Promise<void> {
+  await typed(db).updateTable('analyticsCursors').set({ position, updatedAt: sql<Date>`NOW()` }).where('name', '=', ALERT_EVENTS_CURSOR).execute();
 }
 
 // ---- actions: remediation ---------------------------------------------------------------------
@@ -200,55 +243,58 @@ export const remediationLabel = (alertId: string) => `remediation of alert ${ale
  * flapping ones do not), and claims left `starting` by a server that stopped mid-way.
  */
 export async function alertsNeedingRemediation(db: SqlExecutor, limit: number, staleSec: number): Promise<(RemediationDue & { stale: boolean })[]> {
-  const { rows } = await db.query<RemediationDue & { stale: boolean }>(
-    `SELECT a.id, a.organization_id AS "organizationId", a.device_id AS "deviceId", r.remediation_script_id AS "scriptId",
-       r.name AS "ruleName", a.title, a.remediation_state IS NOT NULL AS stale
-     FROM alerts a JOIN alert_rules r ON r.id = a.rule_id
-     WHERE r.remediation_script_id IS NOT NULL AND (
-       (a.remediation_state IS NULL AND a.state <> 'resolved' AND NOT a.muted AND NOT a.flapping)
-       OR (a.remediation_state = 'starting' AND a.remediation_at < NOW() - make_interval(secs => $2)))
-     ORDER BY a.opened_at LIMIT $1`,
-    [limit, staleSec],
-  );
-  return rows;
+  return typed(db).selectFrom('alerts as a').innerJoin('alertRules as r', 'r.id', 'a.ruleId')
+    .select((eb) => [
+      'a.id', 'a.organizationId', 'a.deviceId', 'r.remediationScriptId as scriptId', 'r.name as ruleName', 'a.title',
+      eb('a.remediationState', 'is not', null).as('stale'),
+    ])
+    .where('r.remediationScriptId', 'is not', null)
+    .where((eb) => eb.or([
+      eb.and([eb('a.remediationState', 'is', null), eb('a.state', '<>', sql.lit('resolved')), eb.not(eb.ref('a.muted')), eb.not(eb.ref('a.flapping'))]),
+      eb.and([eb('a.remediationState', '=', sql.lit('starting')), eb('a.remediationAt', '<', secondsAgo(staleSec))]),
+    ]))
+    .orderBy('a.openedAt').limit(limit)
+    .$narrowType<{ scriptId: string; stale: boolean }>().execute();
 }
 
 /** Claims an alert's remediation (null → starting, or a stale starting claim renewed); true for the one caller that gets it. */
 export async function claimRemediation(db: SqlExecutor, alertId: string, stale: boolean): Promise<boolean> {
-  const { rowCount } = await db.query(
-    stale
-      ? `UPDATE alerts SET remediation_at = NOW() WHERE id = $1 AND remediation_state = 'starting'`
-      : `UPDATE alerts SET remediation_state = 'starting', remediation_at = NOW() WHERE id = $1 AND remediation_state IS NULL`,
-    [alertId],
-  );
-  return rowCount > 0;
+  const result = await (stale
+    ? typed(db).updateTable('alerts').set({ remediationAt: sql<Date>`NOW()` })
+      .where('id', '=', alertId).where('remediationState', '=', sql.lit('starting'))
+    : typed(db).updateTable('alerts').set({ remediationState: sql.lit('starting'), remediationAt: sql<Date>`NOW()` })
+      .where('id', '=', alertId).where('remediationState', 'is', null)
+  ).executeTakeFirst();
+  return result.numUpdatedRows > 0n;
 }
 
 /** The command an interrupted claim already started, if any (found by its label). */
 export async function remediationCommandOf(db: SqlExecutor, alertId: string): Promise<string | null> {
-  const { rows } = await db.query<{ id: string }>(
-    'SELECT id FROM commands WHERE requested_by_label = $1 ORDER BY created_at LIMIT 1', [remediationLabel(alertId)]);
-  return rows[0]?.id ?? null;
+  const row = await typed(db).selectFrom('commands').select('id')
+    .where('requestedByLabel', '=', remediationLabel(alertId)).orderBy('createdAt').limit(1).executeTakeFirst();
+  return row?.id ?? null;
 }
 
 export async function markRemediation(
   db: SqlExecutor, alertId: string,
   fields: { state: 'running' | 'succeeded' | 'failed'; commandId?: string | null; exitCode?: number | null; error?: string | null },
 ): Promise<void> {
-  await db.query(
-    `UPDATE alerts SET remediation_state = $2, remediation_command_id = COALESCE($3::uuid, remediation_command_id),
-       remediation_exit_code = $4, remediation_error = $5, remediation_at = NOW() WHERE id = $1`,
-    [alertId, fields.state, fields.commandId ?? null, fields.exitCode ?? null, fields.error?.slice(0, 2000) ?? null],
-  );
+  const { commandId } = fields;
+  await typed(db).updateTable('alerts')
+    .set({
+      remediationState: fields.state, remediationExitCode: fields.exitCode ?? null, remediationError: fields.error?.slice(0, 2000) ?? null,
+      remediationAt: sql<Date>`NOW()`,
+    })
+    // No command given: the one recorded before stays.
+    .$if(commandId !== undefined && commandId !== null, (query) => query.set({ remediationCommandId: commandId! }))
+    .where('id', '=', alertId).execute();
 }
 
 /** Running remediations whose command has finished, with its outcome. */
 export async function finishedRemediations(db: SqlExecutor, limit: number) {
-  const { rows } = await db.query<{ id: string; status: string; exitCode: number | null; error: string | null }>(
-    `SELECT a.id, c.status, c.exit_code AS "exitCode", c.error FROM alerts a JOIN commands c ON c.id = a.remediation_command_id
-     WHERE a.remediation_state = 'running' AND c.status IN ('succeeded', 'failed', 'timed_out', 'cancelled', 'expired')
-     LIMIT $1`,
-    [limit],
-  );
-  return rows;
+  return typed(db).selectFrom('alerts as a').innerJoin('commands as c', 'c.id', 'a.remediationCommandId')
+    .select(['a.id', 'c.status', 'c.exitCode', 'c.error'])
+    .where('a.remediationState', '=', sql.lit('running')).where('c.status', 'in', FINAL_COMMAND_STATUSES)
+    .limit(limit)
+    .execute();
 }

@@ -2,7 +2,7 @@ import type { SqlExecutor } from '../../stores/relational/index.ts';
 import { AppError } from '../../platform/errors.ts';
 import { describeCondition, severityAtLeast, type Severity } from './conditions.ts';
 import { FLAP_WINDOW_MS, isFlapping } from './evaluator.ts';
-import { ALERT_COLUMNS, ALERT_FROM, type Alert } from './alerts-repository.ts';
+import { readAlert, type Alert } from './alerts-repository.ts';
 import type { AlertRule } from './rules-repository.ts';
 import type { EventPublisher } from '../events/index.ts';
 
@@ -26,11 +26,6 @@ async function logEvent(tx: SqlExecutor, alert: Pick<Alert, 'id' | 'organization
     [alert.id, alert.organizationId, alert.deviceId, alert.ruleId, type, alert.severity, actorId],
   );
   return Number(rows[0]!.id);
-}
-
-async function readAlert(tx: SqlExecutor, id: string): Promise<Alert> {
-  const { rows } = await tx.query<Alert>(`SELECT ${ALERT_COLUMNS} FROM ${ALERT_FROM} WHERE a.id = $1`, [id]);
-  return rows[0]!;
 }
 
 function payloadOf(alert: Alert, event: NotificationPayload['event']): NotificationPayload {

@@ -1,4 +1,5 @@
-import type { SqlExecutor } from '../../stores/relational/index.ts';
+import { sql } from 'kysely';
+import { typed, type SqlExecutor } from '../../stores/relational/index.ts';
 import { AppError, isUniqueViolation, notFound } from '../../platform/errors.ts';
 import type { Condition, Severity } from './conditions.ts';
 import { checkScope, type ScopeKind } from '../fleet/index.ts';
@@ -24,10 +25,37 @@ export interface AlertRule {
   updatedAt: Date;
 }
 
-const RULE_COLUMNS = `r.id, r.organization_id AS "organizationId", r.name, r.scope_kind AS "scopeKind", r.scope_value AS "scopeValue",
-  r.condition, r.severity, r.channel_ids::text[] AS "channelIds", r.open_ticket AS "openTicket",
-  r.close_ticket_on_resolve AS "closeTicketOnResolve", r.enabled, r.remediation_script_id AS "remediationScriptId", r.created_at AS "createdAt", r.updated_at AS "updatedAt",
-  COALESCE((SELECT array_agg(e.device_id::text) FROM alert_exclusions e WHERE e.rule_id = r.id), '{}') AS "excludedDeviceIds"`;
+/**
+ * Every query of alert rules and their exclusions. Typed with Kysely, with `sql` fragments only
+ * where PostgreSQL says it better (array casts, JSON fields, ANY over one array parameter).
+ */
+
+/** What the schema leaves wider than the rows are: the JSON condition, values the code writes, and aggregates. */
+type RuleNarrowing = { condition: Condition; severity: Severity; channelIds: string[]; excludedDeviceIds: string[] };
+
+/** `= ANY($n::type[])`: one parameter however many values (an `IN` list has one each, and none is a syntax error). */
+const anyUuid = (ids: readonly string[]) => sql<string>`ANY(${ids}::uuid[])`;
+const anyText = (values: readonly string[]) => sql<string>`ANY(${values}::text[])`;
+
+/** uuid[] as a parameter: node-postgres sends an array as an array literal, the cast says of what. */
+const uuidArray = (ids: readonly string[]) => sql<string[]>`${ids}::uuid[]`;
+
+/** Rules with their exclusions, as `r`; the caller adds the filters. */
+function selectRules(db: SqlExecutor) {
+  return typed(db).selectFrom('alertRules as r')
+    .select((eb) => [
+      'r.id', 'r.organizationId', 'r.name', 'r.scopeKind', 'r.scopeValue', 'r.condition', 'r.severity',
+      // uuid[] comes back from the drivers as array text; text[] comes back as an array.
+      sql<string[]>`${eb.ref('r.channelIds')}::text[]`.as('channelIds'),
+      'r.openTicket', 'r.closeTicketOnResolve', 'r.enabled', 'r.remediationScriptId', 'r.createdAt', 'r.updatedAt',
+      eb.fn.coalesce(
+        eb.selectFrom('alertExclusions as e').select((inner) => sql<string[]>`array_agg(${inner.ref('e.deviceId')}::text)`.as('deviceIds'))
+          .whereRef('e.ruleId', '=', 'r.id').$asScalar(),
+        sql<string[]>`'{}'`,
+      ).as('excludedDeviceIds'),
+    ])
+    .$narrowType<RuleNarrowing>();
+}
 
 export interface RuleInput {
   name: string;
@@ -48,30 +76,38 @@ export interface RuleInput {
 /** A remediation script must be the organization's own: another organization's script is not found. */
 async function assertScript(db: SqlExecutor, organizationId: string, scriptId: string | null | undefined) {
   if (!scriptId) return;
-  const { rowCount } = await db.query('SELECT 1 FROM scripts WHERE id = $1 AND organization_id = $2', [scriptId, organizationId]);
-  if (rowCount === 0) throw notFound('Script');
+  const row = await typed(db).selectFrom('scripts').select(sql.lit(1).as('one'))
+    .where('id', '=', scriptId).where('organizationId', '=', organizationId).executeTakeFirst();
+  if (!row) throw notFound('Script');
 }
 
 /** Exclusions name the organization's devices only: another organization's device is not found. Checked before any write. */
 async function assertOwnDevices(db: SqlExecutor, organizationId: string, deviceIds: readonly string[] | undefined) {
   const unique = [...new Set(deviceIds ?? [])];
   if (unique.length === 0) return;
-  const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM devices WHERE organization_id = $1 AND id = ANY($2::uuid[])', [organizationId, unique]);
-  if (rows[0]!.n !== unique.length) throw notFound('Device');
+  const { n } = await typed(db).selectFrom('devices').select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('organizationId', '=', organizationId).where('id', '=', anyUuid(unique)).executeTakeFirstOrThrow();
+  if (n !== unique.length) throw notFound('Device');
 }
 
+/** Two statements: the old exclusions go, the new ones come in as one array. */
 async function replaceExclusions(db: SqlExecutor, ruleId: string, deviceIds: readonly string[]) {
   const unique = [...new Set(deviceIds)];
-  await db.query('DELETE FROM alert_exclusions WHERE rule_id = $1', [ruleId]);
-  if (unique.length > 0) await db.query('INSERT INTO alert_exclusions (rule_id, device_id) SELECT $1, unnest($2::uuid[])', [ruleId, unique]);
+  await typed(db).deleteFrom('alertExclusions').where('ruleId', '=', ruleId).execute();
+  if (unique.length > 0) {
+    await typed(db).insertInto('alertExclusions').columns(['ruleId', 'deviceId'])
+      .expression(typed(db).selectNoFrom([sql<string>`${ruleId}`.as('ruleId'), sql<string>`unnest(${unique}::uuid[])`.as('deviceId')]))
+      .execute();
+  }
 }
 
 /** Channels must be the organization's own: another organization's channel is not found. */
 async function assertChannels(db: SqlExecutor, organizationId: string, channelIds: readonly string[]) {
   if (channelIds.length === 0) return;
-  const { rows } = await db.query<{ n: number }>(
-    'SELECT count(*)::int AS n FROM notification_channels WHERE organization_id = $1 AND id = ANY($2::uuid[])', [organizationId, [...new Set(channelIds)]]);
-  if (rows[0]!.n !== new Set(channelIds).size) throw notFound('Channel');
+  const unique = [...new Set(channelIds)];
+  const { n } = await typed(db).selectFrom('notificationChannels').select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('organizationId', '=', organizationId).where('id', '=', anyUuid(unique)).executeTakeFirstOrThrow();
+  if (n !== unique.length) throw notFound('Channel');
 }
 
 export async function createRule(db: SqlExecutor, organizationId: string, input: RuleInput): Promise<AlertRule> {
@@ -81,15 +117,15 @@ export async function createRule(db: SqlExecutor, organizationId: string, input:
   await assertScript(db, organizationId, input.remediationScriptId);
   if (input.condition.kind === 'script') await assertScript(db, organizationId, input.condition.scriptId);
   try {
-    const { rows } = await db.query<{ id: string }>(
-      `INSERT INTO alert_rules (organization_id, name, condition, severity, channel_ids, open_ticket, close_ticket_on_resolve, enabled, scope_kind, scope_value,
-         remediation_script_id)
-       VALUES ($1, $2, $3, $4, $5::uuid[], $6, $7, $8, $9, $10, $11) RETURNING id`,
-      [organizationId, input.name, JSON.stringify(input.condition), input.severity, [...new Set(input.channelIds)], input.openTicket, input.closeTicketOnResolve, input.enabled,
-        scope.scopeKind, scope.scopeValue, input.remediationScriptId ?? null],
-    );
-    if (input.excludedDeviceIds?.length) await replaceExclusions(db, rows[0]!.id, input.excludedDeviceIds);
-    return getRule(db, organizationId, rows[0]!.id);
+    const { id } = await typed(db).insertInto('alertRules')
+      .values({
+        organizationId, name: input.name, condition: JSON.stringify(input.condition), severity: input.severity,
+        channelIds: uuidArray([...new Set(input.channelIds)]), openTicket: input.openTicket, closeTicketOnResolve: input.closeTicketOnResolve,
+        enabled: input.enabled, scopeKind: scope.scopeKind, scopeValue: scope.scopeValue, remediationScriptId: input.remediationScriptId ?? null,
+      })
+      .returning('id').executeTakeFirstOrThrow();
+    if (input.excludedDeviceIds?.length) await replaceExclusions(db, id, input.excludedDeviceIds);
+    return getRule(db, organizationId, id);
   } catch (error) {
     if (isUniqueViolation(error)) throw new AppError('CONFLICT', `A rule named "${input.name}" already exists`);
     throw error;
@@ -109,83 +145,91 @@ export async function updateRule(db: SqlExecutor, organizationId: string, id: st
   await assertScript(db, organizationId, changes.remediationScriptId);
   if (changes.condition?.kind === 'script') await assertScript(db, organizationId, changes.condition.scriptId);
   try {
-    await db.query(
-      `UPDATE alert_rules SET name = $3, condition = $4, severity = $5, channel_ids = $6::uuid[], open_ticket = $7,
-         close_ticket_on_resolve = $8, enabled = $9, scope_kind = $10, scope_value = $11, remediation_script_id = $12,
-         updated_at = NOW() WHERE id = $1 AND organization_id = $2`,
-      [id, organizationId, next.name, JSON.stringify(next.condition), next.severity, [...new Set(next.channelIds)], next.openTicket, next.closeTicketOnResolve, next.enabled,
-        scope.scopeKind, scope.scopeValue, next.remediationScriptId ?? null],
-    );
+    await typed(db).updateTable('alertRules')
+      .set({
+        name: next.name, condition: JSON.stringify(next.condition), severity: next.severity, channelIds: uuidArray([...new Set(next.channelIds)]),
+        openTicket: next.openTicket, closeTicketOnResolve: next.closeTicketOnResolve, enabled: next.enabled, scopeKind: scope.scopeKind,
+        scopeValue: scope.scopeValue, remediationScriptId: next.remediationScriptId ?? null, updatedAt: sql<Date>`NOW()`,
+      })
+      .where('id', '=', id).where('organizationId', '=', organizationId)
+      .execute();
   } catch (error) {
     if (isUniqueViolation(error)) throw new AppError('CONFLICT', `A rule named "${next.name}" already exists`);
     throw error;
   }
   if (changes.condition) {
-    await db.query('UPDATE alert_condition_state SET breaching_since = NULL WHERE rule_id = $1', [id]);
+    await typed(db).updateTable('alertConditionState').set({ breachingSince: null }).where('ruleId', '=', id).execute();
     // A script check with a new condition runs again at once rather than at its old time.
-    await db.query('UPDATE alert_rules SET next_check_at = NULL WHERE id = $1', [id]);
+    await typed(db).updateTable('alertRules').set({ nextCheckAt: null }).where('id', '=', id).execute();
   }
   if (changes.excludedDeviceIds) await replaceExclusions(db, id, changes.excludedDeviceIds);
   return getRule(db, organizationId, id);
 }
 
 export async function getRule(db: SqlExecutor, organizationId: string, id: string): Promise<AlertRule> {
-  const { rows } = await db.query<AlertRule>(`SELECT ${RULE_COLUMNS} FROM alert_rules r WHERE r.id = $1 AND r.organization_id = $2`, [id, organizationId]);
-  if (!rows[0]) throw notFound('Rule');
-  return rows[0];
+  const row = await selectRules(db).where('r.id', '=', id).where('r.organizationId', '=', organizationId).executeTakeFirst();
+  if (!row) throw notFound('Rule');
+  return row;
 }
 
 /** A rule by id or by name (the CLI names them). */
 export async function findRule(db: SqlExecutor, organizationId: string, ref: string): Promise<AlertRule> {
-  const { rows } = await db.query<AlertRule>(
-    `SELECT ${RULE_COLUMNS} FROM alert_rules r WHERE r.organization_id = $1 AND (r.id::text = $2 OR r.name = $2) LIMIT 1`, [organizationId, ref]);
-  if (!rows[0]) throw notFound(`Rule "${ref}"`);
-  return rows[0];
+  const row = await selectRules(db).where('r.organizationId', '=', organizationId)
+    .where((eb) => eb.or([eb(sql<string>`${eb.ref('r.id')}::text`, '=', ref), eb('r.name', '=', ref)]))
+    .limit(1).executeTakeFirst();
+  if (!row) throw notFound(`Rule "${ref}"`);
+  return row;
 }
 
 export async function listRules(db: SqlExecutor, organizationId: string): Promise<AlertRule[]> {
-  const { rows } = await db.query<AlertRule>(`SELECT ${RULE_COLUMNS} FROM alert_rules r WHERE r.organization_id = $1 ORDER BY r.name`, [organizationId]);
-  return rows;
+  return selectRules(db).where('r.organizationId', '=', organizationId).orderBy('r.name').execute();
 }
 
 /** Deleting a rule deletes its alerts and state (cascade); their events stay in alert_event_log and ClickHouse. */
 export async function deleteRule(db: SqlExecutor, organizationId: string, id: string): Promise<void> {
-  const { rowCount } = await db.query('DELETE FROM alert_rules WHERE id = $1 AND organization_id = $2', [id, organizationId]);
-  if (rowCount === 0) throw notFound('Rule');
+  const result = await typed(db).deleteFrom('alertRules').where('id', '=', id).where('organizationId', '=', organizationId).executeTakeFirst();
+  if (result.numDeletedRows === 0n) throw notFound('Rule');
 }
 
 /** Enabled rules of some kinds, for the organizations given (all when null). */
 export async function enabledRules(db: SqlExecutor, kinds: readonly Condition['kind'][], organizationIds: readonly string[] | null): Promise<AlertRule[]> {
-  const { rows } = await db.query<AlertRule>(
-    `SELECT ${RULE_COLUMNS} FROM alert_rules r WHERE r.enabled AND r.condition->>'kind' = ANY($1::text[])
-       AND ($2::uuid[] IS NULL OR r.organization_id = ANY($2::uuid[]))`,
-    [kinds, organizationIds],
-  );
-  return rows;
+  return selectRules(db).where((eb) => eb.ref('r.enabled'))
+    .where((eb) => eb(sql<string>`${eb.ref('r.condition')}->>'kind'`, '=', anyText(kinds)))
+    .$if(organizationIds !== null, (query) => query.where('r.organizationId', '=', anyUuid(organizationIds!)))
+    .execute();
 }
 
 /** Enabled script-check rules due now (never run, or their time has come), with the time each was read with. */
 export async function dueCheckRules(db: SqlExecutor, limit: number): Promise<(AlertRule & { nextCheckAt: Date | null })[]> {
-  const { rows } = await db.query<AlertRule & { nextCheckAt: Date | null }>(
-    `SELECT ${RULE_COLUMNS}, r.next_check_at AS "nextCheckAt" FROM alert_rules r
-     WHERE r.enabled AND r.condition->>'kind' = 'script' AND (r.next_check_at IS NULL OR r.next_check_at <= NOW())
-     ORDER BY r.next_check_at NULLS FIRST LIMIT $1`, [limit]);
-  return rows;
+  return selectRules(db).select('r.nextCheckAt')
+    .where((eb) => eb.and([
+      eb.ref('r.enabled'), eb(sql<string>`${eb.ref('r.condition')}->>'kind'`, '=', sql.lit('script')),
+      eb.or([eb('r.nextCheckAt', 'is', null), eb('r.nextCheckAt', '<=', sql<Date>`NOW()`)]),
+    ]))
+    .orderBy('r.nextCheckAt', (order) => order.nullsFirst()).limit(limit)
+    .execute();
 }
 
-/** A script of the organization by id or name (case-insensitive), for a rule's script check. */
+/** A script of the organization by id or name (case-insensitive), for a rule's script check; an id wins over a name. */
 export async function scriptIdByRef(db: SqlExecutor, organizationId: string, ref: string): Promise<string> {
-  const { rows } = await db.query<{ id: string }>(
-    `SELECT id FROM scripts WHERE organization_id = $1 AND (id::text = $2 OR lower(name) = lower($2)) ORDER BY (id::text = $2) DESC LIMIT 1`,
-    [organizationId, ref]);
-  if (!rows[0]) throw notFound(`Script "${ref.slice(0, 200)}"`);
-  return rows[0].id;
+  const idIs = sql<boolean>`${sql.ref('id')}::text = ${ref}`;
+  const row = await typed(db).selectFrom('scripts').select('id')
+    .where('organizationId', '=', organizationId)
+    .where((eb) => eb.or([idIs, eb(eb.fn('lower', ['name']), '=', eb.fn('lower', [eb.val(ref)]))]))
+    .orderBy(idIs, 'desc').limit(1)
+    .executeTakeFirst();
+  if (!row) throw notFound(`Script "${ref.slice(0, 200)}"`);
+  return row.id;
 }
 
 export async function setExclusion(db: SqlExecutor, organizationId: string, ruleId: string, deviceId: string, excluded: boolean): Promise<void> {
   await getRule(db, organizationId, ruleId);
-  const { rowCount } = await db.query('SELECT 1 FROM devices WHERE id = $1 AND organization_id = $2', [deviceId, organizationId]);
-  if (rowCount === 0) throw notFound('Device');
-  if (excluded) await db.query('INSERT INTO alert_exclusions (rule_id, device_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [ruleId, deviceId]);
-  else await db.query('DELETE FROM alert_exclusions WHERE rule_id = $1 AND device_id = $2', [ruleId, deviceId]);
+  const device = await typed(db).selectFrom('devices').select(sql.lit(1).as('one'))
+    .where('id', '=', deviceId).where('organizationId', '=', organizationId).executeTakeFirst();
+  if (!device) throw notFound('Device');
+  if (excluded) {
+    await typed(db).insertInto('alertExclusions').values({ ruleId, deviceId }).onConflict((conflict) => conflict.doNothing()).execute();
+  } else {
+    await typed(db).deleteFrom('alertExclusions').where('ruleId', '=', ruleId).where('deviceId', '=', deviceId).execute();
+  }
 }
