@@ -1,12 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import type { DeviceCredentials, Inventory } from '@ninjait/shared';
 import type { RelationalStore, SqlExecutor } from '../../stores/relational/index.ts';
 import { hashSecret, newSecret, secretMatches } from '../../platform/secrets.ts';
-import { checkEnrollmentToken, useEnrollmentToken } from './enrollment-tokens.ts';
+import { checkEnrollmentTokenAndLock, useEnrollmentToken } from './enrollment-tokens.ts';
 import type { EventPublisher } from '../events/index.ts';
 import { osFields, replaceSecretHash, withoutMachineKey } from '../devices/index.ts';
-import {
-  approvedHolderOf, deviceWithKey, ingestPosition, insertCredentials, insertDevice, lockForTransaction, updateEnrolledDevice, type EnrolledFields,
-} from './repository.ts';
+import { deviceWithKey, ingestPosition, insertEnrolledDevice, updateEnrolledDevice, type EnrolledFields } from './repository.ts';
+import { AppError } from '../../platform/errors.ts';
 
 /** What an enrollment did: a new machine, a known one that proved its secret, or a claim an admin must decide. */
 export type EnrollmentOutcome = 'enrolled' | 'reenrolled' | 'pending';
@@ -56,11 +56,10 @@ export async function enrollDevice(
   input: { token: string; inventory: Inventory; currentCredentials?: DeviceCredentials | undefined; sourceIp: string | null },
 ): Promise<EnrollmentResult> {
   return db.transaction(async (tx) => {
-    const { tokenId, organizationId } = await checkEnrollmentToken(tx, input.token);
     const { inventory } = input;
     const machineKey = inventory.machineKey;
     // Transaction-scoped (released at COMMIT on the same connection): safe behind PgBouncer's transaction pooling.
-    await lockForTransaction(tx, ENROLL_LOCK_CLASS, `${organizationId}:${machineKey}`);
+    const { tokenId, organizationId } = await checkEnrollmentTokenAndLock(tx, input.token, ENROLL_LOCK_CLASS, machineKey);
     const { osType, osVersion } = osFields(inventory);
     const fields: EnrolledFields = {
       name: inventory.hostname.slice(0, 255), osType, osVersion, inventory: JSON.stringify(withoutMachineKey(inventory)), agentVersion: inventory.agentVersion,
@@ -79,20 +78,22 @@ export async function enrollDevice(
       };
     }
 
-    const claimsDeviceId = await approvedHolderOf(tx, organizationId, machineKey);
-    const pendingReason: PendingReason | null = claimsDeviceId ? (input.currentCredentials ? 'wrong_credentials' : 'no_credentials') : null;
-    const deviceId = await insertDevice(tx, {
-      ...fields, organizationId, ipAddress: input.sourceIp, machineKey, approvalState: claimsDeviceId ? 'pending' : 'approved', pendingReason, claimsDeviceId,
+    // The id is drawn here so the event below is named before the row exists; the statement writes it all at once.
+    const deviceId = randomUUID();
+    const reasonIfHeld: PendingReason = input.currentCredentials ? 'wrong_credentials' : 'no_credentials';
+    const inserted = await insertEnrolledDevice(tx, {
+      ...fields, id: deviceId, organizationId, tokenId, ipAddress: input.sourceIp, machineKey, secretHash: hashSecret(deviceSecret), reasonIfHeld,
     });
+    // A concurrent enrollment took the token's last use, or it was revoked or expired meanwhile: nothing was written.
+    if (!inserted) throw new AppError('UNAUTHORIZED', 'Enrollment token is no longer valid (used up, revoked or expired)');
+    const { claimsDeviceId } = inserted;
     await events.publish(tx, {
       type: 'device.enrolled', organizationId, source: deviceId,
       data: { device: { id: deviceId, name: fields.name, osType, osVersion, approval: claimsDeviceId ? 'pending' : 'approved' } },
     });
-    await insertCredentials(tx, deviceId, hashSecret(deviceSecret));
-    const nextSeq = await ingestPosition(tx, deviceId) + 1;
-    await useEnrollmentToken(tx, tokenId);
     return {
-      deviceId, organizationId, deviceSecret, nextSeq, reused: false, tokenId, claimsDeviceId, pendingReason,
+      deviceId, organizationId, deviceSecret, nextSeq: inserted.lastSeq + 1, reused: false, tokenId, claimsDeviceId,
+      pendingReason: claimsDeviceId ? reasonIfHeld : null,
       outcome: claimsDeviceId ? 'pending' : 'enrolled', status: claimsDeviceId ? 'pending_approval' : 'active',
     };
   });

@@ -1,7 +1,7 @@
 import type { SqlExecutor } from '../../stores/relational/index.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import { hashSecret, newSecret } from '../../platform/secrets.ts';
-import { insertToken, markTokenRevoked, selectTokens, takeTokenUse, tokenState, type EnrollmentToken } from './repository.ts';
+import { insertToken, markTokenRevoked, selectTokens, takeTokenUse, tokenStateLocking, type EnrollmentToken } from './repository.ts';
 
 export type { EnrollmentToken } from './repository.ts';
 
@@ -32,12 +32,13 @@ export async function revokeEnrollmentToken(db: SqlExecutor, organizationId: str
 }
 
 /**
- * Checks an enrollment token without locking it, so enrollments with one fleet token do not
- * queue behind each other for their whole transaction; `useEnrollmentToken` takes the use
- * at the end, atomically.
+ * Checks an enrollment token without locking its row, so enrollments with one fleet token do not
+ * queue behind each other for their whole transaction (the use is taken at the end, atomically);
+ * with a good token, the transaction holds the advisory lock of (`lockClass`,
+ * "organization:machineKey") from here, taken in the same round trip.
  */
-export async function checkEnrollmentToken(tx: SqlExecutor, token: string): Promise<{ tokenId: string; organizationId: string }> {
-  const row = await tokenState(tx, hashSecret(token));
+export async function checkEnrollmentTokenAndLock(tx: SqlExecutor, token: string, lockClass: number, machineKey: string): Promise<{ tokenId: string; organizationId: string }> {
+  const row = await tokenStateLocking(tx, hashSecret(token), lockClass, machineKey);
   if (!row) throw new AppError('UNAUTHORIZED', 'Enrollment token is not valid');
   if (row.revoked) throw new AppError('UNAUTHORIZED', 'Enrollment token has been revoked');
   if (row.expired) throw new AppError('UNAUTHORIZED', 'Enrollment token has expired');
