@@ -44,27 +44,39 @@ export async function markTokenRevoked(db: SqlExecutor, organizationId: string, 
 }
 
 /**
- * The token with this hash and why it could not be used now, without locking its row; when it is
- * good, the transaction also takes the advisory lock of (its organization, `machineKey`): one
- * round trip instead of two, since the lock's key needs the token's organization.
+ * Counts one use of the token with this hash if it is still good, in a statement of its own whose
+ * commit does not wait for the disk: the token's row is locked only while the statement runs, so a
+ * fleet's enrollments do not queue behind each other's commits on it. Durable as soon as anything
+ * the caller commits afterwards is (the log is flushed in order), and lost in a crash only with
+ * the enrollment it was for. Undefined when the token is not good (see `tokenState` for why).
  */
-export async function tokenStateLocking(tx: SqlExecutor, tokenHash: string, lockClass: number, machineKey: string) {
-  const { rows: [row] } = await tx.query<{ id: string; organizationId: string; expired: boolean; revoked: boolean; usedUp: boolean }>(
-    `SELECT id, organization_id AS "organizationId", expires_at <= NOW() AS expired, revoked_at IS NOT NULL AS revoked,
-            uses >= max_uses AS "usedUp",
-            CASE WHEN expires_at > NOW() AND revoked_at IS NULL AND uses < max_uses
-              THEN pg_advisory_xact_lock($2::int, hashtext(organization_id::text || ':' || $3::text)) END AS locked
-     FROM enrollment_tokens WHERE token_hash = $1`,
-    [tokenHash, lockClass, machineKey]);
+export async function reserveTokenUse(db: SqlExecutor, tokenHash: string): Promise<{ id: string; organizationId: string } | undefined> {
+  const { rows: [row] } = await db.query<{ id: string; organizationId: string }>(
+    `WITH no_flush_wait AS (SELECT set_config('synchronous_commit', 'off', true))
+     UPDATE enrollment_tokens SET uses = uses + 1 FROM no_flush_wait
+     WHERE token_hash = $1 AND uses < max_uses AND revoked_at IS NULL AND expires_at > NOW()
+     RETURNING id, organization_id AS "organizationId"`,
+    [tokenHash]);
   return row;
 }
 
-/** Counts one use if the token is still good (locking its row to the commit); false when it is not. */
-export async function takeTokenUse(tx: SqlExecutor, tokenId: string): Promise<boolean> {
-  const result = await typed(tx).updateTable('enrollmentTokens').set((eb) => ({ uses: eb('uses', '+', 1) }))
-    .where('id', '=', tokenId).whereRef('uses', '<', 'maxUses').where('revokedAt', 'is', null).where('expiresAt', '>', sql<Date>`NOW()`)
-    .executeTakeFirst();
-  return result.numUpdatedRows > 0n;
+/** Gives back a use `reserveTokenUse` took for an enrollment that then failed. */
+export async function returnTokenUse(db: SqlExecutor, tokenId: string): Promise<void> {
+  await db.query('UPDATE enrollment_tokens SET uses = uses - 1 WHERE id = $1 AND uses > 0', [tokenId]);
+}
+
+/** The token with this hash and why it could not be used now. */
+export async function tokenState(db: SqlExecutor, tokenHash: string) {
+  const { rows: [row] } = await db.query<{ expired: boolean; revoked: boolean; usedUp: boolean }>(
+    `SELECT expires_at <= NOW() AS expired, revoked_at IS NOT NULL AS revoked, uses >= max_uses AS "usedUp"
+     FROM enrollment_tokens WHERE token_hash = $1`,
+    [tokenHash]);
+  return row;
+}
+
+/** Holds a transaction-scoped advisory lock (released at COMMIT on the same connection: safe behind PgBouncer). */
+export async function lockForTransaction(tx: SqlExecutor, lockClass: number, key: string): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock($1::int, hashtext($2::text))', [lockClass, key]);
 }
 
 /** A live device of the organization with this id and machine key, with its approval and secret hash. */
@@ -142,43 +154,36 @@ export interface NewEnrolledDevice {
 }
 
 /**
- * A new device with its credentials and ingest position, and one use of the token counted, in
- * one statement (a roll-out enrolls thousands of machines: each round trip counts). Approved
+ * A new device with its credentials and ingest position, in one statement (a roll-out enrolls thousands of machines: each round trip counts). Approved
  * when no approved live device of the organization holds the machine key; otherwise it waits
  * for an admin and claims the most recently seen holder. Run under the (organization, key) lock:
  * this statement's snapshot is taken after it, so it sees every enrollment of the key before it.
- * Undefined, writing nothing, when the token is no longer good (used up, revoked or expired meanwhile).
  */
 export async function insertEnrolledDevice(tx: SqlExecutor, device: EnrolledFields & {
-  id: string; organizationId: string; tokenId: string; ipAddress: string | null; machineKey: string; secretHash: string;
+  id: string; organizationId: string; ipAddress: string | null; machineKey: string; secretHash: string;
   /** Why it waits when the key turns out to be held. */
   reasonIfHeld: string;
-}): Promise<NewEnrolledDevice | undefined> {
+}): Promise<NewEnrolledDevice> {
   const { rows: [row] } = await tx.query<{ claimsDeviceId: string | null; lastSeq: string }>(
     `WITH holder AS (
        SELECT id FROM devices
        WHERE organization_id = $2 AND machine_key = $3 AND decommissioned_at IS NULL AND approval_state = 'approved'
        ORDER BY last_seen DESC NULLS LAST, created_at DESC LIMIT 1
-     ), token AS (
-       UPDATE enrollment_tokens SET uses = uses + 1
-       WHERE id = $4 AND uses < max_uses AND revoked_at IS NULL AND expires_at > NOW()
-       RETURNING id
      ), device AS (
        INSERT INTO devices (id, organization_id, machine_key, name, os_type, os_version, inventory, agent_version, ip_address,
                             status, approval_state, pending_reason, claims_device_id)
-       SELECT $1, $2, $3, $5, $6, $7, $8::jsonb, $9, $10::inet, 'pending',
+       SELECT $1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9::inet, 'pending',
               CASE WHEN holder.id IS NULL THEN 'approved' ELSE 'pending' END,
-              CASE WHEN holder.id IS NULL THEN NULL ELSE $11 END, holder.id
+              CASE WHEN holder.id IS NULL THEN NULL ELSE $10 END, holder.id
        FROM (SELECT 1) AS one LEFT JOIN holder ON TRUE
-       WHERE EXISTS (SELECT 1 FROM token)
        RETURNING id, claims_device_id
      ), credentials AS (
-       INSERT INTO device_credentials (device_id, secret_hash) SELECT id, $12 FROM device
+       INSERT INTO device_credentials (device_id, secret_hash) SELECT id, $11 FROM device
      ), ingest AS (
        INSERT INTO device_ingest_state (device_id) SELECT id FROM device RETURNING last_seq
      )
      SELECT device.claims_device_id AS "claimsDeviceId", ingest.last_seq AS "lastSeq" FROM device, ingest`,
-    [device.id, device.organizationId, device.machineKey, device.tokenId, device.name, device.osType, device.osVersion,
+    [device.id, device.organizationId, device.machineKey, device.name, device.osType, device.osVersion,
       device.inventory, device.agentVersion, device.ipAddress, device.reasonIfHeld, device.secretHash]);
-  return row && { claimsDeviceId: row.claimsDeviceId, lastSeq: Number(row.lastSeq) };
+  return { claimsDeviceId: row!.claimsDeviceId, lastSeq: Number(row!.lastSeq) };
 }
