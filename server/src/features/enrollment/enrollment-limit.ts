@@ -1,6 +1,13 @@
 import { hashSecret } from '../../platform/secrets.ts';
 import { addressKey } from '../../platform/http/client-address.ts';
-import type { RateLimiter, RateLimitVerdict } from '../auth/rate-limit.ts';
+
+/** What the server's rate limiter (`services.rateLimit`) answers; typed here, since importing the auth feature from services' modules would be a cycle. */
+export interface RateLimitVerdict {
+  allowed: boolean;
+  resetInSec: number;
+}
+/** One hit of `subject` on `endpoint`, allowed while within `limit` per window (`services.rateLimit`). */
+type HitLimit = (subject: string, endpoint: string, limit: number) => Promise<RateLimitVerdict>;
 
 /** Enrollment attempts per source address per window with a token not known to work: guessing tokens is slow. */
 export const ENROLL_ATTEMPTS_PER_ADDRESS = 30;
@@ -41,7 +48,7 @@ export interface EnrollmentAttempt {
  * goes on if the token enrolled and is refused otherwise; an attempt with a token nobody is trying is
  * refused at once. Either way it learns only what the attempt already admitted learns.
  */
-export function createEnrollmentLimit(rateLimit: RateLimiter) {
+export function createEnrollmentLimit(rateLimit: HitLimit) {
   /** Hash of a token that enrolled a device → its id (the limit's subject: no secret in cache keys). */
   const known = new Map<string, string>();
   /** Hash of a token → admitted attempts with it not yet ended. */
