@@ -16,6 +16,7 @@ const TINY: Record<string, string> = {
   backlogSamples: '100', devices: '3', calls: '3', alertAgents: '3', probes: '2', phaseMs: '1500',
   keystrokes: '5', sessions: '2', keystrokesPerSession: '2', downloadMb: '4',
   patchDevices: '3', packages: '20', changedPackages: '2', patchQueries: '3', bareDevices: '2', pgliteDevices: '3',
+  enrollDevices: '5', enrollConcurrency: '2',
 };
 
 let server: ServerUnderTest;

@@ -20,7 +20,7 @@ const fingerprint = (key: string) => createHash('sha256').update(key).digest('he
 /** A hostname that does not spell the machine key, so a leak of the key is not mistaken for the name. */
 const hostOf = (machine: string) => `pc-${createHash('sha1').update(machine).digest('hex').slice(0, 8)}`;
 
-const ENROLL_ATTEMPTS_PER_WINDOW = 30; // server/src/features/ingest/agent.router.ts
+const ENROLL_ATTEMPTS_PER_WINDOW = 30; // ENROLL_ATTEMPTS_PER_ADDRESS, server/src/features/enrollment/enrollment-limit.ts
 
 const whenMissing = (path: string) => {
   const missing = !hasProcedure(path);
@@ -189,6 +189,27 @@ describe.each(engineVariants())('enrollment tokens and device secrets ($name)', 
     expect((await enroll(valid.token)).code).toBe('TOO_MANY_REQUESTS');
     const uses = await h.server.services.db.query<{ uses: number }>('SELECT uses FROM enrollment_tokens WHERE id = $1', [valid.record.id]);
     expect(uses.rows[0]!.uses).toBe(0);
+  });
+});
+
+describe.each(engineVariants())('a roll-out behind one address ($name)', (engines) => {
+  const server = serverUnderTest(engines, 'Rollout');
+  const { enroll, owner } = server;
+
+  it('enrolls a wave of machines from one address past its attempt budget with a token that works; guesses from it stay limited', async () => {
+    const machines = ENROLL_ATTEMPTS_PER_WINDOW + 10;
+    const fleet = await owner().tokens.create.mutate({ name: 'roll-out', maxUses: machines });
+    // All at once, as a roll-out's first wave arrives through a NAT: none is refused, each spends one use.
+    const wave = await Promise.all(Array.from({ length: machines }, () => enroll(fleet.token)));
+    expect(wave.filter((outcome) => !outcome.ok).map((outcome) => outcome.code)).toEqual([]);
+    const { rows } = await server.h.server.services.db.query<{ uses: number }>('SELECT uses FROM enrollment_tokens WHERE id = $1', [fleet.record.id]);
+    expect(rows[0]!.uses).toBe(machines);
+    expect((await enroll(fleet.token)).code).toBe('UNAUTHORIZED');
+    // Guesses from the same address are still held to its budget (what the wave spent of it included).
+    const codes: (string | null)[] = [];
+    for (let i = 0; i <= ENROLL_ATTEMPTS_PER_WINDOW; i++) codes.push((await enroll(`nit_${randomBytes(32).toString('base64url')}`)).code);
+    expect(codes.at(-1)).toBe('TOO_MANY_REQUESTS');
+    expect(codes.filter((code) => code === 'UNAUTHORIZED').length).toBeLessThanOrEqual(ENROLL_ATTEMPTS_PER_WINDOW);
   });
 });
 

@@ -8,6 +8,7 @@ import { dashboardBenchmark } from './dashboard.ts';
 import { alertingBenchmark } from './alerting.ts';
 import { remoteBenchmark } from './remote.ts';
 import { patchingBenchmark } from './patching.ts';
+import { enrollBenchmark } from './enroll.ts';
 
 /** Every benchmark, in the order `npm run bench` runs them. */
 export const benchmarks: Benchmark[] = [
@@ -20,4 +21,5 @@ export const benchmarks: Benchmark[] = [
   alertingBenchmark,
   remoteBenchmark,
   patchingBenchmark,
+  enrollBenchmark,
 ];

@@ -11,6 +11,7 @@ import { createJobLeases, instrumentRelationalStore, migrate, openRelationalStor
 import { instrumentCacheStore, openCacheStore } from '../stores/cache/index.ts';
 import { chooseSessionStore, createSessions } from '../features/auth/sessions.ts';
 import { createRateLimiter } from '../features/auth/rate-limit.ts';
+import { createEnrollmentLimit } from '../features/enrollment/enrollment-limit.ts';
 import { createApiKeys } from '../features/api-keys/index.ts';
 import { createIngestLog } from '../features/ingest/ingest-log.ts';
 import { createDrainer, type Drainer } from '../features/ingest/drainer.ts';
@@ -154,11 +155,13 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
   });
   const apiKeys = createApiKeys(db);
   const remoteFeature = createRemoteFeature({ db, cache, audit: (ip, event) => audit({ services, ip }, event), local: commandFeature.services.commands.local });
+  const rateLimit = createRateLimiter(cache, { max: env.RATE_LIMIT_MAX, readMax: env.RATE_LIMIT_READ_MAX, windowSec: env.RATE_LIMIT_WINDOW_SEC });
   const services: Services = {
     env, instanceId, log, metrics, db, cache, analytics, apiCalls, timeseries, documents, events,
     sessions: createSessions(cache, { store: chooseSessionStore(cache, db), apiKeyHolder: (key) => apiKeys.holder(key) }),
     apiKeys,
-    rateLimit: createRateLimiter(cache, { max: env.RATE_LIMIT_MAX, readMax: env.RATE_LIMIT_READ_MAX, windowSec: env.RATE_LIMIT_WINDOW_SEC }),
+    rateLimit,
+    enrollmentLimit: createEnrollmentLimit(rateLimit),
     ingest: jetStream?.log ?? createIngestLog(db, { groupCommitMs: env.INGEST_GROUP_COMMIT_MS, metrics, log }),
     agents: createAgentConnections(metrics),
     secretBox: await openSecretBox(env, db, log),

@@ -6,6 +6,7 @@ import type { CacheStore } from '../stores/cache/index.ts';
 import type { Sessions } from '../features/auth/sessions.ts';
 import type { ApiKeys } from '../features/api-keys/index.ts';
 import type { RateLimiter } from '../features/auth/rate-limit.ts';
+import type { EnrollmentLimit } from '../features/enrollment/enrollment-limit.ts';
 import type { IngestLog } from '../features/ingest/ingest-log.ts';
 import type { AgentConnections } from '../features/devices/agent-connections.ts';
 import type { TimeSeriesStore } from '../stores/timeseries/index.ts';
@@ -33,6 +34,8 @@ export interface Services {
   /** Integrations' long-lived, scoped bearer keys. */
   apiKeys: ApiKeys;
   rateLimit: RateLimiter;
+  /** agent.enroll's limit: per token once a token has worked, per address otherwise. */
+  enrollmentLimit: EnrollmentLimit;
   ingest: IngestLog;
   agents: AgentConnections;
   /** Seals and opens secrets the server keeps and must read back (OpenID Connect client secrets). */

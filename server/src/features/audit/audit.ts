@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Services } from '../../app/services.ts';
 import type { AuditEntry } from '../../stores/documents/index.ts';
+import { auditWriterOf } from './audit-writes.ts';
 
 /** What people do that the audit log records, `resource.verb`. */
 export type AuditAction =
@@ -73,7 +74,8 @@ export async function audit(ctx: AuditContext, event: AuditEvent): Promise<Audit
     ipAddress: ctx.ip,
   };
   try {
-    await ctx.services.documents.auditLog.insert([entry]);
+    // Written with the entries of concurrent requests, in one insert; this one's is stored when it resolves.
+    await auditWriterOf(ctx.services.documents.auditLog)(entry);
     return entry;
   } catch (error) {
     ctx.services.metrics.auditWriteFailures.inc();

@@ -1,7 +1,7 @@
 import type { SqlExecutor } from '../../stores/relational/index.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import { hashSecret, newSecret } from '../../platform/secrets.ts';
-import { insertToken, markTokenRevoked, selectTokens, takeTokenUse, tokenState, type EnrollmentToken } from './repository.ts';
+import { insertToken, markTokenRevoked, reserveTokenUse, returnTokenUse, selectTokens, tokenState, type EnrollmentToken } from './repository.ts';
 
 export type { EnrollmentToken } from './repository.ts';
 
@@ -32,23 +32,26 @@ export async function revokeEnrollmentToken(db: SqlExecutor, organizationId: str
 }
 
 /**
- * Checks an enrollment token without locking it, so enrollments with one fleet token do not
- * queue behind each other for their whole transaction; `useEnrollmentToken` takes the use
- * at the end, atomically.
+ * Takes one use of an enrollment token, or says why it cannot be used. The use is taken before the
+ * enrollment's transaction, not in it: held to that transaction's commit, the token's row made every
+ * enrollment of a fleet wait for the one before it to reach the disk. An enrollment that fails
+ * after this gives the use back (`returnEnrollmentTokenUse`); one lost in a crash is a use spent
+ * for nothing, never a device beyond the token's `maxUses`.
  */
-export async function checkEnrollmentToken(tx: SqlExecutor, token: string): Promise<{ tokenId: string; organizationId: string }> {
-  const row = await tokenState(tx, hashSecret(token));
+export async function takeEnrollmentTokenUse(db: SqlExecutor, token: string): Promise<{ tokenId: string; organizationId: string }> {
+  const tokenHash = hashSecret(token);
+  const reserved = await reserveTokenUse(db, tokenHash);
+  if (reserved) return { tokenId: reserved.id, organizationId: reserved.organizationId };
+  const row = await tokenState(db, tokenHash);
   if (!row) throw new AppError('UNAUTHORIZED', 'Enrollment token is not valid');
   if (row.revoked) throw new AppError('UNAUTHORIZED', 'Enrollment token has been revoked');
   if (row.expired) throw new AppError('UNAUTHORIZED', 'Enrollment token has expired');
   if (row.usedUp) throw new AppError('UNAUTHORIZED', 'Enrollment token has been used the maximum number of times');
-  return { tokenId: row.id, organizationId: row.organizationId };
+  // Good again by now (a use given back meanwhile): refused all the same, as a race lost.
+  throw new AppError('UNAUTHORIZED', 'Enrollment token is no longer valid (used up, revoked or expired)');
 }
 
-/**
- * Counts one use, only if the token is still good: the row lock lasts from here to the
- * commit, and a concurrent enrollment that took the last use makes this one fail (and roll back).
- */
-export async function useEnrollmentToken(tx: SqlExecutor, tokenId: string): Promise<void> {
-  if (!(await takeTokenUse(tx, tokenId))) throw new AppError('UNAUTHORIZED', 'Enrollment token is no longer valid (used up, revoked or expired)');
+/** Gives back the use an enrollment took and could not finish. */
+export async function returnEnrollmentTokenUse(db: SqlExecutor, tokenId: string): Promise<void> {
+  await returnTokenUse(db, tokenId);
 }

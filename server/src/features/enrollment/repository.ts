@@ -43,28 +43,40 @@ export async function markTokenRevoked(db: SqlExecutor, organizationId: string, 
     .where('id', '=', id).where('organizationId', '=', organizationId).returning(TOKEN_COLUMNS).executeTakeFirst();
 }
 
-/** The token with this hash and why it could not be used now, without locking it. */
-export async function tokenState(tx: SqlExecutor, tokenHash: string) {
-  return typed(tx).selectFrom('enrollmentTokens')
-    .select((eb) => [
-      'id', 'organizationId', eb('expiresAt', '<=', sql<Date>`NOW()`).as('expired'),
-      eb('revokedAt', 'is not', null).as('revoked'), eb('uses', '>=', eb.ref('maxUses')).as('usedUp'),
-    ])
-    .where('tokenHash', '=', tokenHash)
-    .$narrowType<{ expired: boolean; revoked: boolean; usedUp: boolean }>().executeTakeFirst();
+/**
+ * Counts one use of the token with this hash if it is still good, in a statement of its own whose
+ * commit does not wait for the disk: the token's row is locked only while the statement runs, so a
+ * fleet's enrollments do not queue behind each other's commits on it. Durable as soon as anything
+ * the caller commits afterwards is (the log is flushed in order), and lost in a crash only with
+ * the enrollment it was for. Undefined when the token is not good (see `tokenState` for why).
+ */
+export async function reserveTokenUse(db: SqlExecutor, tokenHash: string): Promise<{ id: string; organizationId: string } | undefined> {
+  const { rows: [row] } = await db.query<{ id: string; organizationId: string }>(
+    `WITH no_flush_wait AS (SELECT set_config('synchronous_commit', 'off', true))
+     UPDATE enrollment_tokens SET uses = uses + 1 FROM no_flush_wait
+     WHERE token_hash = $1 AND uses < max_uses AND revoked_at IS NULL AND expires_at > NOW()
+     RETURNING id, organization_id AS "organizationId"`,
+    [tokenHash]);
+  return row;
 }
 
-/** Counts one use if the token is still good (locking its row to the commit); false when it is not. */
-export async function takeTokenUse(tx: SqlExecutor, tokenId: string): Promise<boolean> {
-  const result = await typed(tx).updateTable('enrollmentTokens').set((eb) => ({ uses: eb('uses', '+', 1) }))
-    .where('id', '=', tokenId).whereRef('uses', '<', 'maxUses').where('revokedAt', 'is', null).where('expiresAt', '>', sql<Date>`NOW()`)
-    .executeTakeFirst();
-  return result.numUpdatedRows > 0n;
+/** Gives back a use `reserveTokenUse` took for an enrollment that then failed. */
+export async function returnTokenUse(db: SqlExecutor, tokenId: string): Promise<void> {
+  await db.query('UPDATE enrollment_tokens SET uses = uses - 1 WHERE id = $1 AND uses > 0', [tokenId]);
+}
+
+/** The token with this hash and why it could not be used now. */
+export async function tokenState(db: SqlExecutor, tokenHash: string) {
+  const { rows: [row] } = await db.query<{ expired: boolean; revoked: boolean; usedUp: boolean }>(
+    `SELECT expires_at <= NOW() AS expired, revoked_at IS NOT NULL AS revoked, uses >= max_uses AS "usedUp"
+     FROM enrollment_tokens WHERE token_hash = $1`,
+    [tokenHash]);
+  return row;
 }
 
 /** Holds a transaction-scoped advisory lock (released at COMMIT on the same connection: safe behind PgBouncer). */
 export async function lockForTransaction(tx: SqlExecutor, lockClass: number, key: string): Promise<void> {
-  await typed(tx).selectNoFrom((eb) => eb.fn('pg_advisory_xact_lock', [eb.val(lockClass), eb.fn('hashtext', [eb.val(key)])]).as('locked')).execute();
+  await tx.query('SELECT pg_advisory_xact_lock($1::int, hashtext($2::text))', [lockClass, key]);
 }
 
 /** A live device of the organization with this id and machine key, with its approval and secret hash. */
@@ -73,15 +85,6 @@ export async function deviceWithKey(tx: SqlExecutor, organizationId: string, mac
     .select(['d.id', 'd.approvalState', 'c.secretHash'])
     .where('d.id', '=', deviceId).where('d.organizationId', '=', organizationId).where('d.machineKey', '=', machineKey).where('d.decommissionedAt', 'is', null)
     .$narrowType<{ approvalState: ApprovalState }>().executeTakeFirst();
-}
-
-/** The approved live device holding this machine key, the most recently seen first. */
-export async function approvedHolderOf(tx: SqlExecutor, organizationId: string, machineKey: string): Promise<string | null> {
-  const row = await typed(tx).selectFrom('devices').select('id')
-    .where('organizationId', '=', organizationId).where('machineKey', '=', machineKey).where('decommissionedAt', 'is', null)
-    .where('approvalState', '=', sql.lit('approved'))
-    .orderBy('lastSeen', (ob) => ob.desc().nullsLast()).orderBy('createdAt', 'desc').limit(1).executeTakeFirst();
-  return row?.id ?? null;
 }
 
 /** What an enrollment writes of the machine's own report. */
@@ -97,21 +100,6 @@ export interface EnrolledFields {
 /** A re-enrolled device takes the machine's latest report. */
 export async function updateEnrolledDevice(tx: SqlExecutor, deviceId: string, fields: EnrolledFields): Promise<void> {
   await typed(tx).updateTable('devices').set(fields).where('id', '=', deviceId).execute();
-}
-
-/** A new device, `pending` until it connects; it waits for an admin when it claims `claimsDeviceId`. */
-export async function insertDevice(tx: SqlExecutor, device: EnrolledFields & {
-  organizationId: string; ipAddress: string | null; machineKey: string; approvalState: ApprovalState; pendingReason: string | null; claimsDeviceId: string | null;
-}): Promise<string> {
-  const { ipAddress, ...values } = device;
-  const row = await typed(tx).insertInto('devices')
-    .values({ ...values, status: sql.lit('pending'), ipAddress: sql<string | null>`${ipAddress}::inet` })
-    .returning('id').executeTakeFirstOrThrow();
-  return row.id;
-}
-
-export async function insertCredentials(tx: SqlExecutor, deviceId: string, secretHash: string): Promise<void> {
-  await typed(tx).insertInto('deviceCredentials').values({ deviceId, secretHash }).execute();
 }
 
 /** The device's last ingested sequence, making its row when it has none. */
@@ -157,4 +145,45 @@ export async function markApproved(tx: SqlExecutor, deviceId: string, replaced: 
     }))
     .where('d.id', '=', deviceId).returning(deviceColumns)
     .$narrowType<{ organizationId: string; status: Device['status']; createdAt: Date }>().executeTakeFirstOrThrow();
+}
+
+/** What an enrollment of a machine key no live device proves gets back: the device it claims, if any, and its ingest position. */
+export interface NewEnrolledDevice {
+  claimsDeviceId: string | null;
+  lastSeq: number;
+}
+
+/**
+ * A new device with its credentials and ingest position, in one statement (a roll-out enrolls thousands of machines: each round trip counts). Approved
+ * when no approved live device of the organization holds the machine key; otherwise it waits
+ * for an admin and claims the most recently seen holder. Run under the (organization, key) lock:
+ * this statement's snapshot is taken after it, so it sees every enrollment of the key before it.
+ */
+export async function insertEnrolledDevice(tx: SqlExecutor, device: EnrolledFields & {
+  id: string; organizationId: string; ipAddress: string | null; machineKey: string; secretHash: string;
+  /** Why it waits when the key turns out to be held. */
+  reasonIfHeld: string;
+}): Promise<NewEnrolledDevice> {
+  const { rows: [row] } = await tx.query<{ claimsDeviceId: string | null; lastSeq: string }>(
+    `WITH holder AS (
+       SELECT id FROM devices
+       WHERE organization_id = $2 AND machine_key = $3 AND decommissioned_at IS NULL AND approval_state = 'approved'
+       ORDER BY last_seen DESC NULLS LAST, created_at DESC LIMIT 1
+     ), device AS (
+       INSERT INTO devices (id, organization_id, machine_key, name, os_type, os_version, inventory, agent_version, ip_address,
+                            status, approval_state, pending_reason, claims_device_id)
+       SELECT $1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9::inet, 'pending',
+              CASE WHEN holder.id IS NULL THEN 'approved' ELSE 'pending' END,
+              CASE WHEN holder.id IS NULL THEN NULL ELSE $10 END, holder.id
+       FROM (SELECT 1) AS one LEFT JOIN holder ON TRUE
+       RETURNING id, claims_device_id
+     ), credentials AS (
+       INSERT INTO device_credentials (device_id, secret_hash) SELECT id, $11 FROM device
+     ), ingest AS (
+       INSERT INTO device_ingest_state (device_id) SELECT id FROM device RETURNING last_seq
+     )
+     SELECT device.claims_device_id AS "claimsDeviceId", ingest.last_seq AS "lastSeq" FROM device, ingest`,
+    [device.id, device.organizationId, device.machineKey, device.name, device.osType, device.osVersion,
+      device.inventory, device.agentVersion, device.ipAddress, device.reasonIfHeld, device.secretHash]);
+  return { claimsDeviceId: row!.claimsDeviceId, lastSeq: Number(row!.lastSeq) };
 }

@@ -16,8 +16,6 @@ import type { Env } from '../../platform/config/index.ts';
 import type { Logger } from '../../platform/obs/logger.ts';
 import type { RelationalStore } from '../../stores/relational/index.ts';
 
-/** Enrollment attempts per source address per rate-limit window: guessing tokens is slow. */
-const ENROLL_ATTEMPTS_PER_WINDOW = 30;
 /** Characters of the reported hostname an audit entry keeps. */
 const AUDIT_HOSTNAME_CHARS = 255;
 
@@ -56,9 +54,14 @@ export const agentRouter = router({
     // Before the token is looked at: an agent this server cannot serve must not take a device.
     const protocol = checkProtocolVersion(input.protocolVersion);
     if (!protocol.ok) throw new AppError('PRECONDITION_FAILED', protocol.message);
-    const verdict = await ctx.services.rateLimit(`ip:${ctx.ip}`, 'agent.enroll', ENROLL_ATTEMPTS_PER_WINDOW);
-    if (!verdict.allowed) throw new AppError('TOO_MANY_REQUESTS', `Too many enrollment attempts; try again in ${verdict.resetInSec} s`);
-    const enrolled = await enrollDevice(ctx.services.db, ctx.services.events, { ...input, sourceIp: ctx.ip });
+    const attempt = await ctx.services.enrollmentLimit.admit(input.token, ctx.ip);
+    if (!attempt.verdict.allowed) throw new AppError('TOO_MANY_REQUESTS', `Too many enrollment attempts; try again in ${attempt.verdict.resetInSec} s`);
+    const enrolled = await enrollDevice(ctx.services.db, ctx.services.events, { ...input, sourceIp: ctx.ip }).catch((error: unknown) => {
+      if (error instanceof AppError && error.code === 'UNAUTHORIZED') attempt.refused();
+      else attempt.failed();
+      throw error;
+    });
+    attempt.enrolled(enrolled.tokenId);
     await invalidateDeviceLists(ctx.services.cache, [enrolled.organizationId]).catch(() => undefined);
     await audit(ctx, {
       action: ENROLLMENT_ACTIONS[enrolled.outcome], organizationId: enrolled.organizationId, resourceId: enrolled.deviceId,
