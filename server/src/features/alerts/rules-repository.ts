@@ -172,6 +172,11 @@ export async function getRule(db: SqlExecutor, organizationId: string, id: strin
   return row;
 }
 
+/** A rule by id alone, or null: for the scheduler's own work, which follows a rule it already holds the id of. */
+export async function ruleById(db: SqlExecutor, id: string): Promise<AlertRule | null> {
+  return (await selectRules(db).where('r.id', '=', id).executeTakeFirst()) ?? null;
+}
+
 /** A rule by id or by name (the CLI names them). */
 export async function findRule(db: SqlExecutor, organizationId: string, ref: string): Promise<AlertRule> {
   const row = await selectRules(db).where('r.organizationId', '=', organizationId)

@@ -6,7 +6,7 @@ import { resolveScopes } from '../fleet/index.ts';
 import type { ScriptCondition } from './conditions.ts';
 import { matchesOutput } from './check-pattern.ts';
 import { activeAlertId, dedupeKey, openAlert, resolveAlert } from './lifecycle.ts';
-import { dueCheckRules, getRule, type AlertRule } from './rules-repository.ts';
+import { dueCheckRules, ruleById, type AlertRule } from './rules-repository.ts';
 import {
   activeAlertsOfRule, advanceCheckRule, checkableDevices, claimCheck, dropCheck, finishedChecks, recordCheckOnAlert, setCheckCommand, settleCheck, type FinishedCheck,
 } from './script-checks-repository.ts';
@@ -64,8 +64,7 @@ async function settleFinished(deps: ScriptCheckDeps): Promise<{ opened: number; 
   const rules = new Map<string, AlertRule | null>();
   for (const run of await finishedChecks(db, BATCH)) {
     if (!rules.has(run.ruleId)) {
-      const { rows } = await db.query<{ organizationId: string }>('SELECT organization_id AS "organizationId" FROM alert_rules WHERE id = $1', [run.ruleId]);
-      rules.set(run.ruleId, rows[0] ? await getRule(db, rows[0].organizationId, run.ruleId) : null);
+      rules.set(run.ruleId, await ruleById(db, run.ruleId));
     }
     const rule = rules.get(run.ruleId);
     // A rule turned off, or no longer a script check, since the run started: the run decides nothing.
