@@ -6,7 +6,8 @@ import { EMPTY_STATE, ratePerMinute, readingsOf, step } from './evaluator.ts';
 import { loadStates, saveStates, stateKey, type StoredState } from './alerts-repository.ts';
 import { enabledRules, type AlertRule } from './rules-repository.ts';
 import { resolveScopes } from '../fleet/index.ts';
-import { activeAlertId, dedupeKey, openAlert, resolveAlert } from './lifecycle.ts';
+import { dedupeKey, openAlert, resolveAlert } from './lifecycle.ts';
+import { activeAlertId } from './lifecycle-repository.ts';
 import type { EventPublisher } from '../events/index.ts';
 
 type SampleRow = Extract<IngestRow, { kind: 'sample' }>;

@@ -5,7 +5,8 @@ import type { EventPublisher } from '../events/index.ts';
 import { resolveScopes } from '../fleet/index.ts';
 import type { ScriptCondition } from './conditions.ts';
 import { matchesOutput } from './check-pattern.ts';
-import { activeAlertId, dedupeKey, openAlert, resolveAlert } from './lifecycle.ts';
+import { dedupeKey, openAlert, resolveAlert } from './lifecycle.ts';
+import { activeAlertId } from './lifecycle-repository.ts';
 import { dueCheckRules, ruleById, type AlertRule } from './rules-repository.ts';
 import {
   activeAlertsOfRule, advanceCheckRule, checkableDevices, claimCheck, dropCheck, finishedChecks, recordCheckOnAlert, setCheckCommand, settleCheck, type FinishedCheck,
