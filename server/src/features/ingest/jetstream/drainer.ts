@@ -43,11 +43,13 @@ interface Delivery {
 
 /**
  * Copies the JetStream log into one sink through the sink's durable consumer. Every instance
- * binds to the same consumer, so JetStream shares the rows among them (no lease: a row is out to
- * one instance until acked or its ack wait ends). A row is acked only after the sink's idempotent
- * write; a crash redelivers it. A store that is down only lags (rows are nak'ed with backoff);
- * when a batch fails with the store up, it is written again in halves, and a row that keeps failing
- * alone goes to ingest_quarantine once JetStream delivered it `maxDeliveries` times.
+ * binds to the same consumer, so JetStream shares the messages (pushes) among them (no lease: a
+ * message is out to one instance until acked or its ack wait ends). A message is acked only after
+ * the sink's idempotent write of all its rows; a crash redelivers it. A store that is down only
+ * lags (messages are nak'ed with backoff); when a batch fails with the store up, it is written
+ * again in halves, and a row that keeps failing alone goes to ingest_quarantine once JetStream
+ * delivered its message `maxDeliveries` times. Acks stay one per message (explicit): acking the
+ * last of a batch (AckPolicy.All) would also ack messages out to other instances or nak'ed here.
  */
 export function createJetStreamDrainer(options: JetStreamDrainerOptions): Drainer {
   const { js, db, sink, metrics, log } = options;
