@@ -122,7 +122,7 @@ export function createJetStreamIngestLog(options: JetStreamLogOptions): IngestLo
       const encoded = encodePush(push.device, rest, push.sourceIp, receivedAtMs);
       const ack = await js.publish(subject, encoded.data, { msgID: messageId(deviceId, rest[0]!.seq) });
       if (!ack.duplicate) return { rows: encoded.rows(ack.seq), duplicates };
-      const logged = await originalSeqs(ack.seq);
+      const logged = await originalSeqs(ack.seq, deviceId);
       if (!logged) break;
       const beyond = rest.filter((record) => !logged.has(record.seq));
       duplicates += rest.length - beyond.length;
@@ -134,10 +134,15 @@ export function createJetStreamIngestLog(options: JetStreamLogOptions): IngestLo
     return ack.duplicate ? { rows: [], duplicates: duplicates + rest.length } : { rows: encoded.rows(ack.seq), duplicates };
   }
 
-  /** The record sequences of the message at `streamSeq`, or null when it is no longer in the stream. */
-  async function originalSeqs(streamSeq: number): Promise<Set<number> | null> {
+  /**
+   * The record sequences of the device's message at `streamSeq`, or null when it is no longer in
+   * the stream (or, should a server answer with another message, is not this device's: every
+   * device's sequences start at 1, so another's would pass our records off as logged).
+   */
+  async function originalSeqs(streamSeq: number, deviceId: string): Promise<Set<number> | null> {
     const stored = await (await js.jetstreamManager()).streams.getMessage(options.stream, { seq: streamSeq });
-    return stored ? new Set(decodeMessage(streamSeq, stored.string()).map((row) => row.seq)) : null;
+    const rows = stored ? decodeMessage(streamSeq, stored.string()) : [];
+    return rows.length > 0 && rows.every((row) => row.deviceId === deviceId) ? new Set(rows.map((row) => row.seq)) : null;
   }
 
   const groups = createPushGroups(options.groupCommitMs, commit);
