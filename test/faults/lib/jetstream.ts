@@ -31,7 +31,7 @@ export async function waitForJetStreamDrainers(url: string, stream: string, sink
   }
 }
 
-/** Every record in the stream, by device, in sequence order, read through the audit consumer. */
+/** Every record in the stream, by device, in sequence order (duplicates included), read through the audit consumer. */
 export async function readStream(url: string, stream: string): Promise<Map<string, { seq: number; kind: string; at: Date }[]>> {
   const nc = await connect({ servers: url });
   const byDevice = new Map<string, { seq: number; kind: string; at: Date }[]>();
@@ -44,10 +44,11 @@ export async function readStream(url: string, stream: string): Promise<Map<strin
       const batch = await consumer.fetch({ max_messages: 1_000, expires: 2_000 });
       let got = 0;
       for await (const msg of batch) {
-        const record = msg.json<{ d: string; s: number; k: string; t: number }>();
-        const rows = byDevice.get(record.d) ?? [];
-        rows.push({ seq: record.s, kind: record.k, at: new Date(record.t) });
-        byDevice.set(record.d, rows);
+        // A push per message (`x` its records), or one record per message as servers wrote before.
+        const message = msg.json<{ d: string; s: number; k: string; t: number; x?: { s: number; k: string; t: number }[] }>();
+        const rows = byDevice.get(message.d) ?? [];
+        for (const record of message.x ?? [message]) rows.push({ seq: record.s, kind: record.k, at: new Date(record.t) });
+        byDevice.set(message.d, rows);
         got++;
       }
       if (got === 0) break;
