@@ -8,6 +8,7 @@ import type { BenchContext } from './benchmarks/types.ts';
 import { machineInfo, versions } from './lib/machine.ts';
 import { progress } from './lib/progress.ts';
 import { describeStores, storesFromEnv } from './lib/stores.ts';
+import { removeScratch } from './lib/scratch.ts';
 import { killServers } from './lib/server-process.ts';
 import { formatTable, type Row } from './lib/table.ts';
 
@@ -97,7 +98,13 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     // Fleet workers leave on their own when this process goes (IPC disconnect); servers do not.
     killServers();
-    process.exit(130);
+    progress(`${signal}: removing this run's temporary folders and scratch databases`);
+    // A second signal while that runs exits at once.
+    process.once(signal, () => process.exit(130));
+    void removeScratch().then((removed) => {
+      progress(`removed ${removed.dirs} folder(s) and ${removed.databases} database(s)`);
+      process.exit(130);
+    });
   });
 }
 process.exitCode = await main(process.argv.slice(2));

@@ -1,7 +1,5 @@
 import { startWebhookReceiver, type ReceivedPost } from '@ninjait/server/testing';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { loopbackAddresses, startFleet, untilConnected, type Fleet } from '../fleet/fleet.ts';
 import { machineShape, makeInventory, makeSample } from '../fleet/sample.ts';
 import { connectRaw } from '../fleet/transport.ts';
@@ -15,6 +13,7 @@ import { scratchDatabase } from '../lib/stores.ts';
 import { fmt, type Row } from '../lib/table.ts';
 import { ENROLL_ADDRESSES, fleetFigures, SOURCE_ADDRESSES } from './connected.ts';
 import { setting, type BenchContext, type Benchmark } from './types.ts';
+import { scratchDir } from '../lib/scratch.ts';
 
 interface Settings {
   agents: number;
@@ -161,7 +160,7 @@ async function createRules(server: ServerUnderTest, org: string, rules: { name: 
 }
 
 async function run(ctx: BenchContext, s: Settings) {
-  const dataDir = await mkdtemp(join(tmpdir(), 'ninjait-bench-alerting-'));
+  const dataDir = await scratchDir('ninjait-bench-alerting-');
   const scratch = !ctx.sharedServer && ctx.stores.databaseUrl ? await scratchDatabase(ctx.stores.databaseUrl) : null;
   const receiver = await startWebhookReceiver();
   let server: ServerUnderTest | null = null;

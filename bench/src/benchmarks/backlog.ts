@@ -1,5 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openOutbox, readOutboxStats } from '@ninjait/agent';
 import { enrollAgent, spawnAgent, stopProcess } from '../lib/agent-process.ts';
@@ -11,6 +10,7 @@ import { fmt, type Row } from '../lib/table.ts';
 import { machineShape, makeSample } from '../fleet/sample.ts';
 import { measureDrain } from './drain.ts';
 import { setting, type BenchContext, type Benchmark } from './types.ts';
+import { scratchDir } from '../lib/scratch.ts';
 
 const SAMPLES = 'ninjait_records_ingested_total{kind="sample"}';
 
@@ -50,7 +50,7 @@ async function timeDelivery(server: ServerUnderTest, dataDir: string, logFile: s
 
 export async function measureBacklog(server: ServerUnderTest, ctx: BenchContext) {
   const samples = setting(ctx, 'backlogSamples', 20_160, 500);
-  const dir = await mkdtemp(join(tmpdir(), 'ninjait-bench-backlog-'));
+  const dir = await scratchDir('ninjait-bench-backlog-');
   try {
     const { token } = await createFleetToken(server, 2);
     const fresh = join(dir, 'fresh');

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loopbackAddresses, startFleet, untilConnected, type Fleet } from '../fleet/fleet.ts';
 import { connectRaw, type AgentTransport } from '../fleet/transport.ts';
@@ -15,6 +14,7 @@ import { scratchDatabase } from '../lib/stores.ts';
 import { fmt, type Row } from '../lib/table.ts';
 import { ENROLL_ADDRESSES, fleetFigures, SOURCE_ADDRESSES } from './connected.ts';
 import { setting, settingList, type BenchContext, type Benchmark } from './types.ts';
+import { scratchDir } from '../lib/scratch.ts';
 
 /** After the real agent reported first, the rest of its start-up (collector, outbox) gets this long. */
 const AGENT_SETTLE_MS = 2_000;
@@ -118,7 +118,7 @@ async function measureCommands(server: ServerUnderTest, organizationId: string, 
  */
 async function realAgentRoundTrips(server: ServerUnderTest, ctx: BenchContext, s: Settings) {
   if (s.realAgentCommands === 0) return null;
-  const dir = await mkdtemp(join(tmpdir(), 'ninjait-bench-agent-'));
+  const dir = await scratchDir('ninjait-bench-agent-');
   const profileDir = ctx.profileDir ? join(ctx.profileDir, 'agent') : null;
   try {
     const { token, organizationId } = await createFleetToken(server, 1);
@@ -168,7 +168,7 @@ function fleetOptions(server: ServerUnderTest, ctx: BenchContext, agents: number
  * (enrollment is the `connected` benchmark's business), so 10,000 agents only have to connect.
  */
 async function ownServerLevel(ctx: BenchContext, agents: number, s: Settings) {
-  const dataDir = await mkdtemp(join(tmpdir(), 'ninjait-bench-commands-'));
+  const dataDir = await scratchDir('ninjait-bench-commands-');
   const scratch = ctx.stores.databaseUrl ? await scratchDatabase(ctx.stores.databaseUrl) : null;
   try {
     const provisioned = await provisionFleet({ databaseUrl: scratch?.url, dataDir }, agents, ctx.runId);

@@ -6,13 +6,12 @@ import { newestProfile, summarizeProfile } from '../lib/cpuprofile.ts';
 import { createFleetToken, REPO_ROOT, withServer, type ServerUnderTest } from '../lib/server-process.ts';
 import { Histogram, round } from '../lib/stats.ts';
 import { fmt, type Row } from '../lib/table.ts';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import type { WorkerConfig } from '../fleet/types.ts';
 import { provisionFleet } from '../lib/provision.ts';
 import { scratchDatabase } from '../lib/stores.ts';
 import { setting, settingList, type BenchContext, type Benchmark } from './types.ts';
+import { scratchDir } from '../lib/scratch.ts';
 
 export const SOURCE_ADDRESSES = 8;
 export const ENROLL_ADDRESSES = 32;
@@ -69,7 +68,7 @@ export function fleetFigures(s: FleetSnapshot) {
 async function withProvisionedStores<T>(ctx: BenchContext, enrolled: number, provisioned: number,
   fn: (target: { dataDir?: string; databaseUrl?: string }, credentials: WorkerConfig['credentials']) => Promise<T>): Promise<T> {
   if (provisioned === 0) return fn({}, undefined);
-  const dataDir = await mkdtemp(join(tmpdir(), 'ninjait-bench-connected-'));
+  const dataDir = await scratchDir('ninjait-bench-connected-');
   const scratch = ctx.stores.databaseUrl ? await scratchDatabase(ctx.stores.databaseUrl) : null;
   try {
     progress(`  provisioning ${provisioned.toLocaleString('en-US')} enrolled devices in the store`);

@@ -1,7 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { loopbackAddresses, startFleet, untilConnected } from '../fleet/fleet.ts';
 import { connectRaw } from '../fleet/transport.ts';
 import { removeDir, stopProcessGroup } from '../lib/agent-process.ts';
@@ -15,6 +13,7 @@ import { scratchDatabase } from '../lib/stores.ts';
 import { fmt, type Row } from '../lib/table.ts';
 import { ENROLL_ADDRESSES, fleetFigures, runSteadyFleet, SOURCE_ADDRESSES } from './connected.ts';
 import { setting, type BenchContext, type Benchmark } from './types.ts';
+import { scratchDir } from '../lib/scratch.ts';
 
 /** What `devices.list` answers: one page of slim rows. */
 type Page = { items: { id: string; summary: unknown }[]; total: number; nextCursor: string | null };
@@ -124,7 +123,7 @@ async function measureReads(server: ServerUnderTest, organizationId: string, dev
  * through the real ingest path at `intervalMs`, as a fleet does while people read the console.
  */
 async function ownServerReads(ctx: BenchContext, devices: number, calls: number, intervalMs: number, spreadMs: number) {
-  const dataDir = await mkdtemp(join(tmpdir(), 'ninjait-bench-dashboard-'));
+  const dataDir = await scratchDir('ninjait-bench-dashboard-');
   const scratch = ctx.stores.databaseUrl ? await scratchDatabase(ctx.stores.databaseUrl) : null;
   try {
     const t0 = performance.now();
@@ -179,7 +178,7 @@ async function sharedServerReads(ctx: BenchContext, server: ServerUnderTest, dev
  * the owner sees the local device with a sample in devices.list; baseline: /healthz answering.
  */
 async function measureQuickStart() {
-  const dataDir = await mkdtemp(join(tmpdir(), 'ninjait-bench-start-'));
+  const dataDir = await scratchDir('ninjait-bench-start-');
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const started = performance.now();

@@ -1,5 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { migrate, openRelationalStore, type RelationalStore } from '@ninjait/server';
 import { seriesOf } from '../lib/metrics.ts';
@@ -9,6 +8,7 @@ import { round } from '../lib/stats.ts';
 import { scratchDatabase } from '../lib/stores.ts';
 import { machineShape, makeSample } from '../fleet/sample.ts';
 import { setting, type BenchContext } from './types.ts';
+import { scratchDir } from '../lib/scratch.ts';
 
 const DEVICES = 1_000;
 const INSERT_CHUNK_ROWS = 100_000;
@@ -61,7 +61,7 @@ async function scanRate(db: RelationalStore): Promise<number> {
  */
 export async function measureDrain(ctx: BenchContext) {
   const rows = setting(ctx, 'drainRows', 1_000_000, 20_000);
-  const dataDir = await mkdtemp(join(tmpdir(), 'ninjait-bench-drain-'));
+  const dataDir = await scratchDir('ninjait-bench-drain-');
   const scratch = ctx.stores.databaseUrl ? await scratchDatabase(ctx.stores.databaseUrl) : null;
   try {
     progress(`drain: writing ${rows.toLocaleString('en-US')} rows into the ingest log`);

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AGENT_RUN_NODE_FLAGS } from '@ninjait/agent';
 import { buildAgentBundle, bundledAgent, enrollAgent, spawnAgent, stopProcess, TSX_AGENT, type AgentCommand } from '../lib/agent-process.ts';
@@ -11,6 +10,7 @@ import { createFleetToken, withServer } from '../lib/server-process.ts';
 import { round } from '../lib/stats.ts';
 import { fmt } from '../lib/table.ts';
 import { setting, type Benchmark } from './types.ts';
+import { scratchDir } from '../lib/scratch.ts';
 
 const IDLE = 'setInterval(()=>{},1e9)';
 /** The processes measured side by side; `agent` is the headline. */
@@ -33,7 +33,7 @@ export const footprintBenchmark: Benchmark = {
     const sampleEveryMs = setting(ctx, 'sampleEveryMs', 5_000, 1_000);
     // Start-up (loading the code, first collection and inventory) is reported apart from the steady figures.
     const warmupMs = setting(ctx, 'warmupMs', 60_000, 5_000);
-    const dir = await mkdtemp(join(tmpdir(), 'ninjait-bench-footprint-'));
+    const dir = await scratchDir('ninjait-bench-footprint-');
     try {
       progress('footprint: building the agent bundle (installers/build-bundle.ts)');
       const bundle = await buildAgentBundle(join(dir, 'bundle'));

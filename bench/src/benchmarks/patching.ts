@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { InventoryReport, SoftwareItem } from '@ninjait/shared';
 import { buildReport, collectSoftware } from '@ninjait/agent/inventory';
@@ -16,6 +15,7 @@ import { Histogram, round, type LatencySummary } from '../lib/stats.ts';
 import { scratchDatabase } from '../lib/stores.ts';
 import { fmt, type Row } from '../lib/table.ts';
 import { setting, type BenchContext, type Benchmark } from './types.ts';
+import { scratchDir } from '../lib/scratch.ts';
 
 /**
  * Software inventory at fleet size (issue #17): every device's full package list written through
@@ -257,7 +257,7 @@ export const patchingBenchmark: Benchmark = {
     const pgliteSizes = { ...sizes, devices: setting(ctx, 'pgliteDevices', 200, 10), concurrency: 1, baselineDevices: setting(ctx, 'pgliteDevices', 200, 10) };
     const stores: StoreFigures[] = [];
 
-    const dir = await mkdtemp(join(tmpdir(), 'ninjait-bench-patching-'));
+    const dir = await scratchDir('ninjait-bench-patching-');
     try {
       const pglite = await openRelationalStore({ dataDir: join(dir, 'pglite') });
       try {

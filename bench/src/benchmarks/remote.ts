@@ -1,8 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loopbackAddresses, startFleet, untilConnected, type Fleet } from '../fleet/fleet.ts';
 import { connectRaw, type AgentTransport } from '../fleet/transport.ts';
@@ -17,6 +16,7 @@ import { scratchDatabase } from '../lib/stores.ts';
 import { fmt, type Row } from '../lib/table.ts';
 import { ENROLL_ADDRESSES, SOURCE_ADDRESSES } from './connected.ts';
 import { setting, type BenchContext, type Benchmark } from './types.ts';
+import { scratchDir } from '../lib/scratch.ts';
 
 const SERVER_CLI = join(REPO_ROOT, 'server/src/cli/main.ts');
 const MB = 1024 * 1024;
@@ -256,7 +256,7 @@ async function timeDownload(server: ServerUnderTest, agent: RealAgent, dir: stri
 }
 
 async function run(ctx: BenchContext, s: Settings) {
-  const dir = await mkdtemp(join(tmpdir(), 'ninjait-bench-remote-'));
+  const dir = await scratchDir('ninjait-bench-remote-');
   const scratch = !ctx.sharedServer && ctx.stores.databaseUrl ? await scratchDatabase(ctx.stores.databaseUrl) : null;
   let server: ServerUnderTest | null = null;
   let fleet: Fleet | null = null;

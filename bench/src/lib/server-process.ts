@@ -11,6 +11,7 @@ import { trpcHttp } from './http-trpc.ts';
 import { scrapeMetrics, type MetricValues } from './metrics.ts';
 import { progress, waitFor } from './progress.ts';
 import { scratchDatabase, type StoreChoice } from './stores.ts';
+import { scratchDir } from './scratch.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SERVER_CLI = join(REPO_ROOT, 'server/src/cli/main.ts');
@@ -84,7 +85,7 @@ export function killServers(): void {
 
 async function spawnInstance(env: Record<string, string>, cpuProfDir: string | undefined, logFile: string, givenDataDir?: string): Promise<ServerInstance & { ownsDataDir: boolean }> {
   const port = await freePort();
-  const dataDir = givenDataDir ?? await mkdtemp(join(tmpdir(), 'ninjait-bench-server-'));
+  const dataDir = givenDataDir ?? await scratchDir('ninjait-bench-server-');
   const args = [...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []), '--import', 'tsx', SERVER_CLI, 'serve'];
   const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
@@ -135,6 +136,7 @@ export async function startServerUnderTest(options: ServerOptions): Promise<Serv
     ...(options.stores.redisUrl ? { REDIS_URL: options.stores.redisUrl, REDIS_KEY_PREFIX: `${keySpace}:`, QUEUE_PREFIX: keySpace } : {}),
     ...options.env,
   };
+  // Not scratch: a run that ends badly keeps its servers' logs for the person reading why.
   const logDir = await mkdtemp(join(tmpdir(), 'ninjait-bench-log-'));
   const instances: (ServerInstance & { ownsDataDir: boolean })[] = [];
   try {

@@ -1,4 +1,5 @@
 import { createScratchDatabase } from '@ninjait/server/testing';
+import { scratchDatabaseDrop } from './scratch.ts';
 
 /** Which stores a run uses: the embedded defaults, or the real ones named by the environment. */
 export interface StoreChoice {
@@ -19,5 +20,6 @@ export function describeStores(stores: StoreChoice): string {
  * never see each other's rows and the server migrates from scratch like a first start.
  */
 export async function scratchDatabase(baseUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
-  return (await createScratchDatabase(baseUrl, 'ninjait_bench'))!;
+  const database = (await createScratchDatabase(baseUrl, 'ninjait_bench'))!;
+  return { url: database.url, drop: scratchDatabaseDrop(() => database.drop()) };
 }
