@@ -117,10 +117,16 @@ export interface ClickhouseSinkOptions {
  */
 export function createClickhouseSink(analytics: AnalyticsStore, options: ClickhouseSinkOptions): Sink {
   const marks = countedMarks(analytics);
+  // Remembered marks hold only for the one writer a lease makes: a drainer that never takes one
+  // (the JetStream log's, whose instances share a consumer) has them read again for every batch.
+  let leased = false;
   return {
     name: 'clickhouse',
     async init() {},
-    leaseTaken: () => marks.forget(),
+    leaseTaken() {
+      leased = true;
+      marks.forget();
+    },
     async write(batch) {
       const first = batch[0];
       const last = batch.at(-1);
@@ -140,6 +146,7 @@ export function createClickhouseSink(analytics: AnalyticsStore, options: Clickho
         await analytics.insert('device_heartbeats', heartbeats, { dedupToken: token });
         await markHoursDirty(analytics, samples.map(({ row }) => row.collectedAt.getTime()));
         // Last: a batch that failed before it counted nothing, and its retry counts each sample once.
+        if (!leased) marks.forget();
         const usage = usageRows(samples, await marks.of(samples));
         await analytics.insert('metric_usage_daily', usage, { dedupToken: token });
         marks.counted(usage);

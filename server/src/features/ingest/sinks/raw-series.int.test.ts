@@ -147,11 +147,19 @@ describe.each(cases)('raw samples on $relational + $cache, $mode', ({ relational
     const first = createClickhouseSink(analytics(), { rawSamples: !influxUrl });
     const second = createClickhouseSink(analytics(), { rawSamples: !influxUrl });
     const signal = new AbortController().signal;
+    first.leaseTaken?.();
     expect(await first.write(otherRows(2_000_000, [1, 2, 3]), signal)).toEqual({ ok: true });
     expect(await second.write(otherRows(3_000_000, [4, 5]), signal)).toEqual({ ok: true });
     first.leaseTaken?.();
     expect(await first.write(otherRows(4_000_000, [4, 5]), signal)).toEqual({ ok: true });
     expect(await otherUsage()).toBe(5);
+    // Drainers without a lease (the JetStream log's instances share a consumer) write side by side:
+    // a sink that never took a lease reads the marks for every batch.
+    const shared = [createClickhouseSink(analytics(), { rawSamples: !influxUrl }), createClickhouseSink(analytics(), { rawSamples: !influxUrl })] as const;
+    expect(await shared[0].write(otherRows(5_000_000, [6, 7]), signal)).toEqual({ ok: true });
+    expect(await shared[1].write(otherRows(6_000_000, [8, 9]), signal)).toEqual({ ok: true });
+    expect(await shared[0].write(otherRows(7_000_000, [8, 9]), signal)).toEqual({ ok: true });
+    expect(await otherUsage()).toBe(9);
     // The hour of the samples waits for the rollup (the server's own job may have run it already, from the same store).
     const pending = await pendingHours(analytics(), now);
     const hourlyRows = await analytics().query<{ n: string }>('SELECT count() AS n FROM device_metrics_hourly WHERE device_id = {deviceId:UUID}', { deviceId });

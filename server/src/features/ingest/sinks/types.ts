@@ -38,6 +38,8 @@ export interface Sink {
   /**
    * The drainer has just taken (or taken again) this sink's lease: another instance may have
    * written in between, so what the sink remembers of the store's state is to be read again.
+   * A drainer that never calls it holds no lease (others may write beside it): the sink must not
+   * take itself for the only writer.
    */
   leaseTaken?(): void;
   /** Never throws: every failure, and every row left out, is in the result. */
