@@ -16,10 +16,14 @@ const screenOf = (rows: Locator) => rows.evaluate((element: { children: ArrayLik
 /** Polls the screen until `pattern` shows; the failure names what was on screen instead. */
 async function untilScreen(rows: Locator, pattern: RegExp, timeout = 20_000): Promise<RegExpExecArray> {
   let last = '';
-  await expect.poll(async () => {
-    last = await screenOf(rows).catch(() => '');
-    return pattern.test(last);
-  }, { timeout, message: `${pattern} on the terminal screen` }).toBe(true);
+  try {
+    await expect.poll(async () => {
+      last = await screenOf(rows).catch(() => '');
+      return pattern.test(last);
+    }, { timeout, message: `${pattern} on the terminal screen` }).toBe(true);
+  } catch (error) {
+    throw new Error(`${pattern} did not show on the terminal screen within ${timeout} ms; it showed:\n${last}`, { cause: error });
+  }
   return pattern.exec(last)!;
 }
 
@@ -56,6 +60,8 @@ describe.skipIf(!hasChromium)('the terminal in the console', () => {
     // A pty, not the piped fallback (which says so above the terminal).
     expect(await page.getByText('This device has no pseudo-terminal').count()).toBe(0);
 
+    // Keys typed before the shell has started (a slow machine) may reach nobody: wait for its prompt.
+    await untilScreen(rows, /[$#]$/m, 30_000);
     await type('stty size; echo "size-""shown"');
     const [, rowsBefore, colsBefore] = await untilScreen(rows, /^(\d+) (\d+)\nsize-shown$/m);
     expect(Number(colsBefore)).toBeGreaterThan(80);
