@@ -33,20 +33,25 @@ function rawRowOf(row: IngestRow & { kind: 'sample' }, metrics: DerivedMetrics) 
 }
 
 type Sample = IngestRow & { kind: 'sample' };
-/** A sample with its metrics, derived once for the raw row and the usage count. */
-type Measured = { row: Sample; metrics: DerivedMetrics };
+/** A sample with its metrics and UTC day, worked out once for the raw row, the marks and the usage count. */
+type Measured = { row: Sample; metrics: DerivedMetrics; day: string };
+
+function measured(row: Sample): Measured {
+  return { row, metrics: deriveMetrics(row.payload), day: isoDate(row.collectedAt.getTime()) };
+}
+
+const markKey = (deviceId: string, day: string) => `${deviceId}/${day}`;
 
 /**
  * One `metric_usage_daily` row per device and UTC day of the batch: how many samples, their size
  * as line protocol, and the highest sequence number counted. Billing's storage figure, the same
  * whichever store keeps the series. Samples at or below the `counted` watermark of their device
- * and day (`countedSeqs`) were counted by an earlier write (a replay) and are left out.
+ * and day (`countedMarks`) were counted by an earlier write (a replay) and are left out.
  */
 export function usageRows(samples: readonly Measured[], counted: ReadonlyMap<string, number> = new Map()) {
   const usage = new Map<string, { organization_id: string; device_id: string; day: string; samples: number; bytes: number; max_seq: number }>();
-  for (const { row, metrics } of samples) {
-    const day = isoDate(row.collectedAt.getTime());
-    const key = `${row.deviceId}/${day}`;
+  for (const { row, metrics, day } of samples) {
+    const key = markKey(row.deviceId, day);
     if (row.seq <= (counted.get(key) ?? 0)) continue;
     const entry = usage.get(key) ?? { organization_id: row.organizationId, device_id: row.deviceId, day, samples: 0, bytes: 0, max_seq: 0 };
     entry.samples += 1;
@@ -75,9 +80,8 @@ function countedMarks(analytics: AnalyticsStore) {
   return {
     async of(samples: readonly Measured[]): Promise<ReadonlyMap<string, number>> {
       const unknown = new Map<string, { deviceId: string; day: string }>();
-      for (const { row } of samples) {
-        const day = isoDate(row.collectedAt.getTime());
-        const key = `${row.deviceId}/${day}`;
+      for (const { row, day } of samples) {
+        const key = markKey(row.deviceId, day);
         if (!marks.has(key)) unknown.set(key, { deviceId: row.deviceId, day });
       }
       if (unknown.size === 0) return marks;
@@ -89,11 +93,14 @@ function countedMarks(analytics: AnalyticsStore) {
         `SELECT device_id, toString(day) AS on_day, max(max_seq) AS seq FROM metric_usage_daily
          WHERE device_id IN {ids:Array(UUID)} AND day IN {days:Array(Date)} GROUP BY device_id, day`, { ids, days });
       for (const key of unknown.keys()) marks.set(key, 0);
-      for (const row of rows) marks.set(`${row.device_id}/${row.on_day}`, Number(row.seq));
+      for (const row of rows) marks.set(markKey(row.device_id, row.on_day), Number(row.seq));
       return marks;
     },
     counted(rows: readonly { device_id: string; day: string; max_seq: number }[]) {
-      for (const row of rows) marks.set(`${row.device_id}/${row.day}`, Math.max(marks.get(`${row.device_id}/${row.day}`) ?? 0, row.max_seq));
+      for (const row of rows) {
+        const key = markKey(row.device_id, row.day);
+        marks.set(key, Math.max(marks.get(key) ?? 0, row.max_seq));
+      }
     },
     forget: () => marks.clear(),
   };
@@ -135,7 +142,7 @@ export function createClickhouseSink(analytics: AnalyticsStore, options: Clickho
         const { storable, rejected } = splitStorable(batch);
         // The token names the range the drainer asked for; a drainer isolating a bad row writes sub-ranges, each its own token.
         const token = `ingest:${first.id}-${last.id}`;
-        const samples = storable.filter((row): row is Sample => row.kind === 'sample').map((row) => ({ row, metrics: deriveMetrics(row.payload) }));
+        const samples = storable.filter((row): row is Sample => row.kind === 'sample').map(measured);
         const heartbeats = [...latestPerDevice(storable).values()].map((row) => ({
           organization_id: row.organizationId,
           device_id: row.deviceId,
