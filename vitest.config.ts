@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { LongestFirstSequencer } from './test/runner/sequencer.ts';
 
 export default defineConfig({
   test: {
@@ -8,5 +9,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Integration and end-to-end tests start real processes; two cores do not like more.
     maxWorkers: 2,
+    sequence: { sequencer: LongestFirstSequencer },
   },
 });

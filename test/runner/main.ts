@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,7 @@ import { startPeers } from './peers.ts';
 import { installersUnavailable, PHASES, type PhaseName, type PhaseResult } from './phases.ts';
 import { killGroup, killLeftovers, runningChildren, say, step } from './processes.ts';
 import { plan, runGroup } from './schedule.ts';
+import { DURATIONS_FILE } from './sequencer.ts';
 import { prepareServices } from './services.ts';
 
 const usage = `Usage: npm test [-- [options] [test files or filters]]
@@ -41,6 +42,9 @@ Options:
   --only PHASES    run only these phases (comma-separated: ${PHASES.join(', ')})
   --skip PHASES    run every phase but these
   --no-install     never install Debian packages
+  --record-durations
+                   write each main-suite file's seconds to test/runner/durations.json, which
+                   orders a fresh clone's run longest file first (commit the file)
   -h, --help       this text
 
 Filters (file paths or parts of them) are passed to vitest, e.g.
@@ -57,6 +61,19 @@ function selectPhases(only: string | undefined, skip: string | undefined): Phase
   if (unknown.length > 0) throw new Error(`unknown phase ${unknown.join(', ')} (phases: ${PHASES.join(', ')})`);
   const chosen = only ? PHASES.filter((name) => parse(only).includes(name)) : [...PHASES];
   return chosen.filter((name) => !parse(skip ?? '').includes(name));
+}
+
+/** Merges a run's file durations into the committed ones; files that no longer exist drop out. */
+function recordDurations(measured: Record<string, number>): string {
+  let kept: Record<string, number> = {};
+  try {
+    kept = JSON.parse(readFileSync(DURATIONS_FILE, 'utf8')) as Record<string, number>;
+  } catch { /* first recording */ }
+  const merged = Object.entries({ ...kept, ...measured })
+    .filter(([file]) => existsSync(join(ROOT, file)))
+    .sort(([a], [b]) => a.localeCompare(b));
+  writeFileSync(DURATIONS_FILE, `${JSON.stringify(Object.fromEntries(merged), null, 1)}\n`);
+  return `recorded ${Object.keys(measured).length} files' durations in test/runner/durations.json`;
 }
 
 function summarise(results: PhaseResult[], interrupted: string | null): number {
@@ -83,7 +100,10 @@ function summarise(results: PhaseResult[], interrupted: string | null): number {
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
-    options: { only: { type: 'string' }, skip: { type: 'string' }, 'no-install': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      only: { type: 'string' }, skip: { type: 'string' }, 'no-install': { type: 'boolean' }, 'record-durations': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
     allowPositionals: true,
   });
   if (values.help) {
@@ -146,6 +166,8 @@ async function main(): Promise<number> {
     step('Cleaning up');
     await cleanup.run();
   }
+  const main = results.find((result) => result.name === 'main');
+  if (values['record-durations'] && main?.tests?.fileDurations) say(recordDurations(main.tests.fileDurations));
   return summarise(results, interrupted);
 }
 

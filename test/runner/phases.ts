@@ -18,6 +18,8 @@ export interface TestCounts {
   slowest?: string[];
   /** Every file's time added up: over the phase's wall time, how many files ran at once on average. */
   fileSeconds?: number;
+  /** Each file's seconds, by path from the repository's root (what `--record-durations` keeps). */
+  fileDurations?: Record<string, number>;
 }
 
 const SLOWEST_SHOWN = 12;
@@ -67,7 +69,8 @@ export function readVitestCounts(file: string): TestCounts | null {
     const slowest = timed.map((file) => ({ ...file, seconds: Math.round(file.seconds) }))
       .sort((a, b) => b.seconds - a.seconds).slice(0, SLOWEST_SHOWN)
       .map((file) => `${String(file.seconds).padStart(5)} s  ${file.name}`);
-    return { passed: count('numPassedTests'), failed: count('numFailedTests'), skipped: count('numPendingTests') + count('numTodoTests'), failures, slowest, fileSeconds };
+    const fileDurations = Object.fromEntries(timed.map((file) => [file.name, Math.round(file.seconds * 10) / 10]));
+    return { passed: count('numPassedTests'), failed: count('numFailedTests'), skipped: count('numPendingTests') + count('numTodoTests'), failures, slowest, fileSeconds, fileDurations };
   } catch {
     return null;
   }
