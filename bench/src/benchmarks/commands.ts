@@ -10,6 +10,7 @@ import { progress, sleep, waitFor } from '../lib/progress.ts';
 import { provisionFleet } from '../lib/provision.ts';
 import { createFleetToken, REPO_ROOT, startServerUnderTest, type ServerUnderTest } from '../lib/server-process.ts';
 import { Histogram } from '../lib/stats.ts';
+import { seriesOf, type MetricValues } from '../lib/metrics.ts';
 import { scratchDatabase } from '../lib/stores.ts';
 import { fmt, type Row } from '../lib/table.ts';
 import { ENROLL_ADDRESSES, fleetFigures, SOURCE_ADDRESSES } from './connected.ts';
@@ -18,6 +19,8 @@ import { scratchDir } from '../lib/scratch.ts';
 
 /** After the real agent reported first, the rest of its start-up (collector, outbox) gets this long. */
 const AGENT_SETTLE_MS = 2_000;
+/** A fleet-wide job that has not finished in this long is reported unfinished, with its counts. */
+const FLEET_JOB_TIMEOUT_MS = 120_000;
 
 type OutputEvent = { type: 'chunk'; data: string } | { type: 'status'; status: string } | { type: 'result'; status: string };
 
@@ -28,6 +31,10 @@ interface Settings {
   warmup: number;
   intervalMs: number;
   connectPerSec: number;
+  /** 1: also send one script to every connected agent as one bulk job. */
+  fleetJob: number;
+  /** The job's devices running at once (jobs.create's `concurrency`, at most 1,000). */
+  fleetJobConcurrency: number;
 }
 
 /**
@@ -112,6 +119,66 @@ async function measureCommands(server: ServerUnderTest, organizationId: string, 
   };
 }
 
+interface JobStatus {
+  total: number;
+  status: string;
+  counts: Record<'pending' | 'enqueued' | 'running' | 'succeeded' | 'failed' | 'skipped', number>;
+  progress: { done: number };
+  targets: { status: string; exitCode: number | null }[];
+}
+
+const QUERY_COUNT = 'ninjait_store_query_duration_seconds_count';
+
+/** How often the technician's console asks for the job's status (the console's own refresh is slower). */
+const JOB_POLL_MS = 250;
+
+/**
+ * One script to every connected agent as one bulk job, as a technician sends it from the console
+ * ("run on all devices"): `jobs.create` without device ids, then `jobs.status` until every
+ * device's result is stored and visible there. SaltStack's `salt '*' test.ping` is the yardstick
+ * people know. Times are from sending `jobs.create`; the `status` calls are part of the load.
+ */
+async function fleetWideJob(server: ServerUnderTest, organizationId: string, expected: number, s: Settings, timeoutMs: number) {
+  const person = await loginAs(server, organizationId, 'technician');
+  const tech = await connectRaw({ url: server.url, params: { sessionToken: person.sessionToken } });
+  try {
+    const before = await server.metrics();
+    const t0 = performance.now();
+    const job = await tech.mutation<{ id: string; total: number }>('jobs.create', {
+      name: 'bench: fleet-wide echo', script: 'echo fleet-wide', timeoutSec: 60, concurrency: s.fleetJobConcurrency,
+    });
+    const createdMs = performance.now() - t0;
+    const reached: Record<'half' | 'ninetyNine', number | null> = { half: null, ninetyNine: null };
+    let status: JobStatus;
+    for (;;) {
+      status = await tech.query<JobStatus>('jobs.status', { id: job.id });
+      const elapsed = performance.now() - t0;
+      if (status.progress.done >= status.total / 2) reached.half ??= elapsed;
+      if (status.progress.done >= status.total * 0.99) reached.ninetyNine ??= elapsed;
+      if (status.progress.done >= status.total || elapsed > timeoutMs) break;
+      await sleep(JOB_POLL_MS);
+    }
+    const allMs = status.progress.done >= status.total ? performance.now() - t0 : null;
+    // Work per device, what the time is made of: statements on the relational store (the job's, the
+    // agents' reports, the status polls), from the server's own counters.
+    const after = await server.metrics();
+    const perDevice = (store: string) => {
+      const count = (values: MetricValues) => Object.entries(seriesOf(values, QUERY_COUNT))
+        .filter(([labels]) => labels.includes(`store="${store}"`)).reduce((sum, [, value]) => sum + value, 0);
+      return Math.round(((count(after) - count(before)) / Math.max(1, job.total)) * 10) / 10;
+    };
+    const stored = status.targets.filter((target) => target.status === 'succeeded' && target.exitCode === 0).length;
+    const round = (ms: number | null) => (ms === null ? null : Math.round(ms));
+    return {
+      devices: job.total, expected, concurrency: s.fleetJobConcurrency, createdMs: round(createdMs), halfMs: round(reached.half),
+      ninetyNineMs: round(reached.ninetyNine), allMs: round(allMs), succeeded: stored, counts: status.counts, jobStatus: status.status,
+      relationalStatementsPerDevice: perDevice('relational'), cacheCallsPerDevice: perDevice('cache'),
+    };
+  } finally {
+    tech.close();
+  }
+}
+
 /**
  * The same round trips through the real agent (`ninjait-agent run`: its tRPC client, executor
  * and a real `sh -c`), enrolled into an organization of its own on the loaded server.
@@ -181,6 +248,7 @@ async function ownServerLevel(ctx: BenchContext, agents: number, s: Settings) {
     let fleetSnapshot: Awaited<ReturnType<Fleet['stop']>>;
     let connectSec: number;
     let realAgent: Awaited<ReturnType<typeof realAgentRoundTrips>> = null;
+    let fleetJob: Awaited<ReturnType<typeof fleetWideJob>> | null = null;
     try {
       const connected = await connectFleet(agents, () => startFleet({
         ...fleetOptions(server, ctx, agents, s), token: 'provisioned', credentials: provisioned.credentials,
@@ -189,6 +257,7 @@ async function ownServerLevel(ctx: BenchContext, agents: number, s: Settings) {
       progress(`  all ${connected.fleet.snapshot().connected} connected after ${connectSec.toFixed(1)} s`);
       try {
         measured = await measureCommands(server, provisioned.organizationId, provisioned.credentials.map((c) => c.deviceId), s);
+        if (s.fleetJob) fleetJob = await fleetWideJob(server, provisioned.organizationId, agents, s, FLEET_JOB_TIMEOUT_MS);
         realAgent = await realAgentRoundTrips(server, ctx, s);
       } finally {
         fleetSnapshot = await connected.fleet.stop();
@@ -199,7 +268,7 @@ async function ownServerLevel(ctx: BenchContext, agents: number, s: Settings) {
     const profileFile = ctx.profileDir ? await newestProfile(ctx.profileDir, startedMs) : null;
     const { window, ...figures } = measured;
     return {
-      agents, connectSec: Math.round(connectSec * 10) / 10, ...figures, realAgent, fleet: fleetFigures(fleetSnapshot),
+      agents, connectSec: Math.round(connectSec * 10) / 10, ...figures, fleetJob, realAgent, fleet: fleetFigures(fleetSnapshot),
       profile: profileFile ? await summarizeProfile(profileFile, REPO_ROOT, 30, window) : null,
     };
   } finally {
@@ -215,8 +284,9 @@ async function sharedServerLevel(ctx: BenchContext, server: ServerUnderTest, age
   try {
     const devices = await server.admin<{ id: string }[]>('admin.devices.list', 'query', { org: organizationId });
     const { window: _window, ...figures } = await measureCommands(server, organizationId, devices.map((d) => d.id), s);
+    const fleetJob = s.fleetJob ? await fleetWideJob(server, organizationId, agents, s, FLEET_JOB_TIMEOUT_MS) : null;
     const realAgent = await realAgentRoundTrips(server, ctx, s);
-    return { agents, connectSec: null, ...figures, realAgent, fleet: fleetFigures(await fleet.stop()), profile: null };
+    return { agents, connectSec: null, ...figures, fleetJob, realAgent, fleet: fleetFigures(await fleet.stop()), profile: null };
   } catch (error) {
     await fleet.stop();
     throw error;
@@ -234,6 +304,8 @@ export const commandsBenchmark: Benchmark = {
       warmup: setting(ctx, 'warmup', 20, 2),
       intervalMs: setting(ctx, 'intervalMs', 30_000, 5_000),
       connectPerSec: setting(ctx, 'connectPerSec', 500, 500),
+      fleetJob: setting(ctx, 'fleetJob', 1, 1),
+      fleetJobConcurrency: setting(ctx, 'fleetJobConcurrency', 1_000, 1_000),
     };
     const out = [];
     for (const agents of levels) {
@@ -244,8 +316,14 @@ export const commandsBenchmark: Benchmark = {
       `${fmt(l.outputSeen.p50Ms, 'ms')} / ${fmt(l.outputSeen.p99Ms, 'ms')}${l.failures ? ` (${l.failures} failed)` : ''}`;
     const floor = (l: { baselineAuthMe: { p50Ms: number | null; p99Ms: number | null } }) =>
       `auth.me ${fmt(l.baselineAuthMe.p50Ms, 'ms')} / ${fmt(l.baselineAuthMe.p99Ms, 'ms')}`;
+    const sec = (ms: number | null) => fmt(ms === null ? null : ms / 1000, 's', 1);
     const rows: Row[] = out.flatMap((l) => [
       { benchmark: 'commands', figure: `${l.agents} agents: echo output seen p50 / p99`, value: seen(l), baseline: floor(l), goal: 'p50 ≤ 15 ms, p99 ≤ 50 ms at 10k' },
+      ...(l.fleetJob ? [{
+        benchmark: 'commands', figure: `${l.agents} agents: one script to all as a bulk job, every result stored (half · 99 % · all)`,
+        value: `${sec(l.fleetJob.halfMs)} · ${sec(l.fleetJob.ninetyNineMs)} · ${l.fleetJob.allMs === null ? `unfinished (${l.fleetJob.counts.succeeded + l.fleetJob.counts.failed} of ${l.fleetJob.devices})` : sec(l.fleetJob.allMs)}${l.fleetJob.succeeded < l.fleetJob.devices ? ` (${l.fleetJob.devices - l.fleetJob.succeeded} not succeeded)` : ''}`,
+        baseline: `one echo p50 ${fmt(l.outputSeen.p50Ms, 'ms')}`, goal: '≤ 5 s at 10k',
+      }] : []),
       ...(l.realAgent ? [{
         benchmark: 'commands', figure: `${l.agents} agents: same through the real agent`, value: seen(l.realAgent), baseline: floor(l.realAgent), goal: '-',
       }] : []),

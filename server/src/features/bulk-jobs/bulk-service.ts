@@ -77,9 +77,8 @@ export function createBulkJobService(deps: {
   const { db, commands, queue, log } = deps;
 
   const enqueue = async (job: Pick<BulkJob, 'id' | 'maxAttempts'>, count: number) => {
-    for (const deviceId of await claimPending(db, job.id, count)) {
-      await queue.add({ jobId: job.id, deviceId }, { attempts: job.maxAttempts, backoffMs: RETRY_BACKOFF_MS });
-    }
+    const deviceIds = await claimPending(db, job.id, count);
+    await queue.addMany(deviceIds.map((deviceId) => ({ jobId: job.id, deviceId })), { attempts: job.maxAttempts, backoffMs: RETRY_BACKOFF_MS });
   };
 
   const requesterOf = (job: BulkJob): Requester => ({

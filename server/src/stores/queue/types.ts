@@ -33,6 +33,8 @@ export interface WorkQueue {
   readonly engine: 'bullmq' | 'memory';
   /** Adding the same target twice while it is waiting is a no-op (the job id is the target). */
   add(work: TargetWork, options: EnqueueOptions): Promise<void>;
+  /** `add` of many in one round trip: a fleet-wide job's first wave is a thousand targets. */
+  addMany(works: readonly TargetWork[], options: EnqueueOptions): Promise<void>;
   start(handler: TargetHandler, concurrency: number): void;
   close(): Promise<void>;
 }

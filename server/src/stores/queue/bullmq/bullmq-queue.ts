@@ -1,6 +1,6 @@
 import { Queue, Worker } from 'bullmq';
 import type { Logger } from '../../../platform/obs/logger.ts';
-import { QUEUE_NAME, workId, type TargetWork, type WorkQueue } from '../types.ts';
+import { QUEUE_NAME, workId, type EnqueueOptions, type TargetWork, type WorkQueue } from '../types.ts';
 
 /** Finished BullMQ jobs kept for inspection; the per-device results live in PostgreSQL. */
 const KEEP_FINISHED = { count: 1_000 };
@@ -16,16 +16,27 @@ export function createBullmqQueue(options: { redisUrl: string; prefix: string; l
   let worker: Worker<TargetWork> | null = null;
   const stopping = new AbortController();
 
+  const jobOf = (work: TargetWork, enqueue: EnqueueOptions) => ({
+    name: work.kind ?? 'target',
+    data: work,
+    opts: {
+      jobId: workId(work),
+      attempts: enqueue.attempts,
+      backoff: { type: 'exponential', delay: enqueue.backoffMs },
+      removeOnComplete: KEEP_FINISHED,
+      removeOnFail: KEEP_FINISHED,
+    },
+  });
+
   return {
     engine: 'bullmq',
     async add(work, enqueue) {
-      await queue.add(work.kind ?? 'target', work, {
-        jobId: workId(work),
-        attempts: enqueue.attempts,
-        backoff: { type: 'exponential', delay: enqueue.backoffMs },
-        removeOnComplete: KEEP_FINISHED,
-        removeOnFail: KEEP_FINISHED,
-      });
+      const { name, data, opts } = jobOf(work, enqueue);
+      await queue.add(name, data, opts);
+    },
+    async addMany(works, enqueue) {
+      // One MULTI for the lot; a job id already waiting is skipped by BullMQ, as with add.
+      if (works.length > 0) await queue.addBulk(works.map((work) => jobOf(work, enqueue)));
     },
     start(handler, concurrency) {
       worker = new Worker<TargetWork>(

@@ -42,12 +42,20 @@ export function createMemoryQueue(): WorkQueue {
     }
   };
 
+  const enqueue = (work: TargetWork, options: EnqueueOptions) => {
+    if (known.has(workId(work))) return;
+    known.add(workId(work));
+    waiting.push({ work, options, attempt: 1 });
+  };
+
   return {
     engine: 'memory',
     async add(work, options) {
-      if (known.has(workId(work))) return;
-      known.add(workId(work));
-      waiting.push({ work, options, attempt: 1 });
+      enqueue(work, options);
+      pump();
+    },
+    async addMany(works, options) {
+      for (const work of works) enqueue(work, options);
       pump();
     },
     start(next, concurrency) {
