@@ -19,6 +19,8 @@ import { setting, type BenchContext, type Benchmark } from './types.ts';
 import { scratchDir } from '../lib/scratch.ts';
 
 const SERVER_CLI = join(REPO_ROOT, 'server/src/cli/main.ts');
+/** How long the agent's and the server's idle CPU is sampled before a download, to take it out of the copy's. */
+const IDLE_SAMPLE_MS = 5_000;
 const MB = 1024 * 1024;
 
 interface Settings {
@@ -230,6 +232,11 @@ async function timeDownload(server: ServerUnderTest, agent: RealAgent, dir: stri
     // CPU seconds each side spent on the copy: a rate on a shared, loaded machine says little alone.
     // The CLI is this process's child, counted once it has exited and been reaped.
     const cpu = () => ({ agent: readProc(agent.process.pid!)?.cpuSec ?? 0, server: readProc(server.pid)?.cpuSec ?? 0, cli: readProc(process.pid)?.childCpuSec ?? 0 });
+    // What the agent and the server spend idle (heartbeats, drainers, the scheduler) is taken out.
+    const idleFrom = cpu();
+    await sleep(IDLE_SAMPLE_MS);
+    const idleTo = cpu();
+    const idlePerSec = { agent: (idleTo.agent - idleFrom.agent) / (IDLE_SAMPLE_MS / 1000), server: (idleTo.server - idleFrom.server) / (IDLE_SAMPLE_MS / 1000) };
     const cpuBefore = cpu();
     // The first sample is taken as the copy starts: what each process held before it.
     const watch = sampleProcesses({ agent: agent.process.pid!, server: server.pid }, 100);
@@ -242,7 +249,8 @@ async function timeDownload(server: ServerUnderTest, agent: RealAgent, dir: stri
       memory = watch.stop();
     }
     const cpuAfter = cpu();
-    const cpuSec = { agent: round(cpuAfter.agent - cpuBefore.agent, 1), server: round(cpuAfter.server - cpuBefore.server, 1), cli: round(cpuAfter.cli - cpuBefore.cli, 1) };
+    const net = (key: 'agent' | 'server') => round(Math.max(0, cpuAfter[key] - cpuBefore[key] - idlePerSec[key] * (ms / 1000)), 1);
+    const cpuSec = { agent: net('agent'), server: net('server'), cli: round(cpuAfter.cli - cpuBefore.cli, 1), idleCores: { agent: round(idlePerSec.agent, 3), server: round(idlePerSec.server, 3) } };
     const beforeMb = (name: 'agent' | 'server') => {
       const first = watch.series[name]![0];
       return first ? round(first.rssBytes / MB, 1) : null;
