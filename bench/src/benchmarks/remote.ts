@@ -281,7 +281,7 @@ async function run(ctx: BenchContext, s: Settings) {
     const dataDir = join(dir, 'server');
     await mkdir(dataDir);
     const provisioned = ctx.sharedServer || s.agents === 0 || s.downloadOnly ? null : await provisionFleet({ databaseUrl: scratch?.url, dataDir }, s.agents, ctx.runId);
-    server = ctx.sharedServer ?? await startServerUnderTest({ stores: ctx.stores, dataDir, ...(scratch ? { databaseUrl: scratch.url } : {}) });
+    server = ctx.sharedServer ?? await startServerUnderTest({ stores: ctx.stores, dataDir, ...(scratch ? { databaseUrl: scratch.url } : {}), ...(ctx.profileDir ? { cpuProfDir: ctx.profileDir } : {}) });
     if (provisioned) {
       const startPeriodMs = Math.round((s.agents / s.connectPerSec) * 1000);
       fleet = startFleet({
