@@ -6,8 +6,6 @@ import { FILE_CHUNK_BYTES, MAX_TRANSFER_BYTES, TRANSFER_WINDOW, pumpChunks, remo
 import { AppError } from '../../platform/errors.ts';
 import { sendJson } from '../../platform/http/probes.ts';
 import { requestTarget } from '../../platform/http/request-target.ts';
-import type { Requester } from '../commands/index.ts';
-import type { RemoteService } from './service.ts';
 
 /** `ninjait cp DEVICE:PATH LOCAL` reads the file's bytes here, as one streamed HTTP body. */
 export const DOWNLOAD_STREAM_PATH = '/remote/files/download';
@@ -22,10 +20,14 @@ const querySchema = z.object({
   size: bytes,
 }).strict().refine((q) => q.offset <= q.size, 'offset is past size');
 
-export interface DownloadRouteDeps {
-  service: Pick<RemoteService, 'openDownload'>;
+/**
+ * What the route needs, typed by shape: naming the service's module here would put this file on
+ * the import cycle the `Services` locator closes (app/services → remote/index → …).
+ */
+export interface DownloadRouteDeps<Caller> {
+  service: { openDownload(caller: Caller, ref: { device: string; org?: string }): Promise<(path: string, offset: number, length: number) => Promise<Buffer>> };
   /** The local admin (the credential file from DATA_DIR, from this machine), or null. */
-  localAdmin(req: IncomingMessage): Requester | null;
+  localAdmin(req: IncomingMessage): Caller | null;
   onError(error: unknown): void;
 }
 
@@ -45,7 +47,7 @@ function refuse(res: ServerResponse, error: unknown) {
  * of chunks whatever the file's size. The caller begins with `downloadBegin` (audited, and the
  * SHA-256 it checks against) and resumes by asking again from what it has.
  */
-export function downloadRoute(deps: DownloadRouteDeps) {
+export function downloadRoute<Caller>(deps: DownloadRouteDeps<Caller>) {
   async function serve(req: IncomingMessage, res: ServerResponse, query: URLSearchParams) {
     const requester = deps.localAdmin(req);
     if (!requester) throw new AppError('UNAUTHORIZED', 'Downloads here need the local admin credential from DATA_DIR, from this machine');

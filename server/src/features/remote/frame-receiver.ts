@@ -1,7 +1,6 @@
 import type { WebSocket } from 'ws';
-import { decodeChunkFrame } from '@ninjait/shared';
+import { decodeChunkFrame, type ChunkFrame } from '@ninjait/shared';
 import type { Logger } from '../../platform/obs/logger.ts';
-import type { DeviceRpc } from './device-rpc.ts';
 
 /** WebSocket close code for data the endpoint does not accept (RFC 6455 §7.4.1). */
 export const UNSUPPORTED_DATA = 1003;
@@ -13,7 +12,12 @@ export const UNSUPPORTED_DATA = 1003;
  * that answers no request of that device (late, after its request timed out; or forged) is
  * dropped and counted for the log.
  */
-export function createFrameReceiver(deps: { rpc: Pick<DeviceRpc, 'fromAgentFrame'>; deviceOf(socket: WebSocket): string | null; log: Logger }) {
+export function createFrameReceiver(deps: {
+  /** DeviceRpc's, by shape (importing its module would put this file on the locator's import cycle). */
+  rpc: { fromAgentFrame(deviceId: string, frame: ChunkFrame): Promise<{ accepted: boolean }> };
+  deviceOf(socket: WebSocket): string | null;
+  log: Logger;
+}) {
   let refused = 0;
   return (socket: WebSocket, data: Buffer): void => {
     const deviceId = deps.deviceOf(socket);

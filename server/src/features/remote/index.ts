@@ -1,6 +1,6 @@
 import type { RelationalStore } from '../../stores/relational/index.ts';
 import type { CacheStore } from '../../stores/cache/index.ts';
-import type { Auditor, LocalDevices } from '../commands/index.ts';
+import type { Auditor, LocalDevices, Requester } from '../commands/index.ts';
 import type { WebSocket } from 'ws';
 import type { Logger } from '../../platform/obs/logger.ts';
 import { createDeviceRpc } from './device-rpc.ts';
@@ -22,7 +22,7 @@ export function createRemoteFeature(deps: {
   db: RelationalStore; cache: CacheStore; audit: Auditor; log: Logger; local?: LocalDevices;
   /** The device a socket authenticated as (binary frames carry no credentials). */
   deviceOf(socket: WebSocket): string | null;
-  localAdmin: DownloadRouteDeps['localAdmin'];
+  localAdmin: DownloadRouteDeps<Requester>['localAdmin'];
 }) {
   const rpc = createDeviceRpc({ cache: deps.cache, ...(deps.local ? { local: deps.local } : {}) });
   const service = createRemoteService({ db: deps.db, rpc, audit: deps.audit });
