@@ -16,7 +16,17 @@ const PASSWORD = 'correct horse battery staple';
 /** A WebSocket tRPC client with connection params; `close` ends its socket. */
 export function wsClient(url: string, params: Record<string, string>) {
   const socket = createWSClient({ url: `${url.replace(/^http/, 'ws')}/trpc`, WebSocket: WebSocket as never, connectionParams: params, retryDelayMs: () => 100 });
-  return { client: createTRPCClient<AppRouter>({ links: [wsLink({ client: socket })] }), close: () => socket.close() };
+  return {
+    client: createTRPCClient<AppRouter>({ links: [wsLink({ client: socket })] }),
+    /** A binary frame on the same socket, as the agent's link sends download chunks; false when it is not open. */
+    sendFrame(frame: Buffer): boolean {
+      const ws = socket.connection?.ws;
+      if (ws?.readyState !== 1) return false;
+      ws.send(frame);
+      return true;
+    },
+    close: () => socket.close(),
+  };
 }
 
 export const httpClient = (url: string, headers: Record<string, string> = {}) =>
@@ -71,10 +81,18 @@ export async function createTenant(url: string, adminToken: string, name: string
 }
 
 /** A real agent-side runner (agent/src/exec) on its own socket and data folder. */
-export async function startAgent(url: string, device: { deviceId: string; deviceSecret: string }, dataDir?: string, remote: { usePty?: boolean; fileRoots?: string[] } = {}) {
+/**
+ * An agent's command runner on its own socket. `binaryFrames: false` is an agent from before
+ * binary download chunks: it answers every request in JSON.
+ */
+export async function startAgent(url: string, device: { deviceId: string; deviceSecret: string }, dataDir?: string, remote: { usePty?: boolean; fileRoots?: string[]; binaryFrames?: boolean } = {}) {
   const dir = dataDir ?? await mkdtemp(join(tmpdir(), 'ninjait-agent-'));
   const socket = wsClient(url, { deviceId: device.deviceId, deviceSecret: device.deviceSecret });
-  const runner: CommandRunner = startCommandRunner({ client: socket.client, dataDir: dir, log: createLogger('silent'), resubscribeDelayMs: 200, ...remote });
+  const { binaryFrames = true, ...options } = remote;
+  const runner: CommandRunner = startCommandRunner({
+    client: socket.client, dataDir: dir, log: createLogger('silent'), resubscribeDelayMs: 200, ...options,
+    ...(binaryFrames ? { sendFrame: socket.sendFrame } : {}),
+  });
   return {
     dataDir: dir,
     runner,

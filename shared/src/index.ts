@@ -21,3 +21,4 @@ export * from './metrics/storable.ts';
 export * from './metrics/derive.ts';
 export * from './schemas/remote.ts';
 export * from './events.ts';
+export * from './protocol/chunk-frames.ts';

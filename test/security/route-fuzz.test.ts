@@ -40,7 +40,7 @@ const METRICS_TOKEN = 'fuzz-metrics-token-0123456789';
 const ROUTES = [
   '/trpc/auth.login', '/trpc/auth.cookieLogin', '/trpc/auth.me', '/trpc/devices.list', '/trpc/agent.push', '/trpc/auth.me,devices.list',
   '/healthz', '/readyz', '/metrics', `/downloads/agent/${RELEASE_FILE}`, '/downloads/agent/latest/linux/x64/bundle', '/downloads/agent/',
-  '/install.sh', '/install.ps1', '/', '/devices/abc', '/assets/index.js', '/index.html', '/favicon.ico', '/no/such/path',
+  '/install.sh', '/install.ps1', '/remote/files/download', '/', '/devices/abc', '/assets/index.js', '/index.html', '/favicon.ico', '/no/such/path',
 ];
 
 const TARGETS: ((path: string) => string)[] = [

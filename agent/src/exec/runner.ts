@@ -33,7 +33,7 @@ export function startCommandRunner(options: RunnerOptions): CommandRunner {
   const shells = createShellSessions({
     client, log, platform, outputIntervalMs: Math.min(outputIntervalMs, SHELL_OUTPUT_INTERVAL_MS), signal: stopping.signal, usePty: options.usePty ?? true,
   });
-  const remote = createRemoteHandler({ client, log, platform, fileRoots: options.fileRoots ?? [] });
+  const remote = createRemoteHandler({ client, log, platform, fileRoots: options.fileRoots ?? [], ...(options.sendFrame ? { sendFrame: options.sendFrame } : {}) });
 
   const deliver = <T>(what: string, commandId: string, send: () => Promise<T>) =>
     untilDelivered(send, stopping.signal, (error, attempt) => {

@@ -26,6 +26,8 @@ export interface RunnerOptions {
   resubscribeDelayMs?: number;
   /** Ceiling of that backoff. */
   resubscribeMaxDelayMs?: number;
+  /** Sends a binary frame on the agent's socket (download chunks); without it every answer is JSON. */
+  sendFrame?: (frame: Buffer) => boolean;
   /** Told when the server refuses the device's credentials; it also paces the retries then. */
   refusal?: Pick<CredentialRefusal, 'refused'>;
   /** False: terminals are piped shells even where node-pty loads (NINJAIT_PTY=0). */

@@ -132,6 +132,12 @@ export function connectLink(opts: ConnectLinkOptions): AgentLink {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    sendFrame(frame) {
+      const ws = wsClient.connection?.ws;
+      if (ws?.readyState !== 1) return false;
+      ws.send(frame);
+      return true;
+    },
     heartbeat: (input, signal) => call(() => trpc.agent.heartbeat.mutate(input, { signal }), signal),
     push: (input, signal) => call(() => trpc.agent.push.mutate(input, { signal }), signal),
     async close() {

@@ -14,6 +14,11 @@ export interface AgentLink extends AgentApi {
   readonly trpc: TRPCClient<AppRouter>;
   /** True while the socket is open and authenticated requests can flow. */
   readonly connected: boolean;
+  /**
+   * Sends a binary frame (a download chunk, `chunk-frames.ts`) on the same socket: false when
+   * the socket is not open, and the caller answers another way.
+   */
+  sendFrame(frame: Buffer): boolean;
   /** Called on every (re)connect; returns an unsubscribe function. */
   onConnected(listener: () => void): () => void;
   close(): Promise<void>;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, open, readdir, rename, rm, stat, statfs, truncate } from 'node:fs/promises';
 import { posix, win32 } from 'node:path';
-import { MAX_LIST_ENTRIES, type RemoteOp, type RemoteResult } from '@ninjait/shared';
+import { allocChunkFrame, CHUNK_FRAME_HEADER_BYTES, MAX_LIST_ENTRIES, type RemoteOp, type RemoteResult } from '@ninjait/shared';
 import { RemoteFailure } from './errors.ts';
 import { resolvePath, type PathPolicy } from './paths.ts';
 import { createChunkSequencer } from './chunk-sequencer.ts';
@@ -28,6 +28,17 @@ export function createFiles(policy: PathPolicy) {
   const target = (path: string) => resolvePath(path, policy, { mayNotExist: true });
   const removeQuietly = (path: string) => rm(path, { force: true }).catch(() => undefined);
   const sequencer = createChunkSequencer(removeQuietly);
+
+  /** Reads the op's range into `into` at `at`; fewer bytes at the end of the file. */
+  async function readRange(op: Op<'fs.downloadChunk'>, into: Buffer, at: number): Promise<Buffer> {
+    const handle = await open(await resolvePath(op.path, policy), 'r');
+    try {
+      const { bytesRead } = await handle.read(into, at, op.length, op.offset);
+      return into.subarray(at, at + bytesRead);
+    } finally {
+      await handle.close();
+    }
+  }
 
   /** Refuses a folder as a target, and an existing file unless it may be replaced. */
   async function checkTarget(path: string, overwrite: boolean) {
@@ -119,15 +130,18 @@ export function createFiles(policy: PathPolicy) {
     },
 
     async downloadChunk(op: Op<'fs.downloadChunk'>): Promise<RemoteResult<'fs.downloadChunk'>> {
-      const path = await resolvePath(op.path, policy);
-      const handle = await open(path, 'r');
-      try {
-        const buffer = Buffer.alloc(op.length);
-        const { bytesRead } = await handle.read(buffer, 0, op.length, op.offset);
-        return { offset: op.offset, data: buffer.subarray(0, bytesRead).toString('base64') };
-      } finally {
-        await handle.close();
-      }
+      const data = await readRange(op, Buffer.alloc(op.length), 0);
+      return { offset: op.offset, data: data.toString('base64') };
+    },
+
+    /**
+     * The same chunk as a binary frame answering `requestId`: the file is read straight into the
+     * frame behind its header, so the bytes are not copied (nor turned into base64) on the agent.
+     */
+    async downloadChunkFrame(requestId: string, op: Op<'fs.downloadChunk'>): Promise<Buffer> {
+      const frame = allocChunkFrame(requestId, op.offset, op.length);
+      const data = await readRange(op, frame, CHUNK_FRAME_HEADER_BYTES);
+      return frame.subarray(0, CHUNK_FRAME_HEADER_BYTES + data.length);
     },
   };
 }

@@ -1,4 +1,4 @@
-import { oneCallPerTick, remoteOpSchema, type RemoteError, type RemoteOp } from '@ninjait/shared';
+import { CHUNK_FRAME_HEADER_BYTES, oneCallPerTick, remoteOpSchema, type RemoteError, type RemoteOp } from '@ninjait/shared';
 import type { Logger } from '../log.ts';
 import type { AgentClient, RemoteMessage } from '../exec/types.ts';
 import { describeRemoteError } from './errors.ts';
@@ -13,6 +13,8 @@ export interface RemoteOptions {
   platform: NodeJS.Platform;
   /** Folders file access must stay inside; empty: anywhere the agent's account may go. */
   fileRoots: readonly string[];
+  /** Sends a binary frame on the agent's socket; false when it is not open. Without it, answers are JSON. */
+  sendFrame?: (frame: Buffer) => boolean;
 }
 
 /** Requests handled at once; more wait their turn (a burst of listings cannot starve the agent). */
@@ -61,7 +63,15 @@ export function createRemoteHandler(opts: RemoteOptions) {
     let outcome: { ok: true; result: unknown } | { ok: false; error: RemoteError };
     try {
       const op = remoteOpSchema.parse(message.op);
-      outcome = { ok: true, result: await perform(op) };
+      // Offered a binary answer (a server that takes chunk frames): the bytes go as they are read.
+      if (op.kind === 'fs.downloadChunk' && message.answer === 'binary' && opts.sendFrame) {
+        const frame = await files.downloadChunkFrame(message.requestId, op);
+        if (opts.sendFrame(frame)) return;
+        // The socket closed under it: JSON waits for the next socket, where a frame would be lost.
+        outcome = { ok: true, result: { offset: op.offset, data: frame.subarray(CHUNK_FRAME_HEADER_BYTES).toString('base64') } };
+      } else {
+        outcome = { ok: true, result: await perform(op) };
+      }
     } catch (error) {
       outcome = { ok: false, error: describeRemoteError(error, subject(message.op)) };
       if (outcome.error.code === 'FAILED') log.warn({ err: error, kind: message.op.kind }, 'remote request failed');

@@ -19,6 +19,8 @@ import { setting, type BenchContext, type Benchmark } from './types.ts';
 import { scratchDir } from '../lib/scratch.ts';
 
 const SERVER_CLI = join(REPO_ROOT, 'server/src/cli/main.ts');
+/** How long the agent's and the server's idle CPU is sampled before a download, to take it out of the copy's. */
+const IDLE_SAMPLE_MS = 5_000;
 const MB = 1024 * 1024;
 
 interface Settings {
@@ -31,6 +33,8 @@ interface Settings {
   keystrokesPerSession: number;
   downloadMb: number;
   connectPerSec: number;
+  /** 1: only the download (`--set downloadOnly=1`): no fleet, no terminals, one real agent. */
+  downloadOnly: number;
 }
 
 type ShellEvent = { type: 'opened'; pty: boolean } | { type: 'output'; data: string } | { type: 'closed'; reason: string };
@@ -225,6 +229,15 @@ async function timeDownload(server: ServerUnderTest, agent: RealAgent, dir: stri
   await writeFile(big, mb);
   try {
     const baselineMs = await cliCopy(server, agent.deviceId, small, join(dir, 'one.copy'));
+    // CPU seconds each side spent on the copy: a rate on a shared, loaded machine says little alone.
+    // The CLI is this process's child, counted once it has exited and been reaped.
+    const cpu = () => ({ agent: readProc(agent.process.pid!)?.cpuSec ?? 0, server: readProc(server.pid)?.cpuSec ?? 0, cli: readProc(process.pid)?.childCpuSec ?? 0 });
+    // What the agent and the server spend idle (heartbeats, drainers, the scheduler) is taken out.
+    const idleFrom = cpu();
+    await sleep(IDLE_SAMPLE_MS);
+    const idleTo = cpu();
+    const idlePerSec = { agent: (idleTo.agent - idleFrom.agent) / (IDLE_SAMPLE_MS / 1000), server: (idleTo.server - idleFrom.server) / (IDLE_SAMPLE_MS / 1000) };
+    const cpuBefore = cpu();
     // The first sample is taken as the copy starts: what each process held before it.
     const watch = sampleProcesses({ agent: agent.process.pid!, server: server.pid }, 100);
     const copy = join(dir, 'big.copy');
@@ -235,6 +248,9 @@ async function timeDownload(server: ServerUnderTest, agent: RealAgent, dir: stri
     } finally {
       memory = watch.stop();
     }
+    const cpuAfter = cpu();
+    const net = (key: 'agent' | 'server') => round(Math.max(0, cpuAfter[key] - cpuBefore[key] - idlePerSec[key] * (ms / 1000)), 1);
+    const cpuSec = { agent: net('agent'), server: net('server'), cli: round(cpuAfter.cli - cpuBefore.cli, 1), idleCores: { agent: round(idlePerSec.agent, 3), server: round(idlePerSec.server, 3) } };
     const beforeMb = (name: 'agent' | 'server') => {
       const first = watch.series[name]![0];
       return first ? round(first.rssBytes / MB, 1) : null;
@@ -247,7 +263,7 @@ async function timeDownload(server: ServerUnderTest, agent: RealAgent, dir: stri
     return {
       mb, seconds: round(ms / 1000, 1), mbPerSec: round(mb / (ms / 1000), 1), mbPerSecWithoutStartup: round(mb / ((ms - baselineMs) / 1000), 1),
       baselineOneMbMs: round(baselineMs, 0), sha256Equal: equal,
-      rssMb: { before, peak }, agentRssGrowthMb: grew('agent'), serverRssGrowthMb: grew('server'),
+      rssMb: { before, peak }, agentRssGrowthMb: grew('agent'), serverRssGrowthMb: grew('server'), cpuSec,
     };
   } finally {
     await rm(big, { force: true });
@@ -264,8 +280,8 @@ async function run(ctx: BenchContext, s: Settings) {
   try {
     const dataDir = join(dir, 'server');
     await mkdir(dataDir);
-    const provisioned = ctx.sharedServer || s.agents === 0 ? null : await provisionFleet({ databaseUrl: scratch?.url, dataDir }, s.agents, ctx.runId);
-    server = ctx.sharedServer ?? await startServerUnderTest({ stores: ctx.stores, dataDir, ...(scratch ? { databaseUrl: scratch.url } : {}) });
+    const provisioned = ctx.sharedServer || s.agents === 0 || s.downloadOnly ? null : await provisionFleet({ databaseUrl: scratch?.url, dataDir }, s.agents, ctx.runId);
+    server = ctx.sharedServer ?? await startServerUnderTest({ stores: ctx.stores, dataDir, ...(scratch ? { databaseUrl: scratch.url } : {}), ...(ctx.profileDir ? { cpuProfDir: ctx.profileDir } : {}) });
     if (provisioned) {
       const startPeriodMs = Math.round((s.agents / s.connectPerSec) * 1000);
       fleet = startFleet({
@@ -276,11 +292,15 @@ async function run(ctx: BenchContext, s: Settings) {
       const connectSec = await untilConnected(fleet, s.agents, 10 * 60_000);
       progress(`  remote: ${s.agents} simulated agents connected after ${connectSec.toFixed(1)} s`);
     }
-    agents = await startRealAgents(server, s.realAgents, dir);
-    progress(`  remote: ${s.keystrokes} keystrokes on a terminal of a real agent`);
-    const keystrokes = await timeKeystrokes(server, agents[0]!.organizationId, agents[0]!.deviceId, s.keystrokes);
-    progress(`  remote: ${s.sessions} terminals at once over ${agents.length} real agents`);
-    const sessions = await concurrentSessions(server, agents, s);
+    agents = await startRealAgents(server, s.downloadOnly ? 1 : s.realAgents, dir);
+    let keystrokes = null;
+    let sessions = null;
+    if (!s.downloadOnly) {
+      progress(`  remote: ${s.keystrokes} keystrokes on a terminal of a real agent`);
+      keystrokes = await timeKeystrokes(server, agents[0]!.organizationId, agents[0]!.deviceId, s.keystrokes);
+      progress(`  remote: ${s.sessions} terminals at once over ${agents.length} real agents`);
+      sessions = await concurrentSessions(server, agents, s);
+    }
     // The fleet's sockets are not part of a download: stopped first, so the server's memory is the transfer's.
     await fleet?.stop();
     fleet = null;
@@ -308,9 +328,11 @@ export const remoteBenchmark: Benchmark = {
       keystrokesPerSession: setting(ctx, 'keystrokesPerSession', 20, 3),
       downloadMb: setting(ctx, 'downloadMb', 1024, 16),
       connectPerSec: setting(ctx, 'connectPerSec', 500, 500),
+      downloadOnly: setting(ctx, 'downloadOnly', 0, 0),
     };
     const f = await run(ctx, s);
-    const rows: Row[] = [
+    const rows: Row[] = [];
+    if (f.keystrokes && f.sessions) rows.push(
       {
         benchmark: 'remote', figure: `keystroke → echo p50 / p99 (${f.keystrokes.pty ? 'pty' : 'piped shell'}), ${s.agents} agents connected`,
         value: `${fmt(f.keystrokes.echo.p50Ms, 'ms')} / ${fmt(f.keystrokes.echo.p99Ms, 'ms')}`,
@@ -321,12 +343,12 @@ export const remoteBenchmark: Benchmark = {
         value: `${fmt(f.sessions.echo.p50Ms, 'ms')} / ${fmt(f.sessions.echo.p99Ms, 'ms')} · ${fmt(f.sessions.serverCpuCores, 'cores', 2)}`,
         baseline: `server RSS ${fmt(f.sessions.serverRssMb.before, 'MB')} → ${fmt(f.sessions.serverRssMb.allOpen, 'MB')} open`, goal: '100 sessions',
       },
-      {
-        benchmark: 'remote', figure: `${s.downloadMb} MiB download (ninjait cp): MB/s · agent / server RSS growth`,
-        value: `${fmt(f.download.mbPerSec, 'MB/s')}${f.download.sha256Equal ? '' : ' (SHA-256 differs!)'} · ${fmt(f.download.agentRssGrowthMb, 'MB')} / ${fmt(f.download.serverRssGrowthMb, 'MB')}`,
-        baseline: `1 MiB copy ${fmt(f.download.baselineOneMbMs, 'ms')}`, goal: '≥ 50 MB/s, ≤ 64 MB each',
-      },
-    ];
+    );
+    rows.push({
+      benchmark: 'remote', figure: `${s.downloadMb} MiB download (ninjait cp): MB/s · agent / server RSS growth`,
+      value: `${fmt(f.download.mbPerSec, 'MB/s')}${f.download.sha256Equal ? '' : ' (SHA-256 differs!)'} · ${fmt(f.download.agentRssGrowthMb, 'MB')} / ${fmt(f.download.serverRssGrowthMb, 'MB')}`,
+      baseline: `1 MiB copy ${fmt(f.download.baselineOneMbMs, 'ms')}; CPU agent / server / cp ${f.download.cpuSec.agent} / ${f.download.cpuSec.server} / ${f.download.cpuSec.cli} s`, goal: '≥ 50 MB/s, ≤ 64 MB each',
+    });
     return { config: { ...s }, figures: f, rows };
   },
 };

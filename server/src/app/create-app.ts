@@ -21,7 +21,7 @@ import { createScheduler } from '../platform/scheduler/scheduler.ts';
 import { openJetStreamIngest, type JetStreamIngest } from '../features/ingest/jetstream/index.ts';
 import { createHttpServer } from '../platform/http/server.ts';
 import { readiness } from '../platform/http/probes.ts';
-import { createContext } from '../platform/trpc/context.ts';
+import { createContext, localAdminAddress } from '../platform/trpc/context.ts';
 import { handleDownloads } from '../features/updates/downloads.ts';
 import { appRouter } from './router.ts';
 import { storeHealthChecks } from './store-health.ts';
@@ -154,7 +154,15 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
     env, db, cache, log, events, audit: (ip, event) => audit({ services, ip }, event), ...(jetStream ? { bus: jetStream.bus } : {}),
   });
   const apiKeys = createApiKeys(db);
-  const remoteFeature = createRemoteFeature({ db, cache, audit: (ip, event) => audit({ services, ip }, event), local: commandFeature.services.commands.local });
+  const agents = createAgentConnections(metrics);
+  const remoteFeature = createRemoteFeature({
+    db, cache, log, audit: (ip, event) => audit({ services, ip }, event), local: commandFeature.services.commands.local,
+    deviceOf: agents.deviceOf,
+    localAdmin: (req) => {
+      const admin = localAdminAddress(req, services.localAdminTokenHash);
+      return admin ? { userId: null, label: 'local-admin', organizationId: null, ip: admin.ip } : null;
+    },
+  });
   const rateLimit = createRateLimiter(cache, { max: env.RATE_LIMIT_MAX, readMax: env.RATE_LIMIT_READ_MAX, windowSec: env.RATE_LIMIT_WINDOW_SEC });
   const services: Services = {
     env, instanceId, log, metrics, db, cache, analytics, apiCalls, timeseries, documents, events,
@@ -163,7 +171,7 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
     rateLimit,
     enrollmentLimit: createEnrollmentLimit(rateLimit),
     ingest: jetStream?.log ?? createIngestLog(db, { groupCommitMs: env.INGEST_GROUP_COMMIT_MS, metrics, log }),
-    agents: createAgentConnections(metrics),
+    agents,
     secretBox: await openSecretBox(env, db, log),
     localAdminTokenHash: await ensureLocalAdminToken(env.DATA_DIR),
     ...commandFeature.services,
@@ -223,7 +231,8 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
     createContext: (opts) => createContext(services, opts),
     readiness: () => readiness(storeHealthChecks(services)),
     // The REST surface before the console's routes, which serve index.html for any unknown path.
-    routes: [(req, res) => handleDownloads(services, req, res), (req, res) => handleRest(services, req, res), oidcRoutes(services), ...(options.routes ? [options.routes] : [])],
+    onBinaryFrame: remoteFeature.frames,
+    routes: [remoteFeature.downloadRoute, (req, res) => handleDownloads(services, req, res), (req, res) => handleRest(services, req, res), oidcRoutes(services), ...(options.routes ? [options.routes] : [])],
   });
   let closing: Promise<void> | null = null;
   const close = () => {

@@ -15,12 +15,17 @@ export function serverUrl(flags: ClientFlags): string {
   return (flags.server ?? process.env.NINJAIT_SERVER ?? `http://127.0.0.1:${process.env.PORT ?? DEFAULT_SERVER_PORT}`).replace(/\/$/, '');
 }
 
-/** A client authenticated as the local admin, through the credential file in DATA_DIR. */
-export async function localAdminClient(flags: ClientFlags) {
+/** The server's URL and the local admin's credential from the file in DATA_DIR. */
+export async function localAdminCredentials(flags: ClientFlags): Promise<{ url: string; token: string }> {
   const dataDir = flags['data-dir'] ?? process.env.DATA_DIR ?? './data';
   const token = await readLocalAdminToken(dataDir);
   if (!token) throw new UsageError(`No local admin credential in ${dataDir}: is the server running with DATA_DIR=${dataDir}? (use --data-dir)`);
-  const url = serverUrl(flags);
+  return { url: serverUrl(flags), token };
+}
+
+/** A client authenticated as the local admin, through the credential file in DATA_DIR. */
+export async function localAdminClient(flags: ClientFlags) {
+  const { url, token } = await localAdminCredentials(flags);
   return createTRPCClient<AppRouter>({
     links: [httpLink({ url: `${url}/trpc`, headers: { [LOCAL_ADMIN_HEADER]: token } })],
   });

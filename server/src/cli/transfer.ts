@@ -6,6 +6,12 @@ import { FILE_CHUNK_BYTES, TRANSFER_WINDOW, oneCallPerTick, pumpChunks, type Rem
 /** One remote-access request to the device, however the caller reaches the server. */
 export type RemoteCall = <K extends RemoteOpKind>(op: Extract<RemoteOp, { kind: K }>) => Promise<RemoteResult<K>>;
 
+/**
+ * Bytes [from, size) of a device's file as one stream (the server's streamed download): what the
+ * CLI reads a download with, where the console (and tests) read it chunk by chunk with `RemoteCall`.
+ */
+export type ByteSource = (path: string, from: number, size: number) => Promise<AsyncIterable<Uint8Array>>;
+
 export interface TransferOptions {
   onProgress?: (done: number, total: number) => void;
   /** Attempts per step when the connection drops or the device is briefly away (default 5). */
@@ -101,21 +107,50 @@ export async function uploadFile(call: RemoteCall, localPath: string, remotePath
 }
 
 /**
- * Downloads a device's file in 1 MiB chunks, TRANSFER_WINDOW in flight, into
- * `<local>.<hash>.part`, written in order so the partial is always a prefix; then renames it once
- * its SHA-256 equals the one the device computed. A partial from an interrupted run of the same
- * file (same hash) is resumed from its size; a mismatch removes it.
+ * Downloads a device's file into `<local>.<hash>.part`, written in order so the partial is
+ * always a prefix; then renames it once its SHA-256 equals the one the device computed. With
+ * `stream` the bytes come as one HTTP body (binary frames from the device, back-pressured by the
+ * server's window); without it in 1 MiB chunk calls, TRANSFER_WINDOW in flight. A partial from
+ * an interrupted run of the same file (same hash) is resumed from its size, as is a transfer
+ * cut off by a dropped connection; a mismatch removes it.
  */
-export async function downloadFile(call: RemoteCall, remotePath: string, localPath: string, opts: TransferOptions = {}) {
+export async function downloadFile(call: RemoteCall, remotePath: string, localPath: string, opts: TransferOptions & { stream?: ByteSource } = {}) {
   const begun = await withRetries(opts, () => call({ kind: 'fs.downloadBegin', path: remotePath }));
   const partial = `${localPath}.${begun.sha256.slice(0, 16)}.part`;
   const have = await stat(partial).then((s) => s.size, () => 0);
   const file = await open(partial, have > 0 && have <= begun.size ? 'r+' : 'w', 0o600);
   let written = have > 0 && have <= begun.size ? have : 0;
   const chunkCall = oneCallPerTick(call);
+  const stream = opts.stream;
   try {
     await withResume(opts, async () => written, async (from) => {
       opts.onProgress?.(from, begun.size);
+      if (stream) {
+        // The body arrives in pieces of 16-64 KiB: written a chunk's worth at a time (one writev,
+        // no copy), a 1 GiB file is ~1,000 writes instead of tens of thousands.
+        let pending: Uint8Array[] = [];
+        let pendingBytes = 0;
+        const flush = async () => {
+          if (pendingBytes === 0) return;
+          await file.writev(pending, written);
+          written += pendingBytes;
+          pending = [];
+          pendingBytes = 0;
+          opts.onProgress?.(written, begun.size);
+        };
+        try {
+          for await (const piece of await stream(begun.path, from, begun.size)) {
+            pending.push(piece);
+            if ((pendingBytes += piece.length) >= FILE_CHUNK_BYTES) await flush();
+          }
+        } finally {
+          // What arrived before a dropped connection is kept: the resume starts after it.
+          await flush();
+        }
+        // The body ended early (the file shrank on the device): resumed, then refused by the hash.
+        if (written !== begun.size) throw new Error(`${begun.path} ended at ${written} of ${begun.size} bytes`);
+        return;
+      }
       await pumpChunks({
         from, size: begun.size, chunkBytes: FILE_CHUNK_BYTES, window: TRANSFER_WINDOW,
         send: (offset, length) => chunkCall({ kind: 'fs.downloadChunk', path: begun.path, offset, length }),

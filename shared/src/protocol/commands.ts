@@ -55,6 +55,12 @@ export interface RemoteMessage {
   type: 'remote';
   requestId: string;
   op: RemoteOp;
+  /**
+   * The server takes this answer as a binary frame (`chunk-frames.ts`; download chunks only).
+   * Optional: agents that predate it ignore it and answer with `agent.remoteResult`, which the
+   * server still takes, and agents answer in binary only when offered.
+   */
+  answer?: 'binary';
 }
 
 /** What the agent's `agent.commands` subscription yields. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { remoteErrorSchema, remoteResultSchemas, type RemoteError, type RemoteOp, type RemoteOpKind, type RemoteResult } from '@ninjait/shared';
+import { remoteErrorSchema, remoteResultSchemas, type ChunkFrame, type RemoteError, type RemoteOp, type RemoteOpKind, type RemoteResult } from '@ninjait/shared';
 import type { CacheStore } from '../../stores/cache/index.ts';
 import { AppError, type AppErrorCode } from '../../platform/errors.ts';
 import { deviceChannel, type LocalDevices } from '../commands/index.ts';
@@ -19,7 +19,13 @@ const ERROR_CODES: Record<RemoteError['code'], AppErrorCode> = {
   ENOSPC: 'PAYLOAD_TOO_LARGE', UNSUPPORTED: 'BAD_REQUEST', FAILED: 'CONFLICT',
 };
 
+/** A download chunk's answer as it travels inside the server: bytes, not base64, when they came as a frame. */
+type ChunkAnswer = { offset: number; data: string | Buffer };
 type Answer = { ok: true; result: unknown } | { ok: false; error: RemoteError };
+/** What the pending key holds: who may answer, what was asked, and for a chunk which range. */
+interface Pending { deviceId: string; kind: RemoteOpKind; offset?: number; length?: number }
+
+const UNREADABLE: Answer = { ok: false, error: { code: 'FAILED', message: 'The device answered with something this server does not understand (agent version?)' } };
 
 /**
  * Request/answer with a device over its command stream: the request goes out on the device's
@@ -28,60 +34,106 @@ type Answer = { ok: true; result: unknown } | { ok: false; error: RemoteError };
  * device a request was sent to may answer it, and the answer is checked against the schema of
  * what was asked.
  *
+ * A download chunk is offered as a binary frame (`answer: 'binary'`, see `chunk-frames.ts`):
+ * the bytes stay a Buffer from the agent's socket to whoever reads them, where base64 in JSON
+ * copied each 1 MiB chunk several times as 1.4 MB strings (a transfer's heap swung by 180 MB
+ * and its rate stopped near 40 MB/s). Agents that do not speak it answer in JSON, still taken.
+ *
  * When both ends are on this instance (the device's stream runs here, the request was made
- * here) the request and its answer are handed over in memory: a 1 MiB file chunk is 1.4 MB of
- * base64, and serialising it for the pub/sub and parsing it back cost a fifth of a transfer's
- * server CPU. The pending key is written either way, so only the asked device may answer.
+ * here) the request and its answer are handed over in memory. Across instances an answer goes
+ * over the cache's pub/sub as JSON (a chunk as base64 there). The pending key is written either
+ * way, so only the asked device may answer.
  */
 export function createDeviceRpc(deps: { cache: CacheStore; local?: LocalDevices }) {
   const { cache, local } = deps;
   /** Requests made on this instance, waiting for their answer. */
   const waiting = new Map<string, (answer: Answer) => void>();
+
+  async function request(deviceId: string, op: RemoteOp): Promise<unknown> {
+    const requestId = randomUUID();
+    const timeoutMs = SLOW_KINDS.includes(op.kind) ? SLOW_RPC_TIMEOUT_MS : RPC_TIMEOUT_MS;
+    const chunk = op.kind === 'fs.downloadChunk';
+    const pending: Pending = chunk ? { deviceId, kind: op.kind, offset: op.offset, length: op.length } : { deviceId, kind: op.kind };
+    await cache.set(pendingKey(requestId), JSON.stringify(pending), Math.ceil(timeoutMs / 1000) + 5);
+    let settle!: (answer: Answer | null) => void;
+    const answered = new Promise<Answer | null>((resolve) => (settle = resolve));
+    waiting.set(requestId, settle);
+    const unsubscribe = await cache.subscribe(answerChannel(requestId), (raw) => settle(JSON.parse(raw) as Answer));
+    const timer = setTimeout(() => settle(null), timeoutMs);
+    try {
+      const message = { type: 'remote', requestId, op, ...(chunk ? { answer: 'binary' as const } : {}) } satisfies DeviceChannelMessage;
+      // Nobody listening on the device's channel: no instance holds its socket, so nobody will answer.
+      const delivered = local?.deliver(deviceId, message) || (await cache.publish(deviceChannel(deviceId), JSON.stringify(message))) > 0;
+      if (!delivered) throw new AppError('SERVICE_UNAVAILABLE', 'The device is not connected right now; try again when it is online');
+      const answer = await answered;
+      if (!answer) throw new AppError('SERVICE_UNAVAILABLE', `The device did not answer within ${Math.round(timeoutMs / 1000)} s: is it online, with an agent that supports remote access?`);
+      if (!answer.ok) throw new AppError(ERROR_CODES[answer.error.code], answer.error.message);
+      return answer.result;
+    } finally {
+      waiting.delete(requestId);
+      clearTimeout(timer);
+      await cache.del([pendingKey(requestId)]).catch(() => undefined);
+      await unsubscribe().catch(() => undefined);
+    }
+  }
+
+  /** The pending request `requestId` if `deviceId` may answer it. */
+  async function pendingFor(deviceId: string, requestId: string): Promise<Pending | null> {
+    const raw = await cache.get(pendingKey(requestId));
+    const pending = raw ? (JSON.parse(raw) as Pending) : null;
+    return pending?.deviceId === deviceId ? pending : null;
+  }
+
+  /** Hands the answer to the request waiting here, or publishes it to the instance that asked. */
+  async function deliverAnswer(requestId: string, answer: Answer) {
+    const here = waiting.get(requestId);
+    if (here) return here(answer);
+    const result = answer.ok ? answer.result as ChunkAnswer : null;
+    const wire = result && Buffer.isBuffer(result.data) ? { ok: true, result: { offset: result.offset, data: result.data.toString('base64') } } : answer;
+    await cache.publish(answerChannel(requestId), JSON.stringify(wire));
+  }
+
   return {
     async call<K extends RemoteOpKind>(deviceId: string, op: Extract<RemoteOp, { kind: K }>): Promise<RemoteResult<K>> {
-      const requestId = randomUUID();
-      const timeoutMs = SLOW_KINDS.includes(op.kind) ? SLOW_RPC_TIMEOUT_MS : RPC_TIMEOUT_MS;
-      await cache.set(pendingKey(requestId), JSON.stringify({ deviceId, kind: op.kind }), Math.ceil(timeoutMs / 1000) + 5);
-      let settle!: (answer: Answer | null) => void;
-      const answered = new Promise<Answer | null>((resolve) => (settle = resolve));
-      waiting.set(requestId, settle);
-      const unsubscribe = await cache.subscribe(answerChannel(requestId), (raw) => settle(JSON.parse(raw) as Answer));
-      const timer = setTimeout(() => settle(null), timeoutMs);
-      try {
-        const message = { type: 'remote', requestId, op } satisfies DeviceChannelMessage;
-        // Nobody listening on the device's channel: no instance holds its socket, so nobody will answer.
-        const delivered = local?.deliver(deviceId, message) || (await cache.publish(deviceChannel(deviceId), JSON.stringify(message))) > 0;
-        if (!delivered) throw new AppError('SERVICE_UNAVAILABLE', 'The device is not connected right now; try again when it is online');
-        const answer = await answered;
-        if (!answer) throw new AppError('SERVICE_UNAVAILABLE', `The device did not answer within ${Math.round(timeoutMs / 1000)} s: is it online, with an agent that supports remote access?`);
-        if (!answer.ok) throw new AppError(ERROR_CODES[answer.error.code], answer.error.message);
-        return answer.result as RemoteResult<K>;
-      } finally {
-        waiting.delete(requestId);
-        clearTimeout(timer);
-        await cache.del([pendingKey(requestId)]).catch(() => undefined);
-        await unsubscribe().catch(() => undefined);
-      }
+      const result = await request(deviceId, op);
+      const chunk = op.kind === 'fs.downloadChunk' ? result as ChunkAnswer : null;
+      // Callers of this general form (the console's chunk procedure) get the chunk as JSON has it.
+      if (chunk && Buffer.isBuffer(chunk.data)) return { offset: chunk.offset, data: chunk.data.toString('base64') } as RemoteResult<K>;
+      return result as RemoteResult<K>;
     },
-
+    /** `length` bytes of a file at `offset` (fewer at its end), as bytes, however the device sent them. */
+    async readChunk(deviceId: string, path: string, offset: number, length: number): Promise<Buffer> {
+      const { data } = await request(deviceId, { kind: 'fs.downloadChunk', path, offset, length }) as ChunkAnswer;
+      return Buffer.isBuffer(data) ? data : Buffer.from(data, 'base64');
+    },
     /** From the device: accepted only for a pending request sent to this device, and only in the shape asked for. */
     async fromAgent(deviceId: string, input: { requestId: string; ok: boolean; result?: unknown; error?: unknown }) {
-      const raw = await cache.get(pendingKey(input.requestId));
-      const pending = raw ? (JSON.parse(raw) as { deviceId: string; kind: RemoteOpKind }) : null;
-      if (!pending || pending.deviceId !== deviceId) return { accepted: false };
+      const pending = await pendingFor(deviceId, input.requestId);
+      if (!pending) return { accepted: false };
+      await cache.del([pendingKey(input.requestId)]);
       let answer: Answer;
       if (input.ok) {
         const parsed = remoteResultSchemas[pending.kind].safeParse(input.result);
-        answer = parsed.success ? { ok: true, result: parsed.data }
-          : { ok: false, error: { code: 'FAILED', message: 'The device answered with something this server does not understand (agent version?)' } };
+        const sameRange = pending.offset === undefined || (parsed.data as ChunkAnswer | undefined)?.offset === pending.offset;
+        answer = parsed.success && sameRange ? { ok: true, result: parsed.data } : UNREADABLE;
       } else {
         const parsed = remoteErrorSchema.safeParse(input.error);
         answer = { ok: false, error: parsed.success ? parsed.data : { code: 'FAILED', message: 'The device reported an unreadable error' } };
       }
-      await cache.del([pendingKey(input.requestId)]);
-      const here = waiting.get(input.requestId);
-      if (here) here(answer);
-      else await cache.publish(answerChannel(input.requestId), JSON.stringify(answer));
+      await deliverAnswer(input.requestId, answer);
+      return { accepted: true };
+    },
+    /**
+     * A download chunk as a binary frame from the device's socket: taken only as the answer to a
+     * chunk request sent to this device, at the offset asked and no longer than asked. Anything
+     * else (an unknown or finished request, another device's, another range) is refused and
+     * the request keeps waiting for its real answer.
+     */
+    async fromAgentFrame(deviceId: string, frame: ChunkFrame): Promise<{ accepted: boolean }> {
+      const pending = await pendingFor(deviceId, frame.requestId);
+      if (pending?.kind !== 'fs.downloadChunk' || frame.offset !== pending.offset || frame.data.length > (pending.length ?? 0)) return { accepted: false };
+      await cache.del([pendingKey(frame.requestId)]);
+      await deliverAnswer(frame.requestId, { ok: true, result: { offset: frame.offset, data: frame.data } satisfies ChunkAnswer });
       return { accepted: true };
     },
   };

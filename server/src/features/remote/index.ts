@@ -1,16 +1,35 @@
 import type { RelationalStore } from '../../stores/relational/index.ts';
 import type { CacheStore } from '../../stores/cache/index.ts';
-import type { Auditor, LocalDevices } from '../commands/index.ts';
+import type { Auditor, LocalDevices, Requester } from '../commands/index.ts';
+import type { WebSocket } from 'ws';
+import type { Logger } from '../../platform/obs/logger.ts';
 import { createDeviceRpc } from './device-rpc.ts';
+import { downloadRoute, type DownloadRouteDeps } from './download-route.ts';
+import { createFrameReceiver } from './frame-receiver.ts';
 import { createRemoteService } from './service.ts';
 
 export { remoteRouter } from './remote.router.ts';
 export { remoteAgentProcedures } from './agent-procedures.ts';
 export type { RemoteService } from './service.ts';
 export type { DeviceRpc } from './device-rpc.ts';
+export { DOWNLOAD_STREAM_PATH } from './download-route.ts';
 
-/** Files, processes, services and OS logs of devices, over their command streams. */
-export function createRemoteFeature(deps: { db: RelationalStore; cache: CacheStore; audit: Auditor; local?: LocalDevices }) {
+/**
+ * Files, processes, services and OS logs of devices, over their command streams; download
+ * chunks come back as binary frames (`frames`) and stream to the CLI over HTTP (`downloadRoute`).
+ */
+export function createRemoteFeature(deps: {
+  db: RelationalStore; cache: CacheStore; audit: Auditor; log: Logger; local?: LocalDevices;
+  /** The device a socket authenticated as (binary frames carry no credentials). */
+  deviceOf(socket: WebSocket): string | null;
+  localAdmin: DownloadRouteDeps<Requester>['localAdmin'];
+}) {
   const rpc = createDeviceRpc({ cache: deps.cache, ...(deps.local ? { local: deps.local } : {}) });
-  return { rpc, service: createRemoteService({ db: deps.db, rpc, audit: deps.audit }) };
+  const service = createRemoteService({ db: deps.db, rpc, audit: deps.audit });
+  return {
+    rpc,
+    service,
+    frames: createFrameReceiver({ rpc, deviceOf: deps.deviceOf, log: deps.log }),
+    downloadRoute: downloadRoute({ service, localAdmin: deps.localAdmin, onError: (err) => deps.log.warn({ err }, 'a streamed download failed') }),
+  };
 }

@@ -1,7 +1,7 @@
 import { MAX_TRANSFER_BYTES, type RemoteOp, type RemoteOpKind, type RemoteResult } from '@ninjait/shared';
 import type { RelationalStore } from '../../stores/relational/index.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
-import { writeCommandAudit, type Auditor, type Requester } from '../commands/index.ts';
+import { resolveDeviceRef, writeCommandAudit, type Auditor, type Requester } from '../commands/index.ts';
 import type { DeviceRpc } from './device-rpc.ts';
 import { remoteRepository } from './repository.ts';
 
@@ -52,7 +52,21 @@ export function createRemoteService(deps: { db: RelationalStore; rpc: DeviceRpc;
       await audit(r, device.organizationId, 'file.download', input.deviceId, { deviceId: input.deviceId, deviceName: device.name, path: result.path, size: result.size, sha256: result.sha256 });
       return result;
     },
-    downloadChunk: (r: Requester, input: Input<'fs.downloadChunk'>) => plain(r, 'fs.downloadChunk', input),
+    async downloadChunk(r: Requester, input: Input<'fs.downloadChunk'>): Promise<RemoteResult<'fs.downloadChunk'>> {
+      await reach(r, input.deviceId);
+      const data = await deps.rpc.readChunk(input.deviceId, input.path, input.offset, input.length);
+      return { offset: input.offset, data: data.toString('base64') };
+    },
+    /**
+     * A streamed download's reader: the device (named as `ninjait run` names it) is resolved and
+     * checked once, then each chunk is read as bytes. The transfer itself was begun, and audited
+     * with its SHA-256, by `downloadBegin`.
+     */
+    async openDownload(r: Requester, ref: { device: string; org?: string }) {
+      const deviceId = await resolveDeviceRef(deps.db, ref.device, ref.org);
+      await reach(r, deviceId);
+      return (path: string, offset: number, length: number) => deps.rpc.readChunk(deviceId, path, offset, length);
+    },
     processes: (r: Requester, input: Input<'proc.list'>) => plain(r, 'proc.list', input),
     async kill(r: Requester, input: Input<'proc.kill'>) {
       const device = await reach(r, input.deviceId);

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { MAX_PUSH_BYTES } from '@ninjait/shared';
@@ -58,6 +58,25 @@ export interface HttpServerDeps {
   /** Tried in order after tRPC, probes and metrics (downloads, the console's files). */
   routes: ExtraRoute[];
   tls?: { cert: Buffer; key: Buffer } | undefined;
+  /** Binary WebSocket messages (agents' download chunks); tRPC only speaks text. Without it they reach tRPC, which refuses them. */
+  onBinaryFrame?: (socket: WebSocket, data: Buffer) => void;
+}
+
+/**
+ * Hands a socket's binary messages to `onFrame` instead of its `message` listeners. tRPC's
+ * adapter listens on every socket and answers a binary message with a parse error; there is no
+ * option to keep them from it, so they are taken where `ws` emits them, before any listener.
+ */
+function divertBinaryFrames(ws: WebSocket, onFrame: (socket: WebSocket, data: Buffer) => void) {
+  const emit = ws.emit.bind(ws);
+  ws.emit = ((event: string | symbol, ...args: unknown[]) => {
+    if (event === 'message' && args[1] === true) {
+      const data = args[0];
+      onFrame(ws, Buffer.isBuffer(data) ? data : Buffer.concat(data as Buffer[]));
+      return true;
+    }
+    return emit(event, ...args);
+  }) as typeof ws.emit;
 }
 
 /** One port: tRPC over HTTP and WebSocket at /trpc, probes, metrics, and extra routes. */
@@ -145,6 +164,7 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
     wss.handleUpgrade(req, socket, head, (ws) => {
       // Counted before tRPC sees the socket: its context (and credentials) may resolve at once.
       admission.opened(ws, address);
+      if (deps.onBinaryFrame) divertBinaryFrames(ws, deps.onBinaryFrame);
       wss.emit('connection', ws, req);
     });
   }));

@@ -131,6 +131,17 @@ export async function createContext(services: Services, opts: ContextOptions): P
 }
 
 /**
+ * The address of a plain HTTP request (outside tRPC, such as a streamed download) that carries
+ * the local admin's credential from this machine; null when it does not. The same test as
+ * `localAdminProcedure`'s.
+ */
+export function localAdminAddress(req: IncomingMessage, tokenHash: string): { ip: string | null } | null {
+  const ip = clientIp(req);
+  const token = isLoopback(ip) ? bounded(req.headers[LOCAL_ADMIN_HEADER] as string | undefined) : null;
+  return token && secretMatches(token, tokenHash) ? { ip } : null;
+}
+
+/**
  * Whether the connection proved who it is: valid device credentials, a live session, or the local
  * admin's credential from this machine. A WebSocket that has none of them is closed after a deadline.
  */

@@ -1,0 +1,92 @@
+import { once } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { getHTTPStatusCodeFromError } from '@trpc/server/http';
+import { z } from 'zod';
+import { FILE_CHUNK_BYTES, MAX_TRANSFER_BYTES, TRANSFER_WINDOW, pumpChunks, remoteOps } from '@ninjait/shared';
+import { AppError } from '../../platform/errors.ts';
+import { sendJson } from '../../platform/http/probes.ts';
+import { requestTarget } from '../../platform/http/request-target.ts';
+
+/** `ninjait cp DEVICE:PATH LOCAL` reads the file's bytes here, as one streamed HTTP body. */
+export const DOWNLOAD_STREAM_PATH = '/remote/files/download';
+
+const bytes = z.coerce.number().int().min(0).max(MAX_TRANSFER_BYTES);
+/** The query, bounded like any tRPC input: the device as `ninjait run` names it, the range [offset, size). */
+const querySchema = z.object({
+  device: z.string().min(1).max(255),
+  org: z.string().min(1).max(255).optional(),
+  path: remoteOps['fs.downloadChunk'].shape.path,
+  offset: bytes,
+  size: bytes,
+}).strict().refine((q) => q.offset <= q.size, 'offset is past size');
+
+/**
+ * What the route needs, typed by shape: naming the service's module here would put this file on
+ * the import cycle the `Services` locator closes (app/services → remote/index → …).
+ */
+export interface DownloadRouteDeps<Caller> {
+  service: { openDownload(caller: Caller, ref: { device: string; org?: string }): Promise<(path: string, offset: number, length: number) => Promise<Buffer>> };
+  /** The local admin (the credential file from DATA_DIR, from this machine), or null. */
+  localAdmin(req: IncomingMessage): Caller | null;
+  onError(error: unknown): void;
+}
+
+/** The refusal as tRPC would send it: the status for the code, and `{ error: { code, message } }`. */
+function refuse(res: ServerResponse, error: unknown) {
+  const appError = error instanceof AppError ? error
+    : error instanceof z.ZodError ? new AppError('BAD_REQUEST', error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '))
+    : new AppError('SERVICE_UNAVAILABLE', 'The download could not start; try again');
+  sendJson(res, getHTTPStatusCodeFromError(appError), { error: { code: appError.code, message: appError.message } });
+}
+
+/**
+ * `GET /remote/files/download?device=…&path=…&offset=…&size=…`: the bytes [offset, size) of a
+ * device's file as `application/octet-stream`. The server asks the device for TRANSFER_WINDOW
+ * chunks at a time (they come back as binary frames) and writes them in order, waiting for the
+ * caller to read (the response's `drain`) before asking for more, so it holds at most a window
+ * of chunks whatever the file's size. The caller begins with `downloadBegin` (audited, and the
+ * SHA-256 it checks against) and resumes by asking again from what it has.
+ */
+export function downloadRoute<Caller>(deps: DownloadRouteDeps<Caller>) {
+  async function serve(req: IncomingMessage, res: ServerResponse, query: URLSearchParams) {
+    const requester = deps.localAdmin(req);
+    if (!requester) throw new AppError('UNAUTHORIZED', 'Downloads here need the local admin credential from DATA_DIR, from this machine');
+    const q = querySchema.parse(Object.fromEntries(query));
+    const read = await deps.service.openDownload(requester, { device: q.device, ...(q.org ? { org: q.org } : {}) });
+    const gone = new AbortController();
+    res.once('close', () => gone.abort());
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(q.size - q.offset), 'cache-control': 'no-store' });
+    try {
+      await pumpChunks({
+        from: q.offset, size: q.size, chunkBytes: FILE_CHUNK_BYTES, window: TRANSFER_WINDOW, signal: gone.signal,
+        send: (offset, length) => read(q.path, offset, length),
+        async receive(data, offset, length) {
+          // The file shrank on the device: the body ends short, and the caller says so.
+          if (data.length !== length) throw new AppError('CONFLICT', `${q.path} changed size on the device at ${offset}`);
+          if (!res.write(data)) await once(res, 'drain', { signal: gone.signal });
+        },
+      });
+      res.end();
+    } catch (error) {
+      // Headers are out: a body cut short (content-length unmet) is how the caller learns it.
+      res.destroy();
+      if (!gone.signal.aborted) deps.onError(error);
+    }
+  }
+
+  return (req: IncomingMessage, res: ServerResponse): boolean => {
+    const { path, query } = requestTarget(req);
+    if (path !== DOWNLOAD_STREAM_PATH) return false;
+    if (req.method !== 'GET') {
+      res.setHeader('allow', 'GET');
+      sendJson(res, 405, { error: { code: 'METHOD_NOT_SUPPORTED', message: 'Downloads use GET' } });
+      return true;
+    }
+    void serve(req, res, query).catch((error: unknown) => {
+      if (!(error instanceof AppError || error instanceof z.ZodError)) deps.onError(error);
+      if (res.headersSent) return void res.destroy();
+      refuse(res, error);
+    });
+    return true;
+  };
+}

@@ -1,0 +1,176 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { allocChunkFrame, type RemoteOp, type RemoteOpKind, type RemoteResult } from '@ninjait/shared';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { cacheEngines, relationalEngines } from '../../../test-support/databases.ts';
+import { startHarness, type Harness } from '../../../test-support/harness.ts';
+import { createTenant, httpClient, startAgent, until, wsClient, type Tenant } from '../../../test-support/command-fixtures.ts';
+import { measureEchoRoundTrip } from '../../../test-support/echo-round-trip.ts';
+import { readLocalAdminToken } from '../auth/local-admin.ts';
+import { LOCAL_ADMIN_HEADER } from '../../platform/trpc/context.ts';
+import { localAdminByteSource } from '../../cli/download-stream.ts';
+import { downloadFile, sha256OfFile, type ByteSource, type RemoteCall } from '../../cli/transfer.ts';
+import { DOWNLOAD_STREAM_PATH } from './index.ts';
+
+const combos = [{ relational: 'pglite', cache: 'memory' }] as { relational: 'pglite' | 'postgres'; cache: 'memory' | 'redis' }[];
+if (relationalEngines().includes('postgres') && cacheEngines().includes('redis')) combos.push({ relational: 'postgres', cache: 'redis' });
+
+/** A tRPC socket spoken by hand (binary frames are sent on it as they are): its connection params, then calls by id. */
+async function rawSocket(url: string, params: Record<string, string>) {
+  // `connectionParams=1`: the first message is the params, as tRPC's client sends them.
+  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/trpc?connectionParams=1`);
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  ws.send(JSON.stringify({ method: 'connectionParams', data: params }));
+  let nextId = 1;
+  return {
+    ws,
+    call(path: string, input?: unknown): Promise<unknown> {
+      const id = nextId++;
+      return new Promise((resolve) => {
+        const onMessage = (data: Buffer) => {
+          const message = JSON.parse(data.toString()) as { id?: unknown };
+          if (message.id !== id) return;
+          ws.off('message', onMessage);
+          resolve(message);
+        };
+        ws.on('message', onMessage);
+        ws.send(JSON.stringify({ id, method: path.startsWith('auth.me') ? 'query' : 'mutation', params: { path, input } }));
+      });
+    },
+  };
+}
+
+/** How a socket was closed: its close code, once it is. */
+function closeCode(ws: WebSocket): Promise<number> {
+  return new Promise((resolve) => ws.once('close', (code) => resolve(code)));
+}
+
+describe.each(combos)('streamed downloads and binary chunk frames on $relational + $cache', ({ relational, cache }) => {
+  let h: Harness;
+  let x: Tenant;
+  let adminToken: string;
+  let dir: string;
+  let device: { deviceId: string; deviceSecret: string };
+  let agent: Awaited<ReturnType<typeof startAgent>>;
+  let techWs: ReturnType<typeof wsClient>;
+
+  /** `ninjait cp`'s calls: the local admin's `remote.local`, and its streamed body. */
+  const cliCall = (deviceId: string): RemoteCall => {
+    const api = httpClient(h.server.url, { [LOCAL_ADMIN_HEADER]: adminToken });
+    return (async <K extends RemoteOpKind>(op: Extract<RemoteOp, { kind: K }>) => (await api.remote.local.mutate({ device: deviceId, op })).result as RemoteResult<K>) as RemoteCall;
+  };
+  const cliStream = (deviceId: string) => localAdminByteSource({ url: h.server.url, token: adminToken }, { device: deviceId });
+  const reachable = (deviceId: string) => until(async () => (await measureEchoRoundTrip(techWs.client, deviceId, { timeoutMs: 5_000 }).catch(() => null)) !== null, 20_000, 200);
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ninjait-stream-'));
+    h = await startHarness({ relational, cache, env: { RATE_LIMIT_MAX: '100000', DRAIN_POLL_MS: '250' } });
+    adminToken = (await readLocalAdminToken(h.dataDir))!;
+    x = await createTenant(h.server.url, adminToken, 'Org Stream');
+    techWs = wsClient(h.server.url, { sessionToken: x.technicianToken });
+    device = await x.enroll('x-stream-1');
+    agent = await startAgent(h.server.url, device);
+    await reachable(device.deviceId);
+  }, 180_000);
+
+  afterAll(async () => {
+    await Promise.allSettled([agent?.stop(), techWs?.close()]);
+    await h?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('streams a download to the CLI from binary frames, resumes a body cut off mid-way, audited with the hash', async () => {
+    const source = join(dir, 'source.bin');
+    await writeFile(source, randomBytes(9 * 1024 * 1024 + 12_345));
+    const expected = await sha256OfFile(source);
+    const stream = cliStream(device.deviceId);
+    const starts: number[] = [];
+    // The first body breaks after 3 MiB, as a dropped connection does: the copy asks again from what it wrote.
+    const cutOnce: ByteSource = async (path, from, size) => {
+      starts.push(from);
+      const body = await stream(path, from, size);
+      if (starts.length > 1) return body;
+      return (async function* () {
+        let seen = 0;
+        for await (const piece of body) {
+          yield piece;
+          if ((seen += piece.length) >= 3 * 1024 * 1024) throw new Error('connection reset');
+        }
+      })();
+    };
+    const back = join(dir, 'back.bin');
+    const result = await downloadFile(cliCall(device.deviceId), source, back, { stream: cutOnce, retryDelayMs: 50 });
+    expect(result.sha256).toBe(expected);
+    expect(await sha256OfFile(back)).toBe(expected);
+    expect(starts).toHaveLength(2);
+    expect(starts[1]).toBeGreaterThanOrEqual(3 * 1024 * 1024);
+    const { rows } = await h.server.services.db.query<{ doc: { details: { sha256: string; requestedBy: string } } }>(
+      `SELECT doc FROM audit_log WHERE action = 'file.download' AND resource_id = $1`, [device.deviceId]);
+    expect(rows.map((r) => r.doc.details)).toContainEqual(expect.objectContaining({ sha256: expected, requestedBy: 'local-admin' }));
+    await Promise.all([rm(source), rm(back)]);
+  }, 120_000);
+
+  it('refuses the stream without the local admin credential, with a bad range, or for an unknown device', async () => {
+    const url = (q: Record<string, string>) => `${h.server.url}${DOWNLOAD_STREAM_PATH}?${new URLSearchParams(q)}`;
+    const good = { device: device.deviceId, path: join(dir, 'x'), offset: '0', size: '1' };
+    const status = async (q: Record<string, string>, headers: Record<string, string> = { [LOCAL_ADMIN_HEADER]: adminToken }) => (await fetch(url(q), { headers })).status;
+    expect(await status(good, {})).toBe(401);
+    expect(await status(good, { [LOCAL_ADMIN_HEADER]: 'wrong' })).toBe(401);
+    expect(await status(good, { authorization: `Bearer ${x.technicianToken}` })).toBe(401);
+    expect(await status({ ...good, offset: '2' })).toBe(400);
+    expect(await status({ ...good, size: String(2 ** 53) })).toBe(400);
+    expect(await status({ ...good, extra: '1' })).toBe(400);
+    expect(await status({ ...good, device: randomUUID() })).toBe(404);
+    expect((await fetch(url(good), { method: 'POST', headers: { [LOCAL_ADMIN_HEADER]: adminToken } })).status).toBe(405);
+  }, 30_000);
+
+  it('serves an agent from before binary frames (it answers chunks in JSON), on both the stream and the chunk calls', async () => {
+    const older = await x.enroll('x-stream-older');
+    const olderAgent = await startAgent(h.server.url, older, undefined, { binaryFrames: false });
+    try {
+      await reachable(older.deviceId);
+      const source = join(dir, 'older.bin');
+      await writeFile(source, randomBytes(3 * 1024 * 1024 + 7));
+      const expected = await sha256OfFile(source);
+      const viaStream = await downloadFile(cliCall(older.deviceId), source, join(dir, 'older-stream.bin'), { stream: cliStream(older.deviceId) });
+      const viaChunks = await downloadFile(cliCall(older.deviceId), source, join(dir, 'older-chunks.bin'));
+      expect([viaStream.sha256, viaChunks.sha256]).toEqual([expected, expected]);
+      expect(await sha256OfFile(join(dir, 'older-stream.bin'))).toBe(expected);
+      await Promise.all(['older.bin', 'older-stream.bin', 'older-chunks.bin'].map((f) => rm(join(dir, f))));
+    } finally {
+      await olderAgent.stop();
+    }
+  }, 120_000);
+
+  it('closes sockets that send hostile binary frames, drops forged chunk answers, and goes on serving', async () => {
+    // A person's socket: binary frames are for agents.
+    const person = await rawSocket(h.server.url, { sessionToken: x.technicianToken });
+    const me = await person.call('auth.me');
+    expect(me, JSON.stringify(me)).toHaveProperty('result');
+    const personClosed = closeCode(person.ws);
+    person.ws.send(allocChunkFrame(randomUUID(), 0, 0));
+    expect(await personClosed).toBe(1003);
+
+    // A device's socket (authenticated: its call is answered) sending a forged answer, then garbage.
+    const rogue = await x.enroll('x-stream-rogue');
+    const socket = await rawSocket(h.server.url, { deviceId: rogue.deviceId, deviceSecret: rogue.deviceSecret });
+    const unanswered = { requestId: randomUUID(), ok: false, error: {} };
+    expect(await socket.call('agent.remoteResult', unanswered)).toMatchObject({ result: { data: { accepted: false } } });
+    // A well-formed frame answering nothing is dropped, not fatal: the socket still serves calls.
+    socket.ws.send(allocChunkFrame(randomUUID(), 0, 16));
+    expect(await socket.call('agent.remoteResult', unanswered)).toMatchObject({ result: { data: { accepted: false } } });
+    const deviceClosed = closeCode(socket.ws);
+    socket.ws.send(Buffer.alloc(64, 0xff));
+    expect(await deviceClosed).toBe(1003);
+
+    // The real device still downloads.
+    const source = join(dir, 'after.bin');
+    await writeFile(source, randomBytes(2 * 1024 * 1024));
+    const done = await downloadFile(cliCall(device.deviceId), source, join(dir, 'after-back.bin'), { stream: cliStream(device.deviceId) });
+    expect(done.sha256).toBe(await sha256OfFile(source));
+    await Promise.all([rm(source), rm(join(dir, 'after-back.bin'))]);
+  }, 60_000);
+});
