@@ -15,4 +15,4 @@ export { relationalSizeBytes } from './size.ts';
 export { typed, type Db } from './kysely.ts';
 export type { Database } from './schema.ts';
 export { instrumentRelationalStore, sqlOperation } from './instrumented.ts';
-export { anyUuid, anyText, uuidArray, textArray } from './sql-arrays.ts';
+export { anyUuid, anyText, anyBigint, uuidArray, textArray } from './sql-arrays.ts';

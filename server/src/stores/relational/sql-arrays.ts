@@ -10,6 +10,9 @@ export const anyUuid = (ids: readonly string[]) => sql<string>`ANY(${ids}::uuid[
 /** `ANY($n::text[])`, for `where(column, '=', anyText(values))`. */
 export const anyText = (values: readonly string[]) => sql<string>`ANY(${values}::text[])`;
 
+/** `ANY($n::bigint[])`, for `where(column, '=', anyBigint(ids))` over bigserial ids. */
+export const anyBigint = (ids: readonly number[]) => sql<number>`ANY(${ids}::bigint[])`;
+
 /** `$n::uuid[]`: a uuid[] value to write. */
 export const uuidArray = (ids: readonly string[]) => sql<string[]>`${ids}::uuid[]`;
 
