@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { anyUuid, typed, type SqlExecutor } from '../../stores/relational/index.ts';
+import { anyUuid, compileOnce, typed, type SqlExecutor } from '../../stores/relational/index.ts';
 
 /** The per-device sequence repository (`device_ingest_state`): what each device's pushes have logged so far. */
 
@@ -9,21 +9,26 @@ export async function lastSequences(db: SqlExecutor, deviceIds: readonly string[
   return new Map(rows.map((row) => [row.deviceId, Number(row.lastSeq)]));
 }
 
+// The group commit's two statements, compiled once (stores/relational/kysely.ts compileOnce): they run on every commit.
+const IDS: string[] = [];
+const SEQS: number[] = [];
+const LOCK_SEQUENCES = compileOnce((db) => db.selectFrom('deviceIngestState').select(['deviceId', 'lastSeq'])
+  .where('deviceId', '=', anyUuid(IDS)).forUpdate(), [IDS]);
+const ADVANCE_SEQUENCES = compileOnce((db) => db.updateTable('deviceIngestState as s')
+  .from(sql<{ id: string; seq: number }>`unnest(${IDS}::uuid[], ${SEQS}::bigint[])`.as<'v'>(sql`v(id, seq)`))
+  .set((eb) => ({ lastSeq: eb.ref('v.seq') }))
+  .whereRef('s.deviceId', '=', 'v.id').whereRef('v.seq', '>', 's.lastSeq'), [IDS, SEQS]);
+
 /** The same, each device's row locked to the commit: the ingest log's appends of one device take turns. */
 export async function lockSequences(tx: SqlExecutor, deviceIds: readonly string[]): Promise<Map<string, number>> {
-  const rows = await typed(tx).selectFrom('deviceIngestState').select(['deviceId', 'lastSeq']).where('deviceId', '=', anyUuid(deviceIds))
-    .forUpdate().execute();
-  return new Map(rows.map((row) => [row.deviceId, Number(row.lastSeq)]));
+  const { rows } = await tx.query<{ device_id: string; last_seq: number }>(LOCK_SEQUENCES, [deviceIds]);
+  return new Map(rows.map((row) => [row.device_id, Number(row.last_seq)]));
 }
 
 /** Moves each device's sequence forward (never back: two instances may advance one device at once). */
 export async function advanceSequences(db: SqlExecutor, acks: readonly (readonly [string, number])[]): Promise<void> {
   if (acks.length === 0) return;
-  await typed(db).updateTable('deviceIngestState as s')
-    .from(sql<{ id: string; seq: number }>`unnest(${acks.map(([id]) => id)}::uuid[], ${acks.map(([, seq]) => seq)}::bigint[])`.as<'v'>(sql`v(id, seq)`))
-    .set((eb) => ({ lastSeq: eb.ref('v.seq') }))
-    .whereRef('s.deviceId', '=', 'v.id').whereRef('v.seq', '>', 's.lastSeq')
-    .execute();
+  await db.query(ADVANCE_SEQUENCES, [acks.map(([id]) => id), acks.map(([, seq]) => seq)]);
 }
 
 /**
