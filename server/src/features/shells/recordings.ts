@@ -31,6 +31,14 @@ const SUMMARY_COLUMNS = [
 export function recordingRepository(executor: SqlExecutor) {
   const db = typed(executor);
   return {
+    /** Whether the device exists in the organization (null: any organization, for the local admin), retired or not. */
+    async deviceVisible(organizationId: string | null, deviceId: string): Promise<boolean> {
+      const row = await db.selectFrom('devices').select(sql.lit(1).as('one')).where('id', '=', deviceId)
+        .$if(organizationId !== null, (query) => query.where('organizationId', '=', organizationId!))
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+
     async begin(r: { sessionId: string; organizationId: string; deviceId: string; userId: string | null; userLabel: string; shell: string; cols: number; rows: number }) {
       await db.insertInto('shellRecordings')
         .values({
