@@ -1,6 +1,6 @@
 import { expressionBuilder, sql, type Expression, type ExpressionBuilder, type RawBuilder, type SqlBool } from 'kysely';
 import type { DeviceSortKey } from '@ninjait/shared';
-import { typed, type SqlExecutor } from '../../stores/relational/index.ts';
+import { anyUuid, typed, type SqlExecutor } from '../../stores/relational/index.ts';
 import type { DevicesTable } from '../../stores/relational/schema.ts';
 
 /**
@@ -99,9 +99,6 @@ export async function namesOf(db: SqlExecutor, organizationId: string, deviceIds
     .$if(onlineOnly, (query) => query.where('status', '=', sql.lit('online')))
     .execute();
 }
-
-/** `= ANY($n::uuid[])`: one parameter however many ids (an `IN` list has one each, and none is a syntax error). */
-const anyUuid = (ids: readonly string[]) => sql<string>`ANY(${ids}::uuid[])`;
 
 /** How many of an organization's devices have this status and OS type. */
 export interface DeviceGroup {
