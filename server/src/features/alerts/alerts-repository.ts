@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { typed, type SqlExecutor } from '../../stores/relational/index.ts';
+import { anyUuid, typed, type SqlExecutor } from '../../stores/relational/index.ts';
 import { notFound } from '../../platform/errors.ts';
 import type { Severity } from './conditions.ts';
 import type { ConditionState } from './evaluator.ts';
@@ -59,9 +59,6 @@ type AlertNarrowing = { state: AlertState; severity: Severity };
 
 /** Commands in one of these states have finished: their outcome is final. */
 const FINAL_COMMAND_STATUSES = ['succeeded', 'failed', 'timed_out', 'cancelled', 'expired'].map((status) => sql.lit(status));
-
-/** `= ANY($n::uuid[])`: one parameter however many ids (an `IN` list has one each, and none is a syntax error). */
-const anyUuid = (ids: readonly string[]) => sql<string>`ANY(${ids}::uuid[])`;
 
 /** The database's now minus some seconds: time is the database's, like NOW() in the writes. */
 const secondsAgo = (seconds: number) => sql<Date>`NOW() - make_interval(secs => ${seconds})`;

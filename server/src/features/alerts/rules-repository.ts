@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { typed, type SqlExecutor } from '../../stores/relational/index.ts';
+import { anyText, anyUuid, uuidArray, typed, type SqlExecutor } from '../../stores/relational/index.ts';
 import { AppError, isUniqueViolation, notFound } from '../../platform/errors.ts';
 import type { Condition, Severity } from './conditions.ts';
 import { checkScope, type ScopeKind } from '../fleet/index.ts';
@@ -32,13 +32,6 @@ export interface AlertRule {
 
 /** What the schema leaves wider than the rows are: the JSON condition, values the code writes, and aggregates. */
 type RuleNarrowing = { condition: Condition; severity: Severity; channelIds: string[]; excludedDeviceIds: string[] };
-
-/** `= ANY($n::type[])`: one parameter however many values (an `IN` list has one each, and none is a syntax error). */
-const anyUuid = (ids: readonly string[]) => sql<string>`ANY(${ids}::uuid[])`;
-const anyText = (values: readonly string[]) => sql<string>`ANY(${values}::text[])`;
-
-/** uuid[] as a parameter: node-postgres sends an array as an array literal, the cast says of what. */
-const uuidArray = (ids: readonly string[]) => sql<string[]>`${ids}::uuid[]`;
 
 /** Rules with their exclusions, as `r`; the caller adds the filters. */
 function selectRules(db: SqlExecutor) {

@@ -1,5 +1,5 @@
 import type { AnalyticsStore } from '../../stores/analytics/index.ts';
-import type { RelationalStore } from '../../stores/relational/index.ts';
+import { typed, type RelationalStore } from '../../stores/relational/index.ts';
 import { DAY_MS, isoDate, startOfDayMs } from '../../stores/analytics/time.ts';
 import { contractsInForce } from './contracts.ts';
 import { LIST_RATES, priceDay, type DayUsage } from './rates.ts';
@@ -14,11 +14,11 @@ async function usageForDay(db: RelationalStore, analytics: AnalyticsStore, dayMs
   const from = new Date(dayMs);
   const to = new Date(dayMs + DAY_MS);
   const usage = new Map<string, DayUsage>();
-  const orgs = await db.query<{ id: string; devices: number }>(
-    `SELECT o.id, count(d.id) FILTER (WHERE d.decommissioned_at IS NULL)::int AS devices
-     FROM organizations o LEFT JOIN devices d ON d.organization_id = o.id GROUP BY o.id`,
-  );
-  for (const org of orgs.rows) usage.set(org.id, { deviceCount: org.devices, apiCalls: 0, storageGb: 0 });
+  const orgs = await typed(db).selectFrom('organizations as o').leftJoin('devices as d', 'd.organizationId', 'o.id')
+    .select((eb) => ['o.id', eb.cast<number>(eb.fn.count('d.id').filterWhere('d.decommissionedAt', 'is', null), 'integer').as('devices')])
+    .groupBy('o.id')
+    .execute();
+  for (const org of orgs) usage.set(org.id, { deviceCount: org.devices, apiCalls: 0, storageGb: 0 });
   // The ETL's hourly counts give the day's peak; PostgreSQL's current count stands in for days it missed.
   const peaks = await analytics.query<{ organization_id: string; peak: string }>(
     `SELECT organization_id, max(device_count) AS peak FROM device_count_facts FINAL
@@ -88,7 +88,7 @@ export async function runDailyBilling(db: RelationalStore, analytics: AnalyticsS
     'SELECT toString(event_date) AS d FROM billing_state WHERE event_date >= {from:Date}', { from: isoDate(from) },
   )).map((row) => row.d));
   // Only days since the first organization existed need bills.
-  const first = (await db.query<{ first: Date | null }>('SELECT min(created_at) AS first FROM organizations')).rows[0]?.first;
+  const { first } = await typed(db).selectFrom('organizations').select((eb) => eb.fn.min('createdAt').as('first')).executeTakeFirstOrThrow();
   if (!first) return [];
   const start = Math.max(from, startOfDayMs(new Date(first).getTime()));
   const done: string[] = [];

@@ -64,7 +64,7 @@ export async function addContract(db: RelationalStore, organizationId: string, i
 Promise<{ contract: Contract; ended: Contract | null }> {
   return db.transaction(async (tx) => {
     // Serializes contract changes of one organization: two admins cannot both pass the overlap check.
-    await tx.query('SELECT id FROM organizations WHERE id = $1 FOR UPDATE', [organizationId]);
+    await typed(tx).selectFrom('organizations').select('id').where('id', '=', organizationId).forUpdate().execute();
     const existing = await listContracts(tx, organizationId);
     const overlaps = (contract: Contract) => (contract.endsOn === null || contract.endsOn >= input.startsOn)
       && (input.endsOn === null || contract.startsOn <= input.endsOn);

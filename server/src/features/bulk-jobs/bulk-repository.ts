@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { typed, type SqlExecutor } from '../../stores/relational/index.ts';
+import { anyUuid, typed, type SqlExecutor } from '../../stores/relational/index.ts';
 import type { Interpreter, Shell } from '../commands/types.ts';
 
 /**
@@ -51,9 +51,6 @@ type JobNarrowing = { shell: Shell; interpreter: Interpreter | null; env: Record
 
 /** Targets that still have something to run. */
 const UNFINISHED_TARGETS = [sql.lit('pending'), sql.lit('enqueued'), sql.lit('running')];
-
-/** `= ANY($n::uuid[])`: one parameter however many ids (an `IN` list has one each, and none is a syntax error). */
-const anyUuid = (ids: readonly string[]) => sql<string>`ANY(${ids}::uuid[])`;
 
 /** The organization's live devices among `deviceIds` (null: all of them), with whether each is approved. */
 export async function selectJobDevices(db: SqlExecutor, organizationId: string, deviceIds: readonly string[] | null) {

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { typed, type SqlExecutor } from '../../stores/relational/index.ts';
+import { anyText, typed, type SqlExecutor } from '../../stores/relational/index.ts';
 import { notFound } from '../../platform/errors.ts';
 import { WINDOWS_OS_TYPES, type OsFamily } from './shells.ts';
 import type { AgentResultStatus, Command, CommandResult, CommandSpec, CommandStatus, Interpreter, OutputChunk, Shell } from './types.ts';
@@ -25,8 +25,6 @@ type SpecNarrowing = { shell: Shell; interpreter: Interpreter | null; env: Recor
 /** Why a queued command ended without running. */
 const EXPIRED_ERROR = 'Expired before the device came online';
 
-/** `= ANY($n::type[])`: one parameter however many values (an `IN` list has one each, and none is a syntax error). */
-const anyText = (values: readonly string[]) => sql<string>`ANY(${values}::text[])`;
 const anyInt = (values: readonly number[]) => sql<number>`ANY(${values}::int[])`;
 
 /** The wire spec of a command row; `env` only when the command has one (plain commands look as they always did). */

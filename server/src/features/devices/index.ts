@@ -4,5 +4,5 @@
  * that enrollment's approval queries return.
  */
 export { markQuietDevicesOffline } from './offline-sweeper.ts';
-export { claimsDeviceName, deviceColumns, offlineAfterSql, replaceSecretHash, type ApprovalState, type Device } from './repository.ts';
+export { claimsDeviceName, deviceColumns, offlineAfter, replaceSecretHash, type ApprovalState, type Device } from './repository.ts';
 export { authenticateDevice, machineKeyFingerprint, osFields, retireDevice, withoutMachineKey, type AuthenticatedDevice } from './devices.ts';

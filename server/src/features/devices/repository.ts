@@ -1,6 +1,6 @@
 import { expressionBuilder, sql, type Expression, type ExpressionBuilder, type RawBuilder, type SqlBool } from 'kysely';
 import type { DeviceSortKey } from '@ninjait/shared';
-import { typed, type SqlExecutor } from '../../stores/relational/index.ts';
+import { anyUuid, typed, type SqlExecutor } from '../../stores/relational/index.ts';
 import type { DevicesTable } from '../../stores/relational/schema.ts';
 
 /**
@@ -100,9 +100,6 @@ export async function namesOf(db: SqlExecutor, organizationId: string, deviceIds
     .execute();
 }
 
-/** `= ANY($n::uuid[])`: one parameter however many ids (an `IN` list has one each, and none is a syntax error). */
-const anyUuid = (ids: readonly string[]) => sql<string>`ANY(${ids}::uuid[])`;
-
 /** How many of an organization's devices have this status and OS type. */
 export interface DeviceGroup {
   status: string;
@@ -123,8 +120,7 @@ export async function groupDevices(db: SqlExecutor, organizationId: string): Pro
     .$narrowType<{ awaitingApproval: boolean }>().execute();
 }
 
-// The offline threshold. One text serves both its users: the ingest's relational sink (hand-written
-// SQL, a numbered parameter) and the sweeper below (typed, a bound value).
+// The offline threshold, for both its users: the ingest's relational sink and the sweeper below.
 const thresholdMinutes = (table: string, key: string) =>
   `(SELECT make_interval(secs => (s.settings->>'offlineThresholdMinutes')::float8 * 60) FROM ${table} s
        WHERE ${key} AND jsonb_typeof(s.settings->'offlineThresholdMinutes') = 'number')`;
@@ -134,17 +130,11 @@ const offlineAfterText = (intervals: string) => `COALESCE(${thresholdMinutes('de
 
 /**
  * How long device `d` may stay quiet before it counts as offline, as SQL: the device's own
- * `offlineThresholdMinutes` setting, else its organization's, else OFFLINE_AFTER_INTERVALS (bound
- * to `param`) of the device's reporting interval. Settings are validated on write; the JSON
- * type is checked again so a hand-edited row cannot fail the sweep.
+ * `offlineThresholdMinutes` setting, else its organization's, else `intervals` (OFFLINE_AFTER_INTERVALS,
+ * bound as a parameter) of the device's reporting interval. Settings are validated on write; the
+ * JSON type is checked again so a hand-edited row cannot fail the sweep.
  */
-export function offlineAfterSql(param: string): string {
-  if (!/^\$\d{1,2}$/.test(param)) throw new Error(`Not a query parameter: ${param}`);
-  return offlineAfterText(param);
-}
-
-/** offlineAfterSql with `intervals` bound as a parameter of a typed query. */
-function offlineAfter(intervals: number): RawBuilder<unknown> {
+export function offlineAfter(intervals: number): RawBuilder<unknown> {
   const [head, tail] = offlineAfterText('\u0000').split('\u0000') as [string, string];
   return sql`${sql.raw(head)}${intervals}${sql.raw(tail)}`;
 }

@@ -51,32 +51,37 @@ export async function markTokenRevoked(db: SqlExecutor, organizationId: string, 
  * the enrollment it was for. Undefined when the token is not good (see `tokenState` for why).
  */
 export async function reserveTokenUse(db: SqlExecutor, tokenHash: string): Promise<{ id: string; organizationId: string } | undefined> {
-  const { rows: [row] } = await db.query<{ id: string; organizationId: string }>(
-    `WITH no_flush_wait AS (SELECT set_config('synchronous_commit', 'off', true))
-     UPDATE enrollment_tokens SET uses = uses + 1 FROM no_flush_wait
-     WHERE token_hash = $1 AND uses < max_uses AND revoked_at IS NULL AND expires_at > NOW()
-     RETURNING id, organization_id AS "organizationId"`,
-    [tokenHash]);
-  return row;
+  return typed(db)
+    .with('noFlushWait', (q) => q.selectNoFrom(sql<string>`set_config('synchronous_commit', 'off', true)`.as('setting')))
+    .updateTable('enrollmentTokens').from('noFlushWait')
+    .set((eb) => ({ uses: eb('uses', '+', sql.lit(1)) }))
+    .where('tokenHash', '=', tokenHash).where((eb) => eb('uses', '<', eb.ref('maxUses')))
+    .where('revokedAt', 'is', null).where('expiresAt', '>', sql<Date>`NOW()`)
+    .returning(['id', 'organizationId'])
+    .executeTakeFirst();
 }
 
 /** Gives back a use `reserveTokenUse` took for an enrollment that then failed. */
 export async function returnTokenUse(db: SqlExecutor, tokenId: string): Promise<void> {
-  await db.query('UPDATE enrollment_tokens SET uses = uses - 1 WHERE id = $1 AND uses > 0', [tokenId]);
+  await typed(db).updateTable('enrollmentTokens').set((eb) => ({ uses: eb('uses', '-', sql.lit(1)) }))
+    .where('id', '=', tokenId).where('uses', '>', sql.lit(0))
+    .execute();
 }
 
 /** The token with this hash and why it could not be used now. */
 export async function tokenState(db: SqlExecutor, tokenHash: string) {
-  const { rows: [row] } = await db.query<{ expired: boolean; revoked: boolean; usedUp: boolean }>(
-    `SELECT expires_at <= NOW() AS expired, revoked_at IS NOT NULL AS revoked, uses >= max_uses AS "usedUp"
-     FROM enrollment_tokens WHERE token_hash = $1`,
-    [tokenHash]);
-  return row;
+  return typed(db).selectFrom('enrollmentTokens')
+    .select((eb) => [
+      eb('expiresAt', '<=', sql<Date>`NOW()`).as('expired'), eb('revokedAt', 'is not', null).as('revoked'), eb('uses', '>=', eb.ref('maxUses')).as('usedUp'),
+    ])
+    .where('tokenHash', '=', tokenHash)
+    .$narrowType<{ expired: boolean; revoked: boolean; usedUp: boolean }>()
+    .executeTakeFirst();
 }
 
 /** Holds a transaction-scoped advisory lock (released at COMMIT on the same connection: safe behind PgBouncer). */
 export async function lockForTransaction(tx: SqlExecutor, lockClass: number, key: string): Promise<void> {
-  await tx.query('SELECT pg_advisory_xact_lock($1::int, hashtext($2::text))', [lockClass, key]);
+  await sql`SELECT pg_advisory_xact_lock(${lockClass}::int, hashtext(${key}::text))`.execute(typed(tx));
 }
 
 /** A live device of the organization with this id and machine key, with its approval and secret hash. */
@@ -164,26 +169,32 @@ export async function insertEnrolledDevice(tx: SqlExecutor, device: EnrolledFiel
   /** Why it waits when the key turns out to be held. */
   reasonIfHeld: string;
 }): Promise<NewEnrolledDevice> {
-  const { rows: [row] } = await tx.query<{ claimsDeviceId: string | null; lastSeq: string }>(
-    `WITH holder AS (
-       SELECT id FROM devices
-       WHERE organization_id = $2 AND machine_key = $3 AND decommissioned_at IS NULL AND approval_state = 'approved'
-       ORDER BY last_seen DESC NULLS LAST, created_at DESC LIMIT 1
-     ), device AS (
-       INSERT INTO devices (id, organization_id, machine_key, name, os_type, os_version, inventory, agent_version, ip_address,
-                            status, approval_state, pending_reason, claims_device_id)
-       SELECT $1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9::inet, 'pending',
-              CASE WHEN holder.id IS NULL THEN 'approved' ELSE 'pending' END,
-              CASE WHEN holder.id IS NULL THEN NULL ELSE $10 END, holder.id
-       FROM (SELECT 1) AS one LEFT JOIN holder ON TRUE
-       RETURNING id, claims_device_id
-     ), credentials AS (
-       INSERT INTO device_credentials (device_id, secret_hash) SELECT id, $11 FROM device
-     ), ingest AS (
-       INSERT INTO device_ingest_state (device_id) SELECT id FROM device RETURNING last_seq
-     )
-     SELECT device.claims_device_id AS "claimsDeviceId", ingest.last_seq AS "lastSeq" FROM device, ingest`,
-    [device.id, device.organizationId, device.machineKey, device.name, device.osType, device.osVersion,
-      device.inventory, device.agentVersion, device.ipAddress, device.reasonIfHeld, device.secretHash]);
-  return { claimsDeviceId: row!.claimsDeviceId, lastSeq: Number(row!.lastSeq) };
+  const row = await typed(tx)
+    .with('holder', (q) => q.selectFrom('devices').select('id')
+      .where('organizationId', '=', device.organizationId).where('machineKey', '=', device.machineKey).where('decommissionedAt', 'is', null)
+      .where('approvalState', '=', sql.lit('approved'))
+      .orderBy('lastSeen', (order) => order.desc().nullsLast()).orderBy('createdAt', 'desc').limit(1))
+    .with('device', (q) => q.insertInto('devices')
+      .columns(['id', 'organizationId', 'machineKey', 'name', 'osType', 'osVersion', 'inventory', 'agentVersion', 'ipAddress', 'status',
+        'approvalState', 'pendingReason', 'claimsDeviceId'])
+      .expression((eb) => eb.selectFrom(sql`(SELECT 1)`.as('one')).leftJoin('holder', (join) => join.onTrue())
+        .select((row) => [
+          sql<string>`${device.id}`.as('id'), sql<string>`${device.organizationId}`.as('organizationId'), sql<string>`${device.machineKey}`.as('machineKey'),
+          sql<string>`${device.name}`.as('name'), sql<string>`${device.osType}`.as('osType'), sql<string>`${device.osVersion}`.as('osVersion'),
+          sql<string>`${device.inventory}::jsonb`.as('inventory'), sql<string>`${device.agentVersion}`.as('agentVersion'),
+          sql<string | null>`${device.ipAddress}::inet`.as('ipAddress'), sql.lit('pending').as('status'),
+          row.case().when('holder.id', 'is', null).then(sql.lit('approved')).else(sql.lit('pending')).end().as('approvalState'),
+          row.case().when('holder.id', 'is', null).then(sql<string | null>`NULL`).else(sql<string>`${device.reasonIfHeld}`).end().as('pendingReason'),
+          'holder.id as claimsDeviceId',
+        ]))
+      .returning(['id', 'claimsDeviceId']))
+    .with('credentials', (q) => q.insertInto('deviceCredentials').columns(['deviceId', 'secretHash'])
+      .expression((eb) => eb.selectFrom('device').select(['device.id', sql<string>`${device.secretHash}`.as('secretHash')]))
+      .returning('deviceId'))
+    .with('ingest', (q) => q.insertInto('deviceIngestState').columns(['deviceId'])
+      .expression((eb) => eb.selectFrom('device').select('device.id'))
+      .returning('lastSeq'))
+    .selectFrom(['device', 'ingest']).select(['device.claimsDeviceId', 'ingest.lastSeq'])
+    .executeTakeFirstOrThrow();
+  return { claimsDeviceId: row.claimsDeviceId, lastSeq: Number(row.lastSeq) };
 }

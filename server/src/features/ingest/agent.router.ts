@@ -10,6 +10,7 @@ import { commandAgentProcedures } from '../commands/agent-procedures.ts';
 import { patchingAgentProcedures } from '../patching/index.ts';
 import { remoteAgentProcedures } from '../remote/index.ts';
 import { effectiveDeviceSettings } from '../settings/index.ts';
+import { recordHeartbeat } from './ingest-state.ts';
 import type { AuthenticatedDevice } from '../devices/devices.ts';
 import type { AgentSession } from '../../platform/trpc/context.ts';
 import type { Env } from '../../platform/config/index.ts';
@@ -83,16 +84,7 @@ export const agentRouter = router({
     // A steady agent repeats its settings: only the first heartbeat of a connection, or a change, reaches the database.
     if (session.settings !== settings) {
       // One round trip: the settings update (skipped when nothing changed) and the ack position.
-      const { rows: [state] } = await db.query<{ previous: number | null; lastSeq: number | null }>(
-        `WITH before AS (SELECT dropped_total FROM devices WHERE id = $1),
-              changed AS (
-                UPDATE devices d SET report_interval_ms = $2, agent_version = $3, dropped_total = GREATEST(d.dropped_total, $4)
-                WHERE d.id = $1 AND (d.report_interval_ms <> $2 OR d.agent_version IS DISTINCT FROM $3 OR d.dropped_total < $4)
-                RETURNING 1)
-         SELECT (SELECT dropped_total FROM before WHERE EXISTS (SELECT 1 FROM changed)) AS previous,
-                (SELECT last_seq FROM device_ingest_state WHERE device_id = $1) AS "lastSeq"`,
-        [ctx.device.deviceId, input.intervalMs, input.agentVersion, input.droppedTotal],
-      );
+      const state = await recordHeartbeat(db, ctx.device.deviceId, input);
       session.settings = settings;
       session.ackSeq = Math.max(session.ackSeq, state?.lastSeq ?? 0);
       const newlyDropped = input.droppedTotal - (state?.previous ?? input.droppedTotal);

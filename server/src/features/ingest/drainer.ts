@@ -6,6 +6,7 @@ import { failure, type IngestRow, type RejectedRow, type Sink, type WriteResult 
 import type { IngestLogReader } from './log-reader.ts';
 import { failureReason, writeInHalves, type RowOutcome, type WriteFailure } from './isolate.ts';
 import { quarantineLogRows } from './quarantine.ts';
+import { advanceCursor, releaseCursor, takeCursor } from './drain-cursors.ts';
 
 export interface DrainerOptions {
   db: RelationalStore;
@@ -130,23 +131,13 @@ export function createDrainer(options: DrainerOptions): Drainer {
   }
 
   async function takeLease(): Promise<number | null> {
-    await db.query('INSERT INTO drain_cursors (sink) VALUES ($1) ON CONFLICT (sink) DO NOTHING', [sink.name]);
-    const { rows } = await db.query<{ position: number }>(
-      `UPDATE drain_cursors SET owner = $2, lease_until = NOW() + make_interval(secs => $3 / 1000.0)
-       WHERE sink = $1 AND (owner = $2 OR owner IS NULL OR lease_until < NOW()) RETURNING position`,
-      [sink.name, options.instanceId, leaseMs],
-    );
-    return rows[0]?.position ?? null;
+    return takeCursor(db, { sink: sink.name, owner: options.instanceId, leaseMs });
   }
 
   async function advance(position: number): Promise<boolean> {
-    const { rowCount } = await db.query(
-      `UPDATE drain_cursors SET position = $3, updated_at = NOW(), lease_until = NOW() + make_interval(secs => $4 / 1000.0)
-       WHERE sink = $1 AND owner = $2 AND position < $3`,
-      [sink.name, options.instanceId, position, leaseMs],
-    );
-    held = rowCount > 0 ? { position, renewAt: Date.now() + leaseMs / 2 } : null;
-    return rowCount > 0;
+    const moved = await advanceCursor(db, { sink: sink.name, owner: options.instanceId, leaseMs }, position);
+    held = moved ? { position, renewAt: Date.now() + leaseMs / 2 } : null;
+    return moved;
   }
 
   /** Never throws: a sink that breaks its contract fails like any write, classified by its error. */
@@ -313,7 +304,7 @@ export function createDrainer(options: DrainerOptions): Drainer {
       controller.abort();
       await running;
       for (const resolve of idleWaiters) resolve();
-      await db.query('UPDATE drain_cursors SET owner = NULL, lease_until = NULL WHERE sink = $1 AND owner = $2', [sink.name, options.instanceId]).catch(() => undefined);
+      await releaseCursor(db, { sink: sink.name, owner: options.instanceId }).catch(() => undefined);
     },
   };
 }

@@ -7,10 +7,8 @@ import { createPushGroups, type PendingPush } from './push-groups.ts';
 import type { IngestRow } from './sinks/types.ts';
 import { collectionTimeProblem } from './admission.ts';
 import { ARRIVAL_SINK, quarantineArrivals, type ArrivalQuarantine } from './quarantine.ts';
-
-// Every instance appends under this lock, so log ids become visible in commit order and a
-// drainer reading `id > cursor` can never skip a row that commits late.
-const APPEND_LOCK_KEY = 7_310_002;
+import { advanceSequences, lockSequences } from './ingest-state.ts';
+import { insertLogRows, lockAppends, type LogAppend } from './log-repository.ts';
 
 export interface IngestLog {
   /** Resolves with the device's highest durably logged sequence once the records are committed. */
@@ -88,15 +86,9 @@ export function createIngestLog(db: RelationalStore, options: IngestLogOptions):
   }
 
   async function appendGroup(tx: SqlExecutor, group: PendingPush[]) {
-    // Transaction-scoped (released at COMMIT on the same connection): safe behind PgBouncer's transaction pooling.
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK_KEY]);
-    const deviceIds = [...new Set(group.map((push) => push.device.deviceId))];
-    const { rows } = await tx.query<{ deviceId: string; lastSeq: number }>(
-      `SELECT device_id AS "deviceId", last_seq AS "lastSeq" FROM device_ingest_state WHERE device_id = ANY($1::uuid[]) FOR UPDATE`,
-      [deviceIds],
-    );
-    const acks = new Map(rows.map((row) => [row.deviceId, row.lastSeq]));
-    const fresh: { d: string; o: string; s: number; k: OutboxRecord['kind']; t: number; ip: string | null; p: IngestRow['payload'] }[] = [];
+    await lockAppends(tx);
+    const acks = await lockSequences(tx, [...new Set(group.map((push) => push.device.deviceId))]);
+    const fresh: (LogAppend & { k: OutboxRecord['kind']; p: IngestRow['payload'] })[] = [];
     const setAside: ArrivalQuarantine[] = [];
     const receivedAtMs = now();
     let replayed = 0;
@@ -129,21 +121,8 @@ export function createIngestLog(db: RelationalStore, options: IngestLogOptions):
     if (replayed > 0) options.metrics.recordsReplayed.inc(replayed);
     if (fresh.length === 0 && setAside.length === 0) return { acks, appended: [], setAside };
     await quarantineArrivals(tx, setAside);
-    // `json`, not `jsonb`: the payload is stored as sent and read back as is, which cost the
-    // embedded database a third of the time jsonb's parse-and-rebuild did (bench: ingest).
-    const { rows: inserted } = fresh.length === 0 ? { rows: [] } : await tx.query<{ id: number; deviceId: string; seq: number; receivedAt: Date }>(
-      `INSERT INTO ingest_log (device_id, organization_id, seq, kind, collected_at, source_ip, payload)
-       SELECT d, o, s, k, to_timestamp(t / 1000.0), ip::inet, p
-       FROM json_to_recordset($1::json) AS r(d uuid, o uuid, s bigint, k text, t bigint, ip text, p json)
-       RETURNING id, device_id AS "deviceId", seq, received_at AS "receivedAt"`,
-      [JSON.stringify(fresh)],
-    );
-    const advanced = [...acks].filter(([, seq]) => seq > 0);
-    await tx.query(
-      `UPDATE device_ingest_state s SET last_seq = v.seq
-       FROM unnest($1::uuid[], $2::bigint[]) AS v(id, seq) WHERE s.device_id = v.id AND v.seq > s.last_seq`,
-      [advanced.map(([id]) => id), advanced.map(([, seq]) => seq)],
-    );
+    const inserted = await insertLogRows(tx, fresh);
+    await advanceSequences(tx, [...acks].filter(([, seq]) => seq > 0));
     const byDeviceSeq = new Map(fresh.map((row) => [`${row.d}:${row.s}`, row]));
     const appended = inserted.map(({ id, deviceId, seq, receivedAt }) => {
       const row = byDeviceSeq.get(`${deviceId}:${seq}`)!;

@@ -1,22 +1,54 @@
-import type { SqlExecutor } from '../../stores/relational/index.ts';
+import { sql } from 'kysely';
+import { anyUuid, compileOnce, typed, type SqlExecutor } from '../../stores/relational/index.ts';
 
-/** The per-device sequence repository (`device_ingest_state`) for logs that live outside PostgreSQL. */
+/** The per-device sequence repository (`device_ingest_state`): what each device's pushes have logged so far. */
 
 /** The highest logged sequence of each device; a device absent from the map is not enrolled here. */
 export async function lastSequences(db: SqlExecutor, deviceIds: readonly string[]): Promise<Map<string, number>> {
-  const { rows } = await db.query<{ deviceId: string; lastSeq: number }>(
-    'SELECT device_id AS "deviceId", last_seq AS "lastSeq" FROM device_ingest_state WHERE device_id = ANY($1::uuid[])',
-    [deviceIds],
-  );
+  const rows = await typed(db).selectFrom('deviceIngestState').select(['deviceId', 'lastSeq']).where('deviceId', '=', anyUuid(deviceIds)).execute();
   return new Map(rows.map((row) => [row.deviceId, Number(row.lastSeq)]));
+}
+
+// The group commit's two statements, compiled once (stores/relational/kysely.ts compileOnce): they run on every commit.
+const IDS: string[] = [];
+const SEQS: number[] = [];
+const LOCK_SEQUENCES = compileOnce((db) => db.selectFrom('deviceIngestState').select(['deviceId', 'lastSeq'])
+  .where('deviceId', '=', anyUuid(IDS)).forUpdate(), [IDS]);
+const ADVANCE_SEQUENCES = compileOnce((db) => db.updateTable('deviceIngestState as s')
+  .from(sql<{ id: string; seq: number }>`unnest(${IDS}::uuid[], ${SEQS}::bigint[])`.as<'v'>(sql`v(id, seq)`))
+  .set((eb) => ({ lastSeq: eb.ref('v.seq') }))
+  .whereRef('s.deviceId', '=', 'v.id').whereRef('v.seq', '>', 's.lastSeq'), [IDS, SEQS]);
+
+/** The same, each device's row locked to the commit: the ingest log's appends of one device take turns. */
+export async function lockSequences(tx: SqlExecutor, deviceIds: readonly string[]): Promise<Map<string, number>> {
+  const { rows } = await tx.query<{ device_id: string; last_seq: number }>(LOCK_SEQUENCES, [deviceIds]);
+  return new Map(rows.map((row) => [row.device_id, Number(row.last_seq)]));
 }
 
 /** Moves each device's sequence forward (never back: two instances may advance one device at once). */
 export async function advanceSequences(db: SqlExecutor, acks: readonly (readonly [string, number])[]): Promise<void> {
   if (acks.length === 0) return;
-  await db.query(
-    `UPDATE device_ingest_state s SET last_seq = v.seq
-     FROM unnest($1::uuid[], $2::bigint[]) AS v(id, seq) WHERE s.device_id = v.id AND v.seq > s.last_seq`,
-    [acks.map(([id]) => id), acks.map(([, seq]) => seq)],
-  );
+  await db.query(ADVANCE_SEQUENCES, [acks.map(([id]) => id), acks.map(([, seq]) => seq)]);
+}
+
+/**
+ * Records an agent's heartbeat settings (only when one changed) and reads its logged sequence, in
+ * one round trip. `previous` is its dropped-record count before the change (null: nothing changed).
+ */
+export async function recordHeartbeat(db: SqlExecutor, deviceId: string, agent: { intervalMs: number; agentVersion: string; droppedTotal: number }) {
+  const { intervalMs, agentVersion, droppedTotal } = agent;
+  return typed(db)
+    .with('before', (q) => q.selectFrom('devices').select('droppedTotal').where('id', '=', deviceId))
+    .with('changed', (q) => q.updateTable('devices as d')
+      .set((eb) => ({ reportIntervalMs: intervalMs, agentVersion, droppedTotal: eb.fn('greatest', ['d.droppedTotal', eb.val(droppedTotal)]) }))
+      .where('d.id', '=', deviceId)
+      .where((eb) => eb.or([
+        eb('d.reportIntervalMs', '<>', intervalMs), eb('d.agentVersion', 'is distinct from', agentVersion), eb('d.droppedTotal', '<', droppedTotal),
+      ]))
+      .returning(sql.lit(1).as('one')))
+    .selectNoFrom((eb) => [
+      eb.selectFrom('before').select('droppedTotal').where(({ exists, selectFrom }) => exists(selectFrom('changed').select('one'))).$asScalar().as('previous'),
+      eb.selectFrom('deviceIngestState').select('lastSeq').where('deviceId', '=', deviceId).$asScalar().as('lastSeq'),
+    ])
+    .executeTakeFirst();
 }

@@ -1,5 +1,6 @@
 import type { SqlExecutor } from '../../stores/relational/index.ts';
 import type { IngestRow } from './sinks/types.ts';
+import { logIdsAfter, logRowsByIds } from './log-repository.ts';
 
 export interface IngestLogReader {
   /** Log rows with `id > after`, in id order, at most `limit`: what a drainer copies next. */
@@ -10,9 +11,6 @@ export interface IngestLogReader {
 
 /** How long a finished full batch answers the same request: enough for every drainer at that cursor. */
 const SHARE_MS = 250;
-
-export const INGEST_ROW_COLUMNS = `id, device_id AS "deviceId", organization_id AS "organizationId", seq, kind,
-  collected_at AS "collectedAt", received_at AS "receivedAt", host(source_ip) AS "sourceIp", payload`;
 
 /**
  * One reader for every drainer of an instance. Decoding payloads was most of the embedded
@@ -41,14 +39,11 @@ export function createIngestLogReader(db: SqlExecutor, options: { capacityRows: 
   };
 
   async function read(after: number, limit: number): Promise<IngestRow[]> {
-    const { rows: ids } = await db.query<{ id: number }>(
-      'SELECT id FROM ingest_log WHERE id > $1 ORDER BY id LIMIT $2', [after, limit]);
-    const batch = new Map<number, IngestRow | undefined>(ids.map(({ id }) => [id, recent.get(id)]));
-    const missing = ids.filter(({ id }) => !batch.get(id)).map(({ id }) => id);
+    const ids = await logIdsAfter(db, after, limit);
+    const batch = new Map<number, IngestRow | undefined>(ids.map((id) => [id, recent.get(id)]));
+    const missing = ids.filter((id) => !batch.get(id));
     if (missing.length > 0) {
-      const { rows } = await db.query<IngestRow>(
-        `SELECT ${INGEST_ROW_COLUMNS} FROM ingest_log WHERE id = ANY($1::bigint[])`, [missing]);
-      for (const row of rows) {
+      for (const row of await logRowsByIds(db, missing)) {
         batch.set(row.id, row);
         keep(row);
       }

@@ -1,5 +1,6 @@
 import { storableText } from '@ninjait/shared';
-import type { SqlExecutor } from '../../stores/relational/index.ts';
+import { sql } from 'kysely';
+import { typed, type SqlExecutor } from '../../stores/relational/index.ts';
 import type { IngestRow } from './sinks/types.ts';
 
 /** The dead-letter table's repository (migration 008): every query on `ingest_quarantine` is here. */
@@ -25,14 +26,14 @@ export interface ArrivalQuarantine {
 /** Sets records aside on arrival; run in the transaction that advances their device's sequence. */
 export async function quarantineArrivals(tx: SqlExecutor, records: readonly ArrivalQuarantine[]): Promise<void> {
   if (records.length === 0) return;
-  await tx.query(
-    `INSERT INTO ingest_quarantine (sink, device_id, organization_id, seq, kind, collected_at_ms, reason, payload)
-     SELECT $1, d, o, s, k, t, r, p FROM json_to_recordset($2::json) AS x(d uuid, o uuid, s bigint, k text, t bigint, r text, p json)`,
-    [ARRIVAL_SINK, JSON.stringify(records.map((record) => ({
-      d: record.deviceId, o: record.organizationId, s: record.seq, k: record.kind, t: record.collectedAtMs,
-      r: storableReason(record.reason), p: record.payload,
-    })))],
-  );
+  const json = JSON.stringify(records.map((record) => ({
+    d: record.deviceId, o: record.organizationId, s: record.seq, k: record.kind, t: record.collectedAtMs,
+    r: storableReason(record.reason), p: record.payload,
+  })));
+  await typed(tx).insertInto('ingestQuarantine')
+    .columns(['sink', 'deviceId', 'organizationId', 'seq', 'kind', 'collectedAtMs', 'reason', 'payload'])
+    .expression(sql`SELECT ${ARRIVAL_SINK}, d, o, s, k, t, r, p FROM json_to_recordset(${json}::json) AS x(d uuid, o uuid, s bigint, k text, t bigint, r text, p json)`)
+    .execute();
 }
 
 /**
@@ -42,15 +43,19 @@ export async function quarantineArrivals(tx: SqlExecutor, records: readonly Arri
  */
 export async function quarantineLogRows(db: SqlExecutor, sink: string, rows: readonly { id: number; reason: string }[]): Promise<number> {
   if (rows.length === 0) return 0;
-  const { rowCount } = await db.query(
-    `INSERT INTO ingest_quarantine (sink, log_id, device_id, organization_id, seq, kind, collected_at_ms, reason, payload)
-     SELECT $1, l.id, l.device_id, l.organization_id, l.seq, l.kind,
-            CASE WHEN isfinite(l.collected_at) THEN (extract(epoch FROM l.collected_at) * 1000)::bigint END, q.reason, l.payload
-     FROM unnest($2::bigint[], $3::text[]) AS q(id, reason) JOIN ingest_log l ON l.id = q.id
-     ON CONFLICT (sink, log_id) WHERE log_id IS NOT NULL DO NOTHING`,
-    [sink, rows.map((row) => row.id), rows.map((row) => storableReason(row.reason))],
-  );
-  return rowCount;
+  const result = await typed(db).insertInto('ingestQuarantine')
+    .columns(['sink', 'logId', 'deviceId', 'organizationId', 'seq', 'kind', 'collectedAtMs', 'reason', 'payload'])
+    .expression((eb) => eb
+      .selectFrom(sql<{ id: number; reason: string }>`unnest(${rows.map((row) => row.id)}::bigint[], ${rows.map((row) => storableReason(row.reason))}::text[])`.as<'q'>(sql`q(id, reason)`))
+      .innerJoin('ingestLog as l', 'l.id', 'q.id')
+      .select((inner) => [
+        sql<string>`${sink}`.as('sink'), 'l.id', 'l.deviceId', 'l.organizationId', 'l.seq', 'l.kind',
+        sql<number | null>`CASE WHEN isfinite(${inner.ref('l.collectedAt')}) THEN (extract(epoch FROM ${inner.ref('l.collectedAt')}) * 1000)::bigint END`.as('collectedAtMs'),
+        'q.reason', 'l.payload',
+      ]))
+    .onConflict((conflict) => conflict.columns(['sink', 'logId']).where('logId', 'is not', null).doNothing())
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0);
 }
 
 /**
@@ -59,20 +64,20 @@ export async function quarantineLogRows(db: SqlExecutor, sink: string, rows: rea
  */
 export async function quarantineRows(db: SqlExecutor, sink: string, rows: readonly { row: IngestRow; reason: string }[]): Promise<number> {
   if (rows.length === 0) return 0;
-  const { rowCount } = await db.query(
-    `INSERT INTO ingest_quarantine (sink, log_id, device_id, organization_id, seq, kind, collected_at_ms, reason, payload)
-     SELECT $1, x.l, x.d, x.o, x.s, x.k, x.t, x.r, x.p
-     FROM json_to_recordset($2::json) AS x(l bigint, d uuid, o uuid, s bigint, k text, t bigint, r text, p json)
-     ON CONFLICT (sink, log_id) WHERE log_id IS NOT NULL DO NOTHING`,
-    [sink, JSON.stringify(rows.map(({ row, reason }) => {
-      const collectedAtMs = row.collectedAt.getTime();
-      return {
-        l: row.id, d: row.deviceId, o: row.organizationId, s: row.seq, k: row.kind,
-        t: Number.isFinite(collectedAtMs) ? Math.trunc(collectedAtMs) : null, r: storableReason(reason), p: row.payload,
-      };
-    }))],
-  );
-  return rowCount;
+  const json = JSON.stringify(rows.map(({ row, reason }) => {
+    const collectedAtMs = row.collectedAt.getTime();
+    return {
+      l: row.id, d: row.deviceId, o: row.organizationId, s: row.seq, k: row.kind,
+      t: Number.isFinite(collectedAtMs) ? Math.trunc(collectedAtMs) : null, r: storableReason(reason), p: row.payload,
+    };
+  }));
+  const result = await typed(db).insertInto('ingestQuarantine')
+    .columns(['sink', 'logId', 'deviceId', 'organizationId', 'seq', 'kind', 'collectedAtMs', 'reason', 'payload'])
+    .expression(sql`SELECT ${sink}, x.l, x.d, x.o, x.s, x.k, x.t, x.r, x.p
+      FROM json_to_recordset(${json}::json) AS x(l bigint, d uuid, o uuid, s bigint, k text, t bigint, r text, p json)`)
+    .onConflict((conflict) => conflict.columns(['sink', 'logId']).where('logId', 'is not', null).doNothing())
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0);
 }
 
 /** One quarantined record as the console lists it. */
@@ -98,23 +103,26 @@ export interface QuarantinedRecord {
 export async function listQuarantine(db: SqlExecutor, query: {
   organizationId: string; deviceId?: string | undefined; beforeId?: number | undefined; limit: number; previewChars: number;
 }): Promise<QuarantinedRecord[]> {
-  const { rows } = await db.query<QuarantinedRecord>(
-    `SELECT q.id, q.sink, q.log_id AS "logId", q.device_id AS "deviceId", d.name AS "deviceName", q.seq, q.kind,
-            q.collected_at_ms AS "collectedAtMs", q.reason, q.quarantined_at AS "quarantinedAt",
-            left(q.payload::text, $5) AS "payloadPreview", length(q.payload::text) AS "payloadChars"
-     FROM ingest_quarantine q LEFT JOIN devices d ON d.id = q.device_id AND d.organization_id = q.organization_id
-     WHERE q.organization_id = $1 AND ($2::uuid IS NULL OR q.device_id = $2::uuid) AND ($3::bigint IS NULL OR q.id < $3::bigint)
-     ORDER BY q.id DESC LIMIT $4`,
-    [query.organizationId, query.deviceId ?? null, query.beforeId ?? null, query.limit, query.previewChars],
-  );
-  return rows;
+  const { deviceId, beforeId } = query;
+  return typed(db).selectFrom('ingestQuarantine as q')
+    .leftJoin('devices as d', (join) => join.onRef('d.id', '=', 'q.deviceId').onRef('d.organizationId', '=', 'q.organizationId'))
+    .select((eb) => [
+      'q.id', 'q.sink', 'q.logId', 'q.deviceId', 'd.name as deviceName', 'q.seq', 'q.kind', 'q.collectedAtMs', 'q.reason', 'q.quarantinedAt',
+      sql<string>`left(${eb.ref('q.payload')}::text, ${query.previewChars})`.as('payloadPreview'),
+      sql<number>`length(${eb.ref('q.payload')}::text)`.as('payloadChars'),
+    ])
+    .where('q.organizationId', '=', query.organizationId)
+    .$if(deviceId !== undefined, (q) => q.where('q.deviceId', '=', deviceId!))
+    .$if(beforeId !== undefined, (q) => q.where('q.id', '<', beforeId!))
+    .orderBy('q.id', 'desc').limit(query.limit)
+    .execute();
 }
 
 /** Deletes quarantined records older than the retention; returns how many went. */
 export async function trimQuarantine(db: SqlExecutor, retentionDays: number): Promise<number> {
-  const { rowCount } = await db.query(
-    'DELETE FROM ingest_quarantine WHERE quarantined_at < NOW() - make_interval(days => $1)', [retentionDays]);
-  return rowCount;
+  const result = await typed(db).deleteFrom('ingestQuarantine')
+    .where('quarantinedAt', '<', sql<Date>`NOW() - make_interval(days => ${retentionDays})`).executeTakeFirst();
+  return Number(result.numDeletedRows);
 }
 
 /**
@@ -124,11 +132,13 @@ export async function trimQuarantine(db: SqlExecutor, retentionDays: number): Pr
  */
 export async function countQuarantine(db: SqlExecutor, query: { organizationId?: string | undefined; cap: number }): Promise<Map<string, number>> {
   // Two statements rather than one with `$1 IS NULL OR`: each gets the index that fits it.
-  const { rows } = await db.query<{ sink: string; n: number }>(
-    `SELECT sink, count(*)::int AS n FROM (
-       SELECT sink FROM ingest_quarantine ${query.organizationId ? 'WHERE organization_id = $2' : ''} ORDER BY id DESC LIMIT $1
-     ) newest GROUP BY sink`,
-    query.organizationId ? [query.cap, query.organizationId] : [query.cap],
-  );
+  const { organizationId } = query;
+  const rows = await typed(db)
+    .selectFrom((eb) => eb.selectFrom('ingestQuarantine').select('sink')
+      .$if(organizationId !== undefined, (q) => q.where('organizationId', '=', organizationId!))
+      .orderBy('id', 'desc').limit(query.cap).as('newest'))
+    .select((eb) => ['sink', eb.cast<number>(eb.fn.countAll(), 'integer').as('n')])
+    .groupBy('sink')
+    .execute();
   return new Map(rows.map((row) => [row.sink, Number(row.n)]));
 }

@@ -1,4 +1,5 @@
-import type { RelationalStore } from '../../stores/relational/index.ts';
+import { sql } from 'kysely';
+import { anyText, typed, type RelationalStore } from '../../stores/relational/index.ts';
 
 /**
  * Deletes log rows every drainer has passed. A sink that is down holds the log back:
@@ -6,19 +7,23 @@ import type { RelationalStore } from '../../stores/relational/index.ts';
  */
 export async function trimIngestLog(db: RelationalStore, sinkNames: readonly string[], retentionSec = 0): Promise<number> {
   if (sinkNames.length === 0) return 0;
-  const { rowCount } = await db.query(
-    `DELETE FROM ingest_log WHERE id <= (
-       SELECT CASE WHEN count(*) = $2 THEN min(position) ELSE 0 END FROM drain_cursors WHERE sink = ANY($1::text[]))
-     AND received_at < NOW() - make_interval(secs => $3)`,
-    [sinkNames, sinkNames.length, retentionSec],
-  );
-  return rowCount;
+  const result = await typed(db).deleteFrom('ingestLog')
+    // Up to the slowest cursor, and nothing while some sink has no cursor yet (it starts from the beginning).
+    .where('id', '<=', (eb) => eb.selectFrom('drainCursors')
+      .select((inner) => inner.case().when(inner.fn.countAll(), '=', sinkNames.length).then(inner.fn.min('position')).else(0).end().as('upTo'))
+      .where('sink', '=', anyText(sinkNames)))
+    .where('receivedAt', '<', sql<Date>`NOW() - make_interval(secs => ${retentionSec})`)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
 }
 
 /** Rows not yet drained per sink, for the lag gauge. */
 export async function drainerLagRows(db: RelationalStore): Promise<Map<string, number>> {
-  const { rows } = await db.query<{ sink: string; lag: number }>(
-    `SELECT c.sink, GREATEST(0, COALESCE((SELECT max(id) FROM ingest_log), 0) - c.position)::bigint AS lag FROM drain_cursors c`,
-  );
+  const rows = await typed(db).selectFrom('drainCursors as c')
+    .select((eb) => [
+      'c.sink',
+      sql<number>`GREATEST(0, COALESCE(${eb.selectFrom('ingestLog').select((inner) => inner.fn.max('id').as('last'))}, 0) - ${eb.ref('c.position')})::bigint`.as('lag'),
+    ])
+    .execute();
   return new Map(rows.map((row) => [row.sink, row.lag]));
 }

@@ -1,5 +1,6 @@
 import type { InventoryReport, PendingUpdate, ServiceItem, SoftwareItem } from '@ninjait/shared';
-import type { SqlExecutor } from '../../stores/relational/index.ts';
+import { sql } from 'kysely';
+import { anyText, typed, type SqlExecutor } from '../../stores/relational/index.ts';
 
 /** One change for the history table. */
 export interface SoftwareChange {
@@ -10,20 +11,20 @@ export interface SoftwareChange {
   version: string;
 }
 
-const TABLES = { software: 'device_software', service: 'device_services', update: 'device_updates' } as const;
-const VERSION_COLUMN = { software: 'version', service: 'state', update: 'available_version' } as const;
+const TABLES = { software: 'deviceSoftware', service: 'deviceServices', update: 'deviceUpdates' } as const;
+const VERSION_COLUMN = { software: 'version', service: 'state', update: 'availableVersion' } as const;
 
 /** The hash of the snapshot the server holds for a device, locked for this transaction. */
 export async function lockInventoryState(tx: SqlExecutor, deviceId: string): Promise<string | null> {
-  const { rows } = await tx.query<{ hash: string }>(
-    'SELECT snapshot_hash AS hash FROM device_inventory_state WHERE device_id = $1 FOR UPDATE', [deviceId]);
-  return rows[0]?.hash ?? null;
+  const row = await typed(tx).selectFrom('deviceInventoryState').select('snapshotHash').where('deviceId', '=', deviceId).forUpdate().executeTakeFirst();
+  return row?.snapshotHash ?? null;
 }
 
 async function previous(tx: SqlExecutor, kind: SoftwareChange['kind'], deviceId: string, keys: string[] | null) {
-  const { rows } = await tx.query<{ key: string; name: string; version: string }>(
-    `SELECT key, name, ${VERSION_COLUMN[kind]} AS version FROM ${TABLES[kind]} WHERE device_id = $1 AND ($2::text[] IS NULL OR key = ANY($2::text[]))`,
-    [deviceId, keys]);
+  const rows = await typed(tx).selectFrom(TABLES[kind]).select((eb) => ['key', 'name', eb.ref(VERSION_COLUMN[kind]).as('version')])
+    .where('deviceId', '=', deviceId)
+    .$if(keys !== null, (query) => query.where('key', '=', anyText(keys!)))
+    .execute();
   return new Map(rows.map((row) => [row.key, row]));
 }
 
@@ -40,8 +41,11 @@ async function applySection<T extends { key: string; name: string }>(
   // A set, not a search per key: a full report of 1,500 packages over 1,500 stored ones was 2.25 million comparisons.
   const kept = full ? new Set(section.upsert.map((item) => item.key)) : null;
   const removed = kept ? [...before.keys()].filter((key) => !kept.has(key)) : section.remove.filter((key) => before.has(key));
-  if (full) await tx.query(`DELETE FROM ${TABLES[kind]} WHERE device_id = $1`, [deviceId]);
-  else if (section.remove.length > 0) await tx.query(`DELETE FROM ${TABLES[kind]} WHERE device_id = $1 AND key = ANY($2::text[])`, [deviceId, section.remove]);
+  if (full || section.remove.length > 0) {
+    await typed(tx).deleteFrom(TABLES[kind]).where('deviceId', '=', deviceId)
+      .$if(!full, (query) => query.where('key', '=', anyText(section.remove)))
+      .execute();
+  }
   for (const key of removed) changes.push({ kind, change: 'removed', key, name: before.get(key)!.name, version: before.get(key)!.version });
   for (const item of section.upsert) {
     const old = before.get(item.key);
@@ -56,58 +60,75 @@ async function applySection<T extends { key: string; name: string }>(
 export async function applyInventoryReport(tx: SqlExecutor, device: { deviceId: string; organizationId: string }, report: InventoryReport) {
   const { deviceId, organizationId } = device;
   const full = report.baseHash === null;
-  const software = await applySection(tx, 'software', deviceId, full, report.software, (item: SoftwareItem) => item.version, (items) => tx.query(
-    `INSERT INTO device_software (device_id, organization_id, key, name, version, arch, publisher, source, installed_at)
-     SELECT $1, $2, r.key, r.name, r.version, r.arch, r.publisher, r.source, to_timestamp(r."installedAtMs" / 1000.0)
-     FROM jsonb_to_recordset($3::jsonb) AS r(key text, name text, version text, arch text, publisher text, source text, "installedAtMs" double precision)
-     ON CONFLICT (device_id, key) DO UPDATE SET name = EXCLUDED.name, version = EXCLUDED.version, arch = EXCLUDED.arch,
-       publisher = EXCLUDED.publisher, source = EXCLUDED.source, installed_at = EXCLUDED.installed_at`,
-    [deviceId, organizationId, JSON.stringify(items)]).then(() => undefined));
-  const services = await applySection(tx, 'service', deviceId, full, report.services, (item: ServiceItem) => item.state, (items) => tx.query(
-    `INSERT INTO device_services (device_id, key, name, display_name, state, start_mode)
-     SELECT $1, r.key, r.name, r."displayName", r.state, r."startMode"
-     FROM jsonb_to_recordset($2::jsonb) AS r(key text, name text, "displayName" text, state text, "startMode" text)
-     ON CONFLICT (device_id, key) DO UPDATE SET name = EXCLUDED.name, display_name = EXCLUDED.display_name,
-       state = EXCLUDED.state, start_mode = EXCLUDED.start_mode`,
-    [deviceId, JSON.stringify(items)]).then(() => undefined));
+  const software = await applySection(tx, 'software', deviceId, full, report.software, (item: SoftwareItem) => item.version, async (items) => {
+    await typed(tx).insertInto('deviceSoftware')
+      .columns(['deviceId', 'organizationId', 'key', 'name', 'version', 'arch', 'publisher', 'source', 'installedAt'])
+      // One statement for the whole section: the rows travel as one JSON parameter.
+      .expression(sql`SELECT ${deviceId}, ${organizationId}, r.key, r.name, r.version, r.arch, r.publisher, r.source, to_timestamp(r."installedAtMs" / 1000.0)
+        FROM jsonb_to_recordset(${JSON.stringify(items)}::jsonb) AS r(key text, name text, version text, arch text, publisher text, source text, "installedAtMs" double precision)`)
+      .onConflict((conflict) => conflict.columns(['deviceId', 'key']).doUpdateSet((eb) => ({
+        name: eb.ref('excluded.name'), version: eb.ref('excluded.version'), arch: eb.ref('excluded.arch'),
+        publisher: eb.ref('excluded.publisher'), source: eb.ref('excluded.source'), installedAt: eb.ref('excluded.installedAt'),
+      })))
+      .execute();
+  });
+  const services = await applySection(tx, 'service', deviceId, full, report.services, (item: ServiceItem) => item.state, async (items) => {
+    await typed(tx).insertInto('deviceServices')
+      .columns(['deviceId', 'key', 'name', 'displayName', 'state', 'startMode'])
+      .expression(sql`SELECT ${deviceId}, r.key, r.name, r."displayName", r.state, r."startMode"
+        FROM jsonb_to_recordset(${JSON.stringify(items)}::jsonb) AS r(key text, name text, "displayName" text, state text, "startMode" text)`)
+      .onConflict((conflict) => conflict.columns(['deviceId', 'key']).doUpdateSet((eb) => ({
+        name: eb.ref('excluded.name'), displayName: eb.ref('excluded.displayName'), state: eb.ref('excluded.state'), startMode: eb.ref('excluded.startMode'),
+      })))
+      .execute();
+  });
   // An update seen before keeps its first-seen time across full reports: its age is what compliance measures.
-  const seen = full ? await tx.query<{ key: string; at: Date }>('SELECT key, first_seen_at AS at FROM device_updates WHERE device_id = $1', [deviceId]) : null;
-  const updates = await applySection(tx, 'update', deviceId, full, report.updates, (item: PendingUpdate) => item.availableVersion, (items) => tx.query(
-    `INSERT INTO device_updates (device_id, organization_id, key, name, current_version, available_version, source, classification, severity, detail, first_seen_at)
-     SELECT $1, $2, r.key, r.name, r."currentVersion", r."availableVersion", r.source, r.classification, r.severity, r.detail,
-       COALESCE((SELECT s.at FROM jsonb_to_recordset($4::jsonb) AS s(key text, at timestamptz) WHERE s.key = r.key), NOW())
-     FROM jsonb_to_recordset($3::jsonb) AS r(key text, name text, "currentVersion" text, "availableVersion" text, source text,
-       classification text, severity text, detail text)
-     ON CONFLICT (device_id, key) DO UPDATE SET name = EXCLUDED.name, current_version = EXCLUDED.current_version,
-       available_version = EXCLUDED.available_version, source = EXCLUDED.source, classification = EXCLUDED.classification,
-       severity = EXCLUDED.severity, detail = EXCLUDED.detail`,
-    [deviceId, organizationId, JSON.stringify(items), JSON.stringify(seen?.rows ?? [])]).then(() => undefined));
-  await tx.query(
-    `INSERT INTO device_inventory_state (device_id, snapshot_hash, reboot_pending, last_patched_at, reported_at)
-     VALUES ($1, $2, $3, to_timestamp($4::double precision / 1000.0), NOW())
-     ON CONFLICT (device_id) DO UPDATE SET snapshot_hash = EXCLUDED.snapshot_hash, reboot_pending = EXCLUDED.reboot_pending,
-       last_patched_at = EXCLUDED.last_patched_at, reported_at = NOW()`,
-    [deviceId, report.hash, report.rebootPending, report.lastPatchedAtMs]);
+  const seen = full ? await typed(tx).selectFrom('deviceUpdates').select(['key', 'firstSeenAt as at']).where('deviceId', '=', deviceId).execute() : [];
+  const updates = await applySection(tx, 'update', deviceId, full, report.updates, (item: PendingUpdate) => item.availableVersion, async (items) => {
+    await typed(tx).insertInto('deviceUpdates')
+      .columns(['deviceId', 'organizationId', 'key', 'name', 'currentVersion', 'availableVersion', 'source', 'classification', 'severity', 'detail', 'firstSeenAt'])
+      .expression(sql`SELECT ${deviceId}, ${organizationId}, r.key, r.name, r."currentVersion", r."availableVersion", r.source, r.classification, r.severity, r.detail,
+          COALESCE((SELECT s.at FROM jsonb_to_recordset(${JSON.stringify(seen)}::jsonb) AS s(key text, at timestamptz) WHERE s.key = r.key), NOW())
+        FROM jsonb_to_recordset(${JSON.stringify(items)}::jsonb) AS r(key text, name text, "currentVersion" text, "availableVersion" text, source text,
+          classification text, severity text, detail text)`)
+      .onConflict((conflict) => conflict.columns(['deviceId', 'key']).doUpdateSet((eb) => ({
+        name: eb.ref('excluded.name'), currentVersion: eb.ref('excluded.currentVersion'), availableVersion: eb.ref('excluded.availableVersion'),
+        source: eb.ref('excluded.source'), classification: eb.ref('excluded.classification'), severity: eb.ref('excluded.severity'),
+        detail: eb.ref('excluded.detail'),
+      })))
+      .execute();
+  });
+  await typed(tx).insertInto('deviceInventoryState')
+    .values({
+      deviceId, snapshotHash: report.hash, rebootPending: report.rebootPending,
+      lastPatchedAt: sql<Date>`to_timestamp(${report.lastPatchedAtMs}::double precision / 1000.0)`, reportedAt: sql<Date>`NOW()`,
+    })
+    .onConflict((conflict) => conflict.column('deviceId').doUpdateSet((eb) => ({
+      snapshotHash: eb.ref('excluded.snapshotHash'), rebootPending: eb.ref('excluded.rebootPending'),
+      lastPatchedAt: eb.ref('excluded.lastPatchedAt'), reportedAt: sql<Date>`NOW()`,
+    })))
+    .execute();
   return [...software, ...services, ...updates];
 }
 
-const PAGE = 'LIMIT $3 OFFSET $4';
+/** Case-insensitive "contains": strpos, not LIKE, so a search's % and _ are plain characters. */
+const containsText = (column: string, search: string) => sql<boolean>`strpos(lower(${sql.ref(column)}), lower(${search})) > 0`;
 
 export async function listSoftware(db: SqlExecutor, organizationId: string, deviceId: string, page: { limit: number; offset: number; search: string | null }) {
-  const { rows } = await db.query<{ name: string; version: string; arch: string; publisher: string; source: string; installedAt: Date | null }>(
-    `SELECT s.name, s.version, s.arch, s.publisher, s.source, s.installed_at AS "installedAt" FROM device_software s
-     WHERE s.device_id = $1 AND s.organization_id = $2 AND ($5::text IS NULL OR strpos(lower(s.name), lower($5)) > 0)
-     ORDER BY lower(s.name), s.key ${PAGE}`,
-    [deviceId, organizationId, page.limit, page.offset, page.search]);
-  return rows;
+  return typed(db).selectFrom('deviceSoftware as s').select(['s.name', 's.version', 's.arch', 's.publisher', 's.source', 's.installedAt'])
+    .where('s.deviceId', '=', deviceId).where('s.organizationId', '=', organizationId)
+    .$if(page.search !== null, (query) => query.where(containsText('s.name', page.search!)))
+    .orderBy((eb) => eb.fn('lower', ['s.name'])).orderBy('s.key').limit(page.limit).offset(page.offset)
+    .execute();
 }
 
 export async function listServices(db: SqlExecutor, organizationId: string, deviceId: string, page: { limit: number; offset: number }) {
-  const { rows } = await db.query<{ name: string; displayName: string; state: string; startMode: string }>(
-    `SELECT v.name, v.display_name AS "displayName", v.state, v.start_mode AS "startMode" FROM device_services v
-     JOIN devices d ON d.id = v.device_id AND d.organization_id = $2 WHERE v.device_id = $1 ORDER BY lower(v.name) ${PAGE}`,
-    [deviceId, organizationId, page.limit, page.offset]);
-  return rows;
+  return typed(db).selectFrom('deviceServices as v')
+    .innerJoin('devices as d', (join) => join.onRef('d.id', '=', 'v.deviceId').on('d.organizationId', '=', organizationId))
+    .select(['v.name', 'v.displayName', 'v.state', 'v.startMode'])
+    .where('v.deviceId', '=', deviceId)
+    .orderBy((eb) => eb.fn('lower', ['v.name'])).limit(page.limit).offset(page.offset)
+    .execute();
 }
 
 export interface UpdateRow {
@@ -122,57 +143,65 @@ export interface UpdateRow {
   detail: string;
   firstSeenAt: Date;
 }
-const UPDATE_COLUMNS = `u.device_id AS "deviceId", u.key, u.name, u.current_version AS "currentVersion", u.available_version AS "availableVersion",
-  u.source, u.classification, u.severity, u.detail, u.first_seen_at AS "firstSeenAt"`;
 
 /** Pending updates of one device, or of the organization (deviceId null), optionally only these keys. */
-export async function listUpdates(db: SqlExecutor, organizationId: string, deviceId: string | null, keys: string[] | null = null, limit = 10_000) {
-  const { rows } = await db.query<UpdateRow>(
-    `SELECT ${UPDATE_COLUMNS} FROM device_updates u WHERE u.organization_id = $1 AND ($2::uuid IS NULL OR u.device_id = $2)
-       AND ($3::text[] IS NULL OR u.key = ANY($3::text[])) ORDER BY u.device_id, lower(u.name) LIMIT $4`,
-    [organizationId, deviceId, keys, limit]);
-  return rows;
+export async function listUpdates(db: SqlExecutor, organizationId: string, deviceId: string | null, keys: string[] | null = null, limit = 10_000): Promise<UpdateRow[]> {
+  return typed(db).selectFrom('deviceUpdates as u')
+    .select(['u.deviceId', 'u.key', 'u.name', 'u.currentVersion', 'u.availableVersion', 'u.source', 'u.classification', 'u.severity', 'u.detail', 'u.firstSeenAt'])
+    .where('u.organizationId', '=', organizationId)
+    .$if(deviceId !== null, (query) => query.where('u.deviceId', '=', deviceId!))
+    .$if(keys !== null, (query) => query.where('u.key', '=', anyText(keys!)))
+    .orderBy('u.deviceId').orderBy((eb) => eb.fn('lower', ['u.name'])).limit(limit)
+    .execute();
 }
 
 export async function inventoryState(db: SqlExecutor, organizationId: string, deviceId: string) {
-  const { rows } = await db.query<{ rebootPending: boolean; lastPatchedAt: Date | null; reportedAt: Date }>(
-    `SELECT s.reboot_pending AS "rebootPending", s.last_patched_at AS "lastPatchedAt", s.reported_at AS "reportedAt"
-     FROM device_inventory_state s JOIN devices d ON d.id = s.device_id AND d.organization_id = $2 WHERE s.device_id = $1`,
-    [deviceId, organizationId]);
-  return rows[0] ?? null;
+  const row = await typed(db).selectFrom('deviceInventoryState as s')
+    .innerJoin('devices as d', (join) => join.onRef('d.id', '=', 's.deviceId').on('d.organizationId', '=', organizationId))
+    .select(['s.rebootPending', 's.lastPatchedAt', 's.reportedAt'])
+    .where('s.deviceId', '=', deviceId)
+    .executeTakeFirst();
+  return row ?? null;
 }
 
 /** Every installed copy of a package in the organization (the name index narrows; versions compare in code). */
 export async function findPackage(db: SqlExecutor, organizationId: string, name: string) {
-  const { rows } = await db.query<{ deviceId: string; deviceName: string; version: string; source: string }>(
-    `SELECT s.device_id AS "deviceId", d.name AS "deviceName", s.version, s.source FROM device_software s
-     JOIN devices d ON d.id = s.device_id WHERE s.organization_id = $1 AND lower(s.name) = lower($2) AND d.decommissioned_at IS NULL`,
-    [organizationId, name]);
-  return rows;
+  return typed(db).selectFrom('deviceSoftware as s').innerJoin('devices as d', 'd.id', 's.deviceId')
+    .select(['s.deviceId', 'd.name as deviceName', 's.version', 's.source'])
+    .where('s.organizationId', '=', organizationId)
+    .where((eb) => eb(eb.fn('lower', ['s.name']), '=', eb.fn('lower', [eb.val(name)])))
+    .where('d.decommissionedAt', 'is', null)
+    .execute();
 }
+
+/** Update classifications that count as security updates for compliance. */
+const SECURITY_CLASSES = [sql.lit('security'), sql.lit('critical')];
 
 /** Per device of the organization: pending approved-class updates, and the oldest security/critical one. */
 export async function complianceRows(db: SqlExecutor, organizationId: string) {
-  const { rows } = await db.query<{ deviceId: string; deviceName: string; reported: boolean; pending: number; security: number; oldestSecurity: Date | null; rebootPending: boolean }>(
-    `SELECT d.id AS "deviceId", d.name AS "deviceName", s.device_id IS NOT NULL AS reported,
-       COUNT(u.key)::int AS pending,
-       COUNT(u.key) FILTER (WHERE u.classification IN ('security', 'critical'))::int AS security,
-       MIN(u.first_seen_at) FILTER (WHERE u.classification IN ('security', 'critical')) AS "oldestSecurity",
-       COALESCE(s.reboot_pending, FALSE) AS "rebootPending"
-     FROM devices d LEFT JOIN device_inventory_state s ON s.device_id = d.id
-     LEFT JOIN device_updates u ON u.device_id = d.id
-     WHERE d.organization_id = $1 AND d.decommissioned_at IS NULL
-     GROUP BY d.id, d.name, s.device_id, s.reboot_pending ORDER BY d.name`,
-    [organizationId]);
-  return rows;
+  return typed(db).selectFrom('devices as d')
+    .leftJoin('deviceInventoryState as s', 's.deviceId', 'd.id')
+    .leftJoin('deviceUpdates as u', 'u.deviceId', 'd.id')
+    .select((eb) => [
+      'd.id as deviceId', 'd.name as deviceName', eb('s.deviceId', 'is not', null).as('reported'),
+      eb.cast<number>(eb.fn.count('u.key'), 'integer').as('pending'),
+      eb.cast<number>(eb.fn.count('u.key').filterWhere('u.classification', 'in', SECURITY_CLASSES), 'integer').as('security'),
+      eb.fn.min('u.firstSeenAt').filterWhere('u.classification', 'in', SECURITY_CLASSES).as('oldestSecurity'),
+      eb.fn.coalesce('s.rebootPending', sql.lit(false)).as('rebootPending'),
+    ])
+    .where('d.organizationId', '=', organizationId).where('d.decommissionedAt', 'is', null)
+    .groupBy(['d.id', 'd.name', 's.deviceId', 's.rebootPending']).orderBy('d.name')
+    .$narrowType<{ reported: boolean }>()
+    .execute();
 }
 
 export async function deviceInOrganization(db: SqlExecutor, organizationId: string, deviceId: string): Promise<boolean> {
-  const { rows } = await db.query('SELECT 1 FROM devices WHERE id = $1 AND organization_id = $2', [deviceId, organizationId]);
-  return rows.length > 0;
+  const row = await typed(db).selectFrom('devices').select(sql.lit(1).as('one'))
+    .where('id', '=', deviceId).where('organizationId', '=', organizationId).executeTakeFirst();
+  return row !== undefined;
 }
 
 export async function deviceOrganization(db: SqlExecutor, deviceId: string): Promise<string | null> {
-  const { rows } = await db.query<{ organizationId: string }>('SELECT organization_id AS "organizationId" FROM devices WHERE id = $1', [deviceId]);
-  return rows[0]?.organizationId ?? null;
+  const row = await typed(db).selectFrom('devices').select('organizationId').where('id', '=', deviceId).executeTakeFirst();
+  return row?.organizationId ?? null;
 }

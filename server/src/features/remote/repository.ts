@@ -1,4 +1,5 @@
-import type { SqlExecutor } from '../../stores/relational/index.ts';
+import { sql } from 'kysely';
+import { typed, type SqlExecutor } from '../../stores/relational/index.ts';
 
 export interface TargetDevice {
   organizationId: string;
@@ -11,12 +12,14 @@ export function remoteRepository(db: SqlExecutor) {
   return {
     /** The device in the caller's organization (null: any, for the local admin), not decommissioned. */
     async device(deviceId: string, organizationId: string | null): Promise<TargetDevice | null> {
-      const { rows } = await db.query<TargetDevice>(
-        `SELECT organization_id AS "organizationId", name, approval_state = 'approved' AS approved FROM devices
-         WHERE id = $1 AND ($2::uuid IS NULL OR organization_id = $2) AND decommissioned_at IS NULL`,
-        [deviceId, organizationId],
-      );
-      return rows[0] ?? null;
+      const row = await typed(db).selectFrom('devices')
+        .select((eb) => ['organizationId', 'name', eb('approvalState', '=', sql.lit('approved')).as('approved')])
+        .where('id', '=', deviceId).where('decommissionedAt', 'is', null)
+        .$if(organizationId !== null, (query) => query.where('organizationId', '=', organizationId!))
+        // Enrolled devices always have an organization; the column allows none only for rows older than organizations.
+        .$narrowType<{ organizationId: string; approved: boolean }>()
+        .executeTakeFirst();
+      return row ?? null;
     },
   };
 }

@@ -1,4 +1,5 @@
-import type { SqlExecutor } from '../../stores/relational/index.ts';
+import { sql } from 'kysely';
+import { anyUuid, textArray, typed, uuidArray, type SqlExecutor } from '../../stores/relational/index.ts';
 import { AppError, isUniqueViolation, notFound } from '../../platform/errors.ts';
 import type { Language, ParameterDefinition, ParameterValues, TargetKind, TargetOs } from './schemas.ts';
 
@@ -27,9 +28,16 @@ export interface ScriptVersion {
 
 export interface Author { userId: string | null; label: string }
 
-const SCRIPT_COLUMNS = `s.id, s.organization_id AS "organizationId", s.name, s.description, s.language, s.target_os AS "targetOs",
-  s.current_version AS "currentVersion", v.body, v.parameters, s.created_at AS "createdAt", s.updated_at AS "updatedAt"`;
-const SCRIPT_FROM = 'scripts s JOIN script_versions v ON v.script_id = s.id AND v.version = s.current_version';
+/** What the schema leaves wider than the rows are: values the code writes and JSON. */
+type ScriptNarrowing = { language: Language; targetOs: TargetOs[]; parameters: ParameterDefinition[] };
+
+/** Scripts with their current version, as `s` and `v`; the caller adds the filters. */
+function selectScripts(db: SqlExecutor) {
+  return typed(db).selectFrom('scripts as s')
+    .innerJoin('scriptVersions as v', (join) => join.onRef('v.scriptId', '=', 's.id').onRef('v.version', '=', 's.currentVersion'))
+    .select(['s.id', 's.organizationId', 's.name', 's.description', 's.language', 's.targetOs', 's.currentVersion', 'v.body', 'v.parameters', 's.createdAt', 's.updatedAt'])
+    .$narrowType<ScriptNarrowing>();
+}
 
 const conflict = (name: string) => new AppError('CONFLICT', `A script named "${name}" already exists`);
 
@@ -37,10 +45,10 @@ export async function insertScript(
   db: SqlExecutor, organizationId: string, fields: { name: string; description: string; language: Language; targetOs: TargetOs[] },
 ): Promise<string> {
   try {
-    const { rows } = await db.query<{ id: string }>(
-      `INSERT INTO scripts (organization_id, name, description, language, target_os) VALUES ($1, $2, $3, $4, $5::text[]) RETURNING id`,
-      [organizationId, fields.name, fields.description, fields.language, [...new Set(fields.targetOs)]]);
-    return rows[0]!.id;
+    const { id } = await typed(db).insertInto('scripts')
+      .values({ organizationId, name: fields.name, description: fields.description, language: fields.language, targetOs: textArray([...new Set(fields.targetOs)]) })
+      .returning('id').executeTakeFirstOrThrow();
+    return id;
   } catch (error) {
     if (isUniqueViolation(error)) throw conflict(fields.name);
     throw error;
@@ -48,9 +56,9 @@ export async function insertScript(
 }
 
 export async function insertVersion(db: SqlExecutor, scriptId: string, version: number, body: string, parameters: ParameterDefinition[], author: Author) {
-  await db.query(
-    `INSERT INTO script_versions (script_id, version, body, parameters, created_by, created_by_label) VALUES ($1, $2, $3, $4::jsonb, $5, $6)`,
-    [scriptId, version, body, JSON.stringify(parameters), author.userId, author.label.slice(0, 320)]);
+  await typed(db).insertInto('scriptVersions')
+    .values({ scriptId, version, body, parameters: JSON.stringify(parameters), createdBy: author.userId, createdByLabel: author.label.slice(0, 320) })
+    .execute();
 }
 
 /** Changes the script's own fields and, with `version`, points it at a new version. */
@@ -59,10 +67,13 @@ export async function updateScriptRow(
   fields: { name: string; description: string; targetOs: TargetOs[]; currentVersion: number },
 ): Promise<void> {
   try {
-    await db.query(
-      `UPDATE scripts SET name = $3, description = $4, target_os = $5::text[], current_version = $6, updated_at = NOW()
-       WHERE id = $1 AND organization_id = $2`,
-      [id, organizationId, fields.name, fields.description, [...new Set(fields.targetOs)], fields.currentVersion]);
+    await typed(db).updateTable('scripts')
+      .set({
+        name: fields.name, description: fields.description, targetOs: textArray([...new Set(fields.targetOs)]),
+        currentVersion: fields.currentVersion, updatedAt: sql<Date>`NOW()`,
+      })
+      .where('id', '=', id).where('organizationId', '=', organizationId)
+      .execute();
   } catch (error) {
     if (isUniqueViolation(error)) throw conflict(fields.name);
     throw error;
@@ -71,38 +82,39 @@ export async function updateScriptRow(
 
 /** The organization's script (another organization's is not found); `forUpdate` locks it for an edit. */
 export async function getScript(db: SqlExecutor, organizationId: string, id: string, forUpdate = false): Promise<Script> {
-  const { rows } = await db.query<Script>(
-    `SELECT ${SCRIPT_COLUMNS} FROM ${SCRIPT_FROM} WHERE s.id = $1 AND s.organization_id = $2${forUpdate ? ' FOR UPDATE OF s' : ''}`, [id, organizationId]);
-  if (!rows[0]) throw notFound('Script');
-  return rows[0];
+  const row = await selectScripts(db).where('s.id', '=', id).where('s.organizationId', '=', organizationId)
+    .$if(forUpdate, (query) => query.forUpdate('s'))
+    .executeTakeFirst();
+  if (!row) throw notFound('Script');
+  return row;
 }
 
 export async function findScriptByName(db: SqlExecutor, organizationId: string, name: string): Promise<Script> {
-  const { rows } = await db.query<Script>(
-    `SELECT ${SCRIPT_COLUMNS} FROM ${SCRIPT_FROM} WHERE s.organization_id = $1 AND lower(s.name) = lower($2)`, [organizationId, name]);
-  if (!rows[0]) throw notFound('Script');
-  return rows[0];
+  const row = await selectScripts(db).where('s.organizationId', '=', organizationId)
+    .where((eb) => eb(eb.fn('lower', ['s.name']), '=', eb.fn('lower', [eb.val(name)])))
+    .executeTakeFirst();
+  if (!row) throw notFound('Script');
+  return row;
 }
 
 export async function listScripts(db: SqlExecutor, organizationId: string): Promise<Script[]> {
-  const { rows } = await db.query<Script>(`SELECT ${SCRIPT_COLUMNS} FROM ${SCRIPT_FROM} WHERE s.organization_id = $1 ORDER BY lower(s.name)`, [organizationId]);
-  return rows;
+  return selectScripts(db).where('s.organizationId', '=', organizationId).orderBy((eb) => eb.fn('lower', ['s.name'])).execute();
 }
 
 export async function listVersions(db: SqlExecutor, scriptId: string): Promise<ScriptVersion[]> {
-  const { rows } = await db.query<ScriptVersion>(
-    `SELECT version, body, parameters, created_by_label AS "createdByLabel", created_at AS "createdAt"
-     FROM script_versions WHERE script_id = $1 ORDER BY version DESC`, [scriptId]);
-  return rows;
+  return typed(db).selectFrom('scriptVersions').select(['version', 'body', 'parameters', 'createdByLabel', 'createdAt'])
+    .where('scriptId', '=', scriptId).orderBy('version', 'desc')
+    .$narrowType<{ parameters: ParameterDefinition[] }>()
+    .execute();
 }
 
 /** The organization's approved, enrolled devices among `ids` (null: all of them), with their OS. */
 export async function targetDevices(db: SqlExecutor, organizationId: string, ids: readonly string[] | null) {
-  const { rows } = await db.query<{ id: string; osType: string | null }>(
-    `SELECT id, os_type AS "osType" FROM devices WHERE organization_id = $1 AND decommissioned_at IS NULL
-       AND approval_state = 'approved' AND ($2::uuid[] IS NULL OR id = ANY($2::uuid[])) ORDER BY id`,
-    [organizationId, ids]);
-  return rows;
+  return typed(db).selectFrom('devices').select(['id', 'osType'])
+    .where('organizationId', '=', organizationId).where('decommissionedAt', 'is', null).where('approvalState', '=', sql.lit('approved'))
+    .$if(ids !== null, (query) => query.where('id', '=', anyUuid(ids!)))
+    .orderBy('id')
+    .execute();
 }
 
 // ---- runs ---------------------------------------------------------------------------------------
@@ -126,43 +138,53 @@ export interface ScriptRun {
   createdAt: Date;
 }
 
-const RUN_COLUMNS = `r.id, r.organization_id AS "organizationId", r.script_id AS "scriptId", s.name AS "scriptName", r.version, r.trigger,
-  r.schedule_id AS "scheduleId", r.bulk_job_id AS "bulkJobId", r.command_id AS "commandId", r.alert_id AS "alertId", r.parameters,
-  r.requested_by_label AS "requestedByLabel", r.error, r.created_at AS "createdAt"`;
+/** What the schema leaves wider than the rows are: values the code writes and JSON. */
+type RunNarrowing = { trigger: RunTrigger; parameters: ParameterValues };
+
+/** Runs with their script's name, as `r`; the caller adds the filters. */
+function selectRuns(db: SqlExecutor) {
+  return typed(db).selectFrom('scriptRuns as r').innerJoin('scripts as s', 's.id', 'r.scriptId')
+    .select([
+      'r.id', 'r.organizationId', 'r.scriptId', 's.name as scriptName', 'r.version', 'r.trigger', 'r.scheduleId', 'r.bulkJobId',
+      'r.commandId', 'r.alertId', 'r.parameters', 'r.requestedByLabel', 'r.error', 'r.createdAt',
+    ])
+    .$narrowType<RunNarrowing>();
+}
 
 export async function insertRun(db: SqlExecutor, run: {
   organizationId: string; scriptId: string; version: number; trigger: RunTrigger; scheduleId?: string | null; bulkJobId?: string | null;
   commandId?: string | null; alertId?: string | null; parameters: ParameterValues; requestedByLabel: string; error?: string | null;
 }): Promise<string> {
-  const { rows } = await db.query<{ id: string }>(
-    `INSERT INTO script_runs (organization_id, script_id, version, trigger, schedule_id, bulk_job_id, command_id, alert_id, parameters,
-       requested_by_label, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11) RETURNING id`,
-    [run.organizationId, run.scriptId, run.version, run.trigger, run.scheduleId ?? null, run.bulkJobId ?? null, run.commandId ?? null,
-      run.alertId ?? null, JSON.stringify(run.parameters), run.requestedByLabel.slice(0, 320), run.error?.slice(0, 2000) ?? null]);
-  return rows[0]!.id;
+  const { id } = await typed(db).insertInto('scriptRuns')
+    .values({
+      organizationId: run.organizationId, scriptId: run.scriptId, version: run.version, trigger: run.trigger, scheduleId: run.scheduleId ?? null,
+      bulkJobId: run.bulkJobId ?? null, commandId: run.commandId ?? null, alertId: run.alertId ?? null, parameters: JSON.stringify(run.parameters),
+      requestedByLabel: run.requestedByLabel.slice(0, 320), error: run.error?.slice(0, 2000) ?? null,
+    })
+    .returning('id').executeTakeFirstOrThrow();
+  return id;
 }
 
 export async function listRuns(db: SqlExecutor, organizationId: string, scriptId: string | null, limit: number): Promise<ScriptRun[]> {
-  const { rows } = await db.query<ScriptRun>(
-    `SELECT ${RUN_COLUMNS} FROM script_runs r JOIN scripts s ON s.id = r.script_id
-     WHERE r.organization_id = $1 AND ($2::uuid IS NULL OR r.script_id = $2) ORDER BY r.created_at DESC, r.id LIMIT $3`,
-    [organizationId, scriptId, limit]);
-  return rows;
+  return selectRuns(db).where('r.organizationId', '=', organizationId)
+    .$if(scriptId !== null, (query) => query.where('r.scriptId', '=', scriptId!))
+    .orderBy('r.createdAt', 'desc').orderBy('r.id').limit(limit)
+    .execute();
 }
 
 export async function getRun(db: SqlExecutor, organizationId: string, id: string): Promise<ScriptRun> {
-  const { rows } = await db.query<ScriptRun>(
-    `SELECT ${RUN_COLUMNS} FROM script_runs r JOIN scripts s ON s.id = r.script_id WHERE r.id = $1 AND r.organization_id = $2`, [id, organizationId]);
-  if (!rows[0]) throw notFound('Run');
-  return rows[0];
+  const row = await selectRuns(db).where('r.id', '=', id).where('r.organizationId', '=', organizationId).executeTakeFirst();
+  if (!row) throw notFound('Run');
+  return row;
 }
 
 /** One command's outcome (a remediation run's single device). */
 export async function commandOutcome(db: SqlExecutor, commandId: string) {
-  const { rows } = await db.query<{ deviceId: string; deviceName: string | null; status: string; exitCode: number | null; error: string | null }>(
-    `SELECT c.device_id AS "deviceId", d.name AS "deviceName", c.status, c.exit_code AS "exitCode", c.error
-     FROM commands c LEFT JOIN devices d ON d.id = c.device_id WHERE c.id = $1`, [commandId]);
-  return rows[0] ?? null;
+  const row = await typed(db).selectFrom('commands as c').leftJoin('devices as d', 'd.id', 'c.deviceId')
+    .select(['c.deviceId', 'd.name as deviceName', 'c.status', 'c.exitCode', 'c.error'])
+    .where('c.id', '=', commandId)
+    .executeTakeFirst();
+  return row ?? null;
 }
 
 // ---- schedules ----------------------------------------------------------------------------------
@@ -187,49 +209,60 @@ export interface Schedule {
   createdAt: Date;
 }
 
-const SCHEDULE_COLUMNS = `c.id, c.organization_id AS "organizationId", c.script_id AS "scriptId", s.name AS "scriptName", c.name, c.cron, c.timezone,
-  c.target_kind AS "targetKind", c.target_value AS "targetValue", c.device_ids::text[] AS "deviceIds", c.parameters, c.enabled,
-  c.next_run_at AS "nextRunAt", c.last_run_at AS "lastRunAt", c.created_by AS "createdBy", c.created_by_label AS "createdByLabel",
-  c.created_at AS "createdAt"`;
-const SCHEDULE_FROM = 'script_schedules c JOIN scripts s ON s.id = c.script_id';
+/** What the schema leaves wider than the rows are: values the code writes, JSON and the uuid[] read as text[]. */
+type ScheduleNarrowing = { targetKind: TargetKind; parameters: ParameterValues };
+
+/** Schedules with their script's name, as `c`; the caller adds the filters. */
+function selectSchedules(db: SqlExecutor) {
+  return typed(db).selectFrom('scriptSchedules as c').innerJoin('scripts as s', 's.id', 'c.scriptId')
+    .select((eb) => [
+      'c.id', 'c.organizationId', 'c.scriptId', 's.name as scriptName', 'c.name', 'c.cron', 'c.timezone', 'c.targetKind', 'c.targetValue',
+      // uuid[] comes back from the drivers as array text; text[] comes back as an array.
+      sql<string[]>`${eb.ref('c.deviceIds')}::text[]`.as('deviceIds'),
+      'c.parameters', 'c.enabled', 'c.nextRunAt', 'c.lastRunAt', 'c.createdBy', 'c.createdByLabel', 'c.createdAt',
+    ])
+    .$narrowType<ScheduleNarrowing>();
+}
 
 export async function insertSchedule(db: SqlExecutor, schedule: Omit<Schedule, 'id' | 'scriptName' | 'lastRunAt' | 'createdAt'>): Promise<string> {
-  const { rows } = await db.query<{ id: string }>(
-    `INSERT INTO script_schedules (organization_id, script_id, name, cron, timezone, target_kind, target_value, device_ids, parameters,
-       enabled, next_run_at, created_by, created_by_label) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::uuid[], $9::jsonb, $10, $11, $12, $13) RETURNING id`,
-    [schedule.organizationId, schedule.scriptId, schedule.name, schedule.cron, schedule.timezone, schedule.targetKind, schedule.targetValue,
-      schedule.deviceIds, JSON.stringify(schedule.parameters), schedule.enabled, schedule.nextRunAt, schedule.createdBy, schedule.createdByLabel.slice(0, 320)]);
-  return rows[0]!.id;
+  const { id } = await typed(db).insertInto('scriptSchedules')
+    .values({
+      organizationId: schedule.organizationId, scriptId: schedule.scriptId, name: schedule.name, cron: schedule.cron, timezone: schedule.timezone,
+      targetKind: schedule.targetKind, targetValue: schedule.targetValue, deviceIds: uuidArray(schedule.deviceIds),
+      parameters: JSON.stringify(schedule.parameters), enabled: schedule.enabled, nextRunAt: schedule.nextRunAt, createdBy: schedule.createdBy,
+      createdByLabel: schedule.createdByLabel.slice(0, 320),
+    })
+    .returning('id').executeTakeFirstOrThrow();
+  return id;
 }
 
 export async function getSchedule(db: SqlExecutor, organizationId: string, id: string): Promise<Schedule> {
-  const { rows } = await db.query<Schedule>(`SELECT ${SCHEDULE_COLUMNS} FROM ${SCHEDULE_FROM} WHERE c.id = $1 AND c.organization_id = $2`, [id, organizationId]);
-  if (!rows[0]) throw notFound('Schedule');
-  return rows[0];
+  const row = await selectSchedules(db).where('c.id', '=', id).where('c.organizationId', '=', organizationId).executeTakeFirst();
+  if (!row) throw notFound('Schedule');
+  return row;
 }
 
 export async function listSchedules(db: SqlExecutor, organizationId: string, scriptId: string | null): Promise<Schedule[]> {
-  const { rows } = await db.query<Schedule>(
-    `SELECT ${SCHEDULE_COLUMNS} FROM ${SCHEDULE_FROM} WHERE c.organization_id = $1 AND ($2::uuid IS NULL OR c.script_id = $2)
-     ORDER BY lower(c.name), c.id`, [organizationId, scriptId]);
-  return rows;
+  return selectSchedules(db).where('c.organizationId', '=', organizationId)
+    .$if(scriptId !== null, (query) => query.where('c.scriptId', '=', scriptId!))
+    .orderBy((eb) => eb.fn('lower', ['c.name'])).orderBy('c.id')
+    .execute();
 }
 
 export async function setScheduleState(db: SqlExecutor, organizationId: string, id: string, enabled: boolean, nextRunAt: Date | null): Promise<void> {
-  await db.query('UPDATE script_schedules SET enabled = $3, next_run_at = $4, updated_at = NOW() WHERE id = $1 AND organization_id = $2',
-    [id, organizationId, enabled, nextRunAt]);
+  await typed(db).updateTable('scriptSchedules').set({ enabled, nextRunAt, updatedAt: sql<Date>`NOW()` })
+    .where('id', '=', id).where('organizationId', '=', organizationId)
+    .execute();
 }
 
 export async function deleteSchedule(db: SqlExecutor, organizationId: string, id: string): Promise<boolean> {
-  const { rowCount } = await db.query('DELETE FROM script_schedules WHERE id = $1 AND organization_id = $2', [id, organizationId]);
-  return rowCount > 0;
+  const result = await typed(db).deleteFrom('scriptSchedules').where('id', '=', id).where('organizationId', '=', organizationId).executeTakeFirst();
+  return result.numDeletedRows > 0n;
 }
 
 /** Enabled schedules due at `now`, any organization. */
 export async function dueSchedules(db: SqlExecutor, now: Date, limit: number): Promise<Schedule[]> {
-  const { rows } = await db.query<Schedule>(
-    `SELECT ${SCHEDULE_COLUMNS} FROM ${SCHEDULE_FROM} WHERE c.enabled AND c.next_run_at <= $1 ORDER BY c.next_run_at LIMIT $2`, [now, limit]);
-  return rows;
+  return selectSchedules(db).where((eb) => eb.ref('c.enabled')).where('c.nextRunAt', '<=', now).orderBy('c.nextRunAt').limit(limit).execute();
 }
 
 /**
@@ -237,10 +270,10 @@ export async function dueSchedules(db: SqlExecutor, now: Date, limit: number): P
  * two instances (or two runs) that read the same due schedule, exactly one advances it and runs it.
  */
 export async function advanceSchedule(db: SqlExecutor, id: string, dueAt: Date, nextRunAt: Date): Promise<boolean> {
-  const { rowCount } = await db.query(
-    // Compared at millisecond precision: that is what a JavaScript Date read back holds.
-    `UPDATE script_schedules SET next_run_at = $3, last_run_at = NOW()
-     WHERE id = $1 AND enabled AND date_trunc('milliseconds', next_run_at) = date_trunc('milliseconds', $2::timestamptz)`,
-    [id, dueAt, nextRunAt]);
-  return rowCount > 0;
+  // Compared at millisecond precision: that is what a JavaScript Date read back holds.
+  const result = await typed(db).updateTable('scriptSchedules').set({ nextRunAt, lastRunAt: sql<Date>`NOW()` })
+    .where((eb) => eb.ref('enabled')).where('id', '=', id)
+    .where((eb) => eb(sql`date_trunc('milliseconds', ${eb.ref('nextRunAt')})`, '=', sql`date_trunc('milliseconds', ${dueAt}::timestamptz)`))
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
 }

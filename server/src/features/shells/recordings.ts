@@ -1,4 +1,5 @@
-import type { SqlExecutor } from '../../stores/relational/index.ts';
+import { sql } from 'kysely';
+import { typed, type SqlExecutor } from '../../stores/relational/index.ts';
 
 /** A session's recording stops growing here; later events are dropped and the recording flagged truncated. */
 export const MAX_RECORDING_BYTES = 4 * 1024 * 1024;
@@ -21,18 +22,31 @@ export interface RecordingSummary {
   truncated: boolean;
 }
 
-const SUMMARY_COLUMNS = `session_id AS "sessionId", device_id AS "deviceId", user_label AS "userLabel", shell, pty, cols, rows,
-  started_at AS "startedAt", ended_at AS "endedAt", end_reason AS "endReason", bytes::float8 AS bytes, truncated`;
+// bytes and at_ms are bigint, which both stores read as numbers.
+const SUMMARY_COLUMNS = [
+  'sessionId', 'deviceId', 'userLabel', 'shell', 'pty', 'cols', 'rows', 'startedAt', 'endedAt', 'endReason', 'bytes', 'truncated',
+] as const;
 
 /** The SQL of terminal recordings (see migration 018). */
-export function recordingRepository(db: SqlExecutor) {
+export function recordingRepository(executor: SqlExecutor) {
+  const db = typed(executor);
   return {
+    /** Whether the device exists in the organization (null: any organization, for the local admin), retired or not. */
+    async deviceVisible(organizationId: string | null, deviceId: string): Promise<boolean> {
+      const row = await db.selectFrom('devices').select(sql.lit(1).as('one')).where('id', '=', deviceId)
+        .$if(organizationId !== null, (query) => query.where('organizationId', '=', organizationId!))
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+
     async begin(r: { sessionId: string; organizationId: string; deviceId: string; userId: string | null; userLabel: string; shell: string; cols: number; rows: number }) {
-      await db.query(
-        `INSERT INTO shell_recordings (session_id, organization_id, device_id, user_id, user_label, shell, cols, rows)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (session_id) DO NOTHING`,
-        [r.sessionId, r.organizationId, r.deviceId, r.userId, r.userLabel, r.shell, r.cols, r.rows],
-      );
+      await db.insertInto('shellRecordings')
+        .values({
+          sessionId: r.sessionId, organizationId: r.organizationId, deviceId: r.deviceId, userId: r.userId, userLabel: r.userLabel,
+          shell: r.shell, cols: r.cols, rows: r.rows,
+        })
+        .onConflict((conflict) => conflict.column('sessionId').doNothing())
+        .execute();
     },
 
     /**
@@ -42,61 +56,67 @@ export function recordingRepository(db: SqlExecutor) {
      */
     async append(sessionId: string, kind: RecordingKind, data: string, maxBytes = MAX_RECORDING_BYTES): Promise<boolean> {
       const size = Buffer.byteLength(data);
-      const { rowCount } = await db.query(
-        `WITH r AS (
-           UPDATE shell_recordings SET bytes = bytes + $3 WHERE session_id = $1 AND ended_at IS NULL AND bytes + $3 <= $4
-           RETURNING started_at)
-         INSERT INTO shell_recording_events (session_id, at_ms, kind, data)
-         SELECT $1, GREATEST(0, (extract(epoch FROM clock_timestamp() - r.started_at) * 1000)::bigint), $2, $5 FROM r`,
-        [sessionId, kind, size, maxBytes, data],
-      );
-      if ((rowCount ?? 0) > 0) return true;
-      await db.query('UPDATE shell_recordings SET truncated = true WHERE session_id = $1 AND ended_at IS NULL AND NOT truncated', [sessionId]);
+      // One statement: the size check, the count and the event together, so two instances cannot both pass the cap.
+      const result = await db
+        .with('r', (q) => q.updateTable('shellRecordings').set((eb) => ({ bytes: eb('bytes', '+', size) }))
+          .where('sessionId', '=', sessionId).where('endedAt', 'is', null).where((eb) => eb(eb('bytes', '+', size), '<=', maxBytes))
+          .returning('startedAt'))
+        .insertInto('shellRecordingEvents').columns(['sessionId', 'atMs', 'kind', 'data'])
+        .expression((eb) => eb.selectFrom('r').select((inner) => [
+          sql<string>`${sessionId}`.as('sessionId'),
+          sql<number>`GREATEST(0, (extract(epoch FROM clock_timestamp() - ${inner.ref('r.startedAt')}) * 1000)::bigint)`.as('atMs'),
+          sql<string>`${kind}`.as('kind'), sql<string>`${data}`.as('data'),
+        ]))
+        .executeTakeFirst();
+      if (result.numInsertedOrUpdatedRows !== undefined && result.numInsertedOrUpdatedRows > 0n) return true;
+      await db.updateTable('shellRecordings').set({ truncated: true })
+        .where('sessionId', '=', sessionId).where('endedAt', 'is', null).where((eb) => eb.not(eb.ref('truncated')))
+        .execute();
       return false;
     },
 
     async markPty(sessionId: string, pty: boolean) {
-      await db.query('UPDATE shell_recordings SET pty = $2 WHERE session_id = $1', [sessionId, pty]);
+      await db.updateTable('shellRecordings').set({ pty }).where('sessionId', '=', sessionId).execute();
     },
 
     async resize(sessionId: string, cols: number, rows: number) {
-      await db.query('UPDATE shell_recordings SET cols = GREATEST(cols, $2), rows = GREATEST(rows, $3) WHERE session_id = $1', [sessionId, cols, rows]);
+      await db.updateTable('shellRecordings')
+        .set((eb) => ({ cols: eb.fn('greatest', ['cols', eb.val(cols)]), rows: eb.fn('greatest', ['rows', eb.val(rows)]) }))
+        .where('sessionId', '=', sessionId)
+        .execute();
     },
 
     /** Ends the recording once; null when it had already ended (or never began). */
     async end(sessionId: string, reason: string): Promise<(RecordingSummary & { organizationId: string; userId: string | null }) | null> {
-      const { rows } = await db.query<RecordingSummary & { organizationId: string; userId: string | null }>(
-        `UPDATE shell_recordings SET ended_at = now(), end_reason = $2 WHERE session_id = $1 AND ended_at IS NULL
-         RETURNING ${SUMMARY_COLUMNS}, organization_id AS "organizationId", user_id AS "userId"`,
-        [sessionId, reason.slice(0, 500)],
-      );
-      return rows[0] ?? null;
+      const row = await db.updateTable('shellRecordings').set({ endedAt: sql<Date>`now()`, endReason: reason.slice(0, 500) })
+        .where('sessionId', '=', sessionId).where('endedAt', 'is', null)
+        .returning([...SUMMARY_COLUMNS, 'organizationId', 'userId'])
+        .executeTakeFirst();
+      return row ?? null;
     },
 
     /** A device's recordings, newest first, within an organization (null: any, for the local admin). */
     async list(organizationId: string | null, deviceId: string, limit: number): Promise<RecordingSummary[]> {
-      const { rows } = await db.query<RecordingSummary>(
-        `SELECT ${SUMMARY_COLUMNS} FROM shell_recordings WHERE device_id = $1 AND ($2::uuid IS NULL OR organization_id = $2)
-         ORDER BY started_at DESC LIMIT $3`,
-        [deviceId, organizationId, limit],
-      );
-      return rows;
+      return db.selectFrom('shellRecordings').select(SUMMARY_COLUMNS)
+        .where('deviceId', '=', deviceId)
+        .$if(organizationId !== null, (query) => query.where('organizationId', '=', organizationId!))
+        .orderBy('startedAt', 'desc').limit(limit)
+        .execute();
     },
 
     async get(organizationId: string | null, sessionId: string): Promise<RecordingSummary | null> {
-      const { rows } = await db.query<RecordingSummary>(
-        `SELECT ${SUMMARY_COLUMNS} FROM shell_recordings WHERE session_id = $1 AND ($2::uuid IS NULL OR organization_id = $2)`,
-        [sessionId, organizationId],
-      );
-      return rows[0] ?? null;
+      const row = await db.selectFrom('shellRecordings').select(SUMMARY_COLUMNS)
+        .where('sessionId', '=', sessionId)
+        .$if(organizationId !== null, (query) => query.where('organizationId', '=', organizationId!))
+        .executeTakeFirst();
+      return row ?? null;
     },
 
     async events(sessionId: string): Promise<{ atMs: number; kind: RecordingKind; data: string }[]> {
-      const { rows } = await db.query<{ atMs: number; kind: RecordingKind; data: string }>(
-        'SELECT at_ms::float8 AS "atMs", kind, data FROM shell_recording_events WHERE session_id = $1 ORDER BY at_ms, id',
-        [sessionId],
-      );
-      return rows;
+      return db.selectFrom('shellRecordingEvents').select(['atMs', 'kind', 'data'])
+        .where('sessionId', '=', sessionId).orderBy('atMs').orderBy('id')
+        .$narrowType<{ kind: RecordingKind }>()
+        .execute();
     },
   };
 }

@@ -136,8 +136,7 @@ export function createShellService(deps: { db: RelationalStore; cache: CacheStor
 
     /** A device's terminal recordings, newest first (NOT_FOUND for another organization's device). */
     async recordings(requester: Requester, deviceId: string, limit: number) {
-      const { rowCount } = await db.query('SELECT 1 FROM devices WHERE id = $1 AND ($2::uuid IS NULL OR organization_id = $2)', [deviceId, requester.organizationId]);
-      if (!rowCount) throw notFound('Device');
+      if (!(await recordings.deviceVisible(requester.organizationId, deviceId))) throw notFound('Device');
       return recordings.list(requester.organizationId, deviceId, limit);
     },
 

@@ -12,6 +12,7 @@ export async function openRelationalStore(options: { databaseUrl?: string | unde
 }
 export { createJobLeases } from './job-leases.ts';
 export { relationalSizeBytes } from './size.ts';
-export { typed, type Db } from './kysely.ts';
+export { compileOnce, typed, type Db } from './kysely.ts';
 export type { Database } from './schema.ts';
 export { instrumentRelationalStore, sqlOperation } from './instrumented.ts';
+export { anyUuid, anyText, anyBigint, uuidArray, textArray } from './sql-arrays.ts';

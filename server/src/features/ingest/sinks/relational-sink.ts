@@ -1,10 +1,9 @@
-import { OFFLINE_AFTER_INTERVALS } from '@ninjait/shared';
-import { offlineAfterSql } from '../../devices/index.ts';
 import type { RelationalStore } from '../../../stores/relational/index.ts';
 import { osFields } from '../../devices/devices.ts';
 import { noEvents, type EventPublisher } from '../../events/index.ts';
 import { failure, success, latestPerDevice, type Sink } from './types.ts';
 import { fitText, splitStorable } from './values.ts';
+import { updateSeenDevices, type SeenDevice } from './relational-repository.ts';
 
 /** Widths of the devices columns the inventory fills (migration 001); the schema's text limits are wider for some. */
 const NAME_CHARS = 255;
@@ -28,7 +27,7 @@ export function createRelationalSink(db: RelationalStore, events: EventPublisher
         const samples = latestPerDevice(storable, 'sample');
         const inventories = latestPerDevice(storable, 'inventory');
         const ids = new Set([...samples.keys(), ...inventories.keys()]);
-        const updates = [...ids].map((id) => {
+        const updates = [...ids].map((id): SeenDevice => {
           const sample = samples.get(id);
           const inventory = inventories.get(id)?.payload;
           const os = inventory ? osFields(inventory) : null;
@@ -47,28 +46,7 @@ export function createRelationalSink(db: RelationalStore, events: EventPublisher
         });
         if (updates.length === 0) return success(rejected);
         await db.transaction(async (tx) => {
-          const { rows } = await tx.query<{ id: string; organizationId: string; name: string; lastSeen: Date; previous: string }>(
-          `WITH u AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS u(id uuid, seen timestamptz, ip text, "osType" text, "osVersion" text,
-             inventory jsonb, version text, name text)),
-           before AS (SELECT d.id, d.status FROM devices d JOIN u ON u.id = d.id)
-           UPDATE devices d SET
-             last_seen = GREATEST(d.last_seen, u.seen),
-             status = CASE WHEN d.decommissioned_at IS NOT NULL THEN d.status
-                           WHEN u.seen > NOW() - ${offlineAfterSql('$2')} THEN 'online'
-                           ELSE d.status END,
-             ip_address = COALESCE(u.ip::inet, d.ip_address),
-             os_type = COALESCE(u."osType", d.os_type),
-             os_version = COALESCE(u."osVersion", d.os_version),
-             inventory = COALESCE(u.inventory, d.inventory),
-             agent_version = COALESCE(u.version, d.agent_version),
-             name = COALESCE(u.name, d.name)
-           FROM u JOIN before ON before.id = u.id
-           WHERE d.id = u.id
-           RETURNING d.id, d.organization_id AS "organizationId", d.name, d.last_seen AS "lastSeen",
-             CASE WHEN d.status = 'online' THEN before.status ELSE 'online' END AS previous`,
-          // A sample older than the offline sweeper's threshold does not bring a device back online: the same threshold.
-          [JSON.stringify(updates), OFFLINE_AFTER_INTERVALS],
-          );
+          const rows = await updateSeenDevices(tx, updates);
           for (const device of rows.filter((row) => row.previous !== 'online')) {
             const lastSeen = new Date(device.lastSeen).toISOString();
             await events.publish(tx, { type: 'device.online', organizationId: device.organizationId, source: `${device.id}:${lastSeen}`, data: { device: { id: device.id, name: device.name, lastSeen } } });

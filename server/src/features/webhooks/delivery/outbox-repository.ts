@@ -1,4 +1,5 @@
-import type { SqlExecutor } from '../../../stores/relational/index.ts';
+import { sql } from 'kysely';
+import { anyBigint, anyUuid, typed, type SqlExecutor } from '../../../stores/relational/index.ts';
 import type { DestinationKind, DestinationSource } from './types.ts';
 
 export interface OutboxRow {
@@ -13,11 +14,31 @@ export interface OutboxRow {
   attempts: number;
 }
 
-const DESTINATION = 'COALESCE(channel_id, subscription_id)';
-const ROW = `id::int, CASE WHEN channel_id IS NULL THEN 'subscription' ELSE 'channel' END AS destination,
-  ${DESTINATION} AS "destinationId", organization_id AS "organizationId", idempotency_key AS "idempotencyKey",
-  event_id AS "eventId", payload, attempts`;
-const DUE = `state = 'pending' AND next_attempt_at <= NOW() AND (lease_until IS NULL OR lease_until < NOW())`;
+/** Which destinations a claim takes: all but those this instance is serving, or one. */
+type DestinationFilter = { except: readonly string[] } | { only: string };
+
+/**
+ * Leases due rows (pending, their time come, no live lease) for `leaseMs` and counts the attempt:
+ * one statement, the rows picked in id order with FOR UPDATE SKIP LOCKED so instances never wait
+ * on each other's rows.
+ */
+async function claim(db: SqlExecutor, owner: string, leaseMs: number, destinations: DestinationFilter, limit: number): Promise<OutboxRow[]> {
+  return typed(db).updateTable('notificationOutbox')
+    .set((eb) => ({ leaseOwner: owner, leaseUntil: sql<Date>`NOW() + make_interval(secs => ${leaseMs} / 1000.0)`, attempts: eb('attempts', '+', sql.lit(1)) }))
+    .where('id', 'in', (eb) => eb.selectFrom('notificationOutbox').select('id')
+      .where('state', '=', sql.lit('pending')).where('nextAttemptAt', '<=', sql<Date>`NOW()`)
+      .where((inner) => inner.or([inner('leaseUntil', 'is', null), inner('leaseUntil', '<', sql<Date>`NOW()`)]))
+      .where((inner) => 'only' in destinations
+        ? inner(inner.fn.coalesce('channelId', 'subscriptionId'), '=', destinations.only)
+        : inner.not(inner(inner.fn.coalesce('channelId', 'subscriptionId'), '=', anyUuid(destinations.except))))
+      .orderBy('id').limit(limit).forUpdate().skipLocked())
+    .returning((eb) => [
+      'id', eb.case().when('channelId', 'is', null).then(sql.lit('subscription')).else(sql.lit('channel')).end().as('destination'),
+      eb.fn.coalesce('channelId', 'subscriptionId').as('destinationId'), 'organizationId', 'idempotencyKey', 'eventId', 'payload', 'attempts',
+    ])
+    .$narrowType<{ destination: DestinationKind; destinationId: string }>()
+    .execute();
+}
 
 /**
  * Takes due rows for this instance for `leaseMs`; another instance takes them over only after the
@@ -25,50 +46,42 @@ const DUE = `state = 'pending' AND next_attempt_at <= NOW() AND (lease_until IS 
  * one holds up only itself.
  */
 export async function claimDue(db: SqlExecutor, owner: string, leaseMs: number, busy: readonly string[], limit: number): Promise<OutboxRow[]> {
-  const { rows } = await db.query<OutboxRow>(
-    `UPDATE notification_outbox SET lease_owner = $1, lease_until = NOW() + make_interval(secs => $2 / 1000.0), attempts = attempts + 1
-     WHERE id IN (SELECT id FROM notification_outbox WHERE ${DUE} AND NOT (${DESTINATION} = ANY($3::uuid[]))
-                  ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED)
-     RETURNING ${ROW}`,
-    [owner, leaseMs, busy, limit],
-  );
+  const rows = await claim(db, owner, leaseMs, { except: busy }, limit);
   return rows.sort((a, b) => a.id - b.id);
 }
 
 /** Everything else due for one destination, for a digest (bounded). */
 export async function claimRestOf(db: SqlExecutor, owner: string, leaseMs: number, destinationId: string, limit: number): Promise<OutboxRow[]> {
-  const { rows } = await db.query<OutboxRow>(
-    `UPDATE notification_outbox SET lease_owner = $1, lease_until = NOW() + make_interval(secs => $2 / 1000.0), attempts = attempts + 1
-     WHERE id IN (SELECT id FROM notification_outbox WHERE ${DUE} AND ${DESTINATION} = $3 ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED)
-     RETURNING ${ROW}`,
-    [owner, leaseMs, destinationId, limit],
-  );
-  return rows;
+  return claim(db, owner, leaseMs, { only: destinationId }, limit);
 }
 
 /** Marks rows sent, only while this instance still holds them; returns how many it held. */
 export async function markSent(db: SqlExecutor, ids: readonly number[], owner: string, digestId: number | null): Promise<number> {
-  const { rowCount } = await db.query(
-    `UPDATE notification_outbox SET state = 'sent', sent_at = NOW(), lease_owner = NULL, lease_until = NULL, digest_id = $3, last_error = NULL
-     WHERE id = ANY($1::bigint[]) AND lease_owner = $2`, [ids, owner, digestId]);
-  return rowCount;
+  const result = await typed(db).updateTable('notificationOutbox')
+    .set({ state: sql.lit('sent'), sentAt: sql<Date>`NOW()`, leaseOwner: null, leaseUntil: null, digestId, lastError: null })
+    .where('id', '=', anyBigint(ids)).where('leaseOwner', '=', owner)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
 }
 
 /** A failed attempt: back off exponentially, or give up (refused for good, or too many attempts). */
 export async function markFailed(db: SqlExecutor, ids: readonly number[], owner: string, error: string, retryable: boolean, options: { baseBackoffMs: number; maxBackoffMs: number; maxAttempts: number }): Promise<void> {
-  await db.query(
-    `UPDATE notification_outbox SET lease_owner = NULL, lease_until = NULL, last_error = $3,
-       state = CASE WHEN NOT $4 OR attempts >= $7 THEN 'failed' ELSE 'pending' END,
-       next_attempt_at = NOW() + make_interval(secs => LEAST($6, $5 * power(2, GREATEST(attempts - 1, 0))) / 1000.0)
-     WHERE id = ANY($1::bigint[]) AND lease_owner = $2`,
-    [ids, owner, error.slice(0, 2_000), retryable, options.baseBackoffMs, options.maxBackoffMs, options.maxAttempts]);
+  await typed(db).updateTable('notificationOutbox')
+    .set((eb) => ({
+      leaseOwner: null, leaseUntil: null, lastError: error.slice(0, 2_000),
+      state: retryable ? eb.case().when('attempts', '>=', options.maxAttempts).then(sql.lit('failed')).else(sql.lit('pending')).end() : sql.lit('failed'),
+      nextAttemptAt: sql<Date>`NOW() + make_interval(secs => LEAST(${options.maxBackoffMs}, ${options.baseBackoffMs} * power(2, GREATEST(${eb.ref('attempts')} - 1, 0))) / 1000.0)`,
+    }))
+    .where('id', '=', anyBigint(ids)).where('leaseOwner', '=', owner)
+    .execute();
 }
 
 /** Gives rows back without counting an attempt: they wait until `until` (a digest window). */
 export async function defer(db: SqlExecutor, ids: readonly number[], owner: string, until: Date): Promise<void> {
-  await db.query(
-    `UPDATE notification_outbox SET lease_owner = NULL, lease_until = NULL, attempts = attempts - 1, next_attempt_at = $3
-     WHERE id = ANY($1::bigint[]) AND lease_owner = $2`, [ids, owner, until]);
+  await typed(db).updateTable('notificationOutbox')
+    .set((eb) => ({ leaseOwner: null, leaseUntil: null, attempts: eb('attempts', '-', sql.lit(1)), nextAttemptAt: until }))
+    .where('id', '=', anyBigint(ids)).where('leaseOwner', '=', owner)
+    .execute();
 }
 
 export interface DeliveryRecord {
@@ -88,15 +101,18 @@ export interface DeliveryRecord {
 export async function recordDelivery(db: SqlExecutor, source: DestinationSource, record: DeliveryRecord, digest: boolean): Promise<void> {
   const error = record.error?.slice(0, 2_000) ?? null;
   const [channelId, subscriptionId] = source.kind === 'channel' ? [record.destinationId, null] : [null, record.destinationId];
-  await db.query(
-    `INSERT INTO notification_deliveries (outbox_id, channel_id, subscription_id, organization_id, attempt, ok, status_code, error, messages, duration_ms)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-    [record.outboxId, channelId, subscriptionId, record.organizationId, record.attempt, record.ok, record.statusCode, error, record.messages, record.durationMs]);
+  await typed(db).insertInto('notificationDeliveries')
+    .values({
+      outboxId: record.outboxId, channelId, subscriptionId, organizationId: record.organizationId, attempt: record.attempt, ok: record.ok,
+      statusCode: record.statusCode, error, messages: record.messages, durationMs: record.durationMs,
+    })
+    .execute();
   await source.recordOutcome(db, record.destinationId, { ok: record.ok, error, digest });
 }
 
 /** Sent and failed rows older than the retention are deleted; deliveries too. */
 export async function trimOutbox(db: SqlExecutor, retentionDays: number): Promise<void> {
-  await db.query(`DELETE FROM notification_outbox WHERE state <> 'pending' AND created_at < NOW() - make_interval(days => $1)`, [retentionDays]);
-  await db.query('DELETE FROM notification_deliveries WHERE created_at < NOW() - make_interval(days => $1)', [retentionDays]);
+  const cutoff = sql<Date>`NOW() - make_interval(days => ${retentionDays})`;
+  await typed(db).deleteFrom('notificationOutbox').where('state', '<>', sql.lit('pending')).where('createdAt', '<', cutoff).execute();
+  await typed(db).deleteFrom('notificationDeliveries').where('createdAt', '<', cutoff).execute();
 }
