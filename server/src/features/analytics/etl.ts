@@ -1,6 +1,7 @@
 import type { AnalyticsStore } from '../../stores/analytics/index.ts';
 import type { RelationalStore } from '../../stores/relational/index.ts';
 import { startOfHourMs, unixSec } from '../../stores/analytics/time.ts';
+import { advanceTicketEventCursor, deviceCountsByOrganization, deviceStatuses, ticketEventsAfterCursor } from './etl-repository.ts';
 
 const NO_USER = '00000000-0000-0000-0000-000000000000';
 const TICKET_BATCH_ROWS = 5_000;
@@ -14,14 +15,7 @@ const SETTLE_SEC = 2;
 export async function copyTicketEvents(db: RelationalStore, analytics: AnalyticsStore, settleSec = SETTLE_SEC): Promise<number> {
   let copied = 0;
   for (;;) {
-    await db.query("INSERT INTO analytics_cursors (name) VALUES ('ticket_events') ON CONFLICT (name) DO NOTHING");
-    const cursor = (await db.query<{ position: string }>("SELECT position FROM analytics_cursors WHERE name = 'ticket_events'")).rows[0]!;
-    const { rows } = await db.query<{ id: string; ticketId: string; organizationId: string; eventType: string; technicianId: string | null; durationSeconds: number; slaBreached: boolean; at: Date }>(
-      `SELECT id, ticket_id AS "ticketId", organization_id AS "organizationId", event_type AS "eventType",
-         technician_id AS "technicianId", duration_seconds AS "durationSeconds", sla_breached AS "slaBreached", created_at AS at
-       FROM ticket_event_log WHERE id > $1 AND created_at < NOW() - make_interval(secs => $2) ORDER BY id LIMIT $3`,
-      [cursor.position, settleSec, TICKET_BATCH_ROWS],
-    );
+    const rows = await ticketEventsAfterCursor(db, settleSec, TICKET_BATCH_ROWS);
     if (rows.length === 0) return copied;
     await analytics.insert('ticket_events', rows.map((row) => ({
       ticket_id: row.ticketId,
@@ -32,20 +26,14 @@ export async function copyTicketEvents(db: RelationalStore, analytics: Analytics
       organization_id: row.organizationId,
       technician_id: row.technicianId ?? NO_USER,
     })), { dedupToken: `ticket_events:${rows[0]!.id}-${rows.at(-1)!.id}` });
-    await db.query("UPDATE analytics_cursors SET position = $1, updated_at = NOW() WHERE name = 'ticket_events'", [rows.at(-1)!.id]);
+    await advanceTicketEventCursor(db, rows.at(-1)!.id);
     copied += rows.length;
   }
 }
 
 /** This hour's device counts per organization, from PostgreSQL (billing reads each day's peak). Idempotent per hour. */
 export async function copyDeviceCounts(db: RelationalStore, analytics: AnalyticsStore, nowMs = Date.now()): Promise<number> {
-  const { rows } = await db.query<{ organizationId: string; total: number; online: number }>(
-    `SELECT o.id AS "organizationId",
-       count(d.id) FILTER (WHERE d.decommissioned_at IS NULL)::int AS total,
-       count(d.id) FILTER (WHERE d.decommissioned_at IS NULL AND d.status = 'online')::int AS online
-     FROM organizations o LEFT JOIN devices d ON d.organization_id = o.id
-     GROUP BY o.id`,
-  );
+  const rows = await deviceCountsByOrganization(db);
   const hour = unixSec(startOfHourMs(nowMs));
   await analytics.insert('device_count_facts', rows.map((row) => ({
     organization_id: row.organizationId, hour, device_count: row.total, online_count: row.online,
@@ -58,11 +46,7 @@ export async function copyDeviceCounts(db: RelationalStore, analytics: Analytics
  * back online), so the status view's "current" counts follow what the offline sweeper decides.
  */
 export async function syncDeviceStatuses(db: RelationalStore, analytics: AnalyticsStore, nowMs = Date.now()): Promise<number> {
-  const { rows } = await db.query<{ id: string; organizationId: string; status: string }>(
-    `SELECT id, organization_id AS "organizationId",
-       CASE WHEN decommissioned_at IS NOT NULL THEN 'decommissioned' ELSE status END AS status
-     FROM devices WHERE organization_id IS NOT NULL`,
-  );
+  const rows = await deviceStatuses(db);
   const known = new Map((await analytics.query<{ device_id: string; status: string }>(
     'SELECT device_id, argMaxMerge(status_state) AS status FROM device_status_latest GROUP BY device_id',
   )).map((row) => [row.device_id, row.status]));
