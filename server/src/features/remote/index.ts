@@ -4,8 +4,8 @@ import type { Auditor, LocalDevices } from '../commands/index.ts';
 import { createDeviceRpc } from './device-rpc.ts';
 import { createRemoteService } from './service.ts';
 
-export { remoteRouter } from './remote.router.ts';
-export { remoteAgentProcedures } from './agent-procedures.ts';
+export { createRemoteRouter } from './remote.router.ts';
+export { createRemoteAgentProcedures } from './agent-procedures.ts';
 export type { RemoteService } from './service.ts';
 export type { DeviceRpc } from './device-rpc.ts';
 
