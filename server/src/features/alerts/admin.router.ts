@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { SqlExecutor } from '../../stores/relational/index.ts';
+import type { SqlExecutor, RelationalStore } from '../../stores/relational/index.ts';
 import { notFound } from '../../platform/errors.ts';
 import { localAdminProcedure, router } from '../../platform/trpc/trpc.ts';
 import { findOrganization } from '../organizations/index.ts';
@@ -11,7 +11,6 @@ import { createRule, findRule, listRules, scriptIdByRef, updateRule } from './ru
 import { conditionFromText, createCheckedChannel } from './service.ts';
 import { alertFilter, channelFields, name, severity } from './schemas.ts';
 import type { Audit } from '../audit/index.ts';
-import type { RelationalStore } from '../../stores/relational/index.ts';
 import type { Env } from '../../platform/config/index.ts';
 
 const orgRef = z.object({ org: z.string().min(1).max(255) });

@@ -1,11 +1,10 @@
 import { z } from 'zod';
 import { localAdminProcedure, router, userProcedure } from '../../platform/trpc/trpc.ts';
 import { notFound } from '../../platform/errors.ts';
-import type { SqlExecutor } from '../../stores/relational/index.ts';
+import type { SqlExecutor, RelationalStore } from '../../stores/relational/index.ts';
 import { findOrganization } from '../organizations/index.ts';
 import { assetForDevice, createAsset, deleteAsset, getAsset, listAssets, updateAsset, type Asset } from './assets.ts';
 import type { Audit } from '../audit/index.ts';
-import type { RelationalStore } from '../../stores/relational/index.ts';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 const optionalText = (max: number) => z.string().trim().max(max).transform((value) => value || null).nullable();

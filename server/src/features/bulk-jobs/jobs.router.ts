@@ -1,11 +1,10 @@
 import { z } from 'zod';
 import { router, userProcedure } from '../../platform/trpc/trpc.ts';
 import { runInputSchema } from '../commands/index.ts';
-import { JOB_RUN_ROLE } from './bulk-service.ts';
+import { JOB_RUN_ROLE, type BulkJobService } from './bulk-service.ts';
 import { jobTargetIds } from '../fleet/index.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { RelationalStore } from '../../stores/relational/index.ts';
-import type { BulkJobService } from './bulk-service.ts';
 
 /** Devices one job may name explicitly; "every device of the organization" has no such limit. */
 const MAX_JOB_DEVICES = 10_000;

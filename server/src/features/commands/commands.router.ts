@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Context } from '../../platform/trpc/context.ts';
-import { revocable, scopeOf, type SessionUser } from '../auth/index.ts';
+import { revocable, scopeOf, type SessionUser, type Sessions } from '../auth/index.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import type { Requester } from './requests.ts';
 import { decodeCursor, encodeCursor, idInputSchema, listInputSchema, runInputSchema } from './schemas.ts';
@@ -8,7 +8,6 @@ import { resolveDeviceRef } from './device-ref.ts';
 import { isOrganizationDevice } from './repository.ts';
 import { localAdminProcedure, router, userProcedure } from '../../platform/trpc/trpc.ts';
 import type { RelationalStore } from '../../stores/relational/index.ts';
-import type { Sessions } from '../auth/index.ts';
 import type { CommandService } from './service.ts';
 
 const personOf = (ctx: Context & { user: SessionUser }): Requester => ({

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { router, userProcedure } from '../../platform/trpc/trpc.ts';
-import { revocable, scopeOf } from '../auth/index.ts';
+import { revocable, scopeOf, type Sessions } from '../auth/index.ts';
 import { feedEvents, type LiveFeedDeps } from './live-feed.ts';
-import type { Sessions } from '../auth/index.ts';
 
 /** What these procedures use, built in the composition root (app/). */
 export interface LiveRouterDeps extends LiveFeedDeps {

@@ -3,11 +3,10 @@ import { getDevice } from './devices.ts';
 import { namesOf } from './repository.ts';
 import { AppError } from '../../platform/errors.ts';
 import { latestKey, uptimeLeaderboardKey } from '../../stores/cache/keys.ts';
-import { SERIES_RANGES, type SeriesRange } from '../../stores/timeseries/index.ts';
+import { SERIES_RANGES, type SeriesRange, type TimeSeriesStore } from '../../stores/timeseries/index.ts';
 import { router, userProcedure } from '../../platform/trpc/trpc.ts';
 import type { CacheStore } from '../../stores/cache/index.ts';
 import type { RelationalStore } from '../../stores/relational/index.ts';
-import type { TimeSeriesStore } from '../../stores/timeseries/index.ts';
 import type { AgentConnections } from './agent-connections.ts';
 import type { Metrics } from '../../platform/obs/metrics.ts';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { SqlExecutor } from '../../stores/relational/index.ts';
+import type { SqlExecutor, RelationalStore } from '../../stores/relational/index.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import { localAdminProcedure, router } from '../../platform/trpc/trpc.ts';
 import { findOrganization } from '../organizations/index.ts';
@@ -10,7 +10,6 @@ import { createField, findField, listFields, parseFieldText, setDeviceFieldValue
 import { createGroup, findGroup, groupMemberIds, listGroups } from './groups.ts';
 import { fieldDefinition, fieldDefinitionShape, groupFields, MAX_GROUP_CONDITIONS, siteFields, tagName, type GroupCondition } from './schemas.ts';
 import type { Audit } from '../audit/index.ts';
-import type { RelationalStore } from '../../stores/relational/index.ts';
 
 const orgRef = z.object({ org: z.string().min(1).max(255) });
 const ref = z.string().trim().min(1).max(255);

@@ -6,9 +6,8 @@ import { createField, deleteField, deviceFieldValues, listFields, setDeviceField
 import { createGroup, deleteGroup, getGroup, groupMemberIds, listGroups, updateGroup } from './groups.ts';
 import { fieldDefinition, fieldDefinitionShape, fieldValue, groupFields, MAX_FIELDS, MAX_SELECT_OPTIONS, MAX_TAGS_PER_DEVICE, siteFields, tagName } from './schemas.ts';
 import { assertDevice } from './device-ref.ts';
-import { typed } from '../../stores/relational/index.ts';
+import { typed, type RelationalStore } from '../../stores/relational/index.ts';
 import type { Audit } from '../audit/index.ts';
-import type { RelationalStore } from '../../stores/relational/index.ts';
 
 const id = z.object({ id: z.uuid() }).strict();
 const deviceRef = z.object({ deviceId: z.uuid() }).strict();

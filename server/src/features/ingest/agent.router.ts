@@ -1,7 +1,7 @@
 import { checkProtocolVersion, enrollInputSchema, heartbeatInputSchema, PROTOCOL_VERSION, pushInputSchema } from '@ninjait/shared';
 import { AppError } from '../../platform/errors.ts';
 import { machineKeyFingerprint, rotateDeviceSecret, type AuthenticatedDevice } from '../devices/index.ts';
-import { enrollDevice, type EnrollmentResult } from '../enrollment/index.ts';
+import { enrollDevice, type EnrollmentResult, type EnrollmentLimit } from '../enrollment/index.ts';
 import { agentProcedure, publicProcedure, router } from '../../platform/trpc/trpc.ts';
 import { agentErrorLogs } from '../logs/index.ts';
 import { invalidateDeviceLists } from '../../stores/cache/keys.ts';
@@ -14,7 +14,6 @@ import type { RelationalStore } from '../../stores/relational/index.ts';
 import type { Audit } from '../audit/index.ts';
 import type { CacheStore } from '../../stores/cache/index.ts';
 import type { DocumentStore } from '../../stores/documents/index.ts';
-import type { EnrollmentLimit } from '../enrollment/index.ts';
 import type { EventPublisher } from '../events/index.ts';
 import type { IngestLog } from './ingest-log.ts';
 

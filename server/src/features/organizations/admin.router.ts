@@ -4,10 +4,9 @@ import { createUser, displayName, newUserSchema } from '../auth/index.ts';
 import { createEnrollmentToken, listEnrollmentTokens, newTokenSchema, revokeEnrollmentToken } from '../enrollment/index.ts';
 import { listDevices, withLatest } from '../devices/index.ts';
 import { notFound } from '../../platform/errors.ts';
-import type { SqlExecutor } from '../../stores/relational/index.ts';
+import type { SqlExecutor, RelationalStore } from '../../stores/relational/index.ts';
 import { localAdminProcedure, router } from '../../platform/trpc/trpc.ts';
 import type { Audit } from '../audit/index.ts';
-import type { RelationalStore } from '../../stores/relational/index.ts';
 import type { CacheStore } from '../../stores/cache/index.ts';
 
 /** `--org` accepts an id or a name. */

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { hashPassword } from '../../platform/secrets.ts';
-import { withPasswordGate } from '../auth/index.ts';
-import { displayName, generatePassword } from '../auth/index.ts';
+import { withPasswordGate, displayName, generatePassword } from '../auth/index.ts';
 import { assertRunsInstall, createOrganizationWithPerson, listOrganizationSummaries, runsInstall } from './organizations.ts';
 import { router, userProcedure } from '../../platform/trpc/trpc.ts';
 import type { Audit } from '../audit/index.ts';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { localAdminProcedure, router } from '../../platform/trpc/trpc.ts';
 import { notFound } from '../../platform/errors.ts';
 import { findOrganization } from '../organizations/index.ts';
-import type { SqlExecutor } from '../../stores/relational/index.ts';
+import type { SqlExecutor, RelationalStore } from '../../stores/relational/index.ts';
 import { deviceOrganization, inventoryState, listSoftware } from './inventory-repository.ts';
 import { listDeployments } from './patch-repository.ts';
 import { createPolicy, deletePolicy, listPolicies, updatePolicy, type ScopedPolicy } from './policy-repository.ts';
@@ -10,7 +10,6 @@ import { patchPolicySchema } from './policy.ts';
 import { checkScope, scopeByName } from '../fleet/index.ts';
 import { resolveDeviceRef } from '../commands/index.ts';
 import type { Audit } from '../audit/index.ts';
-import type { RelationalStore } from '../../stores/relational/index.ts';
 import type { PatchingService } from './service.ts';
 
 const orgRef = z.string().min(1).max(255);

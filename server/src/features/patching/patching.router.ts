@@ -3,13 +3,12 @@ import { UPDATE_CLASSIFICATIONS } from '@ninjait/shared';
 import { router, userProcedure } from '../../platform/trpc/trpc.ts';
 import { notFound } from '../../platform/errors.ts';
 import { deviceInOrganization, inventoryState, listServices, listSoftware } from './inventory-repository.ts';
-import type { SqlExecutor } from '../../stores/relational/index.ts';
+import type { SqlExecutor, RelationalStore } from '../../stores/relational/index.ts';
 import { approve, listDeployments, revoke, getDeployment } from './patch-repository.ts';
 import { createPolicy, deletePolicy, getPolicy, listPolicies, savePolicy, updatePolicy } from './policy-repository.ts';
 import { patchPolicySchema } from './policy.ts';
 import { checkScope, scopeInputSchema } from '../fleet/index.ts';
 import type { Audit } from '../audit/index.ts';
-import type { RelationalStore } from '../../stores/relational/index.ts';
 import type { PatchingService } from './service.ts';
 
 const deviceInput = z.object({ deviceId: z.uuid() }).strict();

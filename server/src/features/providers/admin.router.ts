@@ -2,13 +2,12 @@ import { z } from 'zod';
 import { storableText } from '@ninjait/shared';
 import { AppError, notFound } from '../../platform/errors.ts';
 import { localAdminProcedure, router } from '../../platform/trpc/trpc.ts';
-import type { SqlExecutor } from '../../stores/relational/index.ts';
+import type { SqlExecutor, RelationalStore } from '../../stores/relational/index.ts';
 import { createOrganization, findOrganization } from '../organizations/index.ts';
 import { GRANT_ROLES, grantAccess, revokeAccess, type GrantDeps } from './grants.ts';
 import { listGrants } from './grants-repository.ts';
 import { isProvider, listClients } from './repository.ts';
 import type { Audit } from '../audit/index.ts';
-import type { RelationalStore } from '../../stores/relational/index.ts';
 
 /** `--org` and `--client` accept an id or a name. */
 const ref = z.string().trim().min(1).max(255);

@@ -2,12 +2,11 @@ import { z } from 'zod';
 import { API_KEY_PREFIX } from '@ninjait/shared';
 import { AppError, notFound } from '../../platform/errors.ts';
 import { userProcedure } from '../../platform/trpc/trpc.ts';
-import { replaceSession } from '../auth/index.ts';
+import { replaceSession, type Sessions } from '../auth/index.ts';
 import { enterableOrganizations } from './access.ts';
 import type { Audit } from '../audit/index.ts';
 import type { RelationalStore } from '../../stores/relational/index.ts';
 import type { Logger } from '../../platform/obs/logger.ts';
-import type { Sessions } from '../auth/index.ts';
 
 /** What these procedures use, built in the composition root (app/). */
 export interface SwitchDeps {

@@ -1,19 +1,16 @@
 import { z } from 'zod';
 import { roleAtLeast } from '@ninjait/shared';
-import type { SqlExecutor } from '../../stores/relational/index.ts';
+import type { SqlExecutor, RelationalStore } from '../../stores/relational/index.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import { localAdminProcedure, router } from '../../platform/trpc/trpc.ts';
 import { listUsers } from '../auth/index.ts';
 import { findOrganization } from '../organizations/index.ts';
-import { JOB_RUN_ROLE } from '../bulk-jobs/index.ts';
-import { resolveDeviceRef } from '../commands/index.ts';
+import { JOB_RUN_ROLE, type BulkJobService } from '../bulk-jobs/index.ts';
+import { resolveDeviceRef, type CommandService } from '../commands/index.ts';
 import { scopeByName } from '../fleet/index.ts';
 import { createScriptService, type ScriptService } from './service.ts';
 import { LANGUAGES, parameterList, TARGET_OS, type ParameterDefinition, type ParameterValues, type RunTarget } from './schemas.ts';
 import type { Audit, AuditWho } from '../audit/index.ts';
-import type { CommandService } from '../commands/index.ts';
-import type { RelationalStore } from '../../stores/relational/index.ts';
-import type { BulkJobService } from '../bulk-jobs/index.ts';
 import type { Logger } from '../../platform/obs/logger.ts';
 
 const ref = z.string().trim().min(1).max(255);

@@ -1,13 +1,12 @@
 import { z } from 'zod';
 import { router, userProcedure } from '../../platform/trpc/trpc.ts';
-import { JOB_RUN_ROLE } from '../bulk-jobs/index.ts';
+import { JOB_RUN_ROLE, type BulkJobService } from '../bulk-jobs/index.ts';
 import type { Audit, AuditWho } from '../audit/index.ts';
 import { runOptions, runTarget, scheduleFields, scriptChanges, scriptFields } from './schemas.ts';
 import { createScriptService } from './service.ts';
 import type { RelationalStore } from '../../stores/relational/index.ts';
 import type { Logger } from '../../platform/obs/logger.ts';
 import type { CommandService } from '../commands/index.ts';
-import type { BulkJobService } from '../bulk-jobs/index.ts';
 
 /** Who may create and edit scripts (what runs on every device is an admin's call); running needs the run-commands role. */
 export const SCRIPT_WRITE_ROLE = 'admin';

@@ -1,14 +1,11 @@
 import { z } from 'zod';
 import type { Context } from '../../platform/trpc/context.ts';
 import type { SessionUser } from '../../platform/trpc/caller.ts';
-import type { Requester } from '../commands/index.ts';
-import { SHELLS } from '../commands/index.ts';
+import { type Requester, SHELLS, resolveDeviceRef } from '../commands/index.ts';
 import { localAdminProcedure, router, userProcedure } from '../../platform/trpc/trpc.ts';
-import { resolveDeviceRef } from '../commands/index.ts';
-import { revocable, scopeOf } from '../auth/index.ts';
+import { revocable, scopeOf, type Sessions } from '../auth/index.ts';
 import { TERMINAL_COLS, TERMINAL_ROWS } from '@ninjait/shared';
 import type { RelationalStore } from '../../stores/relational/index.ts';
-import type { Sessions } from '../auth/index.ts';
 import type { ShellService } from './shell-service.ts';
 
 /** Stdin per call; a paste larger than this is sent in pieces. */

@@ -1,13 +1,12 @@
 import { z } from 'zod';
 import { notFound } from '../../platform/errors.ts';
-import type { SqlExecutor } from '../../stores/relational/index.ts';
+import type { SqlExecutor, RelationalStore } from '../../stores/relational/index.ts';
 import { localAdminProcedure, router } from '../../platform/trpc/trpc.ts';
 import { findOrganization } from '../organizations/index.ts';
 import { createCheckedSubscription, resendEvent } from './service.ts';
 import { findSubscription, listSubscriptionDeliveries, listSubscriptions } from './subscriptions-repository.ts';
 import { subscriptionFields } from './schemas.ts';
 import type { Audit } from '../audit/index.ts';
-import type { RelationalStore } from '../../stores/relational/index.ts';
 import type { Env } from '../../platform/config/index.ts';
 
 const org = z.string().min(1).max(255);

@@ -1,7 +1,6 @@
 import { OFFLINE_AFTER_INTERVALS } from '@ninjait/shared';
-import { offlineAfterSql } from '../../devices/index.ts';
+import { offlineAfterSql, osFields } from '../../devices/index.ts';
 import type { RelationalStore } from '../../../stores/relational/index.ts';
-import { osFields } from '../../devices/index.ts';
 import { noEvents, type EventPublisher } from '../../events/index.ts';
 import { failure, success, latestPerDevice, type Sink } from './types.ts';
 import { fitText, splitStorable } from './values.ts';
