@@ -1,8 +1,6 @@
 // The server's import rules (docs/ARCHITECTURE.md, "Import rules"): platform <- stores <- features <- app <- cli,
 // a feature reaches another only through its index.ts, no cycles, production code never reaches test code.
-// `npm run lint` runs this; the imports that still break a rule are listed, one by one, in
-// .dependency-cruiser-known-violations.json and must only shrink (regenerate it with `npm run lint:deps:baseline`
-// after removing one; adding a line to let a new violation through defeats the check).
+// `npm run lint` runs this and fails on any violation: there is no list of known ones to let an import through.
 //
 // Rules apply to production files: tests sit beside their code and may reach the harness, which builds the app.
 const TESTS = '\\.(test|int\\.test|suite)\\.ts$';
@@ -63,7 +61,7 @@ module.exports = {
     },
   ],
   options: {
-    // Type-only imports count: a type cycle is what forced the forward-reference closure in the composition root.
+    // Type-only imports count: a type cycle once forced a forward-reference closure in the composition root.
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     doNotFollow: { path: 'node_modules' },

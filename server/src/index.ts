@@ -1,6 +1,6 @@
 export { startServer, type RunningServer, type StartOptions } from './app/create-app.ts';
 export { parseEnv, ConfigError, type Env } from './platform/config/index.ts';
-export { appRouter, type AppRouter } from './app/router.ts';
+export { appRouterShape, createAppRouter, type AppRouter } from './app/router.ts';
 export { openRelationalStore, migrate, type RelationalStore } from './stores/relational/index.ts';
 export { openCacheStore, createMemoryCache, createRedisCache, type CacheStore } from './stores/cache/index.ts';
 export { readLocalAdminToken } from './features/auth/local-admin.ts';

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_KEY_SCOPES, ROLES as ROLE_ORDER, type ApiKeyScope, type Role } from '@ninjait/shared';
-import { appRouter, LOCAL_ADMIN_HEADER, readLocalAdminToken } from '@ninjait/server';
+import { LOCAL_ADMIN_HEADER, readLocalAdminToken } from '@ninjait/server';
 import { createContext } from '@ninjait/server/api/context';
 import { createCallerFactory } from '@ninjait/server/api/trpc';
 import { keyRoleFor } from '@ninjait/server/api-keys';
@@ -270,17 +270,17 @@ describe('authentication and role matrix', () => {
 
   it('ignores the local admin credential from a non-loopback address, whatever the forwarding headers say', async () => {
     const token = (await readLocalAdminToken(h.dataDir))!;
-    const caller = createCallerFactory(appRouter);
+    const caller = createCallerFactory(h.server.router);
     for (const remoteAddress of ['203.0.113.7', '::ffff:10.1.2.3', '2001:db8::1']) {
       const req = { socket: { remoteAddress }, headers: { [LOCAL_ADMIN_HEADER]: token, 'x-forwarded-for': '127.0.0.1', 'x-real-ip': '127.0.0.1' } } as unknown as IncomingMessage;
       const res = { setHeader() {}, appendHeader() {} } as unknown as ServerResponse;
-      const ctx = await createContext(h.server.services, { req, res, info: { connectionParams: null } });
+      const ctx = await createContext(h.server.gate, { req, res, info: { connectionParams: null } });
       expect(ctx.localAdminToken).toBeNull();
       await expect(caller(ctx).admin.organizations.list()).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
     }
     // The control: the same request from loopback is the local admin.
     const req = { socket: { remoteAddress: '127.0.0.1' }, headers: { [LOCAL_ADMIN_HEADER]: token } } as unknown as IncomingMessage;
-    const ctx = await createContext(h.server.services, { req, res: { setHeader() {}, appendHeader() {} } as unknown as ServerResponse, info: { connectionParams: null } });
+    const ctx = await createContext(h.server.gate, { req, res: { setHeader() {}, appendHeader() {} } as unknown as ServerResponse, info: { connectionParams: null } });
     expect(Array.isArray(await caller(ctx).admin.organizations.list())).toBe(true);
   });
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eachLimited } from '../support/concurrency.ts';
 import fc from 'fast-check';
-import { appRouter, LOCAL_ADMIN_HEADER, readLocalAdminToken } from '@ninjait/server';
+import { appRouterShape, LOCAL_ADMIN_HEADER, readLocalAdminToken } from '@ninjait/server';
 import { fakeInventory, startHarness, type Harness } from '@ninjait/server/testing';
 import { PUBLIC_PROCEDURES } from './support.ts';
 
@@ -15,7 +15,7 @@ import { PUBLIC_PROCEDURES } from './support.ts';
  * counts are read in one query, so the suite costs a few round trips per procedure, not dozens.
  */
 type ProcedureInfo = { path: string; type: 'query' | 'mutation' | 'subscription' };
-const procedures: ProcedureInfo[] = Object.entries((appRouter as unknown as { _def: { procedures: Record<string, { _def: { type: ProcedureInfo['type'] } }> } })._def.procedures)
+const procedures: ProcedureInfo[] = Object.entries((appRouterShape as unknown as { _def: { procedures: Record<string, { _def: { type: ProcedureInfo['type'] } }> } })._def.procedures)
   .map(([path, procedure]) => ({ path, type: procedure._def.type }));
 
 const hostile = fc.oneof(

@@ -3,7 +3,7 @@ import { createTRPCUntypedClient, createWSClient, wsLink, TRPCClientError, type 
 import { WebSocket } from 'ws';
 import { Redis } from 'ioredis';
 import type { AnyRouter } from '@trpc/server';
-import { appRouter, LOCAL_ADMIN_HEADER, readLocalAdminToken } from '@ninjait/server';
+import { appRouterShape, LOCAL_ADMIN_HEADER, readLocalAdminToken } from '@ninjait/server';
 import type { Role } from '@ninjait/shared';
 import { fakeInventory, type Harness } from '@ninjait/server/testing';
 import { findIdPaths, UnbuildableError, unwrap, withIdAt, type IdNaming, type IdPath, type ZodLike } from './id-paths.ts';
@@ -30,7 +30,7 @@ export interface ProcedureInfo {
 }
 
 type RawProcedure = { _def: { type: ProcedureType; inputs: ZodLike[] } };
-export const procedures: ProcedureInfo[] = Object.entries((appRouter as unknown as { _def: { procedures: Record<string, RawProcedure> } })._def.procedures)
+export const procedures: ProcedureInfo[] = Object.entries((appRouterShape as unknown as { _def: { procedures: Record<string, RawProcedure> } })._def.procedures)
   .map(([path, procedure]) => {
     const input = procedure._def.inputs[0];
     const object = input ? unwrap(input) : null;

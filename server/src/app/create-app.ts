@@ -22,8 +22,10 @@ import { openJetStreamIngest, type JetStreamIngest } from '../features/ingest/je
 import { createHttpServer } from '../platform/http/server.ts';
 import { readiness } from '../platform/http/probes.ts';
 import { createContext, localAdminAddress } from '../platform/trpc/context.ts';
+import type { CallerGate } from '../platform/trpc/caller.ts';
 import { handleDownloads } from '../features/updates/downloads.ts';
-import { appRouter } from './router.ts';
+import { createAppRouter, type AppRouter } from './router.ts';
+import { createCallerGate } from './caller-gate.ts';
 import { storeHealthChecks } from './store-health.ts';
 import { listenOn, type ClaimedPort } from '../platform/http/listen.ts';
 import { ensureLocalAdminToken } from '../features/auth/local-admin.ts';
@@ -32,14 +34,14 @@ import { createSecretBox, loadSecretsKey, SECRETS_KEY_FILE, type SecretBox } fro
 import { createAgentConnections } from '../features/devices/agent-connections.ts';
 import { listenForDeviceControl } from '../features/devices/device-control.ts';
 import type { Services } from './services.ts';
-import { handleRest } from './rest/handler.ts';
+import { createRestHandler } from './rest/handler.ts';
 import { oidcRoutes } from '../features/auth/oidc-routes.ts';
 import { createLogShipper, shippingDestination, shippingLevel } from '../features/logs/log-shipper.ts';
 import { instrumentDocumentStore, openDocumentStore } from '../stores/documents/index.ts';
 import { instrumentTimeSeriesStore, openTimeSeriesStore } from '../stores/timeseries/index.ts';
-import { createCommandFeature } from '../features/commands/index.ts';
+import { createCommandFeature } from './command-feature.ts';
 import { createRemoteFeature } from '../features/remote/index.ts';
-import { audit } from '../features/audit/index.ts';
+import { createAudit } from '../features/audit/index.ts';
 import { createScriptService, scriptJobs } from '../features/scripts/index.ts';
 import { openAnalytics } from '../features/analytics/open.ts';
 import { analyticsJobs } from '../features/analytics/jobs.ts';
@@ -60,6 +62,9 @@ export interface RunningServer {
   url: string;
   port: number;
   services: Services;
+  /** The API as this server serves it, and how its callers are proven (for callers built in-process). */
+  router: AppRouter;
+  gate: CallerGate;
   drainers: Drainer[];
   /** The outbox's sender on this instance, alert channels and event webhooks alike (tests flush it). */
   notifications: Dispatcher;
@@ -149,14 +154,16 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
     }, { db, metrics, log, sinkNames: sinks.map((sink) => sink.name) })
     : null;
 
-  // `services` is read when an entry is written, after it is built.
+  const audit = createAudit({ documents, log, metrics });
+  // Entries written by features outside a request: the feature passes the organization and, when there is one, the user.
+  const auditByAddress = (ip: string | null, event: Parameters<typeof audit>[1]) => audit({ ip }, event);
   const commandFeature = createCommandFeature({
-    env, db, cache, log, events, audit: (ip, event) => audit({ services, ip }, event), ...(jetStream ? { bus: jetStream.bus } : {}),
+    env, db, cache, log, events, audit: auditByAddress, ...(jetStream ? { bus: jetStream.bus } : {}),
   });
   const apiKeys = createApiKeys(db);
   const agents = createAgentConnections(metrics);
   const remoteFeature = createRemoteFeature({
-    db, cache, log, audit: (ip, event) => audit({ services, ip }, event), local: commandFeature.services.commands.local,
+    db, cache, log, audit: auditByAddress, local: commandFeature.services.commands.local,
     deviceOf: agents.deviceOf,
     localAdmin: (req) => {
       const admin = localAdminAddress(req, services.localAdminTokenHash);
@@ -165,7 +172,7 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
   });
   const rateLimit = createRateLimiter(cache, { max: env.RATE_LIMIT_MAX, readMax: env.RATE_LIMIT_READ_MAX, windowSec: env.RATE_LIMIT_WINDOW_SEC });
   const services: Services = {
-    env, instanceId, log, metrics, db, cache, analytics, apiCalls, timeseries, documents, events,
+    env, instanceId, log, metrics, db, cache, analytics, apiCalls, timeseries, documents, events, audit,
     sessions: createSessions(cache, { store: chooseSessionStore(cache, db), apiKeyHolder: (key) => apiKeys.holder(key) }),
     apiKeys,
     rateLimit,
@@ -181,7 +188,7 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
   };
   // The scheduler's and remediation's script service; requests build theirs from `services` (scriptsOf).
   const scripts = createScriptService({
-    db, log, commands: services.commands, jobs: services.jobs, audit: (ip, event) => audit({ services, ip }, event),
+    db, log, commands: services.commands, jobs: services.jobs, audit: auditByAddress,
   });
   commandFeature.startWorker({ 'deploy-patch': services.patching.handle });
 
@@ -225,14 +232,19 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
     ? { cert: await readFile(env.TLS_CERT_FILE), key: await readFile(env.TLS_KEY_FILE) }
     : undefined;
   const stopDeviceControl = await listenForDeviceControl(cache, services.agents, log);
+  const router = createAppRouter(services);
+  const gate = createCallerGate(services);
   const http = createHttpServer({
     env, log, metrics, tls,
-    router: appRouter,
-    createContext: (opts) => createContext(services, opts),
+    router,
+    createContext: (opts) => createContext(gate, opts),
     readiness: () => readiness(storeHealthChecks(services)),
     // The REST surface before the console's routes, which serve index.html for any unknown path.
     onBinaryFrame: remoteFeature.frames,
-    routes: [remoteFeature.downloadRoute, (req, res) => handleDownloads(services, req, res), (req, res) => handleRest(services, req, res), oidcRoutes(services), ...(options.routes ? [options.routes] : [])],
+    routes: [
+      remoteFeature.downloadRoute, (req, res) => handleDownloads(services, req, res), createRestHandler({ router, gate, log }), oidcRoutes(services),
+      ...(options.routes ? [options.routes] : []),
+    ],
   });
   let closing: Promise<void> | null = null;
   const close = () => {
@@ -269,7 +281,7 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
   log.info({ url, instanceId, relational: db.engine, cache: cache.engine, sessions: services.sessions.storeKind, sinks: sinks.map((sink) => sink.name), ingestLog: jetStream ? 'nats' : db.engine }, 'NinjaIT server listening');
 
   return {
-    url, port, services, drainers, notifications: delivery.dispatcher,
+    url, port, services, router, gate, drainers, notifications: delivery.dispatcher,
     async drained() {
       await services.ingest.flush();
       await Promise.all(drainers.map((drainer) => drainer.caughtUp()));

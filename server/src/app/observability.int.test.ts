@@ -22,11 +22,15 @@ import { createRelationalDocumentStore } from '../stores/documents/index.ts';
 import { migrate, openRelationalStore, type RelationalStore } from '../stores/relational/index.ts';
 import { createEmbeddedTimeSeriesStore } from '../stores/timeseries/index.ts';
 import type { Context } from '../platform/trpc/context.ts';
-import { appRouter } from './router.ts';
+import type { CallerGate } from '../platform/trpc/caller.ts';
+import { createAppRouter } from './router.ts';
+import { createCallerGate } from './caller-gate.ts';
+import { createAudit } from '../features/audit/index.ts';
 import { createCallerFactory } from '../platform/trpc/trpc.ts';
 
 const PASSWORD = 'correct horse battery staple';
-const createCaller = createCallerFactory(appRouter);
+/** The router the server would build from these services, called in-process. */
+const callerFactoryFor = (services: Services) => createCallerFactory(createAppRouter(services));
 
 describe('audit, logs and metrics through the real tRPC router (PGlite, chdb, in-process cache)', () => {
   let dir: string;
@@ -37,8 +41,10 @@ describe('audit, logs and metrics through the real tRPC router (PGlite, chdb, in
   let orgB: string;
   let ownerA: string;
 
+  let createCaller: ReturnType<typeof callerFactoryFor>;
+  let gate: CallerGate;
   const caller = (sessionToken: string | null, ip = '203.0.113.7') => createCaller({
-    services, ip, sessionToken, localAdminToken: null, device: null, deviceAuthError: null, setCookie: null, socket: null, secure: false,
+    gate, ip, sessionToken, localAdminToken: null, device: null, deviceAuthError: null, setCookie: null, socket: null, secure: false,
   } as Context);
   const login = async (email: string) => (await caller(null).auth.login({ email, password: PASSWORD })).sessionToken;
 
@@ -63,6 +69,9 @@ describe('audit, logs and metrics through the real tRPC router (PGlite, chdb, in
       timeseries: createEmbeddedTimeSeriesStore(analytics),
       agents: { isConnected: () => false },
     } as unknown as Services;
+    services.audit = createAudit(services);
+    createCaller = callerFactoryFor(services);
+    gate = createCallerGate(services);
     orgA = (await createOrganization(db, `A-${randomUUID()}`)).id;
     orgB = (await createOrganization(db, `B-${randomUUID()}`)).id;
     ownerA = (await createUser(db, { email: 'owner@a.test', password: PASSWORD, role: 'owner', organizationId: orgA })).id;

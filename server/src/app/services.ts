@@ -21,8 +21,12 @@ import type { PatchingService } from '../features/patching/service.ts';
 import type { DeviceRpc, RemoteService } from '../features/remote/index.ts';
 import type { SecretBox } from '../platform/secret-box.ts';
 import type { EventPublisher } from '../features/events/index.ts';
+import type { Audit } from '../features/audit/index.ts';
 
-/** Everything a request handler may use; built once at start by `createApp`. */
+/**
+ * Everything the composition root builds once at start (`startServer`). Only app/ sees it whole:
+ * each feature's router factory declares the part it uses, and this satisfies every one.
+ */
 export interface Services {
   env: Env;
   instanceId: string;
@@ -62,4 +66,6 @@ export interface Services {
   documents: DocumentStore;
   /** Where features publish what happened (device, command, ticket, alert events) for the event webhooks. */
   events: EventPublisher;
+  /** Writes audit entries (people's changes, enrollments); features get it as an argument. */
+  audit: Audit;
 }

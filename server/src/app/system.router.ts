@@ -6,6 +6,7 @@ import { runsInstall } from '../features/organizations/organizations.ts';
 import { router, userProcedure } from '../platform/trpc/trpc.ts';
 import { listSystemAlerts } from '../features/alerts/index.ts';
 import type { Metrics } from '../platform/obs/metrics.ts';
+import type { Services } from './services.ts';
 
 /** Counting quarantined records stops here: the page says "at least" past it. */
 export const QUARANTINE_COUNT_CAP = 10_000;
@@ -31,6 +32,9 @@ const queryOf = (details: unknown) => {
 
 const byName = (map: Map<string, number>) => [...map].map(([name, count]) => ({ name, count: Number(count) })).sort((a, b) => a.name.localeCompare(b.name));
 
+/** The stores it checks and the metrics it reads. */
+export type SystemRouterDeps = Pick<Services, 'db' | 'cache' | 'analytics' | 'timeseries' | 'documents' | 'metrics'>;
+
 /**
  * What the console's System page shows admins. `organization`: their own organization's records
  * the server could not store. `server`: the stores, the backlog of each store's writer and every
@@ -38,29 +42,31 @@ const byName = (map: Map<string, number>) => [...map].map(([name, count]) => ({ 
  * (engines and hosts map a deployment; tenants get null), with the cache's hit rate against the
  * strategy's target and the system alerts (slow queries). /readyz says the same to the machine.
  */
-export const systemRouter = router({
-  status: userProcedure('admin').query(async ({ ctx }) => {
-    const { db } = ctx.services;
-    const [quarantined, operator] = await Promise.all([
-      countQuarantine(db, { organizationId: ctx.user.organizationId, cap: QUARANTINE_COUNT_CAP }), runsInstall(db, ctx.user.organizationId),
-    ]);
-    const organization = { quarantined: byName(quarantined), countCap: QUARANTINE_COUNT_CAP };
-    if (!operator) return { organization, server: null };
-    const [ready, backlog, everyQuarantined, cache, alerts] = await Promise.all([
-      readiness(storeHealthChecks(ctx.services)), drainerLagRows(db), countQuarantine(db, { cap: QUARANTINE_COUNT_CAP }),
-      cacheHitRate(ctx.services.metrics), listSystemAlerts(db, SYSTEM_ALERTS_SHOWN),
-    ]);
-    return {
-      organization,
-      server: {
-        ready: ready.ready,
-        stores: Object.entries(ready.stores).map(([name, health]) => ({ name, ...health })),
-        backlog: byName(backlog),
-        quarantined: byName(everyQuarantined),
-        cache,
-        // The query's text is for the people who run the server, as their logs are.
-        alerts: alerts.map(({ details, ...alert }) => ({ ...alert, query: queryOf(details) })),
-      },
-    };
-  }),
-});
+export function createSystemRouter(deps: SystemRouterDeps) {
+  return router({
+    status: userProcedure('admin').query(async ({ ctx }) => {
+      const { db } = deps;
+      const [quarantined, operator] = await Promise.all([
+        countQuarantine(db, { organizationId: ctx.user.organizationId, cap: QUARANTINE_COUNT_CAP }), runsInstall(db, ctx.user.organizationId),
+      ]);
+      const organization = { quarantined: byName(quarantined), countCap: QUARANTINE_COUNT_CAP };
+      if (!operator) return { organization, server: null };
+      const [ready, backlog, everyQuarantined, cache, alerts] = await Promise.all([
+        readiness(storeHealthChecks(deps)), drainerLagRows(db), countQuarantine(db, { cap: QUARANTINE_COUNT_CAP }),
+        cacheHitRate(deps.metrics), listSystemAlerts(db, SYSTEM_ALERTS_SHOWN),
+      ]);
+      return {
+        organization,
+        server: {
+          ready: ready.ready,
+          stores: Object.entries(ready.stores).map(([name, health]) => ({ name, ...health })),
+          backlog: byName(backlog),
+          quarantined: byName(everyQuarantined),
+          cache,
+          // The query's text is for the people who run the server, as their logs are.
+          alerts: alerts.map(({ details, ...alert }) => ({ ...alert, query: queryOf(details) })),
+        },
+      };
+    }),
+  });
+}

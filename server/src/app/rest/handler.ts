@@ -7,8 +7,9 @@ import { sendJson } from '../../platform/http/probes.ts';
 import { requestTarget } from '../../platform/http/request-target.ts';
 import { createContext } from '../../platform/trpc/context.ts';
 import { createCallerFactory } from '../../platform/trpc/trpc.ts';
-import { appRouter } from '../router.ts';
-import type { Services } from '../services.ts';
+import type { AppRouter } from '../router.ts';
+import type { Logger } from '../../platform/obs/logger.ts';
+import type { CallerGate } from '../../platform/trpc/caller.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { matchRoute, pathKnown } from './routes.ts';
 import { inputJsonSchema, inputSchemaOf, type JsonSchema } from './schemas.ts';
@@ -18,7 +19,13 @@ export const MAX_REST_BODY_BYTES = 1024 * 1024;
 /** The API's version in the document: the wire protocol's, which the agent and server share. */
 const API_VERSION = AGENT_VERSION;
 
-const createCaller = createCallerFactory(appRouter);
+/** What the REST surface calls through: the server's router, how callers are proven, where failures are logged. */
+export interface RestDeps {
+  router: AppRouter;
+  gate: CallerGate;
+  log: Pick<Logger, 'error'>;
+}
+
 let openApi: string | null = null;
 
 class RestError extends Error {
@@ -63,7 +70,7 @@ function queryInput(query: URLSearchParams, schema: JsonSchema | null): Record<s
   return input;
 }
 
-function sendError(res: ServerResponse, error: unknown, services: Services): void {
+function sendError(res: ServerResponse, error: unknown, services: RestDeps): void {
   if (error instanceof RestError) return sendJson(res, error.status, { error: { code: error.code, message: error.message } });
   if (error instanceof TRPCError) {
     const internal = error.code === 'INTERNAL_SERVER_ERROR';
@@ -75,7 +82,7 @@ function sendError(res: ServerResponse, error: unknown, services: Services): voi
   sendJson(res, 500, { error: { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' } });
 }
 
-async function call(services: Services, req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void> {
+async function call(services: Rest, req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void> {
   const method = req.method ?? 'GET';
   const matched = matchRoute(method, path);
   if (!matched) {
@@ -87,10 +94,10 @@ async function call(services: Services, req: IncomingMessage, res: ServerRespons
   const body = method === 'GET' ? queryInput(query, inputJsonSchema(route.procedure)) : await readJsonBody(req);
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new RestError(400, 'BAD_REQUEST', 'The body must be a JSON object');
   const input = schema ? { ...body, ...params } : undefined;
-  const ctx = await createContext(services, { req, res, info: { connectionParams: null } });
+  const ctx = await createContext(services.gate, { req, res, info: { connectionParams: null } });
   // Integrations authenticate with the Authorization header only: no cookie, so no CSRF, and no local-admin header.
   const bearer = req.headers.authorization?.match(/^Bearer (.{1,256})$/)?.[1] ?? null;
-  const caller = createCaller({ ...ctx, sessionToken: bearer, localAdminToken: null, setCookie: null });
+  const caller = services.createCaller({ ...ctx, sessionToken: bearer, localAdminToken: null, setCookie: null });
   const procedure = route.procedure.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], caller) as (input: unknown) => Promise<unknown>;
   const result = await procedure(input);
   sendJson(res, 200, result ?? null);
@@ -100,7 +107,7 @@ async function call(services: Services, req: IncomingMessage, res: ServerRespons
  * The REST surface at /api/v1/… (each route one tRPC procedure, see routes.ts) and its OpenAPI
  * document at /api/openapi.json. Returns false for other paths.
  */
-export function handleRest(services: Services, req: IncomingMessage, res: ServerResponse): boolean {
+function handleRest(services: Rest, req: IncomingMessage, res: ServerResponse): boolean {
   const { path, query } = requestTarget(req);
   if (path === '/api/openapi.json') {
     if (req.method !== 'GET' && req.method !== 'HEAD') return (sendJson(res, 405, { error: { code: 'METHOD_NOT_SUPPORTED', message: 'GET only' } }), true);
@@ -114,4 +121,17 @@ export function handleRest(services: Services, req: IncomingMessage, res: Server
     if (!res.headersSent) sendError(res, error, services);
   });
   return true;
+}
+
+/** The deps with the router's in-process caller, made once per server. */
+const withCaller = (deps: RestDeps) => ({ ...deps, createCaller: createCallerFactory(deps.router) });
+type Rest = ReturnType<typeof withCaller>;
+
+/**
+ * The REST surface's HTTP route: /api/v1/… (each route one tRPC procedure, see routes.ts) and the
+ * OpenAPI document at /api/openapi.json. The route answers false for other paths.
+ */
+export function createRestHandler(deps: RestDeps): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const rest = withCaller(deps);
+  return (req, res) => handleRest(rest, req, res);
 }

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { appRouter } from '../router.ts';
+import { appRouterShape } from '../router.ts';
 
 type JsonSchema = Record<string, unknown> & { type?: string; properties?: Record<string, JsonSchema>; items?: JsonSchema; required?: string[] };
 interface ProcedureDef { _def: { type: 'query' | 'mutation' | 'subscription'; inputs: z.ZodType[] } }
 
-const procedures = (appRouter as unknown as { _def: { procedures: Record<string, ProcedureDef> } })._def.procedures;
+const procedures = (appRouterShape as unknown as { _def: { procedures: Record<string, ProcedureDef> } })._def.procedures;
 
 /** The zod input schema of a procedure of the router, or null when it takes none. */
 export function inputSchemaOf(path: string): z.ZodType | null {

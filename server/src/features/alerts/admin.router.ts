@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import type { SqlExecutor } from '../../stores/relational/index.ts';
+import type { SqlExecutor, RelationalStore } from '../../stores/relational/index.ts';
 import { notFound } from '../../platform/errors.ts';
 import { localAdminProcedure, router } from '../../platform/trpc/trpc.ts';
-import { audit } from '../audit/index.ts';
 import { findOrganization } from '../organizations/index.ts';
 import { scopeByName } from '../fleet/index.ts';
 import { resolveDeviceRef } from '../commands/index.ts';
@@ -11,6 +10,8 @@ import { channelIdsByRef, listChannels } from './channels-repository.ts';
 import { createRule, findRule, listRules, scriptIdByRef, updateRule } from './rules-repository.ts';
 import { conditionFromText, createCheckedChannel } from './service.ts';
 import { alertFilter, channelFields, name, severity } from './schemas.ts';
+import type { Audit } from '../audit/index.ts';
+import type { Env } from '../../platform/config/index.ts';
 
 const orgRef = z.object({ org: z.string().min(1).max(255) });
 
@@ -42,50 +43,59 @@ const cliRule = orgRef.extend({
   exclude: z.array(z.string().min(1).max(255)).max(500).default([]),
 }).strict();
 
+/** What these procedures use, built in the composition root (app/). */
+export interface AlertsAdminRouterDeps {
+  audit: Audit;
+  db: RelationalStore;
+  env: Env;
+}
+
 /** The `ninjait channel|rule|alerts` commands: the local admin, across organizations. */
-export const alertsAdminRouter = router({
-  channels: router({
-    create: localAdminProcedure.input(channelFields.extend(orgRef.shape)).mutation(async ({ ctx, input: { org, ...fields } }) => {
-      const organizationId = await orgId(ctx.services.db, org);
-      const created = await createCheckedChannel(ctx.services.db, organizationId, fields, ctx.services.env.WEBHOOK_ALLOW_PRIVATE);
-      await audit(ctx, { action: 'channel.create', organizationId, resourceId: created.channel.id, details: { name: fields.name, kind: fields.kind, by: 'local-admin' } });
-      return created;
+export function createAlertsAdminRouter(deps: AlertsAdminRouterDeps) {
+  return router({
+    channels: router({
+      create: localAdminProcedure.input(channelFields.extend(orgRef.shape)).mutation(async ({ ctx, input: { org, ...fields } }) => {
+        const organizationId = await orgId(deps.db, org);
+        const created = await createCheckedChannel(deps.db, organizationId, fields, deps.env.WEBHOOK_ALLOW_PRIVATE);
+        await deps.audit(ctx, { action: 'channel.create', organizationId, resourceId: created.channel.id, details: { name: fields.name, kind: fields.kind, by: 'local-admin' } });
+        return created;
+      }),
+      list: localAdminProcedure.input(orgRef.strict()).query(async ({ input }) => listChannels(deps.db, await orgId(deps.db, input.org))),
     }),
-    list: localAdminProcedure.input(orgRef.strict()).query(async ({ ctx, input }) => listChannels(ctx.services.db, await orgId(ctx.services.db, input.org))),
-  }),
-  rules: router({
-    create: localAdminProcedure.input(cliRule).mutation(async ({ ctx, input }) => {
-      const organizationId = await orgId(ctx.services.db, input.org);
-      const rule = await createRule(ctx.services.db, organizationId, {
-        name: input.name, condition: await whenOf(ctx.services.db, organizationId, input.when, input), severity: input.severity,
-        channelIds: await channelIdsByRef(ctx.services.db, organizationId, input.channels), openTicket: input.ticket, closeTicketOnResolve: true, enabled: true,
-        ...(input.scope ? { scope: await scopeByName(ctx.services.db, organizationId, input.scope) } : {}),
-        excludedDeviceIds: await Promise.all(input.exclude.map((device) => resolveDeviceRef(ctx.services.db, device, organizationId))),
-      });
-      await audit(ctx, { action: 'alert_rule.create', organizationId, resourceId: rule.id, details: { name: rule.name, condition: rule.condition, by: 'local-admin' } });
-      return rule;
+    rules: router({
+      create: localAdminProcedure.input(cliRule).mutation(async ({ ctx, input }) => {
+        const organizationId = await orgId(deps.db, input.org);
+        const rule = await createRule(deps.db, organizationId, {
+          name: input.name, condition: await whenOf(deps.db, organizationId, input.when, input), severity: input.severity,
+          channelIds: await channelIdsByRef(deps.db, organizationId, input.channels), openTicket: input.ticket, closeTicketOnResolve: true, enabled: true,
+          ...(input.scope ? { scope: await scopeByName(deps.db, organizationId, input.scope) } : {}),
+          excludedDeviceIds: await Promise.all(input.exclude.map((device) => resolveDeviceRef(deps.db, device, organizationId))),
+        });
+        await deps.audit(ctx, { action: 'alert_rule.create', organizationId, resourceId: rule.id, details: { name: rule.name, condition: rule.condition, by: 'local-admin' } });
+        return rule;
+      }),
+      /** Changes a rule's condition (by rule id or name); the rest stays. */
+      update: localAdminProcedure.input(orgRef.extend({
+        rule: z.string().min(1).max(200), when: z.string().min(1).max(600).optional(),
+        forSec: z.number().int().min(0).max(7 * 86_400).optional(), clear: z.number().min(0).max(1e9).optional(),
+        everySec: z.number().int().min(0).max(86_400).optional(), timeoutSec: z.number().int().min(0).max(3_600).optional(),
+        severity: severity.optional(), enabled: z.boolean().optional(),
+      }).strict()).mutation(async ({ ctx, input }) => {
+        const organizationId = await orgId(deps.db, input.org);
+        const current = await findRule(deps.db, organizationId, input.rule);
+        const rule = await updateRule(deps.db, organizationId, current.id, {
+          ...(input.when ? { condition: await whenOf(deps.db, organizationId, input.when, input) } : {}),
+          ...(input.severity ? { severity: input.severity } : {}),
+          ...(input.enabled !== undefined ? { enabled: input.enabled } : {}),
+        });
+        await deps.audit(ctx, { action: 'alert_rule.update', organizationId, resourceId: rule.id, details: { by: 'local-admin' } });
+        return rule;
+      }),
+      list: localAdminProcedure.input(orgRef.strict()).query(async ({ input }) => listRules(deps.db, await orgId(deps.db, input.org))),
     }),
-    /** Changes a rule's condition (by rule id or name); the rest stays. */
-    update: localAdminProcedure.input(orgRef.extend({
-      rule: z.string().min(1).max(200), when: z.string().min(1).max(600).optional(),
-      forSec: z.number().int().min(0).max(7 * 86_400).optional(), clear: z.number().min(0).max(1e9).optional(),
-      everySec: z.number().int().min(0).max(86_400).optional(), timeoutSec: z.number().int().min(0).max(3_600).optional(),
-      severity: severity.optional(), enabled: z.boolean().optional(),
-    }).strict()).mutation(async ({ ctx, input }) => {
-      const organizationId = await orgId(ctx.services.db, input.org);
-      const current = await findRule(ctx.services.db, organizationId, input.rule);
-      const rule = await updateRule(ctx.services.db, organizationId, current.id, {
-        ...(input.when ? { condition: await whenOf(ctx.services.db, organizationId, input.when, input) } : {}),
-        ...(input.severity ? { severity: input.severity } : {}),
-        ...(input.enabled !== undefined ? { enabled: input.enabled } : {}),
-      });
-      await audit(ctx, { action: 'alert_rule.update', organizationId, resourceId: rule.id, details: { by: 'local-admin' } });
-      return rule;
+    alerts: router({
+      list: localAdminProcedure.input(alertFilter.extend(orgRef.shape))
+        .query(async ({ input: { org, ...filter } }) => listAlerts(deps.db, await orgId(deps.db, org), filter)),
     }),
-    list: localAdminProcedure.input(orgRef.strict()).query(async ({ ctx, input }) => listRules(ctx.services.db, await orgId(ctx.services.db, input.org))),
-  }),
-  alerts: router({
-    list: localAdminProcedure.input(alertFilter.extend(orgRef.shape))
-      .query(async ({ ctx, input: { org, ...filter } }) => listAlerts(ctx.services.db, await orgId(ctx.services.db, org), filter)),
-  }),
-});
+  });
+}

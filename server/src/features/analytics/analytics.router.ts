@@ -3,6 +3,9 @@ import { AppError } from '../../platform/errors.ts';
 import { apiUsageForMonth, deviceCpu, deviceStatusCounts, monthlyInvoice, technicianStats } from './queries.ts';
 import { weeklyReport } from './weekly-report.ts';
 import { router, userProcedure } from '../../platform/trpc/trpc.ts';
+import type { AnalyticsStore } from '../../stores/analytics/index.ts';
+import type { RelationalStore } from '../../stores/relational/index.ts';
+import type { CacheStore } from '../../stores/cache/index.ts';
 
 const MAX_DAYS = 90;
 const days = (fallback: number) => z.object({ days: z.number().int().min(1).max(MAX_DAYS).default(fallback) }).strict().default({ days: fallback });
@@ -16,18 +19,27 @@ function monthStart(value: string | undefined): Date {
   return at;
 }
 
+/** What these procedures use, built in the composition root (app/). */
+export interface AnalyticsRouterDeps {
+  analytics: AnalyticsStore;
+  cache: CacheStore;
+  db: RelationalStore;
+}
+
 /** The strategy's analytics, always for the caller's organization. */
-export const analyticsRouter = router({
-  deviceCpu30d: userProcedure('viewer').input(days(30)).query(async ({ ctx, input }) => {
-    const { rows } = await ctx.services.db.query<{ id: string }>('SELECT id FROM devices WHERE organization_id = $1', [ctx.user.organizationId]);
-    return deviceCpu(ctx.services.analytics, rows.map((row) => row.id), input.days);
-  }),
-  technicianStats7d: userProcedure('viewer').input(days(7))
-    .query(({ ctx, input }) => technicianStats(ctx.services.analytics, ctx.user.organizationId, input.days)),
-  apiUsageThisMonth: userProcedure('viewer').input(month)
-    .query(({ ctx, input }) => apiUsageForMonth(ctx.services.analytics, ctx.user.organizationId, monthStart(input.month))),
-  monthlyInvoice: userProcedure('admin').input(month)
-    .query(({ ctx, input }) => monthlyInvoice(ctx.services.analytics, ctx.user.organizationId, monthStart(input.month))),
-  deviceStatusCounts: userProcedure('viewer').query(({ ctx }) => deviceStatusCounts(ctx.services.analytics, ctx.user.organizationId)),
-  weeklyReport: userProcedure('viewer').query(({ ctx }) => weeklyReport(ctx.services, ctx.user.organizationId)),
-});
+export function createAnalyticsRouter(deps: AnalyticsRouterDeps) {
+  return router({
+    deviceCpu30d: userProcedure('viewer').input(days(30)).query(async ({ ctx, input }) => {
+      const { rows } = await deps.db.query<{ id: string }>('SELECT id FROM devices WHERE organization_id = $1', [ctx.user.organizationId]);
+      return deviceCpu(deps.analytics, rows.map((row) => row.id), input.days);
+    }),
+    technicianStats7d: userProcedure('viewer').input(days(7))
+      .query(({ ctx, input }) => technicianStats(deps.analytics, ctx.user.organizationId, input.days)),
+    apiUsageThisMonth: userProcedure('viewer').input(month)
+      .query(({ ctx, input }) => apiUsageForMonth(deps.analytics, ctx.user.organizationId, monthStart(input.month))),
+    monthlyInvoice: userProcedure('admin').input(month)
+      .query(({ ctx, input }) => monthlyInvoice(deps.analytics, ctx.user.organizationId, monthStart(input.month))),
+    deviceStatusCounts: userProcedure('viewer').query(({ ctx }) => deviceStatusCounts(deps.analytics, ctx.user.organizationId)),
+    weeklyReport: userProcedure('viewer').query(({ ctx }) => weeklyReport(deps, ctx.user.organizationId)),
+  });
+}

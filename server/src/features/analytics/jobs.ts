@@ -6,7 +6,7 @@ import type { AnalyticsStore } from '../../stores/analytics/index.ts';
 import type { RelationalStore } from '../../stores/relational/index.ts';
 import type { Job } from '../../platform/scheduler/scheduler.ts';
 import { runHourlyRollup, type HourlySource } from './rollup.ts';
-import { runDailyBilling } from '../billing/billing.ts';
+import { runDailyBilling } from '../billing/index.ts';
 import { copyDeviceCounts, copyTicketEvents, syncDeviceStatuses } from './etl.ts';
 import { archiveColdPartitions } from './archive.ts';
 import { sampleAnalyticsSizes } from './sizes.ts';

@@ -2,7 +2,7 @@ import type { Env } from '../../platform/config/index.ts';
 import type { Logger } from '../../platform/obs/logger.ts';
 import type { Metrics } from '../../platform/obs/metrics.ts';
 import { instrumentAnalytics, migrateAnalytics, openAnalyticsStore, type AnalyticsStore } from '../../stores/analytics/index.ts';
-import { createApiCallRecorder, type ApiCallRecorder } from '../billing/api-call-recorder.ts';
+import { createApiCallRecorder, type ApiCallRecorder } from '../billing/index.ts';
 
 /** Opens the analytics store from config (instrumented), applies its migrations and starts the api_calls recorder. */
 export async function openAnalytics(env: Env, deps: { metrics: Metrics; log: Logger }): Promise<{ analytics: AnalyticsStore; apiCalls: ApiCallRecorder }> {

@@ -2,7 +2,7 @@ import { API_KEY_PREFIX, apiKeyScopeSchema, roleAtLeast, type ApiKeyScope } from
 import { AppError, notFound } from '../../platform/errors.ts';
 import { hashSecret, newSecret } from '../../platform/secrets.ts';
 import type { SqlExecutor } from '../../stores/relational/index.ts';
-import type { SessionUser } from '../auth/sessions.ts';
+import type { SessionUser } from '../../platform/trpc/caller.ts';
 import { findLiveKey, insertApiKey, listApiKeys, revokeApiKey, touchApiKey, type ApiKeyRecord } from './repository.ts';
 import { keyRoleFor } from './scopes.ts';
 

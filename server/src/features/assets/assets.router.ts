@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { localAdminProcedure, router, userProcedure } from '../../platform/trpc/trpc.ts';
 import { notFound } from '../../platform/errors.ts';
-import type { SqlExecutor } from '../../stores/relational/index.ts';
-import { audit } from '../audit/index.ts';
+import type { SqlExecutor, RelationalStore } from '../../stores/relational/index.ts';
 import { findOrganization } from '../organizations/index.ts';
 import { assetForDevice, createAsset, deleteAsset, getAsset, listAssets, updateAsset, type Asset } from './assets.ts';
+import type { Audit } from '../audit/index.ts';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 const optionalText = (max: number) => z.string().trim().max(max).transform((value) => value || null).nullable();
@@ -56,35 +56,43 @@ const changedFields = (before: Asset, after: Asset) => Object.fromEntries(
     .map(([key, value]) => [key, { from: recorded(before)[key as keyof ReturnType<typeof recorded>], to: value }]),
 );
 
+/** What these procedures use, built in the composition root (app/). */
+export interface AssetsRouterDeps {
+  audit: Audit;
+  db: RelationalStore;
+}
+
 /** Hardware assets: technicians and up read them; admins add, change, link and remove them. Own organization only. */
-export const assetsRouter = router({
-  list: userProcedure('technician').input(assetFilterSchema)
-    .query(({ ctx, input }) => listAssets(ctx.services.db, ctx.user.organizationId, filterOf(input))),
-  get: userProcedure('technician').input(z.object({ id: z.uuid() }).strict())
-    .query(({ ctx, input }) => getAsset(ctx.services.db, ctx.user.organizationId, input.id)),
-  /** The device page's "Asset" section: the asset this device is, or null. */
-  forDevice: userProcedure('technician').input(z.object({ deviceId: z.uuid() }).strict())
-    .query(({ ctx, input }) => assetForDevice(ctx.services.db, ctx.user.organizationId, input.deviceId)),
-  create: userProcedure('admin').input(assetFieldsSchema.strict())
-    .mutation(async ({ ctx, input }) => {
-      const asset = await createAsset(ctx.services.db, ctx.user.organizationId, withEmpty(input));
-      await audit(ctx, { action: 'asset.create', resourceId: asset.id, details: recorded(asset) });
-      return asset;
-    }),
-  update: userProcedure('admin').input(assetFieldsSchema.partial().extend({ id: z.uuid() }).strict())
-    .mutation(async ({ ctx, input }) => {
-      const { id, ...changes } = input;
-      const { before, after } = await updateAsset(ctx.services.db, ctx.user.organizationId, id, changes);
-      await audit(ctx, { action: 'asset.update', resourceId: id, details: { changes: changedFields(before, after) } });
-      return after;
-    }),
-  remove: userProcedure('admin').input(z.object({ id: z.uuid() }).strict())
-    .mutation(async ({ ctx, input }) => {
-      const asset = await deleteAsset(ctx.services.db, ctx.user.organizationId, input.id);
-      await audit(ctx, { action: 'asset.delete', resourceId: asset.id, details: recorded(asset) });
-      return { ok: true };
-    }),
-});
+export function createAssetsRouter(deps: AssetsRouterDeps) {
+  return router({
+    list: userProcedure('technician').input(assetFilterSchema)
+      .query(({ ctx, input }) => listAssets(deps.db, ctx.user.organizationId, filterOf(input))),
+    get: userProcedure('technician').input(z.object({ id: z.uuid() }).strict())
+      .query(({ ctx, input }) => getAsset(deps.db, ctx.user.organizationId, input.id)),
+    /** The device page's "Asset" section: the asset this device is, or null. */
+    forDevice: userProcedure('technician').input(z.object({ deviceId: z.uuid() }).strict())
+      .query(({ ctx, input }) => assetForDevice(deps.db, ctx.user.organizationId, input.deviceId)),
+    create: userProcedure('admin').input(assetFieldsSchema.strict())
+      .mutation(async ({ ctx, input }) => {
+        const asset = await createAsset(deps.db, ctx.user.organizationId, withEmpty(input));
+        await deps.audit(ctx, { action: 'asset.create', resourceId: asset.id, details: recorded(asset) });
+        return asset;
+      }),
+    update: userProcedure('admin').input(assetFieldsSchema.partial().extend({ id: z.uuid() }).strict())
+      .mutation(async ({ ctx, input }) => {
+        const { id, ...changes } = input;
+        const { before, after } = await updateAsset(deps.db, ctx.user.organizationId, id, changes);
+        await deps.audit(ctx, { action: 'asset.update', resourceId: id, details: { changes: changedFields(before, after) } });
+        return after;
+      }),
+    remove: userProcedure('admin').input(z.object({ id: z.uuid() }).strict())
+      .mutation(async ({ ctx, input }) => {
+        const asset = await deleteAsset(deps.db, ctx.user.organizationId, input.id);
+        await deps.audit(ctx, { action: 'asset.delete', resourceId: asset.id, details: recorded(asset) });
+        return { ok: true };
+      }),
+  });
+}
 
 const orgRef = z.string().min(1).max(255);
 
@@ -95,30 +103,32 @@ async function orgId(db: SqlExecutor, ref: string): Promise<string> {
 }
 
 /** `ninjait asset ...`: the server machine's operator, for any organization. */
-export const assetsAdminRouter = router({
-  list: localAdminProcedure.input(assetFilterSchema.extend({ org: orgRef }))
-    .query(async ({ ctx, input }) => listAssets(ctx.services.db, await orgId(ctx.services.db, input.org), filterOf(input))),
-  create: localAdminProcedure.input(assetFieldsSchema.extend({ org: orgRef }).strict())
-    .mutation(async ({ ctx, input }) => {
-      const { org, ...fields } = input;
-      const organizationId = await orgId(ctx.services.db, org);
-      const asset = await createAsset(ctx.services.db, organizationId, withEmpty(fields));
-      await audit(ctx, { action: 'asset.create', organizationId, resourceId: asset.id, details: { ...recorded(asset), by: 'local-admin' } });
-      return asset;
-    }),
-  update: localAdminProcedure.input(assetFieldsSchema.partial().extend({ org: orgRef, id: z.uuid() }).strict())
-    .mutation(async ({ ctx, input }) => {
-      const { org, id, ...changes } = input;
-      const organizationId = await orgId(ctx.services.db, org);
-      const { before, after } = await updateAsset(ctx.services.db, organizationId, id, changes);
-      await audit(ctx, { action: 'asset.update', organizationId, resourceId: id, details: { changes: changedFields(before, after), by: 'local-admin' } });
-      return after;
-    }),
-  remove: localAdminProcedure.input(z.object({ org: orgRef, id: z.uuid() }).strict())
-    .mutation(async ({ ctx, input }) => {
-      const organizationId = await orgId(ctx.services.db, input.org);
-      const asset = await deleteAsset(ctx.services.db, organizationId, input.id);
-      await audit(ctx, { action: 'asset.delete', organizationId, resourceId: asset.id, details: { ...recorded(asset), by: 'local-admin' } });
-      return { ok: true };
-    }),
-});
+export function createAssetsAdminRouter(deps: AssetsRouterDeps) {
+  return router({
+    list: localAdminProcedure.input(assetFilterSchema.extend({ org: orgRef }))
+      .query(async ({ input }) => listAssets(deps.db, await orgId(deps.db, input.org), filterOf(input))),
+    create: localAdminProcedure.input(assetFieldsSchema.extend({ org: orgRef }).strict())
+      .mutation(async ({ ctx, input }) => {
+        const { org, ...fields } = input;
+        const organizationId = await orgId(deps.db, org);
+        const asset = await createAsset(deps.db, organizationId, withEmpty(fields));
+        await deps.audit(ctx, { action: 'asset.create', organizationId, resourceId: asset.id, details: { ...recorded(asset), by: 'local-admin' } });
+        return asset;
+      }),
+    update: localAdminProcedure.input(assetFieldsSchema.partial().extend({ org: orgRef, id: z.uuid() }).strict())
+      .mutation(async ({ ctx, input }) => {
+        const { org, id, ...changes } = input;
+        const organizationId = await orgId(deps.db, org);
+        const { before, after } = await updateAsset(deps.db, organizationId, id, changes);
+        await deps.audit(ctx, { action: 'asset.update', organizationId, resourceId: id, details: { changes: changedFields(before, after), by: 'local-admin' } });
+        return after;
+      }),
+    remove: localAdminProcedure.input(z.object({ org: orgRef, id: z.uuid() }).strict())
+      .mutation(async ({ ctx, input }) => {
+        const organizationId = await orgId(deps.db, input.org);
+        const asset = await deleteAsset(deps.db, organizationId, input.id);
+        await deps.audit(ctx, { action: 'asset.delete', organizationId, resourceId: asset.id, details: { ...recorded(asset), by: 'local-admin' } });
+        return { ok: true };
+      }),
+  });
+}

@@ -1,3 +1,3 @@
 /** Hardware assets: what the router and the CLI use. */
-export { assetsRouter, assetsAdminRouter } from './assets.router.ts';
+export { createAssetsRouter, createAssetsAdminRouter } from './assets.router.ts';
 export type { Asset } from './assets.ts';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AppError } from '../../platform/errors.ts';
 import { router, userProcedure } from '../../platform/trpc/trpc.ts';
+import type { DocumentStore } from '../../stores/documents/index.ts';
 
 const auditQuerySchema = z.object({
   userId: z.uuid().optional(),
@@ -11,12 +12,19 @@ const auditQuerySchema = z.object({
   limit: z.number().int().min(1).max(1_000).default(100),
 }).strict();
 
-export const auditRouter = router({
-  /** The caller's organization's audit log, newest first, filtered by user, action, resource and time. */
-  list: userProcedure('admin')
-    .input(auditQuerySchema.default({ limit: 100 }))
-    .query(({ ctx, input }) => {
-      if (input.since && input.until && input.since >= input.until) throw new AppError('BAD_REQUEST', '`since` must be before `until`');
-      return ctx.services.documents.auditLog.find({ ...input, organizationId: ctx.user.organizationId });
-    }),
-});
+/** What these procedures use, built in the composition root (app/). */
+export interface AuditRouterDeps {
+  documents: DocumentStore;
+}
+
+export function createAuditRouter(deps: AuditRouterDeps) {
+  return router({
+    /** The caller's organization's audit log, newest first, filtered by user, action, resource and time. */
+    list: userProcedure('admin')
+      .input(auditQuerySchema.default({ limit: 100 }))
+      .query(({ ctx, input }) => {
+        if (input.since && input.until && input.since >= input.until) throw new AppError('BAD_REQUEST', '`since` must be before `until`');
+        return deps.documents.auditLog.find({ ...input, organizationId: ctx.user.organizationId });
+      }),
+  });
+}

@@ -2,14 +2,12 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../../platform/obs/metrics.ts';
 import type { AuditEntry } from '../../stores/documents/index.ts';
-import { audit, scrubDetails, type AuditContext } from './audit.ts';
+import { createAudit, scrubDetails, type AuditDeps, type AuditWho } from './audit.ts';
 
-function context(insert: (entries: readonly AuditEntry[]) => Promise<void>): AuditContext {
-  return {
-    services: { documents: { auditLog: { insert, find: async () => [] } }, log: pino({ level: 'silent' }), metrics: createMetrics() } as unknown as AuditContext['services'],
-    ip: '198.51.100.4',
-    user: { userId: '11111111-1111-4111-8111-111111111111', organizationId: '22222222-2222-4222-8222-222222222222' },
-  };
+const who: AuditWho = { ip: '198.51.100.4', user: { userId: '11111111-1111-4111-8111-111111111111', organizationId: '22222222-2222-4222-8222-222222222222' } };
+
+function deps(insert: (entries: readonly AuditEntry[]) => Promise<void>) {
+  return { documents: { auditLog: { insert, find: async () => [] } }, log: pino({ level: 'silent' }), metrics: createMetrics() } as unknown as AuditDeps;
 }
 
 describe('audit', () => {
@@ -26,16 +24,16 @@ describe('audit', () => {
 
   it('writes who, what and from where', async () => {
     const written: AuditEntry[] = [];
-    const entry = await audit(context(async (entries) => void written.push(...entries)), { action: 'device.delete', resourceId: 'd1', details: { reason: 'Decommissioned' } });
+    const entry = await createAudit(deps(async (entries) => void written.push(...entries)))(who, { action: 'device.delete', resourceId: 'd1', details: { reason: 'Decommissioned' } });
     expect(written).toEqual([entry]);
     expect(entry).toMatchObject({ action: 'device.delete', resourceId: 'd1', ipAddress: '198.51.100.4', userId: '11111111-1111-4111-8111-111111111111', details: { reason: 'Decommissioned' } });
   });
 
   it('does not fail the mutation when the store is down: counts it instead', async () => {
-    const ctx = context(async () => {
+    const down = deps(async () => {
       throw new Error('down');
     });
-    expect(await audit(ctx, { action: 'token.create' })).toBeNull();
-    expect((await ctx.services.metrics.auditWriteFailures.get()).values[0]?.value).toBe(1);
+    expect(await createAudit(down)(who, { action: 'token.create' })).toBeNull();
+    expect((await down.metrics.auditWriteFailures.get()).values[0]?.value).toBe(1);
   });
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Services } from '../../app/services.ts';
-import type { AuditEntry } from '../../stores/documents/index.ts';
+import type { Logger } from '../../platform/obs/logger.ts';
+import type { Metrics } from '../../platform/obs/metrics.ts';
+import type { AuditEntry, DocumentStore } from '../../stores/documents/index.ts';
 import { auditWriterOf } from './audit-writes.ts';
 
 /** What people do that the audit log records, `resource.verb`. */
@@ -24,12 +25,21 @@ export interface AuditEvent {
   organizationId?: string | undefined;
 }
 
-/** The part of a tRPC context the helper reads: a person's session (when any) and the address. */
-export interface AuditContext {
-  services: Pick<Services, 'documents' | 'log' | 'metrics'>;
+/** Who acted: a person's session (when any) and the address. A tRPC context is one. */
+export interface AuditWho {
   ip: string | null;
   user?: { userId: string; organizationId: string } | undefined;
 }
+
+/** Where entries go, and what reports an entry that could not be written. */
+export interface AuditDeps {
+  documents: Pick<DocumentStore, 'auditLog'>;
+  log: Pick<Logger, 'warn' | 'error'>;
+  metrics: Pick<Metrics, 'auditWriteFailures'>;
+}
+
+/** Records one entry; built once by `createAudit` in the composition root and passed to features. */
+export type Audit = (who: AuditWho, event: AuditEvent) => Promise<AuditEntry | null>;
 
 const SECRET_KEY = /pass(word)?|secret|token|session|authorization|cookie|hash/i;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -57,10 +67,14 @@ export function scrubDetails(value: unknown, depth = 0): unknown {
  * that is down does not undo or fail the change: the entry goes to the server log instead and a
  * counter rises (alert on `ninjait_audit_write_failures_total`).
  */
-export async function audit(ctx: AuditContext, event: AuditEvent): Promise<AuditEntry | null> {
+export function createAudit(deps: AuditDeps): Audit {
+  return (who, event) => writeAudit(deps, who, event);
+}
+
+async function writeAudit(deps: AuditDeps, ctx: AuditWho, event: AuditEvent): Promise<AuditEntry | null> {
   const organizationId = event.organizationId ?? ctx.user?.organizationId;
   if (!organizationId) {
-    ctx.services.log.warn({ action: event.action }, 'audit event without an organization; not recorded');
+    deps.log.warn({ action: event.action }, 'audit event without an organization; not recorded');
     return null;
   }
   const entry: AuditEntry = {
@@ -75,11 +89,11 @@ export async function audit(ctx: AuditContext, event: AuditEvent): Promise<Audit
   };
   try {
     // Written with the entries of concurrent requests, in one insert; this one's is stored when it resolves.
-    await auditWriterOf(ctx.services.documents.auditLog)(entry);
+    await auditWriterOf(deps.documents.auditLog)(entry);
     return entry;
   } catch (error) {
-    ctx.services.metrics.auditWriteFailures.inc();
-    ctx.services.log.error({ err: error, audit: entry }, 'could not write the audit log; entry kept in this log line');
+    deps.metrics.auditWriteFailures.inc();
+    deps.log.error({ err: error, audit: entry }, 'could not write the audit log; entry kept in this log line');
     return null;
   }
 }

@@ -1,1 +1,1 @@
-export { audit, scrubDetails, type AuditAction, type AuditContext, type AuditEvent } from './audit.ts';
+export { createAudit, scrubDetails, type Audit, type AuditAction, type AuditDeps, type AuditEvent, type AuditWho } from './audit.ts';

@@ -1,5 +1,8 @@
-import type { Services } from '../../app/services.ts';
-import { audit } from '../audit/index.ts';
+import type { Logger } from '../../platform/obs/logger.ts';
+import type { Metrics } from '../../platform/obs/metrics.ts';
+import type { RelationalStore } from '../../stores/relational/index.ts';
+import type { CacheStore } from '../../stores/cache/index.ts';
+import type { Audit } from '../audit/index.ts';
 import { findLoginAccount, type LoginAccount } from './users.ts';
 
 /**
@@ -39,10 +42,16 @@ export interface FailedLogin {
   purpose?: 'login' | 'password_change';
 }
 
-export type FailedLoginDeps = Pick<Services, 'db' | 'cache' | 'documents' | 'log' | 'metrics'>;
+export interface FailedLoginDeps {
+  db: RelationalStore;
+  cache: CacheStore;
+  log: Logger;
+  metrics: Metrics;
+  audit: Audit;
+}
 
 /** Counts one failure from `address`; answers the address's count this minute when it is to be written, else null. */
-export async function sampleFailedLogin(cache: Services['cache'], address: string): Promise<number | null> {
+export async function sampleFailedLogin(cache: CacheStore, address: string): Promise<number | null> {
   const [mine, all] = await Promise.all([
     cache.hitWindow(`audit-sample:login-failed:${address}`, SAMPLE_WINDOW_SEC),
     cache.hitWindow('audit-sample:login-failed', SAMPLE_WINDOW_SEC),
@@ -56,7 +65,7 @@ export async function auditFailedLogin(deps: FailedLoginDeps, attempt: FailedLog
     const failuresThisMinuteFromAddress = await sampleFailedLogin(deps.cache, attempt.address);
     if (failuresThisMinuteFromAddress === null) return;
     const account = attempt.account !== undefined ? attempt.account : await findLoginAccount(deps.db, attempt.email);
-    await audit({ services: deps, ip: attempt.ip }, {
+    await deps.audit({ ip: attempt.ip }, {
       action: FAILED_LOGIN_ACTION,
       organizationId: account?.organizationId ?? NO_ORGANIZATION,
       userId: account?.id,

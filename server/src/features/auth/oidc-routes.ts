@@ -5,7 +5,7 @@ import type { Logger } from '../../platform/obs/logger.ts';
 import { addressKey, clientIp } from '../../platform/http/client-address.ts';
 import { decodePathPart, requestTarget } from '../../platform/http/request-target.ts';
 import type { RelationalStore } from '../../stores/relational/index.ts';
-import { audit, type AuditContext } from '../audit/index.ts';
+import type { Audit } from '../audit/index.ts';
 import type { SecretBox } from '../../platform/secret-box.ts';
 import { beginSignIn, CALLBACK_PATH, completeSignIn, findSsoOrganization, personForClaims, SIGN_IN_TTL_SEC, SsoRefusal, type SsoRefusalReason } from './oidc.ts';
 import type { RateLimiter } from './rate-limit.ts';
@@ -14,7 +14,8 @@ import type { Sessions } from './sessions.ts';
 import { createTwoFactor } from './two-factor.ts';
 
 /** What the sign-in routes use of the server's services. */
-export interface OidcRouteServices extends Pick<AuditContext['services'], 'documents' | 'metrics'> {
+export interface OidcRouteServices {
+  audit: Audit;
   env: Pick<Env, 'PUBLIC_URL'>;
   log: Logger;
   db: RelationalStore;
@@ -78,7 +79,7 @@ export function oidcRoutes(services: OidcRouteServices) {
     } catch (error) {
       if (!(error instanceof SsoRefusal)) throw error;
       log.warn({ organizationId: settings.organizationId, reason: error.reason, err: error.message }, 'single sign-on could not start');
-      await audit({ services, ip }, { action: 'auth.sso_refused', organizationId: settings.organizationId, details: { reason: error.reason, detail: error.message } });
+      await services.audit({ ip }, { action: 'auth.sso_refused', organizationId: settings.organizationId, details: { reason: error.reason, detail: error.message } });
       refused(res, error.reason);
     }
   }
@@ -110,16 +111,16 @@ export function oidcRoutes(services: OidcRouteServices) {
       });
       const cookies: string[] = [clearState];
       setSessionCookie({ setCookie: (cookie) => cookies.push(cookie), secure: isHttps(req) }, sessionToken);
-      const who = { services, ip, user: { userId: user.id, organizationId: user.organizationId } };
-      if (created) await audit(who, { action: 'user.create', resourceId: user.id, details: { email: user.email, role: user.role, via: 'sso' } });
-      if (roleChanged) await audit(who, { action: 'user.update', resourceId: user.id, details: { role: user.role, via: 'sso' } });
-      await audit(who, { action: 'auth.login', resourceId: user.id, details: { via: 'sso' } });
+      const who = { ip, user: { userId: user.id, organizationId: user.organizationId } };
+      if (created) await services.audit(who, { action: 'user.create', resourceId: user.id, details: { email: user.email, role: user.role, via: 'sso' } });
+      if (roleChanged) await services.audit(who, { action: 'user.update', resourceId: user.id, details: { role: user.role, via: 'sso' } });
+      await services.audit(who, { action: 'auth.login', resourceId: user.id, details: { via: 'sso' } });
       log.info({ userId: user.id, organizationId: user.organizationId, created }, 'single sign-on');
       redirect(res, '/', cookies);
     } catch (error) {
       if (!(error instanceof SsoRefusal)) throw error;
       log.warn({ organizationId, reason: error.reason, err: error.message }, 'single sign-on refused');
-      await audit({ services, ip }, { action: 'auth.sso_refused', ...(organizationId ? { organizationId } : {}), details: { reason: error.reason, detail: error.message } });
+      await services.audit({ ip }, { action: 'auth.sso_refused', ...(organizationId ? { organizationId } : {}), details: { reason: error.reason, detail: error.message } });
       refused(res, error.reason, [clearState]);
     }
   }

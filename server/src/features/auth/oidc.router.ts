@@ -2,10 +2,13 @@ import { z } from 'zod';
 import { roleSchema } from '@ninjait/shared';
 import { AppError } from '../../platform/errors.ts';
 import { router, userProcedure } from '../../platform/trpc/trpc.ts';
-import { audit } from '../audit/index.ts';
 import { CALLBACK_PATH, issuerAllowed, SCOPES } from './oidc.ts';
 import { deleteSsoSettings, saveSsoSettings, ssoSettings } from './oidc-repository.ts';
 import { assertMayGrant } from './people-rules.ts';
+import type { Audit } from '../audit/index.ts';
+import type { RelationalStore } from '../../stores/relational/index.ts';
+import type { Env } from '../../platform/config/index.ts';
+import type { SecretBox } from '../../platform/secret-box.ts';
 
 const MAX_RULES = 20;
 
@@ -22,28 +25,38 @@ const settingsSchema = z.object({
   countsAsTwoFactor: z.boolean(),
 }).strict();
 
+/** What these procedures use, built in the composition root (app/). */
+export interface SsoRouterDeps {
+  audit: Audit;
+  db: RelationalStore;
+  env: Env;
+  secretBox: SecretBox;
+}
+
 /**
  * An organization's single sign-on (OpenID Connect) settings, for its admins. The client secret
  * goes in and never comes out. A rule may grant at most the admin's own role (as adding someone would).
  */
-export const ssoRouter = router({
-  settings: userProcedure('admin').query(async ({ ctx }) => ({
-    settings: await ssoSettings(ctx.services.db, ctx.user.organizationId),
-    // What to register at the provider.
-    redirectUri: ctx.services.env.PUBLIC_URL ? `${ctx.services.env.PUBLIC_URL.replace(/\/+$/, '')}${CALLBACK_PATH}` : null,
-    callbackPath: CALLBACK_PATH,
-    scopes: SCOPES,
-  })),
-  save: userProcedure('admin').input(settingsSchema).mutation(async ({ ctx, input }) => {
-    for (const rule of input.roleRules) assertMayGrant(ctx.user, rule.role);
-    const saved = await saveSsoSettings(ctx.services.db, ctx.services.secretBox, ctx.user.organizationId, input);
-    const { clientSecret, ...shown } = input;
-    await audit(ctx, { action: 'organization.sso_update', resourceId: ctx.user.organizationId, details: { ...shown, newClientCredential: clientSecret !== undefined } });
-    return saved;
-  }),
-  remove: userProcedure('admin').mutation(async ({ ctx }) => {
-    if (!(await deleteSsoSettings(ctx.services.db, ctx.user.organizationId))) throw new AppError('NOT_FOUND', 'Single sign-on is not set up');
-    await audit(ctx, { action: 'organization.sso_remove', resourceId: ctx.user.organizationId });
-    return { ok: true };
-  }),
-});
+export function createSsoRouter(deps: SsoRouterDeps) {
+  return router({
+    settings: userProcedure('admin').query(async ({ ctx }) => ({
+      settings: await ssoSettings(deps.db, ctx.user.organizationId),
+      // What to register at the provider.
+      redirectUri: deps.env.PUBLIC_URL ? `${deps.env.PUBLIC_URL.replace(/\/+$/, '')}${CALLBACK_PATH}` : null,
+      callbackPath: CALLBACK_PATH,
+      scopes: SCOPES,
+    })),
+    save: userProcedure('admin').input(settingsSchema).mutation(async ({ ctx, input }) => {
+      for (const rule of input.roleRules) assertMayGrant(ctx.user, rule.role);
+      const saved = await saveSsoSettings(deps.db, deps.secretBox, ctx.user.organizationId, input);
+      const { clientSecret, ...shown } = input;
+      await deps.audit(ctx, { action: 'organization.sso_update', resourceId: ctx.user.organizationId, details: { ...shown, newClientCredential: clientSecret !== undefined } });
+      return saved;
+    }),
+    remove: userProcedure('admin').mutation(async ({ ctx }) => {
+      if (!(await deleteSsoSettings(deps.db, ctx.user.organizationId))) throw new AppError('NOT_FOUND', 'Single sign-on is not set up');
+      await deps.audit(ctx, { action: 'organization.sso_remove', resourceId: ctx.user.organizationId });
+      return { ok: true };
+    }),
+  });
+}

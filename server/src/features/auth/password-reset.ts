@@ -5,7 +5,7 @@ import { mailer } from '../../platform/mail.ts';
 import { addressKey } from '../../platform/http/client-address.ts';
 import { hashPassword, hashSecret, newSecret } from '../../platform/secrets.ts';
 import type { RelationalStore } from '../../stores/relational/index.ts';
-import { audit, type AuditContext } from '../audit/index.ts';
+import type { Audit } from '../audit/index.ts';
 import { withPasswordGate } from './login.ts';
 import { requiresSso } from './oidc-repository.ts';
 import type { RateLimiter } from './rate-limit.ts';
@@ -24,7 +24,8 @@ const TOKEN_PREFIX = 'pr_';
 export const RESET_PAGE = '/reset-password';
 export const RESET_LINK_INVALID = 'This reset link does not work any more (used, expired or mistyped): ask for a new one on the login page';
 
-export interface PasswordResetServices extends Pick<AuditContext['services'], 'documents' | 'metrics'> {
+export interface PasswordResetServices {
+  audit: Audit;
   env: Pick<Env, 'PUBLIC_URL' | 'SMTP_URL' | 'SMTP_FROM'>;
   log: Logger;
   db: RelationalStore;
@@ -54,7 +55,7 @@ async function sendLink(services: PasswordResetServices, ip: string | null, emai
       + `Open this link within ${RESET_TTL_MIN} minutes to choose a new password:\n${link}\n\n`
       + 'The link works once. If you did not ask for it, ignore this message: your password stays as it is.\n',
   });
-  await audit({ services, ip, user: { userId: account.id, organizationId: account.organizationId } }, { action: 'auth.password_reset_requested', resourceId: account.id });
+  await services.audit({ ip, user: { userId: account.id, organizationId: account.organizationId } }, { action: 'auth.password_reset_requested', resourceId: account.id });
 }
 
 /**
@@ -89,5 +90,5 @@ export async function resetPassword(services: PasswordResetServices, ip: string 
   });
   if (!person || !person.organizationId) throw new AppError('BAD_REQUEST', RESET_LINK_INVALID);
   await services.sessions.destroyAllFor(person.id);
-  await audit({ services, ip, user: { userId: person.id, organizationId: person.organizationId } }, { action: 'auth.password_reset', resourceId: person.id });
+  await services.audit({ ip, user: { userId: person.id, organizationId: person.organizationId } }, { action: 'auth.password_reset', resourceId: person.id });
 }

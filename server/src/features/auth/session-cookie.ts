@@ -2,6 +2,7 @@ import { serialize } from 'cookie';
 import { SESSION_TTL_SEC } from '@ninjait/shared';
 import { SESSION_COOKIE, type Context } from '../../platform/trpc/context.ts';
 import type { SessionUser } from './session-store.ts';
+import type { Sessions } from './sessions.ts';
 
 /** HttpOnly keeps scripts away from it; SameSite=Strict makes cross-site mutations arrive without it. */
 export const sessionCookie = (value: string, maxAgeSec: number, secure: boolean) =>
@@ -22,8 +23,8 @@ export function clearSessionCookie(ctx: Pick<Context, 'setCookie' | 'secure'>): 
  * and no token (as at login, page scripts must never read one); a program (CLI, integration)
  * gets the token to send as a bearer.
  */
-export async function replaceSession(ctx: Context, user: SessionUser): Promise<string | null> {
-  const sessionToken = await ctx.services.sessions.create(user);
+export async function replaceSession(sessions: Pick<Sessions, 'create'>, ctx: Context, user: SessionUser): Promise<string | null> {
+  const sessionToken = await sessions.create(user);
   if (ctx.fromBrowser && ctx.setCookie) {
     setSessionCookie(ctx, sessionToken);
     return null;

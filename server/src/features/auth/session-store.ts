@@ -1,18 +1,8 @@
-import type { Role } from '@ninjait/shared';
+import type { SessionUser } from '../../platform/trpc/caller.ts';
 import type { CacheStore } from '../../stores/cache/index.ts';
 
-/** What a session carries. Role is re-read on change: role and password changes drop sessions. */
-export interface SessionUser {
-  userId: string;
-  email: string;
-  role: Role;
-  organizationId: string;
-  /** Set while the person must set up a second factor their organization requires: nothing else is open. */
-  restricted?: 'two_factor_setup' | undefined;
-  /** Where and when the session was opened, for the person's sessions page. */
-  ip?: string | null | undefined;
-  createdAt?: string | undefined;
-}
+/** What a session carries: the platform's caller identity (the context holds it). */
+export type { SessionUser };
 
 /** One of a person's sessions as their sessions page shows it; `id` is a prefix of the token's hash. */
 export interface SessionListing {

@@ -5,8 +5,11 @@ import { checkLogin, withPasswordGate } from './login.ts';
 import { createUser, findUser, generatePassword, listUsers, listPersonNames, removeUser, setPassword, setRole } from './users.ts';
 import { assertMayGrant, assertMayResetPassword, removalGuard, roleChangeGuard } from './people-rules.ts';
 import { router, userProcedure } from '../../platform/trpc/trpc.ts';
-import { audit } from '../audit/index.ts';
 import { replaceSession } from './session-cookie.ts';
+import type { Audit } from '../audit/index.ts';
+import type { RelationalStore } from '../../stores/relational/index.ts';
+import type { Sessions } from './sessions.ts';
+import type { FailedLoginDeps } from './failed-login-audit.ts';
 
 /** A new password, wherever one is set (the reset link's page too). */
 export const password = z.string().min(12, 'Passwords need at least 12 characters').max(1024);
@@ -24,19 +27,27 @@ export const newUserSchema = z.object({
 const addPersonSchema = newUserSchema.extend({ password: password.optional() }).strict();
 const personInput = z.object({ userId: z.uuid() }).strict();
 
+/** What these procedures use, built in the composition root (app/). */
+export interface UsersRouterDeps extends FailedLoginDeps {
+  audit: Audit;
+  db: RelationalStore;
+  sessions: Sessions;
+}
+
 /**
  * People of the caller's organization. Every id names someone in that organization, or is
  * NOT_FOUND; who may change whom is features/auth/people-rules.ts; every password is checked or hashed
  * in the password queue (features/auth/login.ts); every change is audited and ends the sessions it affects.
  */
-export const usersRouter = router({
+export function createUsersRouter(deps: UsersRouterDeps) {
+  return router({
   /** The organization's people; `includeRemoved` adds those removed (with `removedAt`), for naming them in history. */
   list: userProcedure('admin')
     .input(z.object({ includeRemoved: z.boolean().default(false) }).strict().default({ includeRemoved: false }))
-    .query(({ ctx, input }) => listUsers(ctx.services.db, ctx.user.organizationId, input)),
+    .query(({ ctx, input }) => listUsers(deps.db, ctx.user.organizationId, input)),
 
   /** Names of the organization's people, for anyone in it: tickets, reports and history say who, not an id. */
-  names: userProcedure('viewer').query(({ ctx }) => listPersonNames(ctx.services.db, ctx.user.organizationId)),
+  names: userProcedure('viewer').query(({ ctx }) => listPersonNames(deps.db, ctx.user.organizationId)),
 
   /** Adds someone; `initialPassword` is the one the server made (shown once), null when the admin set it. */
   create: userProcedure('admin')
@@ -44,10 +55,10 @@ export const usersRouter = router({
     .mutation(async ({ ctx, input }) => {
       assertMayGrant(ctx.user, input.role);
       const initialPassword = input.password ? null : generatePassword();
-      const user = await withPasswordGate(ctx.ip, () => createUser(ctx.services.db, {
+      const user = await withPasswordGate(ctx.ip, () => createUser(deps.db, {
         ...input, password: input.password ?? initialPassword!, organizationId: ctx.user.organizationId,
       }));
-      await audit(ctx, { action: 'user.create', resourceId: user.id, details: { email: user.email, name: user.name, role: user.role } });
+      await deps.audit(ctx, { action: 'user.create', resourceId: user.id, details: { email: user.email, name: user.name, role: user.role } });
       return { ...user, initialPassword };
     }),
 
@@ -59,17 +70,17 @@ export const usersRouter = router({
   changePassword: userProcedure('viewer')
     .input(z.object({ currentPassword: z.string().min(1).max(1024), newPassword: password }).strict())
     .mutation(async ({ ctx, input }) => {
-      const user = await checkLogin(ctx.services, { ip: ctx.ip, email: ctx.user.email, password: input.currentPassword, purpose: 'password_change' })
+      const user = await checkLogin(deps, { ip: ctx.ip, email: ctx.user.email, password: input.currentPassword, purpose: 'password_change' })
         .catch((error: unknown) => {
           // UNAUTHORIZED would tell the console the session ended; it did not.
           if (error instanceof AppError && error.code === 'UNAUTHORIZED') throw new AppError('FORBIDDEN', 'The current password is wrong');
           throw error;
         });
       if (user.id !== ctx.user.userId) throw new AppError('UNAUTHORIZED', 'Log in again: this session belongs to an account that changed');
-      await withPasswordGate(ctx.ip, () => setPassword(ctx.services.db, user.id, input.newPassword));
-      await ctx.services.sessions.destroyAllFor(user.id);
-      const sessionToken = await replaceSession(ctx, ctx.user);
-      await audit(ctx, { action: 'user.password_change', resourceId: user.id });
+      await withPasswordGate(ctx.ip, () => setPassword(deps.db, user.id, input.newPassword));
+      await deps.sessions.destroyAllFor(user.id);
+      const sessionToken = await replaceSession(deps.sessions, ctx, ctx.user);
+      await deps.audit(ctx, { action: 'user.password_change', resourceId: user.id });
       return { sessionToken };
     }),
 
@@ -77,12 +88,12 @@ export const usersRouter = router({
   resetPassword: userProcedure('admin')
     .input(personInput.extend({ password: password.optional() }).strict())
     .mutation(async ({ ctx, input }) => {
-      const target = await findUser(ctx.services.db, ctx.user.organizationId, input.userId);
+      const target = await findUser(deps.db, ctx.user.organizationId, input.userId);
       assertMayResetPassword(ctx.user, target);
       const generated = input.password ? null : generatePassword();
-      await withPasswordGate(ctx.ip, () => setPassword(ctx.services.db, target.id, input.password ?? generated!));
-      await ctx.services.sessions.destroyAllFor(target.id);
-      await audit(ctx, { action: 'user.password_reset', resourceId: target.id, details: { email: target.email, generated: generated !== null } });
+      await withPasswordGate(ctx.ip, () => setPassword(deps.db, target.id, input.password ?? generated!));
+      await deps.sessions.destroyAllFor(target.id);
+      await deps.audit(ctx, { action: 'user.password_reset', resourceId: target.id, details: { email: target.email, generated: generated !== null } });
       return { password: generated };
     }),
 
@@ -91,12 +102,12 @@ export const usersRouter = router({
     .input(personInput.extend({ role: roleSchema }).strict())
     .mutation(async ({ ctx, input }) => {
       let from: string | undefined;
-      const user = await setRole(ctx.services.db, ctx.user.organizationId, input.userId, input.role, (target, owners) => {
+      const user = await setRole(deps.db, ctx.user.organizationId, input.userId, input.role, (target, owners) => {
         from = target.role;
         roleChangeGuard(ctx.user, input.role)(target, owners);
       });
-      await ctx.services.sessions.destroyAllFor(user.id);
-      await audit(ctx, { action: 'user.update', resourceId: user.id, details: { email: user.email, from, role: user.role } });
+      await deps.sessions.destroyAllFor(user.id);
+      await deps.audit(ctx, { action: 'user.update', resourceId: user.id, details: { email: user.email, from, role: user.role } });
       return user;
     }),
 
@@ -104,9 +115,10 @@ export const usersRouter = router({
   remove: userProcedure('admin')
     .input(personInput)
     .mutation(async ({ ctx, input }) => {
-      const user = await removeUser(ctx.services.db, ctx.user.organizationId, input.userId, removalGuard(ctx.user));
-      await ctx.services.sessions.destroyAllFor(user.id);
-      await audit(ctx, { action: 'user.delete', resourceId: user.id, details: { email: user.email, name: user.name, role: user.role } });
+      const user = await removeUser(deps.db, ctx.user.organizationId, input.userId, removalGuard(ctx.user));
+      await deps.sessions.destroyAllFor(user.id);
+      await deps.audit(ctx, { action: 'user.delete', resourceId: user.id, details: { email: user.email, name: user.name, role: user.role } });
       return { id: user.id };
     }),
 });
+}

@@ -1,20 +1,10 @@
 import type { AnalyticsStore } from '../../stores/analytics/index.ts';
 import type { Logger } from '../../platform/obs/logger.ts';
 import type { Metrics } from '../../platform/obs/metrics.ts';
-import type { ApiCallSource } from '../../platform/trpc/api-call-source.ts';
+import type { ApiCallRow } from '../../platform/trpc/caller.ts';
 
-/** One `api_calls` row. */
-export interface ApiCallRow {
-  timestamp: number;
-  organization_id: string;
-  endpoint: string;
-  method: string;
-  status_code: number;
-  response_time_ms: number;
-  user_id: string;
-  /** Billing counts 'person' and 'api_key' calls; 'agent' traffic is recorded apart from them. */
-  source: ApiCallSource;
-}
+export type { ApiCallRow };
+
 
 export interface ApiCallRecorderOptions {
   flushMs: number;

@@ -2,10 +2,10 @@ import { z } from 'zod';
 import { localAdminProcedure, router, userProcedure } from '../../platform/trpc/trpc.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import type { RelationalStore, SqlExecutor } from '../../stores/relational/index.ts';
-import { audit, type AuditContext } from '../audit/index.ts';
 import { findOrganization } from '../organizations/index.ts';
 import { addContract, contractsInForce, listContracts, type Contract } from './contracts.ts';
 import { LIST_RATES, type Rates } from './rates.ts';
+import type { Audit, AuditWho } from '../audit/index.ts';
 
 const month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'A month is YYYY-MM');
 
@@ -51,10 +51,10 @@ Promise<{ inForce: Contract | null; rates: Rates; contracts: Contract[] }> {
   return { inForce, rates, contracts: await listContracts(db, organizationId) };
 }
 
-async function setContract(ctx: AuditContext & { services: { db: RelationalStore } }, organizationId: string, input: ContractInput, by: string | null) {
-  const result = await addContract(ctx.services.db, organizationId, { ...input, ...term(input) }, by);
+async function setContract(deps: ContractsRouterDeps, ctx: AuditWho, organizationId: string, input: ContractInput, by: string | null) {
+  const result = await addContract(deps.db, organizationId, { ...input, ...term(input) }, by);
   const { contract, ended } = result;
-  await audit(ctx, {
+  await deps.audit(ctx, {
     action: 'contract.create', organizationId, resourceId: contract.id,
     details: { perDevice: contract.perDevice, perApiCall: contract.perApiCall, perGb: contract.perGb, currency: contract.currency,
       startsOn: contract.startsOn, endsOn: contract.endsOn, endedContractId: ended?.id ?? null, by: by ? 'admin' : 'local-admin' },
@@ -62,12 +62,20 @@ async function setContract(ctx: AuditContext & { services: { db: RelationalStore
   return result;
 }
 
+/** What these procedures use, built in the composition root (app/). */
+export interface ContractsRouterDeps {
+  audit: Audit;
+  db: RelationalStore;
+}
+
 /** An organization's contract, for its own admins: they see and set their organization's only. */
-export const contractsRouter = router({
-  show: userProcedure('admin').query(({ ctx }) => contractSummary(ctx.services.db, ctx.user.organizationId)),
-  set: userProcedure('admin').input(contractInputSchema)
-    .mutation(({ ctx, input }) => setContract(ctx, ctx.user.organizationId, input, ctx.user.userId)),
-});
+export function createContractsRouter(deps: ContractsRouterDeps) {
+  return router({
+    show: userProcedure('admin').query(({ ctx }) => contractSummary(deps.db, ctx.user.organizationId)),
+    set: userProcedure('admin').input(contractInputSchema)
+      .mutation(({ ctx, input }) => setContract(deps, ctx, ctx.user.organizationId, input, ctx.user.userId)),
+  });
+}
 
 const orgRef = z.string().min(1).max(255);
 
@@ -78,9 +86,11 @@ async function orgId(db: SqlExecutor, ref: string): Promise<string> {
 }
 
 /** `ninjait contract show|set`: the server machine's operator, for any organization. */
-export const contractsAdminRouter = router({
-  show: localAdminProcedure.input(z.object({ org: orgRef }).strict())
-    .query(async ({ ctx, input }) => contractSummary(ctx.services.db, await orgId(ctx.services.db, input.org))),
-  set: localAdminProcedure.input(z.object({ org: orgRef, contract: contractInputSchema }).strict())
-    .mutation(async ({ ctx, input }) => setContract(ctx, await orgId(ctx.services.db, input.org), input.contract, null)),
-});
+export function createContractsAdminRouter(deps: ContractsRouterDeps) {
+  return router({
+    show: localAdminProcedure.input(z.object({ org: orgRef }).strict())
+      .query(async ({ input }) => contractSummary(deps.db, await orgId(deps.db, input.org))),
+    set: localAdminProcedure.input(z.object({ org: orgRef, contract: contractInputSchema }).strict())
+      .mutation(async ({ ctx, input }) => setContract(deps, ctx, await orgId(deps.db, input.org), input.contract, null)),
+  });
+}

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { anyUuid, typed, type SqlExecutor } from '../../stores/relational/index.ts';
-import type { Interpreter, Shell } from '../commands/types.ts';
+import type { Interpreter, Shell } from '../commands/index.ts';
 
 /**
  * Every query of bulk jobs and their per-device targets: typed with Kysely, so a renamed column is

@@ -1,14 +1,9 @@
-import type { RelationalStore } from '../../stores/relational/index.ts';
+import type { RelationalStore, SqlExecutor } from '../../stores/relational/index.ts';
 import type { Logger } from '../../platform/obs/logger.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
-import { writeCommandAudit, type Auditor } from '../commands/audit.ts';
-import { assertScript, awaitingApproval, type Requester } from '../commands/requests.ts';
-import { assertShellSupported, defaultShell } from '../commands/shells.ts';
-import type { CommandService } from '../commands/service.ts';
-import type { Interpreter, Shell } from '../commands/types.ts';
+import { writeCommandAudit, type Auditor, assertScript, awaitingApproval, type Requester, assertShellSupported, defaultShell, type CommandService, type Interpreter, type Shell } from '../commands/index.ts';
 import { roleAtLeast, type Role } from '@ninjait/shared';
-import type { SqlExecutor } from '../../stores/relational/index.ts';
-import { findUser } from '../auth/users.ts';
+import { findUser } from '../auth/index.ts';
 import {
   claimPending, completeIfDone, getJob, getTarget, insertJob, insertTargets, listTargets, markJobCancelled, selectJobDevices, skipUnstartedTargets,
   updateTarget, type BulkJob,

@@ -1,16 +1,24 @@
 import { z } from 'zod';
 import { router, userProcedure } from '../../platform/trpc/trpc.ts';
-import { runInputSchema } from '../commands/schemas.ts';
-import { JOB_RUN_ROLE } from './bulk-service.ts';
+import { runInputSchema } from '../commands/index.ts';
+import { JOB_RUN_ROLE, type BulkJobService } from './bulk-service.ts';
 import { jobTargetIds } from '../fleet/index.ts';
 import { AppError } from '../../platform/errors.ts';
+import type { RelationalStore } from '../../stores/relational/index.ts';
 
 /** Devices one job may name explicitly; "every device of the organization" has no such limit. */
 const MAX_JOB_DEVICES = 10_000;
 const idInput = z.object({ id: z.uuid() }).strict();
 
+/** What these procedures use, built in the composition root (app/). */
+export interface JobsRouterDeps {
+  db: RelationalStore;
+  jobs: BulkJobService;
+}
+
 /** Bulk jobs: one script on many devices through the `patch-deployment` queue. */
-export const jobsRouter = router({
+export function createJobsRouter(deps: JobsRouterDeps) {
+  return router({
   create: userProcedure(JOB_RUN_ROLE)
     .input(runInputSchema.omit({ deviceId: true }).extend({
       name: z.string().trim().min(1).max(255).optional(),
@@ -25,19 +33,20 @@ export const jobsRouter = router({
     .mutation(async ({ ctx, input: { siteId, groupId, ...input } }) => {
       let deviceIds = input.deviceIds;
       if (siteId || groupId) {
-        const members = await jobTargetIds(ctx.services.db, ctx.user.organizationId, { siteId, groupId });
+        const members = await jobTargetIds(deps.db, ctx.user.organizationId, { siteId, groupId });
         // A named device outside the site or group (or of another organization) is not found there.
         if (deviceIds?.some((id) => !members.includes(id))) throw new AppError('NOT_FOUND', `Device not found in that ${groupId ? 'group' : 'site'}`);
         deviceIds = deviceIds ?? members.slice(0, MAX_JOB_DEVICES);
         if (deviceIds.length === 0) throw new AppError('BAD_REQUEST', `The ${groupId ? 'group' : 'site'} has no approved device to run this on`);
       }
-      return ctx.services.jobs.create(
+      return deps.jobs.create(
         { userId: ctx.user.userId, label: ctx.user.email, organizationId: ctx.user.organizationId, ip: ctx.ip }, { ...input, deviceIds });
     }),
   /** The job, per-device results and progress. */
   status: userProcedure('viewer').input(idInput)
-    .query(({ ctx, input }) => ctx.services.jobs.status(ctx.user.organizationId, input.id)),
+    .query(({ ctx, input }) => deps.jobs.status(ctx.user.organizationId, input.id)),
   cancel: userProcedure(JOB_RUN_ROLE).input(idInput)
-    .mutation(({ ctx, input }) => ctx.services.jobs.cancel(
+    .mutation(({ ctx, input }) => deps.jobs.cancel(
       { userId: ctx.user.userId, label: ctx.user.email, organizationId: ctx.user.organizationId, ip: ctx.ip }, input.id)),
 });
+}

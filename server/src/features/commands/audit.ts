@@ -3,7 +3,7 @@ import type { AuditEvent } from '../audit/index.ts';
 export type CommandAuditAction = 'command.run' | 'command.cancel' | 'shell.open' | 'shell.input' | 'shell.close' | 'shell.end' | 'job.create' | 'job.cancel'
   | 'file.upload' | 'file.download' | 'process.kill' | 'service.control';
 
-/** Writes one audit entry; the app binds it to `audit()` from server/src/features/audit and its services. */
+/** Writes one audit entry; the composition root binds it to the audit feature's writer (`createAudit`). */
 export type Auditor = (ip: string | null, event: AuditEvent) => Promise<unknown>;
 
 export interface CommandAuditEntry {

@@ -1,62 +1,14 @@
-import type { Env } from '../../platform/config/index.ts';
-import type { Logger } from '../../platform/obs/logger.ts';
-import type { RelationalStore } from '../../stores/relational/index.ts';
-import type { CacheStore } from '../../stores/cache/index.ts';
-import { createCommandService, type CommandService } from './service.ts';
-import { createShellService, type ShellService } from '../shells/shell-service.ts';
-import { createBulkJobService, createBullmqQueue, createMemoryQueue, routeWork, type BulkJobService, type TargetHandler } from '../bulk-jobs/index.ts';
-import type { Auditor } from './audit.ts';
-import type { EventPublisher } from '../events/index.ts';
-import type { MessageBus } from '../../stores/nats/bus.ts';
-
+/** What other features use of remote commands: the service, requests, audit, channels and types. */
 export { createCommandService, type CommandService } from './service.ts';
-export { assertScript, type Requester, type RunInput } from './requests.ts';
-export { WINDOWS_OS_TYPES } from './shells.ts';
+export { assertScript, awaitingApproval, type Requester, type RunInput } from './requests.ts';
+export { WINDOWS_OS_TYPES, assertShellSupported, defaultShell } from './shells.ts';
 export { MAX_SCRIPT_BYTES } from './limits.ts';
 export { writeCommandAudit, type Auditor } from './audit.ts';
 export type { Publisher } from './events.ts';
-export { resolveDeviceRef } from './device-ref.ts';
-export { deviceChannel } from './channels.ts';
+export { resolveDeviceRef, targetDevice } from './device-ref.ts';
+export { deviceChannel, shellChannel } from './channels.ts';
 export type { LocalDevices } from './local-devices.ts';
-export type { Command, CommandStatus, OutputEvent, AgentMessage, CommandSpec, Interpreter, Shell } from './types.ts';
+export { SHELLS } from './types.ts';
+export type { Command, CommandStatus, OutputEvent, AgentMessage, CommandSpec, DeviceChannelMessage, Interpreter, Shell } from './types.ts';
+export { runInputSchema } from './schemas.ts';
 
-/**
- * Builds remote commands, shells and bulk jobs for one instance and starts the `patch-deployment`
- * worker (`stop` ends it); `jobs` are the periodic ones, for the scheduler.
- */
-export function createCommandFeature(deps: { env: Env; db: RelationalStore; cache: CacheStore; log: Logger; audit: Auditor; events: EventPublisher; bus?: MessageBus }) {
-  const { env, db, log, audit } = deps;
-  // Commands, their output and shells travel between instances on the bus when there is one (NATS), else on the cache's pub/sub.
-  const cache = deps.bus ? routedThrough(deps.cache, deps.bus) : deps.cache;
-  const commands: CommandService = createCommandService({ db, cache, log, audit, events: deps.events });
-  const shells: ShellService = createShellService({ db, cache, publisher: commands.publisher, audit });
-  const queue = env.REDIS_URL
-    ? createBullmqQueue({ redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, log })
-    : createMemoryQueue();
-  const jobs: BulkJobService = createBulkJobService({ db, commands, queue, log, audit });
-  return {
-    services: { commands, shells, jobs },
-    jobs: commands.jobs(),
-    /** The `patch-deployment` queue, shared with patch deployments. */
-    queue,
-    /** Starts this instance's worker once every kind of work has its handler. */
-    startWorker(handlers: { 'deploy-patch': TargetHandler }) {
-      queue.start(routeWork({ 'bulk-target': jobs.handle, ...handlers }), env.BULK_WORKER_CONCURRENCY);
-    },
-    async stop() {
-      await jobs.close();
-    },
-  };
-}
-
-/** The cache with its publish and subscribe taken by `bus`; every other call still reaches the cache. */
-function routedThrough(cache: CacheStore, bus: MessageBus): CacheStore {
-  return new Proxy(cache, {
-    get(target, property) {
-      if (property === 'publish') return bus.publish;
-      if (property === 'subscribe') return bus.subscribe;
-      const value: unknown = Reflect.get(target, property, target);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-}

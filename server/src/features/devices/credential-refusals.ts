@@ -84,15 +84,3 @@ export function createCredentialRefusalRecorder(db: SqlExecutor, log: Logger, no
     },
   };
 }
-
-/** One recorder per running server (services object), created on first use. */
-const recorders = new WeakMap<object, CredentialRefusalRecorder>();
-
-export function credentialRefusalRecorder(owner: { db: SqlExecutor; log: Logger }): CredentialRefusalRecorder {
-  let recorder = recorders.get(owner);
-  if (!recorder) {
-    recorder = createCredentialRefusalRecorder(owner.db, owner.log);
-    recorders.set(owner, recorder);
-  }
-  return recorder;
-}

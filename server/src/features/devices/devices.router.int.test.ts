@@ -14,11 +14,15 @@ import type { IngestRow } from '../ingest/sinks/types.ts';
 import { createMemoryCache } from '../../stores/cache/index.ts';
 import { migrate, openRelationalStore, type RelationalStore } from '../../stores/relational/index.ts';
 import type { Context } from '../../platform/trpc/context.ts';
-import { appRouter } from '../../app/router.ts';
+import { createAppRouter } from '../../app/router.ts';
+import { createCallerGate } from '../../app/caller-gate.ts';
+import { createAudit } from '../audit/index.ts';
 import { createCallerFactory } from '../../platform/trpc/trpc.ts';
+import type { CallerGate } from '../../platform/trpc/caller.ts';
 
 const PASSWORD = 'correct horse battery staple';
-const createCaller = createCallerFactory(appRouter);
+/** The router the server would build from these services, called in-process. */
+const callerFactoryFor = (services: Services) => createCallerFactory(createAppRouter(services));
 
 /** The fleet table's procedures through the real router: PGlite rows, latest values and rankings from the cache sink. */
 describe('devices.list, devices.counts and devices.topCpu', () => {
@@ -26,10 +30,12 @@ describe('devices.list, devices.counts and devices.topCpu', () => {
   let services: Services;
   let orgA: string;
   let orgB: string;
+  let createCaller: ReturnType<typeof callerFactoryFor>;
+  let gate: CallerGate;
   let api: ReturnType<typeof createCaller>;
 
   const caller = (sessionToken: string | null) => createCaller({
-    services, ip: '203.0.113.7', sessionToken, localAdminToken: null, device: null, deviceAuthError: null, setCookie: null, socket: null, secure: false,
+    gate, ip: '203.0.113.7', sessionToken, localAdminToken: null, device: null, deviceAuthError: null, setCookie: null, socket: null, secure: false,
   } as Context);
 
   async function addDevice(organizationId: string, name: string, status: string): Promise<string> {
@@ -57,6 +63,10 @@ describe('devices.list, devices.counts and devices.topCpu', () => {
       log: pino({ level: 'silent' }), metrics: createMetrics(), db, cache, sessions: createSessions(cache),
       rateLimit: createRateLimiter(cache, { max: 1_000, windowSec: 900 }), agents: { isConnected: () => false },
     } as unknown as Services;
+    // No documents store here: entries fail and are counted, as the audit writer does when its store is down.
+    services.audit = createAudit(services);
+    createCaller = callerFactoryFor(services);
+    gate = createCallerGate(services);
     orgA = (await createOrganization(db, `A-${randomUUID()}`)).id;
     orgB = (await createOrganization(db, `B-${randomUUID()}`)).id;
     await createUser(db, { email: 'viewer@a.test', password: PASSWORD, role: 'viewer', organizationId: orgA });
@@ -115,7 +125,7 @@ describe('devices.list, devices.counts and devices.topCpu', () => {
     const spied = { ...services, db: { ...db, query: (sql: string, params?: unknown[]) => (queries.push(sql), db.query(sql, params)) } } as Services;
     const session = (await caller(null).auth.login({ email: 'viewer@a.test', password: PASSWORD })).sessionToken;
     const abort = new AbortController();
-    const viewer = createCaller({ services: spied, ip: '203.0.113.7', sessionToken: session } as Context, { signal: abort.signal });
+    const viewer = callerFactoryFor(spied)({ gate, ip: '203.0.113.7', sessionToken: session } as Context, { signal: abort.signal });
     const feed = await viewer.live.devices({ deviceId: watched });
     const first = await feed[Symbol.asyncIterator]().next();
     abort.abort();

@@ -4,6 +4,7 @@ import type { SqlExecutor, RelationalStore } from '../../stores/relational/index
 import { AppError, notFound } from '../../platform/errors.ts';
 import type { EventPublisher } from '../events/index.ts';
 import { hashSecret, newSecret, secretMatches } from '../../platform/secrets.ts';
+import type { AuthenticatedDevice } from '../../platform/trpc/caller.ts';
 
 import {
   deleteCredentials, liveDeviceCredentials, markDecommissioned, replaceSecretHash, selectDeviceDetail, selectLiveDevices,
@@ -12,11 +13,8 @@ import {
 
 export type { ApprovalState, Device } from './repository.ts';
 
-/** The identity a device proves on every connection. */
-export interface AuthenticatedDevice {
-  deviceId: string;
-  organizationId: string;
-}
+/** The identity a device proves on every connection: the platform's shape (the context holds it). */
+export type { AuthenticatedDevice };
 
 /** What a device's inventory shows people: everything but the machine key, which is half of a takeover. */
 export type PublicInventory = Omit<Inventory, 'machineKey'>;

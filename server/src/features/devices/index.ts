@@ -5,4 +5,6 @@
  */
 export { markQuietDevicesOffline } from './offline-sweeper.ts';
 export { claimsDeviceName, deviceColumns, offlineAfter, replaceSecretHash, type ApprovalState, type Device } from './repository.ts';
-export { authenticateDevice, machineKeyFingerprint, osFields, retireDevice, withoutMachineKey, type AuthenticatedDevice } from './devices.ts';
+export { authenticateDevice, listDevices, machineKeyFingerprint, osFields, retireDevice, rotateDeviceSecret, withoutMachineKey, type AuthenticatedDevice } from './devices.ts';
+export type { AgentConnections } from './agent-connections.ts';
+export { withLatest } from './latest.ts';

@@ -1,10 +1,20 @@
 import { EventEmitter, on } from 'node:events';
 import type { MetricSample } from '@ninjait/shared';
-import type { Services } from '../../app/services.ts';
+import type { Logger } from '../../platform/obs/logger.ts';
+import type { RelationalStore } from '../../stores/relational/index.ts';
+import type { CacheStore } from '../../stores/cache/index.ts';
 import { selectLiveDevices } from './repository.ts';
 import type { DeviceRow } from './device-list.ts';
 import { latestKey } from '../../stores/cache/keys.ts';
 import { summarize, type LatestSample, type LiveSummary } from './live-summary.ts';
+
+
+/** What a feed reads: devices from the database, their latest values from the cache. */
+export interface LiveFeedDeps {
+  db: RelationalStore;
+  cache: CacheStore;
+  log: Pick<Logger, 'warn'>;
+}
 
 /** How often one organization's feed re-reads status and latest values (one query + one MGET for all subscribers). */
 export const LIVE_POLL_MS = 2_000;
@@ -35,7 +45,7 @@ class OrgFeed extends EventEmitter {
   private timer: NodeJS.Timeout | null = null;
   private subscribers = 0;
 
-  constructor(private readonly services: Services, private readonly organizationId: string, private readonly deviceId: string | undefined,
+  constructor(private readonly services: LiveFeedDeps, private readonly organizationId: string, private readonly deviceId: string | undefined,
     private readonly onIdle: () => void) {
     super();
     this.setMaxListeners(0);
@@ -78,9 +88,9 @@ class OrgFeed extends EventEmitter {
   }
 }
 
-const feeds = new WeakMap<Services, Map<string, OrgFeed>>();
+const feeds = new WeakMap<LiveFeedDeps, Map<string, OrgFeed>>();
 
-function feedFor(services: Services, organizationId: string, deviceId?: string): OrgFeed {
+function feedFor(services: LiveFeedDeps, organizationId: string, deviceId?: string): OrgFeed {
   let byOrg = feeds.get(services);
   if (!byOrg) feeds.set(services, (byOrg = new Map()));
   const key = deviceId ? `${organizationId}/${deviceId}` : organizationId;
@@ -97,7 +107,7 @@ function feedFor(services: Services, organizationId: string, deviceId?: string):
 const isAbort = (error: unknown) => error instanceof Error && error.name === 'AbortError';
 
 /** One organization's (or, with `only`, one device's) live events, until `signal` aborts. */
-export async function* feedEvents(services: Services, organizationId: string, only: string | undefined, signal: AbortSignal): AsyncGenerator<LiveEvent> {
+export async function* feedEvents(services: LiveFeedDeps, organizationId: string, only: string | undefined, signal: AbortSignal): AsyncGenerator<LiveEvent> {
   const feed = feedFor(services, organizationId, only);
   const leave = feed.join();
   const pick = (devices: LiveDevice[]) => (only ? devices.filter((device) => device.id === only) : devices);

@@ -1,3 +1,6 @@
 /** What other features use of enrollment: making a token (install links), and how long one may live. */
-export { createEnrollmentToken } from './enrollment-tokens.ts';
-export { TOKEN_MAX_LIFETIME_SEC } from './tokens.router.ts';
+export { createEnrollmentToken, listEnrollmentTokens, revokeEnrollmentToken } from './enrollment-tokens.ts';
+export { newTokenSchema, TOKEN_MAX_LIFETIME_SEC } from './tokens.router.ts';
+export type { EnrollmentLimit } from './enrollment-limit.ts';
+export { enrollDevice, type EnrollmentResult } from './device-enrollment.ts';
+export { approveDevice, listPendingDevices, rejectDevice, replaceDevice } from './device-approval.ts';

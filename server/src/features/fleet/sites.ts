@@ -52,6 +52,13 @@ export async function setDeviceSite(db: SqlExecutor, organizationId: string, dev
   await typed(db).updateTable('devices').set({ siteId }).where('id', '=', deviceId).where('organizationId', '=', organizationId).execute();
 }
 
+/** The site of the organization's device (null: none); NOT_FOUND for another organization's device. */
+export async function deviceSiteId(db: SqlExecutor, organizationId: string, deviceId: string): Promise<string | null> {
+  const row = await typed(db).selectFrom('devices').select('siteId').where('id', '=', deviceId).where('organizationId', '=', organizationId).executeTakeFirst();
+  if (!row) throw notFound('Device');
+  return row.siteId;
+}
+
 /** Finds by id or by name (case-insensitive), for the CLI. */
 export async function findSite(db: SqlExecutor, organizationId: string, ref: string): Promise<Site> {
   const site = await typed(db).selectFrom('sites').select(COLUMNS).where('organizationId', '=', organizationId)

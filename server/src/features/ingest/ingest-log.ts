@@ -2,7 +2,7 @@ import type { OutboxRecord } from '@ninjait/shared';
 import type { RelationalStore, SqlExecutor } from '../../stores/relational/index.ts';
 import type { Metrics } from '../../platform/obs/metrics.ts';
 import type { Logger } from '../../platform/obs/logger.ts';
-import type { AuthenticatedDevice } from '../devices/devices.ts';
+import type { AuthenticatedDevice } from '../devices/index.ts';
 import { createPushGroups, type PendingPush } from './push-groups.ts';
 import type { IngestRow } from './sinks/types.ts';
 import { collectionTimeProblem } from './admission.ts';

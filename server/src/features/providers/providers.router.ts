@@ -2,11 +2,13 @@ import { z } from 'zod';
 import { DEVICE_LIST_STATUSES, storableText } from '@ninjait/shared';
 import { AppError } from '../../platform/errors.ts';
 import { router, userProcedure } from '../../platform/trpc/trpc.ts';
-import { audit } from '../audit/index.ts';
 import { createOrganization } from '../organizations/index.ts';
 import { enterableOrganizations } from './access.ts';
 import { fleetCounts, fleetPage, isProvider, listClients } from './repository.ts';
-import { grantsRouter } from './grants.router.ts';
+import { createGrantsRouter, type GrantsRouterDeps } from './grants.router.ts';
+import type { Audit } from '../audit/index.ts';
+import type { RelationalStore } from '../../stores/relational/index.ts';
+import type { Logger } from '../../platform/obs/logger.ts';
 
 /** Most devices one page of the fleet view holds. */
 export const FLEET_PAGE_MAX = 200;
@@ -22,10 +24,17 @@ const fleetInput = z.object({
 }).strict();
 
 /** Refuses, in plain words, what only a provider's people may do, from the provider's own organization. */
-async function assertProvider(ctx: { services: { db: Parameters<typeof isProvider>[0] }; user: { organizationId: string } }): Promise<void> {
-  if (!(await isProvider(ctx.services.db, ctx.user.organizationId))) {
+async function assertProvider(db: Parameters<typeof isProvider>[0], ctx: { user: { organizationId: string } }): Promise<void> {
+  if (!(await isProvider(db, ctx.user.organizationId))) {
     throw new AppError('FORBIDDEN', 'Client organizations are managed from a provider organization: switch to your provider first');
   }
+}
+
+/** What these procedures use, built in the composition root (app/). */
+export interface ProvidersRouterDeps extends GrantsRouterDeps {
+  audit: Audit;
+  db: RelationalStore;
+  log: Logger;
 }
 
 /**
@@ -34,49 +43,51 @@ async function assertProvider(ctx: { services: { db: Parameters<typeof isProvide
  * organization the caller may enter, the one place a query reaches past the current organization:
  * it is derived from the caller's memberships (features/providers/access.ts), never from input.
  */
-export const providersRouter = router({
-  grants: grantsRouter,
+export function createProvidersRouter(deps: ProvidersRouterDeps) {
+  return router({
+    grants: createGrantsRouter(deps),
 
-  /** The current organization's clients, with their people and devices; empty for an organization that is not a provider. */
-  clients: userProcedure('admin').query(async ({ ctx }) => {
-    if (!(await isProvider(ctx.services.db, ctx.user.organizationId))) return [];
-    return listClients(ctx.services.db, ctx.user.organizationId);
-  }),
-
-  /** A new client organization of the current (provider) organization; its staff can enter it at once. */
-  createClient: userProcedure('admin')
-    .input(z.object({ name: clientName }).strict())
-    .mutation(async ({ ctx, input }) => {
-      await assertProvider(ctx);
-      const client = await createOrganization(ctx.services.db, input.name, { providerId: ctx.user.organizationId });
-      await audit(ctx, { action: 'organization.create', resourceId: client.id, details: { name: client.name, client: true } });
-      await audit(ctx, { action: 'organization.create', organizationId: client.id, resourceId: client.id, details: { name: client.name, by: 'provider' } });
-      ctx.services.log.info({ providerId: ctx.user.organizationId, clientId: client.id }, 'client organization created');
-      return client;
+    /** The current organization's clients, with their people and devices; empty for an organization that is not a provider. */
+    clients: userProcedure('admin').query(async ({ ctx }) => {
+      if (!(await isProvider(deps.db, ctx.user.organizationId))) return [];
+      return listClients(deps.db, ctx.user.organizationId);
     }),
 
-  /**
-   * Devices across every organization the caller may enter (own and clients), a page at a time,
-   * with counts per organization and status. Organizations whose two-factor rule the caller does
-   * not meet are left out, as the switcher would refuse them.
-   */
-  fleet: userProcedure('viewer')
-    .input(fleetInput.default({ limit: 50, offset: 0 }))
-    .query(async ({ ctx, input }) => {
-      const organizations = (await enterableOrganizations(ctx.services.db, ctx.user.userId)).filter((entry) => !entry.needsSecondFactor);
-      const ids = organizations.map((entry) => entry.organizationId);
-      const [devices, counts] = await Promise.all([fleetPage(ctx.services.db, ids, input), fleetCounts(ctx.services.db, ids)]);
-      const perOrganization = organizations.map((entry) => {
-        const mine = counts.filter((row) => row.organizationId === entry.organizationId);
-        const of = (status: string) => mine.filter((row) => row.status === status).reduce((sum, row) => sum + row.n, 0);
-        return {
-          organizationId: entry.organizationId, name: entry.name, role: entry.role,
-          devices: mine.reduce((sum, row) => sum + row.n, 0), online: of('online'), offline: of('offline'),
-        };
-      });
-      const total = input.status === undefined
-        ? perOrganization.reduce((sum, row) => sum + row.devices, 0)
-        : counts.filter((row) => row.status === input.status).reduce((sum, row) => sum + row.n, 0);
-      return { devices, organizations: perOrganization, total, limit: input.limit, offset: input.offset };
-    }),
-});
+    /** A new client organization of the current (provider) organization; its staff can enter it at once. */
+    createClient: userProcedure('admin')
+      .input(z.object({ name: clientName }).strict())
+      .mutation(async ({ ctx, input }) => {
+        await assertProvider(deps.db, ctx);
+        const client = await createOrganization(deps.db, input.name, { providerId: ctx.user.organizationId });
+        await deps.audit(ctx, { action: 'organization.create', resourceId: client.id, details: { name: client.name, client: true } });
+        await deps.audit(ctx, { action: 'organization.create', organizationId: client.id, resourceId: client.id, details: { name: client.name, by: 'provider' } });
+        deps.log.info({ providerId: ctx.user.organizationId, clientId: client.id }, 'client organization created');
+        return client;
+      }),
+
+    /**
+     * Devices across every organization the caller may enter (own and clients), a page at a time,
+     * with counts per organization and status. Organizations whose two-factor rule the caller does
+     * not meet are left out, as the switcher would refuse them.
+     */
+    fleet: userProcedure('viewer')
+      .input(fleetInput.default({ limit: 50, offset: 0 }))
+      .query(async ({ ctx, input }) => {
+        const organizations = (await enterableOrganizations(deps.db, ctx.user.userId)).filter((entry) => !entry.needsSecondFactor);
+        const ids = organizations.map((entry) => entry.organizationId);
+        const [devices, counts] = await Promise.all([fleetPage(deps.db, ids, input), fleetCounts(deps.db, ids)]);
+        const perOrganization = organizations.map((entry) => {
+          const mine = counts.filter((row) => row.organizationId === entry.organizationId);
+          const of = (status: string) => mine.filter((row) => row.status === status).reduce((sum, row) => sum + row.n, 0);
+          return {
+            organizationId: entry.organizationId, name: entry.name, role: entry.role,
+            devices: mine.reduce((sum, row) => sum + row.n, 0), online: of('online'), offline: of('offline'),
+          };
+        });
+        const total = input.status === undefined
+          ? perOrganization.reduce((sum, row) => sum + row.devices, 0)
+          : counts.filter((row) => row.status === input.status).reduce((sum, row) => sum + row.n, 0);
+        return { devices, organizations: perOrganization, total, limit: input.limit, offset: input.offset };
+      }),
+  });
+}

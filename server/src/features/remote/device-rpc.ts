@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { remoteErrorSchema, remoteResultSchemas, type ChunkFrame, type RemoteError, type RemoteOp, type RemoteOpKind, type RemoteResult } from '@ninjait/shared';
 import type { CacheStore } from '../../stores/cache/index.ts';
 import { AppError, type AppErrorCode } from '../../platform/errors.ts';
-import { deviceChannel, type LocalDevices } from '../commands/index.ts';
-import type { DeviceChannelMessage } from '../commands/types.ts';
+import { deviceChannel, type LocalDevices, type DeviceChannelMessage } from '../commands/index.ts';
 
 /** How long a device has to answer; hashing a large file takes longer than listing a folder. */
 export const RPC_TIMEOUT_MS = 30_000;

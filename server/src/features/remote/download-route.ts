@@ -20,10 +20,7 @@ const querySchema = z.object({
   size: bytes,
 }).strict().refine((q) => q.offset <= q.size, 'offset is past size');
 
-/**
- * What the route needs, typed by shape: naming the service's module here would put this file on
- * the import cycle the `Services` locator closes (app/services → remote/index → …).
- */
+/** What the route needs, typed by shape: the one service call and how to recognize the local admin. */
 export interface DownloadRouteDeps<Caller> {
   service: { openDownload(caller: Caller, ref: { device: string; org?: string }): Promise<(path: string, offset: number, length: number) => Promise<Buffer>> };
   /** The local admin (the credential file from DATA_DIR, from this machine), or null. */

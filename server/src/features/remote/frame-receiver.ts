@@ -13,7 +13,7 @@ export const UNSUPPORTED_DATA = 1003;
  * dropped and counted for the log.
  */
 export function createFrameReceiver(deps: {
-  /** DeviceRpc's, by shape (importing its module would put this file on the locator's import cycle). */
+  /** DeviceRpc's, by shape: the one call the receiver makes. */
   rpc: { fromAgentFrame(deviceId: string, frame: ChunkFrame): Promise<{ accepted: boolean }> };
   deviceOf(socket: WebSocket): string | null;
   log: Logger;

@@ -8,8 +8,8 @@ import { downloadRoute, type DownloadRouteDeps } from './download-route.ts';
 import { createFrameReceiver } from './frame-receiver.ts';
 import { createRemoteService } from './service.ts';
 
-export { remoteRouter } from './remote.router.ts';
-export { remoteAgentProcedures } from './agent-procedures.ts';
+export { createRemoteRouter } from './remote.router.ts';
+export { createRemoteAgentProcedures } from './agent-procedures.ts';
 export type { RemoteService } from './service.ts';
 export type { DeviceRpc } from './device-rpc.ts';
 export { DOWNLOAD_STREAM_PATH } from './download-route.ts';

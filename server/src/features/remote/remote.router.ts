@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { remoteOps, type RemoteOpKind } from '@ninjait/shared';
 import type { Context } from '../../platform/trpc/context.ts';
-import type { SessionUser } from '../auth/sessions.ts';
-import type { Requester } from '../commands/index.ts';
-import { resolveDeviceRef } from '../commands/index.ts';
+import type { SessionUser } from '../../platform/trpc/caller.ts';
+import { type Requester, resolveDeviceRef } from '../commands/index.ts';
 import { localAdminProcedure, router, userProcedure } from '../../platform/trpc/trpc.ts';
 import type { RemoteService } from './service.ts';
+import type { RelationalStore } from '../../stores/relational/index.ts';
 
 const personOf = (ctx: Context & { user: SessionUser }): Requester => ({
   userId: ctx.user.userId, label: ctx.user.email, organizationId: ctx.user.organizationId, ip: ctx.ip,
@@ -21,40 +21,48 @@ const METHODS = {
   'proc.list': 'processes', 'proc.kill': 'kill', 'svc.list': 'services', 'svc.control': 'controlService', 'logs.query': 'logs',
 } as const satisfies Record<RemoteOpKind, keyof RemoteService>;
 
+/** What these procedures use, built in the composition root (app/). */
+export interface RemoteRouterDeps {
+  db: RelationalStore;
+  remote: RemoteService;
+}
+
 /**
  * Remote access beside the terminal: files, processes, services and OS logs. Viewers see lists;
  * technicians transfer, kill and control. Transfer chunks are not metered (the transfer's
  * begin is); a caller keeps at most TRANSFER_WINDOW chunks in flight, each acknowledged by the device.
  */
-export const remoteRouter = router({
-  files: router({
-    list: userProcedure('viewer').input(remoteOps['fs.list'].omit({ kind: true }).extend(deviceId)).query(({ ctx, input }) => ctx.services.remote.list(personOf(ctx), input)),
-    uploadBegin: userProcedure('technician').input(remoteOps['fs.uploadBegin'].omit({ kind: true }).extend(deviceId)).mutation(({ ctx, input }) => ctx.services.remote.uploadBegin(personOf(ctx), input)),
-    uploadChunk: userProcedure('technician', { metered: false }).input(remoteOps['fs.uploadChunk'].omit({ kind: true }).extend(deviceId)).mutation(({ ctx, input }) => ctx.services.remote.uploadChunk(personOf(ctx), input)),
-    uploadFinish: userProcedure('technician', { metered: false }).input(remoteOps['fs.uploadFinish'].omit({ kind: true }).extend(deviceId)).mutation(({ ctx, input }) => ctx.services.remote.uploadFinish(personOf(ctx), input)),
-    uploadAbort: userProcedure('technician', { metered: false }).input(remoteOps['fs.uploadAbort'].omit({ kind: true }).extend(deviceId)).mutation(({ ctx, input }) => ctx.services.remote.uploadAbort(personOf(ctx), input)),
-    downloadBegin: userProcedure('technician').input(remoteOps['fs.downloadBegin'].omit({ kind: true }).extend(deviceId)).mutation(({ ctx, input }) => ctx.services.remote.downloadBegin(personOf(ctx), input)),
-    downloadChunk: userProcedure('technician', { metered: false }).input(remoteOps['fs.downloadChunk'].omit({ kind: true }).extend(deviceId)).mutation(({ ctx, input }) => ctx.services.remote.downloadChunk(personOf(ctx), input)),
-  }),
-  processes: router({
-    list: userProcedure('viewer').input(remoteOps['proc.list'].omit({ kind: true }).extend(deviceId)).query(({ ctx, input }) => ctx.services.remote.processes(personOf(ctx), input)),
-    kill: userProcedure('technician').input(remoteOps['proc.kill'].omit({ kind: true }).extend(deviceId)).mutation(({ ctx, input }) => ctx.services.remote.kill(personOf(ctx), input)),
-  }),
-  services: router({
-    list: userProcedure('viewer').input(remoteOps['svc.list'].omit({ kind: true }).extend(deviceId)).query(({ ctx, input }) => ctx.services.remote.services(personOf(ctx), input)),
-    control: userProcedure('technician').input(remoteOps['svc.control'].omit({ kind: true }).extend(deviceId)).mutation(({ ctx, input }) => ctx.services.remote.controlService(personOf(ctx), input)),
-  }),
-  logs: router({
-    query: userProcedure('viewer').input(remoteOps['logs.query'].omit({ kind: true }).extend(deviceId)).query(({ ctx, input }) => ctx.services.remote.logs(personOf(ctx), input)),
-  }),
-  /** The local CLI (`ninjait cp`): any op on a device named like `ninjait run` names it, audited as local-admin. */
-  local: localAdminProcedure
-    .input(z.object({ device: z.string().min(1).max(255), org: z.string().min(1).max(255).optional(), op: z.unknown() }).strict())
-    .mutation(async ({ ctx, input }) => {
-      const deviceId = await resolveDeviceRef(ctx.services.db, input.device, input.org);
-      const kind = z.object({ kind: z.enum(Object.keys(METHODS) as [RemoteOpKind, ...RemoteOpKind[]]) }).passthrough().parse(input.op).kind;
-      const { kind: _kind, ...fields } = remoteOps[kind].parse(input.op) as { kind: RemoteOpKind } & Record<string, unknown>;
-      const method = ctx.services.remote[METHODS[kind]] as (r: Requester, i: unknown) => Promise<unknown>;
-      return { deviceId, result: await method(localAdminOf(ctx), { ...fields, deviceId }) };
+export function createRemoteRouter(deps: RemoteRouterDeps) {
+  return router({
+    files: router({
+      list: userProcedure('viewer').input(remoteOps['fs.list'].omit({ kind: true }).extend(deviceId)).query(({ ctx, input }) => deps.remote.list(personOf(ctx), input)),
+      uploadBegin: userProcedure('technician').input(remoteOps['fs.uploadBegin'].omit({ kind: true }).extend(deviceId)).mutation(({ ctx, input }) => deps.remote.uploadBegin(personOf(ctx), input)),
+      uploadChunk: userProcedure('technician', { metered: false }).input(remoteOps['fs.uploadChunk'].omit({ kind: true }).extend(deviceId)).mutation(({ ctx, input }) => deps.remote.uploadChunk(personOf(ctx), input)),
+      uploadFinish: userProcedure('technician', { metered: false }).input(remoteOps['fs.uploadFinish'].omit({ kind: true }).extend(deviceId)).mutation(({ ctx, input }) => deps.remote.uploadFinish(personOf(ctx), input)),
+      uploadAbort: userProcedure('technician', { metered: false }).input(remoteOps['fs.uploadAbort'].omit({ kind: true }).extend(deviceId)).mutation(({ ctx, input }) => deps.remote.uploadAbort(personOf(ctx), input)),
+      downloadBegin: userProcedure('technician').input(remoteOps['fs.downloadBegin'].omit({ kind: true }).extend(deviceId)).mutation(({ ctx, input }) => deps.remote.downloadBegin(personOf(ctx), input)),
+      downloadChunk: userProcedure('technician', { metered: false }).input(remoteOps['fs.downloadChunk'].omit({ kind: true }).extend(deviceId)).mutation(({ ctx, input }) => deps.remote.downloadChunk(personOf(ctx), input)),
     }),
-});
+    processes: router({
+      list: userProcedure('viewer').input(remoteOps['proc.list'].omit({ kind: true }).extend(deviceId)).query(({ ctx, input }) => deps.remote.processes(personOf(ctx), input)),
+      kill: userProcedure('technician').input(remoteOps['proc.kill'].omit({ kind: true }).extend(deviceId)).mutation(({ ctx, input }) => deps.remote.kill(personOf(ctx), input)),
+    }),
+    services: router({
+      list: userProcedure('viewer').input(remoteOps['svc.list'].omit({ kind: true }).extend(deviceId)).query(({ ctx, input }) => deps.remote.services(personOf(ctx), input)),
+      control: userProcedure('technician').input(remoteOps['svc.control'].omit({ kind: true }).extend(deviceId)).mutation(({ ctx, input }) => deps.remote.controlService(personOf(ctx), input)),
+    }),
+    logs: router({
+      query: userProcedure('viewer').input(remoteOps['logs.query'].omit({ kind: true }).extend(deviceId)).query(({ ctx, input }) => deps.remote.logs(personOf(ctx), input)),
+    }),
+    /** The local CLI (`ninjait cp`): any op on a device named like `ninjait run` names it, audited as local-admin. */
+    local: localAdminProcedure
+      .input(z.object({ device: z.string().min(1).max(255), org: z.string().min(1).max(255).optional(), op: z.unknown() }).strict())
+      .mutation(async ({ ctx, input }) => {
+        const deviceId = await resolveDeviceRef(deps.db, input.device, input.org);
+        const kind = z.object({ kind: z.enum(Object.keys(METHODS) as [RemoteOpKind, ...RemoteOpKind[]]) }).passthrough().parse(input.op).kind;
+        const { kind: _kind, ...fields } = remoteOps[kind].parse(input.op) as { kind: RemoteOpKind } & Record<string, unknown>;
+        const method = deps.remote[METHODS[kind]] as (r: Requester, i: unknown) => Promise<unknown>;
+        return { deviceId, result: await method(localAdminOf(ctx), { ...fields, deviceId }) };
+      }),
+  });
+}

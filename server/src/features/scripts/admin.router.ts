@@ -1,16 +1,17 @@
 import { z } from 'zod';
 import { roleAtLeast } from '@ninjait/shared';
-import type { SqlExecutor } from '../../stores/relational/index.ts';
+import type { SqlExecutor, RelationalStore } from '../../stores/relational/index.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import { localAdminProcedure, router } from '../../platform/trpc/trpc.ts';
-import { audit } from '../audit/index.ts';
 import { listUsers } from '../auth/index.ts';
 import { findOrganization } from '../organizations/index.ts';
-import { JOB_RUN_ROLE } from '../bulk-jobs/index.ts';
-import { resolveDeviceRef } from '../commands/index.ts';
+import { JOB_RUN_ROLE, type BulkJobService } from '../bulk-jobs/index.ts';
+import { resolveDeviceRef, type CommandService } from '../commands/index.ts';
 import { scopeByName } from '../fleet/index.ts';
 import { createScriptService, type ScriptService } from './service.ts';
 import { LANGUAGES, parameterList, TARGET_OS, type ParameterDefinition, type ParameterValues, type RunTarget } from './schemas.ts';
+import type { Audit, AuditWho } from '../audit/index.ts';
+import type { Logger } from '../../platform/obs/logger.ts';
 
 const ref = z.string().trim().min(1).max(255);
 const orgRef = z.object({ org: ref });
@@ -44,11 +45,10 @@ async function targetOf(db: SqlExecutor, organizationId: string, input: { target
   return scope.kind === 'organization' ? { kind: 'organization' } : { kind: scope.kind, id: scope.id! };
 }
 
-type Ctx = Parameters<typeof audit>[0] & { services: Parameters<typeof audit>[0]['services'] & Pick<Parameters<typeof createScriptService>[0], 'db' | 'log' | 'commands' | 'jobs'> };
-const scriptsOf = (ctx: Ctx): ScriptService => createScriptService({
-  db: ctx.services.db, log: ctx.services.log, commands: ctx.services.commands, jobs: ctx.services.jobs,
+const scriptsOf = (deps: ScriptsAdminRouterDeps, ctx: AuditWho): ScriptService => createScriptService({
+  db: deps.db, log: deps.log, commands: deps.commands, jobs: deps.jobs,
   // The local admin did it: the entry names the person the run acts for in its details.
-  audit: (_ip, { userId, ...event }) => audit(ctx, { ...event, details: { ...event.details, by: LOCAL_ADMIN, actingFor: userId ?? null } }),
+  audit: (_ip, { userId, ...event }) => deps.audit(ctx, { ...event, details: { ...event.details, by: LOCAL_ADMIN, actingFor: userId ?? null } }),
 });
 const scriptRef = async (scripts: ScriptService, organizationId: string, text: string) =>
   (z.uuid().safeParse(text).success ? scripts.get(organizationId, text) : scripts.byName(organizationId, text));
@@ -80,40 +80,51 @@ function typedValues(definitions: readonly ParameterDefinition[], raw: Record<st
   }));
 }
 
+/** What these procedures use, built in the composition root (app/). */
+export interface ScriptsAdminRouterDeps {
+  audit: Audit;
+  commands: CommandService;
+  db: RelationalStore;
+  jobs: BulkJobService;
+  log: Logger;
+}
+
 /** The `ninjait script` commands: the local admin, across organizations. */
-export const scriptsAdminRouter = router({
-  create: localAdminProcedure.input(orgRef.extend({
-    name: z.string().trim().min(1).max(200), language: z.enum(LANGUAGES), targetOs: z.array(z.enum(TARGET_OS)).min(1).max(3),
-    body: z.string().min(1).max(4 * 1024 * 1024), parameters: parameterList.default([]), description: z.string().max(2000).default(''),
-  }).strict()).mutation(async ({ ctx, input: { org, ...fields } }) => {
-    const organizationId = await orgId(ctx.services.db, org);
-    return scriptsOf(ctx).create({ userId: null, label: LOCAL_ADMIN, organizationId, ip: ctx.ip }, fields);
-  }),
-  list: localAdminProcedure.input(orgRef.strict()).query(async ({ ctx, input }) =>
-    scriptsOf(ctx).list(await orgId(ctx.services.db, input.org))),
-  run: localAdminProcedure.input(orgRef.extend(runWords).strict()).mutation(async ({ ctx, input }) => {
-    const { db } = ctx.services;
-    const organizationId = await orgId(db, input.org);
-    const scripts = scriptsOf(ctx);
-    const script = await scriptRef(scripts, organizationId, input.script);
-    return scripts.run(await actingPerson(db, organizationId, input.as), script.id, {
-      target: await targetOf(db, organizationId, input), parameters: typedValues(script.parameters, input.parameters),
-    });
-  }),
-  schedule: localAdminProcedure.input(orgRef.extend({
-    ...runWords, name: z.string().trim().min(1).max(200), cron: z.string().trim().min(1).max(200), timezone: z.string().trim().min(1).max(64),
-  }).strict()).mutation(async ({ ctx, input }) => {
-    const { db } = ctx.services;
-    const organizationId = await orgId(db, input.org);
-    const scripts = scriptsOf(ctx);
-    const script = await scriptRef(scripts, organizationId, input.script);
-    return scripts.createSchedule(await actingPerson(db, organizationId, input.as), {
-      scriptId: script.id, name: input.name, cron: input.cron, timezone: input.timezone,
-      target: await targetOf(db, organizationId, input), parameters: typedValues(script.parameters, input.parameters), enabled: true,
-    });
-  }),
-  schedules: localAdminProcedure.input(orgRef.strict()).query(async ({ ctx, input }) =>
-    scriptsOf(ctx).listSchedules(await orgId(ctx.services.db, input.org), null)),
-  runResult: localAdminProcedure.input(orgRef.extend({ id: z.uuid() }).strict()).query(async ({ ctx, input }) =>
-    scriptsOf(ctx).getRun(await orgId(ctx.services.db, input.org), input.id)),
-});
+export function createScriptsAdminRouter(deps: ScriptsAdminRouterDeps) {
+  return router({
+    create: localAdminProcedure.input(orgRef.extend({
+      name: z.string().trim().min(1).max(200), language: z.enum(LANGUAGES), targetOs: z.array(z.enum(TARGET_OS)).min(1).max(3),
+      body: z.string().min(1).max(4 * 1024 * 1024), parameters: parameterList.default([]), description: z.string().max(2000).default(''),
+    }).strict()).mutation(async ({ ctx, input: { org, ...fields } }) => {
+      const organizationId = await orgId(deps.db, org);
+      return scriptsOf(deps, ctx).create({ userId: null, label: LOCAL_ADMIN, organizationId, ip: ctx.ip }, fields);
+    }),
+    list: localAdminProcedure.input(orgRef.strict()).query(async ({ ctx, input }) =>
+      scriptsOf(deps, ctx).list(await orgId(deps.db, input.org))),
+    run: localAdminProcedure.input(orgRef.extend(runWords).strict()).mutation(async ({ ctx, input }) => {
+      const { db } = deps;
+      const organizationId = await orgId(db, input.org);
+      const scripts = scriptsOf(deps, ctx);
+      const script = await scriptRef(scripts, organizationId, input.script);
+      return scripts.run(await actingPerson(db, organizationId, input.as), script.id, {
+        target: await targetOf(db, organizationId, input), parameters: typedValues(script.parameters, input.parameters),
+      });
+    }),
+    schedule: localAdminProcedure.input(orgRef.extend({
+      ...runWords, name: z.string().trim().min(1).max(200), cron: z.string().trim().min(1).max(200), timezone: z.string().trim().min(1).max(64),
+    }).strict()).mutation(async ({ ctx, input }) => {
+      const { db } = deps;
+      const organizationId = await orgId(db, input.org);
+      const scripts = scriptsOf(deps, ctx);
+      const script = await scriptRef(scripts, organizationId, input.script);
+      return scripts.createSchedule(await actingPerson(db, organizationId, input.as), {
+        scriptId: script.id, name: input.name, cron: input.cron, timezone: input.timezone,
+        target: await targetOf(db, organizationId, input), parameters: typedValues(script.parameters, input.parameters), enabled: true,
+      });
+    }),
+    schedules: localAdminProcedure.input(orgRef.strict()).query(async ({ ctx, input }) =>
+      scriptsOf(deps, ctx).listSchedules(await orgId(deps.db, input.org), null)),
+    runResult: localAdminProcedure.input(orgRef.extend({ id: z.uuid() }).strict()).query(async ({ ctx, input }) =>
+      scriptsOf(deps, ctx).getRun(await orgId(deps.db, input.org), input.id)),
+  });
+}

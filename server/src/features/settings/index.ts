@@ -1,4 +1,4 @@
 /** Organization and device settings: the router, and what applies to a device for features that read them. */
-export { settingsRouter } from './settings.router.ts';
+export { createSettingsRouter } from './settings.router.ts';
 export { effectiveDeviceSettings } from './settings.ts';
 export { settingsSchema, type Settings } from './schema.ts';

@@ -1,5 +1,4 @@
-import { writeCommandAudit, type Auditor } from '../commands/audit.ts';
-import type { Requester } from '../commands/requests.ts';
+import { writeCommandAudit, type Auditor, type Requester } from '../commands/index.ts';
 
 /** Characters of typed input one audit entry holds; a longer burst is recorded as several entries. */
 export const SHELL_INPUT_AUDIT_CHARS = 16 * 1024;

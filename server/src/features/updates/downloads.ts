@@ -1,6 +1,9 @@
 import { createReadStream, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Services } from '../../app/services.ts';
+import type { Env } from '../../platform/config/index.ts';
+import type { Logger } from '../../platform/obs/logger.ts';
+import type { RelationalStore } from '../../stores/relational/index.ts';
+import type { RateLimiter } from '../auth/index.ts';
 import { decodePathPart, requestTarget } from '../../platform/http/request-target.ts';
 import { installTokenUsable, renderInstallScript, type ScriptKind } from './install-links.ts';
 import { publicServerUrl } from './server-url.ts';
@@ -14,6 +17,14 @@ function send(res: ServerResponse, status: number, text: string, headers: Record
   res.end(text);
 }
 
+/** What the install and download routes use, built in the composition root (app/). */
+export interface DownloadsDeps {
+  env: Env;
+  log: Pick<Logger, 'error'>;
+  db: RelationalStore;
+  rateLimit: RateLimiter;
+}
+
 /**
  * Public HTTP routes for installing and updating agents:
  *   GET /install.sh?token=…, /install.ps1?token=…   the install script with the token filled in
@@ -21,7 +32,7 @@ function send(res: ServerResponse, status: number, text: string, headers: Record
  *   GET /downloads/agent/latest/<platform>/<arch>/<kind>   redirect to the newest such artifact
  * Returns false for any other path. Query strings (which hold tokens) are never logged here.
  */
-export function handleDownloads(services: Services, req: IncomingMessage, res: ServerResponse): boolean {
+export function handleDownloads(services: DownloadsDeps, req: IncomingMessage, res: ServerResponse): boolean {
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
   const { path: pathname, query } = requestTarget(req);
   if (pathname === '/install.sh' || pathname === '/install.ps1') {
@@ -67,7 +78,7 @@ function sizeOf(path: string): number | null {
   }
 }
 
-async function serveScript(services: Services, req: IncomingMessage, res: ServerResponse, kind: ScriptKind, token: string): Promise<void> {
+async function serveScript(services: DownloadsDeps, req: IncomingMessage, res: ServerResponse, kind: ScriptKind, token: string): Promise<void> {
   const verdict = await services.rateLimit(`ip:${req.socket.remoteAddress ?? '?'}`, 'install-script', 60);
   if (!verdict.allowed) return send(res, 429, `Too many requests; try again in ${verdict.resetInSec} s\n`);
   if (!(await installTokenUsable(services.db, token))) {

@@ -3,13 +3,15 @@ import { authenticateDevice } from '../devices/index.ts';
 import { createEnrollmentToken, TOKEN_MAX_LIFETIME_SEC } from '../enrollment/index.ts';
 import { findOrganization } from '../organizations/index.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
-import type { Services } from '../../app/services.ts';
 import { installOffer, installServerUrl } from './install-offer.ts';
 import { publishHelp } from './publish-help.ts';
 import { reportedAgentVersion } from './repository.ts';
 import { downloadPath, releaseCatalog, releasesDir } from './releases.ts';
 import { localAdminProcedure, publicProcedure, router, userProcedure } from '../../platform/trpc/trpc.ts';
-import { audit } from '../audit/index.ts';
+import type { Audit } from '../audit/index.ts';
+import type { RelationalStore } from '../../stores/relational/index.ts';
+import type { Env } from '../../platform/config/index.ts';
+import type { RateLimiter } from '../auth/index.ts';
 
 /** Confirmation polls per device address per rate-limit window (the launcher polls every few seconds for minutes). */
 const CONFIRM_PER_WINDOW = 600;
@@ -29,7 +31,7 @@ const installLinkInput = z.object({
  * A new token and, for it, every install line whose package this server has (the others say
  * how to publish one). The URL is checked before the token is made, so a refusal spends nothing.
  */
-async function newInstallLink(services: Services, organizationId: string, createdBy: string | null, input: z.infer<typeof installLinkInput>) {
+async function newInstallLink(services: UpdatesRouterDeps, organizationId: string, createdBy: string | null, input: z.infer<typeof installLinkInput>) {
   const serverUrl = installServerUrl(services.env.PUBLIC_URL ?? input.serverUrl ?? `http://127.0.0.1:${services.env.PORT}`);
   const { token, record } = await createEnrollmentToken(services.db, {
     organizationId, createdBy, name: input.name, expiresInSec: input.expiresInSec, maxUses: input.maxUses,
@@ -39,12 +41,21 @@ async function newInstallLink(services: Services, organizationId: string, create
   return { token, tokenId: record.id, name: record.name, expiresAt: record.expiresAt, maxUses: record.maxUses, ...offer };
 }
 
-export const updatesRouter = router({
+/** What these procedures use, built in the composition root (app/). */
+export interface UpdatesRouterDeps {
+  audit: Audit;
+  db: RelationalStore;
+  env: Env;
+  rateLimit: RateLimiter;
+}
+
+export function createUpdatesRouter(deps: UpdatesRouterDeps) {
+  return router({
   /** What an agent's launcher asks: the newest signed bundle for its platform. Versions are public. */
   check: publicProcedure
     .input(z.object({ platform: z.enum(['linux', 'darwin', 'win32']), arch: z.string().regex(/^[a-z0-9_]{1,16}$/), version: z.string().max(64) }).strict())
-    .query(({ ctx, input }) => {
-      const release = releaseCatalog(releasesDir(ctx.services.env)).latest({ platform: input.platform, arch: input.arch, kind: 'bundle' });
+    .query(({ input }) => {
+      const release = releaseCatalog(releasesDir(deps.env)).latest({ platform: input.platform, arch: input.arch, kind: 'bundle' });
       return { release, url: release ? downloadPath(release) : null };
     }),
 
@@ -55,21 +66,21 @@ export const updatesRouter = router({
   confirm: publicProcedure
     .input(z.object({ deviceId: z.uuid(), deviceSecret: z.string().min(16).max(256), version: z.string().max(64) }).strict())
     .mutation(async ({ ctx, input }) => {
-      const verdict = await ctx.services.rateLimit(`ip:${ctx.ip}`, 'updates.confirm', CONFIRM_PER_WINDOW);
+      const verdict = await deps.rateLimit(`ip:${ctx.ip}`, 'updates.confirm', CONFIRM_PER_WINDOW);
       if (!verdict.allowed) throw new AppError('TOO_MANY_REQUESTS', `Too many confirmations; try again in ${verdict.resetInSec} s`);
-      await authenticateDevice(ctx.services.db, input.deviceId, input.deviceSecret);
-      return { confirmed: (await reportedAgentVersion(ctx.services.db, input.deviceId)) === input.version };
+      await authenticateDevice(deps.db, input.deviceId, input.deviceSecret);
+      return { confirmed: (await reportedAgentVersion(deps.db, input.deviceId)) === input.version };
     }),
 
   /** Every signed artifact this server offers, newest first. */
-  releases: userProcedure('admin').query(({ ctx }) => releaseCatalog(releasesDir(ctx.services.env)).list()),
+  releases: userProcedure('admin').query(() => releaseCatalog(releasesDir(deps.env)).list()),
 
   /** A fresh token (short-lived and single-use by default) and the install lines this server can serve, for the console. */
   installLinks: userProcedure('admin')
     .input(installLinkInput.strict())
     .mutation(async ({ ctx, input }) => {
-      const link = await newInstallLink(ctx.services, ctx.user.organizationId, ctx.user.userId, input);
-      await audit(ctx, { action: 'token.create', resourceId: link.tokenId, details: { name: input.name, maxUses: link.maxUses, expiresAt: link.expiresAt, via: 'install-link' } });
+      const link = await newInstallLink(deps, ctx.user.organizationId, ctx.user.userId, input);
+      await deps.audit(ctx, { action: 'token.create', resourceId: link.tokenId, details: { name: input.name, maxUses: link.maxUses, expiresAt: link.expiresAt, via: 'install-link' } });
       return link;
     }),
 
@@ -77,10 +88,11 @@ export const updatesRouter = router({
   adminInstallLinks: localAdminProcedure
     .input(installLinkInput.extend({ org: z.string().min(1).max(255) }).strict())
     .mutation(async ({ ctx, input }) => {
-      const org = await findOrganization(ctx.services.db, input.org);
+      const org = await findOrganization(deps.db, input.org);
       if (!org) throw notFound(`Organization "${input.org}"`);
-      const link = await newInstallLink(ctx.services, org.id, null, input);
-      await audit(ctx, { action: 'token.create', organizationId: org.id, resourceId: link.tokenId, details: { name: input.name, maxUses: link.maxUses, expiresAt: link.expiresAt, via: 'install-link', by: 'local-admin' } });
+      const link = await newInstallLink(deps, org.id, null, input);
+      await deps.audit(ctx, { action: 'token.create', organizationId: org.id, resourceId: link.tokenId, details: { name: input.name, maxUses: link.maxUses, expiresAt: link.expiresAt, via: 'install-link', by: 'local-admin' } });
       return link;
     }),
 });
+}

@@ -7,5 +7,5 @@ export { createDelivery, transportOptions, sendAndRecord, checkedAddress, parseC
 export type { Destination, DestinationSource, Message, SendResult, TransportOptions } from './delivery/index.ts';
 export { createEventPublisher, type EventBody } from './publisher.ts';
 export { subscriptionSource } from './subscription-source.ts';
-export { webhooksRouter } from './webhooks.router.ts';
-export { webhooksAdminRouter } from './admin.router.ts';
+export { createWebhooksRouter } from './webhooks.router.ts';
+export { createWebhooksAdminRouter } from './admin.router.ts';

@@ -20,7 +20,7 @@ async function identify(ctx: Context): Promise<Identity> {
   const known = identities.get(token);
   if (known) return known;
   const source: ApiCallSource = token.startsWith(API_KEY_PREFIX) ? 'api_key' : 'person';
-  const user = source === 'api_key' ? await ctx.services.apiKeys.holder(token) : await ctx.services.sessions.get(token);
+  const user = source === 'api_key' ? await ctx.gate.apiKeyHolder(token) : await ctx.gate.session(token);
   if (!user) return { userId: NO_ID, organizationId: NO_ID, source };
   if (identities.size >= IDENTITY_CACHE_MAX) identities.clear();
   const identity = { userId: user.userId, organizationId: user.organizationId, source };
@@ -38,13 +38,13 @@ export async function recordApiCall<R extends CallResult>(opts: { ctx: Context; 
   const started = performance.now();
   const startedAtMs = Date.now();
   const result = await opts.next();
-  const recorder = opts.ctx.services.apiCalls;
-  if (recorder) {
+  const record = opts.ctx.gate.recordCall;
+  if (record) {
     const responseTimeMs = Math.round(performance.now() - started);
     const statusCode = result.ok ? 200 : getHTTPStatusCodeFromError(result.error);
     void identify(opts.ctx)
       .catch((): Identity => ({ userId: NO_ID, organizationId: NO_ID, source: 'person' }))
-      .then((who) => recorder.record({
+      .then((who) => record({
         timestamp: Math.floor(startedAtMs / 1000),
         organization_id: who.organizationId,
         endpoint: opts.path,

@@ -2,9 +2,7 @@ import { parse } from 'cookie';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { WebSocket } from 'ws';
 import { checkProtocolVersion, deviceCredentialsSchema, PROTOCOL_VERSION_PARAM } from '@ninjait/shared';
-import type { Services } from '../../app/services.ts';
-import { authenticateDevice, type AuthenticatedDevice } from '../../features/devices/devices.ts';
-import { credentialRefusalRecorder } from '../../features/devices/credential-refusals.ts';
+import type { AuthenticatedDevice, CallerGate } from './caller.ts';
 import { AppError } from '../errors.ts';
 import { clientIp, isLoopback } from '../http/client-address.ts';
 import { secretMatches } from '../secrets.ts';
@@ -12,8 +10,10 @@ import { secretMatches } from '../secrets.ts';
 export const SESSION_COOKIE = 'ninjait_session';
 export const LOCAL_ADMIN_HEADER = 'x-ninjait-admin';
 
+/** What every procedure sees: the request and, once proven, who makes it. Features get their own dependencies from their router's factory. */
 export interface Context {
-  services: Services;
+  /** How the caller is proven and metered (sessions, API keys, device credentials, rate limits). */
+  gate: CallerGate;
   ip: string | null;
   /** From `Authorization: Bearer`, the session cookie, or WebSocket connection params: a session token or an API key (`nk_`). */
   sessionToken: string | null;
@@ -87,14 +87,14 @@ export interface ContextOptions {
   info: { connectionParams: Record<string, string | undefined> | null };
 }
 
-export async function createContext(services: Services, opts: ContextOptions): Promise<Context> {
+export async function createContext(gate: CallerGate, opts: ContextOptions): Promise<Context> {
   const { req, res, info } = opts;
   const params = info.connectionParams ?? {};
   const ip = clientIp(req);
   const bearer = bounded(req.headers.authorization?.match(/^Bearer (.+)$/)?.[1]);
   const isHttp = 'setHeader' in res;
   const context: Context = {
-    services,
+    gate,
     ip,
     sessionToken: bearer ?? bounded(params.sessionToken) ?? (isHttp || !crossSite(req) ? readCookie(req.headers.cookie, SESSION_COOKIE) : null),
     localAdminToken: isLoopback(ip) ? bounded(req.headers[LOCAL_ADMIN_HEADER] as string | undefined) : null,
@@ -114,13 +114,13 @@ export async function createContext(services: Services, opts: ContextOptions): P
       // Checked before the credentials: an agent the server cannot understand is told so, not half-served.
       if (!protocol.ok) throw new AppError('PRECONDITION_FAILED', protocol.message);
       if (!credentials.success) throw new AppError('UNAUTHORIZED', 'Device credentials are malformed');
-      context.device = await authenticateDevice(services.db, credentials.data.deviceId, credentials.data.deviceSecret);
-      if (context.socket) services.agents.add(context.device.deviceId, context.socket);
+      context.device = await gate.devices.authenticate(credentials.data.deviceId, credentials.data.deviceSecret);
+      if (context.socket) gate.devices.connected(context.device.deviceId, context.socket);
     } catch (error) {
       context.deviceAuthError = error instanceof AppError ? error : new AppError('SERVICE_UNAVAILABLE', 'Could not check device credentials', { cause: error });
       // A well-formed id with a refused secret: the console tells the device's admins (throttled, never awaited).
       if (credentials.success && error instanceof AppError && error.code === 'UNAUTHORIZED') {
-        credentialRefusalRecorder(services).record(credentials.data.deviceId, ip);
+        gate.devices.refused(credentials.data.deviceId, ip);
       }
       // The context lives as long as the socket: a transient failure (database down) must not
       // stick to it, so close and let the agent reconnect and authenticate again.
@@ -147,7 +147,7 @@ export function localAdminAddress(req: IncomingMessage, tokenHash: string): { ip
  */
 export async function hasCredentials(context: Context): Promise<boolean> {
   if (context.device) return true;
-  if (context.localAdminToken && secretMatches(context.localAdminToken, context.services.localAdminTokenHash)) return true;
+  if (context.localAdminToken && secretMatches(context.localAdminToken, context.gate.localAdminTokenHash)) return true;
   if (!context.sessionToken) return false;
-  return (await context.services.sessions.get(context.sessionToken).catch(() => null)) !== null;
+  return (await context.gate.session(context.sessionToken).catch(() => null)) !== null;
 }

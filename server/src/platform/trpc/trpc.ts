@@ -37,7 +37,7 @@ const logUnexpected = t.middleware(async ({ ctx, path, next }) => {
   if (!result.ok && result.error.code === 'INTERNAL_SERVER_ERROR') {
     const callerCaused = callerCausedDriverError(result.error.cause);
     if (callerCaused) throw callerCaused;
-    ctx.services.log.error({ err: result.error.cause ?? result.error, path }, 'procedure failed');
+    ctx.gate.log.error({ err: result.error.cause ?? result.error, path }, 'procedure failed');
   }
   return result;
 });
@@ -61,8 +61,8 @@ export function userProcedure(role: Role = 'viewer', options: { metered?: boolea
     const token = ctx.sessionToken;
     // An API key (`nk_…`) acts as its creator, narrowed to its scopes; anything else is a session.
     const user = !token ? null
-      : token.startsWith(API_KEY_PREFIX) ? await ctx.services.apiKeys.authorize(token, path, type, ctx.ip)
-      : await ctx.services.sessions.get(token);
+      : token.startsWith(API_KEY_PREFIX) ? await ctx.gate.apiKey(token, path, type, ctx.ip)
+      : await ctx.gate.session(token);
     if (!user) throw new AppError('UNAUTHORIZED', 'Log in first: no valid session');
     if (user.restricted && !OPEN_WHILE_RESTRICTED.has(path)) {
       throw new AppError('FORBIDDEN', 'Your organization requires two-factor sign-in: set it up under My account first');
@@ -71,7 +71,7 @@ export function userProcedure(role: Role = 'viewer', options: { metered?: boolea
     if (options.metered === false) return next({ ctx: { ...ctx, user, sessionToken: ctx.sessionToken! } });
     // Mutations get the strategy's budget; reads get their own, larger one, since a console
     // page issues several of them.
-    const verdict = await ctx.services.rateLimit(user.userId, path, type === 'mutation' ? undefined : 'read');
+    const verdict = await ctx.gate.rateLimit(user.userId, path, type === 'mutation' ? undefined : 'read');
     if (!verdict.allowed) throw new AppError('TOO_MANY_REQUESTS', `Rate limit reached for ${path}; try again in ${verdict.resetInSec} s`);
     return next({ ctx: { ...ctx, user, sessionToken: ctx.sessionToken! } });
   });
@@ -87,7 +87,7 @@ export const agentProcedure = publicProcedure.use(({ ctx, next }) => {
 /** The local CLI, proven by the credential file in DATA_DIR and a loopback address. */
 export const localAdminProcedure = publicProcedure.use(({ ctx, next }) => {
   const token = ctx.localAdminToken;
-  if (!token || !secretMatches(token, ctx.services.localAdminTokenHash)) {
+  if (!token || !secretMatches(token, ctx.gate.localAdminTokenHash)) {
     throw new AppError('UNAUTHORIZED', 'Local admin calls need the credential from DATA_DIR, from this machine');
   }
   return next({ ctx });

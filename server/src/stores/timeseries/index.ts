@@ -5,7 +5,7 @@ import { createInfluxTimeSeriesStore } from './influx/influx-store.ts';
 
 export type { HourlyAggregate, MetricPoint, SeriesPoint, SeriesRange, TimeSeriesStore } from './types.ts';
 export { SERIES_RANGES, RANGE_WINDOWS, RESOLUTIONS, resolutionFor, type Resolution } from './types.ts';
-export { batchToPoints, metricsToPoint, sampleToPoint } from './points.ts';
+export { batchToPoints, metricsToPoint, sampleToPoint, type SampleRecord } from './points.ts';
 export { createEmbeddedTimeSeriesStore, createInfluxTimeSeriesStore, type AnalyticsReader };
 export type { InfluxTimeSeriesStore } from './influx/influx-store.ts';
 export type { RetentionReport } from './influx/retention.ts';

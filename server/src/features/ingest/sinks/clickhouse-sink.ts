@@ -1,6 +1,6 @@
 import { deriveMetrics, storableCount, type DerivedMetrics } from '@ninjait/shared';
 import type { AnalyticsStore } from '../../../stores/analytics/index.ts';
-import { markHoursDirty } from '../../analytics/rollup-dirty.ts';
+import { markHoursDirty } from '../../analytics/index.ts';
 import { isoDate, unixSec, utcDateTime64 } from '../../../stores/analytics/time.ts';
 import { lineProtocolBytes, metricsToPoint } from '../../../stores/timeseries/index.ts';
 import { failure, success, latestPerDevice, type IngestRow, type Sink } from './types.ts';

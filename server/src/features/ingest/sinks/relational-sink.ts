@@ -1,5 +1,5 @@
+import { osFields } from '../../devices/index.ts';
 import type { RelationalStore } from '../../../stores/relational/index.ts';
-import { osFields } from '../../devices/devices.ts';
 import { noEvents, type EventPublisher } from '../../events/index.ts';
 import { failure, success, latestPerDevice, type Sink } from './types.ts';
 import { fitText, splitStorable } from './values.ts';
