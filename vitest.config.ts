@@ -1,5 +1,5 @@
 import { defineConfig } from 'vitest/config';
-import { LongestFirstSequencer } from './test/runner/sequencer.ts';
+import { LongestFirstSequencer } from './scripts/test-sequencer.ts';
 
 export default defineConfig({
   test: {

@@ -9,7 +9,6 @@ import { startPeers } from './peers.ts';
 import { installersUnavailable, PHASES, type PhaseName, type PhaseResult } from './phases.ts';
 import { killGroup, killLeftovers, runningChildren, say, step } from './processes.ts';
 import { plan, runGroup } from './schedule.ts';
-import { DURATIONS_FILE } from './sequencer.ts';
 import { prepareServices } from './services.ts';
 
 const usage = `Usage: npm test [-- [options] [test files or filters]]
@@ -54,6 +53,8 @@ Variables you export are used as they are: DATABASE_URL, REDIS_URL, NATS_TEST_UR
 CLICKHOUSE_TEST_URL, INFLUX_TEST_URL, MONGODB_URL.`;
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+/** Read by scripts/test-sequencer.ts (vitest's order on a fresh clone). */
+const DURATIONS_FILE = join(ROOT, 'test/runner/durations.json');
 
 function selectPhases(only: string | undefined, skip: string | undefined): PhaseName[] {
   const parse = (list: string) => list.split(',').map((name) => name.trim()).filter(Boolean);

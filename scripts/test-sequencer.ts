@@ -8,8 +8,9 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  * short file with a long end-to-end wait (alerts, the bench smoke) started last left one worker
  * idle for over a minute at the end of the run. The committed test/runner/durations.json (written
  * by `npm test -- --record-durations`) stands in for the cache; stale figures only cost order.
+ * It lives here, beside vitest.config.ts, because the root's config may not import the test package.
  */
-export const DURATIONS_FILE = new URL('./durations.json', import.meta.url);
+const DURATIONS_FILE = new URL('../test/runner/durations.json', import.meta.url);
 
 /** A file the durations do not name yet: assumed as long as a typical integration file. */
 const UNKNOWN_SECONDS = 5;
