@@ -197,7 +197,10 @@ printf 'process.stderr.write("broken build\\n"); process.exit(1);\n' >"$WORK/bun
 tar --owner=0 --group=0 -czf "$WORK/bundles/ninjait-agent-$BROKEN-linux-x64.tar.gz" -C "$WORK/bundles/$BROKEN" .
 node --import tsx installers/sign.ts sign --key "$WORK/keys/update-key.pem" --file "$WORK/bundles/ninjait-agent-$BROKEN-linux-x64.tar.gz" \
   --version "$BROKEN" --platform linux --arch x64 --kind bundle --out "$WORK/releases" >/dev/null
-wait_for 60 "the launcher to try $BROKEN" current_is "$BROKEN"
+# A build that exits at once is rolled back within a second, so `current` may show it only between
+# two polls: having tried it is also seen in failed.json, which stays.
+tried_broken() { current_is "$BROKEN" || grep -q "\"$BROKEN\"" /var/lib/ninjait/agent/failed.json 2>/dev/null; }
+wait_for 60 "the launcher to try $BROKEN" tried_broken
 wait_for 120 "rollback to $NEXT" current_is "$NEXT"
 grep -q "\"$BROKEN\"" /var/lib/ninjait/agent/failed.json || fail "$BROKEN is not remembered as failed"
 wait_for 60 "the device online again on $NEXT" device_has "d.status==='online' && d.agentVersion==='$NEXT'"
