@@ -1,5 +1,4 @@
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,10 +20,10 @@ describe.skipIf(!hasTmux)('ninjait shell in a real terminal (tmux)', () => {
   let agent: Proc | undefined;
   let dir: string;
   let deviceId: string;
-  // A tmux server of this test's own (-L): nothing else's sessions are touched, all of it goes at the end.
-  const socket = `ninjait-test-${randomBytes(4).toString('hex')}`;
+  // A tmux server of this test's own, its socket in the test's folder (-S; -L would leave
+  // /tmp/tmux-UID behind): nothing else's sessions are touched, all of it goes at the end.
   const tmux = (...args: string[]) => {
-    const result = spawnSync('tmux', ['-L', socket, '-f', '/dev/null', ...args], { encoding: 'utf8', env: { ...inheritedEnv(), TERM: 'xterm-256color' } });
+    const result = spawnSync('tmux', ['-S', join(dir, 'tmux.sock'), '-f', '/dev/null', ...args], { encoding: 'utf8', env: { ...inheritedEnv(), TERM: 'xterm-256color' } });
     if (result.status !== 0) throw new Error(`tmux ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
     return result.stdout;
   };
