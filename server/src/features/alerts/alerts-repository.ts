@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { anyUuid, typed, type SqlExecutor } from '../../stores/relational/index.ts';
+import { anyUuid, secondsAgo, typed, type SqlExecutor } from '../../stores/relational/index.ts';
 import { notFound } from '../../platform/errors.ts';
 import type { Severity } from './conditions.ts';
 import type { ConditionState } from './evaluator.ts';
@@ -61,7 +61,6 @@ type AlertNarrowing = { state: AlertState; severity: Severity };
 const FINAL_COMMAND_STATUSES = ['succeeded', 'failed', 'timed_out', 'cancelled', 'expired'].map((status) => sql.lit(status));
 
 /** The database's now minus some seconds: time is the database's, like NOW() in the writes. */
-const secondsAgo = (seconds: number) => sql<Date>`NOW() - make_interval(secs => ${seconds})`;
 
 /** Alerts with their rule's and device's names; the caller adds the filters. */
 function selectAlerts(db: SqlExecutor) {

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { anyUuid, typed, type SqlExecutor } from '../../stores/relational/index.ts';
+import { anyUuid, secondsAgo, typed, type SqlExecutor } from '../../stores/relational/index.ts';
 import type { Severity } from './conditions.ts';
 import type { Alert } from './alerts-repository.ts';
 
@@ -10,7 +10,6 @@ import type { Alert } from './alerts-repository.ts';
 
 /** Not resolved: open or acknowledged. The partial unique index on dedupe_key has this predicate. */
 const ACTIVE = sql.lit('resolved');
-const secondsAgo = (seconds: number) => sql<Date>`NOW() - make_interval(secs => ${seconds})`;
 
 /** The alert's row in `alert_event_log` (what the history ETL and the notifications key on); its id. */
 export async function insertAlertEvent(tx: SqlExecutor, alert: Pick<Alert, 'id' | 'organizationId' | 'deviceId' | 'ruleId' | 'severity'>, type: string, actorId: string | null): Promise<number> {

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { typed, type SqlExecutor } from '../../stores/relational/index.ts';
+import { secondsAgo, typed, type SqlExecutor } from '../../stores/relational/index.ts';
 import { MAX_CHECK_OUTPUT } from './check-pattern.ts';
 
 /**
@@ -49,7 +49,7 @@ export async function checkableDevices(db: SqlExecutor, organizationId: string, 
 export async function claimCheck(db: SqlExecutor, ruleId: string, deviceId: string): Promise<boolean> {
   await typed(db).deleteFrom('alertScriptChecks')
     .where('ruleId', '=', ruleId).where('deviceId', '=', deviceId).where('commandId', 'is', null)
-    .where('startedAt', '<', sql<Date>`NOW() - make_interval(secs => ${STALE_CLAIM_SEC})`)
+    .where('startedAt', '<', secondsAgo(STALE_CLAIM_SEC))
     .execute();
   const result = await typed(db).insertInto('alertScriptChecks').values({ ruleId, deviceId })
     .onConflict((conflict) => conflict.doNothing()).executeTakeFirst();

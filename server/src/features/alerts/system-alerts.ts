@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Logger } from '../../platform/obs/logger.ts';
 import type { SlowQuery } from '../../platform/obs/query-observer.ts';
-import { typed, type SqlExecutor } from '../../stores/relational/index.ts';
+import { secondsAgo, typed, type SqlExecutor } from '../../stores/relational/index.ts';
 
 /**
  * Alerts about the server itself (table `system_alerts`), for the people who run it: shown on the
@@ -63,7 +63,7 @@ export async function resolveQuietSystemAlerts(db: SqlExecutor, quietSec = SYSTE
   const rows = await typed(db).updateTable('systemAlerts')
     .set({ state: 'resolved', resolvedAt: sql`NOW()`, resolution: 'auto' })
     .where('state', '<>', 'resolved')
-    .where('lastSeenAt', '<', sql<Date>`NOW() - make_interval(secs => ${quietSec})`)
+    .where('lastSeenAt', '<', secondsAgo(quietSec))
     .returning('id').execute();
   return rows.length;
 }

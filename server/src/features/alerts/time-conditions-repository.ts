@@ -1,11 +1,10 @@
 import { sql } from 'kysely';
-import { anyUuid, typed, type SqlExecutor } from '../../stores/relational/index.ts';
+import { anyUuid, secondsAgo, typed, type SqlExecutor } from '../../stores/relational/index.ts';
 
 /** The rule fields the time-condition queries read. */
 interface RuleScope { id: string; organizationId: string; excludedDeviceIds: readonly string[] }
 
 /** The database's now minus some seconds: time is the database's, like NOW() in the writes. */
-const secondsAgo = (seconds: number) => sql<Date>`NOW() - make_interval(secs => ${seconds})`;
 
 /** Devices of the rule's organization (not excluded, not decommissioned) offline for longer than `forSec`, with their minutes offline. */
 export async function offlineDevices(db: SqlExecutor, rule: RuleScope, forSec: number): Promise<Map<string, number>> {

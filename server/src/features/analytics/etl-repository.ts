@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { typed, type SqlExecutor } from '../../stores/relational/index.ts';
+import { secondsAgo, typed, type SqlExecutor } from '../../stores/relational/index.ts';
 
 /**
  * What the ETL jobs read from PostgreSQL to copy into ClickHouse, typed with Kysely so a renamed
@@ -7,8 +7,6 @@ import { typed, type SqlExecutor } from '../../stores/relational/index.ts';
  */
 
 const TICKET_EVENTS_CURSOR = 'ticket_events';
-
-const secondsAgo = (seconds: number) => sql<Date>`NOW() - make_interval(secs => ${seconds})`;
 
 export interface LoggedTicketEvent {
   id: number;

@@ -1,18 +1,17 @@
 import { sql } from 'kysely';
-import { typed, type SqlExecutor } from '../../stores/relational/index.ts';
+import { msFromNow, typed, type SqlExecutor } from '../../stores/relational/index.ts';
 
 /** The drainers' cursors (`drain_cursors`): one per sink, held by one instance at a time under a lease. */
 
 /** Who holds a cursor, and for how long each take or move keeps it. */
 export interface CursorHolder { sink: string; owner: string; leaseMs: number }
 
-const leaseEnd = (leaseMs: number) => sql<Date>`NOW() + make_interval(secs => ${leaseMs} / 1000.0)`;
 
 /** Takes (or renews) the sink's cursor when it is free, expired or already ours; its position, or null when another instance holds it. */
 export async function takeCursor(db: SqlExecutor, holder: CursorHolder): Promise<number | null> {
   await typed(db).insertInto('drainCursors').values({ sink: holder.sink }).onConflict((conflict) => conflict.column('sink').doNothing()).execute();
   const row = await typed(db).updateTable('drainCursors')
-    .set({ owner: holder.owner, leaseUntil: leaseEnd(holder.leaseMs) })
+    .set({ owner: holder.owner, leaseUntil: msFromNow(holder.leaseMs) })
     .where('sink', '=', holder.sink)
     .where((eb) => eb.or([eb('owner', '=', holder.owner), eb('owner', 'is', null), eb('leaseUntil', '<', sql<Date>`NOW()`)]))
     .returning('position')
@@ -23,7 +22,7 @@ export async function takeCursor(db: SqlExecutor, holder: CursorHolder): Promise
 /** Moves our cursor forward (never back) and renews the lease; false when we no longer hold it. */
 export async function advanceCursor(db: SqlExecutor, holder: CursorHolder, position: number): Promise<boolean> {
   const result = await typed(db).updateTable('drainCursors')
-    .set({ position, updatedAt: sql<Date>`NOW()`, leaseUntil: leaseEnd(holder.leaseMs) })
+    .set({ position, updatedAt: sql<Date>`NOW()`, leaseUntil: msFromNow(holder.leaseMs) })
     .where('sink', '=', holder.sink).where('owner', '=', holder.owner).where('position', '<', position)
     .executeTakeFirst();
   return result.numUpdatedRows > 0n;

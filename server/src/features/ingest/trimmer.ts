@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { anyText, typed, type RelationalStore } from '../../stores/relational/index.ts';
+import { anyText, secondsAgo, typed, type RelationalStore } from '../../stores/relational/index.ts';
 
 /**
  * Deletes log rows every drainer has passed. A sink that is down holds the log back:
@@ -12,7 +12,7 @@ export async function trimIngestLog(db: RelationalStore, sinkNames: readonly str
     .where('id', '<=', (eb) => eb.selectFrom('drainCursors')
       .select((inner) => inner.case().when(inner.fn.countAll(), '=', sinkNames.length).then(inner.fn.min('position')).else(0).end().as('upTo'))
       .where('sink', '=', anyText(sinkNames)))
-    .where('receivedAt', '<', sql<Date>`NOW() - make_interval(secs => ${retentionSec})`)
+    .where('receivedAt', '<', secondsAgo(retentionSec))
     .executeTakeFirst();
   return Number(result.numDeletedRows);
 }

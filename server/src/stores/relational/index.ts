@@ -16,3 +16,4 @@ export { compileOnce, typed, type Db } from './kysely.ts';
 export type { Database } from './schema.ts';
 export { instrumentRelationalStore, sqlOperation } from './instrumented.ts';
 export { anyUuid, anyText, anyBigint, uuidArray, textArray } from './sql-arrays.ts';
+export { msFromNow, secondsAgo } from './sql-time.ts';

@@ -1,9 +1,8 @@
 import { sql } from 'kysely';
 import type { JobLeases } from '../../platform/scheduler/scheduler.ts';
 import { typed } from './kysely.ts';
+import { msFromNow } from './sql-time.ts';
 import type { SqlExecutor } from './types.ts';
-
-const leaseEnd = (leaseMs: number) => sql<Date>`NOW() + make_interval(secs => ${leaseMs} / 1000.0)`;
 
 /**
  * The scheduler's leases in `job_leases`: a row per job, taken when free, expired or already ours,
@@ -13,7 +12,7 @@ const leaseEnd = (leaseMs: number) => sql<Date>`NOW() + make_interval(secs => ${
 export function createJobLeases(db: SqlExecutor): JobLeases {
   return {
     async acquire(name, owner, leaseMs) {
-      const row = await typed(db).insertInto('jobLeases').values({ name, owner, leaseUntil: leaseEnd(leaseMs) })
+      const row = await typed(db).insertInto('jobLeases').values({ name, owner, leaseUntil: msFromNow(leaseMs) })
         .onConflict((conflict) => conflict.column('name').doUpdateSet((eb) => ({ owner: eb.ref('excluded.owner'), leaseUntil: eb.ref('excluded.leaseUntil') }))
           .where((eb) => eb.or([eb('jobLeases.owner', '=', eb.ref('excluded.owner')), eb('jobLeases.leaseUntil', '<=', sql<Date>`NOW()`)])))
         .returning('name').executeTakeFirst();

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { anyBigint, anyUuid, typed, type SqlExecutor } from '../../../stores/relational/index.ts';
+import { anyBigint, anyUuid, msFromNow, typed, type SqlExecutor } from '../../../stores/relational/index.ts';
 import type { DestinationKind, DestinationSource } from './types.ts';
 
 export interface OutboxRow {
@@ -24,7 +24,7 @@ type DestinationFilter = { except: readonly string[] } | { only: string };
  */
 async function claim(db: SqlExecutor, owner: string, leaseMs: number, destinations: DestinationFilter, limit: number): Promise<OutboxRow[]> {
   return typed(db).updateTable('notificationOutbox')
-    .set((eb) => ({ leaseOwner: owner, leaseUntil: sql<Date>`NOW() + make_interval(secs => ${leaseMs} / 1000.0)`, attempts: eb('attempts', '+', sql.lit(1)) }))
+    .set((eb) => ({ leaseOwner: owner, leaseUntil: msFromNow(leaseMs), attempts: eb('attempts', '+', sql.lit(1)) }))
     .where('id', 'in', (eb) => eb.selectFrom('notificationOutbox').select('id')
       .where('state', '=', sql.lit('pending')).where('nextAttemptAt', '<=', sql<Date>`NOW()`)
       .where((inner) => inner.or([inner('leaseUntil', 'is', null), inner('leaseUntil', '<', sql<Date>`NOW()`)]))
