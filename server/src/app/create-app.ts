@@ -40,6 +40,7 @@ import { createLogShipper, shippingDestination, shippingLevel } from '../feature
 import { instrumentDocumentStore, openDocumentStore } from '../stores/documents/index.ts';
 import { instrumentTimeSeriesStore, openTimeSeriesStore } from '../stores/timeseries/index.ts';
 import { createCommandFeature } from './command-feature.ts';
+import { localAdminRequester } from '../features/commands/index.ts';
 import { createRemoteFeature } from '../features/remote/index.ts';
 import { createAudit } from '../features/audit/index.ts';
 import { createScriptService, scriptJobs } from '../features/scripts/index.ts';
@@ -167,7 +168,7 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
     deviceOf: agents.deviceOf,
     localAdmin: (req) => {
       const admin = localAdminAddress(req, services.localAdminTokenHash);
-      return admin ? { userId: null, label: 'local-admin', organizationId: null, ip: admin.ip } : null;
+      return admin ? localAdminRequester(admin.ip) : null;
     },
   });
   const rateLimit = createRateLimiter(cache, { max: env.RATE_LIMIT_MAX, readMax: env.RATE_LIMIT_READ_MAX, windowSec: env.RATE_LIMIT_WINDOW_SEC });

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Context } from '../../platform/trpc/context.ts';
 import { revocable, scopeOf, type SessionUser, type Sessions } from '../auth/index.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
-import type { Requester } from './requests.ts';
+import { localAdminRequester, type Requester } from './requests.ts';
 import { decodeCursor, encodeCursor, idInputSchema, listInputSchema, runInputSchema } from './schemas.ts';
 import { resolveDeviceRef } from './device-ref.ts';
 import { isOrganizationDevice } from './repository.ts';
@@ -13,7 +13,7 @@ import type { CommandService } from './service.ts';
 const personOf = (ctx: Context & { user: SessionUser }): Requester => ({
   userId: ctx.user.userId, label: ctx.user.email, organizationId: ctx.user.organizationId, ip: ctx.ip,
 });
-const localAdminOf = (ctx: Context): Requester => ({ userId: null, label: 'local-admin', organizationId: null, ip: ctx.ip });
+const localAdminOf = (ctx: Context): Requester => localAdminRequester(ctx.ip);
 
 /** What these procedures use, built in the composition root (app/). */
 export interface CommandsRouterDeps {

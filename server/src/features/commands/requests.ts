@@ -17,6 +17,9 @@ export interface Requester {
   ip: string | null;
 }
 
+/** The machine's administrator using the local CLI (`ninjait run`, `shell`, `cp`): acts across organizations, audited as `local-admin`. */
+export const localAdminRequester = (ip: string | null): Requester => ({ userId: null, label: 'local-admin', organizationId: null, ip });
+
 export interface RunInput {
   deviceId: string;
   shell?: Shell | undefined;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { remoteOps, type RemoteOpKind } from '@ninjait/shared';
 import type { Context } from '../../platform/trpc/context.ts';
 import type { SessionUser } from '../../platform/trpc/caller.ts';
-import { type Requester, resolveDeviceRef } from '../commands/index.ts';
+import { localAdminRequester, type Requester, resolveDeviceRef } from '../commands/index.ts';
 import { localAdminProcedure, router, userProcedure } from '../../platform/trpc/trpc.ts';
 import type { RemoteService } from './service.ts';
 import type { RelationalStore } from '../../stores/relational/index.ts';
@@ -10,7 +10,7 @@ import type { RelationalStore } from '../../stores/relational/index.ts';
 const personOf = (ctx: Context & { user: SessionUser }): Requester => ({
   userId: ctx.user.userId, label: ctx.user.email, organizationId: ctx.user.organizationId, ip: ctx.ip,
 });
-const localAdminOf = (ctx: Context): Requester => ({ userId: null, label: 'local-admin', organizationId: null, ip: ctx.ip });
+const localAdminOf = (ctx: Context): Requester => localAdminRequester(ctx.ip);
 
 const deviceId = { deviceId: z.uuid() };
 

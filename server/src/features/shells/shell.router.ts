@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Context } from '../../platform/trpc/context.ts';
 import type { SessionUser } from '../../platform/trpc/caller.ts';
-import { type Requester, SHELLS, resolveDeviceRef } from '../commands/index.ts';
+import { localAdminRequester, type Requester, SHELLS, resolveDeviceRef } from '../commands/index.ts';
 import { localAdminProcedure, router, userProcedure } from '../../platform/trpc/trpc.ts';
 import { revocable, scopeOf, type Sessions } from '../auth/index.ts';
 import { TERMINAL_COLS, TERMINAL_ROWS } from '@ninjait/shared';
@@ -17,7 +17,7 @@ const rows = z.number().int().min(TERMINAL_ROWS.min).max(TERMINAL_ROWS.max);
 const personOf = (ctx: Context & { user: SessionUser }): Requester => ({
   userId: ctx.user.userId, label: ctx.user.email, organizationId: ctx.user.organizationId, ip: ctx.ip,
 });
-const localAdminOf = (ctx: Context): Requester => ({ userId: null, label: 'local-admin', organizationId: null, ip: ctx.ip });
+const localAdminOf = (ctx: Context): Requester => localAdminRequester(ctx.ip);
 const sizeInput = { cols: z.number().int().min(TERMINAL_COLS.min).max(TERMINAL_COLS.max), rows: z.number().int().min(TERMINAL_ROWS.min).max(TERMINAL_ROWS.max) };
 
 /** What these procedures use, built in the composition root (app/). */
