@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compileOnce } from './kysely.ts';
+import { compileOnce, typed } from './kysely.ts';
+import type { SqlExecutor } from './types.ts';
 
 describe('compileOnce', () => {
   const AFTER = -1;
@@ -15,5 +16,33 @@ describe('compileOnce', () => {
       .toThrow(/not in the order given/);
     expect(() => compileOnce((db) => db.selectFrom('ingestLog').select('id').where('id', '>', AFTER).limit(LIMIT), [AFTER]))
       .toThrow(/not in the order given/);
+  });
+});
+
+describe('typed', () => {
+  /** An executor that records what it is asked and answers with snake_case rows, as PostgreSQL does. */
+  function recordingExecutor(rows: Record<string, unknown>[]) {
+    const asked: { text: string; params: readonly unknown[] }[] = [];
+    const executor = { query: async (text: string, params: readonly unknown[] = []) => { asked.push({ text, params }); return { rows, rowCount: rows.length }; } };
+    return { executor: executor as unknown as SqlExecutor, asked };
+  }
+
+  it('runs each query on the executor it was built for, with snake_case SQL and camelCase rows', async () => {
+    // Instances share one compiler and plugin: each must still run on its own executor.
+    const store = recordingExecutor([{ device_id: 'a', last_seq: '3' }]);
+    const transaction = recordingExecutor([{ device_id: 'b', last_seq: '4' }]);
+    const fromStore = await typed(store.executor).selectFrom('deviceIngestState').select(['deviceId', 'lastSeq']).where('deviceId', '=', 'a').execute();
+    const fromTransaction = await typed(transaction.executor).selectFrom('deviceIngestState').select(['deviceId', 'lastSeq']).where('deviceId', '=', 'b').execute();
+    expect(fromStore).toEqual([{ deviceId: 'a', lastSeq: '3' }]);
+    expect(fromTransaction).toEqual([{ deviceId: 'b', lastSeq: '4' }]);
+    expect(store.asked).toEqual([{ text: 'select "device_id", "last_seq" from "device_ingest_state" where "device_id" = $1', params: ['a'] }]);
+    expect(transaction.asked).toEqual([{ text: 'select "device_id", "last_seq" from "device_ingest_state" where "device_id" = $1', params: ['b'] }]);
+    expect(typed(store.executor)).toBe(typed(store.executor));
+  });
+
+  it("refuses Kysely's own transactions: they would bypass the store's (PgBouncer, PGlite's one connection)", async () => {
+    const { executor, asked } = recordingExecutor([]);
+    await expect(typed(executor).transaction().execute(async () => undefined)).rejects.toThrow(/RelationalStore.transaction/);
+    expect(asked).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 import {
   CamelCasePlugin, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler,
-  type Compilable, type CompiledQuery, type DatabaseConnection, type Dialect, type Driver, type QueryResult,
+  type Compilable, type CompiledQuery, type ConnectionProvider, type DatabaseConnection, type Dialect, type Driver, type QueryResult,
 } from 'kysely';
 import type { Database } from './schema.ts';
 import type { SqlExecutor } from './types.ts';
@@ -23,32 +23,59 @@ class ExecutorConnection implements DatabaseConnection {
   }
 }
 
-class ExecutorDriver implements Driver {
-  constructor(private readonly executor: SqlExecutor) {}
-  async init() {}
-  async acquireConnection() {
-    return new ExecutorConnection(this.executor);
+/** Hands out the one connection an executor is: Kysely asks its provider for a connection per query. */
+class ExecutorConnectionProvider implements ConnectionProvider {
+  constructor(private readonly connection: DatabaseConnection) {}
+  provideConnection<T>(consumer: (connection: DatabaseConnection) => Promise<T>): Promise<T> {
+    return consumer(this.connection);
   }
-  async beginTransaction(): Promise<void> {
-    // One way to open a transaction, so every engine's rules (PgBouncer, PGlite's single connection) hold.
-    throw new Error('Open transactions with RelationalStore.transaction and query its executor');
-  }
-  async commitTransaction() {}
-  async rollbackTransaction() {}
-  async releaseConnection() {}
-  async destroy() {}
 }
 
-function executorDialect(executor: SqlExecutor): Dialect {
-  return {
-    createAdapter: () => new PostgresAdapter(),
-    createDriver: () => new ExecutorDriver(executor),
-    createIntrospector: (db) => new PostgresIntrospector(db),
-    createQueryCompiler: () => new PostgresQueryCompiler(),
-  };
-}
+/** Kysely's own transactions are refused: one way to open a transaction, so every engine's rules (PgBouncer, PGlite's single connection) hold. */
+const refusingDriver: Driver = {
+  async init() {},
+  async acquireConnection() {
+    throw new Error('Typed queries run on an executor: query through typed(executor)');
+  },
+  async beginTransaction() {
+    throw new Error('Open transactions with RelationalStore.transaction and query its executor');
+  },
+  async commitTransaction() {},
+  async rollbackTransaction() {},
+  async releaseConnection() {},
+  async destroy() {},
+};
+
+const dialect: Dialect = {
+  createAdapter: () => new PostgresAdapter(),
+  createDriver: () => refusingDriver,
+  createIntrospector: (db) => new PostgresIntrospector(db),
+  createQueryCompiler: () => new PostgresQueryCompiler(),
+};
 
 export type Db = Kysely<Database>;
+
+/**
+ * One plugin for every instance: it memoizes each name's snake_case and camelCase forms, and a
+ * transaction gets an instance of its own, so a plugin per instance converted every name again
+ * on every transaction.
+ */
+const camelCase = new CamelCasePlugin({ maintainNestedObjectKeys: true });
+
+/** Compiles only: a query built on it is never run through it. */
+const compiler = new Kysely<Database>({ dialect, plugins: [camelCase] });
+
+/**
+ * The compiler's executor bound to one of ours: what Kysely itself does for its transactions.
+ * Building a whole instance (dialect, driver, compiler, executor) per transaction cost more than
+ * the small statements run in it.
+ */
+function boundTo(executor: SqlExecutor): Db {
+  return new Kysely<Database>({
+    config: { dialect, plugins: [camelCase] }, dialect, driver: refusingDriver,
+    executor: compiler.getExecutor().withConnectionProvider(new ExecutorConnectionProvider(new ExecutorConnection(executor))),
+  });
+}
 
 const built = new WeakMap<SqlExecutor, Db>();
 
@@ -60,17 +87,12 @@ const built = new WeakMap<SqlExecutor, Db>();
 export function typed(executor: SqlExecutor): Db {
   let db = built.get(executor);
   if (!db) {
-    db = new Kysely<Database>({ dialect: executorDialect(executor), plugins: [new CamelCasePlugin({ maintainNestedObjectKeys: true })] });
+    db = boundTo(executor);
     built.set(executor, db);
   }
   return db;
 }
 
-/** Compiles only: a query built on it is never run through it. */
-const compiler = new Kysely<Database>({
-  dialect: executorDialect({ query: () => Promise.reject(new Error('A query compiled once runs through an executor of its own')) }),
-  plugins: [new CamelCasePlugin({ maintainNestedObjectKeys: true })],
-});
 
 /**
  * A typed query compiled once to its SQL text, for the ingest hot path (tens of thousands of rows
