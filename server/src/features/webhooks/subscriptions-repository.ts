@@ -1,6 +1,6 @@
 import type { WebhookEventType } from '@ninjait/shared';
 import { sql } from 'kysely';
-import { anyUuid, textArray, typed, type SqlExecutor } from '../../stores/relational/index.ts';
+import { anyUuid, compileOnce, textArray, typed, type SqlExecutor } from '../../stores/relational/index.ts';
 import { AppError, isUniqueViolation, notFound } from '../../platform/errors.ts';
 import type { Destination } from './delivery/index.ts';
 
@@ -107,22 +107,28 @@ export async function recordSubscriptionOutcome(db: SqlExecutor, id: string, out
     .execute();
 }
 
+// Placeholders in the order the statement binds them (compileOnce checks it). Compiled once: the
+// ingest path publishes an event for every device that comes online, thousands after an outage.
+const EVENT_ID = '\u0000event';
+const EVENT_TYPE = '\u0000type';
+const PAYLOAD = '\u0000payload';
+const ORGANIZATION_ID = '\u0000organization';
+const ENQUEUE_EVENT = compileOnce((db) => db.insertInto('notificationOutbox').columns(['subscriptionId', 'organizationId', 'idempotencyKey', 'eventId', 'eventType', 'payload'])
+  .expression(db.selectFrom('webhookSubscriptions as s')
+    .select((eb) => [
+      's.id', 's.organizationId', sql<string>`'event:' || ${EVENT_ID}::text || ':' || ${eb.ref('s.id')}`.as('idempotencyKey'),
+      sql<string>`${EVENT_ID}::uuid`.as('eventId'), sql<string>`${EVENT_TYPE}::text`.as('eventType'), sql<string>`${PAYLOAD}::jsonb`.as('payload'),
+    ])
+    .where('s.organizationId', '=', ORGANIZATION_ID).where((eb) => eb.ref('s.enabled'))
+    .where((eb) => sql<boolean>`${EVENT_TYPE}::text = ANY(${eb.ref('s.eventTypes')})`))
+  .onConflict((conflict) => conflict.column('idempotencyKey').doNothing()), [EVENT_ID, EVENT_ID, EVENT_TYPE, PAYLOAD, ORGANIZATION_ID, EVENT_TYPE]);
+
 /**
  * One outbox row per enabled subscription of the organization that wants this type, in the
  * caller's transaction. The key (event and subscription) makes a second publish a no-op.
  */
 export async function enqueueEvent(tx: SqlExecutor, event: { id: string; type: WebhookEventType; organizationId: string }, payload: unknown): Promise<void> {
-  const db = typed(tx);
-  await db.insertInto('notificationOutbox').columns(['subscriptionId', 'organizationId', 'idempotencyKey', 'eventId', 'eventType', 'payload'])
-    .expression(db.selectFrom('webhookSubscriptions as s')
-      .select((eb) => [
-        's.id', 's.organizationId', sql<string>`'event:' || ${event.id}::text || ':' || ${eb.ref('s.id')}`.as('idempotencyKey'),
-        sql<string>`${event.id}::uuid`.as('eventId'), sql<string>`${event.type}::text`.as('eventType'), sql<string>`${JSON.stringify(payload)}::jsonb`.as('payload'),
-      ])
-      .where('s.organizationId', '=', event.organizationId).where((eb) => eb.ref('s.enabled'))
-      .where((eb) => sql<boolean>`${event.type}::text = ANY(${eb.ref('s.eventTypes')})`))
-    .onConflict((conflict) => conflict.column('idempotencyKey').doNothing())
-    .execute();
+  await tx.query(ENQUEUE_EVENT, [event.id, event.id, event.type, JSON.stringify(payload), event.organizationId, event.type]);
 }
 
 /**

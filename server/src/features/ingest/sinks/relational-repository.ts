@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { OFFLINE_AFTER_INTERVALS } from '@ninjait/shared';
-import { typed, type SqlExecutor } from '../../../stores/relational/index.ts';
+import { compileOnce, type SqlExecutor } from '../../../stores/relational/index.ts';
 import { offlineAfter } from '../../devices/index.ts';
 
 /** What a batch says of one device: when it was last seen and from where, and its latest inventory's fields. */
@@ -21,15 +21,14 @@ export interface SeenDevice {
  * each with the status it had before (`previous`), as `online` when it was and still is.
  * Idempotent: `GREATEST` and overwrites give the same row however often a batch is replayed.
  */
-export async function updateSeenDevices(tx: SqlExecutor, devices: readonly SeenDevice[]) {
-  // The recordset's columns are snake_case like every column the typed query names.
-  const json = JSON.stringify(devices.map((device) => ({
-    id: device.id, seen: device.seen, ip: device.ip, os_type: device.osType, os_version: device.osVersion,
-    inventory: device.inventory, version: device.version, name: device.name,
-  })));
+// The batch's rows as one JSON parameter, and the offline threshold's intervals: the statement's
+// two parameters, in this order (compileOnce checks it). Compiled once: it runs on every batch.
+const ROWS_JSON = '';
+const INTERVALS = OFFLINE_AFTER_INTERVALS;
+const UPDATE_SEEN_DEVICES = compileOnce((db) => {
   const u = sql<{ id: string; seen: Date | null; ip: string | null; osType: string | null; osVersion: string | null; inventory: unknown; version: string | null; name: string | null }>`
-    jsonb_to_recordset(${json}::jsonb)`.as<'u'>(sql`u(id uuid, seen timestamptz, ip text, os_type text, os_version text, inventory jsonb, version text, name text)`);
-  return typed(tx)
+    jsonb_to_recordset(${ROWS_JSON}::jsonb)`.as<'u'>(sql`u(id uuid, seen timestamptz, ip text, os_type text, os_version text, inventory jsonb, version text, name text)`);
+  return db
     .with('u', (q) => q.selectFrom(u).selectAll())
     .with('before', (q) => q.selectFrom('devices as d').innerJoin('u', 'u.id', 'd.id').select(['d.id', 'd.status']))
     .updateTable('devices as d')
@@ -38,7 +37,7 @@ export async function updateSeenDevices(tx: SqlExecutor, devices: readonly SeenD
       lastSeen: eb.fn('greatest', ['d.lastSeen', 'u.seen']),
       // A sample older than the offline sweeper's threshold does not bring a device back online: the same threshold.
       status: eb.case().when('d.decommissionedAt', 'is not', null).then(eb.ref('d.status'))
-        .when('u.seen', '>', sql<Date>`NOW() - ${offlineAfter(OFFLINE_AFTER_INTERVALS)}`).then(sql.lit('online'))
+        .when('u.seen', '>', sql<Date>`NOW() - ${offlineAfter(INTERVALS)}`).then(sql.lit('online'))
         .else(eb.ref('d.status')).end(),
       ipAddress: eb.fn.coalesce(sql<string | null>`${eb.ref('u.ip')}::inet`, 'd.ipAddress'),
       osType: eb.fn.coalesce('u.osType', 'd.osType'),
@@ -52,7 +51,18 @@ export async function updateSeenDevices(tx: SqlExecutor, devices: readonly SeenD
     .returning((eb) => [
       'd.id', 'd.organizationId', 'd.name', 'd.lastSeen',
       eb.case().when('d.status', '=', sql.lit('online')).then(eb.ref('before.status')).else(sql.lit('online')).end().as('previous'),
-    ])
-    .$narrowType<{ organizationId: string; lastSeen: Date }>()
-    .execute();
+    ]);
+}, [ROWS_JSON, INTERVALS]);
+
+/** A device the batch updated, with the status it had before (`previous`). */
+export interface SeenDeviceRow { id: string; organizationId: string; name: string; lastSeen: Date; previous: string }
+
+export async function updateSeenDevices(tx: SqlExecutor, devices: readonly SeenDevice[]): Promise<SeenDeviceRow[]> {
+  // The recordset's columns are snake_case like every column the typed query names.
+  const json = JSON.stringify(devices.map((device) => ({
+    id: device.id, seen: device.seen, ip: device.ip, os_type: device.osType, os_version: device.osVersion,
+    inventory: device.inventory, version: device.version, name: device.name,
+  })));
+  const { rows } = await tx.query<{ id: string; organization_id: string; name: string; last_seen: Date; previous: string }>(UPDATE_SEEN_DEVICES, [json, OFFLINE_AFTER_INTERVALS]);
+  return rows.map((row) => ({ id: row.id, organizationId: row.organization_id, name: row.name, lastSeen: row.last_seen, previous: row.previous }));
 }
