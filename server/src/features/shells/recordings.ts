@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { typed, type SqlExecutor } from '../../stores/relational/index.ts';
+import { anyUuid, compileOnce, typed, type SqlExecutor } from '../../stores/relational/index.ts';
 
 /** A session's recording stops growing here; later events are dropped and the recording flagged truncated. */
 export const MAX_RECORDING_BYTES = 4 * 1024 * 1024;
@@ -21,6 +21,40 @@ export interface RecordingSummary {
   bytes: number;
   truncated: boolean;
 }
+
+/** One event of a batch. */
+export interface RecordingEvent { sessionId: string; kind: RecordingKind; data: string }
+
+// The batch as one JSON parameter, then the cap: the statement's parameters in this order
+// (compileOnce checks it). Compiled once: every keystroke and every output report lands here.
+const EVENTS_JSON = '';
+const CAP = -1;
+const APPEND_EVENTS = compileOnce((db) => {
+  const e = sql<{ i: number; sessionId: string; kind: string; data: string; size: number }>`jsonb_to_recordset(${EVENTS_JSON}::jsonb)`
+    .as<'e'>(sql`e(i int, session_id uuid, kind text, data text, size bigint)`);
+  return db
+    .with('e', (q) => q.selectFrom(e).selectAll())
+    .with('t', (q) => q.selectFrom('e').select((eb) => ['e.sessionId', eb.fn.sum<number>('e.size').as('size')]).groupBy('e.sessionId'))
+    // The size check, the count and the events together, so two instances cannot both pass the cap.
+    .with('r', (q) => q.updateTable('shellRecordings as s').from('t')
+      .set((eb) => ({ bytes: eb('s.bytes', '+', eb.ref('t.size')) }))
+      .whereRef('s.sessionId', '=', 't.sessionId').where('s.endedAt', 'is', null)
+      .where((eb) => eb(eb('s.bytes', '+', eb.ref('t.size')), '<=', CAP))
+      .returning(['s.sessionId', 's.startedAt']))
+    .insertInto('shellRecordingEvents').columns(['sessionId', 'atMs', 'kind', 'data'])
+    .expression((eb) => eb.selectFrom('e').innerJoin('r', 'r.sessionId', 'e.sessionId')
+      .select((inner) => [
+        'e.sessionId',
+        // The database's clock (one for every instance that records into the session), as the
+        // batch is written: an event's time is late by its wait for the batch (a statement's
+        // duration at most) and never earlier than the event before it, which a replay needs.
+        sql<number>`GREATEST(0, (extract(epoch FROM clock_timestamp() - ${inner.ref('r.startedAt')}) * 1000)::bigint)`.as('atMs'),
+        'e.kind', 'e.data',
+      ])
+      // Ids in the order typed and printed: a replay orders events of one millisecond by id.
+      .orderBy('e.i'))
+    .returning('sessionId');
+}, [EVENTS_JSON, CAP]);
 
 // bytes and at_ms are bigint, which both stores read as numbers.
 const SUMMARY_COLUMNS = [
@@ -50,29 +84,28 @@ export function recordingRepository(executor: SqlExecutor) {
     },
 
     /**
-     * Appends one event, timed by the database clock from the session's start (one clock for every
-     * instance that records into the session). Past the cap, the event is dropped and the
-     * recording flagged; returns whether it was kept.
+     * Appends a batch of events (several sessions' at once) in one statement, each timed by the
+     * database clock from its session's start.
+     * Per session, the batch is kept whole or dropped whole at the cap (the recording is then
+     * flagged truncated); returns the sessions whose events were kept.
      */
-    async append(sessionId: string, kind: RecordingKind, data: string, maxBytes = MAX_RECORDING_BYTES): Promise<boolean> {
-      const size = Buffer.byteLength(data);
-      // One statement: the size check, the count and the event together, so two instances cannot both pass the cap.
-      const result = await db
-        .with('r', (q) => q.updateTable('shellRecordings').set((eb) => ({ bytes: eb('bytes', '+', size) }))
-          .where('sessionId', '=', sessionId).where('endedAt', 'is', null).where((eb) => eb(eb('bytes', '+', size), '<=', maxBytes))
-          .returning('startedAt'))
-        .insertInto('shellRecordingEvents').columns(['sessionId', 'atMs', 'kind', 'data'])
-        .expression((eb) => eb.selectFrom('r').select((inner) => [
-          sql<string>`${sessionId}`.as('sessionId'),
-          sql<number>`GREATEST(0, (extract(epoch FROM clock_timestamp() - ${inner.ref('r.startedAt')}) * 1000)::bigint)`.as('atMs'),
-          sql<string>`${kind}`.as('kind'), sql<string>`${data}`.as('data'),
-        ]))
-        .executeTakeFirst();
-      if (result.numInsertedOrUpdatedRows !== undefined && result.numInsertedOrUpdatedRows > 0n) return true;
+    async appendMany(events: readonly RecordingEvent[], maxBytes = MAX_RECORDING_BYTES): Promise<Set<string>> {
+      if (events.length === 0) return new Set();
+      const json = JSON.stringify(events.map((event, i) => ({
+        i, session_id: event.sessionId, kind: event.kind, data: event.data, size: Buffer.byteLength(event.data),
+      })));
+      const { rows } = await executor.query<{ session_id: string }>(APPEND_EVENTS, [json, maxBytes]);
+      const kept = new Set(rows.map((row) => row.session_id));
+      await this.markTruncated([...new Set(events.map((event) => event.sessionId))].filter((id) => !kept.has(id)));
+      return kept;
+    },
+
+    /** Flags these sessions' recordings as missing events (past the cap, or dropped before they were written). */
+    async markTruncated(sessionIds: readonly string[]) {
+      if (sessionIds.length === 0) return;
       await db.updateTable('shellRecordings').set({ truncated: true })
-        .where('sessionId', '=', sessionId).where('endedAt', 'is', null).where((eb) => eb.not(eb.ref('truncated')))
+        .where('sessionId', '=', anyUuid(sessionIds)).where('endedAt', 'is', null).where((eb) => eb.not(eb.ref('truncated')))
         .execute();
-      return false;
     },
 
     async markPty(sessionId: string, pty: boolean) {

@@ -7,6 +7,7 @@ import { writeCommandAudit, type Auditor, shellChannel, type Publisher, type Req
 import { storableText, TERMINAL_COLS, TERMINAL_ROWS } from '@ninjait/shared';
 import { createShellInputAudit } from './input-audit.ts';
 import { recordingRepository, toAsciicast } from './recordings.ts';
+import { createRecorder } from './recorder.ts';
 
 export const DEFAULT_SHELL_IDLE_SEC = 15 * 60;
 /**
@@ -36,6 +37,17 @@ export type ShellEvent =
   | { type: 'output'; seq: number; stream: 'stdout' | 'stderr'; data: string }
   | { type: 'closed'; reason: string; exitCode: number | null };
 
+/**
+ * How long this instance trusts a session it has read from the cache, and how often typing
+ * renews its expiry there. Every keystroke read the session and wrote it back (three round
+ * trips before the key left); a session closed on another instance is seen here within the
+ * first, and the device ignores input for a shell it has closed.
+ */
+const SESSION_MEMO_MS = 1_000;
+const RENEW_EVERY_MS = 10_000;
+/** Sessions this instance remembers at most (each is a few hundred bytes); past it the memo starts again. */
+const SESSION_MEMO_MAX = 10_000;
+
 const sessionKey = (sessionId: string) => `shell-session:${sessionId}`;
 const ownerKey = (sessionId: string) => `shell-owner:${sessionId}`;
 
@@ -50,13 +62,39 @@ export function createShellService(deps: { db: RelationalStore; cache: CacheStor
   const { db, cache, publisher } = deps;
   const typed = createShellInputAudit(deps.audit);
   const recordings = recordingRepository(db);
-  /** Recording never stands in the way of the terminal: a failed write is logged by the caller's store, not thrown. */
-  const recordEvent = (sessionId: string, kind: 'o' | 'i' | 'r', data: string) =>
-    recordings.append(sessionId, kind, storableText(data)).catch(() => false);
+  const recorder = createRecorder(db);
+  /** Recording never stands in the way of the terminal: a failed write resolves false, not throws. */
+  const recordEvent = (sessionId: string, kind: 'o' | 'i' | 'r', data: string) => recorder.append(sessionId, kind, storableText(data));
+  /** Sessions read or written here lately: `until` how long the read is trusted, `renewed` when the cache's expiry was last pushed back. */
+  const memo = new Map<string, { record: SessionRecord; until: number; renewed: number }>();
+  const memoize = (record: SessionRecord, renewed: number) => {
+    if (memo.size >= SESSION_MEMO_MAX) memo.clear();
+    memo.set(record.sessionId, { record, until: Date.now() + SESSION_MEMO_MS, renewed });
+  };
+  const forget = (sessionId: string) => memo.delete(sessionId);
   /** Keeps the session alive, and its owner known a while longer (see OWNER_GRACE_SEC). */
   const remember = async (record: SessionRecord) => {
     await cache.set(sessionKey(record.sessionId), JSON.stringify(record), record.idleTimeoutSec);
     await cache.set(ownerKey(record.sessionId), record.deviceId, record.idleTimeoutSec + OWNER_GRACE_SEC);
+    memoize(record, Date.now());
+  };
+  /** `remember` when the last renewal is RENEW_EVERY_MS old (or a quarter of a short idle timeout). */
+  const renew = async (record: SessionRecord) => {
+    const renewed = memo.get(record.sessionId)?.renewed ?? 0;
+    if (Date.now() - renewed >= Math.min(RENEW_EVERY_MS, (record.idleTimeoutSec * 1000) / 4)) await remember(record);
+  };
+  /** The session as this instance last read it within SESSION_MEMO_MS, else from the cache (null: ended or unknown). */
+  const lookup = async (sessionId: string): Promise<SessionRecord | null> => {
+    const known = memo.get(sessionId);
+    if (known && known.until > Date.now()) return known.record;
+    const raw = await cache.get(sessionKey(sessionId));
+    if (!raw) {
+      forget(sessionId);
+      return null;
+    }
+    const record = JSON.parse(raw) as SessionRecord;
+    memoize(record, known?.renewed ?? 0);
+    return record;
   };
 
   /** The session's audit summary (who, device, start, end, size), written once when the recording ends. */
@@ -73,8 +111,7 @@ export function createShellService(deps: { db: RelationalStore; cache: CacheStor
   }
 
   async function session(requester: Requester, sessionId: string): Promise<SessionRecord> {
-    const raw = await cache.get(sessionKey(sessionId));
-    const record = raw ? (JSON.parse(raw) as SessionRecord) : null;
+    const record = await lookup(sessionId);
     const mine = record && (requester.organizationId === null || record.organizationId === requester.organizationId)
       && (requester.userId === null || record.userId === requester.userId);
     if (!record || !mine) throw notFound('Shell session');
@@ -109,10 +146,10 @@ export function createShellService(deps: { db: RelationalStore; cache: CacheStor
     async input(requester: Requester, sessionId: string, data: string) {
       const record = await session(requester, sessionId);
       // Input keeps the session alive here; the agent restarts its own idle clock too.
-      await remember(record);
+      await renew(record);
+      // Audited before it is sent (the trail); recorded beside the sending (the replay), not before it.
       await typed.submit(record, requester, data, async () => {
-        await recordEvent(sessionId, 'i', data);
-        await publisher.toDevice(record.deviceId, { type: 'shell-input', sessionId, data });
+        await Promise.all([recordEvent(sessionId, 'i', data), publisher.toDevice(record.deviceId, { type: 'shell-input', sessionId, data })]);
       });
       return { ok: true };
     },
@@ -149,6 +186,7 @@ export function createShellService(deps: { db: RelationalStore; cache: CacheStor
 
     async close(requester: Requester, sessionId: string, reason?: string) {
       const record = await session(requester, sessionId);
+      forget(sessionId);
       await cache.del([sessionKey(sessionId)]);
       await publisher.toDevice(record.deviceId, { type: 'shell-close', sessionId });
       await writeCommandAudit(deps.audit, {
@@ -190,17 +228,27 @@ export function createShellService(deps: { db: RelationalStore; cache: CacheStor
      * session's owner, kept longer, so no device can end (or speak into) another's session.
      */
     async fromAgent(deviceId: string, sessionId: string, event: ShellEvent) {
-      const [raw, owner] = await cache.mget([sessionKey(sessionId), ownerKey(sessionId)]);
-      const record = raw ? (JSON.parse(raw) as SessionRecord) : null;
-      const owned = record ? record.deviceId === deviceId : event.type === 'closed' && owner === deviceId;
+      // Output, the common report, may trust a session read here lately; a closing report is checked against the cache.
+      const known = event.type === 'output' ? memo.get(sessionId) : undefined;
+      let owned: boolean;
+      if (known && known.until > Date.now()) {
+        owned = known.record.deviceId === deviceId;
+      } else {
+        const [raw, owner] = await cache.mget([sessionKey(sessionId), ownerKey(sessionId)]);
+        const record = raw ? (JSON.parse(raw) as SessionRecord) : null;
+        if (record) memoize(record, known?.renewed ?? memo.get(sessionId)?.renewed ?? 0);
+        owned = record ? record.deviceId === deviceId : event.type === 'closed' && owner === deviceId;
+      }
       if (!owned) return { accepted: false };
-      if (event.type === 'output') await recordEvent(sessionId, 'o', event.data);
       if (event.type === 'opened' && event.pty !== undefined) await recordings.markPty(sessionId, event.pty).catch(() => undefined);
       if (event.type === 'closed') {
+        forget(sessionId);
         await cache.del([sessionKey(sessionId), ownerKey(sessionId)]);
         await endRecording(sessionId, deviceId, event.reason);
       }
-      await cache.publish(shellChannel(sessionId), JSON.stringify(event));
+      const published = cache.publish(shellChannel(sessionId), JSON.stringify(event));
+      // Recorded beside the publishing, so the echo does not wait for the database.
+      await Promise.all([event.type === 'output' ? recordEvent(sessionId, 'o', event.data) : null, published]);
       return { accepted: true };
     },
   };
