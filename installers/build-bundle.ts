@@ -100,6 +100,19 @@ export async function buildBundle(opts: BundleOptions): Promise<string> {
   const uriDir = dirname(createRequire(join(bindingsDir, 'package.json')).resolve('file-uri-to-path/package.json'));
   copyPackage(uriDir, 'file-uri-to-path', ['package.json', 'index.js', 'LICENSE']);
 
+  // bufferutil masks the frames the agent sends (downloads are binary frames) in C instead of
+  // JavaScript; ws loads it by name and falls back to JavaScript where it is missing. Its
+  // prebuilt addon for this platform and node-gyp-build, which picks it.
+  const bufferutilDir = dirname(agentRequire.resolve('bufferutil/package.json'));
+  const bufferutilNative = `prebuilds/${process.platform}-${process.arch}`;
+  if (existsSync(join(bufferutilDir, bufferutilNative))) {
+    copyPackage(bufferutilDir, 'bufferutil', ['package.json', 'index.js', 'fallback.js', 'LICENSE', bufferutilNative]);
+    const gypBuildDir = dirname(createRequire(join(bufferutilDir, 'package.json')).resolve('node-gyp-build/package.json'));
+    copyPackage(gypBuildDir, 'node-gyp-build', ['package.json', 'index.js', 'node-gyp-build.js', 'LICENSE']);
+  } else {
+    console.warn(`bufferutil has no prebuilt addon for ${process.platform}-${process.arch}: the bundled agent masks frames in JavaScript`);
+  }
+
   // node-pty for real terminals (the agent loads it by name, so esbuild leaves it out): its
   // JavaScript and this platform's addon. Where it was not built the agent still runs, with
   // piped shells, and the console says so.
