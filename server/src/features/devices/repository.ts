@@ -1,6 +1,6 @@
 import { expressionBuilder, sql, type Expression, type ExpressionBuilder, type RawBuilder, type SqlBool } from 'kysely';
 import type { DeviceSortKey } from '@ninjait/shared';
-import { anyUuid, typed, type SqlExecutor } from '../../stores/relational/index.ts';
+import { anyUuid, compileOnce, typed, type SqlExecutor } from '../../stores/relational/index.ts';
 import type { DevicesTable } from '../../stores/relational/schema.ts';
 
 /**
@@ -46,10 +46,14 @@ export const claimsDeviceName = (eb: ExpressionBuilder<{ d: DevicesTable; device
     .$asScalar().as('claimsDeviceName');
 
 /** The device's organization and current secret hash, if it is live (the agent's authentication, once per socket). */
-export async function liveDeviceCredentials(db: SqlExecutor, deviceId: string) {
-  return typed(db).selectFrom('devices as d').innerJoin('deviceCredentials as c', 'c.deviceId', 'd.id')
-    .select(['d.organizationId', 'c.secretHash']).where('d.id', '=', deviceId).where('d.decommissionedAt', 'is', null)
-    .$narrowType<{ organizationId: string }>().executeTakeFirst();
+// Compiled once: every agent connection proves itself with it (tens of thousands after a restart).
+const CREDENTIALS_OF = '\u0000device';
+const LIVE_DEVICE_CREDENTIALS = compileOnce((db) => db.selectFrom('devices as d').innerJoin('deviceCredentials as c', 'c.deviceId', 'd.id')
+  .select(['d.organizationId', 'c.secretHash']).where('d.id', '=', CREDENTIALS_OF).where('d.decommissionedAt', 'is', null), [CREDENTIALS_OF]);
+
+export async function liveDeviceCredentials(db: SqlExecutor, deviceId: string): Promise<{ organizationId: string; secretHash: string } | undefined> {
+  const { rows: [row] } = await db.query<{ organization_id: string; secret_hash: string }>(LIVE_DEVICE_CREDENTIALS, [deviceId]);
+  return row ? { organizationId: row.organization_id, secretHash: row.secret_hash } : undefined;
 }
 
 /** The organization's live devices by name; with `deviceId`, only that one (a device page's feed), in no order. */

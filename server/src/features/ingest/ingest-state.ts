@@ -31,24 +31,34 @@ export async function advanceSequences(db: SqlExecutor, acks: readonly (readonly
   await db.query(ADVANCE_SEQUENCES, [acks.map(([id]) => id), acks.map(([, seq]) => seq)]);
 }
 
+// Placeholders in the order the statement binds them (compileOnce checks it). Compiled once: the
+// first heartbeat of every connection runs it, tens of thousands after a server restart.
+const HEARTBEAT_DEVICE = '\u0000device';
+const INTERVAL_MS = -1;
+const AGENT_VERSION = '\u0000version';
+const DROPPED_TOTAL = -2;
+const RECORD_HEARTBEAT = compileOnce((db) => db
+  .with('before', (q) => q.selectFrom('devices').select('droppedTotal').where('id', '=', HEARTBEAT_DEVICE))
+  .with('changed', (q) => q.updateTable('devices as d')
+    .set((eb) => ({ reportIntervalMs: INTERVAL_MS, agentVersion: AGENT_VERSION, droppedTotal: eb.fn('greatest', ['d.droppedTotal', eb.val(DROPPED_TOTAL)]) }))
+    .where('d.id', '=', HEARTBEAT_DEVICE)
+    .where((eb) => eb.or([
+      eb('d.reportIntervalMs', '<>', INTERVAL_MS), eb('d.agentVersion', 'is distinct from', AGENT_VERSION), eb('d.droppedTotal', '<', DROPPED_TOTAL),
+    ]))
+    .returning(sql.lit(1).as('one')))
+  .selectNoFrom((eb) => [
+    eb.selectFrom('before').select('droppedTotal').where(({ exists, selectFrom }) => exists(selectFrom('changed').select('one'))).$asScalar().as('previous'),
+    eb.selectFrom('deviceIngestState').select('lastSeq').where('deviceId', '=', HEARTBEAT_DEVICE).$asScalar().as('lastSeq'),
+  ]), [HEARTBEAT_DEVICE, INTERVAL_MS, AGENT_VERSION, DROPPED_TOTAL, HEARTBEAT_DEVICE, INTERVAL_MS, AGENT_VERSION, DROPPED_TOTAL, HEARTBEAT_DEVICE]);
+
 /**
  * Records an agent's heartbeat settings (only when one changed) and reads its logged sequence, in
  * one round trip. `previous` is its dropped-record count before the change (null: nothing changed).
  */
 export async function recordHeartbeat(db: SqlExecutor, deviceId: string, agent: { intervalMs: number; agentVersion: string; droppedTotal: number }) {
   const { intervalMs, agentVersion, droppedTotal } = agent;
-  return typed(db)
-    .with('before', (q) => q.selectFrom('devices').select('droppedTotal').where('id', '=', deviceId))
-    .with('changed', (q) => q.updateTable('devices as d')
-      .set((eb) => ({ reportIntervalMs: intervalMs, agentVersion, droppedTotal: eb.fn('greatest', ['d.droppedTotal', eb.val(droppedTotal)]) }))
-      .where('d.id', '=', deviceId)
-      .where((eb) => eb.or([
-        eb('d.reportIntervalMs', '<>', intervalMs), eb('d.agentVersion', 'is distinct from', agentVersion), eb('d.droppedTotal', '<', droppedTotal),
-      ]))
-      .returning(sql.lit(1).as('one')))
-    .selectNoFrom((eb) => [
-      eb.selectFrom('before').select('droppedTotal').where(({ exists, selectFrom }) => exists(selectFrom('changed').select('one'))).$asScalar().as('previous'),
-      eb.selectFrom('deviceIngestState').select('lastSeq').where('deviceId', '=', deviceId).$asScalar().as('lastSeq'),
-    ])
-    .executeTakeFirst();
+  const { rows: [row] } = await db.query<{ previous: number | string | null; last_seq: number | string | null }>(RECORD_HEARTBEAT,
+    [deviceId, intervalMs, agentVersion, droppedTotal, deviceId, intervalMs, agentVersion, droppedTotal, deviceId]);
+  // bigint columns: node-postgres reads them as text, PGlite as numbers.
+  return row ? { previous: row.previous === null ? null : Number(row.previous), lastSeq: row.last_seq === null ? null : Number(row.last_seq) } : undefined;
 }
