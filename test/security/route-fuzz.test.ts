@@ -371,6 +371,10 @@ describe.each(serverVariants())('the HTTP and WebSocket edge survives hostile re
     const failures = answers.filter(({ answer }) => isServerFailure(answer.status)).map(({ label, answer }) => `${answer.status} for ${label}: ${answer.text.slice(0, 300)}`);
     expect(failures).toEqual([]);
     expect(server.proc.output()).not.toMatch(/handler failed|uncaught|unhandled/i);
+    // The streamed download's credential cases are each refused, not served nor failed.
+    const downloads = answers.filter(({ label }) => label.startsWith('download: '));
+    expect(downloads.length).toBeGreaterThan(10);
+    expect(downloads.filter(({ answer }) => answer.status < 400 || answer.status >= 500).map(({ label, answer }) => `${answer.status} for ${label}`)).toEqual([]);
     // Not vacuous: the requests reached the routes and got real answers.
     expect(answers.filter(({ answer }) => answer.status === 200).length).toBeGreaterThan(20);
     expect(answers.filter(({ answer }) => answer.status >= 400 && answer.status < 500).length).toBeGreaterThan(100);
