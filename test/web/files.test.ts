@@ -4,7 +4,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
+import type { Page, Route } from 'playwright-core';
 import { waitFor } from '../support/processes.ts';
 import {
   hasChromium, ownerAtLocalDevice, screenshot, shown, textOf,
@@ -173,6 +173,32 @@ describe.skipIf(!hasChromium)('files and processes of a device in the console', 
     }
     expect(b.unexpectedErrors()).toEqual([]);
   }, 120_000);
+
+  it('cancelling a download aborts its streamed request', async () => {
+    const folder = join(deviceDir, 'resume');
+    // The stream's answer is held back, as a slow device's would be, until the person cancels.
+    const streamed = (url: URL) => url.pathname === DOWNLOAD_PATH;
+    let held: Route | null = null;
+    await page.route(streamed, (route) => {
+      held = route;
+    });
+    try {
+      await page.goto(`${s.url}/devices/${local.deviceId}?tab=files`);
+      await page.getByLabel('Folder').fill(folder);
+      await page.getByRole('button', { name: 'Open folder' }).click();
+      await page.getByTestId('files-table').locator('tr', { hasText: 'random-12mb.bin' }).getByRole('button', { name: 'Download' }).click();
+      await waitFor('the streamed request', () => Promise.resolve(held !== null), 30_000);
+      const failed = page.waitForEvent('requestfailed', { predicate: (request) => new URL(request.url()).pathname === DOWNLOAD_PATH, timeout: 10_000 });
+      await page.getByTestId('transfer').getByRole('button', { name: 'Cancel' }).click();
+      expect((await failed).failure()?.errorText).toMatch(/ABORTED/);
+      await textOf(page.getByRole('alert')).toBe('Downloading random-12mb.bin: cancelled');
+      await expect.poll(() => page.getByTestId('transfer').count()).toBe(0);
+    } finally {
+      await (held as Route | null)?.abort().catch(() => undefined);
+      await page.unroute(streamed);
+    }
+    expect(b.unexpectedErrors()).toEqual([]);
+  }, 60_000);
 
   it('ends a process started for the test from the Processes tab', async () => {
     // A marker no other process has in its command line.
