@@ -51,6 +51,7 @@ export interface Tenant {
   technician: Client;
   viewer: Client;
   technicianToken: string;
+  viewerToken: string;
   enroll(machineKey: string, platform?: string): Promise<{ deviceId: string; deviceSecret: string }>;
 }
 
@@ -72,6 +73,7 @@ export async function createTenant(url: string, adminToken: string, name: string
     technician: bearer(technicianToken),
     viewer: bearer(viewerToken),
     technicianToken,
+    viewerToken,
     async enroll(machineKey, platform = 'linux') {
       const { token } = await admin.admin.tokens.create.mutate({ org: org.id, name: machineKey });
       const enrolled = await httpClient(url).agent.enroll.mutate({ token, inventory: inventory(machineKey, platform) });

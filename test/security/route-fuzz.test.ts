@@ -160,11 +160,37 @@ function httpCases(): HttpCase[] {
     ['body over the size limit', request('POST', '/trpc/agent.push', { 'content-type': 'application/json' }, Buffer.alloc(5 * 1024 * 1024, 0x5b)), 10_000],
     ['batch of 300 logins', request('POST', `/trpc/${Array(300).fill('auth.login').join(',')}?batch=1`, { 'content-type': 'application/json' },
       JSON.stringify(Object.fromEntries(Array.from({ length: 300 }, (_, i) => [i, { email: `x${i}@fuzz.test`, password: 'guess' }]))))],
+    ...downloadCredentialCases(),
     ['random bytes', randomBytesFor(1)],
     ['random bytes after a request line', Buffer.concat([Buffer.from('POST /trpc/auth.login HTTP/1.1\r\n'), randomBytesFor(2)])],
   ];
   for (const [label, bytes, waitMs] of odd) cases.push({ label, bytes: typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes, ...(waitMs ? { waitMs } : {}) });
   return cases;
+}
+
+/**
+ * The streamed download as people reach it: forged, malformed and oversized session cookies, the
+ * console's header alone or with odd values, forged API keys, and queries a person may not send
+ * (a device name, `org`); each one refused with a 4xx, never a 5xx or a handler failure.
+ */
+function downloadCredentialCases(): [string, string][] {
+  const query = (q: Record<string, string>) => `/remote/files/download?${new URLSearchParams({ device: '00000000-0000-4000-8000-000000000000', path: '/etc/passwd', offset: '0', size: '1', ...q })}`;
+  const get = (target: string, headers: Record<string, string>) => request('GET', target, headers, '').toString('latin1');
+  const cases: [string, Record<string, string>, Record<string, string>][] = [
+    ['forged session cookie with the download header', {}, { cookie: 'ninjait_session=ns_forged', 'x-ninjait-download': '1' }],
+    ['session cookie without the download header', {}, { cookie: 'ninjait_session=ns_forged' }],
+    ['download header alone', {}, { 'x-ninjait-download': '1' }],
+    ['download header twice', {}, { 'x-ninjait-download': '1', 'X-Ninjait-Download': '1', cookie: 'ninjait_session=ns_forged' }],
+    ['huge download header', {}, { 'x-ninjait-download': 'd'.repeat(20_000), cookie: 'ninjait_session=ns_forged' }],
+    ['cookie holding a forged API key', {}, { cookie: 'ninjait_session=nk_forged', 'x-ninjait-download': '1' }],
+    ['forged API key as bearer', {}, { authorization: 'Bearer nk_forged' }],
+    ['bearer and cookie both forged', {}, { authorization: `Bearer ${'q'.repeat(300)}`, cookie: 'ninjait_session=ns_forged', 'x-ninjait-download': '1' }],
+    ['device by name with a cookie', { device: 'some-laptop' }, { cookie: 'ninjait_session=ns_forged', 'x-ninjait-download': '1' }],
+    ['org with a cookie', { org: 'Acme' }, { cookie: 'ninjait_session=ns_forged', 'x-ninjait-download': '1' }],
+    ['cross-site origin with a cookie', {}, { cookie: 'ninjait_session=ns_forged', 'x-ninjait-download': '1', origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }],
+    ['range past the size with a cookie', { offset: '9', size: '3' }, { cookie: 'ninjait_session=ns_forged', 'x-ninjait-download': '1' }],
+  ];
+  return cases.map(([label, q, headers]) => [`download: ${label}`, get(query(q), headers)]);
 }
 
 function randomBytesFor(salt: number): Buffer {
@@ -345,6 +371,10 @@ describe.each(serverVariants())('the HTTP and WebSocket edge survives hostile re
     const failures = answers.filter(({ answer }) => isServerFailure(answer.status)).map(({ label, answer }) => `${answer.status} for ${label}: ${answer.text.slice(0, 300)}`);
     expect(failures).toEqual([]);
     expect(server.proc.output()).not.toMatch(/handler failed|uncaught|unhandled/i);
+    // The streamed download's credential cases are each refused, not served nor failed.
+    const downloads = answers.filter(({ label }) => label.startsWith('download: '));
+    expect(downloads.length).toBeGreaterThan(10);
+    expect(downloads.filter(({ answer }) => answer.status < 400 || answer.status >= 500).map(({ label, answer }) => `${answer.status} for ${label}`)).toEqual([]);
     // Not vacuous: the requests reached the routes and got real answers.
     expect(answers.filter(({ answer }) => answer.status === 200).length).toBeGreaterThan(20);
     expect(answers.filter(({ answer }) => answer.status >= 400 && answer.status < 500).length).toBeGreaterThan(100);

@@ -4,12 +4,15 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
+import type { Page, Route } from 'playwright-core';
 import { waitFor } from '../support/processes.ts';
 import {
   hasChromium, ownerAtLocalDevice, screenshot, shown, textOf,
   type ConsoleBrowser, type ConsoleServer, type LocalAgent, type OwnerAtDevice,
 } from './console-support.ts';
+
+/** The streamed download route the Files tab reads (server/src/features/remote/download-route.ts). */
+const DOWNLOAD_PATH = '/remote/files/download';
 
 /** What the issue asks the console to carry both ways; the time each direction took is printed. */
 const FILE_BYTES = 100 * 1024 * 1024;
@@ -75,7 +78,24 @@ describe.skipIf(!hasChromium)('files and processes of a device in the console', 
   }, 180_000);
   afterAll(() => owner?.stop());
 
-  it('uploads a 100 MB random file through the Files tab and downloads it back, with equal SHA-256', async () => {
+  /** What the page asked of the server while `work` ran: streamed downloads (their offsets) and chunk calls. */
+  async function watchRequests<T>(work: () => Promise<T>): Promise<{ result: T; streamOffsets: number[]; chunkCalls: number }> {
+    const streamOffsets: number[] = [];
+    let chunkCalls = 0;
+    const onRequest = (request: { url(): string }) => {
+      const url = new URL(request.url());
+      if (url.pathname === DOWNLOAD_PATH) streamOffsets.push(Number(url.searchParams.get('offset')));
+      if (url.pathname.startsWith('/trpc/') && url.pathname.includes('remote.files.downloadChunk')) chunkCalls += 1;
+    };
+    page.on('request', onRequest);
+    try {
+      return { result: await work(), streamOffsets, chunkCalls };
+    } finally {
+      page.off('request', onRequest);
+    }
+  }
+
+  it('uploads a 100 MB random file through the Files tab and downloads it back as one stream, with equal SHA-256', async () => {
     const source = join(localDir, 'random-100mb.bin');
     const expected = await randomFile(source, FILE_BYTES);
 
@@ -96,10 +116,13 @@ describe.skipIf(!hasChromium)('files and processes of a device in the console', 
     expect(await page.getByTestId('files-table').locator('tbody tr').count()).toBe(1);
 
     const downStarted = Date.now();
-    const [download] = await Promise.all([
+    const { result: [download], streamOffsets, chunkCalls } = await watchRequests(() => Promise.all([
       page.waitForEvent('download', { timeout: 120_000 }),
       page.getByTestId('files-table').locator('tr', { hasText: 'random-100mb.bin' }).getByRole('button', { name: 'Download' }).click(),
-    ]);
+    ]));
+    // One streamed body from the start, and no base64 chunk call.
+    expect(streamOffsets).toEqual([0]);
+    expect(chunkCalls).toBe(0);
     const saved = join(localDir, 'downloaded.bin');
     await download.saveAs(saved);
     const downMs = Date.now() - downStarted;
@@ -112,6 +135,70 @@ describe.skipIf(!hasChromium)('files and processes of a device in the console', 
     console.log(`100 MiB through the console: upload ${rate(upMs)}; download ${rate(downMs)}`);
     expect(b.unexpectedErrors()).toEqual([]);
   }, 300_000);
+
+  it('resumes a streamed download cut short from the bytes it has, not from the start', async () => {
+    const folder = join(deviceDir, 'resume');
+    await mkdir(folder);
+    const size = 12 * 1024 * 1024 + 4_321;
+    const expected = await randomFile(join(folder, 'random-12mb.bin'), size);
+    const cutAt = 5 * 1024 * 1024;
+    // The first body ends after 5 MiB, as a connection dropped mid-way leaves it; later ones pass untouched.
+    let cut = false;
+    const streamed = (url: URL) => url.pathname === DOWNLOAD_PATH;
+    await page.route(streamed, async (route) => {
+      if (cut) return route.continue();
+      cut = true;
+      const response = await route.fetch();
+      const body = (await response.body()).subarray(0, cutAt);
+      await route.fulfill({ response, body, headers: { ...response.headers(), 'content-length': String(body.length) } });
+    });
+    try {
+      await page.goto(`${s.url}/devices/${local.deviceId}?tab=files`);
+      await page.getByLabel('Folder').fill(folder);
+      await page.getByRole('button', { name: 'Open folder' }).click();
+      const { result: [download], streamOffsets, chunkCalls } = await watchRequests(() => Promise.all([
+        page.waitForEvent('download', { timeout: 60_000 }),
+        page.getByTestId('files-table').locator('tr', { hasText: 'random-12mb.bin' }).getByRole('button', { name: 'Download' }).click(),
+      ]));
+      const saved = join(localDir, 'resumed.bin');
+      await download.saveAs(saved);
+      expect(cut).toBe(true);
+      expect(streamOffsets).toEqual([0, cutAt]);
+      expect(chunkCalls).toBe(0);
+      expect((await stat(saved)).size).toBe(size);
+      expect(await sha256Of(saved)).toBe(expected);
+      expect(await outcome(page, 30_000)).toBe(`Downloaded random-12mb.bin (12.0 MiB, SHA-256 ${expected}).`);
+    } finally {
+      await page.unroute(streamed);
+    }
+    expect(b.unexpectedErrors()).toEqual([]);
+  }, 120_000);
+
+  it('cancelling a download aborts its streamed request', async () => {
+    const folder = join(deviceDir, 'resume');
+    // The stream's answer is held back, as a slow device's would be, until the person cancels.
+    const streamed = (url: URL) => url.pathname === DOWNLOAD_PATH;
+    let held: Route | null = null;
+    await page.route(streamed, (route) => {
+      held = route;
+    });
+    try {
+      await page.goto(`${s.url}/devices/${local.deviceId}?tab=files`);
+      await page.getByLabel('Folder').fill(folder);
+      await page.getByRole('button', { name: 'Open folder' }).click();
+      await page.getByTestId('files-table').locator('tr', { hasText: 'random-12mb.bin' }).getByRole('button', { name: 'Download' }).click();
+      await waitFor('the streamed request', () => Promise.resolve(held !== null), 30_000);
+      const failed = page.waitForEvent('requestfailed', { predicate: (request) => new URL(request.url()).pathname === DOWNLOAD_PATH, timeout: 10_000 });
+      await page.getByTestId('transfer').getByRole('button', { name: 'Cancel' }).click();
+      expect((await failed).failure()?.errorText).toMatch(/ABORTED/);
+      await textOf(page.getByRole('alert')).toBe('Downloading random-12mb.bin: cancelled');
+      await expect.poll(() => page.getByTestId('transfer').count()).toBe(0);
+    } finally {
+      await (held as Route | null)?.abort().catch(() => undefined);
+      await page.unroute(streamed);
+    }
+    expect(b.unexpectedErrors()).toEqual([]);
+  }, 60_000);
 
   it('ends a process started for the test from the Processes tab', async () => {
     // A marker no other process has in its command line.

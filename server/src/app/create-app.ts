@@ -170,6 +170,11 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
       const admin = localAdminAddress(req, services.localAdminTokenHash);
       return admin ? localAdminRequester(admin.ip) : null;
     },
+    // As the gate proves them (createCallerGate); read when a request comes, once `services` is built.
+    people: {
+      session: (token) => services.sessions.get(token),
+      apiKey: (key, path, type, ip) => apiKeys.authorize(key, path, type, ip),
+    },
   });
   const rateLimit = createRateLimiter(cache, { max: env.RATE_LIMIT_MAX, readMax: env.RATE_LIMIT_READ_MAX, windowSec: env.RATE_LIMIT_WINDOW_SEC });
   const services: Services = {

@@ -2,7 +2,8 @@ import { useRef, useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { FILE_CHUNK_BYTES, TRANSFER_WINDOW, pumpChunks } from '@ninjait/shared';
 import { api } from '../lib/trpc.ts';
-import { fromBase64, toBase64 } from '../lib/base64.ts';
+import { toBase64 } from '../lib/base64.ts';
+import { trackedFetch } from '../lib/connection.ts';
 import { trpc } from '../lib/trpc-query.ts';
 import { dateTime } from '../lib/format.ts';
 import { Card, Empty, ErrorNote, QueryView } from '../components/ui.tsx';
@@ -38,6 +39,86 @@ function bytesText(n: number | null): string {
   return `${value.toFixed(1)} ${units[unit]}`;
 }
 
+/** The server's streamed download (server/src/features/remote/download-route.ts), the same one `ninjait cp` reads. */
+const DOWNLOAD_PATH = '/remote/files/download';
+/**
+ * Sent with the session cookie: the route serves a cookie only with it (DOWNLOAD_HEADER there), a
+ * header other sites' pages cannot add to a request for this one.
+ */
+const DOWNLOAD_HEADERS = { 'x-ninjait-download': '1' };
+/** Tries the download makes without a byte more before it gives up; a try that brought some starts the count again. */
+const DOWNLOAD_TRIES = 4;
+/** Progress is drawn at most this often (the body arrives in pieces of a few dozen KiB). */
+const PROGRESS_MS = 100;
+/** Answers worth asking again: a server restarting or a device reconnecting behind it. */
+const RETRY_STATUSES = new Set([502, 503, 504]);
+
+class Retryable extends Error {}
+
+/** Waits, unless the transfer is cancelled meanwhile. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', stop);
+      resolve();
+    }, ms);
+    const stop = () => {
+      clearTimeout(timer);
+      reject(signal.reason as Error);
+    };
+    signal.addEventListener('abort', stop, { once: true });
+  });
+}
+
+/** The refusal's words as the server gives them (`{ error: { message } }`), else the status. */
+async function refusalOf(res: Response): Promise<string> {
+  const body = await res.json().catch(() => null) as { error?: { message?: unknown } } | null;
+  return typeof body?.error?.message === 'string' ? body.error.message : `The server answered ${res.status}`;
+}
+
+/**
+ * Bytes [from, size) of the device's file, as the body arrives: each piece is kept and counted.
+ * A body cut short (a dropped connection, a server restarting) is asked for again from the bytes
+ * held so far, a few times, never from the start; cancelling aborts the request in flight.
+ */
+async function streamDownload(q: { deviceId: string; path: string; size: number }, signal: AbortSignal, progress: (n: number) => void): Promise<Uint8Array<ArrayBuffer>[]> {
+  const parts: Uint8Array<ArrayBuffer>[] = [];
+  let received = 0;
+  let shown = 0;
+  let fruitless = 0;
+  for (;;) {
+    const before = received;
+    try {
+      const query = new URLSearchParams({ device: q.deviceId, path: q.path, offset: String(received), size: String(q.size) });
+      const res = await trackedFetch(`${location.origin}${DOWNLOAD_PATH}?${query}`, { headers: DOWNLOAD_HEADERS, credentials: 'same-origin', cache: 'no-store', signal });
+      if (RETRY_STATUSES.has(res.status)) throw new Retryable(await refusalOf(res));
+      if (!res.ok || !res.body) throw new Error(await refusalOf(res));
+      const reader = res.body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        if (received + value.length > q.size) throw new Error(`The device sent more than the ${q.size} bytes it announced; try again.`);
+        parts.push(value);
+        received += value.length;
+        if (Date.now() - shown >= PROGRESS_MS) {
+          shown = Date.now();
+          progress(received);
+        }
+      }
+      if (received === q.size) return parts;
+      throw new Retryable(`The download stopped at ${received} of ${q.size} bytes`);
+    } catch (e) {
+      if (signal.aborted) throw e;
+      // A refusal (no such device, no permission) stays one; a fetch that failed or a body cut short is asked again.
+      if (!(e instanceof Retryable || e instanceof TypeError)) throw e;
+      fruitless = received > before ? 1 : fruitless + 1;
+      if (fruitless >= DOWNLOAD_TRIES) throw new Error(`The download broke off at ${bytesText(received)} of ${bytesText(q.size)} and did not resume: ${(e as Error).message}`);
+      progress(received);
+      await pause(500 * fruitless, signal);
+    }
+  }
+}
+
 async function sha256Hex(data: Blob): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', await data.arrayBuffer());
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
@@ -46,9 +127,10 @@ async function sha256Hex(data: Blob): Promise<string> {
 interface Transfer { label: string; done: number; total: number; cancel: AbortController }
 
 /**
- * Files on the device: browse its folders, download a file (fetched in chunks with a progress
- * bar, checked against the device's SHA-256, then saved by the browser) and upload one into the
- * folder shown (progress, cancel). The same procedures, limits and audit as `ninjait cp`.
+ * Files on the device: browse its folders, download a file (streamed over HTTP with a progress
+ * bar, resumed where a dropped connection left it, checked against the device's SHA-256, then
+ * saved by the browser) and upload one into the folder shown in chunks (progress, cancel). The same
+ * procedures, route, limits and audit as `ninjait cp`.
  */
 export function DeviceFiles({ deviceId, osType, canTransfer }: { deviceId: string; osType: string | null; canTransfer: boolean }) {
   const sep = sepOf(osType);
@@ -80,20 +162,10 @@ export function DeviceFiles({ deviceId, osType, canTransfer }: { deviceId: strin
   }
 
   const download = (name: string, size: number) => run(`Downloading ${name}`, size, async (t, progress) => {
-    const files = api().remote.files;
-    const begun = await files.downloadBegin.mutate({ deviceId, path: childOf(dir, name, sep) });
-    const parts: Uint8Array<ArrayBuffer>[] = [];
-    // Chunk calls are never batched (lib/trpc.ts): each goes in a request of its own.
-    const chunk = (offset: number, length: number) => files.downloadChunk.mutate({ deviceId, path: begun.path, offset, length });
-    await pumpChunks({
-      from: 0, size: begun.size, chunkBytes: FILE_CHUNK_BYTES, window: TRANSFER_WINDOW, signal: t.cancel.signal,
-      send: chunk,
-      receive(answer, offset) {
-        const bytes = fromBase64(answer.data);
-        parts.push(bytes);
-        progress(offset + bytes.length);
-      },
-    });
+    // Begun as a call (audited, with the SHA-256 to check against), then read as one streamed body.
+    const begun = await api().remote.files.downloadBegin.mutate({ deviceId, path: childOf(dir, name, sep) });
+    const parts = await streamDownload({ deviceId, path: begun.path, size: begun.size }, t.cancel.signal, progress);
+    progress(begun.size);
     const blob = new Blob(parts);
     const sha256 = await sha256Hex(blob);
     if (sha256 !== begun.sha256) throw new Error(`The download does not match the device's file (SHA-256 ${begun.sha256}, received ${sha256}); did it change meanwhile? Try again.`);

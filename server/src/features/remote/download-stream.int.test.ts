@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,10 +10,11 @@ import { startHarness, type Harness } from '../../../test-support/harness.ts';
 import { createTenant, httpClient, startAgent, until, wsClient, type Tenant } from '../../../test-support/command-fixtures.ts';
 import { measureEchoRoundTrip } from '../../../test-support/echo-round-trip.ts';
 import { readLocalAdminToken } from '../auth/local-admin.ts';
-import { LOCAL_ADMIN_HEADER } from '../../platform/trpc/context.ts';
+import { LOCAL_ADMIN_HEADER, SESSION_COOKIE } from '../../platform/trpc/context.ts';
 import { localAdminByteSource } from '../../cli/download-stream.ts';
 import { downloadFile, sha256OfFile, type ByteSource, type RemoteCall } from '../../cli/transfer.ts';
 import { DOWNLOAD_STREAM_PATH } from './index.ts';
+import { DOWNLOAD_HEADER } from './download-route.ts';
 
 const combos = [{ relational: 'pglite', cache: 'memory' }] as { relational: 'pglite' | 'postgres'; cache: 'memory' | 'redis' }[];
 if (relationalEngines().includes('postgres') && cacheEngines().includes('redis')) combos.push({ relational: 'postgres', cache: 'redis' });
@@ -119,13 +120,90 @@ describe.each(combos)('streamed downloads and binary chunk frames on $relational
     const status = async (q: Record<string, string>, headers: Record<string, string> = { [LOCAL_ADMIN_HEADER]: adminToken }) => (await fetch(url(q), { headers })).status;
     expect(await status(good, {})).toBe(401);
     expect(await status(good, { [LOCAL_ADMIN_HEADER]: 'wrong' })).toBe(401);
-    expect(await status(good, { authorization: `Bearer ${x.technicianToken}` })).toBe(401);
+    expect(await status(good, { authorization: 'Bearer not-a-session' })).toBe(401);
     expect(await status({ ...good, offset: '2' })).toBe(400);
     expect(await status({ ...good, size: String(2 ** 53) })).toBe(400);
     expect(await status({ ...good, extra: '1' })).toBe(400);
     expect(await status({ ...good, device: randomUUID() })).toBe(404);
     expect((await fetch(url(good), { method: 'POST', headers: { [LOCAL_ADMIN_HEADER]: adminToken } })).status).toBe(405);
   }, 30_000);
+
+  it('streams to people under remote.files.downloadChunk\'s rules: cookie with the console\'s header, bearer, API key scopes', async () => {
+    const bytes = randomBytes(5 * 1024 * 1024 + 321);
+    const source = join(dir, 'person.bin');
+    await writeFile(source, bytes);
+    const sha = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
+    const auditedDownloads = async () => (await h.server.services.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM audit_log WHERE action = 'file.download' AND resource_id = $1 AND doc->'details'->>'sha256' = $2`, [device.deviceId, sha(bytes)])).rows[0]!.n;
+    const begun = await x.technician.remote.files.downloadBegin.mutate({ deviceId: device.deviceId, path: source });
+    expect(begun.sha256).toBe(sha(bytes));
+    expect(await auditedDownloads()).toBe(1);
+
+    const whole = { device: device.deviceId, path: begun.path, offset: '0', size: String(begun.size) };
+    const get = (headers: Record<string, string>, query: Record<string, string> = whole) =>
+      fetch(`${h.server.url}${DOWNLOAD_STREAM_PATH}?${new URLSearchParams(query)}`, { headers });
+    const body = async (headers: Record<string, string>, query?: Record<string, string>) => {
+      const res = await get(headers, query);
+      expect(res.status, await res.clone().text().then((t) => t.slice(0, 200))).toBe(200);
+      return new Uint8Array(await res.arrayBuffer());
+    };
+    const refusal = async (headers: Record<string, string>, query?: Record<string, string>) => {
+      const res = await get(headers, query);
+      return { status: res.status, body: await res.json() as unknown };
+    };
+    /** What the chunk procedure answers the same caller, as the route's body shape. */
+    const chunkRefusal = async (client: typeof x.technician, deviceId = device.deviceId) => {
+      const error = await client.remote.files.downloadChunk.mutate({ deviceId, path: begun.path, offset: 0, length: 1 }).then(() => null, (e: unknown) => e as { data?: { code: string }; message: string });
+      expect(error).not.toBeNull();
+      return { error: { code: error!.data!.code, message: error!.message } };
+    };
+    const cookie = (token: string) => ({ cookie: `${SESSION_COOKIE}=${token}` });
+    const consoleHeaders = (token: string) => ({ ...cookie(token), [DOWNLOAD_HEADER]: '1' });
+
+    // The console: its cookie and header; from an offset, the rest.
+    expect(sha(await body(consoleHeaders(x.technicianToken)))).toBe(begun.sha256);
+    const from = 3 * 1024 * 1024 + 5;
+    expect(Buffer.from(await body(consoleHeaders(x.technicianToken), { ...whole, offset: String(from) })).equals(bytes.subarray(from))).toBe(true);
+    // A program's bearer token needs no header: no browser attaches it by itself.
+    expect(sha(await body({ authorization: `Bearer ${x.technicianToken}` }))).toBe(begun.sha256);
+
+    // The cookie alone, or with another value in the header, is refused before anything reaches the device.
+    expect(await refusal(cookie(x.technicianToken))).toMatchObject({ status: 403, body: { error: { code: 'FORBIDDEN' } } });
+    expect((await refusal({ ...cookie(x.technicianToken), [DOWNLOAD_HEADER]: 'yes' })).status).toBe(403);
+    expect(await refusal({ [DOWNLOAD_HEADER]: '1' })).toMatchObject({ status: 401, body: { error: { code: 'UNAUTHORIZED' } } });
+    expect((await refusal(consoleHeaders('not_a_session'))).status).toBe(401);
+
+    // A viewer gets what the chunk procedure tells a viewer.
+    const viewerWants = await chunkRefusal(x.viewer);
+    expect(viewerWants.error.code).toBe('FORBIDDEN');
+    expect(await refusal(consoleHeaders(x.viewerToken))).toEqual({ status: 403, body: viewerWants });
+
+    // Another organization's technician: not found, the very words a chunk call gets, and the
+    // same as for a device that does not exist (no telling the two apart).
+    const other = await createTenant(h.server.url, adminToken, 'Org Stream Other');
+    const notFound = await chunkRefusal(other.technician);
+    expect(notFound.error.code).toBe('NOT_FOUND');
+    expect(await refusal(consoleHeaders(other.technicianToken))).toEqual({ status: 404, body: notFound });
+    expect(await refusal(consoleHeaders(other.technicianToken), { ...whole, device: randomUUID() })).toEqual({ status: 404, body: notFound });
+    // People name the device by id, in their organization: names and `org` are the local CLI's.
+    expect((await refusal(consoleHeaders(x.technicianToken), { ...whole, device: 'x-stream-1' })).status).toBe(400);
+    expect((await refusal(consoleHeaders(x.technicianToken), { ...whole, org: x.orgId })).status).toBe(400);
+
+    // API keys: one whose scopes allow remote.files.downloadChunk streams; others get the chunk procedure's refusal.
+    const keyOf = async (scopes: ('admin' | 'commands:run' | 'devices:read')[]) => (await x.technician.apiKeys.create.mutate({ name: `stream ${scopes.join(' ')}`, scopes, expiresInDays: 1 })).key;
+    const allowed = await keyOf(['admin']);
+    expect(sha(await body({ authorization: `Bearer ${allowed}` }))).toBe(begun.sha256);
+    for (const scopes of [['commands:run'], ['devices:read']] as const) {
+      const key = await keyOf([...scopes]);
+      const byChunk = await chunkRefusal(httpClient(h.server.url, { authorization: `Bearer ${key}` }));
+      expect(byChunk.error.code).toBe('FORBIDDEN');
+      expect(await refusal({ authorization: `Bearer ${key}` })).toEqual({ status: 403, body: byChunk });
+    }
+
+    // The streams read what downloadBegin handed out and audited; they are not new actions.
+    expect(await auditedDownloads()).toBe(1);
+    await rm(source);
+  }, 60_000);
 
   it('serves an agent from before binary frames (it answers chunks in JSON), on both the stream and the chunk calls', async () => {
     const older = await x.enroll('x-stream-older');

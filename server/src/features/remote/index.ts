@@ -16,13 +16,15 @@ export { DOWNLOAD_STREAM_PATH } from './download-route.ts';
 
 /**
  * Files, processes, services and OS logs of devices, over their command streams; download
- * chunks come back as binary frames (`frames`) and stream to the CLI over HTTP (`downloadRoute`).
+ * chunks come back as binary frames (`frames`) and stream to the CLI and the console over HTTP (`downloadRoute`).
  */
 export function createRemoteFeature(deps: {
   db: RelationalStore; cache: CacheStore; audit: Auditor; log: Logger; local?: LocalDevices;
   /** The device a socket authenticated as (binary frames carry no credentials). */
   deviceOf(socket: WebSocket): string | null;
   localAdmin: DownloadRouteDeps<Requester>['localAdmin'];
+  /** Sessions and API keys, proven as the procedures prove them (people stream downloads too). */
+  people: DownloadRouteDeps<Requester>['people'];
 }) {
   const rpc = createDeviceRpc({ cache: deps.cache, ...(deps.local ? { local: deps.local } : {}) });
   const service = createRemoteService({ db: deps.db, rpc, audit: deps.audit });
@@ -30,6 +32,10 @@ export function createRemoteFeature(deps: {
     rpc,
     service,
     frames: createFrameReceiver({ rpc, deviceOf: deps.deviceOf, log: deps.log }),
-    downloadRoute: downloadRoute({ service, localAdmin: deps.localAdmin, onError: (err) => deps.log.warn({ err }, 'a streamed download failed') }),
+    downloadRoute: downloadRoute({
+      service, localAdmin: deps.localAdmin, people: deps.people,
+      person: (user, ip) => ({ userId: user.userId, label: user.email, organizationId: user.organizationId, ip }),
+      onError: (err) => deps.log.warn({ err }, 'a streamed download failed'),
+    }),
   };
 }

@@ -5,6 +5,7 @@ import type { SessionUser } from '../../platform/trpc/caller.ts';
 import { localAdminRequester, type Requester, resolveDeviceRef } from '../commands/index.ts';
 import { localAdminProcedure, router, userProcedure } from '../../platform/trpc/trpc.ts';
 import type { RemoteService } from './service.ts';
+import { CHUNK_PROCEDURE } from './download-route.ts';
 import type { RelationalStore } from '../../stores/relational/index.ts';
 
 const personOf = (ctx: Context & { user: SessionUser }): Requester => ({
@@ -41,7 +42,7 @@ export function createRemoteRouter(deps: RemoteRouterDeps) {
       uploadFinish: userProcedure('technician', { metered: false }).input(remoteOps['fs.uploadFinish'].omit({ kind: true }).extend(deviceId)).mutation(({ ctx, input }) => deps.remote.uploadFinish(personOf(ctx), input)),
       uploadAbort: userProcedure('technician', { metered: false }).input(remoteOps['fs.uploadAbort'].omit({ kind: true }).extend(deviceId)).mutation(({ ctx, input }) => deps.remote.uploadAbort(personOf(ctx), input)),
       downloadBegin: userProcedure('technician').input(remoteOps['fs.downloadBegin'].omit({ kind: true }).extend(deviceId)).mutation(({ ctx, input }) => deps.remote.downloadBegin(personOf(ctx), input)),
-      downloadChunk: userProcedure('technician', { metered: false }).input(remoteOps['fs.downloadChunk'].omit({ kind: true }).extend(deviceId)).mutation(({ ctx, input }) => deps.remote.downloadChunk(personOf(ctx), input)),
+      downloadChunk: userProcedure(CHUNK_PROCEDURE.role, { metered: false }).input(remoteOps['fs.downloadChunk'].omit({ kind: true }).extend(deviceId)).mutation(({ ctx, input }) => deps.remote.downloadChunk(personOf(ctx), input)),
     }),
     processes: router({
       list: userProcedure('viewer').input(remoteOps['proc.list'].omit({ kind: true }).extend(deviceId)).query(({ ctx, input }) => deps.remote.processes(personOf(ctx), input)),

@@ -58,12 +58,14 @@ export function createRemoteService(deps: { db: RelationalStore; rpc: DeviceRpc;
       return { offset: input.offset, data: data.toString('base64') };
     },
     /**
-     * A streamed download's reader: the device (named as `ninjait run` names it) is resolved and
-     * checked once, then each chunk is read as bytes. The transfer itself was begun, and audited
-     * with its SHA-256, by `downloadBegin`.
+     * A streamed download's reader: the device is resolved and checked once, then each chunk is
+     * read as bytes. The transfer itself was begun, and audited with its SHA-256, by `downloadBegin`.
+     * The local admin names it as `ninjait run` does; a person by id only, found (or not) within
+     * their organization exactly as a chunk call's: a lookup across organizations first would
+     * answer another organization's device differently from one that does not exist.
      */
     async openDownload(r: Requester, ref: { device: string; org?: string }) {
-      const deviceId = await resolveDeviceRef(deps.db, ref.device, ref.org);
+      const deviceId = r.organizationId === null ? await resolveDeviceRef(deps.db, ref.device, ref.org) : ref.device;
       await reach(r, deviceId);
       return (path: string, offset: number, length: number) => deps.rpc.readChunk(deviceId, path, offset, length);
     },

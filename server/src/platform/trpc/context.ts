@@ -142,6 +142,18 @@ export function localAdminAddress(req: IncomingMessage, tokenHash: string): { ip
 }
 
 /**
+ * A plain HTTP request's session token or API key (outside tRPC, such as a streamed download),
+ * read as `createContext` reads it: `Authorization: Bearer`, else the session cookie. Which one
+ * it came in matters: a browser attaches the cookie by itself, so the caller may ask more of it.
+ */
+export function httpCredential(req: IncomingMessage): { token: string; via: 'bearer' | 'cookie' } | null {
+  const bearer = bounded(req.headers.authorization?.match(/^Bearer (.+)$/)?.[1]);
+  if (bearer) return { token: bearer, via: 'bearer' };
+  const cookie = readCookie(req.headers.cookie, SESSION_COOKIE);
+  return cookie ? { token: cookie, via: 'cookie' } : null;
+}
+
+/**
  * Whether the connection proved who it is: valid device credentials, a live session, or the local
  * admin's credential from this machine. A WebSocket that has none of them is closed after a deadline.
  */
