@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { typed, type SqlExecutor } from '../../stores/relational/index.ts';
+import { compileNamed, typed, type SqlExecutor } from '../../stores/relational/index.ts';
 import { claimsDeviceName, deviceColumns, type ApprovalState, type Device } from '../devices/index.ts';
 
 /**
@@ -50,15 +50,18 @@ export async function markTokenRevoked(db: SqlExecutor, organizationId: string, 
  * the caller commits afterwards is (the log is flushed in order), and lost in a crash only with
  * the enrollment it was for. Undefined when the token is not good (see `tokenState` for why).
  */
+// Compiled once, like the other statements of an enrollment: a roll-out runs them thousands of times a minute.
+const RESERVE_TOKEN_USE = compileNamed({ tokenHash: '\u0000hash' }, (db, p) => db
+  .with('noFlushWait', (q) => q.selectNoFrom(sql<string>`set_config('synchronous_commit', 'off', true)`.as('setting')))
+  .updateTable('enrollmentTokens').from('noFlushWait')
+  .set((eb) => ({ uses: eb('uses', '+', sql.lit(1)) }))
+  .where('tokenHash', '=', p.tokenHash).where((eb) => eb('uses', '<', eb.ref('maxUses')))
+  .where('revokedAt', 'is', null).where('expiresAt', '>', sql<Date>`NOW()`)
+  .returning(['id', 'organizationId']));
+
 export async function reserveTokenUse(db: SqlExecutor, tokenHash: string): Promise<{ id: string; organizationId: string } | undefined> {
-  return typed(db)
-    .with('noFlushWait', (q) => q.selectNoFrom(sql<string>`set_config('synchronous_commit', 'off', true)`.as('setting')))
-    .updateTable('enrollmentTokens').from('noFlushWait')
-    .set((eb) => ({ uses: eb('uses', '+', sql.lit(1)) }))
-    .where('tokenHash', '=', tokenHash).where((eb) => eb('uses', '<', eb.ref('maxUses')))
-    .where('revokedAt', 'is', null).where('expiresAt', '>', sql<Date>`NOW()`)
-    .returning(['id', 'organizationId'])
-    .executeTakeFirst();
+  const { rows: [row] } = await db.query<{ id: string; organization_id: string }>(RESERVE_TOKEN_USE.sql, RESERVE_TOKEN_USE.bind({ tokenHash }));
+  return row ? { id: row.id, organizationId: row.organization_id } : undefined;
 }
 
 /** Gives back a use `reserveTokenUse` took for an enrollment that then failed. */
@@ -80,8 +83,11 @@ export async function tokenState(db: SqlExecutor, tokenHash: string) {
 }
 
 /** Holds a transaction-scoped advisory lock (released at COMMIT on the same connection: safe behind PgBouncer). */
+const ADVISORY_LOCK = compileNamed({ lockClass: -1, key: '\u0000key' }, (db, p) => db
+  .selectNoFrom(sql`pg_advisory_xact_lock(${p.lockClass}::int, hashtext(${p.key}::text))`.as('locked')));
+
 export async function lockForTransaction(tx: SqlExecutor, lockClass: number, key: string): Promise<void> {
-  await sql`SELECT pg_advisory_xact_lock(${lockClass}::int, hashtext(${key}::text))`.execute(typed(tx));
+  await tx.query(ADVISORY_LOCK.sql, ADVISORY_LOCK.bind({ lockClass, key }));
 }
 
 /** A live device of the organization with this id and machine key, with its approval and secret hash. */
@@ -158,6 +164,37 @@ export interface NewEnrolledDevice {
   lastSeq: number;
 }
 
+const NEW_DEVICE = {
+  id: '\u0000id', organizationId: '\u0000organization', machineKey: '\u0000key', name: '\u0000name', osType: '\u0000os', osVersion: '\u0000osVersion',
+  inventory: '\u0000inventory', agentVersion: '\u0000agentVersion', ipAddress: '\u0000ip', reasonIfHeld: '\u0000reason', secretHash: '\u0000secret',
+};
+const INSERT_ENROLLED_DEVICE = compileNamed(NEW_DEVICE, (db, device) => db
+  .with('holder', (q) => q.selectFrom('devices').select('id')
+    .where('organizationId', '=', device.organizationId).where('machineKey', '=', device.machineKey).where('decommissionedAt', 'is', null)
+    .where('approvalState', '=', sql.lit('approved'))
+    .orderBy('lastSeen', (order) => order.desc().nullsLast()).orderBy('createdAt', 'desc').limit(sql.lit(1)))
+  .with('device', (q) => q.insertInto('devices')
+    .columns(['id', 'organizationId', 'machineKey', 'name', 'osType', 'osVersion', 'inventory', 'agentVersion', 'ipAddress', 'status',
+      'approvalState', 'pendingReason', 'claimsDeviceId'])
+    .expression((eb) => eb.selectFrom(sql`(SELECT 1)`.as('one')).leftJoin('holder', (join) => join.onTrue())
+      .select((row) => [
+        sql<string>`${device.id}`.as('id'), sql<string>`${device.organizationId}`.as('organizationId'), sql<string>`${device.machineKey}`.as('machineKey'),
+        sql<string>`${device.name}`.as('name'), sql<string>`${device.osType}`.as('osType'), sql<string>`${device.osVersion}`.as('osVersion'),
+        sql<string>`${device.inventory}::jsonb`.as('inventory'), sql<string>`${device.agentVersion}`.as('agentVersion'),
+        sql<string | null>`${device.ipAddress}::inet`.as('ipAddress'), sql.lit('pending').as('status'),
+        row.case().when('holder.id', 'is', null).then(sql.lit('approved')).else(sql.lit('pending')).end().as('approvalState'),
+        row.case().when('holder.id', 'is', null).then(sql<string | null>`NULL`).else(sql<string>`${device.reasonIfHeld}`).end().as('pendingReason'),
+        'holder.id as claimsDeviceId',
+      ]))
+    .returning(['id', 'claimsDeviceId']))
+  .with('credentials', (q) => q.insertInto('deviceCredentials').columns(['deviceId', 'secretHash'])
+    .expression((eb) => eb.selectFrom('device').select(['device.id', sql<string>`${device.secretHash}`.as('secretHash')]))
+    .returning('deviceId'))
+  .with('ingest', (q) => q.insertInto('deviceIngestState').columns(['deviceId'])
+    .expression((eb) => eb.selectFrom('device').select('device.id'))
+    .returning('lastSeq'))
+  .selectFrom(['device', 'ingest']).select(['device.claimsDeviceId', 'ingest.lastSeq']));
+
 /**
  * A new device with its credentials and ingest position, in one statement (a roll-out enrolls thousands of machines: each round trip counts). Approved
  * when no approved live device of the organization holds the machine key; otherwise it waits
@@ -169,32 +206,7 @@ export async function insertEnrolledDevice(tx: SqlExecutor, device: EnrolledFiel
   /** Why it waits when the key turns out to be held. */
   reasonIfHeld: string;
 }): Promise<NewEnrolledDevice> {
-  const row = await typed(tx)
-    .with('holder', (q) => q.selectFrom('devices').select('id')
-      .where('organizationId', '=', device.organizationId).where('machineKey', '=', device.machineKey).where('decommissionedAt', 'is', null)
-      .where('approvalState', '=', sql.lit('approved'))
-      .orderBy('lastSeen', (order) => order.desc().nullsLast()).orderBy('createdAt', 'desc').limit(1))
-    .with('device', (q) => q.insertInto('devices')
-      .columns(['id', 'organizationId', 'machineKey', 'name', 'osType', 'osVersion', 'inventory', 'agentVersion', 'ipAddress', 'status',
-        'approvalState', 'pendingReason', 'claimsDeviceId'])
-      .expression((eb) => eb.selectFrom(sql`(SELECT 1)`.as('one')).leftJoin('holder', (join) => join.onTrue())
-        .select((row) => [
-          sql<string>`${device.id}`.as('id'), sql<string>`${device.organizationId}`.as('organizationId'), sql<string>`${device.machineKey}`.as('machineKey'),
-          sql<string>`${device.name}`.as('name'), sql<string>`${device.osType}`.as('osType'), sql<string>`${device.osVersion}`.as('osVersion'),
-          sql<string>`${device.inventory}::jsonb`.as('inventory'), sql<string>`${device.agentVersion}`.as('agentVersion'),
-          sql<string | null>`${device.ipAddress}::inet`.as('ipAddress'), sql.lit('pending').as('status'),
-          row.case().when('holder.id', 'is', null).then(sql.lit('approved')).else(sql.lit('pending')).end().as('approvalState'),
-          row.case().when('holder.id', 'is', null).then(sql<string | null>`NULL`).else(sql<string>`${device.reasonIfHeld}`).end().as('pendingReason'),
-          'holder.id as claimsDeviceId',
-        ]))
-      .returning(['id', 'claimsDeviceId']))
-    .with('credentials', (q) => q.insertInto('deviceCredentials').columns(['deviceId', 'secretHash'])
-      .expression((eb) => eb.selectFrom('device').select(['device.id', sql<string>`${device.secretHash}`.as('secretHash')]))
-      .returning('deviceId'))
-    .with('ingest', (q) => q.insertInto('deviceIngestState').columns(['deviceId'])
-      .expression((eb) => eb.selectFrom('device').select('device.id'))
-      .returning('lastSeq'))
-    .selectFrom(['device', 'ingest']).select(['device.claimsDeviceId', 'ingest.lastSeq'])
-    .executeTakeFirstOrThrow();
-  return { claimsDeviceId: row.claimsDeviceId, lastSeq: Number(row.lastSeq) };
+  const { rows: [row] } = await tx.query<{ claims_device_id: string | null; last_seq: number | string }>(INSERT_ENROLLED_DEVICE.sql, INSERT_ENROLLED_DEVICE.bind(device));
+  if (!row) throw new Error('The new device was not inserted');
+  return { claimsDeviceId: row.claims_device_id, lastSeq: Number(row.last_seq) };
 }

@@ -12,7 +12,7 @@ export async function openRelationalStore(options: { databaseUrl?: string | unde
 }
 export { createJobLeases } from './job-leases.ts';
 export { relationalSizeBytes } from './size.ts';
-export { compileOnce, typed, type Db } from './kysely.ts';
+export { compileNamed, compileOnce, typed, type Db, type NamedQuery } from './kysely.ts';
 export type { Database } from './schema.ts';
 export { instrumentRelationalStore, sqlOperation } from './instrumented.ts';
 export { anyUuid, anyText, anyBigint, uuidArray, textArray } from './sql-arrays.ts';

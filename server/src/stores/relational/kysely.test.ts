@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileOnce, typed } from './kysely.ts';
+import { compileNamed, compileOnce, typed } from './kysely.ts';
 import type { SqlExecutor } from './types.ts';
 
 describe('compileOnce', () => {
@@ -44,5 +44,19 @@ describe('typed', () => {
     const { executor, asked } = recordingExecutor([]);
     await expect(typed(executor).transaction().execute(async () => undefined)).rejects.toThrow(/RelationalStore.transaction/);
     expect(asked).toEqual([]);
+  });
+});
+
+describe('compileNamed', () => {
+  it('binds by name whatever order and repetition the SQL has', () => {
+    const query = compileNamed({ id: '\u0000id', limit: -1 }, (db, p) => db.selectFrom('ingestLog').select('id')
+      .where('id', '>', p.limit).where('deviceId', '=', p.id).where('deviceId', '<>', p.id).limit(p.limit));
+    expect(query.sql).toBe('select "id" from "ingest_log" where "id" > $1 and "device_id" = $2 and "device_id" <> $3 limit $4');
+    expect(query.bind({ id: 'd', limit: 5 })).toEqual([5, 'd', 'd', 5]);
+  });
+
+  it('refuses placeholders that are not distinct, and parameters that are no placeholder', () => {
+    expect(() => compileNamed({ a: 1, b: 1 }, (db, p) => db.selectFrom('ingestLog').select('id').where('id', '>', p.a))).toThrow(/distinct/);
+    expect(() => compileNamed({ a: 1 }, (db) => db.selectFrom('ingestLog').select('id').where('id', '>', 7))).toThrow(/no placeholder/);
   });
 });

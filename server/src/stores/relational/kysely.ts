@@ -108,3 +108,28 @@ export function compileOnce(build: (db: Db) => Compilable, parameters: readonly 
   if (!same) throw new Error(`Parameters of a query compiled once are not in the order given: ${compiled.sql}`);
   return compiled.sql;
 }
+
+/** A typed query compiled once whose parameters are bound by name (see compileNamed). */
+export interface NamedQuery<P> {
+  sql: string;
+  /** The parameter list for these values, in the order the SQL numbers them. */
+  bind(values: { [K in keyof P]: unknown }): unknown[];
+}
+
+/**
+ * compileOnce for statements with many parameters, some used twice: the builder gets one
+ * placeholder per name (`placeholders`, all distinct values) and each compiled parameter is
+ * traced back to its name, so calls bind by name and the order cannot be got wrong. A
+ * parameter that is no placeholder (a value the builder made up) throws at load time.
+ */
+export function compileNamed<P extends Record<string, string | number>>(placeholders: P, build: (db: Db, p: P) => Compilable): NamedQuery<P> {
+  const names = Object.keys(placeholders) as (keyof P & string)[];
+  if (new Set(names.map((name) => placeholders[name])).size !== names.length) throw new Error('Placeholders of a named query must be distinct values');
+  const compiled = build(compiler, placeholders).compile();
+  const order = compiled.parameters.map((value) => {
+    const name = names.find((candidate) => placeholders[candidate] === value);
+    if (name === undefined) throw new Error(`A parameter of a named query is no placeholder (${String(value)}): ${compiled.sql}`);
+    return name;
+  });
+  return { sql: compiled.sql, bind: (values) => order.map((name) => values[name]) };
+}
