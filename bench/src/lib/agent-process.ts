@@ -56,8 +56,12 @@ export function exited(child: ChildProcess): Promise<number | null> {
 
 /** `ninjait-agent enroll` into `dataDir`; throws with the exit code when it fails. */
 export async function enrollAgent(serverUrl: string, token: string, dataDir: string, logFile: string, command: AgentCommand = TSX_AGENT): Promise<void> {
-  const code = await exited(spawnAgent(['enroll', '--server', serverUrl, '--token', token, '--data-dir', dataDir], logFile, {}, [], command));
-  if (code !== 0) throw new Error(`ninjait-agent enroll exited with ${code}; see ${logFile}`);
+  const child = spawnAgent(['enroll', '--server', serverUrl, '--token', token, '--data-dir', dataDir], logFile, {}, [], command);
+  // The log's folder is usually a benchmark's scratch folder, removed when it fails: why goes with the error.
+  let said = '';
+  child.stderr!.on('data', (chunk: Buffer) => { said = `${said}${chunk.toString('utf8')}`.slice(-600); });
+  const code = await new Promise<number | null>((resolve) => child.once('close', (exitCode) => resolve(exitCode)));
+  if (code !== 0) throw new Error(`ninjait-agent enroll exited with ${code}: ${said.trim().replace(/\s+/g, ' ')}`);
 }
 
 export async function stopProcess(child: ChildProcess, timeoutMs = 10_000): Promise<void> {
