@@ -100,9 +100,8 @@ export function createBulkJobService(deps: {
 }) {
   const { db, commands, log } = deps;
   const backoffMs = deps.backoffMs ?? RETRY_BACKOFF_MS;
-  /** Jobs whose drive runs here: true when another was asked meanwhile (it runs once the current ends). */
-  const driving = new Map<string, boolean>();
-  const inFlight = new Set<Promise<void>>();
+  /** Jobs whose drive runs here, and whether another was asked meanwhile (it runs once the current wave ends). */
+  const driving = new Map<string, { again: boolean; run: Promise<void> }>();
   const timers = new Set<NodeJS.Timeout>();
   let closed = false;
 
@@ -138,20 +137,25 @@ export function createBulkJobService(deps: {
     return inserted?.refused.length ?? 0;
   }
 
-  /** Runs waves of the job until none starts anything; one drive per job per instance, a request meanwhile runs it again. */
+  /**
+   * Runs waves of the job until one starts nothing more; one drive per job on this instance, and
+   * a request meanwhile runs another wave after it. Resolves when the job's waves here are done.
+   */
   function drive(jobId: string): Promise<void> {
-    if (driving.has(jobId)) {
-      driving.set(jobId, true);
-      return Promise.resolve();
+    const current = driving.get(jobId);
+    if (current) {
+      current.again = true;
+      return current.run;
     }
-    driving.set(jobId, false);
-    const run = (async () => {
+    const state = { again: false, run: Promise.resolve() };
+    driving.set(jobId, state);
+    state.run = (async () => {
       try {
         for (;;) {
-          driving.set(jobId, false);
+          state.again = false;
           const refused = await wave(jobId);
           // A wave fills the free slots; another only when refused devices freed some, or a result asked meanwhile.
-          if (closed || (refused === 0 && !driving.get(jobId))) break;
+          if (closed || (refused === 0 && !state.again)) break;
         }
       } catch (error) {
         log.warn({ err: error, jobId }, 'bulk job wave failed; the periodic re-drive retries it');
@@ -159,9 +163,7 @@ export function createBulkJobService(deps: {
         driving.delete(jobId);
       }
     })();
-    inFlight.add(run);
-    void run.finally(() => inFlight.delete(run));
-    return run;
+    return state.run;
   }
 
   const later = (jobId: string, ms: number) => {
@@ -177,18 +179,19 @@ export function createBulkJobService(deps: {
   /** The commands' finished hook: settles the targets in the caller's transaction; after its commit, drives their jobs. */
   async function settle(tx: SqlExecutor, commandIds: string[]): Promise<() => void> {
     const settled = await settleFinished(tx, commandIds);
-    return () => afterSettled(settled);
+    return () => void afterSettled(settled);
   }
 
-  function afterSettled(settled: { jobId: string; status: string; attempts: number }[]) {
-    for (const jobId of new Set(settled.map((target) => target.jobId))) void drive(jobId);
+  /** Drives the jobs of settled targets (resolves when their waves here are done); a retry's job again when its backoff is over. */
+  function afterSettled(settled: { jobId: string; status: string; attempts: number }[]): Promise<void> {
     for (const target of settled) if (target.status === 'pending') later(target.jobId, backoffMsOf(backoffMs, target.attempts));
+    return Promise.all([...new Set(settled.map((target) => target.jobId))].map(drive)).then(() => undefined);
   }
 
   /** What a crashed instance left: unsettled finished commands, jobs with free slots and due targets, unrecorded completions. */
   async function redrive(): Promise<void> {
     await releaseStaleEnqueued(db, 600);
-    afterSettled(await settleFinished(db, null));
+    await afterSettled(await settleFinished(db, null));
     for (const jobId of await jobsToDrive(db, backoffMs, REDRIVE_JOBS)) await drive(jobId);
   }
 
@@ -264,7 +267,7 @@ export function createBulkJobService(deps: {
       closed = true;
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
-      await Promise.allSettled([...inFlight]);
+      await Promise.allSettled([...driving.values()].map((state) => state.run));
     },
   };
 }
