@@ -15,6 +15,11 @@ import type { Job } from '../../platform/scheduler/scheduler.ts';
 export const RETRY_BACKOFF_MS = 1_000;
 /** How often one instance of the fleet re-drives jobs a crash left behind (see `redrive`). */
 const REDRIVE_MS = 5_000;
+/**
+ * How long a drive gathers results before the next wave: results arrive by the hundred, each
+ * asking for a wave, and one wave for all of them costs its few statements once, not per device.
+ */
+const WAVE_GATHER_MS = 25;
 /** Jobs one re-drive looks at. */
 const REDRIVE_JOBS = 100;
 /** Who may start a job, and who must still be its requester when each device's turn comes. */
@@ -156,6 +161,7 @@ export function createBulkJobService(deps: {
           const refused = await wave(jobId);
           // A wave fills the free slots; another only when refused devices freed some, or a result asked meanwhile.
           if (closed || (refused === 0 && !state.again)) break;
+          if (refused === 0) await new Promise((resolve) => setTimeout(resolve, WAVE_GATHER_MS));
         }
       } catch (error) {
         log.warn({ err: error, jobId }, 'bulk job wave failed; the periodic re-drive retries it');
