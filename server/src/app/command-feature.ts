@@ -21,7 +21,7 @@ export function createCommandFeature(deps: { env: Env; db: RelationalStore; cach
   const queue = env.REDIS_URL
     ? createBullmqQueue({ redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, log })
     : createMemoryQueue();
-  const jobs: BulkJobService = createBulkJobService({ db, commands, log, audit });
+  const jobs: BulkJobService = createBulkJobService({ db, commands, log, audit, waveSize: env.BULK_WORKER_CONCURRENCY });
   return {
     services: { commands, shells, jobs },
     jobs: [...commands.jobs(), ...jobs.jobs()],

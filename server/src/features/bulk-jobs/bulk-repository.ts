@@ -141,17 +141,18 @@ const backoffOver = (backoffMs: number) =>
 export const backoffMsOf = (backoffMs: number, attempts: number) => Math.min(backoffMs * 2 ** Math.max(0, attempts - 1), 3_600_000);
 
 /**
- * Claims up to the job's free slots (`concurrency` minus targets enqueued or running) of pending
- * targets whose backoff is over, counting a try each; one statement. The caller holds the job's lock.
+ * Claims up to the job's free slots (`concurrency` minus targets enqueued or running), at most
+ * `waveSize`, of pending targets whose backoff is over, counting a try each; one statement. The
+ * caller holds the job's lock.
  */
-export async function claimWave(tx: SqlExecutor, jobId: string, concurrency: number, backoffMs: number): Promise<{ deviceId: string; attempts: number }[]> {
+export async function claimWave(tx: SqlExecutor, jobId: string, concurrency: number, backoffMs: number, waveSize: number): Promise<{ deviceId: string; attempts: number }[]> {
   return typed(tx).updateTable('bulkJobTargets as t')
     .set((eb) => ({ status: sql.lit('enqueued'), attempts: eb('t.attempts', '+', sql.lit(1)), updatedAt: sql<Date>`NOW()` }))
     .from((eb) => eb.selectFrom('bulkJobTargets').select('deviceId')
       .where('jobId', '=', jobId).where('status', '=', sql.lit('pending')).where(backoffOver(backoffMs))
       .orderBy('deviceId')
-      .limit(sql<number>`GREATEST(0, ${concurrency}::int - (${eb.selectFrom('bulkJobTargets').select((inner) => inner.fn.countAll<number>().as('n'))
-        .where('jobId', '=', jobId).where('status', 'in', [sql.lit('enqueued'), sql.lit('running')])}))`)
+      .limit(sql<number>`GREATEST(0, LEAST(${waveSize}::int, ${concurrency}::int - (${eb.selectFrom('bulkJobTargets').select((inner) => inner.fn.countAll<number>().as('n'))
+        .where('jobId', '=', jobId).where('status', 'in', [sql.lit('enqueued'), sql.lit('running')])})))`)
       .forUpdate().skipLocked().as('p'))
     .where('t.jobId', '=', jobId).whereRef('t.deviceId', '=', 'p.deviceId')
     .returning(['t.deviceId', 't.attempts']).execute();

@@ -20,6 +20,8 @@ const REDRIVE_MS = 5_000;
  * asking for a wave, and one wave for all of them costs its few statements once, not per device.
  */
 const WAVE_GATHER_MS = 25;
+/** Commands one wave hands over at most, unless configured. */
+const DEFAULT_WAVE_SIZE = 100;
 /** Jobs one re-drive looks at. */
 const REDRIVE_JOBS = 100;
 /** Who may start a job, and who must still be its requester when each device's turn comes. */
@@ -102,9 +104,16 @@ export interface NewBulkJob {
  */
 export function createBulkJobService(deps: {
   db: RelationalStore; commands: CommandService; log: Logger; audit: Auditor; backoffMs?: number;
+  /**
+   * Commands one wave hands over at most (BULK_WORKER_CONCURRENCY): the devices answer each with
+   * three reports, and a thousand at once outran the database pool's 5 s wait on a small machine.
+   * The next wave comes with their results, so a job reaches its concurrency a wave at a time.
+   */
+  waveSize?: number;
 }) {
   const { db, commands, log } = deps;
   const backoffMs = deps.backoffMs ?? RETRY_BACKOFF_MS;
+  const waveSize = deps.waveSize ?? DEFAULT_WAVE_SIZE;
   /** Jobs whose drive runs here, and whether another was asked meanwhile (it runs once the current wave ends). */
   const driving = new Map<string, { again: boolean; run: Promise<void> }>();
   const timers = new Set<NodeJS.Timeout>();
@@ -125,7 +134,7 @@ export function createBulkJobService(deps: {
         await failPending(tx, jobId, refusal);
         return null;
       }
-      const claimed = await claimWave(tx, jobId, job.concurrency, backoffMs);
+      const claimed = await claimWave(tx, jobId, job.concurrency, backoffMs, waveSize);
       if (claimed.length === 0) return null;
       const batch = await commands.insertMany(tx, requesterOf(job), {
         bulkJobId: job.id, deviceIds: claimed.map((target) => target.deviceId), shell: job.shell, interpreter: job.interpreter,
