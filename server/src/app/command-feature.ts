@@ -10,7 +10,7 @@ import type { EventPublisher } from '../features/events/index.ts';
 
 /**
  * Builds remote commands, shells and bulk jobs for one instance and starts the `patch-deployment`
- * worker (`stop` ends it); `jobs` are the periodic ones, for the scheduler.
+ * worker (`stop` ends it); `jobs` are the periodic ones (command sweeper, bulk-job re-drive), for the scheduler.
  */
 export function createCommandFeature(deps: { env: Env; db: RelationalStore; cache: CacheStore; log: Logger; audit: Auditor; events: EventPublisher; bus?: MessageBus }) {
   const { env, db, log, audit } = deps;
@@ -21,18 +21,19 @@ export function createCommandFeature(deps: { env: Env; db: RelationalStore; cach
   const queue = env.REDIS_URL
     ? createBullmqQueue({ redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, log })
     : createMemoryQueue();
-  const jobs: BulkJobService = createBulkJobService({ db, commands, queue, log, audit });
+  const jobs: BulkJobService = createBulkJobService({ db, commands, log, audit, waveSize: env.BULK_WORKER_CONCURRENCY });
   return {
     services: { commands, shells, jobs },
-    jobs: commands.jobs(),
+    jobs: [...commands.jobs(), ...jobs.jobs()],
     /** The `patch-deployment` queue, shared with patch deployments. */
     queue,
-    /** Starts this instance's worker once every kind of work has its handler. */
+    /** Starts this instance's worker once every kind of work has its handler (bulk jobs fan out without it; old queued targets drive their job). */
     startWorker(handlers: { 'deploy-patch': TargetHandler }) {
       queue.start(routeWork({ 'bulk-target': jobs.handle, ...handlers }), env.BULK_WORKER_CONCURRENCY);
     },
     async stop() {
       await jobs.close();
+      await queue.close();
     },
   };
 }

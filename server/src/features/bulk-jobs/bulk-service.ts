@@ -1,16 +1,29 @@
 import type { RelationalStore, SqlExecutor } from '../../stores/relational/index.ts';
 import type { Logger } from '../../platform/obs/logger.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
-import { writeCommandAudit, type Auditor, assertScript, awaitingApproval, type Requester, assertShellSupported, defaultShell, type CommandService, type Interpreter, type Shell } from '../commands/index.ts';
+import { writeCommandAudit, type Auditor, assertScript, awaitingApproval, type Requester, assertShellSupported, defaultShell, type CommandService, type InsertedMany, type Interpreter, type Shell } from '../commands/index.ts';
 import { roleAtLeast, type Role } from '@ninjait/shared';
 import { findUser } from '../auth/index.ts';
 import {
-  claimPending, completeIfDone, getJob, getTarget, insertJob, insertTargets, listTargets, markJobCancelled, selectJobDevices, skipUnstartedTargets,
-  updateTarget, type BulkJob,
+  backoffMsOf, claimWave, completeIfDone, failPending, failTargets, getJob, insertJob, insertTargets, jobsToDrive, listTargets, lockRunningJob,
+  markJobCancelled, releaseStaleEnqueued, selectJobDevices, setTargetsRunning, settleFinished, skipUnstartedTargets, type BulkJob,
 } from './bulk-repository.ts';
-import type { TargetWork, WorkQueue } from '../../stores/queue/types.ts';
+import type { TargetWork } from '../../stores/queue/types.ts';
+import type { Job } from '../../platform/scheduler/scheduler.ts';
 
-const RETRY_BACKOFF_MS = 1_000;
+/** A retried device waits this long after its first try, doubling with each further try. */
+export const RETRY_BACKOFF_MS = 1_000;
+/** How often one instance of the fleet re-drives jobs a crash left behind (see `redrive`). */
+const REDRIVE_MS = 5_000;
+/**
+ * How long a drive gathers results before the next wave: results arrive by the hundred, each
+ * asking for a wave, and one wave for all of them costs its few statements once, not per device.
+ */
+const WAVE_GATHER_MS = 25;
+/** Commands one wave hands over at most, unless configured. */
+const DEFAULT_WAVE_SIZE = 100;
+/** Jobs one re-drive looks at. */
+const REDRIVE_JOBS = 100;
 /** Who may start a job, and who must still be its requester when each device's turn comes. */
 export const JOB_RUN_ROLE: Role = 'technician';
 
@@ -61,66 +74,143 @@ export interface NewBulkJob {
   retries: number;
 }
 
+export interface NewBulkJob {
+  name?: string | undefined;
+  /** Every device of the organization, or this list. */
+  deviceIds?: string[] | undefined;
+  shell?: Shell | undefined;
+  interpreter?: Interpreter | undefined;
+  script: string;
+  /** Environment variables for every device's command (script parameters); never part of the script text. */
+  env?: Record<string, string> | undefined;
+  timeoutSec: number;
+  expiresInSec: number;
+  /** Devices of this job running at once. */
+  concurrency: number;
+  /** Extra tries for a device whose command did not succeed. */
+  retries: number;
+}
+
 /**
- * Bulk jobs ("patch deployment"): a script run on many devices. The job and one row per device
- * live in PostgreSQL; a device becomes queue work when the job's concurrency allows, and each
- * finished device lets the next pending one in, so the job's concurrency holds across instances.
+ * Bulk jobs ("patch deployment"): a script run on many devices, as a fan-out. The job and one row
+ * per device live in PostgreSQL. A wave claims as many pending devices as the job's concurrency
+ * leaves free, inserts their commands and sets them running in one transaction (the job's row
+ * locked, so waves of one job on any instance take turns and the cap holds), then hands the
+ * commands to the devices. A command that becomes final settles its device's row in the
+ * transaction that records it (`settle`, the commands' finished hook), and the freed slots start
+ * the next wave. A failed try with tries left goes back to pending with a backoff. A periodic,
+ * exclusive re-drive picks up what a crashed instance left: targets whose command finished
+ * unsettled, jobs with free slots and pending targets, completions not recorded.
  */
 export function createBulkJobService(deps: {
-  db: RelationalStore; commands: CommandService; queue: WorkQueue; log: Logger; audit: Auditor;
+  db: RelationalStore; commands: CommandService; log: Logger; audit: Auditor; backoffMs?: number;
+  /**
+   * Commands one wave hands over at most (BULK_WORKER_CONCURRENCY): the devices answer each with
+   * three reports, and a thousand at once outran the database pool's 5 s wait on a small machine.
+   * The next wave comes with their results, so a job reaches its concurrency a wave at a time.
+   */
+  waveSize?: number;
 }) {
-  const { db, commands, queue, log } = deps;
+  const { db, commands, log } = deps;
+  const backoffMs = deps.backoffMs ?? RETRY_BACKOFF_MS;
+  const waveSize = deps.waveSize ?? DEFAULT_WAVE_SIZE;
+  /** Jobs whose drive runs here, and whether another was asked meanwhile (it runs once the current wave ends). */
+  const driving = new Map<string, { again: boolean; run: Promise<void> }>();
+  const timers = new Set<NodeJS.Timeout>();
+  let closed = false;
 
-  const enqueue = async (job: Pick<BulkJob, 'id' | 'maxAttempts'>, count: number) => {
-    const deviceIds = await claimPending(db, job.id, count);
-    await queue.addMany(deviceIds.map((deviceId) => ({ jobId: job.id, deviceId })), { attempts: job.maxAttempts, backoffMs: RETRY_BACKOFF_MS });
-  };
-
-  const requesterOf = (job: BulkJob): Requester => ({
+  const requesterOf = (job: BulkJob): Requester & { organizationId: string } => ({
     userId: job.requestedBy, label: `${job.requestedByLabel} (bulk job ${job.id})`, organizationId: job.organizationId, ip: null,
   });
 
-  /** One device of a job: runs the command (or resumes waiting for the one this attempt started), records the result. */
-  async function handle(work: TargetWork, attempt: number, signal: AbortSignal): Promise<void> {
-    const job = await getJob(db, null, work.jobId);
-    const target = await getTarget(db, work.jobId, work.deviceId);
-    if (!job || !target || ['succeeded', 'failed', 'skipped'].includes(target.status)) return;
-    if (job.status === 'cancelled') {
-      await updateTarget(db, job.id, work.deviceId, { status: 'skipped', error: 'Job cancelled' });
-      return;
-    }
-    let commandId = target.status === 'running' && target.attempts === attempt ? target.commandId : null;
-    try {
-      if (!commandId) {
-        const refusal = await requesterRefusal(db, job);
-        if (refusal) throw new AppError('FORBIDDEN', refusal);
-        const command = await commands.run(requesterOf(job), {
-          deviceId: work.deviceId, shell: job.shell, interpreter: job.interpreter ?? undefined, script: job.script, env: job.env ?? undefined,
-          timeoutSec: job.timeoutSec, expiresInSec: job.expiresInSec, bulkJobId: job.id,
-        });
-        commandId = command.id;
-        await updateTarget(db, job.id, work.deviceId, { status: 'running', attempts: attempt, commandId, exitCode: null, error: null });
+  /** One wave of the job: returns how many devices were refused a command (their slots are free again at once). */
+  async function wave(jobId: string): Promise<number> {
+    const inserted = await db.transaction(async (tx): Promise<InsertedMany | null> => {
+      const job = await lockRunningJob(tx, jobId);
+      if (!job) return null;
+      // The requester's authority is checked once per wave: a removed or demoted one starts nothing more.
+      const refusal = await requesterRefusal(tx, job);
+      if (refusal) {
+        await failPending(tx, jobId, refusal);
+        return null;
       }
-      const result = await commands.waitForResult(commandId, signal);
-      const ok = result.status === 'succeeded';
-      const last = attempt >= job.maxAttempts;
-      const error = ok ? null : result.error ?? `Command ${result.status}${result.exitCode !== null ? ` with exit code ${result.exitCode}` : ''}`;
-      await updateTarget(db, job.id, work.deviceId, { status: ok ? 'succeeded' : last ? 'failed' : 'enqueued', exitCode: result.exitCode, error });
-      if (!ok && !last) throw new Error(error ?? 'failed');
-    } catch (error) {
-      if (signal.aborted) throw error;
-      // A device gone or refused (decommissioned, OS changed), or a requester without the role, will not get better with retries.
-      if (error instanceof AppError) {
-        await updateTarget(db, job.id, work.deviceId, { status: 'failed', attempts: attempt, error: error.message });
-      } else if (attempt < job.maxAttempts) {
-        throw error;
-      } else {
-        await updateTarget(db, job.id, work.deviceId, { status: 'failed', attempts: attempt, error: (error as Error).message });
-      }
+      const claimed = await claimWave(tx, jobId, job.concurrency, backoffMs, waveSize);
+      if (claimed.length === 0) return null;
+      const batch = await commands.insertMany(tx, requesterOf(job), {
+        bulkJobId: job.id, deviceIds: claimed.map((target) => target.deviceId), shell: job.shell, interpreter: job.interpreter,
+        script: job.script, env: job.env, timeoutSec: job.timeoutSec, expiresInSec: job.expiresInSec,
+      });
+      await setTargetsRunning(tx, jobId, batch.commands.map(({ command }) => ({ deviceId: command.deviceId, commandId: command.id })));
+      await failTargets(tx, jobId, batch.refused);
+      return batch;
+    });
+    if (inserted) await commands.handOverMany(inserted);
+    if (!inserted || inserted.commands.length === 0) {
+      if (await completeIfDone(db, jobId)) log.info({ jobId }, 'bulk job completed');
     }
-    await enqueue(job, 1);
-    if (await completeIfDone(db, job.id)) log.info({ jobId: job.id }, 'bulk job completed');
+    return inserted?.refused.length ?? 0;
   }
+
+  /**
+   * Runs waves of the job until one starts nothing more; one drive per job on this instance, and
+   * a request meanwhile runs another wave after it. Resolves when the job's waves here are done.
+   */
+  function drive(jobId: string): Promise<void> {
+    const current = driving.get(jobId);
+    if (current) {
+      current.again = true;
+      return current.run;
+    }
+    const state = { again: false, run: Promise.resolve() };
+    driving.set(jobId, state);
+    state.run = (async () => {
+      try {
+        for (;;) {
+          state.again = false;
+          const refused = await wave(jobId);
+          // A wave fills the free slots; another only when refused devices freed some, or a result asked meanwhile.
+          if (closed || (refused === 0 && !state.again)) break;
+          if (refused === 0) await new Promise((resolve) => setTimeout(resolve, WAVE_GATHER_MS));
+        }
+      } catch (error) {
+        log.warn({ err: error, jobId }, 'bulk job wave failed; the periodic re-drive retries it');
+      } finally {
+        driving.delete(jobId);
+      }
+    })();
+    return state.run;
+  }
+
+  const later = (jobId: string, ms: number) => {
+    if (closed) return;
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      void drive(jobId);
+    }, ms + 20);
+    timer.unref();
+    timers.add(timer);
+  };
+
+  /** The commands' finished hook: settles the targets in the caller's transaction; after its commit, drives their jobs. */
+  async function settle(tx: SqlExecutor, commandIds: string[]): Promise<() => void> {
+    const settled = await settleFinished(tx, commandIds);
+    return () => void afterSettled(settled);
+  }
+
+  /** Drives the jobs of settled targets (resolves when their waves here are done); a retry's job again when its backoff is over. */
+  function afterSettled(settled: { jobId: string; status: string; attempts: number }[]): Promise<void> {
+    for (const target of settled) if (target.status === 'pending') later(target.jobId, backoffMsOf(backoffMs, target.attempts));
+    return Promise.all([...new Set(settled.map((target) => target.jobId))].map(drive)).then(() => undefined);
+  }
+
+  /** What a crashed instance left: unsettled finished commands, jobs with free slots and due targets, unrecorded completions. */
+  async function redrive(): Promise<void> {
+    await releaseStaleEnqueued(db, 600);
+    await afterSettled(await settleFinished(db, null));
+    for (const jobId of await jobsToDrive(db, backoffMs, REDRIVE_JOBS)) await drive(jobId);
+  }
+
+  commands.onFinished(settle);
 
   /** The job, per-device results and progress. */
   async function status(organizationId: string | null, jobId: string) {
@@ -134,8 +224,13 @@ export function createBulkJobService(deps: {
   }
 
   return {
-    /** The queue's handler for bulk-job targets (the composition routes work by kind). */
-    handle,
+    /** Work queued for a bulk-job target before the fan-out (an upgrade): drives its job. */
+    handle: (work: TargetWork) => drive(work.jobId),
+    /** Starts the job's next waves now (tests, the re-drive). */
+    drive,
+    /** The periodic re-drive, on one instance of the fleet at a time. */
+    jobs: (): Job[] => [{ name: 'bulk-job-redrive', everyMs: REDRIVE_MS, exclusive: true, run: redrive }],
+    redrive,
 
     async create(requester: Requester & { organizationId: string }, input: NewBulkJob): Promise<BulkJob> {
       assertScript(input.script);
@@ -159,7 +254,8 @@ export function createBulkJobService(deps: {
         details: { name: job.name, devices: job.total, shell: job.shell, concurrency: job.concurrency, retries: input.retries,
           scriptBytes: Buffer.byteLength(job.script, 'utf8'), script: job.script.slice(0, 4096) },
       });
-      await enqueue(job, job.concurrency);
+      // The first wave starts behind the answer; a crash before it is the re-drive's.
+      void drive(job.id);
       return job;
     },
 
@@ -181,7 +277,13 @@ export function createBulkJobService(deps: {
       return status(requester.organizationId, jobId);
     },
 
-    close: () => queue.close(),
+    /** Stops the retry timers and waits for the waves in progress. */
+    async close() {
+      closed = true;
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      await Promise.allSettled([...driving.values()].map((state) => state.run));
+    },
   };
 }
 export type BulkJobService = ReturnType<typeof createBulkJobService>;

@@ -1,4 +1,4 @@
-import type { RelationalStore } from '../../stores/relational/index.ts';
+import type { RelationalStore, SqlExecutor } from '../../stores/relational/index.ts';
 import type { CacheStore } from '../../stores/cache/index.ts';
 import type { Logger } from '../../platform/obs/logger.ts';
 import { createAsyncQueue } from '../../platform/trpc/async-queue.ts';
@@ -22,6 +22,20 @@ export interface DeliveryDeps {
   local: LocalDevices;
   ledger: OutputLedger;
   maxOutputBytes?: number;
+  /** What else follows commands of bulk jobs that became final (see `FinishedHook`); read at each use. */
+  finished?: () => FinishedHook | null;
+}
+
+/**
+ * Told of commands of bulk jobs that just became final, inside the statement's transaction when
+ * there is one (so what follows them commits with the result); returns what to do after the commit.
+ */
+export type FinishedHook = (db: SqlExecutor, commandIds: string[]) => Promise<() => void>;
+
+/** Runs the hook outside a transaction (expiries, cancels): the periodic re-drive catches a crash in between. */
+export async function afterFinished(hook: FinishedHook | null | undefined, db: SqlExecutor, commandIds: string[]): Promise<void> {
+  if (!hook || commandIds.length === 0) return;
+  (await hook(db, commandIds))();
 }
 
 /** What a device's stream takes: messages from other instances, or ready ones from this instance. */
@@ -36,7 +50,9 @@ export function createDelivery(deps: DeliveryDeps) {
     ({ id, status: 'expired', exitCode: null, error: 'Expired before the device came online', outputBytes: 0, outputTruncated: false }) as const;
   /** The sweeper's pass over every device's queued commands. */
   const expire = async () => {
-    for (const id of await expireQueued(db)) await publisher.result(expiredResult(id));
+    const ids = await expireQueued(db);
+    for (const id of ids) await publisher.result(expiredResult(id));
+    await afterFinished(deps.finished?.(), db, ids);
   };
 
   return {
@@ -63,6 +79,7 @@ export function createDelivery(deps: DeliveryDeps) {
       try {
         const owed = await owedOnConnect(db, deviceId);
         for (const id of owed.expired) await publisher.result(expiredResult(id));
+        await afterFinished(deps.finished?.(), db, owed.expired);
         for (const { spec, cancel } of owed.resend) {
           // A command cancelled while the socket was down is only cancelled: the agent records it unrun.
           yield cancel ? { type: 'cancel', id: spec.id } : { type: 'run', command: spec };
@@ -111,13 +128,16 @@ export function createDelivery(deps: DeliveryDeps) {
       result: { status: AgentResultStatus; exitCode: number | null; error: string | null },
     ): Promise<{ accepted: boolean }> {
       // The event commits with the result: a repeated report finds the row final and publishes nothing.
-      const finished = await db.transaction(async (tx) => {
+      // A bulk job's target follows its command in the same commit.
+      const hook = deps.finished?.();
+      const { finished, after } = await db.transaction(async (tx) => {
         const row = await finishFromAgent(tx, deviceId, commandId, result);
         if (row) await events.publish(tx, commandFinished(row));
-        return row;
+        return { finished: row, after: row?.bulkJobId && hook ? await hook(tx, [row.id]) : null };
       });
       ledger.delete(commandId);
       if (finished) await publisher.result(finished);
+      after?.();
       return { accepted: finished !== null };
     },
   };

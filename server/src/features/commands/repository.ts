@@ -96,6 +96,60 @@ export async function insertCommand(db: SqlExecutor, input: NewCommand): Promise
   return { osType, deviceName, approved: approved as boolean, command: command.id ? (command as unknown as Command) : null };
 }
 
+/** What a bulk job's wave fixes about its commands: one script for many devices of one organization. */
+export interface NewCommands extends Omit<NewCommand, 'deviceId' | 'organizationId' | 'sentNow' | 'bulkJobId'> {
+  organizationId: string;
+  bulkJobId: string;
+  deviceIds: readonly string[];
+  /** Those of `deviceIds` whose stream is on this instance: their rows start `sent`, claimed by their creator. */
+  sentNow: readonly string[];
+}
+
+/** Per device of a batch: as `insertCommand`'s row (no row: no such live device of the organization). */
+export interface InsertedOne { deviceId: string; osType: string | null; deviceName: string; approved: boolean; command: Command | null }
+
+/**
+ * `insertCommand` for many devices in one statement (a bulk job's wave): each device is looked
+ * up with the same rules, and gets its command only when it is live, the organization's,
+ * approved and has the shell. Devices absent from the result were not found.
+ */
+export async function insertCommands(db: SqlExecutor, input: NewCommands): Promise<InsertedOne[]> {
+  const rows = await typed(db)
+    .with('d', (q) => q.selectFrom('devices')
+      .select((eb) => [
+        'id', 'organizationId', 'osType', 'name', eb('approvalState', '=', sql.lit('approved')).as('approved'),
+        sql<Shell | null>`CASE WHEN ${eb.ref('osType')} IS NULL OR ${eb.ref('osType')} = '' THEN NULL
+          WHEN lower(${eb.ref('osType')}) = ${anyText(WINDOWS_OS_TYPES)} THEN ${input.shells.windows} ELSE ${input.shells.posix} END`.as('shell'),
+        sql<boolean>`${eb.ref('id')} = ANY(${input.sentNow}::uuid[])`.as('sentNow'),
+      ])
+      .where('id', '=', sql<string>`ANY(${input.deviceIds}::uuid[])`).where('decommissionedAt', 'is', null)
+      .where('organizationId', '=', input.organizationId))
+    .with('c', (q) => q.insertInto('commands')
+      .columns([
+        'organizationId', 'deviceId', 'requestedBy', 'requestedByLabel', 'bulkJobId', 'shell', 'interpreter', 'script', 'timeoutSec',
+        'expiresAt', 'sourceIp', 'status', 'sentAt', 'deliveryCount', 'env',
+      ])
+      .expression((eb) => eb.selectFrom('d')
+        .select([
+          'd.organizationId', 'd.id', sql<string | null>`${input.requestedBy}`.as('requestedBy'), sql<string>`${input.requestedByLabel}`.as('requestedByLabel'),
+          sql<string | null>`${input.bulkJobId}::uuid`.as('bulkJobId'), 'd.shell', sql<string | null>`${input.interpreter}`.as('interpreter'),
+          sql<string>`${input.script}`.as('script'), sql<number>`${input.timeoutSec}::int`.as('timeoutSec'),
+          sql<Date>`NOW() + make_interval(secs => ${input.expiresInSec})`.as('expiresAt'), sql<string | null>`${input.sourceIp}::inet`.as('sourceIp'),
+          sql<string>`CASE WHEN d.sent_now THEN 'sent' ELSE 'queued' END`.as('status'),
+          sql<Date | null>`CASE WHEN d.sent_now THEN NOW() END`.as('sentAt'),
+          sql<number>`CASE WHEN d.sent_now THEN 1 ELSE 0 END`.as('deliveryCount'),
+          sql<unknown>`${input.env ? JSON.stringify(input.env) : null}::jsonb`.as('env'),
+        ])
+        .where('d.shell', 'is not', null).where('d.approved', '=', sql.lit(true)))
+      .returning(COMMAND_COLUMNS))
+    .selectFrom('d').leftJoin('c', 'c.deviceId', 'd.id')
+    .select(['d.id as targetDeviceId', 'd.osType', 'd.name as deviceName', 'd.approved', ...COMMAND_COLUMNS.map((column) => `c.${column}` as const)])
+    .execute();
+  return rows.map(({ targetDeviceId, osType, deviceName, approved, ...command }) => ({
+    deviceId: targetDeviceId, osType, deviceName, approved: approved as boolean, command: command.id ? (command as unknown as Command) : null,
+  }));
+}
+
 /**
  * Gives a `sent` command that could not be handed to its stream (the socket closed meanwhile)
  * back to the queue, so whichever instance holds the device next claims it. False when it moved on.

@@ -2,7 +2,8 @@ import type { RelationalStore } from '../../stores/relational/index.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import { writeCommandAudit, type Auditor } from './audit.ts';
 import type { Publisher } from './events.ts';
-import { getCommand, insertCommand, markCancelRequested, requeueUnsent, toSpec } from './repository.ts';
+import type { SqlExecutor } from '../../stores/relational/index.ts';
+import { getCommand, insertCommand, insertCommands, markCancelRequested, requeueUnsent, toSpec } from './repository.ts';
 import type { LocalDevices } from './local-devices.ts';
 import type { OutputLedger } from './output-ledger.ts';
 import { assertShellSupported, defaultShell, shellsByFamily } from './shells.ts';
@@ -89,6 +90,90 @@ export async function runCommand(deps: RunDeps, requester: Requester, input: Run
     },
   })]);
   return command;
+}
+
+/** One script for many devices of one organization, on behalf of a bulk job (`insertMany`). */
+export interface RunManyInput {
+  bulkJobId: string;
+  deviceIds: readonly string[];
+  shell: Shell;
+  interpreter: Interpreter | null;
+  script: string;
+  timeoutSec: number;
+  expiresInSec: number;
+  env: Record<string, string> | null;
+}
+
+/** What `insertMany` wrote: the commands to hand over once the caller committed, and the devices refused (why). */
+export interface InsertedMany {
+  commands: { command: Command; deviceName: string }[];
+  refused: { deviceId: string; error: string }[];
+  /** What `handOverMany` needs besides the commands. */
+  requester: Requester;
+  env: Record<string, string> | null;
+  sentNow: ReadonlySet<string>;
+}
+
+/**
+ * The commands of many devices in one statement, inside the caller's transaction (a bulk job's
+ * wave sets its targets running in the same commit). Devices of this instance start `sent`. A
+ * device refused (gone, waiting for approval, without the shell) gets the message `runCommand`
+ * would have thrown. Nothing reaches a device until `handOverMany`, after the commit.
+ */
+export async function insertMany(tx: SqlExecutor, local: LocalDevices, requester: Requester & { organizationId: string }, input: RunManyInput): Promise<InsertedMany> {
+  assertScript(input.script);
+  const sentNow = new Set(input.deviceIds.filter((id) => local.has(id)));
+  const env = input.env && Object.keys(input.env).length > 0 ? input.env : null;
+  const rows = await insertCommands(tx, {
+    deviceIds: input.deviceIds, organizationId: requester.organizationId, shells: shellsByFamily(input.shell), sentNow: [...sentNow],
+    requestedBy: requester.userId, requestedByLabel: requester.label, bulkJobId: input.bulkJobId,
+    interpreter: input.interpreter, script: input.script, timeoutSec: input.timeoutSec, expiresInSec: input.expiresInSec, env, sourceIp: requester.ip,
+  });
+  const found = new Map(rows.map((row) => [row.deviceId, row]));
+  const inserted: InsertedMany = { commands: [], refused: [], requester, env, sentNow };
+  for (const deviceId of input.deviceIds) {
+    const row = found.get(deviceId);
+    if (row?.command) {
+      inserted.commands.push({ command: row.command, deviceName: row.deviceName });
+      continue;
+    }
+    inserted.refused.push({ deviceId, error: refusalOf(row, input.shell) });
+  }
+  return inserted;
+}
+
+/** Why a device of a batch got no command: the error `runCommand` would have thrown for it. */
+function refusalOf(row: { osType: string | null; approved: boolean } | undefined, shell: Shell): string {
+  if (!row) return notFound('Device').message;
+  if (!row.approved) return awaitingApproval().message;
+  try {
+    assertShellSupported(row.osType, shell);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  return `No shell for a ${row.osType} device`;
+}
+
+/**
+ * After `insertMany` committed: every command goes to its device (this instance's streams
+ * directly, others woken through the publisher) and is audited as `runCommand` audits one; the
+ * audit writer stores concurrent entries in shared inserts.
+ */
+export async function handOverMany(deps: Omit<RunDeps, 'db'> & { db: RelationalStore }, inserted: InsertedMany): Promise<void> {
+  const { requester, env } = inserted;
+  await Promise.all(inserted.commands.map(({ command, deviceName }) => Promise.all([
+    handOver(deps, command, inserted.sentNow.has(command.deviceId), env ?? undefined),
+    writeCommandAudit(deps.auditor, {
+      organizationId: command.organizationId, userId: requester.userId, action: 'command.run', resourceId: command.id,
+      ipAddress: requester.ip,
+      details: {
+        deviceId: command.deviceId, deviceName, shell: command.shell, interpreter: command.interpreter, timeoutSec: command.timeoutSec,
+        expiresAt: command.expiresAt, requestedBy: requester.label, bulkJobId: command.bulkJobId,
+        scriptBytes: Buffer.byteLength(command.script, 'utf8'), script: command.script.slice(0, 4096),
+        ...(env ? { parameters: Object.keys(env) } : {}),
+      },
+    }),
+  ])));
 }
 
 /** Gives a new command to the device's stream here, or wakes whichever instance holds the device. */

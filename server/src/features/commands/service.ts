@@ -4,11 +4,12 @@ import type { Logger } from '../../platform/obs/logger.ts';
 import type { Auditor } from './audit.ts';
 import type { Job } from '../../platform/scheduler/scheduler.ts';
 import { createPublisher } from './events.ts';
-import { createDelivery } from './delivery.ts';
+import { afterFinished, createDelivery, type FinishedHook } from './delivery.ts';
 import { createLocalDevices } from './local-devices.ts';
 import { createOutputLedger } from './output-ledger.ts';
 import { outputEvents } from './live-output.ts';
-import { cancelCommand, runCommand, type Requester, type RunInput } from './requests.ts';
+import { cancelCommand, handOverMany, insertMany, runCommand, type InsertedMany, type Requester, type RunInput, type RunManyInput } from './requests.ts';
+import type { SqlExecutor } from '../../stores/relational/index.ts';
 import { failUnreported, getCommand, listCommands, type ListFilter } from './repository.ts';
 import { readOutput } from './output-store.ts';
 import { REPORT_GRACE_SEC } from './limits.ts';
@@ -35,16 +36,20 @@ export function createCommandService(deps: CommandServiceDeps) {
   const publisher = createPublisher(cache, log);
   const local = createLocalDevices();
   const ledger = createOutputLedger();
-  const delivery = createDelivery({ db, cache, publisher, events: deps.events, log, local, ledger, maxOutputBytes: deps.maxOutputBytes });
+  let finished: FinishedHook | null = null;
+  const delivery = createDelivery({ db, cache, publisher, events: deps.events, log, local, ledger, maxOutputBytes: deps.maxOutputBytes, finished: () => finished });
 
   const sweep = async () => {
     await delivery.expire();
-    const timedOut = await db.transaction(async (tx) => {
+    const hook = finished;
+    const { timedOut, after } = await db.transaction(async (tx) => {
       const commands = await Promise.all((await failUnreported(tx, REPORT_GRACE_SEC)).map((id) => getCommand(tx, null, id)));
       for (const command of commands) await deps.events.publish(tx, commandFinished(command));
-      return commands;
+      const ofJobs = commands.filter((command) => command.bulkJobId !== null).map((command) => command.id);
+      return { timedOut: commands, after: hook && ofJobs.length > 0 ? await hook(tx, ofJobs) : null };
     });
     for (const command of timedOut) await publisher.result(command);
+    after?.();
   };
   const service = {
     publisher,
@@ -54,7 +59,22 @@ export function createCommandService(deps: CommandServiceDeps) {
     jobs: (): Job[] => [{ name: 'command-sweeper', everyMs: deps.sweepMs ?? SWEEP_MS, run: sweep }],
     sweep,
     run: (requester: Requester, input: RunInput) => runCommand({ db, local, ledger, publisher, auditor: deps.audit }, requester, input),
-    cancel: (requester: Requester, id: string) => cancelCommand(db, publisher, deps.audit, requester, id),
+    async cancel(requester: Requester, id: string) {
+      const command = await cancelCommand(db, publisher, deps.audit, requester, id);
+      // Cancelled before delivery: final now, so its bulk job's target is too.
+      if (command.status === 'cancelled' && command.bulkJobId) await afterFinished(finished, db, [command.id]);
+      return command;
+    },
+    /**
+     * Bulk jobs' batch path: the commands of many devices in one statement inside the caller's
+     * transaction (`insertMany`), then delivery and audit after its commit (`handOverMany`).
+     */
+    insertMany: (tx: SqlExecutor, requester: Requester & { organizationId: string }, input: RunManyInput) => insertMany(tx, local, requester, input),
+    handOverMany: (inserted: InsertedMany) => handOverMany({ db, local, ledger, publisher, auditor: deps.audit }, inserted),
+    /** What follows a bulk job's command becoming final (the bulk-jobs feature sets it; one hook per service). */
+    onFinished(hook: FinishedHook) {
+      finished = hook;
+    },
     audit: deps.audit,
     get: (organizationId: string | null, id: string) => getCommand(db, organizationId, id),
     list: (filter: ListFilter) => listCommands(db, filter),
