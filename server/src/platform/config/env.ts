@@ -129,7 +129,7 @@ export const envSchema = z.object({
   RELEASES_DIR: z.string().min(1).optional(),
   /** The URL agents and browsers reach this server at; install lines use it. Else taken from the request. */
   PUBLIC_URL: optionalUrl,
-  /** Bulk-job targets (devices) one instance works on at once, across jobs (BullMQ worker concurrency). */
+  /** Queue work one instance runs at once (patch deployments), and the commands one bulk-job wave hands to agents at most: a wider wave queued the agents' replies past the database pool's wait. */
   BULK_WORKER_CONCURRENCY: intFromEnv(1, 10_000).default(100),
   /** A WebSocket that has not authenticated (device, session, local admin) this long after opening is closed. */
   WS_AUTH_TIMEOUT_MS: intFromEnv(100, 600_000).default(DEFAULT_WS_AUTH_TIMEOUT_MS),
