@@ -74,23 +74,6 @@ export interface NewBulkJob {
   retries: number;
 }
 
-export interface NewBulkJob {
-  name?: string | undefined;
-  /** Every device of the organization, or this list. */
-  deviceIds?: string[] | undefined;
-  shell?: Shell | undefined;
-  interpreter?: Interpreter | undefined;
-  script: string;
-  /** Environment variables for every device's command (script parameters); never part of the script text. */
-  env?: Record<string, string> | undefined;
-  timeoutSec: number;
-  expiresInSec: number;
-  /** Devices of this job running at once. */
-  concurrency: number;
-  /** Extra tries for a device whose command did not succeed. */
-  retries: number;
-}
-
 /**
  * Bulk jobs ("patch deployment"): a script run on many devices, as a fan-out. The job and one row
  * per device live in PostgreSQL. A wave claims as many pending devices as the job's concurrency
