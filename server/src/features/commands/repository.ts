@@ -1,5 +1,6 @@
-import { sql } from 'kysely';
+import { sql, type ExpressionBuilder } from 'kysely';
 import { anyText, typed, type SqlExecutor } from '../../stores/relational/index.ts';
+import type { Database } from '../../stores/relational/schema.ts';
 import { notFound } from '../../platform/errors.ts';
 import { WINDOWS_OS_TYPES, type OsFamily } from './shells.ts';
 import type { AgentResultStatus, Command, CommandResult, CommandSpec, CommandStatus, Interpreter, OutputChunk, Shell } from './types.ts';
@@ -55,6 +56,18 @@ export interface NewCommand {
   sentNow: boolean;
 }
 
+/** The shell a device's commands run in, by its OS family (null: no OS reported yet). */
+function deviceShell(eb: ExpressionBuilder<Database, 'devices'>, shells: NewCommand['shells']) {
+  return sql<Shell | null>`CASE WHEN ${eb.ref('osType')} IS NULL OR ${eb.ref('osType')} = '' THEN NULL
+    WHEN lower(${eb.ref('osType')}) = ${anyText(WINDOWS_OS_TYPES)} THEN ${shells.windows} ELSE ${shells.posix} END`;
+}
+
+/** The columns a new command is written with, one or a wave at a time. */
+const INSERTED_COLUMNS = [
+  'organizationId', 'deviceId', 'requestedBy', 'requestedByLabel', 'bulkJobId', 'shell', 'interpreter', 'script', 'timeoutSec',
+  'expiresAt', 'sourceIp', 'status', 'sentAt', 'deliveryCount', 'env',
+] as const;
+
 /**
  * Looks the device up and inserts the command in one statement: the device must be enrolled
  * (not decommissioned) in the organization and approved, and the shell is picked by its OS
@@ -66,16 +79,12 @@ export async function insertCommand(db: SqlExecutor, input: NewCommand): Promise
     .with('d', (q) => q.selectFrom('devices')
       .select((eb) => [
         'id', 'organizationId', 'osType', 'name', eb('approvalState', '=', sql.lit('approved')).as('approved'),
-        sql<Shell | null>`CASE WHEN ${eb.ref('osType')} IS NULL OR ${eb.ref('osType')} = '' THEN NULL
-          WHEN lower(${eb.ref('osType')}) = ${anyText(WINDOWS_OS_TYPES)} THEN ${input.shells.windows} ELSE ${input.shells.posix} END`.as('shell'),
+        deviceShell(eb, input.shells).as('shell'),
       ])
       .where('id', '=', input.deviceId).where('decommissionedAt', 'is', null)
       .$if(input.organizationId !== null, (query) => query.where('organizationId', '=', input.organizationId!)))
     .with('c', (q) => q.insertInto('commands')
-      .columns([
-        'organizationId', 'deviceId', 'requestedBy', 'requestedByLabel', 'bulkJobId', 'shell', 'interpreter', 'script', 'timeoutSec',
-        'expiresAt', 'sourceIp', 'status', 'sentAt', 'deliveryCount', 'env',
-      ])
+      .columns(INSERTED_COLUMNS)
       .expression((eb) => eb.selectFrom('d')
         .select([
           'd.organizationId', 'd.id', sql<string | null>`${input.requestedBy}`.as('requestedBy'), sql<string>`${input.requestedByLabel}`.as('requestedByLabel'),
@@ -118,17 +127,13 @@ export async function insertCommands(db: SqlExecutor, input: NewCommands): Promi
     .with('d', (q) => q.selectFrom('devices')
       .select((eb) => [
         'id', 'organizationId', 'osType', 'name', eb('approvalState', '=', sql.lit('approved')).as('approved'),
-        sql<Shell | null>`CASE WHEN ${eb.ref('osType')} IS NULL OR ${eb.ref('osType')} = '' THEN NULL
-          WHEN lower(${eb.ref('osType')}) = ${anyText(WINDOWS_OS_TYPES)} THEN ${input.shells.windows} ELSE ${input.shells.posix} END`.as('shell'),
+        deviceShell(eb, input.shells).as('shell'),
         sql<boolean>`${eb.ref('id')} = ANY(${input.sentNow}::uuid[])`.as('sentNow'),
       ])
       .where('id', '=', sql<string>`ANY(${input.deviceIds}::uuid[])`).where('decommissionedAt', 'is', null)
       .where('organizationId', '=', input.organizationId))
     .with('c', (q) => q.insertInto('commands')
-      .columns([
-        'organizationId', 'deviceId', 'requestedBy', 'requestedByLabel', 'bulkJobId', 'shell', 'interpreter', 'script', 'timeoutSec',
-        'expiresAt', 'sourceIp', 'status', 'sentAt', 'deliveryCount', 'env',
-      ])
+      .columns(INSERTED_COLUMNS)
       .expression((eb) => eb.selectFrom('d')
         .select([
           'd.organizationId', 'd.id', sql<string | null>`${input.requestedBy}`.as('requestedBy'), sql<string>`${input.requestedByLabel}`.as('requestedByLabel'),

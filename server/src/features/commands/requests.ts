@@ -79,16 +79,7 @@ export async function runCommand(deps: RunDeps, requester: Requester, input: Run
     throw new Error(`No shell for a ${osType} device, yet "${input.shell}" passed the check`);
   }
   // The device is reached first (latency); the audit entry is written alongside.
-  await Promise.all([handOver(deps, command, sentNow, input.env), writeCommandAudit(deps.auditor, {
-    organizationId: command.organizationId, userId: requester.userId, action: 'command.run', resourceId: command.id,
-    ipAddress: requester.ip,
-    details: {
-      deviceId: command.deviceId, deviceName, shell: command.shell, interpreter: command.interpreter, timeoutSec: command.timeoutSec,
-      expiresAt: command.expiresAt, requestedBy: requester.label, bulkJobId: command.bulkJobId,
-      scriptBytes: Buffer.byteLength(command.script, 'utf8'), script: command.script.slice(0, 4096),
-      ...(input.env ? { parameters: Object.keys(input.env) } : {}),
-    },
-  })]);
+  await Promise.all([handOver(deps, command, sentNow, input.env), auditRun(deps.auditor, requester, command, deviceName, input.env)]);
   return command;
 }
 
@@ -163,17 +154,22 @@ export async function handOverMany(deps: Omit<RunDeps, 'db'> & { db: RelationalS
   const { requester, env } = inserted;
   await Promise.all(inserted.commands.map(({ command, deviceName }) => Promise.all([
     handOver(deps, command, inserted.sentNow.has(command.deviceId), env ?? undefined),
-    writeCommandAudit(deps.auditor, {
-      organizationId: command.organizationId, userId: requester.userId, action: 'command.run', resourceId: command.id,
-      ipAddress: requester.ip,
-      details: {
-        deviceId: command.deviceId, deviceName, shell: command.shell, interpreter: command.interpreter, timeoutSec: command.timeoutSec,
-        expiresAt: command.expiresAt, requestedBy: requester.label, bulkJobId: command.bulkJobId,
-        scriptBytes: Buffer.byteLength(command.script, 'utf8'), script: command.script.slice(0, 4096),
-        ...(env ? { parameters: Object.keys(env) } : {}),
-      },
-    }),
+    auditRun(deps.auditor, requester, command, deviceName, env ?? undefined),
   ])));
+}
+
+/** The `command.run` entry of one command, run alone or by a bulk job's wave. */
+function auditRun(auditor: RunDeps['auditor'], requester: Requester, command: Command, deviceName: string, env: Record<string, string> | undefined) {
+  return writeCommandAudit(auditor, {
+    organizationId: command.organizationId, userId: requester.userId, action: 'command.run', resourceId: command.id,
+    ipAddress: requester.ip,
+    details: {
+      deviceId: command.deviceId, deviceName, shell: command.shell, interpreter: command.interpreter, timeoutSec: command.timeoutSec,
+      expiresAt: command.expiresAt, requestedBy: requester.label, bulkJobId: command.bulkJobId,
+      scriptBytes: Buffer.byteLength(command.script, 'utf8'), script: command.script.slice(0, 4096),
+      ...(env ? { parameters: Object.keys(env) } : {}),
+    },
+  });
 }
 
 /** Gives a new command to the device's stream here, or wakes whichever instance holds the device. */
