@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { anyUuid, typed, type SqlExecutor } from '../../stores/relational/index.ts';
-import type { Interpreter, Shell } from '../commands/index.ts';
+import { FINAL_STATUSES, type Interpreter, type Shell } from '../commands/index.ts';
 
 /**
  * Every query of bulk jobs and their per-device targets: typed with Kysely, so a renamed column is
@@ -130,15 +130,16 @@ export async function lockRunningJob(tx: SqlExecutor, jobId: string): Promise<Bu
   return row ?? null;
 }
 
+/** The longest a retried target waits. */
+export const MAX_RETRY_BACKOFF_MS = 3_600_000;
+
 /**
- * A retried target waits `backoffMs` after its first try, doubling with each try (at most an hour);
- * `attempts` counts the tries made. As SQL: whether the target's wait is over.
+ * A retried target waits `backoffMs` after its first try, doubling with each try (at most
+ * MAX_RETRY_BACKOFF_MS); `attempts` counts the tries made. As SQL: whether the target's wait is
+ * over (the service times its wake-up with shared's `backoffMs`, the same doubling).
  */
 const backoffOver = (backoffMs: number) =>
-  sql<boolean>`(attempts = 0 OR updated_at + make_interval(secs => LEAST(${backoffMs / 1000}::float8 * power(2, attempts - 1), 3600)) <= NOW())`;
-
-/** Milliseconds a target that made `attempts` tries waits before the next (as `backoffOver`). */
-export const backoffMsOf = (backoffMs: number, attempts: number) => Math.min(backoffMs * 2 ** Math.max(0, attempts - 1), 3_600_000);
+  sql<boolean>`(attempts = 0 OR updated_at + make_interval(secs => LEAST(${backoffMs / 1000}::float8 * power(2, attempts - 1), ${MAX_RETRY_BACKOFF_MS / 1000})) <= NOW())`;
 
 /**
  * Claims up to the job's free slots (`concurrency` minus targets enqueued or running), at most
@@ -187,7 +188,6 @@ export async function failPending(tx: SqlExecutor, jobId: string, error: string)
     .where('jobId', '=', jobId).where('status', 'in', [sql.lit('pending'), sql.lit('enqueued')]).execute();
 }
 
-const FINAL_COMMAND = [sql.lit('succeeded'), sql.lit('failed'), sql.lit('timed_out'), sql.lit('cancelled'), sql.lit('expired')];
 
 /**
  * Running targets whose command is final take its outcome: succeeded, back to pending for a
@@ -211,7 +211,7 @@ export async function settleFinished(db: SqlExecutor, commandIds: readonly strin
       };
     })
     .$if(commandIds !== null, (query) => query.where('c.id', '=', anyUuid(commandIds!)))
-    .where('c.status', 'in', FINAL_COMMAND)
+    .where('c.status', 'in', FINAL_STATUSES)
     .whereRef('t.jobId', '=', 'c.bulkJobId').whereRef('t.deviceId', '=', 'c.deviceId').whereRef('t.commandId', '=', 'c.id')
     .where('t.status', '=', sql.lit('running'))
     .returning(['t.jobId', 't.status', 't.attempts']).$narrowType<{ status: TargetStatus }>().execute();

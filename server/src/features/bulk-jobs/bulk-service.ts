@@ -2,10 +2,10 @@ import type { RelationalStore, SqlExecutor } from '../../stores/relational/index
 import type { Logger } from '../../platform/obs/logger.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import { writeCommandAudit, type Auditor, assertScript, awaitingApproval, type Requester, assertShellSupported, defaultShell, type CommandService, type InsertedMany, type Interpreter, type Shell } from '../commands/index.ts';
-import { roleAtLeast, type Role } from '@ninjait/shared';
+import { backoffMs as retryBackoffMs, roleAtLeast, type Role } from '@ninjait/shared';
 import { findUser } from '../auth/index.ts';
 import {
-  backoffMsOf, claimWave, completeIfDone, failPending, failTargets, getJob, insertJob, insertTargets, jobsToDrive, listTargets, lockRunningJob,
+  MAX_RETRY_BACKOFF_MS, claimWave, completeIfDone, failPending, failTargets, getJob, insertJob, insertTargets, jobsToDrive, listTargets, lockRunningJob,
   markJobCancelled, releaseStaleEnqueued, selectJobDevices, setTargetsRunning, settleFinished, skipUnstartedTargets, type BulkJob,
 } from './bulk-repository.ts';
 import type { TargetWork } from '../../stores/queue/types.ts';
@@ -182,7 +182,7 @@ export function createBulkJobService(deps: {
 
   /** Drives the jobs of settled targets (resolves when their waves here are done); a retry's job again when its backoff is over. */
   function afterSettled(settled: { jobId: string; status: string; attempts: number }[]): Promise<void> {
-    for (const target of settled) if (target.status === 'pending') later(target.jobId, backoffMsOf(backoffMs, target.attempts));
+    for (const target of settled) if (target.status === 'pending') later(target.jobId, retryBackoffMs(target.attempts - 1, { baseMs: backoffMs, maxMs: MAX_RETRY_BACKOFF_MS, jitter: 'none' }));
     return Promise.all([...new Set(settled.map((target) => target.jobId))].map(drive)).then(() => undefined);
   }
 

@@ -236,7 +236,7 @@ export function createShellService(deps: { db: RelationalStore; cache: CacheStor
       } else {
         const [raw, owner] = await cache.mget([sessionKey(sessionId), ownerKey(sessionId)]);
         const record = raw ? (JSON.parse(raw) as SessionRecord) : null;
-        if (record) memoize(record, known?.renewed ?? memo.get(sessionId)?.renewed ?? 0);
+        if (record) memoize(record, memo.get(sessionId)?.renewed ?? 0);
         owned = record ? record.deviceId === deviceId : event.type === 'closed' && owner === deviceId;
       }
       if (!owned) return { accepted: false };
