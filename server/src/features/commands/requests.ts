@@ -70,14 +70,8 @@ export async function runCommand(deps: RunDeps, requester: Requester, input: Run
     env: input.env && Object.keys(input.env).length > 0 ? input.env : null,
     sourceIp: requester.ip, sentNow,
   });
-  if (!inserted) throw notFound('Device');
-  const { command, osType, deviceName, approved } = inserted;
-  if (!approved) throw awaitingApproval();
-  if (!command) {
-    // Nothing was written: say why, as a look-up first would have.
-    assertShellSupported(osType, input.shell ?? defaultShell(osType));
-    throw new Error(`No shell for a ${osType} device, yet "${input.shell}" passed the check`);
-  }
+  if (!inserted?.command) throw whyNoCommand(inserted, input.shell ?? defaultShell(inserted?.osType ?? null));
+  const { command, deviceName } = inserted;
   // The device is reached first (latency); the audit entry is written alongside.
   await Promise.all([handOver(deps, command, sentNow, input.env), auditRun(deps.auditor, requester, command, deviceName, input.env)]);
   return command;
@@ -128,21 +122,24 @@ export async function insertMany(tx: SqlExecutor, local: LocalDevices, requester
       inserted.commands.push({ command: row.command, deviceName: row.deviceName });
       continue;
     }
-    inserted.refused.push({ deviceId, error: refusalOf(row, input.shell) });
+    inserted.refused.push({ deviceId, error: whyNoCommand(row, input.shell).message });
   }
   return inserted;
 }
 
-/** Why a device of a batch got no command: the error `runCommand` would have thrown for it. */
-function refusalOf(row: { osType: string | null; approved: boolean } | undefined, shell: Shell): string {
-  if (!row) return notFound('Device').message;
-  if (!row.approved) return awaitingApproval().message;
+/**
+ * Why a device got no command (nothing was written), as a look-up first would have said: no such
+ * live device of the organization, waiting for approval, or no such shell on its OS.
+ */
+function whyNoCommand(row: { osType: string | null; approved: boolean } | null | undefined, shell: Shell): Error {
+  if (!row) return notFound('Device');
+  if (!row.approved) return awaitingApproval();
   try {
     assertShellSupported(row.osType, shell);
   } catch (error) {
-    return (error as Error).message;
+    return error as Error;
   }
-  return `No shell for a ${row.osType} device`;
+  return new Error(`No shell for a ${row.osType} device, yet "${shell}" passed the check`);
 }
 
 /**
