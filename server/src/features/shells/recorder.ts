@@ -19,7 +19,7 @@ interface Waiting { sessionId: string; kind: RecordingKind; data: string; resolv
  */
 export function createRecorder(executor: SqlExecutor) {
   const repository = recordingRepository(executor);
-  let pending: Waiting[] = [];
+  const pending: Waiting[] = [];
   let pendingBytes = 0;
   let writing = false;
   let dropped = 0;
@@ -30,8 +30,7 @@ export function createRecorder(executor: SqlExecutor) {
     writing = true;
     try {
       while (pending.length > 0 || truncated.size > 0) {
-        const batch = pending.slice(0, BATCH_EVENTS);
-        pending = pending.slice(batch.length);
+        const batch = pending.splice(0, BATCH_EVENTS);
         for (const event of batch) pendingBytes -= event.data.length;
         const kept = await repository.appendMany(batch.map((event) => ({ sessionId: event.sessionId, kind: event.kind, data: event.data })))
           .catch(() => null);

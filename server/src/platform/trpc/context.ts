@@ -57,6 +57,11 @@ const bounded = (token: string | null | undefined) => (token && token.length <= 
 const COOKIE_VALUE = /^[A-Za-z0-9_-]+$/;
 
 /** The named cookie's value, or null when it is absent or not shaped like a token (never a throw: the header is the client's). */
+/** The token of an `Authorization: Bearer` header, bounded; null without one. */
+function bearerToken(req: IncomingMessage): string | null {
+  return bounded(req.headers.authorization?.match(/^Bearer (.+)$/)?.[1]);
+}
+
 function readCookie(header: string | undefined, name: string): string | null {
   // The client's header: `parse` never throws on it (a bad escape is kept as sent, then fails the shape check).
   const token = header ? parse(header)[name] : undefined;
@@ -91,7 +96,7 @@ export async function createContext(gate: CallerGate, opts: ContextOptions): Pro
   const { req, res, info } = opts;
   const params = info.connectionParams ?? {};
   const ip = clientIp(req);
-  const bearer = bounded(req.headers.authorization?.match(/^Bearer (.+)$/)?.[1]);
+  const bearer = bearerToken(req);
   const isHttp = 'setHeader' in res;
   const context: Context = {
     gate,
@@ -147,7 +152,7 @@ export function localAdminAddress(req: IncomingMessage, tokenHash: string): { ip
  * it came in matters: a browser attaches the cookie by itself, so the caller may ask more of it.
  */
 export function httpCredential(req: IncomingMessage): { token: string; via: 'bearer' | 'cookie' } | null {
-  const bearer = bounded(req.headers.authorization?.match(/^Bearer (.+)$/)?.[1]);
+  const bearer = bearerToken(req);
   if (bearer) return { token: bearer, via: 'bearer' };
   const cookie = readCookie(req.headers.cookie, SESSION_COOKIE);
   return cookie ? { token: cookie, via: 'cookie' } : null;
