@@ -23,9 +23,11 @@ export interface TestCounts {
 }
 
 const SLOWEST_SHOWN = 12;
+/** Lines of a failed test's message printed in the summary. */
+const FAILURE_LINES_SHOWN = 12;
 
 interface VitestFileResult { name?: unknown; startTime?: unknown; endTime?: unknown; status?: unknown; message?: unknown; assertionResults?: unknown }
-interface VitestAssertion { fullName?: unknown; status?: unknown }
+interface VitestAssertion { fullName?: unknown; status?: unknown; failureMessages?: unknown }
 
 export interface PhaseResult {
   name: PhaseName;
@@ -58,7 +60,8 @@ export function readVitestCounts(file: string): TestCounts | null {
     const relative = (name: unknown) => (typeof name === 'string' ? name.replace(`${process.cwd()}/`, '') : '?');
     const failures = files.flatMap((file) => {
       const assertions = (Array.isArray(file.assertionResults) ? file.assertionResults : []) as VitestAssertion[];
-      const failed = assertions.filter((test) => test.status === 'failed').map((test) => `${relative(file.name)} > ${String(test.fullName)}`);
+      const failed = assertions.filter((test) => test.status === 'failed')
+        .map((test) => `${relative(file.name)} > ${String(test.fullName)}${firstLinesOf(test.failureMessages)}`);
       // A file that failed before any test ran (a hook, an import) has no failed assertion to name.
       return failed.length > 0 || file.status !== 'failed' ? failed : [`${relative(file.name)}: ${String(file.message ?? 'failed')}`.slice(0, 300)];
     });
@@ -74,6 +77,16 @@ export function readVitestCounts(file: string): TestCounts | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * The start of a failed test's first message, indented under its name: CI shows the summary whole
+ * but may cut vitest's own output, and a failure with no message cannot be diagnosed afterwards.
+ */
+function firstLinesOf(messages: unknown): string {
+  const first = Array.isArray(messages) && typeof messages[0] === 'string' ? messages[0] : '';
+  const lines = first.split('\n').filter((line) => line.trim() !== '' && !/^\s*at .*(node_modules|node:internal|<anonymous>)/.test(line)).slice(0, FAILURE_LINES_SHOWN);
+  return lines.map((line) => `\n      ${line.slice(0, 240)}`).join('');
 }
 
 async function vitest(context: PhaseContext, name: PhaseName, args: string[]): Promise<Omit<PhaseResult, 'name' | 'seconds'>> {

@@ -78,7 +78,9 @@ describe.each(engineVariants())('server files are private to its account ($name)
   }
   async function stop() {
     proc!.child.kill('SIGTERM');
-    expect(await proc!.exited).toBe(0);
+    const code = await proc!.exited;
+    // The server's own words say why a shutdown failed; the exit code alone does not.
+    expect(code, proc!.output().slice(-4000)).toBe(0);
     proc = undefined;
   }
 
@@ -97,7 +99,7 @@ describe.each(engineVariants())('server files are private to its account ($name)
       await waitFor('the device to report', async () => {
         const [device] = JSON.parse(await runCli(SERVER_CLI, ['devices', '--org', 'Files', '--json', ...flags])) as { latest: unknown }[];
         return device?.latest;
-      }, 60_000, 500);
+      }, 150_000, 500);
     } finally {
       await agent.stop();
     }
