@@ -4,7 +4,9 @@ import { createAuthRouter } from '../features/auth/auth.router.ts';
 import { createUsersRouter } from '../features/auth/users.router.ts';
 import { createTokensRouter } from '../features/enrollment/tokens.router.ts';
 import { createDevicesRouter } from '../features/devices/devices.router.ts';
-import { createAgentRouter } from '../features/ingest/agent.router.ts';
+import { createIngestAgentProcedures } from '../features/ingest/agent-procedures.ts';
+import { createEnrollmentAgentProcedures } from '../features/enrollment/agent-procedures.ts';
+import { createDeviceAgentProcedures } from '../features/devices/agent-procedures.ts';
 import { createCommandAgentProcedures } from '../features/commands/agent-procedures.ts';
 import { createShellAgentProcedures } from '../features/shells/agent-procedures.ts';
 import { createAdminRouter } from '../features/organizations/admin.router.ts';
@@ -47,9 +49,11 @@ export function createAppRouter(services: Services) {
     users: createUsersRouter(services),
     tokens: createTokensRouter(services),
     devices: createDevicesRouter(services),
-    // The agent's procedures from each feature: enrollment, heartbeat and push (ingest), commands, shells, patching, remote.
+    // The agent's procedures from each feature: enrollment, its secret (devices), heartbeat and push (ingest), commands, shells, patching, remote.
     agent: router({
-      ...createAgentRouter(services)._def.record,
+      ...createEnrollmentAgentProcedures(services),
+      ...createDeviceAgentProcedures(services),
+      ...createIngestAgentProcedures(services),
       ...createCommandAgentProcedures(services),
       ...createShellAgentProcedures(services),
       ...createPatchingAgentProcedures(services),

@@ -1,0 +1,76 @@
+import { heartbeatInputSchema, pushInputSchema } from '@ninjait/shared';
+import { agentProcedure } from '../../platform/trpc/trpc.ts';
+import { agentErrorLogs } from '../logs/index.ts';
+import { effectiveDeviceSettings } from '../settings/index.ts';
+import { recordHeartbeat } from './ingest-state.ts';
+import type { AuthenticatedDevice } from '../devices/index.ts';
+import type { AgentSession } from '../../platform/trpc/context.ts';
+import type { Env } from '../../platform/config/index.ts';
+import type { Logger } from '../../platform/obs/logger.ts';
+import type { Metrics } from '../../platform/obs/metrics.ts';
+import type { RelationalStore } from '../../stores/relational/index.ts';
+import type { DocumentStore } from '../../stores/documents/index.ts';
+import type { IngestLog } from './ingest-log.ts';
+
+/**
+ * The interval the device's settings ask for, read at most once per AGENT_SETTINGS_REFRESH_MS per
+ * connection (a heartbeat comes every interval from every device). A failed read keeps the last answer.
+ */
+async function settingsInterval(services: { env: Pick<Env, 'AGENT_SETTINGS_REFRESH_MS'>; db: RelationalStore; log: Logger }, device: AuthenticatedDevice, session: AgentSession): Promise<number | undefined> {
+  const now = Date.now();
+  if (now - session.intervalReadAt < services.env.AGENT_SETTINGS_REFRESH_MS) return session.intervalMs;
+  session.intervalReadAt = now;
+  try {
+    const seconds = (await effectiveDeviceSettings(services.db, device.organizationId, device.deviceId)).agentIntervalSeconds;
+    session.intervalMs = seconds === undefined ? undefined : seconds * 1_000;
+  } catch (err) {
+    services.log.warn({ err, deviceId: device.deviceId }, 'could not read the device\'s settings; keeping its interval');
+  }
+  return session.intervalMs;
+}
+
+/** What ingest's agent procedures use, built in the composition root (app/). */
+export interface IngestAgentDeps {
+  db: RelationalStore;
+  documents: DocumentStore;
+  env: Pick<Env, 'AGENT_SETTINGS_REFRESH_MS' | 'TLS_NEXT_SPKI_PINS'>;
+  ingest: IngestLog;
+  log: Logger;
+  metrics: Metrics;
+}
+
+/** An agent's steady traffic, spread into the `agent` router: its heartbeat and its pushes of records to the ingest log. */
+export function createIngestAgentProcedures(deps: IngestAgentDeps) {
+  return {
+    heartbeat: agentProcedure.input(heartbeatInputSchema).mutation(async ({ ctx, input }) => {
+      const { db, metrics } = deps;
+      const session = ctx.agentSession;
+      const settings = JSON.stringify([input.intervalMs, input.agentVersion, input.droppedTotal]);
+      // A steady agent repeats its settings: only the first heartbeat of a connection, or a change, reaches the database.
+      if (session.settings !== settings) {
+        // One round trip: the settings update (skipped when nothing changed) and the ack position.
+        const state = await recordHeartbeat(db, ctx.device.deviceId, input);
+        session.settings = settings;
+        session.ackSeq = Math.max(session.ackSeq, state?.lastSeq ?? 0);
+        const newlyDropped = input.droppedTotal - (state?.previous ?? input.droppedTotal);
+        if (newlyDropped > 0) {
+          metrics.agentDropped.inc(newlyDropped);
+          deps.log.warn({ deviceId: ctx.device.deviceId, dropped: newlyDropped, droppedTotal: input.droppedTotal }, 'agent dropped records: its buffer was full');
+        }
+      }
+      if (input.errors.length > 0) {
+        await deps.documents.logs.insert(agentErrorLogs(ctx.device, input.errors))
+          .catch((err: unknown) => deps.log.warn({ err, deviceId: ctx.device.deviceId }, 'could not store agent errors'));
+      }
+      const intervalMs = await settingsInterval(deps, ctx.device, session);
+      // Never above what is logged: pushes on this connection raise it as they are acked.
+      return { serverTime: Date.now(), ackSeq: session.ackSeq, acceptedServerPins: deps.env.TLS_NEXT_SPKI_PINS, ...(intervalMs !== undefined && { intervalMs }) };
+    }),
+
+    push: agentProcedure.input(pushInputSchema).mutation(async ({ ctx, input }) => {
+      const ackSeq = await deps.ingest.append(ctx.device, input.records, ctx.ip);
+      ctx.agentSession.ackSeq = Math.max(ctx.agentSession.ackSeq, ackSeq);
+      return { ackSeq };
+    }),
+  };
+}
