@@ -5,6 +5,14 @@ import { emptyFolder, isEmptyFolder, readPgliteSeed } from './seed.ts';
 import { probeHealth } from '../../types.ts';
 import type { QueryResult, RelationalStore, SqlExecutor } from '../types.ts';
 
+/**
+ * PostgreSQL's default of 128 MB of shared buffers is WASM memory PGlite touches and never gives
+ * back: most of its share of an idle `npm start`. Pages it evicts stay in the operating system's
+ * file cache under DATA_DIR, so a smaller pool costs a read call, not a disk read
+ * (bench: footprint and ingest, embedded).
+ */
+const EMBEDDED_SHARED_BUFFERS_MB = 32;
+
 // Same int8 handling as the pg adapter so both return the same shapes.
 const parsers = { [types.INT8]: (value: string) => Number(value) };
 
@@ -28,6 +36,7 @@ export async function createPgliteStore(dataDir: string | undefined): Promise<Re
     ...(dataDir ? { fs: new OwnerOnlyNodeFS(dataDir) } : { dataDir: 'memory://' }),
     ...(seed ? { loadDataDir: seed } : {}),
     parsers,
+    startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${EMBEDDED_SHARED_BUFFERS_MB}MB`],
   });
   const seed = !dataDir || await isEmptyFolder(dataDir) ? await readPgliteSeed() : null;
   let db: PGlite;
