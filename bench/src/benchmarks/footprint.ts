@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import { join } from 'node:path';
 import { AGENT_RUN_NODE_FLAGS } from '@ninjait/agent';
 import { buildAgentBundle, bundledAgent, enrollAgent, spawnAgent, stopProcess, TSX_AGENT, type AgentCommand } from '../lib/agent-process.ts';
 import { sumOf } from '../lib/metrics.ts';
+import { startPeers, type PeerName, type RunningPeer } from '../lib/peers.ts';
 import { sampleProcesses, summarize, type ProcSummary } from '../lib/proc.ts';
 import { progress, sleep } from '../lib/progress.ts';
 import { createFleetToken, withServer } from '../lib/server-process.ts';
@@ -13,16 +15,19 @@ import { setting, type Benchmark } from './types.ts';
 import { scratchDir } from '../lib/scratch.ts';
 
 const IDLE = 'setInterval(()=>{},1e9)';
+const PEER_LABELS: Record<PeerName, string> = { zabbixAgent: 'Zabbix agent 6.0 (all its processes)', nodeExporter: 'Prometheus node_exporter' };
 /** The processes measured side by side; `agent` is the headline. */
 const AGENTS = ['agent', 'agentWithoutFlags', 'agentTsx'] as const;
-type Measured = (typeof AGENTS)[number] | 'bareNode';
+type Measured = (typeof AGENTS)[number] | 'bareNode' | PeerName;
 
 /**
  * What users install (installers/build-bundle.ts: `bin/node lib/agent.mjs run`, started with the
  * launcher's Node flags) beside an idle `node` of the same runtime, all started at the same
  * moment. Also beside it: the same bundle without the flags, and the agent run through tsx as
  * developers do. Each agent is its own device (its own organization: one machine enrolls once
- * per organization). RSS and CPU from /proc over the whole run.
+ * per organization). RSS and CPU from /proc over the whole run. Beside them, where Debian's
+ * packages are installed, the Zabbix agent 6.0 and Prometheus node_exporter, asked for the same
+ * metrics at the same interval (lib/peers.ts).
  */
 export const footprintBenchmark: Benchmark = {
   name: 'footprint',
@@ -53,7 +58,33 @@ export const footprintBenchmark: Benchmark = {
         const bare = spawn(bundle.node, ['-e', IDLE], { stdio: 'ignore' });
         const children = [...agents, bare];
         const pids = Object.fromEntries([...AGENTS.map((name, i) => [name, agents[i]!.pid!] as const), ['bareNode', bare.pid!] as const]) as Record<Measured, number>;
-        const sampler = sampleProcesses(pids, sampleEveryMs);
+        let peers: RunningPeer[] = [];
+        let peersMissing: string[] = [];
+        let peerCollections: Promise<void> | null = null;
+        let stopCollecting = () => undefined as void;
+        try {
+          ({ peers, missing: peersMissing } = await startPeers(dir));
+          if (peersMissing.length > 0) progress(`footprint: not installed, so not measured beside ours: ${peersMissing.join(', ')} (apt-get install ${peersMissing.join(' ')})`);
+        } catch (error) {
+          progress(`footprint: the peers did not start: ${(error as Error).message}`);
+          peersMissing = ['zabbix-agent', 'prometheus-node-exporter'];
+        }
+        // Each peer collects every interval, as its server would ask it to.
+        const collected: Record<string, { collections: number; values: number; errors: number }> = {};
+        if (peers.length > 0) {
+          const controller = new AbortController();
+          stopCollecting = () => controller.abort();
+          peerCollections = (async () => {
+            while (!controller.signal.aborted) {
+              for (const peer of peers) {
+                const tally = (collected[peer.name] ??= { collections: 0, values: 0, errors: 0 });
+                await peer.collect().then((values) => { tally.collections++; tally.values += values; }, () => { tally.errors++; });
+              }
+              await delay(intervalMs, undefined, { signal: controller.signal }).catch(() => undefined);
+            }
+          })();
+        }
+        const sampler = sampleProcesses(pids, sampleEveryMs, Object.fromEntries(peers.map((peer) => [peer.name, peer.pgid])));
         try {
           const ingested0 = sumOf(await server.metrics(), 'ninjait_records_ingested_total');
           for (let waited = 0; waited < warmupMs + durationMs; waited += 10_000) {
@@ -66,7 +97,7 @@ export const footprintBenchmark: Benchmark = {
           const ingested = sumOf(await server.metrics(), 'ninjait_records_ingested_total') - ingested0;
           const series = (name: Measured) => sampler.series[name]!;
           const skip = (name: Measured) => Math.max(0, series(name).findIndex((s) => s.atMs - series(name)[0]!.atMs >= warmupMs));
-          const names = Object.keys(pids) as Measured[];
+          const names = [...Object.keys(pids), ...peers.map((peer) => peer.name)] as Measured[];
           const steady = Object.fromEntries(names.map((name) => [name, summarize(series(name), skip(name))])) as Record<Measured, ProcSummary>;
           const startup = summarize(series('agent').slice(0, skip('agent') + 1));
           const ratio = (name: Measured) => round(steady[name].rssMeanMb / steady.bareNode.rssMeanMb, 2);
@@ -79,6 +110,7 @@ export const footprintBenchmark: Benchmark = {
               rssRatioToBareNode: ratio('agent'), rssRatioWithoutFlags: ratio('agentWithoutFlags'), rssRatioTsx: ratio('agentTsx'),
               // By the three agents together: proof they collected and pushed all along.
               recordsDeliveredDuringRun: ingested,
+              peers: { collected, missing: peersMissing },
             },
             rows: [
               {
@@ -96,11 +128,18 @@ export const footprintBenchmark: Benchmark = {
                 baseline: `bare node ${fmt(steady.bareNode.rssGrowthMbPerHour, 'MB/h', 2)}; without flags ${fmt(steady.agentWithoutFlags.rssGrowthMbPerHour, 'MB/h', 2)}`,
                 goal: 'no growth',
               },
+              ...peers.map((peer) => ({
+                benchmark: 'footprint', figure: `peer: ${PEER_LABELS[peer.name]} (same metrics, same interval): RSS · CPU · growth`,
+                value: `${mb(peer.name)} · ${cpu(peer.name)} · ${fmt(steady[peer.name].rssGrowthMbPerHour, 'MB/h', 2)}`,
+                baseline: `our agent ${mb('agent')} · ${cpu('agent')} · ${fmt(steady.agent.rssGrowthMbPerHour, 'MB/h', 2)}`, goal: '-',
+              })),
             ],
           };
         } finally {
           sampler.stop();
-          await Promise.all(children.map((child) => stopProcess(child)));
+          stopCollecting();
+          await peerCollections;
+          await Promise.all([...children.map((child) => stopProcess(child)), ...peers.map((peer) => peer.stop())]);
         }
       });
     } finally {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { slope, round } from './stats.ts';
 
 /** Clock ticks per second for /proc/<pid>/stat times; 100 on every Linux we run on. */
@@ -43,12 +43,31 @@ export interface ProcSummary {
   rssGrowthMbPerHour: number;
 }
 
-/** Samples a set of processes every `everyMs` until stopped. */
-export function sampleProcesses(pids: Record<string, number>, everyMs: number) {
-  const series: Record<string, ProcSnapshot[]> = Object.fromEntries(Object.keys(pids).map((name) => [name, []]));
+/**
+ * A process group's RSS and CPU, summed over its members (a Zabbix agent forks a collector and
+ * listeners: what it costs is all of them); null once none is left.
+ */
+export function readGroup(pgid: number): ProcSnapshot | null {
+  const snaps = processGroupMembers(pgid).map(({ pid }) => readProc(pid)).filter((snap) => snap !== null);
+  if (snaps.length === 0) return null;
+  return {
+    atMs: performance.now(),
+    cpuSec: snaps.reduce((sum, snap) => sum + snap.cpuSec, 0),
+    childCpuSec: snaps.reduce((sum, snap) => sum + snap.childCpuSec, 0),
+    rssBytes: snaps.reduce((sum, snap) => sum + snap.rssBytes, 0),
+  };
+}
+
+/** Samples a set of processes (and of process groups, summed) every `everyMs` until stopped. */
+export function sampleProcesses(pids: Record<string, number>, everyMs: number, groups: Record<string, number> = {}) {
+  const series: Record<string, ProcSnapshot[]> = Object.fromEntries([...Object.keys(pids), ...Object.keys(groups)].map((name) => [name, []]));
   const take = () => {
     for (const [name, pid] of Object.entries(pids)) {
       const snap = readProc(pid);
+      if (snap) series[name]!.push(snap);
+    }
+    for (const [name, pgid] of Object.entries(groups)) {
+      const snap = readGroup(pgid);
       if (snap) series[name]!.push(snap);
     }
   };
@@ -80,4 +99,22 @@ export function summarize(snaps: readonly ProcSnapshot[], skip = 0): ProcSummary
     cpuWithChildrenPercentOfCore: share((p) => p.cpuSec + p.childCpuSec),
     rssGrowthMbPerHour: round(slope(window.map((p) => [p.atMs / 3_600_000, mb(p.rssBytes)] as const)), 2),
   };
+}
+
+/** The processes of one process group (a detached child and everything it started), with their command lines. */
+export function processGroupMembers(pgid: number): { pid: number; cmdline: string }[] {
+  const members: { pid: number; cmdline: string }[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // After the command name: state, ppid, pgrp.
+      const pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+      if (pgrp !== pgid) continue;
+      members.push({ pid: Number(entry), cmdline: readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ').trim() });
+    } catch {
+      // Gone between the listing and the read.
+    }
+  }
+  return members;
 }
