@@ -9,7 +9,7 @@ import { analyticsMigrations, migrateAnalytics, type AnalyticsStore } from '../.
 import { createClickhouseSink } from '../ingest/sinks/clickhouse-sink.ts';
 import { createTimeSeriesSink } from '../ingest/sinks/influx-sink.ts';
 import type { IngestRow } from '../ingest/sinks/types.ts';
-import { apiUsageForMonth, deviceCpu, deviceStatusCounts, monthlyInvoice, technicianStats } from './queries.ts';
+import { apiUsageForMonth, deviceCpu, deviceStatusCounts, monthlyInvoice, technicianStats } from './clickhouse-queries.ts';
 import { pendingHours, runHourlyRollup } from './rollup.ts';
 import { createEmbeddedTimeSeriesStore, createInfluxTimeSeriesStore } from '../../stores/timeseries/index.ts';
 import { archiveColdPartitions } from './archive.ts';
