@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import { analyticsMigrations, migrateAnalytics, type AnalyticsStore } from '../.
 import { createClickhouseSink } from '../ingest/sinks/clickhouse-sink.ts';
 import { createTimeSeriesSink } from '../ingest/sinks/influx-sink.ts';
 import type { IngestRow } from '../ingest/sinks/types.ts';
-import { apiUsageForMonth, deviceCpu, deviceStatusCounts, monthlyInvoice, technicianStats } from './queries.ts';
+import { apiUsageForMonth, deviceCpu, deviceStatusCounts, monthlyInvoice, technicianStats } from './clickhouse-queries.ts';
 import { pendingHours, runHourlyRollup } from './rollup.ts';
 import { createEmbeddedTimeSeriesStore, createInfluxTimeSeriesStore } from '../../stores/timeseries/index.ts';
 import { archiveColdPartitions } from './archive.ts';
@@ -320,6 +321,43 @@ describe('tickets → ticket_events ETL, status sync and daily billing (PGlite +
       // samples stored for this organization), once despite two runs. features/billing has the month's figures.
       const monthDays = new Date(Date.UTC(new Date(yesterday).getUTCFullYear(), new Date(yesterday).getUTCMonth() + 1, 0)).getUTCDate();
       expect(bills).toEqual([{ device_count: 2, api_calls: 3, cost_usd: expect.closeTo((2 * 5) / monthDays + 0.003, 4) }]);
+    } finally {
+      await db.close();
+    }
+  });
+});
+
+describe('the weekly report (PGlite + chdb)', () => {
+  it('covers its organization\'s devices, retired ones included, and comes from the cache the second time', { timeout: 120_000 }, async () => {
+    const { createPgliteStore } = await import('../../stores/relational/pglite/pglite-store.ts');
+    const { migrate } = await import('../../stores/relational/index.ts');
+    const { createMemoryCache } = await import('../../stores/cache/index.ts');
+    const { deviceIdsOfOrganization } = await import('../devices/index.ts');
+    const { weeklyReport } = await import('./weekly-report.ts');
+    const db = await createPgliteStore(join(dir, 'pglite-report'));
+    try {
+      await migrate(db);
+      const organization = async (name: string) => (await db.query<{ id: string }>('INSERT INTO organizations (name) VALUES ($1) RETURNING id', [name])).rows[0]!.id;
+      const [acme, globex] = [await organization('Acme'), await organization('Globex')];
+      const [live, retired, other] = [randomUUID(), randomUUID(), randomUUID()];
+      await db.query(`INSERT INTO devices (id, name, organization_id, status, decommissioned_at)
+        VALUES ($1, 'live', $2, 'online', NULL), ($3, 'retired', $2, 'decommissioned', NOW()), ($4, 'other', $5, 'online', NULL)`, [live, acme, retired, other, globex]);
+      const hourly = (device: string, avg: number, max: number) =>
+        ({ device_id: device, timestamp: ago(2 * HOUR_MS), cpu_avg: avg, cpu_max: max, memory_avg: 1, memory_max: 1, disk_usage: 1, network_in: 1, network_out: 1 });
+      await store.insert('device_metrics_hourly', [hourly(live, 10, 20), hourly(retired, 30, 40), hourly(other, 99, 100)]);
+      const call = (status: number, ms: number, org: string) =>
+        ({ timestamp: ago(DAY_MS), organization_id: org, endpoint: 'x', method: 'query', status_code: status, response_time_ms: ms, user_id: TECH1 });
+      await store.insert('api_calls', [call(200, 100, acme), call(503, 300, acme), call(200, 5, globex)]);
+
+      expect((await deviceIdsOfOrganization(db, acme)).sort()).toEqual([live, retired].sort());
+      const cache = createMemoryCache();
+      const first = await weeklyReport({ db, analytics: store, cache }, acme);
+      expect(first).toMatchObject({
+        cached: false, organizationId: acme,
+        devices: [{ deviceId: retired, avgCpu: 30, peakCpu: 40 }, { deviceId: live, avgCpu: 10, peakCpu: 20 }],
+        apiCalls: { totalCalls: 2, avgResponseTimeMs: 200, errorCount: 1 },
+      });
+      expect(await weeklyReport({ db, analytics: store, cache }, acme)).toEqual({ ...first, cached: true });
     } finally {
       await db.close();
     }

@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { AppError } from '../../platform/errors.ts';
-import { apiUsageForMonth, deviceCpu, deviceStatusCounts, monthlyInvoice, technicianStats } from './queries.ts';
+import { apiUsageForMonth, deviceCpu, deviceStatusCounts, monthlyInvoice, technicianStats } from './clickhouse-queries.ts';
+import { deviceIdsOfOrganization } from '../devices/index.ts';
 import { weeklyReport } from './weekly-report.ts';
 import { router, userProcedure } from '../../platform/trpc/trpc.ts';
 import type { AnalyticsStore } from '../../stores/analytics/index.ts';
-import type { RelationalStore } from '../../stores/relational/index.ts';
+import type { SqlExecutor } from '../../stores/relational/index.ts';
 import type { CacheStore } from '../../stores/cache/index.ts';
 
 const MAX_DAYS = 90;
@@ -23,16 +24,14 @@ function monthStart(value: string | undefined): Date {
 export interface AnalyticsRouterDeps {
   analytics: AnalyticsStore;
   cache: CacheStore;
-  db: RelationalStore;
+  db: SqlExecutor;
 }
 
 /** The strategy's analytics, always for the caller's organization. */
 export function createAnalyticsRouter(deps: AnalyticsRouterDeps) {
   return router({
-    deviceCpu30d: userProcedure('viewer').input(days(30)).query(async ({ ctx, input }) => {
-      const { rows } = await deps.db.query<{ id: string }>('SELECT id FROM devices WHERE organization_id = $1', [ctx.user.organizationId]);
-      return deviceCpu(deps.analytics, rows.map((row) => row.id), input.days);
-    }),
+    deviceCpu30d: userProcedure('viewer').input(days(30)).query(async ({ ctx, input }) =>
+      deviceCpu(deps.analytics, await deviceIdsOfOrganization(deps.db, ctx.user.organizationId), input.days)),
     technicianStats7d: userProcedure('viewer').input(days(7))
       .query(({ ctx, input }) => technicianStats(deps.analytics, ctx.user.organizationId, input.days)),
     apiUsageThisMonth: userProcedure('viewer').input(month)

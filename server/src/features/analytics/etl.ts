@@ -2,6 +2,7 @@ import type { AnalyticsStore } from '../../stores/analytics/index.ts';
 import type { RelationalStore } from '../../stores/relational/index.ts';
 import { startOfHourMs, unixSec } from '../../stores/analytics/time.ts';
 import { advanceTicketEventCursor, deviceCountsByOrganization, deviceStatuses, ticketEventsAfterCursor } from './etl-repository.ts';
+import { latestDeviceStatuses } from './clickhouse-queries.ts';
 
 const NO_USER = '00000000-0000-0000-0000-000000000000';
 const TICKET_BATCH_ROWS = 5_000;
@@ -47,9 +48,7 @@ export async function copyDeviceCounts(db: RelationalStore, analytics: Analytics
  */
 export async function syncDeviceStatuses(db: RelationalStore, analytics: AnalyticsStore, nowMs = Date.now()): Promise<number> {
   const rows = await deviceStatuses(db);
-  const known = new Map((await analytics.query<{ device_id: string; status: string }>(
-    'SELECT device_id, argMaxMerge(status_state) AS status FROM device_status_latest GROUP BY device_id',
-  )).map((row) => [row.device_id, row.status]));
+  const known = await latestDeviceStatuses(analytics);
   const changes = rows.filter((row) => known.get(row.id) !== row.status && !(row.status === 'pending' && !known.has(row.id)));
   await analytics.insert('device_heartbeats', changes.map((row) => ({
     organization_id: row.organizationId, device_id: row.id, status: row.status, timestamp: unixSec(nowMs),

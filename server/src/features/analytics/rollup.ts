@@ -1,6 +1,7 @@
 import type { AnalyticsStore } from '../../stores/analytics/index.ts';
 import { HOUR_MS, startOfHourMs, unixSec } from '../../stores/analytics/time.ts';
 import type { HourlyAggregate, TimeSeriesStore } from '../../stores/timeseries/index.ts';
+import { deleteHourlyMetrics, rollupMarksSince } from './clickhouse-queries.ts';
 
 /** Hours further back than this are past the raw data's retention (7 days in both engines): nothing left to roll up. */
 export const ROLLUP_BACKFILL_HOURS = 7 * 24;
@@ -16,8 +17,6 @@ export interface PendingHour {
   dirty: boolean;
 }
 
-const toMs = (value: string | number) => Number(value) * 1000;
-
 /**
  * Finished hours of the backfill window that are not rolled up yet, or were marked dirty by
  * late samples, oldest first. Hours without samples are rolled up too (to nothing), so the
@@ -26,12 +25,7 @@ const toMs = (value: string | number) => Number(value) * 1000;
 export async function pendingHours(analytics: AnalyticsStore, nowMs = Date.now()): Promise<PendingHour[]> {
   const to = startOfHourMs(nowMs);
   const from = to - ROLLUP_BACKFILL_HOURS * HOUR_MS;
-  const state = await analytics.query<{ hour: string; status: string }>(
-    `SELECT toUnixTimestamp(hour) AS hour, argMax(status, version) AS status FROM rollup_state
-     WHERE hour >= {from:DateTime} GROUP BY hour`,
-    { from: new Date(from) },
-  );
-  const status = new Map(state.map((row) => [toMs(row.hour), row.status]));
+  const status = new Map((await rollupMarksSince(analytics, from)).map((mark) => [mark.hourMs, mark.status]));
   const pending: PendingHour[] = [];
   for (let hour = from; hour < to; hour += HOUR_MS) {
     const seen = status.get(hour);
@@ -86,7 +80,7 @@ export async function rollupHours(analytics: AnalyticsStore, source: HourlySourc
     const hourRows = byHour.get(hour) ?? [];
     // An hour never rolled up and without samples has nothing to replace.
     if (hourRows.length > 0 || dirty) {
-      await analytics.exec('DELETE FROM device_metrics_hourly WHERE timestamp = {hour:DateTime}', { hour: new Date(hour) });
+      await deleteHourlyMetrics(analytics, hour);
     }
     if (hourRows.length > 0) {
       await analytics.insert('device_metrics_hourly', hourRows.map(hourlyRow));

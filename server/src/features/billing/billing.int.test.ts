@@ -8,7 +8,7 @@ import { migrate, openRelationalStore, type RelationalStore } from '../../stores
 import { createChdbStore } from '../../stores/analytics/chdb/chdb-store.ts';
 import { migrateAnalytics, type AnalyticsStore } from '../../stores/analytics/index.ts';
 import { DAY_MS, HOUR_MS, unixSec } from '../../stores/analytics/time.ts';
-import { monthlyInvoice } from '../analytics/queries.ts';
+import { monthlyInvoice } from '../analytics/clickhouse-queries.ts';
 import { archiveColdPartitions } from '../analytics/archive.ts';
 import { billDay } from './billing.ts';
 import { addContract, contractsInForce, listContracts } from './contracts.ts';

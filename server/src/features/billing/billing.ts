@@ -1,6 +1,8 @@
 import type { AnalyticsStore } from '../../stores/analytics/index.ts';
-import { typed, type RelationalStore } from '../../stores/relational/index.ts';
+import type { RelationalStore } from '../../stores/relational/index.ts';
 import { DAY_MS, isoDate, startOfDayMs } from '../../stores/analytics/time.ts';
+import { billedDaysSince, callCounts, deleteBillingDay, peakDeviceCounts, storedGbOfDay } from './clickhouse-queries.ts';
+import { firstOrganizationCreatedAt, liveDeviceCounts } from './repository.ts';
 import { contractsInForce } from './contracts.ts';
 import { LIST_RATES, priceDay, type DayUsage } from './rates.ts';
 
@@ -14,35 +16,21 @@ async function usageForDay(db: RelationalStore, analytics: AnalyticsStore, dayMs
   const from = new Date(dayMs);
   const to = new Date(dayMs + DAY_MS);
   const usage = new Map<string, DayUsage>();
-  const orgs = await typed(db).selectFrom('organizations as o').leftJoin('devices as d', 'd.organizationId', 'o.id')
-    .select((eb) => ['o.id', eb.cast<number>(eb.fn.count('d.id').filterWhere('d.decommissionedAt', 'is', null), 'integer').as('devices')])
-    .groupBy('o.id')
-    .execute();
-  for (const org of orgs) usage.set(org.id, { deviceCount: org.devices, apiCalls: 0, storageGb: 0 });
+  for (const org of await liveDeviceCounts(db)) usage.set(org.id, { deviceCount: org.devices, apiCalls: 0, storageGb: 0 });
   // The ETL's hourly counts give the day's peak; PostgreSQL's current count stands in for days it missed.
-  const peaks = await analytics.query<{ organization_id: string; peak: string }>(
-    `SELECT organization_id, max(device_count) AS peak FROM device_count_facts FINAL
-     WHERE hour >= {from:DateTime} AND hour < {to:DateTime} GROUP BY organization_id`, { from, to });
-  for (const row of peaks) {
-    const entry = usage.get(row.organization_id);
-    if (entry) entry.deviceCount = Number(row.peak);
+  for (const row of await peakDeviceCounts(analytics, from, to)) {
+    const entry = usage.get(row.organizationId);
+    if (entry) entry.deviceCount = row.peak;
   }
-  const calls = await analytics.query<{ organization_id: string; calls: string }>(
-    `SELECT organization_id, count() AS calls FROM api_calls
-     WHERE timestamp >= {from:DateTime} AND timestamp < {to:DateTime} AND source IN {sources:Array(String)}
-     GROUP BY organization_id`, { from, to, sources: [...BILLABLE_SOURCES] });
-  for (const row of calls) {
-    const entry = usage.get(row.organization_id);
-    if (entry) entry.apiCalls = Number(row.calls);
+  for (const row of await callCounts(analytics, from, to, BILLABLE_SOURCES)) {
+    const entry = usage.get(row.organizationId);
+    if (entry) entry.apiCalls = row.calls;
   }
   // Storage: the bytes of the samples its devices collected that day, counted at ingest (migration 006),
   // so the figure is the same whether the raw series live in ClickHouse or in InfluxDB.
-  const storage = await analytics.query<{ organization_id: string; gb: number }>(
-    `SELECT organization_id, sum(bytes) / 1e9 AS gb FROM metric_usage_daily
-     WHERE day = {day:Date} GROUP BY organization_id`, { day: isoDate(dayMs) });
-  for (const row of storage) {
-    const entry = usage.get(row.organization_id);
-    if (entry) entry.storageGb = Number(row.gb);
+  for (const row of await storedGbOfDay(analytics, dayMs)) {
+    const entry = usage.get(row.organizationId);
+    if (entry) entry.storageGb = row.gb;
   }
   return usage;
 }
@@ -58,7 +46,7 @@ export async function billDay(db: RelationalStore, analytics: AnalyticsStore, da
   const eventDate = isoDate(dayMs);
   const contracts = await contractsInForce(db, eventDate);
   // SummingMergeTree would add a second run to the first: the day goes before it is written again.
-  await analytics.exec('DELETE FROM billing_events WHERE event_date = {eventDate:Date}', { eventDate });
+  await deleteBillingDay(analytics, eventDate);
   await analytics.insert('billing_events', [...usage].map(([organizationId, day]) => {
     const rates = contracts.get(organizationId) ?? LIST_RATES;
     const cost = priceDay(day, rates, dayMs);
@@ -84,13 +72,11 @@ export async function billDay(db: RelationalStore, analytics: AnalyticsStore, da
 export async function runDailyBilling(db: RelationalStore, analytics: AnalyticsStore, nowMs = Date.now()): Promise<string[]> {
   const today = startOfDayMs(nowMs);
   const from = today - BILLING_BACKFILL_DAYS * DAY_MS;
-  const billed = new Set((await analytics.query<{ d: string }>(
-    'SELECT toString(event_date) AS d FROM billing_state WHERE event_date >= {from:Date}', { from: isoDate(from) },
-  )).map((row) => row.d));
+  const billed = new Set(await billedDaysSince(analytics, from));
   // Only days since the first organization existed need bills.
-  const { first } = await typed(db).selectFrom('organizations').select((eb) => eb.fn.min('createdAt').as('first')).executeTakeFirstOrThrow();
+  const first = await firstOrganizationCreatedAt(db);
   if (!first) return [];
-  const start = Math.max(from, startOfDayMs(new Date(first).getTime()));
+  const start = Math.max(from, startOfDayMs(first.getTime()));
   const done: string[] = [];
   for (let day = start; day < today; day += DAY_MS) {
     if (billed.has(isoDate(day))) continue;

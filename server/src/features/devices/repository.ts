@@ -104,6 +104,15 @@ export async function namesOf(db: SqlExecutor, organizationId: string, deviceIds
     .execute();
 }
 
+/**
+ * Every device id of the organization, decommissioned ones included (their past metrics still
+ * count in its analytics): the hourly metrics table has no organization column to filter on.
+ */
+export async function deviceIdsOfOrganization(db: SqlExecutor, organizationId: string): Promise<string[]> {
+  const rows = await typed(db).selectFrom('devices').select('id').where('organizationId', '=', organizationId).execute();
+  return rows.map((row) => row.id);
+}
+
 /** How many of an organization's devices have this status and OS type. */
 export interface DeviceGroup {
   status: string;
