@@ -84,7 +84,10 @@ export function readVitestCounts(file: string): TestCounts | null {
  * but may cut vitest's own output, and a failure with no message cannot be diagnosed afterwards.
  */
 function firstLinesOf(messages: unknown): string {
-  const first = Array.isArray(messages) && typeof messages[0] === 'string' ? messages[0] : '';
+  let first = Array.isArray(messages) && typeof messages[0] === 'string' ? messages[0] : '';
+  // vitest reports a test that ran out of time by the stack it captured where the test was
+  // defined, under a placeholder message; say what it means.
+  first = first.replace(/^Error: STACK_TRACE_ERROR/, 'timed out (its timeout ran out; vitest keeps only where the test is defined)');
   const lines = first.split('\n').filter((line) => line.trim() !== '' && !/^\s*at .*(node_modules|node:internal|<anonymous>)/.test(line)).slice(0, FAILURE_LINES_SHOWN);
   return lines.map((line) => `\n      ${line.slice(0, 240)}`).join('');
 }
