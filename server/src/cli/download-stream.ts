@@ -20,18 +20,22 @@ function get(url: URL, headers: Record<string, string>): Promise<IncomingMessage
   return new Promise((resolve, reject) => request(url, { headers }, resolve).once('error', reject).end());
 }
 
+/** The server's `{ error: { code, message } }`, or null for anything else. */
+function parseRefusal(text: string): { error?: { code?: string; message?: string } } | null {
+  try {
+    return JSON.parse(text) as { error?: { code?: string; message?: string } } | null;
+  } catch {
+    return null;
+  }
+}
+
 async function refusalOf(res: IncomingMessage): Promise<StreamRefused> {
   let text = '';
   for await (const piece of res) {
     text += (piece as Buffer).toString('utf8');
     if (text.length > MAX_REFUSAL_BYTES) break;
   }
-  let body: { error?: { code?: string; message?: string } } | null = null;
-  try {
-    body = JSON.parse(text) as typeof body;
-  } catch {
-    // Not the server's JSON: the status says what happened.
-  }
+  const body = parseRefusal(text);
   return new StreamRefused(body?.error?.message ?? `The server answered the download with HTTP ${res.statusCode}`, { code: body?.error?.code });
 }
 
