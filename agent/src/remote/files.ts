@@ -6,6 +6,7 @@ import { allocChunkFrame, CHUNK_FRAME_HEADER_BYTES, MAX_LIST_ENTRIES, type Remot
 import { RemoteFailure } from './errors.ts';
 import { resolvePath, type PathPolicy } from './paths.ts';
 import { createChunkSequencer } from './chunk-sequencer.ts';
+import { createReadHandles } from './read-handles.ts';
 
 type Op<K extends RemoteOp['kind']> = Extract<RemoteOp, { kind: K }>;
 
@@ -28,16 +29,14 @@ export function createFiles(policy: PathPolicy) {
   const target = (path: string) => resolvePath(path, policy, { mayNotExist: true });
   const removeQuietly = (path: string) => rm(path, { force: true }).catch(() => undefined);
   const sequencer = createChunkSequencer(removeQuietly);
+  const reading = createReadHandles();
 
   /** Reads the op's range into `into` at `at`; fewer bytes at the end of the file. */
   async function readRange(op: Op<'fs.downloadChunk'>, into: Buffer, at: number): Promise<Buffer> {
-    const handle = await open(await resolvePath(op.path, policy), 'r');
-    try {
+    return reading.withFile(op.path, () => resolvePath(op.path, policy), async (handle) => {
       const { bytesRead } = await handle.read(into, at, op.length, op.offset);
       return into.subarray(at, at + bytesRead);
-    } finally {
-      await handle.close();
-    }
+    });
   }
 
   /** Refuses a folder as a target, and an existing file unless it may be replaced. */
@@ -123,7 +122,10 @@ export function createFiles(policy: PathPolicy) {
 
     /** Size and SHA-256 first, so the receiver can check what it got. */
     async downloadBegin(op: Op<'fs.downloadBegin'>): Promise<RemoteResult<'fs.downloadBegin'>> {
+      // Chunks read what is at the path now, not a file replaced since a previous download.
+      reading.forget(op.path);
       const path = await resolvePath(op.path, policy);
+      reading.forget(path);
       const info = await stat(path);
       if (!info.isFile()) throw new RemoteFailure('BAD_REQUEST', `${path} is not a file`);
       return { path, size: info.size, sha256: await sha256File(path), mtimeMs: Math.trunc(info.mtimeMs) };

@@ -17,6 +17,7 @@ import { fmt, type Row } from '../lib/table.ts';
 import { ENROLL_ADDRESSES, SOURCE_ADDRESSES } from './connected.ts';
 import { setting, type BenchContext, type Benchmark } from './types.ts';
 import { scratchDir } from '../lib/scratch.ts';
+import { newestProfile, profileClockUs, summarizeProfile, type ProfileWindow } from '../lib/cpuprofile.ts';
 
 const SERVER_CLI = join(REPO_ROOT, 'server/src/cli/main.ts');
 /** How long the agent's and the server's idle CPU is sampled before a download, to take it out of the copy's. */
@@ -47,7 +48,7 @@ interface RealAgent { deviceId: string; organizationId: string; process: ChildPr
  * machine, and a second enrollment of a known machine into the same organization waits for an
  * admin (issue #13's takeover guard).
  */
-async function startRealAgents(server: ServerUnderTest, count: number, dir: string): Promise<RealAgent[]> {
+async function startRealAgents(server: ServerUnderTest, count: number, dir: string, profileDir: string | null): Promise<RealAgent[]> {
   const agents: RealAgent[] = [];
   for (let i = 0; i < count; i++) {
     const { token, organizationId } = await createFleetToken(server, 1);
@@ -57,7 +58,7 @@ async function startRealAgents(server: ServerUnderTest, count: number, dir: stri
     const logFile = join(home, 'agent.log');
     await enrollAgent(server.url, token, join(home, 'data'), logFile);
     const saved = JSON.parse(await readFile(join(home, 'data', 'agent.json'), 'utf8')) as { deviceId: string };
-    const child = spawnAgent(['run', '--data-dir', join(home, 'data')], logFile, { NINJAIT_FILE_ROOTS: fileRoot });
+    const child = spawnAgent(['run', '--data-dir', join(home, 'data')], logFile, { NINJAIT_FILE_ROOTS: fileRoot }, cpuProfArgs(profileDir));
     agents.push({ deviceId: saved.deviceId, organizationId, process: child, fileRoot, stop: () => stopProcess(child) });
   }
   // Connected once each has reported: its start-up (inventory, first sample) is then behind it.
@@ -203,10 +204,13 @@ async function writeFile(path: string, mb: number): Promise<void> {
   }
 }
 
+/** `--cpu-prof` into `dir` (a process's profile is written when it exits), or nothing. */
+const cpuProfArgs = (dir: string | null): string[] => (dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []);
+
 /** `ninjait cp DEVICE:PATH LOCAL` as a technician at the server runs it; resolves with its wall time. */
-function cliCopy(server: ServerUnderTest, deviceId: string, remotePath: string, localPath: string): Promise<number> {
+function cliCopy(server: ServerUnderTest, deviceId: string, remotePath: string, localPath: string, profileDir: string | null = null): Promise<number> {
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', SERVER_CLI, 'cp', '--server', server.url, '--data-dir', server.dataDir, `${deviceId}:${remotePath}`, localPath], {
+  const child = spawn(process.execPath, [...cpuProfArgs(profileDir), '--import', 'tsx', SERVER_CLI, 'cp', '--server', server.url, '--data-dir', server.dataDir, `${deviceId}:${remotePath}`, localPath], {
     cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -222,7 +226,7 @@ function cliCopy(server: ServerUnderTest, deviceId: string, remotePath: string, 
  * server's memory every 100 ms: streams, not buffers, keep both flat. Baseline: the same command
  * for a 1 MiB file (its start-up and one chunk).
  */
-async function timeDownload(server: ServerUnderTest, agent: RealAgent, dir: string, mb: number) {
+async function timeDownload(server: ServerUnderTest, agent: RealAgent, dir: string, mb: number, cpProfileDir: string | null) {
   const small = join(agent.fileRoot, 'one.bin');
   const big = join(agent.fileRoot, 'big.bin');
   await writeFile(small, 1);
@@ -243,10 +247,12 @@ async function timeDownload(server: ServerUnderTest, agent: RealAgent, dir: stri
     const copy = join(dir, 'big.copy');
     let ms: number;
     let memory: ReturnType<typeof watch.stop>;
+    const window = { startUs: profileClockUs(), endUs: 0 };
     try {
-      ms = await cliCopy(server, agent.deviceId, big, copy);
+      ms = await cliCopy(server, agent.deviceId, big, copy, cpProfileDir);
     } finally {
       memory = watch.stop();
+      window.endUs = profileClockUs();
     }
     const cpuAfter = cpu();
     const net = (key: 'agent' | 'server') => round(Math.max(0, cpuAfter[key] - cpuBefore[key] - idlePerSec[key] * (ms / 1000)), 1);
@@ -263,7 +269,7 @@ async function timeDownload(server: ServerUnderTest, agent: RealAgent, dir: stri
     return {
       mb, seconds: round(ms / 1000, 1), mbPerSec: round(mb / (ms / 1000), 1), mbPerSecWithoutStartup: round(mb / ((ms - baselineMs) / 1000), 1),
       baselineOneMbMs: round(baselineMs, 0), sha256Equal: equal,
-      rssMb: { before, peak }, agentRssGrowthMb: grew('agent'), serverRssGrowthMb: grew('server'), cpuSec,
+      rssMb: { before, peak }, agentRssGrowthMb: grew('agent'), serverRssGrowthMb: grew('server'), cpuSec, window,
     };
   } finally {
     await rm(big, { force: true });
@@ -273,6 +279,11 @@ async function timeDownload(server: ServerUnderTest, agent: RealAgent, dir: stri
 
 async function run(ctx: BenchContext, s: Settings) {
   const dir = await scratchDir('ninjait-bench-remote-');
+  const startedMs = Date.now();
+  const profiles = ctx.profileDir ? { agent: join(ctx.profileDir, 'agent'), cp: join(ctx.profileDir, 'cp') } : null;
+  if (profiles) await Promise.all([mkdir(profiles.agent, { recursive: true }), mkdir(profiles.cp, { recursive: true })]);
+  let figures: { agents: number; keystrokes: Awaited<ReturnType<typeof timeKeystrokes>> | null; sessions: Awaited<ReturnType<typeof concurrentSessions>> | null; download: Omit<Awaited<ReturnType<typeof timeDownload>>, 'window'> };
+  let downloadWindow: ProfileWindow | null = null;
   const scratch = !ctx.sharedServer && ctx.stores.databaseUrl ? await scratchDatabase(ctx.stores.databaseUrl) : null;
   let server: ServerUnderTest | null = null;
   let fleet: Fleet | null = null;
@@ -292,7 +303,7 @@ async function run(ctx: BenchContext, s: Settings) {
       const connectSec = await untilConnected(fleet, s.agents, 10 * 60_000);
       progress(`  remote: ${s.agents} simulated agents connected after ${connectSec.toFixed(1)} s`);
     }
-    agents = await startRealAgents(server, s.downloadOnly ? 1 : s.realAgents, dir);
+    agents = await startRealAgents(server, s.downloadOnly ? 1 : s.realAgents, dir, profiles?.agent ?? null);
     let keystrokes = null;
     let sessions = null;
     if (!s.downloadOnly) {
@@ -305,8 +316,9 @@ async function run(ctx: BenchContext, s: Settings) {
     await fleet?.stop();
     fleet = null;
     progress(`  remote: a ${s.downloadMb} MiB download with ninjait cp`);
-    const download = await timeDownload(server, agents[0]!, dir, s.downloadMb);
-    return { agents: s.agents, keystrokes, sessions, download };
+    const { window, ...download } = await timeDownload(server, agents[0]!, dir, s.downloadMb, profiles?.cp ?? null);
+    downloadWindow = window;
+    figures = { agents: s.agents, keystrokes, sessions, download };
   } finally {
     await Promise.all(agents.map((agent) => agent.stop()));
     await fleet?.stop();
@@ -314,6 +326,20 @@ async function run(ctx: BenchContext, s: Settings) {
     await scratch?.drop();
     await rm(dir, { recursive: true, force: true });
   }
+  // Profiles are written as each process exits: read once all have stopped.
+  return { ...figures, profiles: profiles && downloadWindow ? await downloadProfiles(ctx.profileDir!, profiles, startedMs, downloadWindow) : null };
+}
+
+/**
+ * Where each process spent the big copy's CPU: the server and the agent within its window (their
+ * profiles cover their whole life), the `ninjait cp` process whole (its start-up is part of a copy).
+ */
+async function downloadProfiles(serverDir: string, dirs: { agent: string; cp: string }, sinceMs: number, window: ProfileWindow) {
+  const summary = async (dir: string, within?: ProfileWindow) => {
+    const file = await newestProfile(dir, sinceMs);
+    return file ? summarizeProfile(file, REPO_ROOT, 15, within) : null;
+  };
+  return { server: await summary(serverDir, window), agent: await summary(dirs.agent, window), cp: await summary(dirs.cp) };
 }
 
 export const remoteBenchmark: Benchmark = {

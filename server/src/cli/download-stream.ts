@@ -1,3 +1,5 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { DOWNLOAD_STREAM_PATH } from '../features/remote/index.ts';
 import { LOCAL_ADMIN_HEADER } from '../platform/trpc/context.ts';
 import type { ByteSource } from './transfer.ts';
@@ -9,21 +11,50 @@ class StreamRefused extends Error {
   }
 }
 
+/** The largest refusal body read: a JSON error, never a file. */
+const MAX_REFUSAL_BYTES = 64 * 1024;
+
+/** A GET answered: the response, whatever its status (node:http, see `localAdminByteSource` for why not fetch). */
+function get(url: URL, headers: Record<string, string>): Promise<IncomingMessage> {
+  const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => request(url, { headers }, resolve).once('error', reject).end());
+}
+
+/** The server's `{ error: { code, message } }`, or null for anything else. */
+function parseRefusal(text: string): { error?: { code?: string; message?: string } } | null {
+  try {
+    return JSON.parse(text) as { error?: { code?: string; message?: string } } | null;
+  } catch {
+    return null;
+  }
+}
+
+async function refusalOf(res: IncomingMessage): Promise<StreamRefused> {
+  let text = '';
+  for await (const piece of res) {
+    text += (piece as Buffer).toString('utf8');
+    if (text.length > MAX_REFUSAL_BYTES) break;
+  }
+  const body = parseRefusal(text);
+  return new StreamRefused(body?.error?.message ?? `The server answered the download with HTTP ${res.statusCode}`, { code: body?.error?.code });
+}
+
 /**
  * The local admin's streamed download (`GET /remote/files/download`): the device's bytes as the
- * response body, read as it arrives (the server waits while this side writes to disk).
+ * response body, read as it arrives (the server waits while this side writes to disk). Read with
+ * node:http rather than fetch: a body read through fetch's web streams cost this process more CPU
+ * than the server spent serving it (its pieces, promises and garbage), on the machine the server
+ * and the device's agent often share. A body cut short fails the iteration (`aborted`).
  */
 export function localAdminByteSource(server: { url: string; token: string }, device: { device: string; org?: string | undefined }): ByteSource {
   return async (path, from, size) => {
     const query = new URLSearchParams({ device: device.device, ...(device.org ? { org: device.org } : {}), path, offset: String(from), size: String(size) });
-    const res = await fetch(`${server.url}${DOWNLOAD_STREAM_PATH}?${query}`, { headers: { [LOCAL_ADMIN_HEADER]: server.token } });
-    if (!res.ok) {
-      const body = await res.json().catch(() => null) as { error?: { code?: string; message?: string } } | null;
-      throw new StreamRefused(body?.error?.message ?? `The server answered the download with HTTP ${res.status}`, { code: body?.error?.code });
-    }
-    if (!res.body || res.headers.get('content-type') !== 'application/octet-stream') {
+    const res = await get(new URL(`${server.url}${DOWNLOAD_STREAM_PATH}?${query}`), { [LOCAL_ADMIN_HEADER]: server.token });
+    if (res.statusCode !== 200) throw await refusalOf(res);
+    if (res.headers['content-type'] !== 'application/octet-stream') {
+      res.destroy();
       throw new StreamRefused('The server does not stream downloads (is it older than this CLI?)', { code: 'BAD_REQUEST' });
     }
-    return res.body;
+    return res;
   };
 }

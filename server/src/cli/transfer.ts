@@ -107,6 +107,33 @@ export async function uploadFile(call: RemoteCall, localPath: string, remotePath
 }
 
 /**
+ * The SHA-256 of a file being written in order, kept up to date as it grows: the received bytes
+ * are hashed as they are written, so the check at the end does not read the file back (for
+ * 1 GiB, seconds after the last byte). A resume from elsewhere than where the hash is (a partial
+ * left by an earlier run) hashes the file's first bytes from disk once.
+ */
+function growingHash(path: string) {
+  let hash = createHash('sha256');
+  let at = 0;
+  return {
+    async continueAt(offset: number) {
+      if (offset === at) return;
+      hash = createHash('sha256');
+      at = 0;
+      if (offset > 0) for await (const piece of createReadStream(path, { start: 0, end: offset - 1, highWaterMark: 1024 * 1024 })) hash.update(piece as Buffer);
+      at = offset;
+    },
+    /** Bytes just written at the hash's end. */
+    add(pieces: readonly Uint8Array[], bytes: number) {
+      for (const piece of pieces) hash.update(piece);
+      at += bytes;
+    },
+    /** The file's SHA-256 once it is `size` bytes long; null when the hash did not follow it there. */
+    digestAt: (size: number) => (at === size ? hash.digest('hex') : null),
+  };
+}
+
+/**
  * Downloads a device's file into `<local>.<hash>.part`, written in order so the partial is
  * always a prefix; then renames it once its SHA-256 equals the one the device computed. With
  * `stream` the bytes come as one HTTP body (binary frames from the device, back-pressured by the
@@ -122,8 +149,10 @@ export async function downloadFile(call: RemoteCall, remotePath: string, localPa
   let written = have > 0 && have <= begun.size ? have : 0;
   const chunkCall = oneCallPerTick(call);
   const stream = opts.stream;
+  const hash = growingHash(partial);
   try {
     await withResume(opts, async () => written, async (from) => {
+      await hash.continueAt(from);
       opts.onProgress?.(from, begun.size);
       if (stream) {
         // The body arrives in pieces of 16-64 KiB: written a chunk's worth at a time (one writev,
@@ -133,6 +162,7 @@ export async function downloadFile(call: RemoteCall, remotePath: string, localPa
         const flush = async () => {
           if (pendingBytes === 0) return;
           await file.writev(pending, written);
+          hash.add(pending, pendingBytes);
           written += pendingBytes;
           pending = [];
           pendingBytes = 0;
@@ -158,6 +188,7 @@ export async function downloadFile(call: RemoteCall, remotePath: string, localPa
           const data = Buffer.from(chunk.data, 'base64');
           if (data.length !== length) throw new Error(`${begun.path} changed size on the device while downloading; try again`);
           await file.write(data, 0, data.length, offset);
+          hash.add([data], data.length);
           written = offset + data.length;
           opts.onProgress?.(written, begun.size);
         },
@@ -166,7 +197,7 @@ export async function downloadFile(call: RemoteCall, remotePath: string, localPa
   } finally {
     await file.close();
   }
-  const sha256 = await sha256OfFile(partial);
+  const sha256 = hash.digestAt(begun.size) ?? await sha256OfFile(partial);
   if (sha256 !== begun.sha256) {
     await rm(partial, { force: true });
     throw new Error(`SHA-256 mismatch: the device has ${begun.sha256}, received ${sha256} (the file changed while downloading?); the partial file was removed`);

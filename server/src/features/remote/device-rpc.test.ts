@@ -44,6 +44,24 @@ describe('device RPC: download chunks as binary frames', () => {
     expect(await listing).toEqual({ path: '/', entries: [], omitted: 0 });
   });
 
+  it('keeps a chunk asked of a device whose stream is here out of the cache: no key, no subscription, no round trip', async () => {
+    const device = localDevice();
+    const used: string[] = [];
+    const counted = new Proxy(cache, { get: (target, key) => (used.push(String(key)), Reflect.get(target, key)) });
+    const rpc = createDeviceRpc({ cache: counted, local: device.local });
+    const read = rpc.readChunk(DEVICE, '/f', 0, 4);
+    const asked = await device.next();
+    expect(await rpc.fromAgentFrame(DEVICE, frameFor(asked.requestId, 0, Buffer.from('abcd')))).toEqual({ accepted: true });
+    expect((await read).toString()).toBe('abcd');
+    expect(used).toEqual([]);
+    // Another device's frame for it is still refused (it looks in the cache, and finds nothing).
+    const again = rpc.readChunk(DEVICE, '/f', 4, 4);
+    const second = await device.next();
+    expect(await rpc.fromAgentFrame(OTHER, frameFor(second.requestId, 4, Buffer.from('efgh')))).toEqual({ accepted: false });
+    expect(await rpc.fromAgentFrame(DEVICE, frameFor(second.requestId, 4, Buffer.from('efgh')))).toEqual({ accepted: true });
+    expect((await again).toString()).toBe('efgh');
+  });
+
   it('refuses frames that answer no request of this device, or another range, and keeps waiting for the real one', async () => {
     const device = localDevice();
     const rpc = createDeviceRpc({ cache, local: device.local });

@@ -40,29 +40,47 @@ const UNREADABLE: Answer = { ok: false, error: { code: 'FAILED', message: 'The d
  *
  * When both ends are on this instance (the device's stream runs here, the request was made
  * here) the request and its answer are handed over in memory. Across instances an answer goes
- * over the cache's pub/sub as JSON (a chunk as base64 there). The pending key is written either
- * way, so only the asked device may answer.
+ * over the cache's pub/sub as JSON (a chunk as base64 there). Either way only the asked device
+ * may answer: a chunk delivered here is recorded here, anything else under a pending key in the
+ * cache, which any instance that takes the device's answer can read.
  */
 export function createDeviceRpc(deps: { cache: CacheStore; local?: LocalDevices }) {
   const { cache, local } = deps;
   /** Requests made on this instance, waiting for their answer. */
   const waiting = new Map<string, (answer: Answer) => void>();
+  /**
+   * Chunk requests handed to a device stream on this instance: who may answer them is kept here
+   * instead of in the cache. A download asks for a thousand chunks per GiB, and the pending key,
+   * the answer channel's subscription and their removal were six cache round trips in each
+   * chunk's path (a streamed download spent most of its time waiting on them).
+   */
+  const heldHere = new Map<string, Pending>();
 
   async function request(deviceId: string, op: RemoteOp): Promise<unknown> {
     const requestId = randomUUID();
     const timeoutMs = SLOW_KINDS.includes(op.kind) ? SLOW_RPC_TIMEOUT_MS : RPC_TIMEOUT_MS;
     const chunk = op.kind === 'fs.downloadChunk';
     const pending: Pending = chunk ? { deviceId, kind: op.kind, offset: op.offset, length: op.length } : { deviceId, kind: op.kind };
-    await cache.set(pendingKey(requestId), JSON.stringify(pending), Math.ceil(timeoutMs / 1000) + 5);
     let settle!: (answer: Answer | null) => void;
     const answered = new Promise<Answer | null>((resolve) => (settle = resolve));
     waiting.set(requestId, settle);
-    const unsubscribe = await cache.subscribe(answerChannel(requestId), (raw) => settle(JSON.parse(raw) as Answer));
     const timer = setTimeout(() => settle(null), timeoutMs);
+    let viaCache: { unsubscribe: () => Promise<void> } | null = null;
     try {
       const message = { type: 'remote', requestId, op, ...(chunk ? { answer: 'binary' as const } : {}) } satisfies DeviceChannelMessage;
-      // Nobody listening on the device's channel: no instance holds its socket, so nobody will answer.
-      const delivered = local?.deliver(deviceId, message) || (await cache.publish(deviceChannel(deviceId), JSON.stringify(message))) > 0;
+      // A chunk for a device whose stream is here is answered here (a frame on its socket, or
+      // its JSON answer on the same socket). Should it reconnect to another instance meanwhile,
+      // the answer finds no pending key there and is dropped: the request times out and the
+      // download resumes from the bytes it has, as after any dropped connection.
+      if (chunk && local) heldHere.set(requestId, pending);
+      let delivered = heldHere.has(requestId) && local!.deliver(deviceId, message);
+      if (!delivered) {
+        heldHere.delete(requestId);
+        await cache.set(pendingKey(requestId), JSON.stringify(pending), Math.ceil(timeoutMs / 1000) + 5);
+        viaCache = { unsubscribe: await cache.subscribe(answerChannel(requestId), (raw) => settle(JSON.parse(raw) as Answer)) };
+        // Nobody listening on the device's channel: no instance holds its socket, so nobody will answer.
+        delivered = local?.deliver(deviceId, message) || (await cache.publish(deviceChannel(deviceId), JSON.stringify(message))) > 0;
+      }
       if (!delivered) throw new AppError('SERVICE_UNAVAILABLE', 'The device is not connected right now; try again when it is online');
       const answer = await answered;
       if (!answer) throw new AppError('SERVICE_UNAVAILABLE', `The device did not answer within ${Math.round(timeoutMs / 1000)} s: is it online, with an agent that supports remote access?`);
@@ -70,10 +88,30 @@ export function createDeviceRpc(deps: { cache: CacheStore; local?: LocalDevices 
       return answer.result;
     } finally {
       waiting.delete(requestId);
+      heldHere.delete(requestId);
       clearTimeout(timer);
-      await cache.del([pendingKey(requestId)]).catch(() => undefined);
-      await unsubscribe().catch(() => undefined);
+      if (viaCache) {
+        await cache.del([pendingKey(requestId)]).catch(() => undefined);
+        await viaCache.unsubscribe().catch(() => undefined);
+      }
     }
+  }
+
+  /**
+   * Takes the pending request `requestId` if `deviceId` may answer it: one held here (removed,
+   * so a second answer finds nothing), else the cache's key, removed by whoever takes it first.
+   */
+  async function takePending(deviceId: string, requestId: string, fits: (pending: Pending) => boolean): Promise<Pending | null> {
+    const here = heldHere.get(requestId);
+    if (here) {
+      if (here.deviceId !== deviceId || !fits(here)) return null;
+      heldHere.delete(requestId);
+      return here;
+    }
+    const pending = await pendingFor(deviceId, requestId);
+    if (!pending || !fits(pending)) return null;
+    await cache.del([pendingKey(requestId)]);
+    return pending;
   }
 
   /** The pending request `requestId` if `deviceId` may answer it. */
@@ -107,9 +145,8 @@ export function createDeviceRpc(deps: { cache: CacheStore; local?: LocalDevices 
     },
     /** From the device: accepted only for a pending request sent to this device, and only in the shape asked for. */
     async fromAgent(deviceId: string, input: { requestId: string; ok: boolean; result?: unknown; error?: unknown }) {
-      const pending = await pendingFor(deviceId, input.requestId);
+      const pending = await takePending(deviceId, input.requestId, () => true);
       if (!pending) return { accepted: false };
-      await cache.del([pendingKey(input.requestId)]);
       let answer: Answer;
       if (input.ok) {
         const parsed = remoteResultSchemas[pending.kind].safeParse(input.result);
@@ -129,9 +166,8 @@ export function createDeviceRpc(deps: { cache: CacheStore; local?: LocalDevices 
      * the request keeps waiting for its real answer.
      */
     async fromAgentFrame(deviceId: string, frame: ChunkFrame): Promise<{ accepted: boolean }> {
-      const pending = await pendingFor(deviceId, frame.requestId);
-      if (pending?.kind !== 'fs.downloadChunk' || frame.offset !== pending.offset || frame.data.length > (pending.length ?? 0)) return { accepted: false };
-      await cache.del([pendingKey(frame.requestId)]);
+      const fits = (pending: Pending) => pending.kind === 'fs.downloadChunk' && frame.offset === pending.offset && frame.data.length <= (pending.length ?? 0);
+      if (!await takePending(deviceId, frame.requestId, fits)) return { accepted: false };
       await deliverAnswer(frame.requestId, { ok: true, result: { offset: frame.offset, data: frame.data } satisfies ChunkAnswer });
       return { accepted: true };
     },
