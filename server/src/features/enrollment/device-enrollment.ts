@@ -3,7 +3,7 @@ import type { DeviceCredentials, Inventory } from '@ninjait/shared';
 import type { RelationalStore, SqlExecutor } from '../../stores/relational/index.ts';
 import { hashSecret, newSecret, secretMatches } from '../../platform/secrets.ts';
 import { returnEnrollmentTokenUse, takeEnrollmentTokenUse } from './enrollment-tokens.ts';
-import type { EventPublisher } from '../events/index.ts';
+import type { DomainEvent, EventPublisher } from '../events/index.ts';
 import { osFields, replaceSecretHash, withoutMachineKey } from '../devices/index.ts';
 import {
   deviceWithKey, ingestPosition, insertEnrolledDevice, insertEnrolledDevices, lockAllForTransaction, lockForTransaction, updateEnrolledDevice,
@@ -134,25 +134,29 @@ function newDeviceGroups(db: RelationalStore, events: EventPublisher) {
     async all(tx, items) {
       await lockAllForTransaction(tx, ENROLL_LOCK_CLASS, items.map(({ device }) => lockKey(device.organizationId, device.machineKey)));
       const inserted = await insertEnrolledDevices(tx, items.map((item) => item.device));
-      const results: EnrollmentResult[] = [];
-      for (const item of items) {
+      const results = items.map((item) => {
         const row = inserted.get(item.device.id);
         if (!row) throw new Error('A new device was not inserted');
-        results.push(await announced(tx, events, item, row));
-      }
+        return resultOf(item, row);
+      });
+      await events.publishAll(tx, items.map((item, i) => enrolledEvent(item.device, results[i]!.claimsDeviceId)));
       return results;
     },
   });
 }
 
-/** The new device's event, published in its transaction, and what its enrollment answers. */
-async function announced(tx: SqlExecutor, events: EventPublisher, item: NewDevice, inserted: NewEnrolledDevice): Promise<EnrollmentResult> {
-  const { device } = item;
-  const { claimsDeviceId, lastSeq } = inserted;
-  await events.publish(tx, {
+/** The event of a new device, published in its transaction. */
+function enrolledEvent(device: NewDeviceRow, claimsDeviceId: string | null): DomainEvent {
+  return {
     type: 'device.enrolled', organizationId: device.organizationId, source: device.id,
     data: { device: { id: device.id, name: device.name, osType: device.osType, osVersion: device.osVersion, approval: claimsDeviceId ? 'pending' : 'approved' } },
-  });
+  };
+}
+
+/** What a new device's enrollment answers. */
+function resultOf(item: NewDevice, inserted: NewEnrolledDevice): EnrollmentResult {
+  const { device } = item;
+  const { claimsDeviceId, lastSeq } = inserted;
   return {
     deviceId: device.id, organizationId: device.organizationId, deviceSecret: item.deviceSecret, nextSeq: lastSeq + 1, reused: false, tokenId: item.tokenId,
     claimsDeviceId, pendingReason: claimsDeviceId ? device.reasonIfHeld as PendingReason : null,
@@ -183,5 +187,7 @@ async function enrollWithToken(
     };
   }
   const item = newDevice(input, tokenId, organizationId, input.currentCredentials ? 'wrong_credentials' : 'no_credentials');
-  return announced(tx, events, item, await insertEnrolledDevice(tx, item.device));
+  const enrolled = resultOf(item, await insertEnrolledDevice(tx, item.device));
+  await events.publish(tx, enrolledEvent(item.device, enrolled.claimsDeviceId));
+  return enrolled;
 }
