@@ -44,8 +44,8 @@ async function provenDevice(tx: SqlExecutor, organizationId: string, machineKey:
 }
 
 /**
- * Trades a token for a device id and a fresh secret, in one transaction after the token's use is
- * taken: a refused token writes nothing. A machine's identity is its secret, not its machine key (which any local user can read):
+ * Trades a token for a device id and a fresh secret, in a transaction after the token's use is
+ * taken (shared with other new machines' enrollments, see newDeviceGroups): a refused token writes nothing. A machine's identity is its secret, not its machine key (which any local user can read):
  * - the current credentials of a live device with this key: that device, its secret rotated and its
  *   ingest sequence continued (`reenrolled`);
  * - the key of an approved device without them (or with wrong ones): a NEW device pending an admin's
