@@ -4,6 +4,7 @@ import { machineShape, makeInventory } from '../fleet/sample.ts';
 import { loopbackAddresses } from '../fleet/fleet.ts';
 import { newestProfile, profileClockUs, summarizeProfile, type ProfileWindow } from '../lib/cpuprofile.ts';
 import { trpcHttp } from '../lib/http-trpc.ts';
+import { seriesOf, type MetricValues } from '../lib/metrics.ts';
 import { readProc } from '../lib/proc.ts';
 import { progress } from '../lib/progress.ts';
 import { createFleetToken, REPO_ROOT, withServer, type ServerUnderTest } from '../lib/server-process.ts';
@@ -78,16 +79,30 @@ async function measureEnrollment(ctx: BenchContext, server: ServerUnderTest, s: 
     const baseline = await runPhase(server, baselineCalls, s.concurrency, (i) => trpcHttp(server.url, 'auth.session', 'query', undefined, via(i)));
     progress(`enroll: ${s.devices} endpoints enroll with one token at concurrency ${s.concurrency} from ${s.sources} address(es)`);
     const window: ProfileWindow = { startUs: profileClockUs(), endUs: 0 };
+    const metricsBefore = await server.metrics();
     const enrollment = await runPhase(server, s.devices, s.concurrency, (i) => trpcHttp(server.url, 'agent.enroll', 'mutation', {
       token, inventory: makeInventory(machineShape(i), ctx.runId), protocolVersion: PROTOCOL_VERSION,
     }, via(i)));
     window.endUs = profileClockUs();
+    const statements = statementsBetween(metricsBefore, await server.metrics());
+    const statementsPerEnrollment = round(Object.values(statements).reduce((sum, n) => sum + n, 0) / Math.max(enrollment.ok, 1), 2);
     const devices = await server.admin<unknown[]>('admin.devices.list', 'query', { org: organizationId });
     progress(`enroll: ${enrollment.ok} enrolled at ${enrollment.perSec}/s; ${devices.length} devices in the organization`);
-    return { baseline, enrollment, devicesInOrganization: devices.length, window };
+    return { baseline, enrollment, devicesInOrganization: devices.length, statementsPerEnrollment, statements, window };
   } finally {
     for (const agent of agents) agent.destroy();
   }
+}
+
+/** Relational statements the server ran between two scrapes, by operation (BEGIN and COMMIT are not counted): unlike a rate, not moved by the machine's load. */
+function statementsBetween(before: MetricValues, after: MetricValues): Record<string, number> {
+  const name = 'ninjait_store_query_duration_seconds_count';
+  const was = seriesOf(before, name);
+  const out: Record<string, number> = {};
+  for (const [labels, value] of Object.entries(seriesOf(after, name))) {
+    if (labels.includes('store="relational"')) out[labels] = value - (was[labels] ?? 0);
+  }
+  return out;
 }
 
 const failureText = (p: Phase) => Object.entries(p.failures).map(([code, n]) => `${n} ${code}`).join(', ');
@@ -120,6 +135,7 @@ export const enrollBenchmark: Benchmark = {
       row(`${where}: enrolled · devices/s`, `${enrollment.ok} of ${s.devices}${failures ? ` (${failures})` : ''} · ${fmt(enrollment.perSec, '/s', 0)}`, baselineText, '≥ 500/s'),
       row('agent.enroll p50 / p99', `${fmt(enrollment.latency.p50Ms, 'ms')} / ${fmt(enrollment.latency.p99Ms, 'ms')}`, baselineText, '-'),
       row('server CPU while enrolling', fmt(enrollment.serverCpuPercentOfCore, '% of a core'), `auth.session ${fmt(baseline.serverCpuPercentOfCore, '% of a core')}`, '-'),
+      row('relational statements per enrollment (without BEGIN / COMMIT)', fmt(measured.statementsPerEnrollment, '', 2), '-', '-'),
     ];
     const { window: _window, ...figures } = measured;
     return { config: s, figures: { ...figures, profile }, rows };

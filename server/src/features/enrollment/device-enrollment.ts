@@ -3,9 +3,13 @@ import type { DeviceCredentials, Inventory } from '@ninjait/shared';
 import type { RelationalStore, SqlExecutor } from '../../stores/relational/index.ts';
 import { hashSecret, newSecret, secretMatches } from '../../platform/secrets.ts';
 import { returnEnrollmentTokenUse, takeEnrollmentTokenUse } from './enrollment-tokens.ts';
-import type { EventPublisher } from '../events/index.ts';
+import type { DomainEvent, EventPublisher } from '../events/index.ts';
 import { osFields, replaceSecretHash, withoutMachineKey } from '../devices/index.ts';
-import { deviceWithKey, ingestPosition, insertEnrolledDevice, lockForTransaction, updateEnrolledDevice, type EnrolledFields } from './repository.ts';
+import {
+  deviceWithKey, ingestPosition, insertEnrolledDevice, insertEnrolledDevices, lockAllForTransaction, lockForTransaction, updateEnrolledDevice,
+  type EnrolledFields, type NewDevice as NewDeviceRow, type NewEnrolledDevice,
+} from './repository.ts';
+import { createTransactionGroups, type ItemOutcome } from './transaction-groups.ts';
 
 /** What an enrollment did: a new machine, a known one that proved its secret, or a claim an admin must decide. */
 export type EnrollmentOutcome = 'enrolled' | 'reenrolled' | 'pending';
@@ -40,8 +44,8 @@ async function provenDevice(tx: SqlExecutor, organizationId: string, machineKey:
 }
 
 /**
- * Trades a token for a device id and a fresh secret, in one transaction after the token's use is
- * taken: a refused token writes nothing. A machine's identity is its secret, not its machine key (which any local user can read):
+ * Trades a token for a device id and a fresh secret, in a transaction after the token's use is
+ * taken (shared with other new machines' enrollments, see newDeviceGroups): a refused token writes nothing. A machine's identity is its secret, not its machine key (which any local user can read):
  * - the current credentials of a live device with this key: that device, its secret rotated and its
  *   ingest sequence continued (`reenrolled`);
  * - the key of an approved device without them (or with wrong ones): a NEW device pending an admin's
@@ -56,19 +60,111 @@ export async function enrollDevice(
 ): Promise<EnrollmentResult> {
   // Refused tokens write nothing; the use is taken first, outside the transaction (see takeEnrollmentTokenUse).
   const { tokenId, organizationId } = await takeEnrollmentTokenUse(db, input.token);
+  // A machine with credentials to prove runs alone; new machines share group transactions (a roll-out is thousands of them).
+  const outcome = input.currentCredentials
+    ? await alone(db, (tx) => enrollWithToken(tx, events, input, tokenId, organizationId))
+    : await newDeviceGroupsOf(db, events).do(newDevice(input, tokenId, organizationId, 'no_credentials'));
+  if (outcome.ok) return outcome.value;
+  // Only when the transaction surely wrote nothing: a failed COMMIT may have committed, and the use is then spent.
+  if (outcome.rolledBack) await returnEnrollmentTokenUse(db, tokenId).catch(() => undefined);
+  throw outcome.error;
+}
+
+/** One enrollment in a transaction of its own, its failure told apart as a rollback or a failed COMMIT. */
+async function alone(db: RelationalStore, fn: (tx: SqlExecutor) => Promise<EnrollmentResult>): Promise<ItemOutcome<EnrollmentResult>> {
   let rolledBack = false;
   try {
-    return await db.transaction((tx) => enrollWithToken(tx, events, input, tokenId, organizationId).catch((error: unknown) => {
+    return { ok: true, value: await db.transaction((tx) => fn(tx).catch((error: unknown) => {
       rolledBack = true;
       throw error;
-    }));
+    })) };
   } catch (error) {
-    // Only when the transaction surely wrote nothing: a failed COMMIT may have committed, and the use is then spent.
-    if (rolledBack) await returnEnrollmentTokenUse(db, tokenId).catch(() => undefined);
-    throw error;
+    return { ok: false, error, rolledBack };
   }
 }
 
+/** A new machine's device, secret and the token that pays for it, before anything is written. */
+interface NewDevice {
+  device: NewDeviceRow;
+  deviceSecret: string;
+  tokenId: string;
+}
+
+function enrolledFields(inventory: Inventory): EnrolledFields {
+  const { osType, osVersion } = osFields(inventory);
+  return { name: inventory.hostname.slice(0, 255), osType, osVersion, inventory: JSON.stringify(withoutMachineKey(inventory)), agentVersion: inventory.agentVersion };
+}
+
+function newDevice(input: { inventory: Inventory; sourceIp: string | null }, tokenId: string, organizationId: string, reasonIfHeld: PendingReason): NewDevice {
+  const deviceSecret = newSecret('nds_');
+  // The id is drawn here so the event is named before the row exists; the statement writes it all at once.
+  return {
+    device: {
+      ...enrolledFields(input.inventory), id: randomUUID(), organizationId, ipAddress: input.sourceIp, machineKey: input.inventory.machineKey,
+      secretHash: hashSecret(deviceSecret), reasonIfHeld,
+    },
+    deviceSecret, tokenId,
+  };
+}
+
+const lockKey = (organizationId: string, machineKey: string) => `${organizationId}:${machineKey}`;
+
+/** New machines' enrollments, grouped per database and event publisher (one pair per server). */
+const groups = new WeakMap<RelationalStore, WeakMap<EventPublisher, ReturnType<typeof newDeviceGroups>>>();
+
+function newDeviceGroupsOf(db: RelationalStore, events: EventPublisher) {
+  const byEvents = groups.get(db) ?? new WeakMap<EventPublisher, ReturnType<typeof newDeviceGroups>>();
+  groups.set(db, byEvents);
+  let made = byEvents.get(events);
+  if (!made) {
+    made = newDeviceGroups(db, events);
+    byEvents.set(events, made);
+  }
+  return made;
+}
+
+/**
+ * Enrollments of new machines, many per transaction: every (organization, key) lock of the group
+ * first, then one statement for all the devices, whose snapshot sees every enrollment of those
+ * keys before it. One key appears once per group, so no device of a group holds another's key.
+ */
+function newDeviceGroups(db: RelationalStore, events: EventPublisher) {
+  return createTransactionGroups<NewDevice, EnrollmentResult>(db, {
+    key: ({ device }) => lockKey(device.organizationId, device.machineKey),
+    async all(tx, items) {
+      await lockAllForTransaction(tx, ENROLL_LOCK_CLASS, items.map(({ device }) => lockKey(device.organizationId, device.machineKey)));
+      const inserted = await insertEnrolledDevices(tx, items.map((item) => item.device));
+      const results = items.map((item) => {
+        const row = inserted.get(item.device.id);
+        if (!row) throw new Error('A new device was not inserted');
+        return resultOf(item, row);
+      });
+      await events.publishAll(tx, items.map((item, i) => enrolledEvent(item.device, results[i]!.claimsDeviceId)));
+      return results;
+    },
+  });
+}
+
+/** The event of a new device, published in its transaction. */
+function enrolledEvent(device: NewDeviceRow, claimsDeviceId: string | null): DomainEvent {
+  return {
+    type: 'device.enrolled', organizationId: device.organizationId, source: device.id,
+    data: { device: { id: device.id, name: device.name, osType: device.osType, osVersion: device.osVersion, approval: claimsDeviceId ? 'pending' : 'approved' } },
+  };
+}
+
+/** What a new device's enrollment answers. */
+function resultOf(item: NewDevice, inserted: NewEnrolledDevice): EnrollmentResult {
+  const { device } = item;
+  const { claimsDeviceId, lastSeq } = inserted;
+  return {
+    deviceId: device.id, organizationId: device.organizationId, deviceSecret: item.deviceSecret, nextSeq: lastSeq + 1, reused: false, tokenId: item.tokenId,
+    claimsDeviceId, pendingReason: claimsDeviceId ? device.reasonIfHeld as PendingReason : null,
+    outcome: claimsDeviceId ? 'pending' : 'enrolled', status: claimsDeviceId ? 'pending_approval' : 'active',
+  };
+}
+
+/** A machine that brought credentials: its device when they prove it, a new one claiming it otherwise. */
 async function enrollWithToken(
   tx: SqlExecutor,
   events: EventPublisher,
@@ -76,19 +172,13 @@ async function enrollWithToken(
   tokenId: string,
   organizationId: string,
 ): Promise<EnrollmentResult> {
-  const { inventory } = input;
-  const machineKey = inventory.machineKey;
+  const machineKey = input.inventory.machineKey;
   // Transaction-scoped (released at COMMIT on the same connection): safe behind PgBouncer's transaction pooling.
-  await lockForTransaction(tx, ENROLL_LOCK_CLASS, `${organizationId}:${machineKey}`);
-  const { osType, osVersion } = osFields(inventory);
-  const fields: EnrolledFields = {
-    name: inventory.hostname.slice(0, 255), osType, osVersion, inventory: JSON.stringify(withoutMachineKey(inventory)), agentVersion: inventory.agentVersion,
-  };
-  const deviceSecret = newSecret('nds_');
-
+  await lockForTransaction(tx, ENROLL_LOCK_CLASS, lockKey(organizationId, machineKey));
   const proven = input.currentCredentials ? await provenDevice(tx, organizationId, machineKey, input.currentCredentials) : null;
   if (proven) {
-    await updateEnrolledDevice(tx, proven.id, fields);
+    const deviceSecret = newSecret('nds_');
+    await updateEnrolledDevice(tx, proven.id, enrolledFields(input.inventory));
     await replaceSecretHash(tx, proven.id, hashSecret(deviceSecret));
     const nextSeq = await ingestPosition(tx, proven.id) + 1;
     return {
@@ -96,20 +186,8 @@ async function enrollWithToken(
       status: proven.approvalState === 'approved' ? 'active' : 'pending_approval', claimsDeviceId: null, pendingReason: null,
     };
   }
-
-  // The id is drawn here so the event below is named before the row exists; the statement writes it all at once.
-  const deviceId = randomUUID();
-  const reasonIfHeld: PendingReason = input.currentCredentials ? 'wrong_credentials' : 'no_credentials';
-  const { claimsDeviceId, lastSeq } = await insertEnrolledDevice(tx, {
-    ...fields, id: deviceId, organizationId, ipAddress: input.sourceIp, machineKey, secretHash: hashSecret(deviceSecret), reasonIfHeld,
-  });
-  await events.publish(tx, {
-    type: 'device.enrolled', organizationId, source: deviceId,
-    data: { device: { id: deviceId, name: fields.name, osType, osVersion, approval: claimsDeviceId ? 'pending' : 'approved' } },
-  });
-  return {
-    deviceId, organizationId, deviceSecret, nextSeq: lastSeq + 1, reused: false, tokenId, claimsDeviceId,
-    pendingReason: claimsDeviceId ? reasonIfHeld : null,
-    outcome: claimsDeviceId ? 'pending' : 'enrolled', status: claimsDeviceId ? 'pending_approval' : 'active',
-  };
+  const item = newDevice(input, tokenId, organizationId, input.currentCredentials ? 'wrong_credentials' : 'no_credentials');
+  const enrolled = resultOf(item, await insertEnrolledDevice(tx, item.device));
+  await events.publish(tx, enrolledEvent(item.device, enrolled.claimsDeviceId));
+  return enrolled;
 }

@@ -210,3 +210,72 @@ export async function insertEnrolledDevice(tx: SqlExecutor, device: EnrolledFiel
   if (!row) throw new Error('The new device was not inserted');
   return { claimsDeviceId: row.claims_device_id, lastSeq: Number(row.last_seq) };
 }
+
+/** A new device of a group enrollment, as `insertEnrolledDevices` takes it. */
+export type NewDevice = EnrolledFields & {
+  id: string; organizationId: string; ipAddress: string | null; machineKey: string; secretHash: string; reasonIfHeld: string;
+};
+
+/** The columns of one row of the group's JSON, as jsonb_to_recordset reads them (snake_case: the plugin does not rename inside raw SQL). */
+interface NewDeviceRow {
+  id: string; organization_id: string; machine_key: string; name: string; os_type: string; os_version: string;
+  inventory: string; agent_version: string; ip_address: string | null; reason_if_held: string; secret_hash: string;
+}
+const NEW_DEVICE_ROW = sql`n(id uuid, organization_id uuid, machine_key text, name text, os_type text, os_version text,
+  inventory text, agent_version text, ip_address inet, reason_if_held text, secret_hash text)`;
+
+const INSERT_ENROLLED_DEVICES = compileNamed({ rows: '\u0000rows' }, (db, p) => db
+  .with('n', (q) => q.selectFrom(sql<NewDeviceRow>`jsonb_to_recordset(${p.rows}::jsonb)`.as<'n'>(NEW_DEVICE_ROW)).selectAll())
+  // Per new device, the holder of its key as insertEnrolledDevice finds it; a group holds each key once, so none is another's holder.
+  .with('holder', (q) => q.selectFrom('n').innerJoinLateral(
+    (eb) => eb.selectFrom('devices as d').select('d.id')
+      .whereRef('d.organizationId', '=', 'n.organization_id' as never).whereRef('d.machineKey', '=', 'n.machine_key' as never)
+      .where('d.decommissionedAt', 'is', null).where('d.approvalState', '=', sql.lit('approved'))
+      .orderBy('d.lastSeen', (order) => order.desc().nullsLast()).orderBy('d.createdAt', 'desc').limit(sql.lit(1))
+      .as('h'),
+    (join) => join.onTrue())
+    .select(['n.id as newId', 'h.id as holderId']))
+  .with('device', (q) => q.insertInto('devices')
+    .columns(['id', 'organizationId', 'machineKey', 'name', 'osType', 'osVersion', 'inventory', 'agentVersion', 'ipAddress', 'status',
+      'approvalState', 'pendingReason', 'claimsDeviceId'])
+    .expression((eb) => eb.selectFrom('n').leftJoin('holder', 'holder.newId', 'n.id')
+      .select((row) => [
+        'n.id', 'n.organization_id', 'n.machine_key', 'n.name', 'n.os_type', 'n.os_version', sql<string>`n.inventory::jsonb`.as('inventory'), 'n.agent_version', 'n.ip_address',
+        sql.lit('pending').as('status'),
+        row.case().when('holder.holderId', 'is', null).then(sql.lit('approved')).else(sql.lit('pending')).end().as('approvalState'),
+        row.case().when('holder.holderId', 'is', null).then(sql<string | null>`NULL`).else(row.ref('n.reason_if_held')).end().as('pendingReason'),
+        'holder.holderId as claimsDeviceId',
+      ]))
+    .returning(['id', 'claimsDeviceId']))
+  .with('credentials', (q) => q.insertInto('deviceCredentials').columns(['deviceId', 'secretHash'])
+    .expression((eb) => eb.selectFrom('device').innerJoin('n', 'n.id', 'device.id').select(['device.id', 'n.secret_hash']))
+    .returning('deviceId'))
+  .with('ingest', (q) => q.insertInto('deviceIngestState').columns(['deviceId'])
+    .expression((eb) => eb.selectFrom('device').select('device.id'))
+    .returning(['deviceId', 'lastSeq']))
+  .selectFrom('device').innerJoin('ingest', 'ingest.deviceId', 'device.id')
+  .select(['device.id', 'device.claimsDeviceId', 'ingest.lastSeq']));
+
+/**
+ * New devices of several enrollments in one statement: what `insertEnrolledDevice` does for one,
+ * for a group whose (organization, machine key) pairs are all different, each locked beforehand
+ * (`lockAllForTransaction`). Keyed by device id.
+ */
+export async function insertEnrolledDevices(tx: SqlExecutor, devices: readonly NewDevice[]): Promise<Map<string, NewEnrolledDevice>> {
+  const rows: NewDeviceRow[] = devices.map((d) => ({
+    id: d.id, organization_id: d.organizationId, machine_key: d.machineKey, name: d.name, os_type: d.osType, os_version: d.osVersion,
+    inventory: d.inventory, agent_version: d.agentVersion, ip_address: d.ipAddress, reason_if_held: d.reasonIfHeld, secret_hash: d.secretHash,
+  }));
+  const { rows: inserted } = await tx.query<{ id: string; claims_device_id: string | null; last_seq: number | string }>(
+    INSERT_ENROLLED_DEVICES.sql, INSERT_ENROLLED_DEVICES.bind({ rows: JSON.stringify(rows) }));
+  return new Map(inserted.map((row) => [row.id, { claimsDeviceId: row.claims_device_id, lastSeq: Number(row.last_seq) }]));
+}
+
+/** Every key's advisory lock of one class, taken in the order of their hashes: groups that share keys wait for each other instead of deadlocking. */
+const ADVISORY_LOCKS = compileNamed({ lockClass: -2, keys: '\u0000keys' }, (db, p) => db
+  .selectFrom(sql<{ k: number }>`(SELECT DISTINCT hashtext(key) AS k FROM unnest(${p.keys}::text[]) AS key ORDER BY 1)`.as('keys'))
+  .select(sql`pg_advisory_xact_lock(${p.lockClass}::int, keys.k)`.as('locked')));
+
+export async function lockAllForTransaction(tx: SqlExecutor, lockClass: number, keys: readonly string[]): Promise<void> {
+  await tx.query(ADVISORY_LOCKS.sql, ADVISORY_LOCKS.bind({ lockClass, keys }));
+}

@@ -22,7 +22,9 @@ export interface DomainEvent {
  */
 export interface EventPublisher {
   publish(tx: SqlExecutor, event: DomainEvent): Promise<void>;
+  /** Several events in one statement, for a transaction that makes many records at once (a group of enrollments). */
+  publishAll(tx: SqlExecutor, events: readonly DomainEvent[]): Promise<void>;
 }
 
 /** For code paths built without webhooks (tools and tests that need no events). */
-export const noEvents: EventPublisher = { publish: async () => {} };
+export const noEvents: EventPublisher = { publish: async () => {}, publishAll: async () => {} };

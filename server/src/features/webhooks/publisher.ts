@@ -1,6 +1,6 @@
 import type { DomainEvent, EventPublisher } from '../events/index.ts';
 import { eventIdOf } from './event-id.ts';
-import { enqueueEvent } from './subscriptions-repository.ts';
+import { enqueueEvent, enqueueEvents } from './subscriptions-repository.ts';
 
 /** What a receiver gets: the same body on every attempt and on a resend. */
 export interface EventBody {
@@ -15,9 +15,16 @@ export interface EventBody {
 export function createEventPublisher(): EventPublisher {
   return {
     async publish(tx, event) {
-      const id = eventIdOf(event.organizationId, event.type, event.source);
-      const body: EventBody = { id, type: event.type, organizationId: event.organizationId, occurredAt: new Date().toISOString(), data: event.data };
-      await enqueueEvent(tx, { id, type: event.type, organizationId: event.organizationId }, body);
+      const body = bodyOf(event);
+      await enqueueEvent(tx, body, body);
+    },
+    async publishAll(tx, events) {
+      if (events.length > 0) await enqueueEvents(tx, events.map(bodyOf));
     },
   };
+}
+
+function bodyOf(event: DomainEvent): EventBody & { type: DomainEvent['type'] } {
+  const id = eventIdOf(event.organizationId, event.type, event.source);
+  return { id, type: event.type, organizationId: event.organizationId, occurredAt: new Date().toISOString(), data: event.data };
 }

@@ -131,6 +131,25 @@ export async function enqueueEvent(tx: SqlExecutor, event: { id: string; type: W
   await tx.query(ENQUEUE_EVENT, [event.id, event.id, event.type, JSON.stringify(payload), event.organizationId, event.type]);
 }
 
+const EVENTS = '\u0000events';
+const ENQUEUE_EVENTS = compileOnce((db) => db.insertInto('notificationOutbox').columns(['subscriptionId', 'organizationId', 'idempotencyKey', 'eventId', 'eventType', 'payload'])
+  .expression(db.selectFrom(sql<{ id: string; type: string; organization_id: string; payload: unknown }>`jsonb_to_recordset(${EVENTS}::jsonb)`
+    .as<'e'>(sql`e(id uuid, type text, organization_id uuid, payload jsonb)`))
+    .innerJoin('webhookSubscriptions as s', (join) => join.onRef('s.organizationId', '=', 'e.organization_id' as never))
+    .select((eb) => [
+      's.id', 's.organizationId', sql<string>`'event:' || ${eb.ref('e.id')}::text || ':' || ${eb.ref('s.id')}`.as('idempotencyKey'),
+      'e.id as eventId', 'e.type as eventType', 'e.payload',
+    ])
+    .where((eb) => eb.ref('s.enabled'))
+    .where((eb) => sql<boolean>`${eb.ref('e.type')} = ANY(${eb.ref('s.eventTypes')})`))
+  .onConflict((conflict) => conflict.column('idempotencyKey').doNothing()), [EVENTS]);
+
+/** enqueueEvent for several events in one statement; each event's body is its payload. */
+export async function enqueueEvents(tx: SqlExecutor, events: readonly { id: string; type: WebhookEventType; organizationId: string }[]): Promise<void> {
+  const rows = events.map((event) => ({ id: event.id, type: event.type, organization_id: event.organizationId, payload: event }));
+  await tx.query(ENQUEUE_EVENTS, [JSON.stringify(rows)]);
+}
+
 /**
  * A new delivery of an event this subscription was sent before: a new outbox row (its own
  * attempts and log lines) with the same event id and payload. Returns its row id.
