@@ -22,7 +22,7 @@ Embedded stores (PGlite, in-process cache) unless DATABASE_URL / REDIS_URL are s
 
 Options:
   --only <names>      comma-separated benchmarks to run (default: all)
-  --quick             tiny sizes: proves every benchmark works in about a minute
+  --quick             tiny sizes: proves every benchmark works end to end, in minutes instead of hours
   --profile           run the server with --cpu-prof; profiles and a summary go to bench/results/profiles/
   --set <key=value>   override a size, e.g. --set agents=2000,5000 --set intervalMs=30000 (repeatable)
   --out <dir>         where results go (default: bench/results)

@@ -174,6 +174,9 @@ async function sharedServerReads(ctx: BenchContext, server: ServerUnderTest, dev
   }
 }
 
+/** A node process running `script`, not the `sh -c` npm wraps it in (whose command line names it too). */
+const NODE_RUNNING = (script: RegExp) => new RegExp(`^\\S*node\\s.*${script.source}`);
+
 /** RSS in MB of the group's first process whose command line matches, or null. */
 function rssOf(pgid: number, command: RegExp): number | null {
   const member = processGroupMembers(pgid).find((process) => command.test(process.cmdline));
@@ -218,7 +221,7 @@ async function measureQuickStart(idleMs: number) {
     }, 120_000, 100);
     progress(`dashboard: npm start idles ${idleMs / 1000} s after the first sample`);
     await sleep(idleMs);
-    const idle = { idleSec: idleMs / 1000, serverRssMb: rssOf(child.pid!, /ninjait\.js start/), agentRssMb: rssOf(child.pid!, /ninjait-agent\.js run/) };
+    const idle = { idleSec: idleMs / 1000, serverRssMb: rssOf(child.pid!, NODE_RUNNING(/ninjait\.js start/)), agentRssMb: rssOf(child.pid!, NODE_RUNNING(/ninjait-agent\.js run/)) };
     return { healthySec: round(healthySec, 2), firstSampleVisibleSec: round(firstSampleSec, 2), idle };
   } finally {
     await stopProcessGroup(child);
