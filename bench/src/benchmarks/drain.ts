@@ -9,6 +9,10 @@ import { scratchDatabase } from '../lib/stores.ts';
 import { machineShape, makeSample } from '../fleet/sample.ts';
 import { setting, type BenchContext } from './types.ts';
 import { scratchDir } from '../lib/scratch.ts';
+import { newestProfile, profileClockUs, summarizeProfile, type ProfileWindow } from '../lib/cpuprofile.ts';
+import { REPO_ROOT } from '../lib/server-process.ts';
+import { fmt } from '../lib/table.ts';
+import type { Benchmark } from './types.ts';
 
 const DEVICES = 1_000;
 const INSERT_CHUNK_ROWS = 100_000;
@@ -55,12 +59,16 @@ async function scanRate(db: RelationalStore): Promise<number> {
   return total / ((performance.now() - started) / 1000);
 }
 
+const sinkOf = (labels: string) => /store="([^"]+)"/.exec(labels)?.[1] ?? labels;
+
 /**
  * A pre-filled ingest log (as after a long sink outage) drained by a server that starts on it:
- * rows per second until every sink's lag is zero, timed from the server answering /healthz.
+ * rows per second until every sink's lag is zero, timed from the server answering /healthz,
+ * and per sink until its own lag first read zero (`--set drainBatchRows=N` sets DRAIN_BATCH_ROWS).
  */
 export async function measureDrain(ctx: BenchContext) {
   const rows = setting(ctx, 'drainRows', 1_000_000, 20_000);
+  const batchRows = ctx.overrides.drainBatchRows;
   const dataDir = await scratchDir('ninjait-bench-drain-');
   const scratch = ctx.stores.databaseUrl ? await scratchDatabase(ctx.stores.databaseUrl) : null;
   try {
@@ -75,29 +83,37 @@ export async function measureDrain(ctx: BenchContext) {
     progress(`drain: starting a server on it (${round(fillSec, 1)} s to fill)`);
     const server = await startServerUnderTest({
       stores: ctx.stores, dataDir, ...(scratch ? { databaseUrl: scratch.url } : {}),
+      ...(batchRows ? { env: { DRAIN_BATCH_ROWS: batchRows } } : {}),
+      ...(ctx.profileDir ? { cpuProfDir: ctx.profileDir } : {}),
     });
     try {
       const started = performance.now();
+      const window: ProfileWindow = { startUs: profileClockUs(), endUs: 0 };
       let lag: Record<string, number> = {};
       let stableSince = performance.now();
       let sinkCount = 0;
+      const caughtUpSec: Record<string, number> = {};
       await waitFor('every sink to drain the log', async () => {
         lag = seriesOf(await server.metrics(), 'ninjait_drainer_lag_seconds');
+        for (const [labels, value] of Object.entries(lag)) if (value === 0) caughtUpSec[sinkOf(labels)] ??= (performance.now() - started) / 1000;
         const count = Object.keys(lag).length;
         if (count !== sinkCount) [sinkCount, stableSince] = [count, performance.now()];
         return count > 0 && Object.values(lag).every((v) => v === 0) && performance.now() - stableSince > 1_000;
       }, 30 * 60_000, 100);
       // The last second of the wait only proved no sink was missing.
       const drainSec = (performance.now() - started) / 1000 - 1;
+      window.endUs = profileClockUs() - 1_000_000;
       const metrics = await server.metrics();
       const writeSec = seriesOf(metrics, 'ninjait_store_write_duration_seconds_sum');
-      const sinks = Object.keys(lag).map((labels) => /store="([^"]+)"/.exec(labels)?.[1] ?? labels);
+      const sinks = Object.keys(lag).map(sinkOf);
       return {
-        rows, sinks, fillSec: round(fillSec, 1), drainSec: round(drainSec, 2),
+        rows, sinks, batchRows: batchRows ?? 'default', fillSec: round(fillSec, 1), drainSec: round(drainSec, 2),
         drainedRowsPerSec: round(rows / Math.max(drainSec, 0.001), 0),
         baselineScanRowsPerSec: round(baselineScanRowsPerSec, 0),
+        sinkDrainedRowsPerSec: Object.fromEntries(Object.entries(caughtUpSec).map(([sink, sec]) => [sink, round(rows / Math.max(sec, 0.001), 0)])),
         sinkWriteRowsPerSec: Object.fromEntries(Object.entries(writeSec).map(([labels, sec]) =>
-          [/store="([^"]+)"/.exec(labels)?.[1] ?? labels, round(rows / Math.max(sec, 0.001), 0)])),
+          [sinkOf(labels), round(rows / Math.max(sec, 0.001), 0)])),
+        window,
       };
     } finally {
       await server.stop();
@@ -107,3 +123,26 @@ export async function measureDrain(ctx: BenchContext) {
     await rm(dataDir, { recursive: true, force: true });
   }
 }
+
+/** The drain alone, with the server profiled over the drain when `--profile` is given. */
+export const drainBenchmark: Benchmark = {
+  name: 'drain',
+  summary: 'a pre-filled ingest log (1,000,000 rows) drained by a fresh server: rows/s to every sink and to each',
+  async run(ctx) {
+    const started = Date.now();
+    const { window, ...drain } = await measureDrain(ctx);
+    // The server writes its profile when it exits: read after measureDrain stopped it.
+    const profileFile = ctx.profileDir ? await newestProfile(ctx.profileDir, started) : null;
+    const profile = profileFile ? await summarizeProfile(profileFile, REPO_ROOT, 30, window) : null;
+    const each = Object.entries(drain.sinkDrainedRowsPerSec).map(([sink, perSec]) => `${sink} ${fmt(perSec, 'rows/s', 0)}`).join(', ');
+    return {
+      config: { rows: drain.rows, batchRows: drain.batchRows },
+      figures: { drain, profile },
+      rows: [{
+        benchmark: 'drain', figure: `${drain.rows.toLocaleString('en-US')}-row ingest log drained (${drain.sinks.join(', ')})`,
+        value: `${fmt(drain.drainedRowsPerSec, 'rows/s', 0)} (${each})`, baseline: `read-only scan ${fmt(drain.baselineScanRowsPerSec, 'rows/s', 0)}`,
+        goal: '≥ 100,000 rows/s to ClickHouse',
+      }],
+    };
+  },
+};
