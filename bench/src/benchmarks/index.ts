@@ -4,6 +4,7 @@ import { ingestBenchmark } from './ingest.ts';
 import { commandsBenchmark } from './commands.ts';
 import { footprintBenchmark } from './footprint.ts';
 import { backlogBenchmark } from './backlog.ts';
+import { drainBenchmark } from './drain.ts';
 import { dashboardBenchmark } from './dashboard.ts';
 import { alertingBenchmark } from './alerting.ts';
 import { remoteBenchmark } from './remote.ts';
@@ -16,6 +17,7 @@ export const benchmarks: Benchmark[] = [
   ingestBenchmark,
   footprintBenchmark,
   backlogBenchmark,
+  drainBenchmark,
   dashboardBenchmark,
   commandsBenchmark,
   alertingBenchmark,

@@ -86,6 +86,22 @@ describe.each(relationalEngines())('ingest log reader on %s', (engine) => {
     expect((await reader.readAfter(first[1]!.id, 1000)).length).toBe(tail.length + 1);
   });
 
+  it('reads a backlog it holds nothing of in one statement per batch, and what it holds without reading it again', async () => {
+    const statements: string[] = [];
+    const counted = { query: ((sql: string, params?: readonly unknown[]) => (statements.push(sql), db.query(sql, params))) as RelationalStore['query'] };
+    const reader = createIngestLogReader(counted, { capacityRows: 100 });
+    const all = await createIngestLogReader(db, { capacityRows: 100 }).readAfter(0, 1000);
+    const first = await reader.readAfter(0, 2);
+    expect(statements).toHaveLength(1);
+    expect(first).toEqual(all.slice(0, 2));
+    const rest = await reader.readAfter(first[1]!.id, 1000);
+    expect(statements).toHaveLength(2);
+    expect([...first, ...rest]).toEqual(all);
+    // Behind rows it holds, it asks only which ids follow: every row is in memory.
+    expect(await reader.readAfter(0, 1000)).toEqual(all);
+    expect(statements).toHaveLength(3);
+  });
+
   it('stays within its capacity and reads evicted rows back', async () => {
     const reader = createIngestLogReader(db, { capacityRows: 2 });
     const all = await reader.readAfter(0, 1000);

@@ -1,6 +1,6 @@
 import type { SqlExecutor } from '../../stores/relational/index.ts';
 import type { IngestRow } from './sinks/types.ts';
-import { logIdsAfter, logRowsByIds } from './log-repository.ts';
+import { logIdsAfter, logRowsAfter, logRowsByIds } from './log-repository.ts';
 
 export interface IngestLogReader {
   /** Log rows with `id > after`, in id order, at most `limit`: what a drainer copies next. */
@@ -22,14 +22,21 @@ const SHARE_MS = 250;
  * read from the log like before. Identical reads in flight (drainers at the same cursor, or a
  * drainer's read-ahead) are made once; a read answered a moment ago is still a prefix of the
  * log after that cursor, because log ids become visible in commit order.
+ *
+ * When memory holds no row past the cursor (a backlog after an outage or a restart, rows of
+ * another instance) the ids would only name rows to fetch: the rows are read in one range scan
+ * instead, which also spares the database a probe of the key per id.
  */
 export function createIngestLogReader(db: SqlExecutor, options: { capacityRows: number }): IngestLogReader {
   // Insertion order is (almost) id order, so evicting from the front drops the oldest rows.
   const recent = new Map<number, IngestRow>();
+  // The highest id ever kept: at or below a cursor, memory cannot hold any row after it.
+  let newestKept = 0;
 
   const keep = (row: IngestRow) => {
     recent.delete(row.id);
     recent.set(row.id, row);
+    if (row.id > newestKept) newestKept = row.id;
   };
   const evict = () => {
     for (const id of recent.keys()) {
@@ -39,6 +46,12 @@ export function createIngestLogReader(db: SqlExecutor, options: { capacityRows: 
   };
 
   async function read(after: number, limit: number): Promise<IngestRow[]> {
+    if (newestKept <= after) {
+      const rows = await logRowsAfter(db, after, limit);
+      for (const row of rows) keep(row);
+      evict();
+      return rows;
+    }
     const ids = await logIdsAfter(db, after, limit);
     const batch = new Map<number, IngestRow | undefined>(ids.map((id) => [id, recent.get(id)]));
     const missing = ids.filter((id) => !batch.get(id));

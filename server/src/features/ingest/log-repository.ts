@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { anyBigint, compileOnce, typed, type SqlExecutor } from '../../stores/relational/index.ts';
+import { anyBigint, compileOnce, typed, type Db, type SqlExecutor } from '../../stores/relational/index.ts';
 import type { IngestRow } from './sinks/types.ts';
 
 /** The ingest log's repository (`ingest_log`): appends, and what the drainers read. */
@@ -35,11 +35,22 @@ const INSERT_LOG_ROWS = compileOnce((db) => db.insertInto('ingestLog')
 
 const LOG_IDS_AFTER = compileOnce((db) => db.selectFrom('ingestLog').select('id').where('id', '>', AFTER).orderBy('id').limit(LIMIT), [AFTER, LIMIT]);
 
-const LOG_ROWS_BY_IDS = compileOnce((db) => db.selectFrom('ingestLog')
+/** Milliseconds since the epoch, cut as the drivers cut a timestamp's microseconds when they parse one into a Date. */
+const epochMs = (column: 'collectedAt' | 'receivedAt') => sql<number>`floor(extract(epoch from ${sql.ref(column)}) * 1000)::int8`;
+
+/**
+ * Every column of a log row; `host()` gives the address without its /32 mask. Times travel as
+ * numbers: parsing two timestamp strings per row was a twentieth of a drain's CPU (bench: drain).
+ */
+const logRows = (db: Db) => db.selectFrom('ingestLog')
   .select((eb) => [
-    'id', 'deviceId', 'organizationId', 'seq', 'kind', 'collectedAt', 'receivedAt', eb.fn<string | null>('host', ['sourceIp']).as('sourceIp'), 'payload',
-  ])
-  .where('id', '=', anyBigint(LOG_IDS)), [LOG_IDS]);
+    'id', 'deviceId', 'organizationId', 'seq', 'kind', epochMs('collectedAt').as('collectedAtMs'), epochMs('receivedAt').as('receivedAtMs'),
+    eb.fn<string | null>('host', ['sourceIp']).as('sourceIp'), 'payload',
+  ]);
+
+const LOG_ROWS_BY_IDS = compileOnce((db) => logRows(db).where('id', '=', anyBigint(LOG_IDS)), [LOG_IDS]);
+
+const LOG_ROWS_AFTER = compileOnce((db) => logRows(db).where('id', '>', AFTER).orderBy('id').limit(LIMIT), [AFTER, LIMIT]);
 
 /** Appends records in one statement (all of them travel as one JSON parameter) and returns each row's id and receive time. */
 export async function insertLogRows(tx: SqlExecutor, records: readonly LogAppend[]) {
@@ -57,14 +68,22 @@ export async function logIdsAfter(db: SqlExecutor, after: number, limit: number)
 /** A log row as the statement returns it. */
 interface LogRowColumns {
   id: number; device_id: string; organization_id: string; seq: number; kind: string;
-  collected_at: Date; received_at: Date; source_ip: string | null; payload: unknown;
+  collected_at_ms: number; received_at_ms: number; source_ip: string | null; payload: unknown;
 }
+
+const ingestRow = (row: LogRowColumns) => ({
+  id: row.id, deviceId: row.device_id, organizationId: row.organization_id, seq: row.seq, kind: row.kind,
+  collectedAt: new Date(row.collected_at_ms), receivedAt: new Date(row.received_at_ms), sourceIp: row.source_ip, payload: row.payload,
+}) as IngestRow;
 
 /** These log rows, whole (in no particular order). */
 export async function logRowsByIds(db: SqlExecutor, ids: readonly number[]): Promise<IngestRow[]> {
   const { rows } = await db.query<LogRowColumns>(LOG_ROWS_BY_IDS, [ids]);
-  return rows.map((row) => ({
-    id: row.id, deviceId: row.device_id, organizationId: row.organization_id, seq: row.seq, kind: row.kind,
-    collectedAt: row.collected_at, receivedAt: row.received_at, sourceIp: row.source_ip, payload: row.payload,
-  }) as IngestRow);
+  return rows.map(ingestRow);
+}
+
+/** The rows after `after`, whole, in order, at most `limit` (one range scan of the primary key). */
+export async function logRowsAfter(db: SqlExecutor, after: number, limit: number): Promise<IngestRow[]> {
+  const { rows } = await db.query<LogRowColumns>(LOG_ROWS_AFTER, [after, limit]);
+  return rows.map(ingestRow);
 }
