@@ -25,9 +25,6 @@ export default tseslint.config(
       'server/src/features/*/clickhouse-queries.ts',
       '**/*.test.ts',
       '**/*.suite.ts',
-      // Its one ClickHouse read (the ingested sequences of metric_usage_daily) has not moved to an
-      // ingest clickhouse-queries.ts yet (docs/ARCHITECTURE.md, "Still to do").
-      'server/src/features/ingest/sinks/clickhouse-sink.ts',
     ],
     rules: {
       'no-restricted-syntax': ['error', ...[

@@ -5,6 +5,7 @@ import { isoDate, unixSec, utcDateTime64 } from '../../../stores/analytics/time.
 import { lineProtocolBytes, metricsToPoint } from '../../../stores/timeseries/index.ts';
 import { failure, success, latestPerDevice, type IngestRow, type Sink } from './types.ts';
 import { splitStorable } from './values.ts';
+import { countedSequences } from '../clickhouse-queries.ts';
 
 /**
  * One `device_metrics_raw` row; the columns the time-series port reads when InfluxDB is not
@@ -88,12 +89,9 @@ function countedMarks(analytics: AnalyticsStore) {
       if (marks.size + unknown.size > MAX_REMEMBERED_MARKS) marks.clear();
       const ids = [...new Set([...unknown.values()].map((key) => key.deviceId))];
       const days = [...new Set([...unknown.values()].map((key) => key.day))];
-      // Not `AS day`: ClickHouse would read the alias (a String) in WHERE instead of the column.
-      const rows = await analytics.query<{ device_id: string; on_day: string; seq: string | number }>(
-        `SELECT device_id, toString(day) AS on_day, max(max_seq) AS seq FROM metric_usage_daily
-         WHERE device_id IN {ids:Array(UUID)} AND day IN {days:Array(Date)} GROUP BY device_id, day`, { ids, days });
+      const counted = await countedSequences(analytics, ids, days);
       for (const key of unknown.keys()) marks.set(key, 0);
-      for (const row of rows) marks.set(markKey(row.device_id, row.on_day), Number(row.seq));
+      for (const row of counted) marks.set(markKey(row.deviceId, row.day), row.seq);
       return marks;
     },
     counted(rows: readonly { device_id: string; day: string; max_seq: number }[]) {
