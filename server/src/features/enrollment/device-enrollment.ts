@@ -6,7 +6,7 @@ import { returnEnrollmentTokenUse, takeEnrollmentTokenUse } from './enrollment-t
 import type { DomainEvent, EventPublisher } from '../events/index.ts';
 import { osFields, replaceSecretHash, withoutMachineKey } from '../devices/index.ts';
 import {
-  deviceWithKey, ingestPosition, insertEnrolledDevice, insertEnrolledDevices, lockAllForTransaction, lockForTransaction, updateEnrolledDevice,
+  deviceWithKey, ingestPosition, insertEnrolledDevices, lockAllForTransaction, updateEnrolledDevice,
   type EnrolledFields, type NewDevice as NewDeviceRow, type NewEnrolledDevice,
 } from './repository.ts';
 import { createTransactionGroups, type ItemOutcome } from './transaction-groups.ts';
@@ -133,16 +133,21 @@ function newDeviceGroups(db: RelationalStore, events: EventPublisher) {
     key: ({ device }) => lockKey(device.organizationId, device.machineKey),
     async all(tx, items) {
       await lockAllForTransaction(tx, ENROLL_LOCK_CLASS, items.map(({ device }) => lockKey(device.organizationId, device.machineKey)));
-      const inserted = await insertEnrolledDevices(tx, items.map((item) => item.device));
-      const results = items.map((item) => {
-        const row = inserted.get(item.device.id);
-        if (!row) throw new Error('A new device was not inserted');
-        return resultOf(item, row);
-      });
-      await events.publishAll(tx, items.map((item, i) => enrolledEvent(item.device, results[i]!.claimsDeviceId)));
-      return results;
+      return insertNewDevices(tx, events, items);
     },
   });
+}
+
+/** New devices, their credentials and ingest positions, and their `device.enrolled` events, under their keys' locks. */
+async function insertNewDevices(tx: SqlExecutor, events: EventPublisher, items: readonly NewDevice[]): Promise<EnrollmentResult[]> {
+  const inserted = await insertEnrolledDevices(tx, items.map((item) => item.device));
+  const results = items.map((item) => {
+    const row = inserted.get(item.device.id);
+    if (!row) throw new Error('A new device was not inserted');
+    return resultOf(item, row);
+  });
+  await events.publishAll(tx, items.map((item, i) => enrolledEvent(item.device, results[i]!.claimsDeviceId)));
+  return results;
 }
 
 /** The event of a new device, published in its transaction. */
@@ -173,8 +178,7 @@ async function enrollWithToken(
   organizationId: string,
 ): Promise<EnrollmentResult> {
   const machineKey = input.inventory.machineKey;
-  // Transaction-scoped (released at COMMIT on the same connection): safe behind PgBouncer's transaction pooling.
-  await lockForTransaction(tx, ENROLL_LOCK_CLASS, lockKey(organizationId, machineKey));
+  await lockAllForTransaction(tx, ENROLL_LOCK_CLASS, [lockKey(organizationId, machineKey)]);
   const proven = input.currentCredentials ? await provenDevice(tx, organizationId, machineKey, input.currentCredentials) : null;
   if (proven) {
     const deviceSecret = newSecret('nds_');
@@ -186,8 +190,6 @@ async function enrollWithToken(
       status: proven.approvalState === 'approved' ? 'active' : 'pending_approval', claimsDeviceId: null, pendingReason: null,
     };
   }
-  const item = newDevice(input, tokenId, organizationId, input.currentCredentials ? 'wrong_credentials' : 'no_credentials');
-  const enrolled = resultOf(item, await insertEnrolledDevice(tx, item.device));
-  await events.publish(tx, enrolledEvent(item.device, enrolled.claimsDeviceId));
-  return enrolled;
+  const [enrolled] = await insertNewDevices(tx, events, [newDevice(input, tokenId, organizationId, input.currentCredentials ? 'wrong_credentials' : 'no_credentials')]);
+  return enrolled!;
 }

@@ -82,14 +82,6 @@ export async function tokenState(db: SqlExecutor, tokenHash: string) {
     .executeTakeFirst();
 }
 
-/** Holds a transaction-scoped advisory lock (released at COMMIT on the same connection: safe behind PgBouncer). */
-const ADVISORY_LOCK = compileNamed({ lockClass: -1, key: '\u0000key' }, (db, p) => db
-  .selectNoFrom(sql`pg_advisory_xact_lock(${p.lockClass}::int, hashtext(${p.key}::text))`.as('locked')));
-
-export async function lockForTransaction(tx: SqlExecutor, lockClass: number, key: string): Promise<void> {
-  await tx.query(ADVISORY_LOCK.sql, ADVISORY_LOCK.bind({ lockClass, key }));
-}
-
 /** A live device of the organization with this id and machine key, with its approval and secret hash. */
 export async function deviceWithKey(tx: SqlExecutor, organizationId: string, machineKey: string, deviceId: string) {
   return typed(tx).selectFrom('devices as d').innerJoin('deviceCredentials as c', 'c.deviceId', 'd.id')
@@ -164,53 +156,6 @@ export interface NewEnrolledDevice {
   lastSeq: number;
 }
 
-const NEW_DEVICE = {
-  id: '\u0000id', organizationId: '\u0000organization', machineKey: '\u0000key', name: '\u0000name', osType: '\u0000os', osVersion: '\u0000osVersion',
-  inventory: '\u0000inventory', agentVersion: '\u0000agentVersion', ipAddress: '\u0000ip', reasonIfHeld: '\u0000reason', secretHash: '\u0000secret',
-};
-const INSERT_ENROLLED_DEVICE = compileNamed(NEW_DEVICE, (db, device) => db
-  .with('holder', (q) => q.selectFrom('devices').select('id')
-    .where('organizationId', '=', device.organizationId).where('machineKey', '=', device.machineKey).where('decommissionedAt', 'is', null)
-    .where('approvalState', '=', sql.lit('approved'))
-    .orderBy('lastSeen', (order) => order.desc().nullsLast()).orderBy('createdAt', 'desc').limit(sql.lit(1)))
-  .with('device', (q) => q.insertInto('devices')
-    .columns(['id', 'organizationId', 'machineKey', 'name', 'osType', 'osVersion', 'inventory', 'agentVersion', 'ipAddress', 'status',
-      'approvalState', 'pendingReason', 'claimsDeviceId'])
-    .expression((eb) => eb.selectFrom(sql`(SELECT 1)`.as('one')).leftJoin('holder', (join) => join.onTrue())
-      .select((row) => [
-        sql<string>`${device.id}`.as('id'), sql<string>`${device.organizationId}`.as('organizationId'), sql<string>`${device.machineKey}`.as('machineKey'),
-        sql<string>`${device.name}`.as('name'), sql<string>`${device.osType}`.as('osType'), sql<string>`${device.osVersion}`.as('osVersion'),
-        sql<string>`${device.inventory}::jsonb`.as('inventory'), sql<string>`${device.agentVersion}`.as('agentVersion'),
-        sql<string | null>`${device.ipAddress}::inet`.as('ipAddress'), sql.lit('pending').as('status'),
-        row.case().when('holder.id', 'is', null).then(sql.lit('approved')).else(sql.lit('pending')).end().as('approvalState'),
-        row.case().when('holder.id', 'is', null).then(sql<string | null>`NULL`).else(sql<string>`${device.reasonIfHeld}`).end().as('pendingReason'),
-        'holder.id as claimsDeviceId',
-      ]))
-    .returning(['id', 'claimsDeviceId']))
-  .with('credentials', (q) => q.insertInto('deviceCredentials').columns(['deviceId', 'secretHash'])
-    .expression((eb) => eb.selectFrom('device').select(['device.id', sql<string>`${device.secretHash}`.as('secretHash')]))
-    .returning('deviceId'))
-  .with('ingest', (q) => q.insertInto('deviceIngestState').columns(['deviceId'])
-    .expression((eb) => eb.selectFrom('device').select('device.id'))
-    .returning('lastSeq'))
-  .selectFrom(['device', 'ingest']).select(['device.claimsDeviceId', 'ingest.lastSeq']));
-
-/**
- * A new device with its credentials and ingest position, in one statement (a roll-out enrolls thousands of machines: each round trip counts). Approved
- * when no approved live device of the organization holds the machine key; otherwise it waits
- * for an admin and claims the most recently seen holder. Run under the (organization, key) lock:
- * this statement's snapshot is taken after it, so it sees every enrollment of the key before it.
- */
-export async function insertEnrolledDevice(tx: SqlExecutor, device: EnrolledFields & {
-  id: string; organizationId: string; ipAddress: string | null; machineKey: string; secretHash: string;
-  /** Why it waits when the key turns out to be held. */
-  reasonIfHeld: string;
-}): Promise<NewEnrolledDevice> {
-  const { rows: [row] } = await tx.query<{ claims_device_id: string | null; last_seq: number | string }>(INSERT_ENROLLED_DEVICE.sql, INSERT_ENROLLED_DEVICE.bind(device));
-  if (!row) throw new Error('The new device was not inserted');
-  return { claimsDeviceId: row.claims_device_id, lastSeq: Number(row.last_seq) };
-}
-
 /** A new device of a group enrollment, as `insertEnrolledDevices` takes it. */
 export type NewDevice = EnrolledFields & {
   id: string; organizationId: string; ipAddress: string | null; machineKey: string; secretHash: string; reasonIfHeld: string;
@@ -226,7 +171,7 @@ const NEW_DEVICE_ROW = sql`n(id uuid, organization_id uuid, machine_key text, na
 
 const INSERT_ENROLLED_DEVICES = compileNamed({ rows: '\u0000rows' }, (db, p) => db
   .with('n', (q) => q.selectFrom(sql<NewDeviceRow>`jsonb_to_recordset(${p.rows}::jsonb)`.as<'n'>(NEW_DEVICE_ROW)).selectAll())
-  // Per new device, the holder of its key as insertEnrolledDevice finds it; a group holds each key once, so none is another's holder.
+  // Per new device, the most recently seen approved live device of its organization holding its key; a group holds each key once, so none is another's holder.
   .with('holder', (q) => q.selectFrom('n').innerJoinLateral(
     (eb) => eb.selectFrom('devices as d').select('d.id')
       .whereRef('d.organizationId', '=', 'n.organization_id' as never).whereRef('d.machineKey', '=', 'n.machine_key' as never)
@@ -257,9 +202,12 @@ const INSERT_ENROLLED_DEVICES = compileNamed({ rows: '\u0000rows' }, (db, p) => 
   .select(['device.id', 'device.claimsDeviceId', 'ingest.lastSeq']));
 
 /**
- * New devices of several enrollments in one statement: what `insertEnrolledDevice` does for one,
- * for a group whose (organization, machine key) pairs are all different, each locked beforehand
- * (`lockAllForTransaction`). Keyed by device id.
+ * New devices with their credentials and ingest positions, in one statement however many (a
+ * roll-out enrolls thousands of machines: each round trip counts). Each is approved when no
+ * approved live device of its organization holds its machine key; otherwise it waits for an
+ * admin and claims the most recently seen holder. The (organization, machine key) pairs are all
+ * different and each is locked beforehand (`lockAllForTransaction`): this statement's snapshot is
+ * taken after the locks, so it sees every enrollment of those keys before it. Keyed by device id.
  */
 export async function insertEnrolledDevices(tx: SqlExecutor, devices: readonly NewDevice[]): Promise<Map<string, NewEnrolledDevice>> {
   const rows: NewDeviceRow[] = devices.map((d) => ({
@@ -271,7 +219,11 @@ export async function insertEnrolledDevices(tx: SqlExecutor, devices: readonly N
   return new Map(inserted.map((row) => [row.id, { claimsDeviceId: row.claims_device_id, lastSeq: Number(row.last_seq) }]));
 }
 
-/** Every key's advisory lock of one class, taken in the order of their hashes: groups that share keys wait for each other instead of deadlocking. */
+/**
+ * Every key's transaction-scoped advisory lock of one class (released at COMMIT on the same
+ * connection: safe behind PgBouncer), taken in the order of their hashes: transactions that
+ * share keys wait for each other instead of deadlocking.
+ */
 const ADVISORY_LOCKS = compileNamed({ lockClass: -2, keys: '\u0000keys' }, (db, p) => db
   .selectFrom(sql<{ k: number }>`(SELECT DISTINCT hashtext(key) AS k FROM unnest(${p.keys}::text[]) AS key ORDER BY 1)`.as('keys'))
   .select(sql`pg_advisory_xact_lock(${p.lockClass}::int, keys.k)`.as('locked')));

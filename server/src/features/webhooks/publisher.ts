@@ -1,6 +1,6 @@
 import type { DomainEvent, EventPublisher } from '../events/index.ts';
 import { eventIdOf } from './event-id.ts';
-import { enqueueEvent, enqueueEvents } from './subscriptions-repository.ts';
+import { enqueueEvents } from './subscriptions-repository.ts';
 
 /** What a receiver gets: the same body on every attempt and on a resend. */
 export interface EventBody {
@@ -15,8 +15,7 @@ export interface EventBody {
 export function createEventPublisher(): EventPublisher {
   return {
     async publish(tx, event) {
-      const body = bodyOf(event);
-      await enqueueEvent(tx, body, body);
+      await enqueueEvents(tx, [bodyOf(event)]);
     },
     async publishAll(tx, events) {
       if (events.length > 0) await enqueueEvents(tx, events.map(bodyOf));

@@ -107,30 +107,8 @@ export async function recordSubscriptionOutcome(db: SqlExecutor, id: string, out
     .execute();
 }
 
-// Placeholders in the order the statement binds them (compileOnce checks it). Compiled once: the
-// ingest path publishes an event for every device that comes online, thousands after an outage.
-const EVENT_ID = '\u0000event';
-const EVENT_TYPE = '\u0000type';
-const PAYLOAD = '\u0000payload';
-const ORGANIZATION_ID = '\u0000organization';
-const ENQUEUE_EVENT = compileOnce((db) => db.insertInto('notificationOutbox').columns(['subscriptionId', 'organizationId', 'idempotencyKey', 'eventId', 'eventType', 'payload'])
-  .expression(db.selectFrom('webhookSubscriptions as s')
-    .select((eb) => [
-      's.id', 's.organizationId', sql<string>`'event:' || ${EVENT_ID}::text || ':' || ${eb.ref('s.id')}`.as('idempotencyKey'),
-      sql<string>`${EVENT_ID}::uuid`.as('eventId'), sql<string>`${EVENT_TYPE}::text`.as('eventType'), sql<string>`${PAYLOAD}::jsonb`.as('payload'),
-    ])
-    .where('s.organizationId', '=', ORGANIZATION_ID).where((eb) => eb.ref('s.enabled'))
-    .where((eb) => sql<boolean>`${EVENT_TYPE}::text = ANY(${eb.ref('s.eventTypes')})`))
-  .onConflict((conflict) => conflict.column('idempotencyKey').doNothing()), [EVENT_ID, EVENT_ID, EVENT_TYPE, PAYLOAD, ORGANIZATION_ID, EVENT_TYPE]);
-
-/**
- * One outbox row per enabled subscription of the organization that wants this type, in the
- * caller's transaction. The key (event and subscription) makes a second publish a no-op.
- */
-export async function enqueueEvent(tx: SqlExecutor, event: { id: string; type: WebhookEventType; organizationId: string }, payload: unknown): Promise<void> {
-  await tx.query(ENQUEUE_EVENT, [event.id, event.id, event.type, JSON.stringify(payload), event.organizationId, event.type]);
-}
-
+// Compiled once: the ingest path publishes an event for every device that comes online, thousands
+// after an outage, and a group of enrollments one per new device.
 const EVENTS = '\u0000events';
 const ENQUEUE_EVENTS = compileOnce((db) => db.insertInto('notificationOutbox').columns(['subscriptionId', 'organizationId', 'idempotencyKey', 'eventId', 'eventType', 'payload'])
   .expression(db.selectFrom(sql<{ id: string; type: string; organization_id: string; payload: unknown }>`jsonb_to_recordset(${EVENTS}::jsonb)`
@@ -144,7 +122,11 @@ const ENQUEUE_EVENTS = compileOnce((db) => db.insertInto('notificationOutbox').c
     .where((eb) => sql<boolean>`${eb.ref('e.type')} = ANY(${eb.ref('s.eventTypes')})`))
   .onConflict((conflict) => conflict.column('idempotencyKey').doNothing()), [EVENTS]);
 
-/** enqueueEvent for several events in one statement; each event's body is its payload. */
+/**
+ * Per event, one outbox row per enabled subscription of its organization that wants its type, in
+ * the caller's transaction, all in one statement; each event's body is its payload. The key
+ * (event and subscription) makes a second publish a no-op.
+ */
 export async function enqueueEvents(tx: SqlExecutor, events: readonly { id: string; type: WebhookEventType; organizationId: string }[]): Promise<void> {
   const rows = events.map((event) => ({ id: event.id, type: event.type, organization_id: event.organizationId, payload: event }));
   await tx.query(ENQUEUE_EVENTS, [JSON.stringify(rows)]);
