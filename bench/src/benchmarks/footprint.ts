@@ -1,11 +1,10 @@
 import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
-import { setTimeout as delay } from 'node:timers/promises';
 import { join } from 'node:path';
 import { AGENT_RUN_NODE_FLAGS } from '@ninjait/agent';
 import { buildAgentBundle, bundledAgent, enrollAgent, spawnAgent, stopProcess, TSX_AGENT, type AgentCommand } from '../lib/agent-process.ts';
 import { sumOf } from '../lib/metrics.ts';
-import { startPeers, type PeerName, type RunningPeer } from '../lib/peers.ts';
+import { collectEvery, startPeers, type PeerName, type RunningPeer } from '../lib/peers.ts';
 import { sampleProcesses, summarize, type ProcSummary } from '../lib/proc.ts';
 import { progress, sleep } from '../lib/progress.ts';
 import { createFleetToken, withServer } from '../lib/server-process.ts';
@@ -60,30 +59,15 @@ export const footprintBenchmark: Benchmark = {
         const pids = Object.fromEntries([...AGENTS.map((name, i) => [name, agents[i]!.pid!] as const), ['bareNode', bare.pid!] as const]) as Record<Measured, number>;
         let peers: RunningPeer[] = [];
         let peersMissing: string[] = [];
-        let peerCollections: Promise<void> | null = null;
-        let stopCollecting = () => undefined as void;
+        let peersFailed: string | null = null;
         try {
           ({ peers, missing: peersMissing } = await startPeers(dir));
           if (peersMissing.length > 0) progress(`footprint: not installed, so not measured beside ours: ${peersMissing.join(', ')} (apt-get install ${peersMissing.join(' ')})`);
         } catch (error) {
-          progress(`footprint: the peers did not start: ${(error as Error).message}`);
-          peersMissing = ['zabbix-agent', 'prometheus-node-exporter'];
+          peersFailed = (error as Error).message;
+          progress(`footprint: the peers did not start: ${peersFailed}`);
         }
-        // Each peer collects every interval, as its server would ask it to.
-        const collected: Record<string, { collections: number; values: number; errors: number }> = {};
-        if (peers.length > 0) {
-          const controller = new AbortController();
-          stopCollecting = () => controller.abort();
-          peerCollections = (async () => {
-            while (!controller.signal.aborted) {
-              for (const peer of peers) {
-                const tally = (collected[peer.name] ??= { collections: 0, values: 0, errors: 0 });
-                await peer.collect().then((values) => { tally.collections++; tally.values += values; }, () => { tally.errors++; });
-              }
-              await delay(intervalMs, undefined, { signal: controller.signal }).catch(() => undefined);
-            }
-          })();
-        }
+        const collecting = collectEvery(peers, intervalMs);
         const sampler = sampleProcesses(pids, sampleEveryMs, Object.fromEntries(peers.map((peer) => [peer.name, peer.pgid])));
         try {
           const ingested0 = sumOf(await server.metrics(), 'ninjait_records_ingested_total');
@@ -110,7 +94,7 @@ export const footprintBenchmark: Benchmark = {
               rssRatioToBareNode: ratio('agent'), rssRatioWithoutFlags: ratio('agentWithoutFlags'), rssRatioTsx: ratio('agentTsx'),
               // By the three agents together: proof they collected and pushed all along.
               recordsDeliveredDuringRun: ingested,
-              peers: { collected, missing: peersMissing },
+              peers: { collected: collecting.tally, missing: peersMissing, failed: peersFailed },
             },
             rows: [
               {
@@ -137,8 +121,7 @@ export const footprintBenchmark: Benchmark = {
           };
         } finally {
           sampler.stop();
-          stopCollecting();
-          await peerCollections;
+          await collecting.stop();
           await Promise.all([...children.map((child) => stopProcess(child)), ...peers.map((peer) => peer.stop())]);
         }
       });

@@ -4,6 +4,9 @@ import { writeFile } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { stopProcessGroup } from './agent-process.ts';
+import { waitFor } from './progress.ts';
 import { freePort } from './server-process.ts';
 
 /**
@@ -58,30 +61,12 @@ function zabbixGet(port: number, key: string): Promise<string> {
   });
 }
 
+/** Waits until `probe` succeeds; throws at once if the peer exits, or after 30 s. */
 async function untilAnswers(what: string, child: ChildProcess, probe: () => Promise<unknown>): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
+  await waitFor(`${what} to answer`, async () => {
     if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}`);
-    try {
-      await probe();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw new Error(`${what} did not answer: ${(error as Error).message}`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
-}
-
-function stopGroup(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const force = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 5_000);
-    child.once('exit', () => {
-      clearTimeout(force);
-      resolve();
-    });
-    process.kill(-child.pid!, 'SIGTERM');
-  });
+    return probe().then(() => true, () => false);
+  }, 30_000);
 }
 
 /** A free loopback port Zabbix accepts: its ListenPort stops at 32767, below Linux's ephemeral range. */
@@ -113,7 +98,7 @@ async function startZabbixAgent(dir: string): Promise<RunningPeer> {
       for (const item of items) await zabbixGet(port, item);
       return items.length;
     },
-    stop: () => stopGroup(child),
+    stop: () => stopProcessGroup(child),
   };
   await untilAnswers('zabbix_agentd', child, () => zabbixGet(port, 'agent.ping')).catch(async (error: unknown) => {
     await peer.stop();
@@ -136,7 +121,7 @@ async function startNodeExporter(): Promise<RunningPeer> {
     if (!response.ok) throw new Error(`node_exporter answered ${response.status}`);
     return (await response.text()).split('\n').filter((line) => line !== '' && !line.startsWith('#')).length;
   };
-  const peer: RunningPeer = { name: 'nodeExporter', pgid: child.pid!, collect: scrape, stop: () => stopGroup(child) };
+  const peer: RunningPeer = { name: 'nodeExporter', pgid: child.pid!, collect: scrape, stop: () => stopProcessGroup(child) };
   await untilAnswers('node_exporter', child, scrape).catch(async (error: unknown) => {
     await peer.stop();
     throw error;
@@ -144,13 +129,47 @@ async function startNodeExporter(): Promise<RunningPeer> {
   return peer;
 }
 
-/** Starts every peer whose package is installed; says which are missing. */
+/** Starts every peer whose package is installed; says which are missing. One that fails to start stops those started before it. */
 export async function startPeers(dir: string): Promise<{ peers: RunningPeer[]; missing: string[] }> {
   const peers: RunningPeer[] = [];
   const missing: string[] = [];
-  if (existsSync(PEER_BINARIES.zabbixAgent)) peers.push(await startZabbixAgent(dir));
-  else missing.push('zabbix-agent');
-  if (existsSync(PEER_BINARIES.nodeExporter)) peers.push(await startNodeExporter());
-  else missing.push('prometheus-node-exporter');
+  const starts = [
+    { binary: PEER_BINARIES.zabbixAgent, pkg: 'zabbix-agent', start: () => startZabbixAgent(dir) },
+    { binary: PEER_BINARIES.nodeExporter, pkg: 'prometheus-node-exporter', start: startNodeExporter },
+  ];
+  try {
+    for (const { binary, pkg, start } of starts) {
+      if (existsSync(binary)) peers.push(await start());
+      else missing.push(pkg);
+    }
+  } catch (error) {
+    await Promise.all(peers.map((peer) => peer.stop()));
+    throw error;
+  }
   return { peers, missing };
+}
+
+/** What the peers answered while `collectEvery` ran: collections, values and failed collections per peer. */
+export type PeerTally = Record<string, { collections: number; values: number; errors: number }>;
+
+/** Has every peer collect every `intervalMs`, as its server would ask it to, until `stop`. */
+export function collectEvery(peers: readonly RunningPeer[], intervalMs: number) {
+  const tally: PeerTally = {};
+  const controller = new AbortController();
+  const loop = (async () => {
+    while (peers.length > 0 && !controller.signal.aborted) {
+      for (const peer of peers) {
+        const counts = (tally[peer.name] ??= { collections: 0, values: 0, errors: 0 });
+        await peer.collect().then((values) => { counts.collections++; counts.values += values; }, () => { counts.errors++; });
+      }
+      await delay(intervalMs, undefined, { signal: controller.signal }).catch(() => undefined);
+    }
+  })();
+  return {
+    tally,
+    async stop() {
+      controller.abort();
+      await loop;
+    },
+  };
 }
