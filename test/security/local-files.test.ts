@@ -17,10 +17,24 @@ import { engineVariants } from './support.ts';
  * link out of DATA_DIR.
  */
 
-/** Every entry under `dir`, `dir` included, never through a link (links themselves are left out). */
+/** `fn`'s answer, or `gone` where the entry was removed meanwhile (ENOENT). */
+function unlessRemoved<T>(fn: () => T, gone: T): T {
+  try {
+    return fn();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return gone;
+    throw error;
+  }
+}
+
+/**
+ * Every entry under `dir`, `dir` included, never through a link (links themselves are left out).
+ * The server is running while it is walked: chdb writes a part into a tmp_insert_* folder and
+ * renames it, and merges parts away, so an entry listed may be gone by the time it is read.
+ */
 function entries(dir: string): string[] {
   const found = [dir];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+  for (const entry of unlessRemoved(() => readdirSync(dir, { withFileTypes: true }), [])) {
     const path = join(dir, entry.name);
     if (entry.isSymbolicLink()) continue;
     found.push(...(entry.isDirectory() ? entries(path) : [path]));
@@ -28,10 +42,10 @@ function entries(dir: string): string[] {
   return found;
 }
 
-/** Entries that another account could read, write or enter. */
+/** Entries that another account could read, write or enter (one removed meanwhile cannot be). */
 function openToOthers(dir: string): string[] {
   return entries(dir)
-    .map((path) => ({ path, mode: lstatSync(path).mode & 0o777 }))
+    .map((path) => ({ path, mode: unlessRemoved(() => lstatSync(path).mode & 0o777, 0) }))
     .filter(({ mode }) => (mode & 0o077) !== 0)
     .map(({ path, mode }) => `${path.slice(dir.length) || '.'} ${mode.toString(8)}`);
 }

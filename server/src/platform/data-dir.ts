@@ -64,14 +64,13 @@ export function secureDataDir(dataDir: string): SecuredDataDir {
     }
     const mode = stats.isDirectory() ? PRIVATE_DIR_MODE : (stats.mode & 0o700) | OWNER_READ_WRITE;
     if ((stats.mode & 0o777) === mode) return;
-    chmodNoFollow(path, stats, mode);
-    result.fixed++;
+    if (chmodNoFollow(path, stats, mode)) result.fixed++;
   };
 
   narrow(dir, lstatSync(dir));
   const pending = [dir];
   for (let folder = pending.pop(); folder !== undefined; folder = pending.pop()) {
-    for (const name of readdirSync(folder)) {
+    for (const name of readdirOrEmpty(folder)) {
       const path = join(folder, name);
       const stats = lstatOrNull(path);
       // Links are skipped, and so are sockets, FIFOs and devices: the server makes none of them.
@@ -83,23 +82,30 @@ export function secureDataDir(dataDir: string): SecuredDataDir {
   return result;
 }
 
-/** Changes the mode of the entry `stats` describes, refusing if it was swapped for a link since. */
-function chmodNoFollow(path: string, stats: Stats, mode: number): void {
+/**
+ * Changes the mode of the entry `stats` describes, refusing if it was swapped for a link since.
+ * False when the entry was removed meanwhile.
+ */
+function chmodNoFollow(path: string, stats: Stats, mode: number): boolean {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return false;
     // A file its owner cannot read (mode 0o0xx): no handle to take, so check the entry again.
-    if ((error as NodeJS.ErrnoException).code !== 'EACCES') throw error;
-    const again = lstatSync(path);
+    if (code !== 'EACCES') throw error;
+    const again = lstatOrNull(path);
+    if (!again) return false;
     if (again.isSymbolicLink() || again.ino !== stats.ino) throw new Error(`${path} changed while DATA_DIR was being secured`);
     chmodSync(path, mode);
-    return;
+    return true;
   }
   try {
     const opened = fstatSync(fd);
     if (opened.ino !== stats.ino || opened.dev !== stats.dev) throw new Error(`${path} changed while DATA_DIR was being secured`);
     fchmodSync(fd, mode);
+    return true;
   } finally {
     closeSync(fd);
   }
@@ -111,6 +117,16 @@ function lstatOrNull(path: string): Stats | null {
   } catch (error) {
     // Removed between listing and looking (a database file being rotated): nothing to do.
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+}
+
+function readdirOrEmpty(folder: string): string[] {
+  try {
+    return readdirSync(folder);
+  } catch (error) {
+    // Removed after it was listed (chdb renames and merges part folders): nothing in it to secure.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
   }
 }
