@@ -362,7 +362,7 @@ describe.each(engineVariants())('device identity: a machine key is not a secret 
     expect(await decided(reinstalled.pending.deviceId)).toEqual(['device.replaced']);
     expect((await auditRows(reinstalled.pending.deviceId)).at(-1)!.doc.details).toMatchObject({ replacedDeviceId: reinstalled.known.deviceId });
     expect(await decided(rejected.pending.deviceId)).toEqual(['device.rejected']);
-  });
+  }, 120_000); // A second organization's whole fixture (logins, a device, jobs) is built inside it.
 
   it('shows people a fingerprint of the machine key, never the key, in any devices.* answer', async () => {
     const { token } = await owner().tokens.create.mutate({ name: 'fingerprint', maxUses: 2 });

@@ -3,7 +3,7 @@ import { AppError } from '../../platform/errors.ts';
 import { publicProcedure } from '../../platform/trpc/trpc.ts';
 import { invalidateDeviceLists } from '../../stores/cache/keys.ts';
 import { machineKeyFingerprint } from '../devices/index.ts';
-import { enrollDevice, type EnrollmentResult } from './device-enrollment.ts';
+import { createDeviceEnrollment, type DeviceEnrollment, type EnrollmentResult } from './device-enrollment.ts';
 import type { EnrollmentLimit } from './enrollment-limit.ts';
 import type { Env } from '../../platform/config/index.ts';
 import type { Logger } from '../../platform/obs/logger.ts';
@@ -41,6 +41,8 @@ export interface EnrollmentAgentDeps {
 
 /** The agent's first call, spread into the `agent` router: an enrollment token and the machine's inventory give a device and its secret. */
 export function createEnrollmentAgentProcedures(deps: EnrollmentAgentDeps) {
+  // Made at the first enrollment, not here: building the router reads no service.
+  let enrollment: DeviceEnrollment | undefined;
   return {
     enroll: publicProcedure.input(enrollInputSchema).mutation(async ({ ctx, input }) => {
       // Before the token is looked at: an agent this server cannot serve must not take a device.
@@ -48,7 +50,8 @@ export function createEnrollmentAgentProcedures(deps: EnrollmentAgentDeps) {
       if (!protocol.ok) throw new AppError('PRECONDITION_FAILED', protocol.message);
       const attempt = await deps.enrollmentLimit.admit(input.token, ctx.ip);
       if (!attempt.verdict.allowed) throw new AppError('TOO_MANY_REQUESTS', `Too many enrollment attempts; try again in ${attempt.verdict.resetInSec} s`);
-      const enrolled = await enrollDevice(deps.db, deps.events, { ...input, sourceIp: ctx.ip }).catch((error: unknown) => {
+      enrollment ??= createDeviceEnrollment(deps.db, deps.events);
+      const enrolled = await enrollment.enroll({ ...input, sourceIp: ctx.ip }).catch((error: unknown) => {
         if (error instanceof AppError && error.code === 'UNAUTHORIZED') attempt.refused();
         else attempt.failed();
         throw error;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DeviceCredentials, Inventory } from '@ninjait/shared';
 import type { RelationalStore, SqlExecutor } from '../../stores/relational/index.ts';
 import { hashSecret, newSecret, secretMatches } from '../../platform/secrets.ts';
-import { returnEnrollmentTokenUse, takeEnrollmentTokenUse } from './enrollment-tokens.ts';
+import { createTokenUses } from './token-uses.ts';
 import type { DomainEvent, EventPublisher } from '../events/index.ts';
 import { osFields, replaceSecretHash, withoutMachineKey } from '../devices/index.ts';
 import {
@@ -43,31 +43,48 @@ async function provenDevice(tx: SqlExecutor, organizationId: string, machineKey:
   return row && secretMatches(credentials.deviceSecret, row.secretHash) ? row : null;
 }
 
+/** What an agent's enrollment brings: its token, its machine's report, and the credentials it already has, if any. */
+export interface EnrollmentRequest {
+  token: string;
+  inventory: Inventory;
+  currentCredentials?: DeviceCredentials | undefined;
+  sourceIp: string | null;
+}
+
+export interface DeviceEnrollment {
+  enroll(input: EnrollmentRequest): Promise<EnrollmentResult>;
+}
+
 /**
  * Trades a token for a device id and a fresh secret, in a transaction after the token's use is
- * taken (shared with other new machines' enrollments, see newDeviceGroups): a refused token writes nothing. A machine's identity is its secret, not its machine key (which any local user can read):
+ * taken (uses of one token taken together, see createTokenUses; new machines' transactions shared,
+ * see newDeviceGroups): a refused token writes nothing. A machine's identity is its secret, not its
+ * machine key (which any local user can read):
  * - the current credentials of a live device with this key: that device, its secret rotated and its
  *   ingest sequence continued (`reenrolled`);
  * - the key of an approved device without them (or with wrong ones): a NEW device pending an admin's
  *   decision, which claims the known one; the known one's secret and queued commands are untouched;
  * - a key no approved device holds: a new active device (`enrolled`).
  * Enrollments of one key in one organization run one at a time, so racing agents cannot both be first.
+ * One per server: what is shared between enrollments (the groups) lives in it.
  */
-export async function enrollDevice(
-  db: RelationalStore,
-  events: EventPublisher,
-  input: { token: string; inventory: Inventory; currentCredentials?: DeviceCredentials | undefined; sourceIp: string | null },
-): Promise<EnrollmentResult> {
-  // Refused tokens write nothing; the use is taken first, outside the transaction (see takeEnrollmentTokenUse).
-  const { tokenId, organizationId } = await takeEnrollmentTokenUse(db, input.token);
-  // A machine with credentials to prove runs alone; new machines share group transactions (a roll-out is thousands of them).
-  const outcome = input.currentCredentials
-    ? await alone(db, (tx) => enrollWithToken(tx, events, input, tokenId, organizationId))
-    : await newDeviceGroupsOf(db, events).do(newDevice(input, tokenId, organizationId, 'no_credentials'));
-  if (outcome.ok) return outcome.value;
-  // Only when the transaction surely wrote nothing: a failed COMMIT may have committed, and the use is then spent.
-  if (outcome.rolledBack) await returnEnrollmentTokenUse(db, tokenId).catch(() => undefined);
-  throw outcome.error;
+export function createDeviceEnrollment(db: RelationalStore, events: EventPublisher): DeviceEnrollment {
+  const tokenUses = createTokenUses(db);
+  const newDevices = newDeviceGroups(db, events);
+  return {
+    async enroll(input) {
+      // Refused tokens write nothing; the use is taken first, outside the transaction.
+      const { tokenId, organizationId } = await tokenUses.take(input.token);
+      // A machine with credentials to prove runs alone; new machines share group transactions (a roll-out is thousands of them).
+      const outcome = input.currentCredentials
+        ? await alone(db, (tx) => enrollWithToken(tx, events, input, tokenId, organizationId))
+        : await newDevices.do(newDevice(input, tokenId, organizationId, 'no_credentials'));
+      if (outcome.ok) return outcome.value;
+      // Only when the transaction surely wrote nothing: a failed COMMIT may have committed, and the use is then spent.
+      if (outcome.rolledBack) await tokenUses.giveBack(tokenId).catch(() => undefined);
+      throw outcome.error;
+    },
+  };
 }
 
 /** One enrollment in a transaction of its own, its failure told apart as a rollback or a failed COMMIT. */
@@ -108,20 +125,6 @@ function newDevice(input: { inventory: Inventory; sourceIp: string | null }, tok
 }
 
 const lockKey = (organizationId: string, machineKey: string) => `${organizationId}:${machineKey}`;
-
-/** New machines' enrollments, grouped per database and event publisher (one pair per server). */
-const groups = new WeakMap<RelationalStore, WeakMap<EventPublisher, ReturnType<typeof newDeviceGroups>>>();
-
-function newDeviceGroupsOf(db: RelationalStore, events: EventPublisher) {
-  const byEvents = groups.get(db) ?? new WeakMap<EventPublisher, ReturnType<typeof newDeviceGroups>>();
-  groups.set(db, byEvents);
-  let made = byEvents.get(events);
-  if (!made) {
-    made = newDeviceGroups(db, events);
-    byEvents.set(events, made);
-  }
-  return made;
-}
 
 /**
  * Enrollments of new machines, many per transaction: every (organization, key) lock of the group
@@ -173,7 +176,7 @@ function resultOf(item: NewDevice, inserted: NewEnrolledDevice): EnrollmentResul
 async function enrollWithToken(
   tx: SqlExecutor,
   events: EventPublisher,
-  input: { inventory: Inventory; currentCredentials?: DeviceCredentials | undefined; sourceIp: string | null },
+  input: Omit<EnrollmentRequest, 'token'>,
   tokenId: string,
   organizationId: string,
 ): Promise<EnrollmentResult> {

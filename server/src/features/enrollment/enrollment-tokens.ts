@@ -1,7 +1,7 @@
 import type { SqlExecutor } from '../../stores/relational/index.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import { hashSecret, newSecret } from '../../platform/secrets.ts';
-import { insertToken, markTokenRevoked, reserveTokenUse, returnTokenUse, selectTokens, tokenState, type EnrollmentToken } from './repository.ts';
+import { insertToken, markTokenRevoked, selectTokens, tokenState, type EnrollmentToken } from './repository.ts';
 
 export type { EnrollmentToken } from './repository.ts';
 
@@ -31,27 +31,13 @@ export async function revokeEnrollmentToken(db: SqlExecutor, organizationId: str
   return revoked;
 }
 
-/**
- * Takes one use of an enrollment token, or says why it cannot be used. The use is taken before the
- * enrollment's transaction, not in it: held to that transaction's commit, the token's row made every
- * enrollment of a fleet wait for the one before it to reach the disk. An enrollment that fails
- * after this gives the use back (`returnEnrollmentTokenUse`); one lost in a crash is a use spent
- * for nothing, never a device beyond the token's `maxUses`.
- */
-export async function takeEnrollmentTokenUse(db: SqlExecutor, token: string): Promise<{ tokenId: string; organizationId: string }> {
-  const tokenHash = hashSecret(token);
-  const reserved = await reserveTokenUse(db, tokenHash);
-  if (reserved) return { tokenId: reserved.id, organizationId: reserved.organizationId };
+/** Why the token with this hash cannot be used now, as the error an enrollment answers with. */
+export async function tokenRefusal(db: SqlExecutor, tokenHash: string): Promise<AppError> {
   const row = await tokenState(db, tokenHash);
-  if (!row) throw new AppError('UNAUTHORIZED', 'Enrollment token is not valid');
-  if (row.revoked) throw new AppError('UNAUTHORIZED', 'Enrollment token has been revoked');
-  if (row.expired) throw new AppError('UNAUTHORIZED', 'Enrollment token has expired');
-  if (row.usedUp) throw new AppError('UNAUTHORIZED', 'Enrollment token has been used the maximum number of times');
+  if (!row) return new AppError('UNAUTHORIZED', 'Enrollment token is not valid');
+  if (row.revoked) return new AppError('UNAUTHORIZED', 'Enrollment token has been revoked');
+  if (row.expired) return new AppError('UNAUTHORIZED', 'Enrollment token has expired');
+  if (row.usedUp) return new AppError('UNAUTHORIZED', 'Enrollment token has been used the maximum number of times');
   // Good again by now (a use given back meanwhile): refused all the same, as a race lost.
-  throw new AppError('UNAUTHORIZED', 'Enrollment token is no longer valid (used up, revoked or expired)');
-}
-
-/** Gives back the use an enrollment took and could not finish. */
-export async function returnEnrollmentTokenUse(db: SqlExecutor, tokenId: string): Promise<void> {
-  await returnTokenUse(db, tokenId);
+  return new AppError('UNAUTHORIZED', 'Enrollment token is no longer valid (used up, revoked or expired)');
 }

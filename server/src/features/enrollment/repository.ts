@@ -44,27 +44,32 @@ export async function markTokenRevoked(db: SqlExecutor, organizationId: string, 
 }
 
 /**
- * Counts one use of the token with this hash if it is still good, in a statement of its own whose
- * commit does not wait for the disk: the token's row is locked only while the statement runs, so a
- * fleet's enrollments do not queue behind each other's commits on it. Durable as soon as anything
- * the caller commits afterwards is (the log is flushed in order), and lost in a crash only with
- * the enrollment it was for. Undefined when the token is not good (see `tokenState` for why).
+ * Counts up to `count` uses of the token with this hash while it is still good, in a statement of
+ * its own whose commit does not wait for the disk: the token's row is locked only while the
+ * statement runs, so a fleet's enrollments do not queue behind each other's commits on it. Durable
+ * as soon as anything the caller commits afterwards is (the log is flushed in order), and lost in a
+ * crash only with the enrollments they were for. `granted` is how many were counted (fewer than
+ * `count` when the token runs out); undefined when the token is not good (see `tokenState` for why).
  */
 // Compiled once, like the other statements of an enrollment: a roll-out runs them thousands of times a minute.
-const RESERVE_TOKEN_USE = compileNamed({ tokenHash: '\u0000hash' }, (db, p) => db
+const RESERVE_TOKEN_USES = compileNamed({ tokenHash: '\u0000hash', count: -731_001 }, (db, p) => db
   .with('noFlushWait', (q) => q.selectNoFrom(sql<string>`set_config('synchronous_commit', 'off', true)`.as('setting')))
-  .updateTable('enrollmentTokens').from('noFlushWait')
-  .set((eb) => ({ uses: eb('uses', '+', sql.lit(1)) }))
-  .where('tokenHash', '=', p.tokenHash).where((eb) => eb('uses', '<', eb.ref('maxUses')))
-  .where('revokedAt', 'is', null).where('expiresAt', '>', sql<Date>`NOW()`)
-  .returning(['id', 'organizationId']));
+  // The row as it is once locked: `granted` is the difference the update makes to it.
+  .with('before', (q) => q.selectFrom('enrollmentTokens').select(['id', 'uses'])
+    .where('tokenHash', '=', p.tokenHash).where((eb) => eb('uses', '<', eb.ref('maxUses')))
+    .where('revokedAt', 'is', null).where('expiresAt', '>', sql<Date>`NOW()`)
+    .forUpdate())
+  .updateTable('enrollmentTokens').from(['noFlushWait', 'before'])
+  .set((eb) => ({ uses: eb.fn<number>('least', [eb('enrollmentTokens.uses', '+', p.count), eb.ref('enrollmentTokens.maxUses')]) }))
+  .whereRef('enrollmentTokens.id', '=', 'before.id')
+  .returning((eb) => ['enrollmentTokens.id', 'enrollmentTokens.organizationId', eb('enrollmentTokens.uses', '-', eb.ref('before.uses')).as('granted')]));
 
-export async function reserveTokenUse(db: SqlExecutor, tokenHash: string): Promise<{ id: string; organizationId: string } | undefined> {
-  const { rows: [row] } = await db.query<{ id: string; organization_id: string }>(RESERVE_TOKEN_USE.sql, RESERVE_TOKEN_USE.bind({ tokenHash }));
-  return row ? { id: row.id, organizationId: row.organization_id } : undefined;
+export async function reserveTokenUses(db: SqlExecutor, tokenHash: string, count: number): Promise<{ id: string; organizationId: string; granted: number } | undefined> {
+  const { rows: [row] } = await db.query<{ id: string; organization_id: string; granted: number }>(RESERVE_TOKEN_USES.sql, RESERVE_TOKEN_USES.bind({ tokenHash, count }));
+  return row ? { id: row.id, organizationId: row.organization_id, granted: Number(row.granted) } : undefined;
 }
 
-/** Gives back a use `reserveTokenUse` took for an enrollment that then failed. */
+/** Gives back a use `reserveTokenUses` took for an enrollment that then failed. */
 export async function returnTokenUse(db: SqlExecutor, tokenId: string): Promise<void> {
   await typed(db).updateTable('enrollmentTokens').set((eb) => ({ uses: eb('uses', '-', sql.lit(1)) }))
     .where('id', '=', tokenId).where('uses', '>', sql.lit(0))
