@@ -1,8 +1,10 @@
 import { startFleet, loopbackAddresses, untilConnected, type FleetSnapshot } from '../fleet/fleet.ts';
-import { maxOf, sumOf } from '../lib/metrics.ts';
+import { maxOf, sumOf, type MetricValues } from '../lib/metrics.ts';
+import { loopDelayBetween } from '../lib/loop-delay.ts';
 import { readProc, type ProcSnapshot } from '../lib/proc.ts';
 import { progress, sleep } from '../lib/progress.ts';
-import { newestProfile, summarizeProfile } from '../lib/cpuprofile.ts';
+import { newestProfile, profileClockUs, summarizeProfile, type ProfileWindow } from '../lib/cpuprofile.ts';
+import { longTasks } from '../lib/long-tasks.ts';
 import { createFleetToken, REPO_ROOT, withServer, type ServerUnderTest } from '../lib/server-process.ts';
 import { Histogram, round } from '../lib/stats.ts';
 import { fmt, type Row } from '../lib/table.ts';
@@ -126,15 +128,24 @@ export const connectedBenchmark: Benchmark = {
         const idleHeap = await serverHeap(server);
         const baseline = await singleAgentBaseline(server, ctx, setting(ctx, 'baselinePushes', 50, 10));
         let cpuBefore: ProcSnapshot[] = [];
+        let metricsBefore: MetricValues[] = [];
+        const steadyWindow: ProfileWindow = { startUs: 0, endUs: 0 };
         const { fleet, enrollSec, steadySec } = await runSteadyFleet(server, ctx, {
           agents, intervalMs, startPeriodMs: Math.round((enrolling / enrollPerSec) * 1000), steadyMs, credentials,
-          onSteady: () => void (cpuBefore = server.instances.map((i) => readProc(i.pid)!)),
+          onSteady: async () => {
+            steadyWindow.startUs = profileClockUs();
+            cpuBefore = server.instances.map((i) => readProc(i.pid)!);
+            metricsBefore = await Promise.all(server.instances.map((_, i) => server.metrics(i)));
+          },
         });
+        steadyWindow.endUs = profileClockUs();
         const rss = await serverRss(server);
         const heap = await serverHeap(server);
         const cpuAfter = server.instances.map((i) => readProc(i.pid)!);
         const metrics = await Promise.all(server.instances.map((_, i) => server.metrics(i)));
         const s = await fleet.stop();
+        // The worst instance's: a stall there is every one of its sockets' latency.
+        const loopDelay = metrics.map((after, i) => loopDelayBetween(metricsBefore[i]!, after)).sort((a, b) => b.p99Ms - a.p99Ms)[0]!;
         const cpuSec = cpuAfter.reduce((sum, after, i) => sum + (after.cpuSec - cpuBefore[i]!.cpuSec), 0);
         const figure = {
           agents, instances, enrolledThroughApi: enrolling, provisioned: agents - enrolling,
@@ -146,6 +157,7 @@ export const connectedBenchmark: Benchmark = {
           serverHeapPerConnectionKb: round((heap - idleHeap) / 1024 / Math.max(1, s.connected), 1),
           serverConnectedGauge: metrics.reduce((sum, m) => sum + sumOf(m, 'ninjait_connected_agents'), 0),
           serverCpuPercentOfCoreSteady: round((cpuSec / steadySec) * 100, 1),
+          eventLoopDelaySteady: loopDelay,
           drainerLagSecondsMax: Math.max(...metrics.map((m) => maxOf(m, 'ninjait_drainer_lag_seconds'))),
           baselineSingleAgent: baseline,
           fleet: fleetFigures(s),
@@ -153,12 +165,14 @@ export const connectedBenchmark: Benchmark = {
         levelsOut.push(figure);
         onServerStopped = async () => {
           const profile = ctx.profileDir ? await newestProfile(ctx.profileDir, started) : null;
-          if (profile) Object.assign(figure, { profile: await summarizeProfile(profile, REPO_ROOT) });
+          // What held the event loop in the steady state: the stalls behind ack p99, by cause.
+          if (profile) Object.assign(figure, { profile: await summarizeProfile(profile, REPO_ROOT), longTasksSteady: await longTasks(profile, REPO_ROOT, { window: steadyWindow }) });
         };
         const ack = s.ackLatency.summary();
         rows.push(
           { benchmark: 'connected', figure: `${agents} agents: connected (${enrolling} enrolled, in ${fmt(enrollSec, 's', 0)})`, value: `${s.connected} of ${agents}`, baseline: '-', goal: '50,000 on one server' },
           { benchmark: 'connected', figure: `${agents} agents: ack p50 / p99`, value: `${fmt(ack.p50Ms, 'ms')} / ${fmt(ack.p99Ms, 'ms')}`, baseline: `1 agent: ${fmt(baseline.p50Ms, 'ms')} / ${fmt(baseline.p99Ms, 'ms')}`, goal: 'p99 < 100 ms' },
+          { benchmark: 'connected', figure: `${agents} agents: event-loop delay p99 / max, steady`, value: `${fmt(loopDelay.p99Ms, 'ms')} / ${fmt(loopDelay.maxMs, 'ms')}`, baseline: `p50 ${fmt(loopDelay.p50Ms, 'ms')}`, goal: 'below ack p99' },
           { benchmark: 'connected', figure: `${agents} agents: server RSS · V8 heap per connection`, value: `${fmt(figure.serverRssPerConnectionKb, 'KB')} · ${fmt(figure.serverHeapPerConnectionKb, 'KB')}`, baseline: `idle server ${fmt(figure.serverIdleRssMb, 'MB')} RSS`, goal: '-' },
           { benchmark: 'connected', figure: `${agents} agents: server CPU, steady`, value: fmt(figure.serverCpuPercentOfCoreSteady, '% of a core'), baseline: '-', goal: '-' },
         );

@@ -18,6 +18,7 @@ import { ENROLL_ADDRESSES, SOURCE_ADDRESSES } from './connected.ts';
 import { setting, type BenchContext, type Benchmark } from './types.ts';
 import { scratchDir } from '../lib/scratch.ts';
 import { newestProfile, profileClockUs, summarizeProfile, type ProfileWindow } from '../lib/cpuprofile.ts';
+import { loopDelayBetween } from '../lib/loop-delay.ts';
 
 const SERVER_CLI = join(REPO_ROOT, 'server/src/cli/main.ts');
 /** How long the agent's and the server's idle CPU is sampled before a download, to take it out of the copy's. */
@@ -127,6 +128,7 @@ async function timeKeystrokes(server: ServerUnderTest, organizationId: string, d
   const floor = new Histogram();
   try {
     const terminal = await openTerminal(tech, deviceId);
+    const metricsBefore = await server.metrics(0);
     for (let i = 0; i < count; i++) {
       const b0 = performance.now();
       await tech.query('auth.me', undefined);
@@ -139,8 +141,10 @@ async function timeKeystrokes(server: ServerUnderTest, organizationId: string, d
       // Erase it again, so the line never wraps; the echo of the erase is not timed.
       if (i % 20 === 19) await tech.mutation('shell.input', { sessionId: terminal.sessionId, data: '\x15' });
     }
+    // While the keys were typed: the server-wide stalls a keystroke's echo waits out.
+    const loopDelay = loopDelayBetween(metricsBefore, await server.metrics(0));
     await terminal.close();
-    return { pty: terminal.pty, keystrokes: count, echo: echo.summary(), inputAnswered: answered.summary(), baselineAuthMe: floor.summary() };
+    return { pty: terminal.pty, keystrokes: count, echo: echo.summary(), inputAnswered: answered.summary(), baselineAuthMe: floor.summary(), loopDelay };
   } finally {
     tech.close();
   }
@@ -362,7 +366,7 @@ export const remoteBenchmark: Benchmark = {
       {
         benchmark: 'remote', figure: `keystroke → echo p50 / p99 (${f.keystrokes.pty ? 'pty' : 'piped shell'}), ${s.agents} agents connected`,
         value: `${fmt(f.keystrokes.echo.p50Ms, 'ms')} / ${fmt(f.keystrokes.echo.p99Ms, 'ms')}`,
-        baseline: `auth.me ${fmt(f.keystrokes.baselineAuthMe.p50Ms, 'ms')} / ${fmt(f.keystrokes.baselineAuthMe.p99Ms, 'ms')}`, goal: 'p99 < 50 ms',
+        baseline: `auth.me ${fmt(f.keystrokes.baselineAuthMe.p50Ms, 'ms')} / ${fmt(f.keystrokes.baselineAuthMe.p99Ms, 'ms')}; event-loop delay p99 / max ${fmt(f.keystrokes.loopDelay.p99Ms, 'ms')} / ${fmt(f.keystrokes.loopDelay.maxMs, 'ms')}`, goal: 'p99 < 50 ms',
       },
       {
         benchmark: 'remote', figure: `${s.sessions} terminals at once over ${s.realAgents} agents: echo p50 / p99 · server CPU`,

@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Env } from '../platform/config/index.ts';
 import { createLogger, type Logger } from '../platform/obs/logger.ts';
 import { createMetrics } from '../platform/obs/metrics.ts';
+import { createWarnLimiter } from '../platform/obs/warn-limiter.ts';
 import { createJobLeases, instrumentRelationalStore, migrate, openRelationalStore, type RelationalStore } from '../stores/relational/index.ts';
 import { instrumentCacheStore, openCacheStore } from '../stores/cache/index.ts';
 import { chooseSessionStore, createSessions } from '../features/auth/sessions.ts';
@@ -130,7 +131,7 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
   const { db: relational, analytics, apiCalls } = await openRelationalAndAnalytics(env, { metrics, log });
   // Slow queries become system alerts, written through the store without the observer (no loop).
   const slowQueryAlerts = createSlowQueryAlerts(relational, log, env.SLOW_QUERY_MS);
-  const observer = { metrics, log, slowQueryMs: env.SLOW_QUERY_MS, onSlowQuery: slowQueryAlerts.record };
+  const observer = { metrics, log, slowQueryMs: env.SLOW_QUERY_MS, warnLimiter: createWarnLimiter(), onSlowQuery: slowQueryAlerts.record };
   const db = instrumentRelationalStore(relational, observer);
   const cache = instrumentCacheStore(openCacheStore({ redisUrl: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX }), observer);
   const documents = instrumentDocumentStore(openDocumentStore({

@@ -8,6 +8,7 @@ import type { AgentSession } from '../../platform/trpc/context.ts';
 import type { Env } from '../../platform/config/index.ts';
 import type { Logger } from '../../platform/obs/logger.ts';
 import type { Metrics } from '../../platform/obs/metrics.ts';
+import { createWarnLimiter, type WarnLimiter } from '../../platform/obs/warn-limiter.ts';
 import type { RelationalStore } from '../../stores/relational/index.ts';
 import type { DocumentStore } from '../../stores/documents/index.ts';
 import type { IngestLog } from './ingest-log.ts';
@@ -16,7 +17,7 @@ import type { IngestLog } from './ingest-log.ts';
  * The interval the device's settings ask for, read at most once per AGENT_SETTINGS_REFRESH_MS per
  * connection (a heartbeat comes every interval from every device). A failed read keeps the last answer.
  */
-async function settingsInterval(services: { env: Pick<Env, 'AGENT_SETTINGS_REFRESH_MS'>; db: RelationalStore; log: Logger }, device: AuthenticatedDevice, session: AgentSession): Promise<number | undefined> {
+async function settingsInterval(services: { env: Pick<Env, 'AGENT_SETTINGS_REFRESH_MS'>; db: RelationalStore; log: Logger; warnLimiter: WarnLimiter }, device: AuthenticatedDevice, session: AgentSession): Promise<number | undefined> {
   const now = Date.now();
   if (now - session.intervalReadAt < services.env.AGENT_SETTINGS_REFRESH_MS) return session.intervalMs;
   session.intervalReadAt = now;
@@ -24,7 +25,9 @@ async function settingsInterval(services: { env: Pick<Env, 'AGENT_SETTINGS_REFRE
     const seconds = (await effectiveDeviceSettings(services.db, device.organizationId, device.deviceId)).agentIntervalSeconds;
     session.intervalMs = seconds === undefined ? undefined : seconds * 1_000;
   } catch (err) {
-    services.log.warn({ err, deviceId: device.deviceId }, 'could not read the device\'s settings; keeping its interval');
+    // A database that fails one device's read fails them all: one line (with its stack) per quiet period.
+    const line = services.warnLimiter('settings read failed');
+    if (line) services.log.warn({ err, deviceId: device.deviceId, repeatedSinceLast: line.repeatedSinceLast }, 'could not read the device\'s settings; keeping its interval');
   }
   return session.intervalMs;
 }
@@ -41,6 +44,7 @@ export interface IngestAgentDeps {
 
 /** An agent's steady traffic, spread into the `agent` router: its heartbeat and its pushes of records to the ingest log. */
 export function createIngestAgentProcedures(deps: IngestAgentDeps) {
+  const warnLimiter = createWarnLimiter();
   return {
     heartbeat: agentProcedure.input(heartbeatInputSchema).mutation(async ({ ctx, input }) => {
       const { db, metrics } = deps;
@@ -62,7 +66,7 @@ export function createIngestAgentProcedures(deps: IngestAgentDeps) {
         await deps.documents.logs.insert(agentErrorLogs(ctx.device, input.errors))
           .catch((err: unknown) => deps.log.warn({ err, deviceId: ctx.device.deviceId }, 'could not store agent errors'));
       }
-      const intervalMs = await settingsInterval(deps, ctx.device, session);
+      const intervalMs = await settingsInterval({ ...deps, warnLimiter }, ctx.device, session);
       // Never above what is logged: pushes on this connection raise it as they are acked.
       return { serverTime: Date.now(), ackSeq: session.ackSeq, acceptedServerPins: deps.env.TLS_NEXT_SPKI_PINS, ...(intervalMs !== undefined && { intervalMs }) };
     }),

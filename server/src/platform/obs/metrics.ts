@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { eventLoopDelayHistogram } from './event-loop-delay.ts';
 
 /** One registry per server instance, so several servers can live in one test process. */
 export function createMetrics() {
@@ -7,6 +8,7 @@ export function createMetrics() {
   const registers = [registry];
   return {
     registry,
+    eventLoopDelay: eventLoopDelayHistogram(registry),
     connectedAgents: new Gauge({ name: 'ninjait_connected_agents', help: 'Agents with an authenticated socket on this instance', registers }),
     recordsIngested: new Counter({ name: 'ninjait_records_ingested_total', help: 'Records durably appended to the ingest log', labelNames: ['kind'], registers }),
     recordsReplayed: new Counter({ name: 'ninjait_records_replayed_total', help: 'Records received again and filtered as already logged', registers }),

@@ -1,5 +1,6 @@
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
+import type { WarnLimiter } from './warn-limiter.ts';
 
 /** One query slower than SLOW_QUERY_MS, as logged and as the slow-query alerts receive it. */
 export interface SlowQuery {
@@ -17,6 +18,8 @@ export interface QueryObserver {
   metrics: Pick<Metrics, 'storeQueryLatency' | 'storeErrors' | 'slowQueries'>;
   log: Pick<Logger, 'warn'>;
   slowQueryMs: number;
+  /** When set, the same slow statement is logged once per quiet period, with how many were held back. */
+  warnLimiter?: WarnLimiter;
   /** Told of each slow query after it is logged (the alerts feature raises them); must not throw. */
   onSlowQuery?: (query: SlowQuery) => void;
 }
@@ -42,7 +45,8 @@ export async function timed<T>(observer: QueryObserver, store: string, operation
       observer.metrics.slowQueries.inc({ store });
       const query = text().slice(0, MAX_QUERY_TEXT);
       const durationMs = Math.round(ms);
-      observer.log.warn({ store, operation, durationMs, query }, 'slow query');
+      const line = observer.warnLimiter ? observer.warnLimiter(`slow query:${store}:${operation}:${query}`) : { repeatedSinceLast: 0 };
+      if (line) observer.log.warn({ store, operation, durationMs, query, ...(line.repeatedSinceLast > 0 && { repeatedSinceLast: line.repeatedSinceLast }) }, 'slow query');
       observer.onSlowQuery?.({ store, operation, durationMs, query });
     }
   }
