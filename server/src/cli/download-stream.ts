@@ -1,6 +1,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { DOWNLOAD_STREAM_PATH } from '../features/remote/index.ts';
+// The path alone, not the feature's index: loading the remote feature was most of the CLI's start-up.
+import { DOWNLOAD_STREAM_PATH } from '../features/remote/download-path.ts';
 import { FILE_CHUNK_BYTES } from '@ninjait/shared';
 import { LOCAL_ADMIN_HEADER } from '../platform/trpc/context.ts';
 import { plainHttpGet } from './plain-http-get.ts';
