@@ -1,4 +1,4 @@
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
 
 /** The most one read takes from the socket, and the size of the pieces handed out. */
 const PIECE_BYTES = 1024 * 1024;
@@ -58,7 +58,6 @@ export function plainHttpGet(url: URL, headers: Record<string, string>): Promise
   };
 
   return new Promise((resolve, reject) => {
-    let socket: Socket;
     let response: PlainResponse;
     const finish = (error: Error | null) => {
       if (ended || failure) return;
@@ -163,7 +162,7 @@ export function plainHttpGet(url: URL, headers: Record<string, string>): Promise
       return (response.headers.get('transfer-encoding') === 'chunked' ? dechunk(raw) : raw).toString('utf8');
     }
 
-    socket = connect({
+    const socket = connect({
       host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(url.port || 80),
       onread: {
         buffer: readInto,
