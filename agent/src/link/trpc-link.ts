@@ -11,6 +11,7 @@ import { CredentialRefusal } from './refusal.ts';
 import type { ServerTransport } from './server-transport.ts';
 import { LinkError, type AgentLink } from './types.ts';
 import { trpcWsUrl } from './ws-url.ts';
+import { maskOption } from './ws-mask.ts';
 
 /** Consecutive SERVICE_UNAVAILABLE answers after which the socket is replaced. */
 const UNAVAILABLE_RECONNECT_AFTER = 3;
@@ -50,9 +51,11 @@ export function connectLink(opts: ConnectLinkOptions): AgentLink {
     else log.warn({ code, reason: message }, 'server rejected the connection');
   };
 
+  const url = trpcWsUrl(opts.server);
   const wsClient = createWSClient({
-    url: trpcWsUrl(opts.server),
-    WebSocket: observingWebSocket(onRejected, opts.transport?.ws ?? {}) as unknown as WebSocketClientOptions['WebSocket'],
+    url,
+    // Zero masks where no intermediary can read the frames (wss://, loopback): see ws-mask.ts.
+    WebSocket: observingWebSocket(onRejected, { ...opts.transport?.ws, ...maskOption(url) }) as unknown as WebSocketClientOptions['WebSocket'],
     // The protocol version lets the server refuse, in words, an agent it does not speak to.
     connectionParams: { deviceId: opts.credentials.deviceId, deviceSecret: opts.credentials.deviceSecret, [PROTOCOL_VERSION_PARAM]: String(PROTOCOL_VERSION) },
     keepAlive: { enabled: true, intervalMs: opts.keepAliveIntervalMs ?? 15_000, pongTimeoutMs: opts.pongTimeoutMs ?? 5_000 },

@@ -9,6 +9,7 @@ export type RemoteCall = <K extends RemoteOpKind>(op: Extract<RemoteOp, { kind: 
 /**
  * Bytes [from, size) of a device's file as one stream (the server's streamed download): what the
  * CLI reads a download with, where the console (and tests) read it chunk by chunk with `RemoteCall`.
+ * A piece may be the source's reused memory: it is the reader's only until it asks for the next.
  */
 export type ByteSource = (path: string, from: number, size: number) => Promise<AsyncIterable<Uint8Array>>;
 
@@ -155,27 +156,13 @@ export async function downloadFile(call: RemoteCall, remotePath: string, localPa
       await hash.continueAt(from);
       opts.onProgress?.(from, begun.size);
       if (stream) {
-        // The body arrives in pieces of 16-64 KiB: written a chunk's worth at a time (one writev,
-        // no copy), a 1 GiB file is ~1,000 writes instead of tens of thousands.
-        let pending: Uint8Array[] = [];
-        let pendingBytes = 0;
-        const flush = async () => {
-          if (pendingBytes === 0) return;
-          await file.writev(pending, written);
-          hash.add(pending, pendingBytes);
-          written += pendingBytes;
-          pending = [];
-          pendingBytes = 0;
+        // A piece is this side's only until the next is asked for (the source reuses its memory,
+        // see ByteSource): written and hashed before that. Pieces are about a chunk (1 MiB).
+        for await (const piece of await stream(begun.path, from, begun.size)) {
+          await file.write(piece, 0, piece.length, written);
+          hash.add([piece], piece.length);
+          written += piece.length;
           opts.onProgress?.(written, begun.size);
-        };
-        try {
-          for await (const piece of await stream(begun.path, from, begun.size)) {
-            pending.push(piece);
-            if ((pendingBytes += piece.length) >= FILE_CHUNK_BYTES) await flush();
-          }
-        } finally {
-          // What arrived before a dropped connection is kept: the resume starts after it.
-          await flush();
         }
         // The body ended early (the file shrank on the device): resumed, then refused by the hash.
         if (written !== begun.size) throw new Error(`${begun.path} ended at ${written} of ${begun.size} bytes`);

@@ -9,9 +9,9 @@ import { sendJson } from '../../platform/http/probes.ts';
 import { requestTarget } from '../../platform/http/request-target.ts';
 import type { CallerGate, SessionUser } from '../../platform/trpc/caller.ts';
 import { httpCredential } from '../../platform/trpc/context.ts';
+import { DOWNLOAD_STREAM_PATH } from './download-path.ts';
 
-/** `ninjait cp DEVICE:PATH LOCAL` and the console's Files tab read the file's bytes here, as one streamed HTTP body. */
-export const DOWNLOAD_STREAM_PATH = '/remote/files/download';
+export { DOWNLOAD_STREAM_PATH };
 
 /**
  * The header the console sends with its session cookie here (see `personOf` for why), and the
