@@ -200,7 +200,7 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
   commandFeature.startWorker({ 'deploy-patch': services.patching.handle });
 
   // Room for a few batches: sinks a little behind the others still find their rows in memory.
-  const reader = createIngestLogReader(db, { capacityRows: 3 * env.DRAIN_BATCH_ROWS });
+  const reader = createIngestLogReader(db, { capacityRows: 3 * env.DRAIN_BATCH_ROWS, rangeReadsAsJson: db.engine === 'pglite' });
   const drainers = sinks.map((sink) => jetStream?.drainer(sink)
     ?? createDrainer({ db, reader, sink, instanceId, batchRows: env.DRAIN_BATCH_ROWS, pollMs: env.DRAIN_POLL_MS, metrics, log }));
   services.ingest.onAppended((rows) => {

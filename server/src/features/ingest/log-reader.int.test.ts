@@ -54,6 +54,11 @@ describe.each(relationalEngines())('ingest log reader on %s', (engine) => {
     expect(fromMemory.map((row) => row.seq).sort()).toEqual([1, 1, 2]);
     const fromDatabase = await createIngestLogReader(db, { capacityRows: 100 }).readAfter(0, 100);
     expect(fromMemory).toEqual(fromDatabase);
+    // The backlog's other way to read: the same rows, times, address and payload, as one JSON value.
+    const asJson = createIngestLogReader(db, { capacityRows: 100, rangeReadsAsJson: true });
+    expect(await asJson.readAfter(0, 100)).toEqual(fromDatabase);
+    expect(await asJson.readAfter(fromDatabase[0]!.id, 1)).toEqual(fromDatabase.slice(1, 2));
+    expect(await asJson.readAfter(fromDatabase.at(-1)!.id, 100)).toEqual([]);
   });
 
   it('serves remembered rows from memory and reads the rest, in id order, without skipping', async () => {

@@ -52,6 +52,17 @@ const LOG_ROWS_BY_IDS = compileOnce((db) => logRows(db).where('id', '=', anyBigi
 
 const LOG_ROWS_AFTER = compileOnce((db) => logRows(db).where('id', '>', AFTER).orderBy('id').limit(LIMIT), [AFTER, LIMIT]);
 
+/**
+ * The same rows as one JSON text (an array of objects keyed like LogRowColumns): PGlite's client
+ * decodes a result field by field on the server's thread (a quarter of a drain's profile); one
+ * value and one JSON.parse read 10,000-row batches 2.5-4× faster in a read-only loop, though a
+ * whole ClickHouse drain gains only ~12 % CPU per row (the sink and chdb take the rest).
+ * PostgreSQL builds the aggregate in its one backend instead and is 2-3× slower this way.
+ */
+const LOG_ROWS_AFTER_AS_JSON = compileOnce((db) => db
+  .selectFrom(logRows(db).where('id', '>', AFTER).orderBy('id').limit(LIMIT).as('l'))
+  .select(sql<string>`coalesce(json_agg(l ORDER BY l.id), '[]')::text`.as('rows')), [AFTER, LIMIT]);
+
 /** Appends records in one statement (all of them travel as one JSON parameter) and returns each row's id and receive time. */
 export async function insertLogRows(tx: SqlExecutor, records: readonly LogAppend[]) {
   if (records.length === 0) return [];
@@ -82,8 +93,15 @@ export async function logRowsByIds(db: SqlExecutor, ids: readonly number[]): Pro
   return rows.map(ingestRow);
 }
 
-/** The rows after `after`, whole, in order, at most `limit` (one range scan of the primary key). */
-export async function logRowsAfter(db: SqlExecutor, after: number, limit: number): Promise<IngestRow[]> {
-  const { rows } = await db.query<LogRowColumns>(LOG_ROWS_AFTER, [after, limit]);
-  return rows.map(ingestRow);
+/**
+ * The rows after `after`, whole, in order, at most `limit` (one range scan of the primary key);
+ * `asOneJson` has the database send them as one value (see LOG_ROWS_AFTER_AS_JSON: for PGlite).
+ */
+export async function logRowsAfter(db: SqlExecutor, after: number, limit: number, { asOneJson = false } = {}): Promise<IngestRow[]> {
+  if (!asOneJson) {
+    const { rows } = await db.query<LogRowColumns>(LOG_ROWS_AFTER, [after, limit]);
+    return rows.map(ingestRow);
+  }
+  const { rows: [result] } = await db.query<{ rows: string }>(LOG_ROWS_AFTER_AS_JSON, [after, limit]);
+  return (JSON.parse(result?.rows ?? '[]') as LogRowColumns[]).map(ingestRow);
 }
