@@ -134,13 +134,13 @@ export const ingestBenchmark: Benchmark = {
       rows.push(row(natsBatched, 'JetStream log', `${relationalLog} ${fmt(batched.loggedPerSec, '/s', 0)} · ${fmt(batched.drainedPerSec, '/s', 0)}`));
     }
     if (zabbix) {
-      const ours = (perSec: number) => fmt(perSec * valuesPerSample, ' values/s', 0);
+      const ours = (perSec: number) => fmt(perSec * valuesPerSample, 'values/s', 0);
       rows.push({
         benchmark: 'ingest',
         figure: `Zabbix server 6.0, same PostgreSQL: ${zabbix.hosts} hosts, ${zabbix.senders} senders × ${zabbix.valuesPerRequest} values: accepted · written`,
-        value: `${fmt(zabbix.acceptedPerSec, ' values/s', 0)} · ${fmt(zabbix.writtenPerSec, ' values/s', 0)}`,
+        value: `${fmt(zabbix.acceptedPerSec, 'values/s', 0)} · ${fmt(zabbix.writtenPerSec, 'values/s', 0)}`,
         baseline: `ours ${batched.agents} × ${batched.recordsPerPush}/push (${round(valuesPerSample, 1)} values a sample): ${ours(batched.loggedPerSec)} · ${ours(batched.drainedPerSec)}`
-          + ` (×${round(batched.loggedPerSec * valuesPerSample / zabbix.acceptedPerSec, 1)} · ×${round(batched.drainedPerSec * valuesPerSample / zabbix.writtenPerSec, 1)})`,
+          + ` (×${round(batched.loggedPerSec * valuesPerSample / zabbix.acceptedPerSec)} · ×${round(batched.drainedPerSec * valuesPerSample / zabbix.writtenPerSec)})`,
         goal: '-',
       });
     }
