@@ -26,7 +26,7 @@ const SCHEMA_FILES = ['schema.sql.gz', 'images.sql.gz', 'data.sql.gz'];
 /** items.type 2: a trapper item (values are sent to the server); value_type 0: numeric float. */
 const TRAPPER = 2;
 const FLOAT = 0;
-/** From spawn to the first accepted value: the server loads every template's configuration at start (about 30 s at load 30 here). */
+/** From spawn to the first accepted value: the server loads the configuration of every template data.sql holds, slow on a loaded machine. */
 const STARTED_WITHIN_MS = 120_000;
 
 /** Why Zabbix server cannot be measured here, or null when it can. */
