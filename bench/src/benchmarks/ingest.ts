@@ -6,6 +6,9 @@ import { REPO_ROOT, withServer, type ServerUnderTest } from '../lib/server-proce
 import { round } from '../lib/stats.ts';
 import { fmt, type Row } from '../lib/table.ts';
 import { deleteStream, natsForBench } from '../lib/nats.ts';
+import { meanValuesPerSample } from '../lib/sample-values.ts';
+import { measureZabbixServerIngest, ZABBIX_SENDER_VALUES_PER_REQUEST, type TrapperFigures } from '../lib/zabbix-load.ts';
+import { zabbixServerUnavailable } from '../lib/zabbix-server.ts';
 import { fleetFigures, runSteadyFleet } from './connected.ts';
 import { setting, type BenchContext, type Benchmark } from './types.ts';
 
@@ -104,6 +107,20 @@ export const ingestBenchmark: Benchmark = {
         await deleteStream(natsUrl, stream);
       }
     } else progress('ingest: no NATS answers (NATS_URL or 127.0.0.1:4222): the JetStream log is not measured');
+    // Zabbix server 6.0 on the same PostgreSQL, fed the same samples as values (lib/sample-values.ts).
+    const valuesPerSample = meanValuesPerSample(settings.agents);
+    let zabbixSkipped = ctx.sharedServer ? 'it needs a server of its own' : zabbixServerUnavailable(ctx.stores.databaseUrl);
+    let zabbix: TrapperFigures | null = null;
+    if (!zabbixSkipped) {
+      const load = { senders: setting(ctx, 'zabbixSenders', 8, 4), valuesPerRequest: ZABBIX_SENDER_VALUES_PER_REQUEST, loadMs: settings.loadMs };
+      progress(`ingest (Zabbix server 6.0): ${settings.agents} hosts, ${load.senders} senders × ${load.valuesPerRequest} values per request`);
+      // Our figures stand without it: a peer that fails is reported, not the benchmark failed.
+      zabbix = await measureZabbixServerIngest(ctx.stores.databaseUrl!, settings.agents, load).catch((error: unknown) => {
+        zabbixSkipped = `it failed: ${(error as Error).message}`;
+        return null;
+      });
+    }
+    if (zabbixSkipped) progress(`ingest: Zabbix server is not measured: ${zabbixSkipped}`);
     const row = (l: Level, log: string, baselineText: string): Row => ({
       benchmark: 'ingest',
       figure: `${log}: ${l.agents} agents × ${l.recordsPerPush}/push: logged · drained · lag max`,
@@ -116,11 +133,23 @@ export const ingestBenchmark: Benchmark = {
       rows.push(row(natsSingle, 'JetStream log', `${relationalLog} ${fmt(single.loggedPerSec, '/s', 0)} · ${fmt(single.drainedPerSec, '/s', 0)}`));
       rows.push(row(natsBatched, 'JetStream log', `${relationalLog} ${fmt(batched.loggedPerSec, '/s', 0)} · ${fmt(batched.drainedPerSec, '/s', 0)}`));
     }
+    if (zabbix) {
+      const ours = (perSec: number) => fmt(perSec * valuesPerSample, 'values/s', 0);
+      rows.push({
+        benchmark: 'ingest',
+        figure: `Zabbix server 6.0, same PostgreSQL: ${zabbix.hosts} hosts, ${zabbix.senders} senders × ${zabbix.valuesPerRequest} values: accepted · written`,
+        value: `${fmt(zabbix.acceptedPerSec, 'values/s', 0)} · ${fmt(zabbix.writtenPerSec, 'values/s', 0)}`,
+        baseline: `ours ${batched.agents} × ${batched.recordsPerPush}/push (${round(valuesPerSample, 1)} values a sample): ${ours(batched.loggedPerSec)} · ${ours(batched.drainedPerSec)}`
+          + ` (×${round(batched.loggedPerSec * valuesPerSample / zabbix.acceptedPerSec)} · ×${round(batched.drainedPerSec * valuesPerSample / zabbix.writtenPerSec)})`,
+        goal: '-',
+      });
+    }
     return {
       config: { ...settings, profiled: Boolean(profile), natsUrl: natsUrl ? 'set' : null },
       figures: {
         baseline, singleRecordPushes: single, batchedPushes: batched,
         jetStream: jetStream ? { baseline: jetStream[0], singleRecordPushes: jetStream[1], batchedPushes: jetStream[2] } : null,
+        zabbixServer: zabbix ? { valuesPerSample: round(valuesPerSample, 2), ...zabbix } : { skipped: zabbixSkipped },
         profile: profile ? await summarizeProfile(profile, REPO_ROOT) : null,
       },
       rows,

@@ -69,8 +69,8 @@ async function untilAnswers(what: string, child: ChildProcess, probe: () => Prom
   }, 30_000);
 }
 
-/** A free loopback port Zabbix accepts: its ListenPort stops at 32767, below Linux's ephemeral range. */
-async function freeZabbixPort(): Promise<number> {
+/** A free loopback port Zabbix (agent or server) accepts: its ListenPort stops at 32767, below Linux's ephemeral range. */
+export async function freeZabbixPort(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const port = 20_000 + Math.floor(Math.random() * 12_000);
     const free = await new Promise<boolean>((resolve) => {
@@ -79,7 +79,7 @@ async function freeZabbixPort(): Promise<number> {
     });
     if (free) return port;
   }
-  throw new Error('no free port between 20000 and 32000 for zabbix_agentd');
+  throw new Error('no free port between 20000 and 32000 for Zabbix');
 }
 
 async function startZabbixAgent(dir: string): Promise<RunningPeer> {
