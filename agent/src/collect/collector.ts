@@ -4,7 +4,7 @@ import type { Outbox } from '../outbox/types.ts';
 import { systemClock, type Clock } from '../util/clock.ts';
 import type { RecentErrors } from '../util/recent-errors.ts';
 import { collectInventory } from './inventory.ts';
-import { collectSample } from './sample.ts';
+import { createSampler } from './sample.ts';
 
 export const INVENTORY_INTERVAL_MS = 60 * 60_000;
 
@@ -17,7 +17,7 @@ export interface CollectorOptions {
   onAppend?: () => void;
   inventoryIntervalMs?: number;
   clock?: Clock;
-  /** Injectable probes (tests); default to the real systeminformation ones. */
+  /** Injectable probes (tests); default to the kernel's files on Linux, systeminformation elsewhere. */
   sample?: () => Promise<MetricSample>;
   inventory?: () => Promise<Inventory>;
 }
@@ -52,7 +52,10 @@ export function createCollector(opts: CollectorOptions): Collector {
   const clock = opts.clock ?? systemClock;
   const inventoryEvery = opts.inventoryIntervalMs ?? INVENTORY_INTERVAL_MS;
   const stats: CollectorStats = { samples: 0, inventories: 0, failures: 0, dropped: 0 };
-  const sample = opts.sample ?? (() => collectSample({ onPartialFailure: (f) => fail(`collect.${f.part}`, f.error) }));
+  const sample = opts.sample ?? createSampler({
+    onPartialFailure: (f) => fail(`collect.${f.part}`, f.error),
+    onFallback: (f) => log.warn({ part: f.part, err: f.error instanceof Error ? f.error.message : String(f.error) }, 'reading the kernel\'s files failed: this part comes from systeminformation from now on'),
+  });
   const inventory = opts.inventory ?? (() => collectInventory());
   let stopped = true;
   let timer: unknown;
