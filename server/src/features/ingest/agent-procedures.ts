@@ -1,7 +1,7 @@
 import { heartbeatInputSchema, pushInputSchema } from '@ninjait/shared';
 import { agentProcedure } from '../../platform/trpc/trpc.ts';
 import { agentErrorLogs } from '../logs/index.ts';
-import { effectiveDeviceSettings } from '../settings/index.ts';
+import { effectiveSettingsOfDevices, type Settings } from '../settings/index.ts';
 import { recordHeartbeat } from './ingest-state.ts';
 import type { AuthenticatedDevice } from '../devices/index.ts';
 import type { AgentSession } from '../../platform/trpc/context.ts';
@@ -9,20 +9,46 @@ import type { Env } from '../../platform/config/index.ts';
 import type { Logger } from '../../platform/obs/logger.ts';
 import type { Metrics } from '../../platform/obs/metrics.ts';
 import { createWarnLimiter, type WarnLimiter } from '../../platform/obs/warn-limiter.ts';
+import { createBatchedReads } from '../../platform/batched-reads.ts';
 import type { RelationalStore } from '../../stores/relational/index.ts';
 import type { DocumentStore } from '../../stores/documents/index.ts';
 import type { IngestLog } from './ingest-log.ts';
+
+/** How long a heartbeat's settings read waits for others to share its statement (once a minute per connection). */
+const SETTINGS_READ_WINDOW_MS = 50;
+/** Devices one settings statement reads at most. */
+const SETTINGS_READ_MAX_DEVICES = 500;
+
+/** Heartbeats' settings reads, batched into one statement per window (see createBatchedReads). */
+function createSettingsReads(db: RelationalStore) {
+  // Keyed by "organization device": the statement checks each device against its organization.
+  const deviceOf = (key: string) => {
+    const [organizationId, deviceId] = key.split(' ') as [string, string];
+    return { organizationId, deviceId };
+  };
+  const reads = createBatchedReads<string, Settings>(async (keys) => {
+    const settings = await effectiveSettingsOfDevices(db, keys.map(deviceOf));
+    return new Map(keys.flatMap((key, i) => (settings[i] ? [[key, settings[i]] as const] : [])));
+  }, { windowMs: SETTINGS_READ_WINDOW_MS, maxKeys: SETTINGS_READ_MAX_DEVICES });
+  return (device: AuthenticatedDevice) => reads.read(`${device.organizationId} ${device.deviceId}`);
+}
 
 /**
  * The interval the device's settings ask for, read at most once per AGENT_SETTINGS_REFRESH_MS per
  * connection (a heartbeat comes every interval from every device). A failed read keeps the last answer.
  */
-async function settingsInterval(services: { env: Pick<Env, 'AGENT_SETTINGS_REFRESH_MS'>; db: RelationalStore; log: Logger; warnLimiter: WarnLimiter }, device: AuthenticatedDevice, session: AgentSession): Promise<number | undefined> {
+async function settingsInterval(
+  services: { env: Pick<Env, 'AGENT_SETTINGS_REFRESH_MS'>; log: Logger; warnLimiter: WarnLimiter; readSettings: ReturnType<typeof createSettingsReads> },
+  device: AuthenticatedDevice,
+  session: AgentSession,
+): Promise<number | undefined> {
   const now = Date.now();
   if (now - session.intervalReadAt < services.env.AGENT_SETTINGS_REFRESH_MS) return session.intervalMs;
   session.intervalReadAt = now;
   try {
-    const seconds = (await effectiveDeviceSettings(services.db, device.organizationId, device.deviceId)).agentIntervalSeconds;
+    const settings = await services.readSettings(device);
+    // A device gone meanwhile has no settings: its socket is closed by decommissioning, not here.
+    const seconds = settings?.agentIntervalSeconds;
     session.intervalMs = seconds === undefined ? undefined : seconds * 1_000;
   } catch (err) {
     // A database that fails one device's read fails them all: one line (with its stack) per quiet period.
@@ -45,6 +71,8 @@ export interface IngestAgentDeps {
 /** An agent's steady traffic, spread into the `agent` router: its heartbeat and its pushes of records to the ingest log. */
 export function createIngestAgentProcedures(deps: IngestAgentDeps) {
   const warnLimiter = createWarnLimiter();
+  // Made at the first heartbeat, not here: building the router reads no service.
+  let readSettings: ReturnType<typeof createSettingsReads> | undefined;
   return {
     heartbeat: agentProcedure.input(heartbeatInputSchema).mutation(async ({ ctx, input }) => {
       const { db, metrics } = deps;
@@ -66,7 +94,8 @@ export function createIngestAgentProcedures(deps: IngestAgentDeps) {
         await deps.documents.logs.insert(agentErrorLogs(ctx.device, input.errors))
           .catch((err: unknown) => deps.log.warn({ err, deviceId: ctx.device.deviceId }, 'could not store agent errors'));
       }
-      const intervalMs = await settingsInterval({ ...deps, warnLimiter }, ctx.device, session);
+      readSettings ??= createSettingsReads(deps.db);
+      const intervalMs = await settingsInterval({ env: deps.env, log: deps.log, warnLimiter, readSettings }, ctx.device, session);
       // Never above what is logged: pushes on this connection raise it as they are acked.
       return { serverTime: Date.now(), ackSeq: session.ackSeq, acceptedServerPins: deps.env.TLS_NEXT_SPKI_PINS, ...(intervalMs !== undefined && { intervalMs }) };
     }),

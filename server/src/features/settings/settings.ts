@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { typed, type SqlExecutor } from '../../stores/relational/index.ts';
+import { anyUuid, typed, type SqlExecutor } from '../../stores/relational/index.ts';
 import { notFound } from '../../platform/errors.ts';
 import { settingsSchema, type Settings } from './schema.ts';
 
@@ -57,12 +57,30 @@ export async function setDeviceSettings(db: SqlExecutor, organizationId: string,
  * at 10,000 agents three round trips each kept the pool busy enough to time out other work.
  */
 export async function effectiveDeviceSettings(db: SqlExecutor, organizationId: string, deviceId: string): Promise<Settings> {
-  const row = await typed(db).selectFrom('devices as d')
+  const [settings] = await effectiveSettingsOfDevices(db, [{ organizationId, deviceId }]);
+  if (!settings) throw notFound('Device');
+  return settings;
+}
+
+/**
+ * What applies to each of these devices, in one statement (the heartbeats' reads, batched), in
+ * their order: undefined for a device that is not of the organization named with it, or is gone.
+ */
+export async function effectiveSettingsOfDevices(
+  db: SqlExecutor,
+  devices: readonly { organizationId: string; deviceId: string }[],
+): Promise<(Settings | undefined)[]> {
+  if (devices.length === 0) return [];
+  const rows = await typed(db).selectFrom('devices as d')
     .leftJoin('organizationSettings as os', 'os.organizationId', 'd.organizationId')
     .leftJoin('deviceSettings as ds', (join) => join.onRef('ds.deviceId', '=', 'd.id').onRef('ds.organizationId', '=', 'd.organizationId'))
-    .select(['os.settings as organization', 'ds.settings as device'])
-    .where('d.id', '=', deviceId).where('d.organizationId', '=', organizationId)
-    .executeTakeFirst();
-  if (!row) throw notFound('Device');
-  return { ...readSettings(row.organization), ...readSettings(row.device) };
+    .select(['d.id', 'd.organizationId', 'os.settings as organization', 'ds.settings as device'])
+    .where('d.id', '=', anyUuid(devices.map((device) => device.deviceId)))
+    .execute();
+  const byDevice = new Map(rows.map((row) => [row.id, row]));
+  return devices.map(({ organizationId, deviceId }) => {
+    const row = byDevice.get(deviceId);
+    // Checked per pair: the same device may be named with two organizations, one of them wrong.
+    return row && row.organizationId === organizationId ? { ...readSettings(row.organization), ...readSettings(row.device) } : undefined;
+  });
 }
