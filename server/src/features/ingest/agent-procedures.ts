@@ -1,7 +1,7 @@
 import { heartbeatInputSchema, pushInputSchema } from '@ninjait/shared';
 import { agentProcedure } from '../../platform/trpc/trpc.ts';
 import { agentErrorLogs } from '../logs/index.ts';
-import { effectiveSettingsOfDevices, type Settings } from '../settings/index.ts';
+import { effectiveSettingsOfDevices } from '../settings/index.ts';
 import { recordHeartbeat } from './ingest-state.ts';
 import type { AuthenticatedDevice } from '../devices/index.ts';
 import type { AgentSession } from '../../platform/trpc/context.ts';
@@ -21,16 +21,13 @@ const SETTINGS_READ_MAX_DEVICES = 500;
 
 /** Heartbeats' settings reads, batched into one statement per window (see createBatchedReads). */
 function createSettingsReads(db: RelationalStore) {
-  // Keyed by "organization device": the statement checks each device against its organization.
-  const deviceOf = (key: string) => {
-    const [organizationId, deviceId] = key.split(' ') as [string, string];
-    return { organizationId, deviceId };
-  };
-  const reads = createBatchedReads<string, Settings>(async (keys) => {
-    const settings = await effectiveSettingsOfDevices(db, keys.map(deviceOf));
-    return new Map(keys.flatMap((key, i) => (settings[i] ? [[key, settings[i]] as const] : [])));
-  }, { windowMs: SETTINGS_READ_WINDOW_MS, maxKeys: SETTINGS_READ_MAX_DEVICES });
-  return (device: AuthenticatedDevice) => reads.read(`${device.organizationId} ${device.deviceId}`);
+  const reads = createBatchedReads((devices: readonly AuthenticatedDevice[]) => effectiveSettingsOfDevices(db, devices), {
+    // The pair, not the device alone: the statement checks each device against its organization.
+    key: (device) => `${device.organizationId} ${device.deviceId}`,
+    windowMs: SETTINGS_READ_WINDOW_MS,
+    maxKeys: SETTINGS_READ_MAX_DEVICES,
+  });
+  return (device: AuthenticatedDevice) => reads.read(device);
 }
 
 /**
