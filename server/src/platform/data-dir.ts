@@ -111,25 +111,21 @@ function chmodNoFollow(path: string, stats: Stats, mode: number): boolean {
   }
 }
 
-function lstatOrNull(path: string): Stats | null {
+/**
+ * `read()`'s answer, or `gone` when the entry was removed between listing and looking (a database
+ * file rotated, a chdb part folder renamed or merged away): nothing there to secure.
+ */
+function unlessRemoved<T>(read: () => T, gone: T): T {
   try {
-    return lstatSync(path);
+    return read();
   } catch (error) {
-    // Removed between listing and looking (a database file being rotated): nothing to do.
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return gone;
     throw error;
   }
 }
 
-function readdirOrEmpty(folder: string): string[] {
-  try {
-    return readdirSync(folder);
-  } catch (error) {
-    // Removed after it was listed (chdb renames and merges part folders): nothing in it to secure.
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-}
+const lstatOrNull = (path: string): Stats | null => unlessRemoved(() => lstatSync(path), null);
+const readdirOrEmpty = (folder: string): string[] => unlessRemoved(() => readdirSync(folder), []);
 
 function realpathOrSelf(path: string): string {
   try {
