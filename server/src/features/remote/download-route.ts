@@ -11,8 +11,6 @@ import type { CallerGate, SessionUser } from '../../platform/trpc/caller.ts';
 import { httpCredential } from '../../platform/trpc/context.ts';
 import { DOWNLOAD_STREAM_PATH } from './download-path.ts';
 
-export { DOWNLOAD_STREAM_PATH };
-
 /**
  * The header the console sends with its session cookie here (see `personOf` for why), and the
  * value it must have.

@@ -12,7 +12,7 @@ export { createRemoteRouter } from './remote.router.ts';
 export { createRemoteAgentProcedures } from './agent-procedures.ts';
 export type { RemoteService } from './service.ts';
 export type { DeviceRpc } from './device-rpc.ts';
-export { DOWNLOAD_STREAM_PATH } from './download-route.ts';
+export { DOWNLOAD_STREAM_PATH } from './download-path.ts';
 
 /**
  * Files, processes, services and OS logs of devices, over their command streams; download
