@@ -59,7 +59,9 @@ export function agentBundleOptions(repo) {
 export function serverBundleOptions(repo) {
   return {
     ...nodeBundle(repo),
-    entryPoints: { 'cli/main': join(repo, 'server/src/cli/main.ts') },
+    // The chdb process the server forks (server/src/stores/analytics/chdb/chdb-process.ts) is an
+    // entry of its own, beside the chunk that starts it.
+    entryPoints: { 'cli/main': join(repo, 'server/src/cli/main.ts'), 'cli/chdb-host': join(repo, 'server/src/stores/analytics/chdb/chdb-host.ts') },
     // The CLI loads each command when it runs (server/src/cli/main.ts); split, a client command
     // never parses the server's code. Chunks sit beside main.mjs: code that finds files from
     // import.meta.url sees the same depth in either.

@@ -221,7 +221,11 @@ async function measureQuickStart(idleMs: number) {
     }, 120_000, 100);
     progress(`dashboard: npm start idles ${idleMs / 1000} s after the first sample`);
     await sleep(idleMs);
-    const idle = { idleSec: idleMs / 1000, serverRssMb: rssOf(child.pid!, NODE_RUNNING(/ninjait\.js start/)), agentRssMb: rssOf(child.pid!, NODE_RUNNING(/ninjait-agent\.js run/)) };
+    const idle = {
+      idleSec: idleMs / 1000, serverRssMb: rssOf(child.pid!, NODE_RUNNING(/ninjait\.js start/)), agentRssMb: rssOf(child.pid!, NODE_RUNNING(/ninjait-agent\.js run/)),
+      // The embedded ClickHouse runs in a process of its own (named so by its title): part of the footprint.
+      chdbRssMb: rssOf(child.pid!, /^ninjait-chdb /),
+    };
     return { healthySec: round(healthySec, 2), firstSampleVisibleSec: round(firstSampleSec, 2), idle };
   } finally {
     await stopProcessGroup(child);
@@ -263,7 +267,7 @@ export const dashboardBenchmark: Benchmark = {
     if (quickStart) rows.push({ benchmark: 'dashboard', figure: '`npm start` → first sample visible',
       value: 'error' in quickStart ? `failed: ${quickStart.error.slice(0, 60)}` : fmt(quickStart.firstSampleVisibleSec, 's', 2), baseline: `/healthz up ${fmt(quickStart.healthySec, 's', 2)}`, goal: '≤ 10 s' });
     if (quickStart && !('error' in quickStart)) rows.push({ benchmark: 'dashboard', figure: `\`npm start\` idle ${quickStart.idle.idleSec} s after the first sample: server RSS`,
-      value: fmt(quickStart.idle.serverRssMb, 'MB', 0), baseline: `local agent ${fmt(quickStart.idle.agentRssMb, 'MB', 0)}`, goal: '≤ 400 MB' });
+      value: fmt(quickStart.idle.serverRssMb, 'MB', 0), baseline: `chdb's process ${fmt(quickStart.idle.chdbRssMb, 'MB', 0)}; local agent ${fmt(quickStart.idle.agentRssMb, 'MB', 0)}`, goal: '≤ 400 MB' });
     return { config: { devices, calls, intervalMs, readSpreadMs: spreadMs, pageSize: PAGE }, figures: { reads, quickStart }, rows };
   },
 };

@@ -134,7 +134,7 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
   const observer = { metrics, log, slowQueryMs: env.SLOW_QUERY_MS, warnLimiter: createWarnLimiter(), onSlowQuery: slowQueryAlerts.record };
   const db = instrumentRelationalStore(relational, observer);
   const cache = instrumentCacheStore(openCacheStore({ redisUrl: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX }), observer);
-  const documents = instrumentDocumentStore(openDocumentStore({
+  const documents = instrumentDocumentStore(await openDocumentStore({
     mongodbUrl: env.MONGODB_URL, mongodbDatabase: env.MONGODB_DATABASE, logRetentionDays: env.LOG_RETENTION_DAYS, db,
   }), observer);
   // A MongoDB that is down at start only delays its indexes (the upkeep job retries); writes wait in their buffers.

@@ -3,7 +3,8 @@ import { MongoClient } from 'mongodb';
 import pg from 'pg';
 import { describe, it } from 'vitest';
 import { migrate, openRelationalStore } from '../relational/index.ts';
-import { createMongoDocumentStore, createRelationalDocumentStore } from './index.ts';
+import { createRelationalDocumentStore } from './index.ts';
+import { createMongoDocumentStore } from './mongo/mongo-documents.ts';
 import { describeDocumentStore } from './document-store.suite.ts';
 
 const { DATABASE_URL, MONGODB_URL } = process.env;

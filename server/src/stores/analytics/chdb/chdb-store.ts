@@ -1,66 +1,48 @@
-import { createRequire } from 'node:module';
-import { chmodSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { StoreHealth } from '../../types.ts';
 import { assertIdentifier, normaliseParams, type AnalyticsStore } from '../types.ts';
-
-interface ChdbResult { text(): string }
-interface ChdbSession {
-  queryAsync(sql: string, opts?: { format?: string }): Promise<ChdbResult>;
-  queryBindAsync(sql: string, params: object, opts?: { format?: string }): Promise<ChdbResult>;
-  insert(params: { table: string; columns: string[]; values: string; format: 'JSONCompactEachRow'; settings?: Record<string, string | number> }): Promise<unknown>;
-  close(): void;
-}
-
-const require = createRequire(import.meta.url);
+import { startChdbProcess, type ChdbProcess } from './chdb-process.ts';
 
 /**
- * chdb allows one session per data folder per process (a second one fails on a lock),
- * so every store opened on the same folder shares one session, closed with the last user.
+ * chdb allows one session per data folder (a second one fails on the folder's lock), so every
+ * store opened on the same folder in this process shares one chdb process, ended with the last user.
  */
-const sessions = new Map<string, { session: ChdbSession; users: number }>();
+const hosts = new Map<string, { host: ChdbProcess; users: number }>();
 
-function acquire(dir: string): ChdbSession {
-  const existing = sessions.get(dir);
+function acquire(dir: string): ChdbProcess {
+  const existing = hosts.get(dir);
   if (existing) {
     existing.users += 1;
-    return existing.session;
+    return existing.host;
   }
-  // ClickHouse's own files follow the process umask (owner-only under `serve` and `start`); the
-  // folder is private whatever it is, so nothing in it is reachable by another local account.
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  chmodSync(dir, 0o700);
-  const { Session } = require('chdb') as { Session: new (path: string) => ChdbSession };
-  const session = new Session(dir);
-  sessions.set(dir, { session, users: 1 });
-  return session;
+  const host = startChdbProcess(dir);
+  hosts.set(dir, { host, users: 1 });
+  return host;
 }
 
-function release(dir: string) {
-  const entry = sessions.get(dir);
+async function release(dir: string) {
+  const entry = hosts.get(dir);
   if (!entry) return;
   entry.users -= 1;
   if (entry.users > 0) return;
-  sessions.delete(dir);
-  entry.session.close();
+  hosts.delete(dir);
+  await entry.host.close();
 }
 
 const parseRows = <Row>(text: string): Row[] =>
   text.split('\n').filter((line) => line.length > 0).map((line) => JSON.parse(line) as Row);
 
-/** ClickHouse in process; every call runs on a libuv thread (queryAsync), off the event loop. */
+/** ClickHouse embedded: chdb in a child process of the server (chdb-host.ts), one per folder. */
 export function createChdbStore(dataDir: string): AnalyticsStore {
   const dir = resolve(dataDir);
-  const session = acquire(dir);
+  const host = acquire(dir);
   let closed = false;
   const live = () => {
     if (closed) throw new Error('The chdb analytics store is closed');
-    return session;
+    return host;
   };
   const run = (sql: string, params: Parameters<typeof normaliseParams>[0], format: string) =>
-    params && Object.keys(params).length > 0
-      ? live().queryBindAsync(sql, normaliseParams(params), { format })
-      : live().queryAsync(sql, { format });
+    live().call({ kind: 'query', sql, params: params && Object.keys(params).length > 0 ? normaliseParams(params) : null, format });
 
   return {
     engine: 'chdb',
@@ -68,13 +50,14 @@ export function createChdbStore(dataDir: string): AnalyticsStore {
       await run(sql, params, 'JSONEachRow');
     },
     async query<Row>(sql: string, params?: Parameters<typeof normaliseParams>[0]) {
-      return parseRows<Row>((await run(sql, params, 'JSONEachRow')).text());
+      return parseRows<Row>(await run(sql, params, 'JSONEachRow'));
     },
     async insert(table, rows, options = {}) {
       if (rows.length === 0) return;
       // Arrays, not objects: no key names to write and parse per row (the rows of one insert share a shape).
       const columns = Object.keys(rows[0]!);
-      await live().insert({
+      await live().call({
+        kind: 'insert',
         table: assertIdentifier(table),
         columns,
         values: rows.map((row) => JSON.stringify(columns.map((column) => (row as Record<string, unknown>)[column]))).join('\n'),
@@ -85,7 +68,7 @@ export function createChdbStore(dataDir: string): AnalyticsStore {
     async health(): Promise<StoreHealth> {
       const started = performance.now();
       try {
-        await live().queryAsync('SELECT 1', { format: 'JSONEachRow' });
+        await run('SELECT 1', undefined, 'JSONEachRow');
         return { ok: true, engine: 'chdb', latencyMs: Math.round(performance.now() - started) };
       } catch (error) {
         return { ok: false, engine: 'chdb', error: error instanceof Error ? error.message : String(error) };
@@ -94,7 +77,7 @@ export function createChdbStore(dataDir: string): AnalyticsStore {
     async close() {
       if (closed) return;
       closed = true;
-      release(dir);
+      await release(dir);
     },
   };
 }
