@@ -56,7 +56,8 @@ export function createScheduler(deps: { log: Logger; instanceId: string; leases:
     }
   };
   const launch = (job: Job) => {
-    running.push(every(job.everyMs, job.name, log, () => runOnce(job)));
+    // Each job at a phase of its own within its interval: first run no later than before, never in step with the others.
+    running.push(every(job.everyMs, job.name, log, () => runOnce(job), Math.floor(Math.random() * job.everyMs)));
     if (job.atStart) runOnce(job).catch((error: unknown) => log.warn({ err: error, job: job.name }, 'periodic job failed'));
   };
 
