@@ -25,8 +25,9 @@ const repo = dirname(dirname(fileURLToPath(import.meta.url)));
 /** What decides every product's output besides its sources: the recipe and the locked dependency versions. */
 const RECIPE = ['package-lock.json', 'scripts/build.mjs', ...listFiles(repo, ['scripts/build'])];
 
-/** The server's migrate(), whose default list is every migration the code has. */
+/** The server's migrate() and the migrations it applies by default: what the seed is built from. */
 const MIGRATE_ENTRY = 'server/src/stores/relational/migrate.ts';
+const MIGRATIONS_DIR = 'server/src/stores/relational/migrations';
 
 /**
  * @typedef {object} Product
@@ -60,7 +61,7 @@ export const PRODUCTS = {
     sources: 'server/src',
     // PGlite's version is in the lock file: a new one makes a new seed. Listed, not only recorded
     // from the last build's reads, so a migration file added beside the others rebuilds it too.
-    inputs: () => [...RECIPE, ...listFiles(repo, [MIGRATE_ENTRY, 'server/src/stores/relational/migrations'])],
+    inputs: () => [...RECIPE, ...listFiles(repo, [MIGRATE_ENTRY, MIGRATIONS_DIR])],
     build: buildPgliteSeed,
   },
   web: {
@@ -93,9 +94,9 @@ async function bundle(options, outdir) {
  * @param {string} outdir
  */
 async function buildPgliteSeed(outdir) {
-  const { migrate, read } = await compileMigrate();
+  const { migrate, migrations, read } = await compileMigrate();
   const { writePgliteSeed } = await import('../server/scripts/pglite-seed.mjs');
-  await writePgliteSeed(outdir, migrate);
+  await writePgliteSeed(outdir, migrate, migrations);
   return ['server/scripts/pglite-seed.mjs', ...read];
 }
 
@@ -104,18 +105,26 @@ async function buildPgliteSeed(outdir) {
  * server bundle is, and without tsx) and imported from the result: the seed runs exactly the
  * code a start runs. Bundled whole, with nothing left to resolve: a data: URL has no folder
  * to find packages from.
- * @returns {Promise<{ migrate: import('../server/scripts/pglite-seed.mjs').Migrate; read: string[] }>}
+ * @returns {Promise<{
+ *   migrate: import('../server/scripts/pglite-seed.mjs').Migrate;
+ *   migrations: import('../server/scripts/pglite-seed.mjs').SeedMigration[];
+ *   read: string[];
+ * }>}
  */
 async function compileMigrate() {
   const { build } = await loadEsbuild();
   const result = await build({
-    absWorkingDir: repo, entryPoints: [MIGRATE_ENTRY], bundle: true, platform: 'node', format: 'esm', target: 'node20',
-    write: false, metafile: true, logLevel: 'warning',
+    absWorkingDir: repo, bundle: true, platform: 'node', format: 'esm', target: 'node20', write: false, metafile: true, logLevel: 'warning',
+    stdin: {
+      contents: `export { migrate } from './${MIGRATE_ENTRY}'; export { migrations } from './${MIGRATIONS_DIR}/index.ts';`,
+      resolveDir: repo, sourcefile: 'seed-migrations.mjs',
+    },
   });
   const [output] = result.outputFiles;
   if (!output) throw new Error(`esbuild wrote nothing for ${MIGRATE_ENTRY}`);
-  const { migrate } = await import(`data:text/javascript;base64,${Buffer.from(output.contents).toString('base64')}`);
-  return { migrate, read: Object.keys(result.metafile.inputs) };
+  const { migrate, migrations } = await import(`data:text/javascript;base64,${Buffer.from(output.contents).toString('base64')}`);
+  // The stdin module is no file: only real sources go into the stamp.
+  return { migrate, migrations, read: Object.keys(result.metafile.inputs).filter((input) => input !== 'seed-migrations.mjs') };
 }
 
 /** Vite, through npm, which finds the workspace's vite wherever it was hoisted. */

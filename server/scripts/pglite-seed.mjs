@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -6,6 +7,7 @@ import { PGlite } from '@electric-sql/pglite';
  * @typedef {{ query(sql: string, params?: unknown[]): Promise<{ rows: unknown[]; rowCount: number }> }} SeedExecutor
  * @typedef {SeedExecutor & { engine: 'pglite'; exec(sql: string): Promise<void>; transaction<T>(fn: (tx: SeedExecutor) => Promise<T>): Promise<T> }} SeedStore
  * @typedef {(store: SeedStore) => Promise<number[]>} Migrate the server's migrate(), compiled by the build
+ * @typedef {{ version: number; sql: string }} SeedMigration
  */
 
 /**
@@ -17,10 +19,13 @@ import { PGlite } from '@electric-sql/pglite';
  * Here, in the server package, because PGlite is the server's dependency (scripts/build.mjs calls it).
  * Gzip, not a plain tar: 5 MB instead of 43, and unpacking either costs the same CPU (the time
  * goes into writing the files, not into gunzip).
+ * Beside it `migrations.json`, each applied migration's version and SQL hash: a checkout whose
+ * migration was edited since (one not yet released) must not start from the old one's schema.
  * @param {string} outdir
  * @param {Migrate} migrate
+ * @param {readonly SeedMigration[]} migrations what `migrate` applies
  */
-export async function writePgliteSeed(outdir, migrate) {
+export async function writePgliteSeed(outdir, migrate, migrations) {
   const db = await PGlite.create({ dataDir: 'memory://' });
   try {
     await migrate(seedStore(db));
@@ -29,6 +34,8 @@ export async function writePgliteSeed(outdir, migrate) {
     const packed = await db.dumpDataDir('gzip');
     mkdirSync(outdir, { recursive: true });
     writeFileSync(join(outdir, 'pglite.tar.gz'), Buffer.from(await packed.arrayBuffer()));
+    const held = migrations.map(({ version, sql }) => ({ version, sha256: createHash('sha256').update(sql).digest('hex') }));
+    writeFileSync(join(outdir, 'migrations.json'), `${JSON.stringify(held, null, 1)}\n`);
   } finally {
     await db.close();
   }
