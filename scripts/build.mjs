@@ -25,6 +25,10 @@ const repo = dirname(dirname(fileURLToPath(import.meta.url)));
 /** What decides every product's output besides its sources: the recipe and the locked dependency versions. */
 const RECIPE = ['package-lock.json', 'scripts/build.mjs', ...listFiles(repo, ['scripts/build'])];
 
+/** The server's migrate() and the migrations it applies by default: what the seed is built from. */
+const MIGRATE_ENTRY = 'server/src/stores/relational/migrate.ts';
+const MIGRATIONS_DIR = 'server/src/stores/relational/migrations';
+
 /**
  * @typedef {object} Product
  * @property {string} title
@@ -55,8 +59,9 @@ export const PRODUCTS = {
     title: 'the embedded database seed',
     outdir: 'server/pglite-seed',
     sources: 'server/src',
-    // PGlite's version is in the lock file: a new one makes a new seed.
-    inputs: () => [...RECIPE],
+    // PGlite's version is in the lock file: a new one makes a new seed. Listed, not only recorded
+    // from the last build's reads, so a migration file added beside the others rebuilds it too.
+    inputs: () => [...RECIPE, ...listFiles(repo, [MIGRATE_ENTRY, MIGRATIONS_DIR])],
     build: buildPgliteSeed,
   },
   web: {
@@ -69,25 +74,57 @@ export const PRODUCTS = {
   },
 };
 
-/** @param {import('esbuild').BuildOptions} options @param {string} outdir */
-async function bundle(options, outdir) {
-  // Imported here: a production install has no esbuild, and an up-to-date check needs none.
-  const { build } = await import('esbuild').catch(() => {
+/** Imported when a build runs: a production install has no esbuild, and an up-to-date check needs none. */
+async function loadEsbuild() {
+  return import('esbuild').catch(() => {
     throw new Error('esbuild is not installed (a devDependency: install without --omit=dev to build)');
   });
+}
+
+/** @param {import('esbuild').BuildOptions} options @param {string} outdir */
+async function bundle(options, outdir) {
+  const { build } = await loadEsbuild();
   const result = await build({ ...options, outdir });
   return Object.keys(result.metafile?.inputs ?? {});
 }
 
 /**
- * A freshly initialized PGlite cluster as a tarball (server/scripts/pglite-seed.mjs, where the
- * server's PGlite dependency is declared).
+ * A PGlite cluster with the server's migrations applied, as a tarball
+ * (server/scripts/pglite-seed.mjs, where the server's PGlite dependency is declared).
  * @param {string} outdir
  */
 async function buildPgliteSeed(outdir) {
+  const { migrate, migrations, read } = await compileMigrate();
   const { writePgliteSeed } = await import('../server/scripts/pglite-seed.mjs');
-  await writePgliteSeed(outdir);
-  return ['server/scripts/pglite-seed.mjs'];
+  await writePgliteSeed(outdir, migrate, migrations);
+  return ['server/scripts/pglite-seed.mjs', ...read];
+}
+
+/**
+ * The server's own migrate() and migrations, TypeScript compiled in memory by esbuild (as the
+ * server bundle is, and without tsx) and imported from the result: the seed runs exactly the
+ * code a start runs. Bundled whole, with nothing left to resolve: a data: URL has no folder
+ * to find packages from.
+ * @returns {Promise<{
+ *   migrate: import('../server/scripts/pglite-seed.mjs').Migrate;
+ *   migrations: import('../server/scripts/pglite-seed.mjs').SeedMigration[];
+ *   read: string[];
+ * }>}
+ */
+async function compileMigrate() {
+  const { build } = await loadEsbuild();
+  const result = await build({
+    absWorkingDir: repo, bundle: true, platform: 'node', format: 'esm', target: 'node20', write: false, metafile: true, logLevel: 'warning',
+    stdin: {
+      contents: `export { migrate } from './${MIGRATE_ENTRY}'; export { migrations } from './${MIGRATIONS_DIR}/index.ts';`,
+      resolveDir: repo, sourcefile: 'seed-migrations.mjs',
+    },
+  });
+  const [output] = result.outputFiles;
+  if (!output) throw new Error(`esbuild wrote nothing for ${MIGRATE_ENTRY}`);
+  const { migrate, migrations } = await import(`data:text/javascript;base64,${Buffer.from(output.contents).toString('base64')}`);
+  // The stdin module is no file: only real sources go into the stamp.
+  return { migrate, migrations, read: Object.keys(result.metafile.inputs).filter((input) => input !== 'seed-migrations.mjs') };
 }
 
 /** Vite, through npm, which finds the workspace's vite wherever it was hoisted. */
