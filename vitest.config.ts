@@ -1,14 +1,41 @@
 import { defineConfig } from 'vitest/config';
 import { LongestFirstSequencer } from './scripts/test-sequencer.ts';
 
+const ALL_TESTS = '{shared,server,agent,test,bench,web,scripts}/**/*.test.ts';
+/** Starts the built products as child processes and drives them for minutes: run alone, as end-to-end files. */
+const BENCH_SMOKE = 'bench/src/smoke.test.ts';
+
 export default defineConfig({
   test: {
-    include: ['{shared,server,agent,test,bench,web,scripts}/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Integration and end-to-end tests start real processes; two cores do not like more.
     maxWorkers: 2,
     sequence: { sequencer: LongestFirstSequencer },
+    projects: [
+      {
+        // Unit and in-process integration files share a worker's loaded modules (isolate: false): each
+        // file otherwise spends most of its time importing zod, kysely, pg and the shared schemas afresh.
+        // Their module state is keyed by the instance that owns it, and a file that changes process
+        // state (cwd, PATH, process.env) restores it, so nothing carries over from one file to the next.
+        extends: true,
+        test: {
+          name: 'shared-modules',
+          include: [ALL_TESTS],
+          exclude: ['**/node_modules/**', '**/dist/**', 'test/**', BENCH_SMOKE],
+          isolate: false,
+        },
+      },
+      {
+        // End-to-end, security and web files under test/ start the built server and agents as child
+        // processes; what they import is small, so a fresh module graph per file costs them little.
+        extends: true,
+        test: {
+          name: 'isolated',
+          include: ['test/**/*.test.ts', BENCH_SMOKE],
+        },
+      },
+    ],
   },
 });

@@ -23,8 +23,25 @@ function committedDurations(): Record<string, number> {
   }
 }
 
+/**
+ * Isolated files first, then each non-isolated project's files together. A worker that ran a
+ * non-isolated file keeps its loaded modules only if the next file in the queue belongs to the same
+ * project; interleaved, each of them would start a fresh worker and import everything again. The
+ * non-isolated files are the short ones, so they also fill the end of the run evenly.
+ */
+function groupByIsolation(ordered: TestSpecification[]): TestSpecification[] {
+  const isolated = ordered.filter((spec) => spec.project.config.isolate !== false);
+  const shared = ordered.filter((spec) => spec.project.config.isolate === false);
+  const projects = [...new Set(shared.map((spec) => spec.project.name))];
+  return [...isolated, ...projects.flatMap((name) => shared.filter((spec) => spec.project.name === name))];
+}
+
 export class LongestFirstSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    return groupByIsolation(await this.longestFirst(files));
+  }
+
+  private async longestFirst(files: TestSpecification[]): Promise<TestSpecification[]> {
     const durations = committedDurations();
     if (Object.keys(durations).length === 0) return super.sort(files);
     const root = this.ctx.config.root;
