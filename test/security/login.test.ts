@@ -87,7 +87,7 @@ describe.each(engineVariants())('login, sessions and cookies ($name)', (engines)
     await sleep(2_050);
     expect((await loginFrom(attacker, user.email, PASSWORD)).code).toBeNull();
     for (let i = 0; i < PAIR_FREE; i++) expect((await loginFrom(attacker, user.email, `typo ${i}`)).code).toBe('UNAUTHORIZED');
-  }, 60_000);
+  }, 180_000);
 
   it('holds back tries at an account guessed from many addresses for a bounded time, and the owner still gets in', async () => {
     const user = await newUser();
@@ -101,7 +101,7 @@ describe.each(engineVariants())('login, sessions and cookies ($name)', (engines)
     const after = await loginFrom(nextAddress(), user.email, PASSWORD);
     expect(after.code).toBeNull();
     expect(after.ms).toBeLessThan(owner.ms);
-  }, 60_000);
+  }, 180_000);
 
   it('answers a known and an unknown email identically, try after try, throttled or not', async () => {
     // One round: the same guesses at a known and an unknown email, each from an address of its own.
@@ -164,7 +164,15 @@ describe.each(engineVariants())('login, sessions and cookies ($name)', (engines)
     expect((await loginFrom(other, user.email, PASSWORD)).code).toBeNull();
     // The held try, at the organization's account, is the address's 22nd failure: counted, so the
     // flood's entries below keep their numbers, and not one of them (22 is neither in full nor a power of two).
-    for (let i = ADDRESS_FREE + 2; i < 151; i++) codes.add((await loginFrom(flooder, `flood-${i}@login.test`, 'guess')).code);
+    // The rest of the flood eight at a time, as floods come: most are refused at once, a few checked
+    // when a wait has run out (at most eight queued for the address, under the password gate's 16,
+    // so none is refused as 'busy'). Sent one by one, at load 28 the flood outlasted the minute the
+    // audit counts over, and its counts started again at 1.
+    const rest = Array.from({ length: 151 - (ADDRESS_FREE + 2) }, (_, k) => ADDRESS_FREE + 2 + k);
+    for (let from = 0; from < rest.length; from += 8) {
+      const answers = await Promise.all(rest.slice(from, from + 8).map((i) => loginFrom(flooder, `flood-${i}@login.test`, 'guess')));
+      for (const answer of answers) codes.add(answer.code);
+    }
     expect(codes).toEqual(new Set(['UNAUTHORIZED', 'TOO_MANY_REQUESTS']));
     const written = await failed(NO_ORGANIZATION, flooder);
     const counts = written.map((entry) => entry.failuresThisMinuteFromAddress).sort((a, b) => Number(a) - Number(b));
