@@ -12,9 +12,11 @@ import { storesFromEnv } from './lib/stores.ts';
 const TINY: Record<string, string> = {
   agents: '3', ingestAgents: '3', commandAgents: '3', intervalMs: '1000', steadyMs: '1500', baselinePushes: '3',
   loadMs: '1500', recordsPerPush: '5', commands: '2',
-  durationMs: '2000', warmupMs: '1000', sampleEveryMs: '250',
+  durationMs: '1000', warmupMs: '1000', sampleEveryMs: '250',
   backlogSamples: '100', devices: '3', calls: '3', alertAgents: '3', probes: '2', phaseMs: '1500',
   keystrokes: '5', sessions: '2', keystrokesPerSession: '2', downloadMb: '4',
+  // Waits that only steady a figure: the smoke proves the path runs, not what the figure is.
+  idleSampleMs: '1000', agentSettleMs: '0',
   patchDevices: '3', packages: '20', changedPackages: '2', patchQueries: '3', bareDevices: '2', pgliteDevices: '3',
   enrollDevices: '5', enrollConcurrency: '2',
 };

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { createTRPCUntypedClient, createWSClient, wsLink, TRPCClientError, type TRPCUntypedClient } from '@trpc/client';
 import { WebSocket } from 'ws';
 import { Redis } from 'ioredis';
@@ -504,19 +505,40 @@ function outcomeOfBody(status: number, text: string): Outcome {
   return { ok: true, code: null, message: '', text, data: json.result?.data };
 }
 
+/** The HTTP request a tRPC call over plain HTTP is. */
+function httpRequestOf(baseUrl: string, path: string, type: ProcedureType, input: unknown, credentials: Credentials) {
+  const url = new URL(`${baseUrl}/trpc/${path}`);
+  const headers = { 'content-type': 'application/json', ...headersFor(credentials) };
+  if (credentials.kind === 'device') url.searchParams.set('connectionParams', JSON.stringify({ deviceId: credentials.deviceId, deviceSecret: credentials.deviceSecret }));
+  if (type !== 'mutation' && input !== undefined) url.searchParams.set('input', JSON.stringify(input));
+  const body = type === 'mutation' && input !== undefined ? JSON.stringify(input) : undefined;
+  return { url, method: type === 'mutation' ? 'POST' : 'GET', headers, body };
+}
+
 /** One query or mutation over plain HTTP, as a browser or script would send it. */
 export async function httpCall(baseUrl: string, path: string, type: ProcedureType, input: unknown, credentials: Credentials): Promise<Outcome> {
-  const url = new URL(`${baseUrl}/trpc/${path}`);
-  const init: RequestInit = { headers: { 'content-type': 'application/json', ...headersFor(credentials) } };
-  if (credentials.kind === 'device') url.searchParams.set('connectionParams', JSON.stringify({ deviceId: credentials.deviceId, deviceSecret: credentials.deviceSecret }));
-  if (type === 'mutation') {
-    init.method = 'POST';
-    if (input !== undefined) init.body = JSON.stringify(input);
-  } else if (input !== undefined) {
-    url.searchParams.set('input', JSON.stringify(input));
-  }
-  const res = await fetch(url, init);
+  const { url, method, headers, body } = httpRequestOf(baseUrl, path, type, input, credentials);
+  const res = await fetch(url, { method, headers, ...(body === undefined ? {} : { body }) });
   return outcomeOfBody(res.status, await res.text());
+}
+
+/**
+ * `httpCall` from a chosen source address in 127.0.0.0/8 (Linux routes the whole block to
+ * loopback): limits counted per address then see one client per address, as they would a
+ * machine's, and tests on one server each spend a budget of their own.
+ */
+export function httpCallFrom(localAddress: string, baseUrl: string, path: string, type: ProcedureType, input: unknown, credentials: Credentials): Promise<Outcome> {
+  const { url, method, headers, body } = httpRequestOf(baseUrl, path, type, input, credentials);
+  return new Promise<Outcome>((resolve, reject) => {
+    const req = httpRequest(url, { method, headers, localAddress }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve(outcomeOfBody(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'))));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 function outcomeOfError(error: unknown): Outcome {

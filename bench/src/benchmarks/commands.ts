@@ -17,8 +17,6 @@ import { ENROLL_ADDRESSES, fleetFigures, SOURCE_ADDRESSES } from './connected.ts
 import { setting, settingList, type BenchContext, type Benchmark } from './types.ts';
 import { scratchDir } from '../lib/scratch.ts';
 
-/** After the real agent reported first, the rest of its start-up (collector, outbox) gets this long. */
-const AGENT_SETTLE_MS = 2_000;
 /** A fleet-wide job that has not finished in this long is reported unfinished, with its counts. */
 const FLEET_JOB_TIMEOUT_MS = 120_000;
 
@@ -35,6 +33,8 @@ interface Settings {
   fleetJob: number;
   /** The job's devices running at once (jobs.create's `concurrency`, at most 1,000). */
   fleetJobConcurrency: number;
+  /** After the real agent reported first, the rest of its start-up (collector, outbox) gets this long. */
+  agentSettleMs: number;
 }
 
 /**
@@ -205,7 +205,7 @@ async function realAgentRoundTrips(server: ServerUnderTest, ctx: BenchContext, s
       // Connected once its first sample is in; its start-up work (inventory, first collection) is then behind it.
       await waitFor('the real agent to report', async () =>
         (await server.admin<{ id: string; lastSeen: string | null }[]>('admin.devices.list', 'query', { org: organizationId }))[0]?.lastSeen, 60_000, 250);
-      await sleep(AGENT_SETTLE_MS);
+      await sleep(s.agentSettleMs);
       const measuring = measureCommands(server, organizationId, [device!.id], { ...s, commands: s.realAgentCommands });
       measured = await Promise.race([measuring, died.then(() => measuring)]);
     } finally {
@@ -306,6 +306,7 @@ export const commandsBenchmark: Benchmark = {
       connectPerSec: setting(ctx, 'connectPerSec', 500, 500),
       fleetJob: setting(ctx, 'fleetJob', 1, 1),
       fleetJobConcurrency: setting(ctx, 'fleetJobConcurrency', 1_000, 1_000),
+      agentSettleMs: setting(ctx, 'agentSettleMs', 2_000, 2_000),
     };
     const out = [];
     for (const agents of levels) {

@@ -21,8 +21,6 @@ import { newestProfile, profileClockUs, summarizeProfile, type ProfileWindow } f
 import { loopDelayBetween } from '../lib/loop-delay.ts';
 
 const SERVER_CLI = join(REPO_ROOT, 'server/src/cli/main.ts');
-/** How long the agent's and the server's idle CPU is sampled before a download, to take it out of the copy's. */
-const IDLE_SAMPLE_MS = 5_000;
 const MB = 1024 * 1024;
 
 interface Settings {
@@ -37,6 +35,8 @@ interface Settings {
   connectPerSec: number;
   /** 1: only the download (`--set downloadOnly=1`): no fleet, no terminals, one real agent. */
   downloadOnly: number;
+  /** How long the agent's and the server's idle CPU is sampled before a download, to take it out of the copy's. */
+  idleSampleMs: number;
 }
 
 type ShellEvent = { type: 'opened'; pty: boolean } | { type: 'output'; data: string } | { type: 'closed'; reason: string };
@@ -230,7 +230,7 @@ function cliCopy(server: ServerUnderTest, deviceId: string, remotePath: string, 
  * server's memory every 100 ms: streams, not buffers, keep both flat. Baseline: the same command
  * for a 1 MiB file (its start-up and one chunk).
  */
-async function timeDownload(server: ServerUnderTest, agent: RealAgent, dir: string, mb: number, cpProfileDir: string | null) {
+async function timeDownload(server: ServerUnderTest, agent: RealAgent, dir: string, mb: number, idleSampleMs: number, cpProfileDir: string | null) {
   const small = join(agent.fileRoot, 'one.bin');
   const big = join(agent.fileRoot, 'big.bin');
   await writeFile(small, 1);
@@ -242,9 +242,9 @@ async function timeDownload(server: ServerUnderTest, agent: RealAgent, dir: stri
     const cpu = () => ({ agent: readProc(agent.process.pid!)?.cpuSec ?? 0, server: readProc(server.pid)?.cpuSec ?? 0, cli: readProc(process.pid)?.childCpuSec ?? 0 });
     // What the agent and the server spend idle (heartbeats, drainers, the scheduler) is taken out.
     const idleFrom = cpu();
-    await sleep(IDLE_SAMPLE_MS);
+    await sleep(idleSampleMs);
     const idleTo = cpu();
-    const idlePerSec = { agent: (idleTo.agent - idleFrom.agent) / (IDLE_SAMPLE_MS / 1000), server: (idleTo.server - idleFrom.server) / (IDLE_SAMPLE_MS / 1000) };
+    const idlePerSec = { agent: (idleTo.agent - idleFrom.agent) / (idleSampleMs / 1000), server: (idleTo.server - idleFrom.server) / (idleSampleMs / 1000) };
     const cpuBefore = cpu();
     // The first sample is taken as the copy starts: what each process held before it.
     const watch = sampleProcesses({ agent: agent.process.pid!, server: server.pid }, 100);
@@ -320,7 +320,7 @@ async function run(ctx: BenchContext, s: Settings) {
     await fleet?.stop();
     fleet = null;
     progress(`  remote: a ${s.downloadMb} MiB download with ninjait cp`);
-    const { window, ...download } = await timeDownload(server, agents[0]!, dir, s.downloadMb, profiles?.cp ?? null);
+    const { window, ...download } = await timeDownload(server, agents[0]!, dir, s.downloadMb, s.idleSampleMs, profiles?.cp ?? null);
     downloadWindow = window;
     figures = { agents: s.agents, keystrokes, sessions, download };
   } finally {
@@ -359,6 +359,7 @@ export const remoteBenchmark: Benchmark = {
       downloadMb: setting(ctx, 'downloadMb', 1024, 16),
       connectPerSec: setting(ctx, 'connectPerSec', 500, 500),
       downloadOnly: setting(ctx, 'downloadOnly', 0, 0),
+      idleSampleMs: setting(ctx, 'idleSampleMs', 5_000, 5_000),
     };
     const f = await run(ctx, s);
     const rows: Row[] = [];
