@@ -19,7 +19,7 @@ export type HeldMigration = z.infer<typeof heldMigrations>[number];
  */
 export async function readPgliteSeed(migrations: readonly Migration[] = codeMigrations): Promise<Blob | null> {
   const dir = inCheckout('server', 'pglite-seed');
-  let tarball: Buffer;
+  let tarball: Buffer<ArrayBuffer>;
   try {
     tarball = await readFile(join(dir, 'pglite.tar.gz'));
   } catch {
