@@ -5,21 +5,22 @@ import type { CacheStore } from '../stores/cache/index.ts';
 import type { MessageBus } from '../stores/nats/bus.ts';
 import { createCommandService, type Auditor, type CommandService } from '../features/commands/index.ts';
 import { createShellService, type ShellService } from '../features/shells/index.ts';
-import { createBulkJobService, createBullmqQueue, createMemoryQueue, routeWork, type BulkJobService, type TargetHandler } from '../features/bulk-jobs/index.ts';
+import { createBulkJobService, createMemoryQueue, routeWork, type BulkJobService, type TargetHandler } from '../features/bulk-jobs/index.ts';
 import type { EventPublisher } from '../features/events/index.ts';
 
 /**
  * Builds remote commands, shells and bulk jobs for one instance and starts the `patch-deployment`
  * worker (`stop` ends it); `jobs` are the periodic ones (command sweeper, bulk-job re-drive), for the scheduler.
  */
-export function createCommandFeature(deps: { env: Env; db: RelationalStore; cache: CacheStore; log: Logger; audit: Auditor; events: EventPublisher; bus?: MessageBus }) {
+export async function createCommandFeature(deps: { env: Env; db: RelationalStore; cache: CacheStore; log: Logger; audit: Auditor; events: EventPublisher; bus?: MessageBus }) {
   const { env, db, log, audit } = deps;
   // Commands, their output and shells travel between instances on the bus when there is one (NATS), else on the cache's pub/sub.
   const cache = deps.bus ? routedThrough(deps.cache, deps.bus) : deps.cache;
   const commands: CommandService = createCommandService({ db, cache, log, audit, events: deps.events });
   const shells: ShellService = createShellService({ db, cache, publisher: commands.publisher, audit });
+  // BullMQ is loaded only for Redis: its modules are ~11 MB of an embedded server's memory otherwise.
   const queue = env.REDIS_URL
-    ? createBullmqQueue({ redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, log })
+    ? (await import('../stores/queue/bullmq/bullmq-queue.ts')).createBullmqQueue({ redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, log })
     : createMemoryQueue();
   const jobs: BulkJobService = createBulkJobService({ db, commands, log, audit, waveSize: env.BULK_WORKER_CONCURRENCY });
   return {

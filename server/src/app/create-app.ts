@@ -159,7 +159,7 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
   const audit = createAudit({ documents, log, metrics });
   // Entries written by features outside a request: the feature passes the organization and, when there is one, the user.
   const auditByAddress = (ip: string | null, event: Parameters<typeof audit>[1]) => audit({ ip }, event);
-  const commandFeature = createCommandFeature({
+  const commandFeature = await createCommandFeature({
     env, db, cache, log, events, audit: auditByAddress, ...(jetStream ? { bus: jetStream.bus } : {}),
   });
   const apiKeys = createApiKeys(db);
