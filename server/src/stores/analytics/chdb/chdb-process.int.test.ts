@@ -5,23 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createChdbStore } from './chdb-store.ts';
 import { startChdbProcess } from './chdb-process.ts';
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-async function until(what: string, check: () => boolean, ms = 15_000) {
-  const giveUpAt = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > giveUpAt) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+import { processGone, until } from '../../../../test-support/command-fixtures.ts';
 
 /** The embedded analytics store's chdb runs in a child process: what the server relies on from it. */
 describe('chdb in its own process', () => {
@@ -41,9 +25,9 @@ describe('chdb in its own process', () => {
     expect(await host.call({ kind: 'query', sql: 'SELECT 1 AS one', params: null, format: 'JSONEachRow' })).toBe('{"one":1}\n');
     const pid = host.pid()!;
     expect(pid).not.toBe(process.pid);
-    expect(alive(pid)).toBe(true);
+    expect(await processGone(pid)).toBe(false);
     await host.close();
-    expect(alive(pid)).toBe(false);
+    expect(await processGone(pid)).toBe(true);
     await expect(host.call({ kind: 'query', sql: 'SELECT 1', params: null, format: 'JSONEachRow' })).rejects.toThrow(/closed/);
   });
 
@@ -93,13 +77,14 @@ describe('chdb in its own process', () => {
       server.stdout!.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
       server.once('exit', (code) => reject(new Error(`the stand-in server exited with ${code}`)));
     });
-    expect(alive(hostPid)).toBe(true);
+    expect(await processGone(hostPid)).toBe(false);
     server.kill('SIGKILL');
     const store = createChdbStore(dir);
     try {
       // Opened while the orphan may still hold the folder: the new process waits it out.
       expect(await store.query('SELECT n FROM t')).toEqual([{ n: 7 }]);
-      await until('the killed server\'s chdb process to end', () => !alive(hostPid));
+      // The killed server's chdb process ends too.
+      await until(() => processGone(hostPid), 15_000);
     } finally {
       await store.close();
     }
