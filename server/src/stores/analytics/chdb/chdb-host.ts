@@ -28,6 +28,8 @@ interface ChdbSession {
 const OPEN_RETRY_MS = 30_000;
 const OPEN_RETRY_EVERY_MS = 100;
 
+const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
 /** Replies to the server; `then` runs once the reply is handed to the channel. */
 const send = (reply: HostReply, then: () => void = () => undefined) => process.send?.(reply, then);
 
@@ -73,7 +75,7 @@ async function main(): Promise<void> {
   const waiting: { id: number; call: HostCall }[] = [];
   const run = (request: { id: number; call: HostCall }) => answer(session!, request.call).then(
     (text) => send({ id: request.id, ok: true, text }),
-    (error: unknown) => send({ id: request.id, ok: false, error: error instanceof Error ? error.message : String(error) }),
+    (error: unknown) => send({ id: request.id, ok: false, error: reasonOf(error) }),
   );
   const end = () => {
     session?.close();
@@ -90,10 +92,9 @@ async function main(): Promise<void> {
     session = await openSession(dir);
   } catch (error) {
     // Exits once the reason is on its way: the server passes it on to whoever waits for the store.
-    send({ id: 0, failed: error instanceof Error ? error.message : String(error) }, () => process.exit(1));
+    send({ id: 0, failed: reasonOf(error) }, () => process.exit(1));
     return;
   }
-  send({ id: 0, ready: true });
   for (const request of waiting.splice(0)) void run(request);
 }
 

@@ -14,7 +14,5 @@ export type HostRequest = { id: number; call: HostCall } | { id: 0; close: true 
 export type HostReply =
   | { id: number; ok: true; text: string }
   | { id: number; ok: false; error: string }
-  /** The session is open: calls sent before this were queued and are now being answered. */
-  | { id: 0; ready: true }
   /** The session could not be opened (another process held the folder too long, a broken folder). */
   | { id: 0; failed: string };
