@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
 import { createTRPCUntypedClient, createWSClient, wsLink, TRPCClientError, type TRPCUntypedClient } from '@trpc/client';
 import { WebSocket } from 'ws';
 import { Redis } from 'ioredis';
@@ -7,6 +6,7 @@ import type { AnyRouter } from '@trpc/server';
 import { appRouterShape, LOCAL_ADMIN_HEADER, readLocalAdminToken } from '@ninjait/server';
 import type { Role } from '@ninjait/shared';
 import { fakeInventory, type Harness } from '@ninjait/server/testing';
+import { httpExchange } from '@ninjait/bench/http-trpc';
 import { findIdPaths, UnbuildableError, unwrap, withIdAt, type IdNaming, type IdPath, type ZodLike } from './id-paths.ts';
 
 export { unwrap, type ZodLike };
@@ -512,7 +512,7 @@ function httpRequestOf(baseUrl: string, path: string, type: ProcedureType, input
   if (credentials.kind === 'device') url.searchParams.set('connectionParams', JSON.stringify({ deviceId: credentials.deviceId, deviceSecret: credentials.deviceSecret }));
   if (type !== 'mutation' && input !== undefined) url.searchParams.set('input', JSON.stringify(input));
   const body = type === 'mutation' && input !== undefined ? JSON.stringify(input) : undefined;
-  return { url, method: type === 'mutation' ? 'POST' : 'GET', headers, body };
+  return { url, method: type === 'mutation' ? 'POST' as const : 'GET' as const, headers, body };
 }
 
 /** One query or mutation over plain HTTP, as a browser or script would send it. */
@@ -527,18 +527,10 @@ export async function httpCall(baseUrl: string, path: string, type: ProcedureTyp
  * loopback): limits counted per address then see one client per address, as they would a
  * machine's, and tests on one server each spend a budget of their own.
  */
-export function httpCallFrom(localAddress: string, baseUrl: string, path: string, type: ProcedureType, input: unknown, credentials: Credentials): Promise<Outcome> {
+export async function httpCallFrom(localAddress: string, baseUrl: string, path: string, type: ProcedureType, input: unknown, credentials: Credentials): Promise<Outcome> {
   const { url, method, headers, body } = httpRequestOf(baseUrl, path, type, input, credentials);
-  return new Promise<Outcome>((resolve, reject) => {
-    const req = httpRequest(url, { method, headers, localAddress }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve(outcomeOfBody(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'))));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
+  const { status, text } = await httpExchange(url, { method, headers, body, localAddress });
+  return outcomeOfBody(status, text);
 }
 
 function outcomeOfError(error: unknown): Outcome {
