@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { loopbackAddresses, startFleet, untilConnected, type Fleet } from '../fleet/fleet.ts';
 import { connectRaw, type AgentTransport } from '../fleet/transport.ts';
 import { enrollAgent, exited, spawnAgent, stopProcess } from '../lib/agent-process.ts';
@@ -129,6 +130,9 @@ async function timeKeystrokes(server: ServerUnderTest, organizationId: string, d
   try {
     const terminal = await openTerminal(tech, deviceId);
     const metricsBefore = await server.metrics(0);
+    // The typist's own loop (this process): a stall here delays the echo without being the server's.
+    const typistLoop = monitorEventLoopDelay({ resolution: 10 });
+    typistLoop.enable();
     for (let i = 0; i < count; i++) {
       const b0 = performance.now();
       await tech.query('auth.me', undefined);
@@ -143,8 +147,10 @@ async function timeKeystrokes(server: ServerUnderTest, organizationId: string, d
     }
     // While the keys were typed: the server-wide stalls a keystroke's echo waits out.
     const loopDelay = loopDelayBetween(metricsBefore, await server.metrics(0));
+    typistLoop.disable();
+    const typistLoopDelay = { p99Ms: round(typistLoop.percentile(99) / 1e6, 1), maxMs: round(typistLoop.max / 1e6, 1) };
     await terminal.close();
-    return { pty: terminal.pty, keystrokes: count, echo: echo.summary(), inputAnswered: answered.summary(), baselineAuthMe: floor.summary(), loopDelay };
+    return { pty: terminal.pty, keystrokes: count, echo: echo.summary(), inputAnswered: answered.summary(), baselineAuthMe: floor.summary(), loopDelay, typistLoopDelay };
   } finally {
     tech.close();
   }
