@@ -130,7 +130,7 @@ const RUN: Record<PhaseName, (context: PhaseContext) => Promise<Omit<PhaseResult
     if (refused.length > 0) return { status: 'failed', reason: [eslint.reason, `action-validator refused ${refused.join(', ')}`].filter(Boolean).join('; ') };
     return eslint;
   },
-  main: (context) => vitest(context, 'main', ['--exclude', 'test/faults/**']),
+  main: (context) => vitest(context, 'main', []),
   faults: (context) => vitest(context, 'faults', ['--config', 'test/faults/vitest.config.ts']),
   installers: async (context) => {
     const unavailable = installersUnavailable();
