@@ -14,6 +14,8 @@ export default defineConfig({
     // Integration and end-to-end tests start real processes; two cores do not like more.
     maxWorkers: 2,
     sequence: { sequencer: LongestFirstSequencer },
+    // Each file's CPU seconds, when the runner records them (npm test -- --record-durations).
+    setupFiles: process.env.NINJAIT_TEST_CPU_FILE ? ['test/runner/cpu-recorder.ts'] : [],
     projects: [
       {
         // Unit and in-process integration files share a worker's loaded modules (isolate: false): each

@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createCleanup } from './cleanup.ts';
+import { cpuReport } from './cpu-report.ts';
 import { canInstall, installMissing, wantedPackages } from './debian.ts';
 import { startPeers } from './peers.ts';
 import { installersUnavailable, PHASES, type PhaseName, type PhaseResult } from './phases.ts';
@@ -43,7 +44,8 @@ Options:
   --no-install     never install Debian packages
   --record-durations
                    write each main-suite file's seconds to test/runner/durations.json, which
-                   orders a fresh clone's run longest file first (commit the file)
+                   orders a fresh clone's run longest file first (commit the file), and print
+                   the files that cost the most CPU (own and their children's)
   -h, --help       this text
 
 Filters (file paths or parts of them) are passed to vitest, e.g.
@@ -128,6 +130,8 @@ async function main(): Promise<number> {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
 
   const tmp = mkdtempSync(join(tmpdir(), 'ninjait-test-run-'));
+  /** Each main-suite file's CPU seconds (--record-durations), read back before the run's folder is removed. */
+  const cpuFile = join(tmp, 'cpu.jsonl');
   cleanup.add(`remove ${tmp}`, async () => rmSync(tmp, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 }));
   // The tests' TMPDIR: every folder they make is inside the run's, so even a test killed before
   // its cleanup (Ctrl-C) leaves nothing behind. Traversable like /tmp: a fault test's private
@@ -139,6 +143,7 @@ async function main(): Promise<number> {
   const sweepTestProcesses = () => killLeftovers((_pid, _group, args) => args.includes(`${testTmp}/`), 'a test started (it runs from the tests\' TMPDIR)');
   cleanup.add('stop what the tests left running', async () => void (await sweepTestProcesses()));
   const results: PhaseResult[] = [];
+  let cpuText: string | null = null;
   try {
     step(`Node ${process.version}; phases: ${phases.join(', ')}`);
     step('Services');
@@ -154,12 +159,18 @@ async function main(): Promise<number> {
 
     step('Test peers');
     const peers = interrupted ? { env: {} } : await startPeers(ROOT, cleanup, tmp);
-    const context = { root: ROOT, tmp, env: { ...process.env, ...services.env, ...peers.env, TMPDIR: testTmp }, filters: positionals };
+    const context = {
+      root: ROOT, tmp, filters: positionals,
+      env: { ...process.env, ...services.env, ...peers.env, TMPDIR: testTmp, ...(values['record-durations'] ? { NINJAIT_TEST_CPU_FILE: cpuFile } : {}) },
+    };
     for (const group of plan(phases)) {
       if (interrupted) break;
       results.push(...await runGroup(group, context, () => interrupted !== null));
       await sweepTestProcesses();
     }
+    const mainDurations = results.find((result) => result.name === 'main')?.tests?.fileDurations;
+    // Read here: the file is in the run's folder, which the clean-up removes.
+    if (values['record-durations'] && mainDurations) cpuText = cpuReport(cpuFile, mainDurations);
   } catch (error) {
     say(`npm test: ${(error as Error).stack ?? String(error)}`);
     results.push({ name: 'main', status: 'failed', reason: `the runner failed: ${(error as Error).message}`, seconds: 0 });
@@ -168,7 +179,10 @@ async function main(): Promise<number> {
     await cleanup.run();
   }
   const main = results.find((result) => result.name === 'main');
-  if (values['record-durations'] && main?.tests?.fileDurations) say(recordDurations(main.tests.fileDurations));
+  if (values['record-durations'] && main?.tests?.fileDurations) {
+    say(recordDurations(main.tests.fileDurations));
+    if (cpuText) say(cpuText);
+  }
   return summarise(results, interrupted);
 }
 
