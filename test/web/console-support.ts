@@ -47,7 +47,10 @@ export async function startConsoleServer(prefix: string, options: { env?: (url: 
   const dir = await mkdtemp(join(tmpdir(), `ninjait-${prefix}-`));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const server = startCli(SERVER_CLI, ['start', '--no-agent'], {
+  // No agent package build: a bundle, .deb and .rpm built and signed beside every console test's
+  // server cost more CPU than most of these tests, and none of them looks at install lines
+  // (console.test.ts and install-lines.test.ts do, with a listed package or the real build).
+  const server = startCli(SERVER_CLI, ['start', '--no-agent', '--no-packages'], {
     PORT: String(port), DATA_DIR: join(dir, 'server'), LOG_LEVEL: 'warn',
     // One person clicks through every page; the default 100 calls per 15 min is for production.
     RATE_LIMIT_MAX: '100000',

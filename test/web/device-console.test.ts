@@ -73,7 +73,8 @@ describe.skipIf(!hasChromium)('devices in the console (Chromium)', () => {
     return (JSON.parse(body) as { result: { data: T } }).result.data;
   };
   const startServer = async () => {
-    server = startCli(SERVER_CLI, ['start', '--no-agent'], serverEnv);
+    // No agent package build (see console-support.ts): nothing here looks at install lines.
+    server = startCli(SERVER_CLI, ['start', '--no-agent', '--no-packages'], serverEnv);
     await waitFor('the server to answer', async () => {
       if (server!.child.exitCode !== null) throw new Error(`server exited:\n${server!.output()}`);
       return (await fetch(`${url}/healthz`).catch(() => null))?.ok;
