@@ -30,9 +30,9 @@ Runs every check CI runs, on this machine, and leaves it as it found it:
   4. phases    typecheck, lint (eslint, and every .github/workflows file through action-validator),
                main (vitest, every test but the fault suite), faults (the fault suite, one file at
                a time), installers (.ci/installers-test.sh, root only), msi (the Windows MSI built
-               with wixl and inspected with msiinfo). Main runs alone, first; then the fault
-               suite runs beside installers, msi, typecheck and lint, one after another (their
-               output is printed when they end).
+               with wixl and inspected with msiinfo). Main runs on the terminal; beside it,
+               one after another, the fault suite, installers, msi, typecheck and lint (their
+               output is printed when main and they have ended).
 
 A test whose peer is missing skips with a printed reason. Every phase runs even if an earlier
 one failed; the exit code is 0 only if none failed (130 after Ctrl-C). On exit, failure or
