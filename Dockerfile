@@ -36,7 +36,7 @@ COPY server/package.json server/
 RUN npm ci --omit=dev --workspace server --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/server/bin server/bin
 COPY --from=build /app/server/dist server/dist
-# A freshly initialized embedded database: a first start unpacks it instead of running initdb.
+# A migrated embedded database: a first start copies its cluster folder instead of running initdb.
 COPY --from=build /app/server/pglite-seed server/pglite-seed
 COPY --from=build /app/web/dist web/dist
 # The install-script templates the server fills in for /install.sh and /install.ps1.

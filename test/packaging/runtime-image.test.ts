@@ -38,7 +38,8 @@ describe('Docker runtime stage, replayed without Docker', () => {
 
   it('holds the built server, the console and the production dependencies, and nothing of development', () => {
     expect(existsSync(join(app(), 'server/dist/cli/main.mjs'))).toBe(true);
-    expect(existsSync(join(app(), 'server/pglite-seed/pglite.tar.gz'))).toBe(true);
+    // The embedded database's seed: the cluster folder a new DATA_DIR is filled from, and its tarball.
+    expect(['cluster/PG_VERSION', 'pglite.tar.gz', 'migrations.json'].filter((path) => !existsSync(join(app(), 'server/pglite-seed', path)))).toEqual([]);
     expect(existsSync(join(app(), 'web/dist/index.html'))).toBe(true);
     expect(['server/src', 'shared/src', 'agent/src', 'agent/dist', 'scripts'].filter((path) => existsSync(join(app(), path)))).toEqual([]);
     const installed = (name: string) => existsSync(join(app(), 'node_modules', name)) || existsSync(join(app(), 'server/node_modules', name));

@@ -19,7 +19,7 @@ import { createDrainer, type Drainer } from '../features/ingest/drainer.ts';
 import { createIngestLogReader } from '../features/ingest/log-reader.ts';
 import { createConfiguredSinks } from '../features/ingest/sinks/registry.ts';
 import { createScheduler } from '../platform/scheduler/scheduler.ts';
-import { openJetStreamIngest, type JetStreamIngest } from '../features/ingest/jetstream/index.ts';
+import type { JetStreamIngest } from '../features/ingest/jetstream/index.ts';
 import { createHttpServer } from '../platform/http/server.ts';
 import { readiness } from '../platform/http/probes.ts';
 import { createContext, localAdminAddress } from '../platform/trpc/context.ts';
@@ -148,8 +148,9 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
   const sinks = [...await createConfiguredSinks({ env, db, cache, log, analytics, events }), createAlertSink(db, log, events)];
   await Promise.all(sinks.map((sink) => sink.init()));
   // INGEST_LOG_URL: the log, its drainers and command routing on NATS JetStream instead of PostgreSQL and the cache.
+  // Loaded only then: the NATS clients are 70 files every other start would parse for nothing.
   const jetStream: JetStreamIngest | null = env.INGEST_LOG_URL
-    ? await openJetStreamIngest({
+    ? await (await import('../features/ingest/jetstream/index.ts')).openJetStreamIngest({
       url: env.INGEST_LOG_URL, stream: env.INGEST_LOG_STREAM, replicas: env.INGEST_LOG_REPLICAS,
       duplicateWindowSec: env.INGEST_LOG_DUPLICATE_WINDOW_SEC, maxDeliveries: env.INGEST_LOG_MAX_DELIVERIES,
       groupCommitMs: env.INGEST_GROUP_COMMIT_MS, batchRows: env.DRAIN_BATCH_ROWS, clientName: `ninjait ${instanceId}`,

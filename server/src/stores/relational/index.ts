@@ -1,13 +1,18 @@
 import type { RelationalStore } from './types.ts';
-import { createPgStore } from './pg/pg-store.ts';
 import { createPgliteStore } from './pglite/pglite-store.ts';
 
 export type { RelationalStore, SqlExecutor, QueryResult } from './types.ts';
 export { migrate } from './migrate.ts';
 
-/** PostgreSQL when a URL is given, PGlite under `dataDir` otherwise. */
+/**
+ * PostgreSQL when a URL is given, PGlite under `dataDir` otherwise. The driver of the engine not
+ * chosen is never loaded: `pg` is 40 files an embedded start would parse for nothing.
+ */
 export async function openRelationalStore(options: { databaseUrl?: string | undefined; dataDir?: string | undefined }): Promise<RelationalStore> {
-  if (options.databaseUrl) return createPgStore({ connectionString: options.databaseUrl });
+  if (options.databaseUrl) {
+    const { createPgStore } = await import('./pg/pg-store.ts');
+    return createPgStore({ connectionString: options.databaseUrl });
+  }
   return createPgliteStore(options.dataDir);
 }
 export { createJobLeases } from './job-leases.ts';

@@ -1,7 +1,7 @@
 import { chmod, mkdir } from 'node:fs/promises';
 import { PGlite, types } from '@electric-sql/pglite';
 import { OwnerOnlyNodeFS } from './owner-only-fs.ts';
-import { emptyFolder, isEmptyFolder, readPgliteSeed } from './seed.ts';
+import { emptyFolder, isEmptyFolder, pgliteSeedDir, readPgliteSeed, seedPgliteFolder } from './seed.ts';
 import { probeHealth } from '../../types.ts';
 import type { QueryResult, RelationalStore, SqlExecutor } from '../types.ts';
 
@@ -26,25 +26,30 @@ function executor(db: Pick<PGlite, 'query'>): SqlExecutor {
   };
 }
 
-/** PostgreSQL compiled to WASM, in-process, persisted under `dataDir` (or in memory when undefined). */
-export async function createPgliteStore(dataDir: string | undefined): Promise<RelationalStore> {
+/**
+ * PostgreSQL compiled to WASM, in-process, persisted under `dataDir` (or in memory when undefined).
+ * A new database starts from the build's seed in `seedDir` (seed.ts).
+ */
+export async function createPgliteStore(dataDir: string | undefined, seedDir = pgliteSeedDir()): Promise<RelationalStore> {
   if (dataDir) {
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
     await chmod(dataDir, 0o700);
   }
-  const open = (seed: Blob | null) => PGlite.create({
+  const open = (tarball: Blob | null) => PGlite.create({
     ...(dataDir ? { fs: new OwnerOnlyNodeFS(dataDir) } : { dataDir: 'memory://' }),
-    ...(seed ? { loadDataDir: seed } : {}),
+    ...(tarball ? { loadDataDir: tarball } : {}),
     parsers,
     startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${EMBEDDED_SHARED_BUFFERS_MB}MB`],
   });
-  const seed = !dataDir || await isEmptyFolder(dataDir) ? await readPgliteSeed() : null;
+  // Only an empty folder is seeded: an existing cluster, whole or not, is never touched.
+  const seeded = dataDir ? await isEmptyFolder(dataDir) && await seedPgliteFolder(dataDir, seedDir) : false;
+  const tarball = dataDir ? null : await readPgliteSeed(seedDir);
   let db: PGlite;
   try {
-    db = await open(seed);
+    db = await open(tarball);
   } catch (error) {
     // A seed this PGlite cannot use (an upgrade without a rebuild): initialize the cluster instead.
-    if (!seed) throw error;
+    if (!seeded && !tarball) throw error;
     if (dataDir) await emptyFolder(dataDir);
     db = await open(null);
   }

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { inCheckout } from '../../../platform/checkout.ts';
+import { copyFolderInto } from './copy-folder.ts';
 import { migrations as codeMigrations, type Migration } from '../migrations/index.ts';
 
 /** What `migrations.json` beside the seed says it holds (server/scripts/pglite-seed.mjs writes it). */
@@ -10,27 +12,49 @@ const heldMigrations = z.array(z.object({ version: z.number().int().nonnegative(
 export type HeldMigration = z.infer<typeof heldMigrations>[number];
 
 /**
- * A PGlite cluster with the migrations applied, packed by the build (`scripts/build.mjs seed`).
+ * The build's seed (`scripts/build.mjs seed`, server/scripts/pglite-seed.mjs): a PGlite cluster
+ * with the migrations applied, as a folder and as a tarball, and the `migrations.json` they hold.
  * Creating a cluster runs initdb inside WebAssembly (7-9 s of CPU on these machines) and the
  * migrations take another 2-4 s: most of a first `npm start` and of every test that opens a new
- * embedded database. Unpacking the seed takes about 1.5 s, and migrate() then finds nothing or
- * only the migrations newer than the seed to apply. Null when the build did not make one, or made
- * it from migrations this code has edited (the cluster is then initialized and migrated as before).
+ * embedded database. From the seed, migrate() finds nothing or only the migrations newer than the
+ * seed to apply. No seed when the build did not make one, or made it from migrations this code
+ * has edited (the cluster is then initialized and migrated as before).
  */
-export async function readPgliteSeed(migrations: readonly Migration[] = codeMigrations): Promise<Blob | null> {
-  const dir = inCheckout('server', 'pglite-seed');
+export const pgliteSeedDir = () => inCheckout('server', 'pglite-seed');
+const CLUSTER_DIR = 'cluster';
+
+/**
+ * Fills the empty folder `dataDir` with a copy of the seed's cluster folder; false when there is
+ * no seed that fits, or the copy failed (`dataDir` is then empty, as it was).
+ */
+export async function seedPgliteFolder(dataDir: string, seedDir = pgliteSeedDir(), migrations: readonly Migration[] = codeMigrations): Promise<boolean> {
+  const cluster = join(seedDir, CLUSTER_DIR);
+  if (!existsSync(join(cluster, 'PG_VERSION')) || !await seedFits(seedDir, migrations)) return false;
+  try {
+    await copyFolderInto(cluster, dataDir);
+    return true;
+  } catch (error) {
+    process.emitWarning(`Could not copy the embedded database seed (${(error as Error).message}): initializing a new database instead`);
+    return false;
+  }
+}
+
+/** The seed as a tarball, for a database in memory (PGlite's `loadDataDir`); null as `seedPgliteFolder` declines. */
+export async function readPgliteSeed(seedDir = pgliteSeedDir(), migrations: readonly Migration[] = codeMigrations): Promise<Blob | null> {
   let tarball: Buffer<ArrayBuffer>;
   try {
-    tarball = await readFile(join(dir, 'pglite.tar.gz'));
+    tarball = await readFile(join(seedDir, 'pglite.tar.gz'));
   } catch {
     return null;
   }
-  const held = await readHeldMigrations(dir);
-  if (held === null || !seedFitsMigrations(held, migrations)) {
-    warnStaleSeedOnce();
-    return null;
-  }
-  return new Blob([tarball]);
+  return await seedFits(seedDir, migrations) ? new Blob([tarball]) : null;
+}
+
+async function seedFits(seedDir: string, migrations: readonly Migration[]): Promise<boolean> {
+  const held = await readHeldMigrations(seedDir);
+  if (held !== null && seedFitsMigrations(held, migrations)) return true;
+  warnStaleSeedOnce();
+  return false;
 }
 
 /**
