@@ -5,7 +5,7 @@ import { writeCommandAudit, type Auditor, assertScript, awaitingApproval, type R
 import { backoffMs as retryBackoffMs, roleAtLeast, type Role } from '@ninjait/shared';
 import { findUser } from '../auth/index.ts';
 import {
-  MAX_RETRY_BACKOFF_MS, claimWave, completeIfDone, failPending, failTargets, getJob, insertJob, insertTargets, jobsToDrive, listTargets, lockRunningJob,
+  MAX_RETRY_BACKOFF_MS, claimWave, completeIfDone, countTargets, failPending, failTargets, getJob, insertJob, insertTargets, jobsToDrive, listTargets, lockRunningJob,
   markJobCancelled, releaseStaleEnqueued, selectJobDevices, setTargetsRunning, settleFinished, skipUnstartedTargets, type BulkJob,
 } from './bulk-repository.ts';
 import type { TargetWork } from '../../stores/queue/types.ts';
@@ -22,6 +22,8 @@ const REDRIVE_MS = 5_000;
 const WAVE_GATHER_MS = 25;
 /** Commands one wave hands over at most, unless configured. */
 const DEFAULT_WAVE_SIZE = 100;
+/** Per-device results one status answer carries unless asked for another page. */
+export const TARGETS_PAGE = 100;
 /** Jobs one re-drive looks at. */
 const REDRIVE_JOBS = 100;
 /** Who may start a job, and who must still be its requester when each device's turn comes. */
@@ -55,6 +57,12 @@ async function requesterRefusal(db: SqlExecutor, job: BulkJob): Promise<string |
     return `The person who started this job is now a ${user.role} (running it needs ${JOB_RUN_ROLE}); the remaining devices are not run`;
   }
   return null;
+}
+
+/** Which of a job's per-device results (ordered by device name) a status answer carries. */
+export interface TargetPage {
+  offset: number;
+  limit: number;
 }
 
 export interface NewBulkJob {
@@ -195,13 +203,14 @@ export function createBulkJobService(deps: {
 
   commands.onFinished(settle);
 
-  /** The job, per-device results and progress. */
-  async function status(organizationId: string | null, jobId: string) {
+  /**
+   * The job, its progress and a page of per-device results: a job of 10,000 devices polled by a
+   * console is counted in the database, not listed whole on every refresh.
+   */
+  async function status(organizationId: string | null, jobId: string, page: TargetPage = { offset: 0, limit: TARGETS_PAGE }) {
     const job = await getJob(db, organizationId, jobId);
     if (!job) throw notFound('Job');
-    const targets = await listTargets(db, jobId);
-    const counts = { pending: 0, enqueued: 0, running: 0, succeeded: 0, failed: 0, skipped: 0 };
-    for (const target of targets) counts[target.status]++;
+    const [counts, targets] = await Promise.all([countTargets(db, jobId), listTargets(db, jobId, page)]);
     const done = counts.succeeded + counts.failed + counts.skipped;
     return { ...job, counts, progress: { done, total: job.total, percent: job.total ? Math.round((done / job.total) * 100) : 100 }, targets };
   }
