@@ -315,7 +315,7 @@ async function ownServerLevel(ctx: BenchContext, agents: number, s: Settings) {
       profile: profileFile ? await summarizeProfile(profileFile, REPO_ROOT, 30, window) : null,
       // Where the server's time went while the job ran: self time, and the stretches that held the event loop.
       fleetJobProfile: profileFile && fleetJob ? {
-        ...(await summarizeProfile(profileFile, REPO_ROOT, 30, fleetJob.window)), longTasks: await longTasks(profileFile, REPO_ROOT, { window: fleetJob.window, minMs: 50, top: 10 }),
+        window: fleetJob.window, ...(await summarizeProfile(profileFile, REPO_ROOT, 30, fleetJob.window)), longTasks: await longTasks(profileFile, REPO_ROOT, { window: fleetJob.window, minMs: 50, top: 10 }),
       } : null,
     };
   } finally {
