@@ -9,7 +9,7 @@ export interface GroupCommitOptions<I> {
   key(item: I): string;
   /**
    * How long the first item waits for others when no group is being written; 0: only for what
-   * arrives in the same turn of the event loop (under load, groups form while one is written).
+   * arrives in the same task (under load, groups form while one is written).
    */
   windowMs: number;
   /** Items one group carries at most. */
@@ -79,8 +79,13 @@ export function createGroupCommit<I, V>(commit: CommitGroup<I, V>, options: Grou
       const timer = setTimeout(start, options.windowMs);
       waitingForWindow = () => clearTimeout(timer);
     } else {
-      const immediate = setImmediate(start);
-      waitingForWindow = () => clearImmediate(immediate);
+      // After this turn's microtasks, not the next turn of the loop: a loaded loop's turn is
+      // milliseconds, and a lone report (a technician's one command) must not wait for it.
+      let cancelled = false;
+      queueMicrotask(() => {
+        if (!cancelled) start();
+      });
+      waitingForWindow = () => void (cancelled = true);
     }
   }
 

@@ -13,9 +13,8 @@ import { finishFromAgent, markRunning, writeOutputIfUnchanged, type AgentResult,
 export type FinishedHook = (db: SqlExecutor, commandIds: string[]) => Promise<() => void>;
 
 /**
- * Reports wait for others only within their turn of the event loop: a single command's three
- * reports add no delay (its output is seen as soon as before), and under load the groups form
- * while the previous one is written.
+ * Reports wait for no window: a single command's three reports add no delay (its output is seen
+ * as soon as before), and under load the groups form while the previous one is written.
  */
 const REPORT_GROUP_MS = 0;
 /** Reports one statement carries at most. */
