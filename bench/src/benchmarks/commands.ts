@@ -5,6 +5,7 @@ import { loopbackAddresses, startFleet, untilConnected, type Fleet } from '../fl
 import { connectRaw, type AgentTransport } from '../fleet/transport.ts';
 import { enrollAgent, exited, spawnAgent, stopProcess } from '../lib/agent-process.ts';
 import { newestProfile, profileClockUs, summarizeProfile, type ProfileWindow } from '../lib/cpuprofile.ts';
+import { longTasks } from '../lib/long-tasks.ts';
 import { loginAs } from '../lib/people.ts';
 import { progress, sleep, waitFor } from '../lib/progress.ts';
 import { provisionFleet } from '../lib/provision.ts';
@@ -16,6 +17,7 @@ import { fmt, type Row } from '../lib/table.ts';
 import { ENROLL_ADDRESSES, fleetFigures, SOURCE_ADDRESSES } from './connected.ts';
 import { setting, settingList, type BenchContext, type Benchmark } from './types.ts';
 import { scratchDir } from '../lib/scratch.ts';
+import { cpuSecOfCommandLines, readProc } from '../lib/proc.ts';
 
 /** A fleet-wide job that has not finished in this long is reported unfinished, with its counts. */
 const FLEET_JOB_TIMEOUT_MS = 120_000;
@@ -131,18 +133,50 @@ const QUERY_COUNT = 'ninjait_store_query_duration_seconds_count';
 
 /** How often the technician's console asks for the job's status (the console's own refresh is slower). */
 const JOB_POLL_MS = 250;
+/** Per-device results one `jobs.status` page carries at most. */
+const TARGETS_PAGE_MAX = 1_000;
+
+/** CPU seconds so far of each process the run is made of (server, PostgreSQL's backends, the simulated fleet). */
+type CpuReading = () => Record<string, number>;
+
+/** Every per-device result of the job, page by page, as a console scrolling the whole list reads it. */
+async function allTargets(tech: AgentTransport, jobId: string, total: number) {
+  const targets: JobStatus['targets'] = [];
+  for (let offset = 0; offset < total; offset += TARGETS_PAGE_MAX) {
+    targets.push(...(await tech.query<JobStatus>('jobs.status', { id: jobId, offset, limit: TARGETS_PAGE_MAX })).targets);
+  }
+  return targets;
+}
+
+/** A job's figures without the profile window they were measured in. */
+const withoutWindow = <T extends { window: ProfileWindow }>({ window: _window, ...figures }: T) => figures;
+
+/** The run's CPU by process: the server's instances, the database's backends (when it has one of its own), the fleet's workers. */
+function cpuOf(server: ServerUnderTest, fleet: Fleet, databaseUrl: string | null): CpuReading {
+  const sum = (pids: readonly number[]) => pids.reduce((total, pid) => total + (readProc(pid)?.cpuSec ?? 0), 0);
+  const database = databaseUrl ? ` ${new URL(databaseUrl).pathname.slice(1)} ` : null;
+  return () => ({
+    server: sum(server.instances.map((instance) => instance.pid)),
+    ...(database ? { postgres: cpuSecOfCommandLines((line) => line.startsWith('postgres:') && line.includes(database)) } : {}),
+    fleet: sum(fleet.pids),
+  });
+}
 
 /**
  * One script to every connected agent as one bulk job, as a technician sends it from the console
- * ("run on all devices"): `jobs.create` without device ids, then `jobs.status` until every
- * device's result is stored and visible there. SaltStack's `salt '*' test.ping` is the yardstick
- * people know. Times are from sending `jobs.create`; the `status` calls are part of the load.
+ * ("run on all devices"): `jobs.create` without device ids, then `jobs.status` (progress and the
+ * first page of results, as the console shows them) until every device's result is stored.
+ * SaltStack's `salt '*' test.ping` is the yardstick people know. Times are from sending
+ * `jobs.create`; the `status` calls are part of the load. Then every result is read, page by page,
+ * and counted (timed on its own).
  */
-async function fleetWideJob(server: ServerUnderTest, organizationId: string, expected: number, s: Settings, timeoutMs: number) {
+async function fleetWideJob(server: ServerUnderTest, organizationId: string, expected: number, s: Settings, timeoutMs: number, cpu: CpuReading) {
   const person = await loginAs(server, organizationId, 'technician');
   const tech = await connectRaw({ url: server.url, params: { sessionToken: person.sessionToken } });
   try {
     const before = await server.metrics();
+    const cpuBefore = cpu();
+    const window: ProfileWindow = { startUs: profileClockUs(), endUs: 0 };
     const t0 = performance.now();
     const job = await tech.mutation<{ id: string; total: number }>('jobs.create', {
       name: 'bench: fleet-wide echo', script: 'echo fleet-wide', timeoutSec: 60, concurrency: s.fleetJobConcurrency,
@@ -159,6 +193,8 @@ async function fleetWideJob(server: ServerUnderTest, organizationId: string, exp
       await sleep(JOB_POLL_MS);
     }
     const allMs = status.progress.done >= status.total ? performance.now() - t0 : null;
+    window.endUs = profileClockUs();
+    const cpuAfter = cpu();
     // Work per device, what the time is made of: statements on the relational store (the job's, the
     // agents' reports, the status polls), from the server's own counters.
     const after = await server.metrics();
@@ -167,12 +203,19 @@ async function fleetWideJob(server: ServerUnderTest, organizationId: string, exp
         .filter(([labels]) => labels.includes(`store="${store}"`)).reduce((sum, [, value]) => sum + value, 0);
       return Math.round(((count(after) - count(before)) / Math.max(1, job.total)) * 10) / 10;
     };
-    const stored = status.targets.filter((target) => target.status === 'succeeded' && target.exitCode === 0).length;
+    const r0 = performance.now();
+    // A server that answers every target at once (before status pages) needs no paging.
+    const targets = status.targets.length >= job.total ? status.targets : await allTargets(tech, job.id, job.total);
+    const readAllMs = performance.now() - r0;
+    const stored = targets.filter((target) => target.status === 'succeeded' && target.exitCode === 0).length;
     const round = (ms: number | null) => (ms === null ? null : Math.round(ms));
     return {
       devices: job.total, expected, concurrency: s.fleetJobConcurrency, createdMs: round(createdMs), halfMs: round(reached.half),
-      ninetyNineMs: round(reached.ninetyNine), allMs: round(allMs), succeeded: stored, counts: status.counts, jobStatus: status.status,
+      ninetyNineMs: round(reached.ninetyNine), allMs: round(allMs), succeeded: stored, readAllResultsMs: round(readAllMs),
+      counts: status.counts, jobStatus: status.status,
       relationalStatementsPerDevice: perDevice('relational'), cacheCallsPerDevice: perDevice('cache'),
+      cpuSec: Object.fromEntries(Object.entries(cpuAfter).map(([name, sec]) => [name, Math.round((sec - (cpuBefore[name] ?? 0)) * 100) / 100])),
+      window,
     };
   } finally {
     tech.close();
@@ -257,7 +300,7 @@ async function ownServerLevel(ctx: BenchContext, agents: number, s: Settings) {
       progress(`  all ${connected.fleet.snapshot().connected} connected after ${connectSec.toFixed(1)} s`);
       try {
         measured = await measureCommands(server, provisioned.organizationId, provisioned.credentials.map((c) => c.deviceId), s);
-        if (s.fleetJob) fleetJob = await fleetWideJob(server, provisioned.organizationId, agents, s, FLEET_JOB_TIMEOUT_MS);
+        if (s.fleetJob) fleetJob = await fleetWideJob(server, provisioned.organizationId, agents, s, FLEET_JOB_TIMEOUT_MS, cpuOf(server, connected.fleet, scratch?.url ?? null));
         realAgent = await realAgentRoundTrips(server, ctx, s);
       } finally {
         fleetSnapshot = await connected.fleet.stop();
@@ -268,8 +311,12 @@ async function ownServerLevel(ctx: BenchContext, agents: number, s: Settings) {
     const profileFile = ctx.profileDir ? await newestProfile(ctx.profileDir, startedMs) : null;
     const { window, ...figures } = measured;
     return {
-      agents, connectSec: Math.round(connectSec * 10) / 10, ...figures, fleetJob, realAgent, fleet: fleetFigures(fleetSnapshot),
+      agents, connectSec: Math.round(connectSec * 10) / 10, ...figures, fleetJob: fleetJob && withoutWindow(fleetJob), realAgent, fleet: fleetFigures(fleetSnapshot),
       profile: profileFile ? await summarizeProfile(profileFile, REPO_ROOT, 30, window) : null,
+      // Where the server's time went while the job ran: self time, and the stretches that held the event loop.
+      fleetJobProfile: profileFile && fleetJob ? {
+        window: fleetJob.window, ...(await summarizeProfile(profileFile, REPO_ROOT, 30, fleetJob.window)), longTasks: await longTasks(profileFile, REPO_ROOT, { window: fleetJob.window, minMs: 50, top: 10 }),
+      } : null,
     };
   } finally {
     await scratch?.drop();
@@ -284,9 +331,11 @@ async function sharedServerLevel(ctx: BenchContext, server: ServerUnderTest, age
   try {
     const devices = await server.admin<{ id: string }[]>('admin.devices.list', 'query', { org: organizationId });
     const { window: _window, ...figures } = await measureCommands(server, organizationId, devices.map((d) => d.id), s);
-    const fleetJob = s.fleetJob ? await fleetWideJob(server, organizationId, agents, s, FLEET_JOB_TIMEOUT_MS) : null;
+    const fleetJob = s.fleetJob ? await fleetWideJob(server, organizationId, agents, s, FLEET_JOB_TIMEOUT_MS, cpuOf(server, fleet, null)) : null;
     const realAgent = await realAgentRoundTrips(server, ctx, s);
-    return { agents, connectSec: null, ...figures, fleetJob, realAgent, fleet: fleetFigures(await fleet.stop()), profile: null };
+    return {
+      agents, connectSec: null, ...figures, fleetJob: fleetJob && withoutWindow(fleetJob), realAgent, fleet: fleetFigures(await fleet.stop()), profile: null, fleetJobProfile: null,
+    };
   } catch (error) {
     await fleet.stop();
     throw error;

@@ -118,3 +118,22 @@ export function processGroupMembers(pgid: number): { pid: number; cmdline: strin
   }
   return members;
 }
+
+/**
+ * CPU seconds so far of the processes whose command line `matches` (PostgreSQL's backends of one
+ * database: "postgres: user db 127.0.0.1(port) idle"). A backend that exits between two readings
+ * takes its time with it, so a difference of two readings is a lower bound.
+ */
+export function cpuSecOfCommandLines(matches: (cmdline: string) => boolean): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (!matches(readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' '))) continue;
+      total += readProc(Number(entry))?.cpuSec ?? 0;
+    } catch {
+      // Gone between the listing and the read.
+    }
+  }
+  return total;
+}

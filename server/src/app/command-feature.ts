@@ -22,7 +22,7 @@ export async function createCommandFeature(deps: { env: Env; db: RelationalStore
   const queue = env.REDIS_URL
     ? (await import('../stores/queue/bullmq/bullmq-queue.ts')).createBullmqQueue({ redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, log })
     : createMemoryQueue();
-  const jobs: BulkJobService = createBulkJobService({ db, commands, log, audit, waveSize: env.BULK_WORKER_CONCURRENCY });
+  const jobs: BulkJobService = createBulkJobService({ db, commands, log, audit, waveSize: env.BULK_WAVE_SIZE });
   return {
     services: { commands, shells, jobs },
     jobs: [...commands.jobs(), ...jobs.jobs()],

@@ -62,6 +62,7 @@ function JobProgress({ jobId, names }: { jobId: string; names: Map<string, strin
           </li>
         ))}
       </ul>
+      {progress.total > job.data.targets.length ? <p className="muted small">The first {job.data.targets.length} of {progress.total} devices.</p> : null}
     </div>
   );
 }

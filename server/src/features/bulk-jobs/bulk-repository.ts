@@ -108,12 +108,22 @@ export async function skipUnstartedTargets(tx: SqlExecutor, jobId: string): Prom
     .where('jobId', '=', jobId).where('status', 'in', [sql.lit('pending'), sql.lit('enqueued')]).execute();
 }
 
-/** Every target with its device's name (a removed device's is null), by name. */
-export async function listTargets(db: SqlExecutor, jobId: string): Promise<BulkTarget[]> {
+/** A page of the job's targets with their devices' names (a removed device's is null), by name. */
+export async function listTargets(db: SqlExecutor, jobId: string, page: { offset: number; limit: number }): Promise<BulkTarget[]> {
+  if (page.limit === 0) return [];
   return typed(db).selectFrom('bulkJobTargets as t').leftJoin('devices as d', 'd.id', 't.deviceId')
     .select(['t.deviceId', 'd.name as deviceName', 't.status', 't.attempts', 't.commandId', 't.exitCode', 't.error', 't.updatedAt'])
-    .where('t.jobId', '=', jobId).orderBy('d.name').orderBy('t.deviceId')
+    .where('t.jobId', '=', jobId).orderBy('d.name').orderBy('t.deviceId').offset(page.offset).limit(page.limit)
     .$narrowType<{ status: TargetStatus; updatedAt: Date }>().execute();
+}
+
+/** How many of the job's targets are in each status: its progress, without reading every row into the server. */
+export async function countTargets(db: SqlExecutor, jobId: string): Promise<Record<TargetStatus, number>> {
+  const rows = await typed(db).selectFrom('bulkJobTargets').select((eb) => ['status', eb.fn.countAll<number>().as('n')])
+    .where('jobId', '=', jobId).groupBy('status').$narrowType<{ status: TargetStatus }>().execute();
+  const counts: Record<TargetStatus, number> = { pending: 0, enqueued: 0, running: 0, succeeded: 0, failed: 0, skipped: 0 };
+  for (const row of rows) counts[row.status] = Number(row.n);
+  return counts;
 }
 
 /*

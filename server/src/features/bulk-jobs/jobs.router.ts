@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { router, userProcedure } from '../../platform/trpc/trpc.ts';
 import { runInputSchema } from '../commands/index.ts';
-import { JOB_RUN_ROLE, type BulkJobService } from './bulk-service.ts';
+import { JOB_RUN_ROLE, TARGETS_PAGE, type BulkJobService } from './bulk-service.ts';
 import { jobTargetIds } from '../fleet/index.ts';
 import { AppError } from '../../platform/errors.ts';
 import type { RelationalStore } from '../../stores/relational/index.ts';
@@ -9,6 +9,11 @@ import type { RelationalStore } from '../../stores/relational/index.ts';
 /** Devices one job may name explicitly; "every device of the organization" has no such limit. */
 const MAX_JOB_DEVICES = 10_000;
 const idInput = z.object({ id: z.uuid() }).strict();
+/** A page of the per-device results, by device name: the console shows the first, and pages on. */
+const statusInput = idInput.extend({
+  offset: z.number().int().min(0).default(0),
+  limit: z.number().int().min(0).max(1_000).default(TARGETS_PAGE),
+}).strict();
 
 /** What these procedures use, built in the composition root (app/). */
 export interface JobsRouterDeps {
@@ -42,9 +47,9 @@ export function createJobsRouter(deps: JobsRouterDeps) {
       return deps.jobs.create(
         { userId: ctx.user.userId, label: ctx.user.email, organizationId: ctx.user.organizationId, ip: ctx.ip }, { ...input, deviceIds });
     }),
-  /** The job, per-device results and progress. */
-  status: userProcedure('viewer').input(idInput)
-    .query(({ ctx, input }) => deps.jobs.status(ctx.user.organizationId, input.id)),
+  /** The job, its progress counted by status, and a page of per-device results. */
+  status: userProcedure('viewer').input(statusInput)
+    .query(({ ctx, input: { id, ...page } }) => deps.jobs.status(ctx.user.organizationId, id, page)),
   cancel: userProcedure(JOB_RUN_ROLE).input(idInput)
     .mutation(({ ctx, input }) => deps.jobs.cancel(
       { userId: ctx.user.userId, label: ctx.user.email, organizationId: ctx.user.organizationId, ip: ctx.ip }, input.id)),

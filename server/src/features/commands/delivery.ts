@@ -5,12 +5,12 @@ import { createAsyncQueue } from '../../platform/trpc/async-queue.ts';
 import { deviceChannel } from './channels.ts';
 import type { Publisher } from './events.ts';
 import { appendOutput } from './output-append.ts';
+import { createReportGroups, type FinishedHook } from './report-groups.ts';
 import type { OutputLedger } from './output-ledger.ts';
-import { claimQueued, expireQueued, finishFromAgent, markRunning, owedOnConnect } from './repository.ts';
+import { claimQueued, expireQueued, owedOnConnect } from './repository.ts';
 import { MAX_OUTPUT_BYTES } from './limits.ts';
 import type { LocalDevices } from './local-devices.ts';
 import type { EventPublisher } from '../events/index.ts';
-import { commandFinished } from './finished-event.ts';
 import type { AgentMessage, AgentResultStatus, DeviceChannelMessage, OutputChunk } from './types.ts';
 
 export interface DeliveryDeps {
@@ -26,12 +26,6 @@ export interface DeliveryDeps {
   finished?: () => FinishedHook | null;
 }
 
-/**
- * Told of commands of bulk jobs that just became final, inside the statement's transaction when
- * there is one (so what follows them commits with the result); returns what to do after the commit.
- */
-export type FinishedHook = (db: SqlExecutor, commandIds: string[]) => Promise<() => void>;
-
 /** Runs the hook outside a transaction (expiries, cancels): the periodic re-drive catches a crash in between. */
 export async function afterFinished(hook: FinishedHook | null | undefined, db: SqlExecutor, commandIds: string[]): Promise<void> {
   if (!hook || commandIds.length === 0) return;
@@ -45,6 +39,7 @@ type StreamItem = DeviceChannelMessage | { type: 'deliver'; message: AgentMessag
 export function createDelivery(deps: DeliveryDeps) {
   const { db, cache, publisher, events, log, local, ledger } = deps;
   const maxOutputBytes = deps.maxOutputBytes ?? MAX_OUTPUT_BYTES;
+  const reports = createReportGroups({ db, events, publisher, ledger, finished: () => deps.finished?.() ?? null });
 
   const expiredResult = (id: string) =>
     ({ id, status: 'expired', exitCode: null, error: 'Expired before the device came online', outputBytes: 0, outputTruncated: false }) as const;
@@ -110,7 +105,7 @@ export function createDelivery(deps: DeliveryDeps) {
     },
 
     async started(deviceId: string, commandId: string): Promise<{ accepted: boolean }> {
-      const accepted = await markRunning(db, deviceId, commandId);
+      const accepted = await reports.started.add({ deviceId, commandId });
       if (accepted) await publisher.output(commandId, { type: 'status', status: 'running' });
       return { accepted };
     },
@@ -118,7 +113,7 @@ export function createDelivery(deps: DeliveryDeps) {
     async output(deviceId: string, commandId: string, chunks: OutputChunk[]): Promise<{ accepted: boolean; truncated: boolean }> {
       // Viewers get the chunks as they are written; the agent's ack waits for the write.
       const result = await appendOutput(db, ledger, deviceId, commandId, chunks, maxOutputBytes,
-        (stored) => publisher.output(commandId, { type: 'chunks', chunks: stored }));
+        (stored) => publisher.output(commandId, { type: 'chunks', chunks: stored }), reports.output.add);
       return { accepted: result.accepted, truncated: result.truncated };
     },
 
@@ -127,18 +122,7 @@ export function createDelivery(deps: DeliveryDeps) {
       commandId: string,
       result: { status: AgentResultStatus; exitCode: number | null; error: string | null },
     ): Promise<{ accepted: boolean }> {
-      // The event commits with the result: a repeated report finds the row final and publishes nothing.
-      // A bulk job's target follows its command in the same commit.
-      const hook = deps.finished?.();
-      const { finished, after } = await db.transaction(async (tx) => {
-        const row = await finishFromAgent(tx, deviceId, commandId, result);
-        if (row) await events.publish(tx, commandFinished(row));
-        return { finished: row, after: row?.bulkJobId && hook ? await hook(tx, [row.id]) : null };
-      });
-      ledger.delete(commandId);
-      if (finished) await publisher.result(finished);
-      after?.();
-      return { accepted: finished !== null };
+      return { accepted: await reports.result.add({ deviceId, commandId, ...result }) };
     },
   };
 }

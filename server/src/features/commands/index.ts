@@ -1,7 +1,7 @@
 /** What other features use of remote commands: the service, requests, audit, channels and types. */
 export { createCommandService, type CommandService } from './service.ts';
 export { assertScript, awaitingApproval, localAdminRequester, type InsertedMany, type Requester, type RunInput, type RunManyInput } from './requests.ts';
-export type { FinishedHook } from './delivery.ts';
+export type { FinishedHook } from './report-groups.ts';
 export { WINDOWS_OS_TYPES, assertShellSupported, defaultShell } from './shells.ts';
 export { MAX_SCRIPT_BYTES } from './limits.ts';
 export { writeCommandAudit, type Auditor } from './audit.ts';

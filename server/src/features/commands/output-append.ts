@@ -1,6 +1,6 @@
 import type { RelationalStore, SqlExecutor } from '../../stores/relational/index.ts';
 import type { OutputLedger, OutputMark } from './output-ledger.ts';
-import { selectOutputState, writeOutputIfUnchanged } from './repository.ts';
+import { selectOutputState, writeOutputIfUnchanged, type OutputWrite } from './repository.ts';
 import type { OutputChunk } from './types.ts';
 
 export interface AppendResult {
@@ -58,12 +58,13 @@ async function readState(db: SqlExecutor, deviceId: string, commandId: string, s
 }
 
 /**
- * Sets the row's accounting (and `running`) only if it still is `expected`, and inserts the
- * chunks only when it was: a compare-and-set in one statement. False when another writer won.
+ * Writes one command's output if its row is unchanged (see `writeOutputIfUnchanged`); false when
+ * another writer won. The delivery passes a group commit, so many devices' batches share a statement.
  */
-async function writeIfUnchanged(db: SqlExecutor, deviceId: string, commandId: string, expected: Pick<OutputMark, 'outputBytes' | 'truncated'>, plan: ReturnType<typeof planAppend>): Promise<boolean> {
-  return writeOutputIfUnchanged(db, deviceId, commandId, expected, plan);
-}
+export type OutputWriter = (write: OutputWrite) => Promise<boolean>;
+
+/** The write alone, in the caller's transaction or outside one. */
+const writeAlone = (db: SqlExecutor): OutputWriter => async (write) => (await writeOutputIfUnchanged(db, [write])).has(write.commandId);
 
 /**
  * Stores a batch of output chunks in order, once each (replays are skipped by seq), within
@@ -88,12 +89,15 @@ export async function appendOutput(
   chunks: readonly OutputChunk[],
   maxBytes: number,
   live: (stored: OutputChunk[]) => Promise<void> = async () => undefined,
+  /** How the batch is written when the ledger says its row is unchanged: the common case, worth grouping. */
+  writeNew: OutputWriter = writeAlone(db),
 ): Promise<AppendResult> {
   const seqs = chunks.map((chunk) => chunk.seq);
   const batchNextSeq = Math.max(...seqs) + 1;
   /** Writes if the row still is `expected`; `storedBelow`: every chunk stored before is below this seq. */
-  const write = async (tx: SqlExecutor, expected: Pick<OutputMark, 'outputBytes' | 'truncated'>, plan: ReturnType<typeof planAppend>, storedBelow: number) => {
-    if (!(await writeIfUnchanged(tx, deviceId, commandId, expected, plan))) return null;
+  const write = async (writer: OutputWriter, expected: Pick<OutputMark, 'outputBytes' | 'truncated'>, plan: ReturnType<typeof planAppend>, storedBelow: number) => {
+    const { outputBytes, truncated } = expected;
+    if (!(await writer({ deviceId, commandId, expected: { outputBytes, truncated }, next: plan }))) return null;
     ledger.set(commandId, { outputBytes: plan.outputBytes, truncated: plan.truncated, nextSeq: Math.max(storedBelow, batchNextSeq) });
     return { stored: plan.stored, truncated: plan.truncated, accepted: true };
   };
@@ -110,13 +114,13 @@ export async function appendOutput(
       ledger.set(commandId, { outputBytes: state.outputBytes, truncated: state.truncated, nextSeq: Math.max(state.maxSeq + 1, batchNextSeq) });
       return { stored: [], truncated: state.truncated, accepted: true };
     }
-    return write(tx, state, plan, state.maxSeq + 1);
+    return write(writeAlone(tx), state, plan, state.maxSeq + 1);
   };
 
   // The mark's bytes unchanged means nobody else stored anything since, so seqs from its
   // `nextSeq` on are new; any other writer changed the bytes and the write misses.
   const mark = ledger.get(commandId);
-  const fast = mark && Math.min(...seqs) >= mark.nextSeq ? await write(db, mark, planAppend({ ...mark, existing: [] }, chunks, maxBytes), mark.nextSeq) : null;
+  const fast = mark && Math.min(...seqs) >= mark.nextSeq ? await write(writeNew, mark, planAppend({ ...mark, existing: [] }, chunks, maxBytes), mark.nextSeq) : null;
   const done = fast ?? (await attempt(db, false)) ?? (await db.transaction((tx) => attempt(tx, true)));
   if (!done) throw new Error(`Output for command ${commandId} missed its own row lock`);
   // After the commit (the locked attempt's too), and only what this device's write stored.

@@ -271,40 +271,50 @@ export async function owedOnConnect(db: SqlExecutor, deviceId: string): Promise<
   return owed;
 }
 
-/** sent → running, when the agent says it started the process. */
-export async function markRunning(db: SqlExecutor, deviceId: string, id: string): Promise<boolean> {
-  const result = await typed(db).updateTable('commands')
-    .set((eb) => ({ status: sql.lit('running'), startedAt: eb.fn.coalesce('startedAt', sql<Date>`NOW()`) }))
-    .where('id', '=', id).where('deviceId', '=', deviceId).where('status', '=', sql.lit('sent'))
-    .executeTakeFirst();
-  return result.numUpdatedRows > 0n;
+/** A report from a device about one of its commands. */
+export interface DeviceReport { deviceId: string; commandId: string }
+
+/** Reports as a table `u(command_id, device_id)`, from two `uuid[]` parameters. */
+const reportsTable = (reports: readonly DeviceReport[]) =>
+  sql<DeviceReport>`unnest(${reports.map((r) => r.commandId)}::uuid[], ${reports.map((r) => r.deviceId)}::uuid[])`.as<'u'>(sql`u(command_id, device_id)`);
+
+/** sent → running for each command its agent says it started (one statement for a group of reports); returns the ids that moved. */
+export async function markRunning(db: SqlExecutor, reports: readonly DeviceReport[]): Promise<Set<string>> {
+  const rows = await typed(db).updateTable('commands as c')
+    .from(reportsTable(reports))
+    .set((eb) => ({ status: sql.lit('running'), startedAt: eb.fn.coalesce('c.startedAt', sql<Date>`NOW()`) }))
+    .whereRef('c.id', '=', 'u.commandId').whereRef('c.deviceId', '=', 'u.deviceId').where('c.status', '=', sql.lit('sent'))
+    .returning('c.id').execute();
+  return new Set(rows.map((row) => row.id));
 }
 
+/** What an agent reports at a command's end. */
+export interface AgentResult extends DeviceReport { status: AgentResultStatus; exitCode: number | null; error: string | null }
+
 /**
- * The agent's result; a cancel requested before it arrived wins over `failed`. No-op on a final row.
+ * The agents' results, one statement for a group of them; a cancel requested before a result
+ * arrived wins over `failed`. No-op on a final row: only the commands that became final return.
  * `lastSeq` (highest stored chunk, -1 for none) lets live streams skip re-reading output they have seen.
  */
-export async function finishFromAgent(
-  db: SqlExecutor,
-  deviceId: string,
-  id: string,
-  result: { status: AgentResultStatus; exitCode: number | null; error: string | null },
-): Promise<(Command & { lastSeq: number }) | null> {
-  const row = await typed(db).updateTable('commands')
+export async function finishFromAgent(db: SqlExecutor, results: readonly AgentResult[]): Promise<(Command & { lastSeq: number })[]> {
+  const table = sql<AgentResult>`unnest(${results.map((r) => r.commandId)}::uuid[], ${results.map((r) => r.deviceId)}::uuid[],
+    ${results.map((r) => r.status)}::text[], ${results.map((r) => r.exitCode)}::int[], ${results.map((r) => r.error)}::text[])`
+    .as<'u'>(sql`u(command_id, device_id, status, exit_code, error)`);
+  return typed(db).updateTable('commands as c')
+    .from(table)
     .set((eb) => ({
-      status: sql<string>`CASE WHEN ${eb.ref('cancelRequestedAt')} IS NOT NULL AND ${result.status} IN ('failed', 'cancelled') THEN 'cancelled' ELSE ${result.status} END`,
-      exitCode: result.exitCode, error: result.error, finishedAt: sql<Date>`NOW()`, startedAt: eb.fn.coalesce('startedAt', sql<Date>`NOW()`),
+      status: sql<string>`CASE WHEN ${eb.ref('c.cancelRequestedAt')} IS NOT NULL AND ${eb.ref('u.status')} IN ('failed', 'cancelled') THEN 'cancelled' ELSE ${eb.ref('u.status')} END`,
+      exitCode: eb.ref('u.exitCode'), error: eb.ref('u.error'), finishedAt: sql<Date>`NOW()`, startedAt: eb.fn.coalesce('c.startedAt', sql<Date>`NOW()`),
     }))
-    .where('id', '=', id).where('deviceId', '=', deviceId).where('status', 'in', [sql.lit('sent'), sql.lit('running')])
+    .whereRef('c.id', '=', 'u.commandId').whereRef('c.deviceId', '=', 'u.deviceId').where('c.status', 'in', [sql.lit('sent'), sql.lit('running')])
     .returning((eb) => [
-      ...COMMAND_COLUMNS,
+      ...COMMAND_COLUMNS.map((column) => `c.${column}` as const),
       eb.fn.coalesce(
-        eb.selectFrom('commandOutput as o').select((inner) => inner.fn.max('o.seq').as('seq')).whereRef('o.commandId', '=', 'commands.id').$asScalar(),
+        eb.selectFrom('commandOutput as o').select((inner) => inner.fn.max('o.seq').as('seq')).whereRef('o.commandId', '=', 'c.id').$asScalar(),
         sql.lit(-1),
       ).as('lastSeq'),
     ])
-    .$narrowType<CommandNarrowing & { lastSeq: number }>().executeTakeFirst();
-  return row ?? null;
+    .$narrowType<CommandNarrowing & { lastSeq: number }>().execute();
 }
 
 /** Commands whose agent never reported, long after their timeout: failed so they do not hang forever. */
@@ -380,31 +390,43 @@ export async function selectOutputState(db: SqlExecutor, deviceId: string, comma
     .$narrowType<{ outputBytes: number; truncated: boolean; maxSeq: number }>().executeTakeFirst();
 }
 
+/** One command's output write: its accounting as the writer last saw it, and what to set and insert. */
+export interface OutputWrite extends DeviceReport {
+  expected: { outputBytes: number; truncated: boolean };
+  next: { outputBytes: number; truncated: boolean; stored: OutputChunk[] };
+}
+
 /**
- * Sets the row's accounting (and `running`) only if it still is `expected`, and inserts the
- * chunks only when it was: a compare-and-set in one statement. False when another writer won.
+ * For each write, sets the row's accounting (and `running`) only if it still is `expected`, and
+ * inserts the chunks only when it was: a compare-and-set, one statement for a group of commands.
+ * Returns the ids written; a write missing there lost to another writer.
  */
-export async function writeOutputIfUnchanged(db: SqlExecutor, deviceId: string, commandId: string,
-  expected: { outputBytes: number; truncated: boolean }, next: { outputBytes: number; truncated: boolean; stored: OutputChunk[] }): Promise<boolean> {
-  const outcome = await typed(db)
-    .with('updated', (q) => q.updateTable('commands')
+export async function writeOutputIfUnchanged(db: SqlExecutor, writes: readonly OutputWrite[]): Promise<Set<string>> {
+  // The group travels as one JSON parameter, however many commands and chunks.
+  const table = sql<{ commandId: string; deviceId: string; expectedBytes: number; expectedTruncated: boolean; outputBytes: number; outputTruncated: boolean; chunks: unknown }>`
+    jsonb_to_recordset(${JSON.stringify(writes.map((w) => ({
+      command_id: w.commandId, device_id: w.deviceId, expected_bytes: w.expected.outputBytes, expected_truncated: w.expected.truncated,
+      output_bytes: w.next.outputBytes, output_truncated: w.next.truncated, chunks: w.next.stored,
+    })))}::jsonb)`.as<'w'>(sql`w(command_id uuid, device_id uuid, expected_bytes int, expected_truncated boolean, output_bytes int, output_truncated boolean, chunks jsonb)`);
+  const rows = await typed(db)
+    .with('updated', (q) => q.updateTable('commands as c')
+      .from(table)
       .set((eb) => ({
-        outputBytes: next.outputBytes, outputTruncated: next.truncated,
-        status: sql.lit('running'), startedAt: eb.fn.coalesce('startedAt', sql<Date>`NOW()`),
+        outputBytes: eb.ref('w.outputBytes'), outputTruncated: eb.ref('w.outputTruncated'),
+        status: sql.lit('running'), startedAt: eb.fn.coalesce('c.startedAt', sql<Date>`NOW()`),
       }))
-      .where('id', '=', commandId).where('deviceId', '=', deviceId).where('status', 'in', [sql.lit('sent'), sql.lit('running')])
-      .where('outputBytes', '=', expected.outputBytes).where('outputTruncated', '=', expected.truncated)
-      .returning('id'))
+      .whereRef('c.id', '=', 'w.commandId').whereRef('c.deviceId', '=', 'w.deviceId').where('c.status', 'in', [sql.lit('sent'), sql.lit('running')])
+      .whereRef('c.outputBytes', '=', 'w.expectedBytes').whereRef('c.outputTruncated', '=', 'w.expectedTruncated')
+      .returning(['c.id', 'w.chunks']))
     .with('inserted', (q) => q.insertInto('commandOutput').columns(['commandId', 'seq', 'stream', 'data'])
       .expression((eb) => eb.selectFrom([
         'updated as u',
-        // The batch travels as one JSON parameter, however many chunks.
-        sql<OutputChunk>`jsonb_to_recordset(${JSON.stringify(next.stored)}::jsonb)`.as<'c'>(sql`c(seq int, stream text, data text)`),
-      ]).select(['u.id', 'c.seq', 'c.stream', 'c.data']))
+        sql<OutputChunk>`jsonb_to_recordset(u.chunks)`.as<'o'>(sql`o(seq int, stream text, data text)`),
+      ]).select(['u.id', 'o.seq', 'o.stream', 'o.data']))
       .onConflict((conflict) => conflict.doNothing()))
-    .selectFrom('updated').select(sql<number>`count(*)::int`.as('updated'))
-    .executeTakeFirstOrThrow();
-  return outcome.updated === 1;
+    .selectFrom('updated').select('id')
+    .execute();
+  return new Set(rows.map((row) => row.id));
 }
 
 /** The CLI's device lookup: by id, or by name in any case, optionally within an organization by id or name; at most two. */

@@ -129,8 +129,13 @@ export const envSchema = z.object({
   RELEASES_DIR: z.string().min(1).optional(),
   /** The URL agents and browsers reach this server at; install lines use it. Else taken from the request. */
   PUBLIC_URL: optionalUrl,
-  /** Queue work one instance runs at once (patch deployments), and the commands one bulk-job wave hands to agents at most: a wider wave queued the agents' replies past the database pool's wait. */
+  /** Queue work one instance runs at once (patch deployments). */
   BULK_WORKER_CONCURRENCY: intFromEnv(1, 10_000).default(100),
+  /**
+   * Commands one bulk-job wave hands to agents at most (a job's concurrency caps it too). The
+   * agents' replies are group-committed, so a wave as wide as the concurrency costs a few statements.
+   */
+  BULK_WAVE_SIZE: intFromEnv(1, 10_000).default(1_000),
   /** A WebSocket that has not authenticated (device, session, local admin) this long after opening is closed. */
   WS_AUTH_TIMEOUT_MS: intFromEnv(100, 600_000).default(DEFAULT_WS_AUTH_TIMEOUT_MS),
   /** WebSockets one address (an IPv6 /64) may hold open before they authenticate; more are refused with 429. */
