@@ -201,6 +201,9 @@ function ScriptDetail({ script, canRun, canEdit }: { script: Script; canRun: boo
             ))}</tbody>
           </table>
         ) : null}
+        {result.data && 'progress' in result.data && result.data.progress && result.data.progress.total > result.data.results.length ? (
+          <p className="muted small">The first {result.data.results.length} of {result.data.progress.total} devices, by name.</p>
+        ) : null}
       </Card>
     </>
   );

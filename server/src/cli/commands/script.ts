@@ -2,6 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { CLIENT_USAGE, clientOptions, parse, UsageError, type Command } from '../args.ts';
 import { localAdminClient, printTable } from '../client.ts';
 
+/** Per-device results asked for per call (the server's largest page). */
+const RESULT_PAGE = 1_000;
+
 const usage = `
 Usage: ninjait script create --org ORG --name NAME --language shell|powershell|python --os linux,macos,windows
                              (--file PATH | --body TEXT) [--param NAME:TYPE[:DEFAULT]]... [--description TEXT]
@@ -92,7 +95,14 @@ export const scriptCommand: Command = {
       if (values.json) out(schedules, '');
       else printTable(schedules.map((s) => ({ ...s, script: s.scriptName, next: s.nextRunAt ? new Date(s.nextRunAt).toISOString() : '-' })), ['name', 'script', 'cron', 'timezone', 'enabled', 'next']);
     } else if (action === 'result' && ref) {
-      const run = await client.admin.scripts.runResult.query({ org: values.org, id: ref });
+      // Every device's result, a page at a time: the server answers at most RESULT_PAGE per call.
+      const run = await client.admin.scripts.runResult.query({ org: values.org, id: ref, offset: 0, limit: RESULT_PAGE });
+      const total = 'progress' in run && run.progress ? run.progress.total : run.results.length;
+      while (run.results.length < total) {
+        const next = await client.admin.scripts.runResult.query({ org: values.org, id: ref, offset: run.results.length, limit: RESULT_PAGE });
+        if (next.results.length === 0) break;
+        run.results = [...run.results, ...next.results] as typeof run.results;
+      }
       if (values.json) out(run, '');
       else printTable((run.results as Record<string, unknown>[]), ['deviceName', 'status', 'exitCode', 'error']);
     } else {

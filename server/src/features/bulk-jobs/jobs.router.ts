@@ -9,11 +9,17 @@ import type { RelationalStore } from '../../stores/relational/index.ts';
 /** Devices one job may name explicitly; "every device of the organization" has no such limit. */
 const MAX_JOB_DEVICES = 10_000;
 const idInput = z.object({ id: z.uuid() }).strict();
-/** A page of the per-device results, by device name: the console shows the first, and pages on. */
-const statusInput = idInput.extend({
-  offset: z.number().int().min(0).default(0),
+/** Past any organization's device count: an offset beyond it is an empty page, not a long scan. */
+const MAX_TARGET_OFFSET = 10_000_000;
+/**
+ * A page of a job's per-device results, by device name (jobs.status, and a script run's results):
+ * the console shows the first, the CLI reads them all page by page.
+ */
+export const targetPageFields = {
+  offset: z.number().int().min(0).max(MAX_TARGET_OFFSET).default(0),
   limit: z.number().int().min(0).max(1_000).default(TARGETS_PAGE),
-}).strict();
+};
+const statusInput = idInput.extend(targetPageFields).strict();
 
 /** What these procedures use, built in the composition root (app/). */
 export interface JobsRouterDeps {

@@ -5,7 +5,7 @@ import { AppError, notFound } from '../../platform/errors.ts';
 import { localAdminProcedure, router } from '../../platform/trpc/trpc.ts';
 import { listUsers } from '../auth/index.ts';
 import { findOrganization } from '../organizations/index.ts';
-import { JOB_RUN_ROLE, type BulkJobService } from '../bulk-jobs/index.ts';
+import { JOB_RUN_ROLE, targetPageFields, type BulkJobService } from '../bulk-jobs/index.ts';
 import { resolveDeviceRef, type CommandService } from '../commands/index.ts';
 import { scopeByName } from '../fleet/index.ts';
 import { createScriptService, type ScriptService } from './service.ts';
@@ -124,7 +124,7 @@ export function createScriptsAdminRouter(deps: ScriptsAdminRouterDeps) {
     }),
     schedules: localAdminProcedure.input(orgRef.strict()).query(async ({ ctx, input }) =>
       scriptsOf(deps, ctx).listSchedules(await orgId(deps.db, input.org), null)),
-    runResult: localAdminProcedure.input(orgRef.extend({ id: z.uuid() }).strict()).query(async ({ ctx, input }) =>
-      scriptsOf(deps, ctx).getRun(await orgId(deps.db, input.org), input.id)),
+    runResult: localAdminProcedure.input(orgRef.extend({ id: z.uuid(), ...targetPageFields }).strict()).query(async ({ ctx, input: { org, id, ...page } }) =>
+      scriptsOf(deps, ctx).getRun(await orgId(deps.db, org), id, page)),
   });
 }

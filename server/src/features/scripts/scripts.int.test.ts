@@ -114,6 +114,11 @@ describe.each(relationalEngines())('script library on %s', (engine) => {
     const detail = await tech.scripts.runs.get.query({ id: run.runId });
     expect(detail).toMatchObject({ version: 2, trigger: 'manual', scriptName: 'Clean temp' });
     expect((detail.results as { deviceId: string }[]).map((r) => r.deviceId).sort()).toEqual([devices.web1, devices.web2].sort());
+    // A page at a time (a 10,000-device run is not sent whole), with the total to page to.
+    const pages = await Promise.all([0, 1].map((offset) => tech.scripts.runs.get.query({ id: run.runId, offset, limit: 1 })));
+    expect(pages.map((page) => ('progress' in page ? page.progress?.total : null))).toEqual([2, 2]);
+    expect(pages.flatMap((page) => (page.results as { deviceId: string }[]).map((r) => r.deviceId)).sort()).toEqual([devices.web1, devices.web2].sort());
+    expect(await codeOf(tech.scripts.runs.get.query({ id: run.runId, offset: -1 }))).toBe('BAD_REQUEST');
     expect((await tech.scripts.runs.list.query({ scriptId: script.id })).map((r) => r.id)).toEqual([run.runId]);
     expect(await codeOf(ownerB.scripts.runs.get.query({ id: run.runId }))).toBe('NOT_FOUND');
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { router, userProcedure } from '../../platform/trpc/trpc.ts';
-import { JOB_RUN_ROLE, type BulkJobService } from '../bulk-jobs/index.ts';
+import { JOB_RUN_ROLE, targetPageFields, type BulkJobService } from '../bulk-jobs/index.ts';
 import type { Audit, AuditWho } from '../audit/index.ts';
 import { runOptions, runTarget, scheduleFields, scriptChanges, scriptFields } from './schemas.ts';
 import { createScriptService } from './service.ts';
@@ -59,7 +59,8 @@ export function createScriptsRouter(deps: ScriptsRouterDeps) {
     runs: router({
       list: userProcedure(READ).input(z.object({ scriptId: z.uuid().optional(), limit: z.number().int().min(1).max(500).default(50) }).strict().default({ limit: 50 }))
         .query(({ ctx, input }) => scriptsOf(ctx).listRuns(ctx.user.organizationId, input.scriptId ?? null, input.limit)),
-      get: userProcedure(READ).input(id).query(({ ctx, input }) => scriptsOf(ctx).getRun(ctx.user.organizationId, input.id)),
+      get: userProcedure(READ).input(id.extend(targetPageFields).strict())
+        .query(({ ctx, input: { id: runId, ...page } }) => scriptsOf(ctx).getRun(ctx.user.organizationId, runId, page)),
     }),
     schedules: schedulesRouter,
   });

@@ -2,7 +2,7 @@ import type { RelationalStore } from '../../stores/relational/index.ts';
 import type { Logger } from '../../platform/obs/logger.ts';
 import { AppError } from '../../platform/errors.ts';
 import { assertScript, WINDOWS_OS_TYPES, type Auditor, type CommandService, type Interpreter, type Requester, type Shell } from '../commands/index.ts';
-import type { BulkJobService } from '../bulk-jobs/index.ts';
+import type { BulkJobService, TargetPage } from '../bulk-jobs/index.ts';
 import { checkScope, jobTargetIds } from '../fleet/index.ts';
 import type { CheckRequest, RemediationDue } from '../alerts/index.ts';
 import { nextRun } from './cron.ts';
@@ -167,11 +167,11 @@ export function createScriptService(deps: { db: RelationalStore; commands: Comma
       if (scriptId) await repo.getScript(db, organizationId, scriptId);
       return repo.listRuns(db, organizationId, scriptId, limit);
     },
-    /** A run with its per-device results (the bulk job's targets, or the remediation's one command). */
-    async getRun(organizationId: string, id: string) {
+    /** A run with a page of its per-device results (the bulk job's targets), or the remediation's one command. */
+    async getRun(organizationId: string, id: string, page?: TargetPage) {
       const run = await repo.getRun(db, organizationId, id);
       if (run.bulkJobId) {
-        const job = await jobs.status(organizationId, run.bulkJobId);
+        const job = await jobs.status(organizationId, run.bulkJobId, page);
         return { ...run, counts: job.counts, progress: job.progress, results: job.targets };
       }
       const outcome = run.commandId ? await repo.commandOutcome(db, run.commandId) : null;
