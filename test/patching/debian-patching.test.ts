@@ -8,6 +8,7 @@ import { readLocalAdminToken } from '@ninjait/server';
 import { cacheEngines, relationalEngines, startHarness, type Harness } from '@ninjait/server/testing';
 import { createTenant, type Tenant } from '@ninjait/server/testing/commands';
 import { aptTestRefusal, createAptWorld } from './debian-apt.ts';
+import { releasePackageLock, waitForPackageLock } from '../support/system-package.ts';
 
 /**
  * Patching for real on this Debian machine: two versions of small packages built with dpkg-deb,
@@ -33,6 +34,17 @@ const waitFor = async <T>(what: string, check: () => Promise<T | null | undefine
     await new Promise((resolve) => setTimeout(resolve, 300));
   }
 };
+
+/** The installers test (beside the main suite in npm test) runs dpkg on this machine too: one at a time. */
+const PACKAGE_LOCK_WAIT_MS = 10 * 60_000;
+beforeAll(async () => {
+  if (refusal === null && !(await waitForPackageLock(PACKAGE_LOCK_WAIT_MS))) {
+    throw new Error('another test has been installing packages on this machine for 10 minutes (/run/lock/ninjait-agent-package-test)');
+  }
+}, PACKAGE_LOCK_WAIT_MS + 10_000);
+afterAll(() => {
+  if (refusal === null) releasePackageLock();
+});
 
 describe.skipIf(refusal !== null).each(combos)('patching a Debian machine for real on $relational + $cache', ({ relational, cache }) => {
   let h: Harness;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 
 /** A root shell's PATH, without what the test runner added (no tsx, no node_modules/.bin). */
 export const ROOT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-/** Held by whoever installs the package (this suite, .ci/installers-test.sh): one at a time per machine. */
+/** Held by the tests that install packages with dpkg (install-lines, debian-patching, .ci/installers-test.sh): one at a time per machine. */
 const LOCK_DIR = '/run/lock/ninjait-agent-package-test';
 
 const succeeds = (command: string, args: string[]) => spawnSync(command, args, { stdio: 'ignore' }).status === 0;
@@ -58,6 +58,19 @@ export function takePackageLock(): boolean {
   }
   writeFileSync(join(LOCK_DIR, 'pid'), String(process.pid));
   return true;
+}
+
+/**
+ * Waits for the machine-wide lock while another live process holds it (the installers test runs
+ * beside the main suite): false if it is still held after `timeoutMs`.
+ */
+export async function waitForPackageLock(timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (takePackageLock()) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
 }
 
 export function releasePackageLock(): void {
