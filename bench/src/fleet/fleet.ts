@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { progress, waitFor } from '../lib/progress.ts';
 import { Histogram } from '../lib/stats.ts';
@@ -12,6 +13,12 @@ export interface FleetOptions extends Omit<WorkerConfig, 'firstIndex' | 'count'>
   agents: number;
   /** Worker processes; default: enough for MAX_AGENTS_PER_WORKER, at least one per 5,000 agents. */
   workers?: number;
+  /**
+   * The workers' nice value (0-19). Real agents run on other machines: at a positive value the
+   * simulator takes only the CPU the server, its stores and the real agents leave, instead of
+   * competing with the system under test for the same two cores.
+   */
+  nice?: number;
 }
 
 /** Totals over every worker, as of their latest reports. */
@@ -44,11 +51,12 @@ export function startFleet(options: FleetOptions) {
     const count = Math.max(0, Math.min(per, options.agents - firstIndex));
     if (count === 0) break;
     const child = fork(WORKER, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    if (options.nice && child.pid !== undefined) setPriority(child.pid, Math.min(19, Math.max(0, options.nice)));
     child.on('message', (message: FromWorker) => {
       if (message.type === 'report') reports.set(message.report.worker, message.report);
     });
     exits.push(new Promise((resolve) => child.once('exit', () => resolve())));
-    const { agents: _agents, workers: _workers, ...shared } = options;
+    const { agents: _agents, workers: _workers, nice: _nice, ...shared } = options;
     const start: ToWorker = { type: 'start', worker: w, config: { ...shared, firstIndex, count } };
     child.send(start);
     children.push(child);
