@@ -15,9 +15,11 @@ import { PASSWORD, unique } from './support.ts';
  *
  * The bound: password checks run one or two at a time and waiting checks are taken address by address
  * in turn, so the user's check waits for at most the one running and one attacker check: about two
- * hash times more than a quiet login. Asserted with a generous margin for a loaded machine:
- * 3 x the quiet login + 1.5 s. Before the fix the user waited behind all 300 hashes (several seconds
- * here, 24 s on the machine the report came from).
+ * hash times more than a quiet login. Asserted with a margin for a machine whose load changes
+ * between the quiet logins and the flood (npm test runs the fault suite and typecheck beside this):
+ * 6 x the quiet login + 2 s. Before the fix the user waited behind all 300 hashes, a hundred and
+ * fifty hash times two at a time (about 40 s here, 24 s on the machine the report came from), so
+ * the bound still tells the two apart by a factor of ten.
  */
 
 const ATTACKER = '127.0.13.1';
@@ -73,7 +75,7 @@ describe.each(serverVariants())('a login flood does not delay other people ($nam
 
   it(`answers ${FLOOD_CALLS} logins in one frame with a clear refusal, and the real user's login stays quick`, async () => {
     const quiet = median([await userLogin(), await userLogin(), await userLogin()]);
-    const bound = 3 * quiet + 1_500;
+    const bound = 6 * quiet + 2_000;
 
     const whole = await attackerSocket();
     const split = await attackerSocket();
