@@ -143,7 +143,6 @@ async function main(): Promise<number> {
   const sweepTestProcesses = () => killLeftovers((_pid, _group, args) => args.includes(`${testTmp}/`), 'a test started (it runs from the tests\' TMPDIR)');
   cleanup.add('stop what the tests left running', async () => void (await sweepTestProcesses()));
   const results: PhaseResult[] = [];
-  let cpuText: string | null = null;
   try {
     step(`Node ${process.version}; phases: ${phases.join(', ')}`);
     step('Services');
@@ -169,8 +168,8 @@ async function main(): Promise<number> {
       await sweepTestProcesses();
     }
     const mainDurations = results.find((result) => result.name === 'main')?.tests?.fileDurations;
-    // Read here: the file is in the run's folder, which the clean-up removes.
-    if (values['record-durations'] && mainDurations) cpuText = cpuReport(cpuFile, mainDurations);
+    // Printed here: the file is in the run's folder, which the clean-up removes.
+    if (values['record-durations'] && mainDurations) say(cpuReport(cpuFile, mainDurations));
   } catch (error) {
     say(`npm test: ${(error as Error).stack ?? String(error)}`);
     results.push({ name: 'main', status: 'failed', reason: `the runner failed: ${(error as Error).message}`, seconds: 0 });
@@ -179,10 +178,7 @@ async function main(): Promise<number> {
     await cleanup.run();
   }
   const main = results.find((result) => result.name === 'main');
-  if (values['record-durations'] && main?.tests?.fileDurations) {
-    say(recordDurations(main.tests.fileDurations));
-    if (cpuText) say(cpuText);
-  }
+  if (values['record-durations'] && main?.tests?.fileDurations) say(recordDurations(main.tests.fileDurations));
   return summarise(results, interrupted);
 }
 
