@@ -17,6 +17,7 @@ export * from './util/backoff.ts';
 export * from './util/deadline.ts';
 export * from './util/usage-error.ts';
 export * from './util/chunk-window.ts';
+export * from './util/transfer-resume.ts';
 export * from './metrics/storable.ts';
 export * from './metrics/derive.ts';
 export * from './schemas/remote.ts';

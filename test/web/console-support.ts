@@ -124,6 +124,8 @@ export interface ConsoleBrowser {
   unexpectedErrors(): string[];
   /** How many requests the server refused: a test provokes each on purpose, and counts them. */
   refusedRequests(): number;
+  /** Takes the errors matching `pattern` off the list and returns them: for a test that provokes them on purpose. */
+  takeErrors(pattern: RegExp): string[];
   /** A fresh context (its own cookies): one person. */
   person(): Promise<{ context: BrowserContext; page: Page }>;
   close(): Promise<void>;
@@ -144,6 +146,11 @@ export async function openBrowser(): Promise<ConsoleBrowser> {
     errors,
     unexpectedErrors: () => errors.filter((error) => !REFUSED_REQUEST.test(error)),
     refusedRequests: () => errors.filter((error) => REFUSED_REQUEST.test(error)).length,
+    takeErrors(pattern) {
+      const taken = errors.filter((error) => pattern.test(error));
+      errors.splice(0, errors.length, ...errors.filter((error) => !pattern.test(error)));
+      return taken;
+    },
     async person() {
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: 'Europe/Paris', locale: 'en-US' });
       context.on('page', watch);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
-import { FILE_CHUNK_BYTES, TRANSFER_WINDOW, oneCallPerTick, pumpChunks, type RemoteOp, type RemoteOpKind, type RemoteResult } from '@ninjait/shared';
+import { FILE_CHUNK_BYTES, TRANSFER_WINDOW, isDroppedConnection, oneCallPerTick, pumpChunks, withResume, withRetries, type RemoteOp, type RemoteOpKind, type RemoteResult } from '@ninjait/shared';
 
 /** One remote-access request to the device, however the caller reaches the server. */
 export type RemoteCall = <K extends RemoteOpKind>(op: Extract<RemoteOp, { kind: K }>) => Promise<RemoteResult<K>>;
@@ -20,24 +20,6 @@ export interface TransferOptions {
   retryDelayMs?: number;
 }
 
-/** Worth another try: the request never reached its end (network, restart), as opposed to a refusal. */
-function retryable(error: unknown): boolean {
-  const code = (error as { data?: { code?: string } }).data?.code;
-  return code === undefined || code === 'SERVICE_UNAVAILABLE' || code === 'INTERNAL_SERVER_ERROR';
-}
-
-async function withRetries<T>(opts: TransferOptions, step: () => Promise<T>): Promise<T> {
-  const attempts = opts.attempts ?? 5;
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await step();
-    } catch (error) {
-      if (attempt >= attempts || !retryable(error)) throw error;
-      await new Promise((resolve) => setTimeout(resolve, (opts.retryDelayMs ?? 1_000) * attempt));
-    }
-  }
-}
-
 /**
  * The same file to the same place is the same transfer, so running the copy again after it was
  * cut off continues the device's partial file instead of starting over (a UUID v4 in form).
@@ -51,25 +33,6 @@ export async function sha256OfFile(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
   return hash.digest('hex');
-}
-
-/**
- * Resumes `pump` from where the receiving end has the data after a dropped connection or a
- * device that was briefly away; a refusal (not a dropped connection) is thrown at once. A
- * CONFLICT from a chunk means the device's partial ends elsewhere than assumed: resynchronised
- * the same way.
- */
-async function withResume(opts: TransferOptions, where: () => Promise<number>, pump: (from: number) => Promise<void>): Promise<void> {
-  const attempts = opts.attempts ?? 5;
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await pump(await where());
-    } catch (error) {
-      const code = (error as { data?: { code?: string } }).data?.code;
-      if (attempt >= attempts || !(retryable(error) || code === 'CONFLICT')) throw error;
-      await new Promise((resolve) => setTimeout(resolve, (opts.retryDelayMs ?? 1_000) * attempt));
-    }
-  }
 }
 
 /**
@@ -100,7 +63,7 @@ export async function uploadFile(call: RemoteCall, localPath: string, remotePath
     });
     return await withRetries(opts, () => call({ kind: 'fs.uploadFinish', transferId, path: remotePath, size, sha256, overwrite }));
   } catch (error) {
-    if (!retryable(error)) await call({ kind: 'fs.uploadAbort', transferId, path: remotePath }).catch(() => undefined);
+    if (!isDroppedConnection(error)) await call({ kind: 'fs.uploadAbort', transferId, path: remotePath }).catch(() => undefined);
     throw error;
   } finally {
     await file.close();

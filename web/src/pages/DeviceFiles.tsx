@@ -1,6 +1,6 @@
 import { useRef, useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
-import { FILE_CHUNK_BYTES, TRANSFER_WINDOW, pumpChunks } from '@ninjait/shared';
+import { FILE_CHUNK_BYTES, TRANSFER_WINDOW, pumpChunks, withResume, withRetries } from '@ninjait/shared';
 import { api } from '../lib/trpc.ts';
 import { toBase64 } from '../lib/base64.ts';
 import { trackedFetch } from '../lib/connection.ts';
@@ -184,18 +184,25 @@ export function DeviceFiles({ deviceId, osType, canTransfer }: { deviceId: strin
     const path = childOf(dir, file.name, sep);
     const transferId = crypto.randomUUID();
     const sha256 = await sha256Hex(file);
-    const { offset } = await files.uploadBegin.mutate({ deviceId, transferId, path, size: file.size, overwrite: false });
     const chunk = async (at: number, length: number) => {
       const data = toBase64(new Uint8Array(await file.slice(at, at + length).arrayBuffer()));
       return files.uploadChunk.mutate({ deviceId, transferId, path, offset: at, data });
     };
+    const resume = { signal: t.cancel.signal };
     try {
-      await pumpChunks({
-        from: offset, size: file.size, chunkBytes: FILE_CHUNK_BYTES, window: TRANSFER_WINDOW, signal: t.cancel.signal,
+      // After a dropped connection, a server restart or a chunk held up past the device's wait,
+      // the device is asked where its partial file ends and the upload continues there, as
+      // `ninjait cp` does; only a refusal (or a cancel) ends it.
+      await withResume(resume, async () => {
+        const { offset } = await files.uploadBegin.mutate({ deviceId, transferId, path, size: file.size, overwrite: false });
+        progress(offset);
+        return offset;
+      }, (from) => pumpChunks({
+        from, size: file.size, chunkBytes: FILE_CHUNK_BYTES, window: TRANSFER_WINDOW, signal: t.cancel.signal,
         send: chunk,
         receive: (ack) => progress(ack.offset),
-      });
-      await files.uploadFinish.mutate({ deviceId, transferId, path, size: file.size, sha256, overwrite: false });
+      }));
+      await withRetries(resume, () => files.uploadFinish.mutate({ deviceId, transferId, path, size: file.size, sha256, overwrite: false }));
     } catch (e) {
       // Nothing half-written stays on the device.
       await files.uploadAbort.mutate({ deviceId, transferId, path }).catch(() => undefined);
