@@ -172,6 +172,7 @@ const INPUTS: Record<string, (org: OrgFixture, h: Harness) => unknown> = {
     await writeFile(path, 'audited download');
     return { deviceId: remoteDevice, path };
   },
+  'remote.files.mkdir': () => ({ deviceId: remoteDevice, path: join(scratch, `folder-${unique()}`) }),
   'remote.files.uploadFinish': async (org, h) => {
     const owner = h.http({ authorization: `Bearer ${org.users.owner.session}` });
     const transferId = randomUUID();

@@ -55,6 +55,7 @@ const MIN_ROLE: Record<string, Role> = {
   'shell.input': 'technician',
   'shell.close': 'technician',
   'shell.resize': 'technician',
+  'remote.files.mkdir': 'technician',
   'remote.files.uploadBegin': 'technician',
   'remote.files.uploadChunk': 'technician',
   'remote.files.uploadFinish': 'technician',

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, open, readdir, rename, rm, stat, statfs, truncate } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, rename, rm, stat, statfs, truncate } from 'node:fs/promises';
 import { posix, win32 } from 'node:path';
 import { allocChunkFrame, CHUNK_FRAME_HEADER_BYTES, MAX_LIST_ENTRIES, type RemoteOp, type RemoteResult } from '@ninjait/shared';
 import { RemoteFailure } from './errors.ts';
@@ -58,6 +58,23 @@ export function createFiles(policy: PathPolicy) {
       }));
       entries.sort((a, b) => Number(b.type === 'dir') - Number(a.type === 'dir') || a.name.localeCompare(b.name));
       return { path, entries, omitted: dirents.length - shown.length };
+    },
+
+    /**
+     * Creates one folder whose parent exists (resolved like any target, so no `..` or symlink
+     * leads out of the allowed roots); an existing folder is fine, an existing file is not.
+     */
+    async mkdir(op: Op<'fs.mkdir'>): Promise<RemoteResult<'fs.mkdir'>> {
+      const path = await target(op.path);
+      try {
+        await mkdir(path);
+        return { path, created: true };
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        const existing = await lstat(path);
+        if (!existing.isDirectory()) throw new RemoteFailure('CONFLICT', `${path} exists and is not a folder`);
+        return { path, created: false };
+      }
     },
 
     /** Starts (or resumes) an upload: the partial file's size is where the sender continues. */

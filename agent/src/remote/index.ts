@@ -38,6 +38,7 @@ export function createRemoteHandler(opts: RemoteOptions) {
   const perform = async (op: RemoteOp): Promise<unknown> => {
     switch (op.kind) {
       case 'fs.list': return files.list(op);
+      case 'fs.mkdir': return files.mkdir(op);
       case 'fs.uploadBegin': return files.uploadBegin(op);
       case 'fs.uploadChunk': return files.uploadChunk(op);
       case 'fs.uploadFinish': return files.uploadFinish(op);

@@ -46,6 +46,8 @@ export const serviceName = z.string().min(1).max(256).regex(/^[A-Za-z0-9_.@:\- ]
 /** Each request the server may send a device, by kind. */
 export const remoteOps = {
   'fs.list': z.object({ kind: z.literal('fs.list'), path }).strict(),
+  /** One folder, in a folder that exists: a folder upload creates its tree top-down. */
+  'fs.mkdir': z.object({ kind: z.literal('fs.mkdir'), path }).strict(),
   'fs.uploadBegin': z.object({ kind: z.literal('fs.uploadBegin'), transferId: z.uuid(), path, size: offset, overwrite: z.boolean() }).strict(),
   'fs.uploadChunk': z.object({ kind: z.literal('fs.uploadChunk'), transferId: z.uuid(), path, offset, data: base64Chunk }).strict(),
   'fs.uploadFinish': z.object({ kind: z.literal('fs.uploadFinish'), transferId: z.uuid(), path, size: offset, sha256, overwrite: z.boolean() }).strict(),
@@ -78,6 +80,7 @@ const logRow = z.object({ time: text(64), level: text(32), source: text(256), me
 /** What a device answers, per op kind: bounded like any other input from the network. */
 export const remoteResultSchemas = {
   'fs.list': z.object({ path: text(MAX_PATH_CHARS), entries: z.array(fileEntry).max(MAX_LIST_ENTRIES), omitted: z.number().int().min(0) }).strict(),
+  'fs.mkdir': z.object({ path: text(MAX_PATH_CHARS), created: z.boolean() }).strict(),
   'fs.uploadBegin': z.object({ path: text(MAX_PATH_CHARS), offset }).strict(),
   'fs.uploadChunk': z.object({ offset }).strict(),
   'fs.uploadFinish': z.object({ path: text(MAX_PATH_CHARS), size: offset, sha256 }).strict(),

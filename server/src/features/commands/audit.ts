@@ -1,7 +1,7 @@
 import type { AuditEvent } from '../audit/index.ts';
 
 export type CommandAuditAction = 'command.run' | 'command.cancel' | 'shell.open' | 'shell.input' | 'shell.close' | 'shell.end' | 'job.create' | 'job.cancel'
-  | 'file.upload' | 'file.download' | 'process.kill' | 'service.control';
+  | 'file.upload' | 'file.download' | 'file.mkdir' | 'process.kill' | 'service.control';
 
 /** Writes one audit entry; the composition root binds it to the audit feature's writer (`createAudit`). */
 export type Auditor = (ip: string | null, event: AuditEvent) => Promise<unknown>;

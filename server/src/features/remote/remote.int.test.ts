@@ -12,6 +12,7 @@ import { readLocalAdminToken } from '../auth/local-admin.ts';
 import { codeOf, createTenant, processGone, startAgent, until, wsClient, type Client, type Tenant } from '../../../test-support/command-fixtures.ts';
 import { measureEchoRoundTrip } from '../../../test-support/echo-round-trip.ts';
 import { downloadFile, sha256OfFile, uploadFile, type RemoteCall } from '../../cli/transfer.ts';
+import { downloadFolder, uploadFolder } from '../../cli/folder-transfer.ts';
 
 /**
  * The round trip's size. 16 MB keeps the chunk window, ordering and hashing honest in CI (on both
@@ -46,6 +47,7 @@ function personCallVia(current: () => Client, deviceId: string): RemoteCall {
   const by: { [K in RemoteOpKind]?: (input: never) => Promise<unknown> } = {
     'fs.uploadBegin': (i) => f().uploadBegin.mutate(i), 'fs.uploadChunk': (i) => f().uploadChunk.mutate(i), 'fs.uploadFinish': (i) => f().uploadFinish.mutate(i),
     'fs.uploadAbort': (i) => f().uploadAbort.mutate(i), 'fs.downloadBegin': (i) => f().downloadBegin.mutate(i), 'fs.downloadChunk': (i) => f().downloadChunk.mutate(i),
+    'fs.list': (i) => f().list.query(i), 'fs.mkdir': (i) => f().mkdir.mutate(i),
   };
   return (async <K extends RemoteOpKind>(op: Extract<RemoteOp, { kind: K }>) => {
     const { kind, ...rest } = op;
@@ -221,6 +223,46 @@ describe.each(combos)('remote access on $relational + $cache', ({ relational, ca
       await confinedAgent.stop();
     }
   }, 60_000);
+
+  it('copies a folder tree to the device and back, file by file with equal SHA-256; links are skipped, folders audited', async () => {
+    const tree = join(dir, 'tree');
+    await mkdir(join(tree, 'a', 'b', 'c'), { recursive: true });
+    await mkdir(join(tree, 'empty'));
+    await writeFile(join(tree, 'top.txt'), 'top');
+    await writeFile(join(tree, 'a', 'zero.bin'), '');
+    await randomFile(join(tree, 'a', 'b', 'c', 'deep.bin'), 3 * 1024 * 1024 + 17);
+    await symlink('/etc', join(tree, 'a', 'etc-link'));
+    const onDevice = join(dir, 'tree-on-device');
+    const call = personCall(x.technician, device.deviceId);
+    const files: string[] = [];
+    const up = await uploadFolder(call, tree, onDevice, { onFile: (name) => void files.push(name) });
+    expect(up).toEqual({ path: onDevice, files: 3, folders: 5, bytes: 3 + 3 * 1024 * 1024 + 17, skipped: ['a/etc-link'] });
+    expect(files.sort()).toEqual(['a/b/c/deep.bin', 'a/zero.bin', 'top.txt']);
+    expect(await sha256OfFile(join(onDevice, 'a', 'b', 'c', 'deep.bin'))).toBe(await sha256OfFile(join(tree, 'a', 'b', 'c', 'deep.bin')));
+    expect(await readdir(join(onDevice, 'empty'))).toEqual([]);
+    expect((await readdir(join(onDevice, 'a'))).sort()).toEqual(['b', 'zero.bin']);
+    // Again into the same place: the folders exist, the files are refused (no --force) before any is replaced.
+    await expect(uploadFolder(call, tree, onDevice)).rejects.toMatchObject({ data: { code: 'CONFLICT' } });
+
+    const back = join(dir, 'tree-back');
+    const down = await downloadFolder(call, onDevice, back);
+    expect(down).toEqual({ path: onDevice, files: 3, folders: 5, bytes: up.bytes, skipped: [] });
+    expect(await sha256OfFile(join(back, 'a', 'b', 'c', 'deep.bin'))).toBe(await sha256OfFile(join(tree, 'a', 'b', 'c', 'deep.bin')));
+    expect((await stat(join(back, 'a', 'zero.bin'))).size).toBe(0);
+    expect(await readdir(join(back, 'empty'))).toEqual([]);
+
+    // A folder is made inside an existing one only, by technicians of the device's organization.
+    expect(await codeOf(x.technician.remote.files.mkdir.mutate({ deviceId: device.deviceId, path: join(dir, 'no', 'such', 'parent') }))).toBe('NOT_FOUND');
+    expect(await codeOf(x.technician.remote.files.mkdir.mutate({ deviceId: device.deviceId, path: join(onDevice, 'top.txt') }))).toBe('CONFLICT');
+    expect(await codeOf(x.viewer.remote.files.mkdir.mutate({ deviceId: device.deviceId, path: join(dir, 'by-viewer') }))).toBe('FORBIDDEN');
+    expect(await codeOf(y.technician.remote.files.mkdir.mutate({ deviceId: device.deviceId, path: join(dir, 'by-other-org') }))).toBe('NOT_FOUND');
+    const { rows } = await h.server.services.db.query<{ doc: { details: { path: string } } }>(
+      `SELECT doc FROM audit_log WHERE organization_id = $1 AND action = 'file.mkdir'`, [x.orgId]);
+    expect(rows.map((r) => r.doc.details.path).sort()).toEqual([onDevice, join(onDevice, 'a'), join(onDevice, 'a', 'b'), join(onDevice, 'a', 'b', 'c'), join(onDevice, 'empty')].sort());
+    await rm(tree, { recursive: true });
+    await rm(onDevice, { recursive: true });
+    await rm(back, { recursive: true });
+  }, 120_000);
 
   it('lists processes, kills one started for the test; viewers only read, other organizations see nothing', async () => {
     const child = spawn('sleep', ['300'], { stdio: 'ignore', detached: true });

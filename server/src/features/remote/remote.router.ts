@@ -17,7 +17,7 @@ const deviceId = { deviceId: z.uuid() };
 
 /** Which service method performs each op (the local CLI reaches them all through one procedure). */
 const METHODS = {
-  'fs.list': 'list', 'fs.uploadBegin': 'uploadBegin', 'fs.uploadChunk': 'uploadChunk', 'fs.uploadFinish': 'uploadFinish',
+  'fs.list': 'list', 'fs.mkdir': 'mkdir', 'fs.uploadBegin': 'uploadBegin', 'fs.uploadChunk': 'uploadChunk', 'fs.uploadFinish': 'uploadFinish',
   'fs.uploadAbort': 'uploadAbort', 'fs.downloadBegin': 'downloadBegin', 'fs.downloadChunk': 'downloadChunk',
   'proc.list': 'processes', 'proc.kill': 'kill', 'svc.list': 'services', 'svc.control': 'controlService', 'logs.query': 'logs',
 } as const satisfies Record<RemoteOpKind, keyof RemoteService>;
@@ -37,6 +37,7 @@ export function createRemoteRouter(deps: RemoteRouterDeps) {
   return router({
     files: router({
       list: userProcedure('viewer').input(remoteOps['fs.list'].omit({ kind: true }).extend(deviceId)).query(({ ctx, input }) => deps.remote.list(personOf(ctx), input)),
+      mkdir: userProcedure('technician').input(remoteOps['fs.mkdir'].omit({ kind: true }).extend(deviceId)).mutation(({ ctx, input }) => deps.remote.mkdir(personOf(ctx), input)),
       uploadBegin: userProcedure('technician').input(remoteOps['fs.uploadBegin'].omit({ kind: true }).extend(deviceId)).mutation(({ ctx, input }) => deps.remote.uploadBegin(personOf(ctx), input)),
       uploadChunk: userProcedure('technician', { metered: false }).input(remoteOps['fs.uploadChunk'].omit({ kind: true }).extend(deviceId)).mutation(({ ctx, input }) => deps.remote.uploadChunk(personOf(ctx), input)),
       uploadFinish: userProcedure('technician', { metered: false }).input(remoteOps['fs.uploadFinish'].omit({ kind: true }).extend(deviceId)).mutation(({ ctx, input }) => deps.remote.uploadFinish(personOf(ctx), input)),

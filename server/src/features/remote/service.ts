@@ -30,12 +30,18 @@ export function createRemoteService(deps: { db: RelationalStore; rpc: DeviceRpc;
     const result = await deps.rpc.call<K>(deviceId, { kind, ...rest } as unknown as Op<K>);
     return { device, result };
   }
-  const audit = (requester: Requester, organizationId: string, action: 'file.upload' | 'file.download' | 'process.kill' | 'service.control', resourceId: string, details: Record<string, unknown>) =>
+  const audit = (requester: Requester, organizationId: string, action: 'file.upload' | 'file.download' | 'file.mkdir' | 'process.kill' | 'service.control', resourceId: string, details: Record<string, unknown>) =>
     writeCommandAudit(deps.audit, { organizationId, userId: requester.userId, action, resourceId, ipAddress: requester.ip, details: { ...details, requestedBy: requester.label } });
   const plain = async <K extends RemoteOpKind>(requester: Requester, kind: K, input: Input<K>): Promise<RemoteResult<K>> => (await call(requester, kind, input)).result;
 
   return {
     list: (r: Requester, input: Input<'fs.list'>) => plain(r, 'fs.list', input),
+    /** Audited when it created the folder (asking for one that exists changes nothing). */
+    async mkdir(r: Requester, input: Input<'fs.mkdir'>) {
+      const { device, result } = await call(r, 'fs.mkdir', input);
+      if (result.created) await audit(r, device.organizationId, 'file.mkdir', input.deviceId, { deviceId: input.deviceId, deviceName: device.name, path: result.path });
+      return result;
+    },
     uploadBegin(r: Requester, input: Input<'fs.uploadBegin'>) {
       if (input.size > MAX_TRANSFER_BYTES) throw new AppError('PAYLOAD_TOO_LARGE', `Files up to ${MAX_TRANSFER_BYTES} bytes can be transferred`);
       return plain(r, 'fs.uploadBegin', input);
