@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +15,7 @@ if (!hasTmux) console.warn('tmux is missing: skipping the `ninjait shell` termin
  * capture-pane), on this machine's real agent. What is typed runs on the device, the device's
  * pty follows the pane's size, Ctrl-C stops the foreground job, and `exit` ends the CLI cleanly.
  */
-describe.skipIf(!hasTmux)('ninjait shell in a real terminal (tmux)', () => {
+describe.skipIf(!hasTmux)('the CLI on this machine\'s real agent: ninjait shell in a real terminal (tmux), ninjait cp -r', () => {
   let h: Harness;
   let agent: Proc | undefined;
   let dir: string;
@@ -102,5 +102,23 @@ describe.skipIf(!hasTmux)('ninjait shell in a real terminal (tmux)', () => {
     const [exited] = await untilScreen(/\[cli exited \d+\]/);
     expect(exited).toBe('[cli exited 0]');
     expect(screen()).toContain('(session closed:');
+  }, 90_000);
+
+  it('copies a folder to the device and back with `ninjait cp -r`, and refuses a folder without -r', async () => {
+    const tree = join(dir, 'tree');
+    await mkdir(join(tree, 'conf', 'd'), { recursive: true });
+    await writeFile(join(tree, 'run.sh'), '#!/bin/sh\necho hi\n');
+    await writeFile(join(tree, 'conf', 'd', 'one.conf'), 'x = 1\n');
+    await symlink('/etc/hostname', join(tree, 'conf', 'hostname'));
+    const cli = (...args: string[]) => runCli(SERVER_CLI, ['cp', ...args, '--server', h.server.url, '--data-dir', h.dataDir]);
+    const onDevice = join(dir, 'on-device');
+    const up = JSON.parse(await cli('-r', tree, `${deviceId}:${onDevice}`, '--json')) as { files: number; folders: number; skipped: string[] };
+    expect(up).toMatchObject({ path: onDevice, files: 2, folders: 3, skipped: ['conf/hostname'] });
+    expect(await readFile(join(onDevice, 'conf', 'd', 'one.conf'), 'utf8')).toBe('x = 1\n');
+    const back = join(dir, 'back');
+    const line = await cli('--recursive', `${deviceId}:${onDevice}`, back);
+    expect(line).toBe(`${onDevice}  3 folders, 2 files, ${'#!/bin/sh\necho hi\n'.length + 'x = 1\n'.length} bytes\n`);
+    expect((await readdir(back, { recursive: true })).sort()).toEqual(['conf', 'conf/d', 'conf/d/one.conf', 'run.sh']);
+    await expect(cli(tree, `${deviceId}:${join(dir, 'not-copied')}`)).rejects.toThrow(/is a folder: copy it with -r/);
   }, 90_000);
 });

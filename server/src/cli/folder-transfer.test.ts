@@ -12,8 +12,9 @@ import type { RemoteCall } from './transfer.ts';
  */
 function hostileDevice(list: (path: string) => RemoteResult<'fs.list'>): RemoteCall {
   return (async <K extends RemoteOpKind>(op: Extract<RemoteOp, { kind: K }>) => {
-    if (op.kind === 'fs.list') return list(op.path) as RemoteResult<K>;
-    throw new Error(`the test device was asked ${op.kind}`);
+    const asked = op as RemoteOp;
+    if (asked.kind === 'fs.list') return list(asked.path) as RemoteResult<K>;
+    throw new Error(`the test device was asked ${asked.kind}`);
   }) as RemoteCall;
 }
 const dirEntry = (name: string) => ({ name, type: 'dir' as const, size: null, mtimeMs: null, mode: null });
