@@ -21,6 +21,7 @@ export function wantedPackages(options: { installers: boolean; msi?: boolean }):
     { packages: ['victoria-metrics'], present: () => Boolean(findExecutable('victoria-metrics')), neededBy: 'the Influx adapter and drain-fuzz tests (INFLUX_TEST_URL) and the fault suite\'s VictoriaMetrics outage' },
     { packages: ['clickhouse-server'], present: hasClickhouseServer, neededBy: 'the @clickhouse/client adapter test (CLICKHOUSE_TEST_URL)' },
     { packages: ['chromium', 'fonts-dejavu-core'], present: () => existsSync(CHROMIUM), neededBy: 'the console tests in a real browser (test/web)' },
+    { packages: ['unzip'], present: () => Boolean(findExecutable('unzip')), neededBy: 'checking the console\'s folder .zip with Info-ZIP (web/src/lib/zip.test.ts, test/web/files.test.ts)' },
     { packages: ['tmux'], present: () => Boolean(findExecutable('tmux')), neededBy: 'driving `ninjait shell` in a real terminal (test/e2e/shell-tmux.test.ts)' },
     { packages: ['pgbouncer'], present: () => Boolean(findExecutable('pgbouncer')), neededBy: 'the PgBouncer transaction-mode test (test/engines/pgbouncer.test.ts)' },
     ...(options.msi

@@ -2,8 +2,8 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { RemoteOp, RemoteOpKind, RemoteResult } from '@ninjait/shared';
-import { downloadFolder, isSafeEntryName, MAX_FOLDER_DEPTH, remoteSeparator } from './folder-transfer.ts';
+import { MAX_FOLDER_DEPTH, isSafeEntryName, type RemoteOp, type RemoteOpKind, type RemoteResult } from '@ninjait/shared';
+import { downloadFolder, remoteSeparator } from './folder-transfer.ts';
 import type { RemoteCall } from './transfer.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { lstat, mkdir, readdir } from 'node:fs/promises';
 import { join, relative, resolve, sep as localSep } from 'node:path';
-import { MAX_LIST_ENTRIES } from '@ninjait/shared';
+import { MAX_LIST_ENTRIES, folderBudget, isSafeEntryName } from '@ninjait/shared';
 import { downloadFile, uploadFile, type ByteSource, type RemoteCall, type TransferOptions } from './transfer.ts';
 
 /**
@@ -9,10 +9,6 @@ import { downloadFile, uploadFile, type ByteSource, type RemoteCall, type Transf
  * to `/` would copy the whole machine, and a device's link could lead out of the folder asked
  * for; they are listed as skipped instead.
  */
-
-/** How deep a folder copy goes, and how many entries it visits: a device answering hostile listings cannot keep it going. */
-export const MAX_FOLDER_DEPTH = 64;
-export const MAX_FOLDER_ENTRIES = 100_000;
 
 export interface FolderSummary {
   /** The top folder as the far side names it. */
@@ -29,14 +25,6 @@ export interface FolderOptions extends TransferOptions {
   onFile?: (relativePath: string, size: number) => ((done: number, total: number) => void) | undefined;
 }
 
-/**
- * A name from a device's listing that may become a file or folder here: one path segment, and
- * nothing that leads elsewhere. A stolen agent's listing could otherwise name `../../.bashrc`.
- */
-export function isSafeEntryName(name: string): boolean {
-  return name.length > 0 && name !== '.' && name !== '..' && !/[/\\\0]/.test(name) && !/^[A-Za-z]:/.test(name);
-}
-
 /** The separator of a device path: Windows forms (`C:\`, `\\server\share`) use `\`. */
 export function remoteSeparator(path: string): '/' | '\\' {
   return /^[A-Za-z]:[\\/]/.test(path) || path.startsWith('\\\\') ? '\\' : '/';
@@ -47,21 +35,12 @@ const remoteChild = (dir: string, name: string) => {
   return dir.endsWith(sep) ? `${dir}${name}` : `${dir}${sep}${name}`;
 };
 
-function budget() {
-  let entries = 0;
-  return (depth: number, where: string) => {
-    entries += 1;
-    if (entries > MAX_FOLDER_ENTRIES) throw new Error(`More than ${MAX_FOLDER_ENTRIES} entries under the folder; copy its subfolders one by one`);
-    if (depth > MAX_FOLDER_DEPTH) throw new Error(`${where} is more than ${MAX_FOLDER_DEPTH} folders deep`);
-  };
-}
-
 /** Copies a local folder's tree into `remoteDir` on the device (created if missing; its parent must exist). */
 export async function uploadFolder(call: RemoteCall, localDir: string, remoteDir: string, opts: FolderOptions & { overwrite?: boolean } = {}): Promise<FolderSummary> {
   const top = resolve(localDir);
   if (!(await lstat(top)).isDirectory()) throw new Error(`${localDir} is not a folder`);
   const summary: FolderSummary = { path: '', files: 0, folders: 0, bytes: 0, skipped: [] };
-  const count = budget();
+  const count = folderBudget();
   const visit = async (local: string, remote: string, depth: number) => {
     count(depth, local);
     const made = await call({ kind: 'fs.mkdir', path: remote });
@@ -92,7 +71,7 @@ export async function uploadFolder(call: RemoteCall, localDir: string, remoteDir
 /** Copies a device's folder tree into `localDir` (created if missing). */
 export async function downloadFolder(call: RemoteCall, remoteDir: string, localDir: string, opts: FolderOptions & { stream?: ByteSource } = {}): Promise<FolderSummary> {
   const summary: FolderSummary = { path: '', files: 0, folders: 0, bytes: 0, skipped: [] };
-  const count = budget();
+  const count = folderBudget();
   const visit = async (remote: string, local: string, rel: string, depth: number) => {
     count(depth, remote);
     const listing = await call({ kind: 'fs.list', path: remote });

@@ -1,8 +1,9 @@
 import { useRef, useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
-import { FILE_CHUNK_BYTES, TRANSFER_WINDOW, pumpChunks, withResume, withRetries } from '@ninjait/shared';
+import { FILE_CHUNK_BYTES, MAX_LIST_ENTRIES, TRANSFER_WINDOW, folderBudget, isSafeEntryName, pumpChunks, withResume, withRetries } from '@ninjait/shared';
 import { api } from '../lib/trpc.ts';
 import { toBase64 } from '../lib/base64.ts';
+import { MAX_ZIP_ENTRIES, zipStore, type ZipEntry } from '../lib/zip.ts';
 import { trackedFetch } from '../lib/connection.ts';
 import { trpc } from '../lib/trpc-query.ts';
 import { dateTime } from '../lib/format.ts';
@@ -13,6 +14,9 @@ import { Card, Empty, ErrorNote, QueryView } from '../components/ui.tsx';
  * uploads from the console stop here; larger files go with `ninjait cp`, which streams.
  */
 const MAX_CONSOLE_UPLOAD_BYTES = 1024 ** 3;
+
+/** A folder is saved as one .zip built in memory from its files: the same bound as an upload. */
+const MAX_CONSOLE_FOLDER_BYTES = 1024 ** 3;
 
 const isWindows = (osType: string | null) => (osType ?? '').toLowerCase().includes('windows');
 const rootOf = (osType: string | null) => (isWindows(osType) ? 'C:\\' : '/');
@@ -124,6 +128,16 @@ async function sha256Hex(data: Blob): Promise<string> {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+/** Hands the bytes to the browser as a download named `name`. */
+function saveBlob(blob: Blob, name: string) {
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = name;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
 interface Transfer { label: string; done: number; total: number; cancel: AbortController }
 
 /**
@@ -169,13 +183,59 @@ export function DeviceFiles({ deviceId, osType, canTransfer }: { deviceId: strin
     const blob = new Blob(parts);
     const sha256 = await sha256Hex(blob);
     if (sha256 !== begun.sha256) throw new Error(`The download does not match the device's file (SHA-256 ${begun.sha256}, received ${sha256}); did it change meanwhile? Try again.`);
-    const url = URL.createObjectURL(blob);
-    const link = document.createElement('a');
-    link.href = url;
-    link.download = name;
-    link.click();
-    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    saveBlob(blob, name);
     return `Downloaded ${name} (${bytesText(begun.size)}, SHA-256 ${begun.sha256}).`;
+  });
+
+  /**
+   * A folder as one .zip: its tree is listed first (bounded like `ninjait cp -r`: depth, entries,
+   * 1 GiB, and only plain names from the device), then each file is downloaded, audited and
+   * checked against its SHA-256 as a single download is, and stored in the archive. Links are
+   * not followed.
+   */
+  const downloadFolder = (name: string) => run(`Downloading ${name} as a .zip`, 0, async (t, progress) => {
+    const files: { name: string; path: string }[] = [];
+    const entries: ZipEntry[] = [];
+    const skipped: string[] = [];
+    let total = 0;
+    const count = folderBudget();
+    const walk = async (path: string, inZip: string, depth: number) => {
+      count(depth, path);
+      const listing = await api().remote.files.list.query({ deviceId, path });
+      if (listing.omitted > 0) throw new Error(`${listing.path} holds more than ${MAX_LIST_ENTRIES} entries: download its subfolders one by one, or use "ninjait cp -r"`);
+      entries.push({ name: `${inZip}/`, parts: [], modified: new Date() });
+      for (const entry of listing.entries) {
+        if (!isSafeEntryName(entry.name)) throw new Error(`The device listed an entry named ${JSON.stringify(entry.name)} in ${listing.path}; it is not put in a .zip`);
+        if (entry.type === 'dir') {
+          await walk(childOf(listing.path, entry.name, sep), `${inZip}/${entry.name}`, depth + 1);
+        } else if (entry.type === 'file') {
+          count(depth + 1, entry.name);
+          total += entry.size ?? 0;
+          if (total > MAX_CONSOLE_FOLDER_BYTES) throw new Error(`${name} holds more than ${bytesText(MAX_CONSOLE_FOLDER_BYTES)}; the console downloads folders up to that. Use "ninjait cp -r" for larger ones.`);
+          files.push({ name: `${inZip}/${entry.name}`, path: childOf(listing.path, entry.name, sep) });
+        } else {
+          skipped.push(`${inZip}/${entry.name}`);
+        }
+      }
+      if (entries.length + files.length > MAX_ZIP_ENTRIES) throw new Error(`${name} holds more than ${MAX_ZIP_ENTRIES} entries; use "ninjait cp -r"`);
+    };
+    await walk(childOf(dir, name, sep), name, 0);
+    t.total = total;
+    let done = 0;
+    progress(done);
+    for (const file of files) {
+      t.cancel.signal.throwIfAborted();
+      const begun = await api().remote.files.downloadBegin.mutate({ deviceId, path: file.path });
+      const parts = begun.size === 0 ? [] : await streamDownload({ deviceId, path: begun.path, size: begun.size }, t.cancel.signal, (n) => progress(done + n));
+      const sha256 = await sha256Hex(new Blob(parts));
+      if (sha256 !== begun.sha256) throw new Error(`${file.name} does not match the device's file (SHA-256 ${begun.sha256}, received ${sha256}); did it change meanwhile? Try again.`);
+      entries.push({ name: file.name, parts, modified: new Date(begun.mtimeMs) });
+      done += begun.size;
+      progress(done);
+    }
+    saveBlob(zipStore(entries), `${name}.zip`);
+    const left = skipped.length > 0 ? ` Not followed (links and special files): ${skipped.join(', ')}.` : '';
+    return `Downloaded ${name} as ${name}.zip (${files.length} files, ${bytesText(done)}).${left}`;
   });
 
   const upload = (file: File) => run(`Uploading ${file.name}`, file.size, async (t, progress) => {
@@ -259,6 +319,8 @@ export function DeviceFiles({ deviceId, osType, canTransfer }: { deviceId: strin
                       <td>{entry.mtimeMs === null ? '' : dateTime(new Date(entry.mtimeMs).toISOString())}</td>
                       <td>{canTransfer && entry.type === 'file' ? (
                         <button type="button" disabled={transfer !== null} onClick={() => void download(entry.name, entry.size ?? 0)}>Download</button>
+                      ) : canTransfer && entry.type === 'dir' ? (
+                        <button type="button" disabled={transfer !== null} onClick={() => void downloadFolder(entry.name)}>Download as .zip</button>
                       ) : null}</td>
                     </tr>
                   ))}
