@@ -223,8 +223,8 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
   scheduler.register(...deviceJobs({ db, cache, log, events }));
   scheduler.register(...ingestJobs({
     env, db, metrics, sinkNames: sinks.map((sink) => sink.name),
-    // JetStream forgets a record once every sink's consumer acked it (interest retention).
-    ...(jetStream ? { trimsItself: true, lagRows: () => jetStream.lagRows() } : {}),
+    // The JetStream log is purged below every consumer's ack floor.
+    ...(jetStream ? { trimLog: () => jetStream.trim(), lagRows: () => jetStream.lagRows() } : {}),
   }));
   scheduler.register(...commandFeature.jobs);
   scheduler.register(...analyticsJobs({ env, db, analytics, timeseries, metrics, log }));

@@ -10,8 +10,8 @@ const TRIM_MS = 10_000;
 /** The ingest log and the quarantine trimmed past retention (rows every sink has passed), and the drainers' lag sampled. */
 export function ingestJobs(deps: {
   env: Env; db: RelationalStore; metrics: Metrics; sinkNames: readonly string[];
-  /** The log forgets what every sink took by itself (JetStream's interest retention): only the quarantine is trimmed here. */
-  trimsItself?: boolean;
+  /** Trims a log that is not the relational one (JetStream: what every consumer acknowledged). */
+  trimLog?: () => Promise<unknown>;
   /** Each sink's lag in rows, when the log is not the relational one. */
   lagRows?: () => Promise<Iterable<readonly [string, number]>>;
 }): Job[] {
@@ -20,7 +20,7 @@ export function ingestJobs(deps: {
     name: 'ingest-trim',
     everyMs: TRIM_MS,
     async run() {
-      if (!deps.trimsItself) await trimIngestLog(db, sinkNames, env.INGEST_LOG_RETENTION_SEC);
+      await (deps.trimLog ? deps.trimLog() : trimIngestLog(db, sinkNames, env.INGEST_LOG_RETENTION_SEC));
       await trimQuarantine(db, env.INGEST_QUARANTINE_RETENTION_DAYS);
       for (const [sink, lag] of await (deps.lagRows?.() ?? drainerLagRows(db))) metrics.drainerLagRows.set({ store: sink }, lag);
     },

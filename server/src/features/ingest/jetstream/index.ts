@@ -12,10 +12,12 @@ import type { Sink } from '../sinks/types.ts';
 import { createJetStreamDrainer } from './drainer.ts';
 import { createJetStreamIngestLog } from './log.ts';
 import { consumerName, ensureIngestStream } from './stream.ts';
+import { trimAcknowledged } from './trimmer.ts';
 
 export { createJetStreamDrainer } from './drainer.ts';
 export { createJetStreamIngestLog } from './log.ts';
 export { consumerName, ensureIngestStream, recordSubject } from './stream.ts';
+export { trimAcknowledged } from './trimmer.ts';
 
 export interface JetStreamIngestSettings {
   url: string;
@@ -36,6 +38,8 @@ export interface JetStreamIngest {
   bus: MessageBus;
   /** Rows each sink has not yet acked (pending and in flight), by sink. */
   lagRows(): Promise<Map<string, number>>;
+  /** Purges what every consumer acknowledged; answers how many messages went. */
+  trim(): Promise<number>;
   health(): Promise<StoreHealth>;
   close(): Promise<void>;
 }
@@ -49,7 +53,8 @@ export async function openJetStreamIngest(settings: JetStreamIngestSettings, dep
 }): Promise<JetStreamIngest> {
   const nc: NatsConnection = await openNats(settings.url, settings.clientName);
   try {
-    await ensureIngestStream(await jetstreamManager(nc), settings, deps.sinkNames, Math.max(1_000, settings.batchRows * 4));
+    const warning = await ensureIngestStream(await jetstreamManager(nc), settings, deps.sinkNames, Math.max(1_000, settings.batchRows * 4));
+    if (warning) deps.log.warn({ stream: settings.stream }, warning);
   } catch (error) {
     await nc.close();
     throw error;
@@ -70,6 +75,7 @@ export async function openJetStreamIngest(settings: JetStreamIngestSettings, dep
       }));
       return new Map(lags);
     },
+    trim: async () => trimAcknowledged(await jetstreamManager(nc), settings.stream),
     health: () => natsHealth(nc),
     async close() {
       await nc.drain().catch(() => nc.close());

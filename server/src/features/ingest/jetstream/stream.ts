@@ -18,22 +18,29 @@ export const consumerName = (sink: string) => `sink-${sink.replace(/[^A-Za-z0-9_
 
 /**
  * Creates (or brings up to date) the stream and one durable consumer per sink, before the
- * first append: the stream keeps a record until every consumer acked it (interest retention),
- * which is the PostgreSQL log's trimmer, and a record published while a consumer is missing
- * would be kept for nobody.
+ * first append. The stream keeps every record (limits retention, no limits) until the trimmer
+ * (trimmer.ts) purges what every consumer acknowledged; JetStream's interest retention dropped
+ * records a consumer had not yet been handed when NATS restarted (see there). A stream made
+ * with interest retention by an earlier version keeps it (JetStream does not change a stream's
+ * retention): the returned warning says to recreate it.
  */
-export async function ensureIngestStream(jsm: JetStreamManager, settings: IngestStreamSettings, sinkNames: readonly string[], maxAckPending: number): Promise<void> {
+export async function ensureIngestStream(jsm: JetStreamManager, settings: IngestStreamSettings, sinkNames: readonly string[], maxAckPending: number): Promise<string | null> {
   const config = {
     name: settings.stream,
     subjects: [`${settings.stream}.rec.>`],
-    retention: RetentionPolicy.Interest,
+    retention: RetentionPolicy.Limits,
     storage: StorageType.File,
     num_replicas: settings.replicas,
     duplicate_window: nanos(settings.duplicateWindowSec * 1000),
   };
+  let warning: string | null = null;
   try {
-    await jsm.streams.info(settings.stream);
-    await jsm.streams.update(settings.stream, config);
+    const existing = await jsm.streams.info(settings.stream);
+    if (existing.config.retention !== RetentionPolicy.Limits) {
+      warning = `the JetStream stream ${settings.stream} uses ${existing.config.retention} retention, which nats-server 2.9 can lose records under when it restarts: drain it (every sink caught up), delete it and restart, and it is made again with limits retention`;
+    }
+    const { retention: _unchangeable, ...changeable } = config;
+    await jsm.streams.update(settings.stream, changeable);
   } catch (error) {
     if (!isNotFound(error)) throw error;
     await jsm.streams.add(config);
@@ -54,6 +61,7 @@ export async function ensureIngestStream(jsm: JetStreamManager, settings: Ingest
       await jsm.consumers.add(settings.stream, consumer);
     }
   }
+  return warning;
 }
 
 function isNotFound(error: unknown): boolean {

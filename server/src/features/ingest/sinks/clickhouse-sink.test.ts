@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createClickhouseStore } from '../../../stores/analytics/clickhouse/clickhouse-store.ts';
-import { createClickhouseSink, rawMetricRow } from './clickhouse-sink.ts';
+import { batchToken, createClickhouseSink, rawMetricRow } from './clickhouse-sink.ts';
 import type { IngestRow } from './types.ts';
 
 const row: IngestRow & { kind: 'sample' } = {
@@ -54,5 +54,16 @@ describe('ClickHouse sink', () => {
     const result = await createClickhouseSink(store, { rawSamples: true }).write([row], new AbortController().signal);
     expect(result).toMatchObject({ ok: false, retryable: true });
     await store.close();
+  });
+});
+
+describe('the insert deduplication token', () => {
+  const rows = (ids: number[]) => ids.map((id) => ({ id }) as IngestRow);
+  it('is the same only for the same rows, however a batch begins and ends', () => {
+    expect(batchToken(rows([20, 21, 22, 25]))).toBe(batchToken(rows([20, 21, 22, 25])));
+    // Interleaved and redelivered messages of a shared JetStream consumer: same ends, other rows.
+    expect(batchToken(rows([20, 25]))).not.toBe(batchToken(rows([20, 22, 25])));
+    expect(batchToken(rows([20, 22, 25]))).not.toBe(batchToken(rows([20, 23, 25])));
+    expect(batchToken(rows([2 ** 40 + 1, 2 ** 40 + 7]))).not.toBe(batchToken(rows([2 ** 40 + 1, 2 ** 41 + 7])));
   });
 });

@@ -104,6 +104,24 @@ function countedMarks(analytics: AnalyticsStore) {
   };
 }
 
+/**
+ * The insert deduplication token of a batch: its first and last row id and a hash of every id
+ * in it, so only the same rows make the same token. The PostgreSQL log's drainer reads
+ * contiguous ranges, where the two ids alone would do; the JetStream log's instances share a
+ * consumer and take interleaved, redelivered messages, so two different batches can begin and
+ * end at the same ids, and the second would have been dropped as a replay of the first.
+ */
+export function batchToken(batch: readonly IngestRow[]): string {
+  let h1 = 0x811c9dc5;
+  let h2 = 0x01000193;
+  for (const row of batch) {
+    // Two FNV-1a-style 32-bit lanes over the ids: 64 bits, ample for rows of the same first and last id.
+    h1 = Math.imul(h1 ^ (row.id % 0x1_0000_0000), 0x01000193) >>> 0;
+    h2 = Math.imul(h2 ^ Math.floor(row.id / 0x1_0000_0000) ^ h1, 0x0100_0193) >>> 0;
+  }
+  return `ingest:${batch[0]?.id ?? 0}-${batch.at(-1)?.id ?? 0}:${batch.length}:${h1.toString(16)}${h2.toString(16)}`;
+}
+
 export interface ClickhouseSinkOptions {
   /**
    * Write every sample to `device_metrics_raw`: true when that table is the time-series store
@@ -138,8 +156,7 @@ export function createClickhouseSink(analytics: AnalyticsStore, options: Clickho
       if (!first || !last) return { ok: true };
       try {
         const { storable, rejected } = splitStorable(batch);
-        // The token names the range the drainer asked for; a drainer isolating a bad row writes sub-ranges, each its own token.
-        const token = `ingest:${first.id}-${last.id}`;
+        const token = batchToken(batch);
         const samples = storable.filter((row): row is Sample => row.kind === 'sample').map(measured);
         const heartbeats = [...latestPerDevice(storable).values()].map((row) => ({
           organization_id: row.organizationId,
