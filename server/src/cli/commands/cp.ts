@@ -2,6 +2,7 @@ import type { RemoteOp, RemoteOpKind, RemoteResult } from '@ninjait/shared';
 import { parse, UsageError, type Command } from '../args.ts';
 import { localAdminClient, localAdminCredentials } from '../client.ts';
 import { localAdminByteSource } from '../download-stream.ts';
+import { localAdminChunkSink } from '../upload-chunks.ts';
 import { downloadFile, uploadFile, type RemoteCall } from '../transfer.ts';
 
 const usage = `
@@ -12,8 +13,8 @@ on the device), the other a local file:
   ninjait cp ./report.pdf laptop-7:/tmp/report.pdf
   ninjait cp laptop-7:/var/log/syslog ./syslog
 
-Files move in 1 MiB chunks, eight in flight at a time (a download streams them as one HTTP
-body, the device sending them as binary WebSocket frames); an interrupted copy is resumed
+Files move in 1 MiB chunks, eight in flight at a time, as bytes (an upload sends each as an HTTP
+body, a download streams them as one; between server and device they go as binary WebSocket frames); an interrupted copy is resumed
 when run again, and the file is kept only when its SHA-256 matches on both ends. Progress goes
 to stderr. Audited as "local-admin" with the file's SHA-256.
 
@@ -54,12 +55,15 @@ export const cpCommand: Command = {
     if ((from && to) || (!from && !to)) throw new UsageError(`Exactly one side must be DEVICE:PATH.\n${usage}`);
     const remote = (from ?? to)!;
     const api = await localAdminClient(values);
-    const stream = from ? localAdminByteSource(await localAdminCredentials(values), { device: from.device, org: values.org }) : undefined;
+    const credentials = await localAdminCredentials(values);
+    const stream = from ? localAdminByteSource(credentials, { device: from.device, org: values.org }) : undefined;
+    const chunks = to ? localAdminChunkSink(credentials, { device: to.device, org: values.org }) : undefined;
     const call: RemoteCall = (async <K extends RemoteOpKind>(op: Extract<RemoteOp, { kind: K }>) =>
       (await api.remote.local.mutate({ device: remote.device, org: values.org, op })).result as RemoteResult<K>) as RemoteCall;
-    const result = to
-      ? await uploadFile(call, source, to.path, { overwrite: values.force ?? false, onProgress: progress(`${source} → ${destination}`) })
-      : await downloadFile(call, from!.path, destination, { stream, onProgress: progress(`${source} → ${destination}`) });
+    const result = await (to
+      ? uploadFile(call, source, to.path, { overwrite: values.force ?? false, chunks, onProgress: progress(`${source} → ${destination}`) })
+      : downloadFile(call, from!.path, destination, { stream, onProgress: progress(`${source} → ${destination}`) })
+    ).finally(() => chunks?.close());
     process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : `${result.path}  ${result.size} bytes  sha256 ${result.sha256}\n`);
     return 0;
   },
