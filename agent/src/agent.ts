@@ -73,7 +73,7 @@ export function runAgent(opts: RunAgentOptions): RunningAgent {
   const pinned = trackServerPins(config.server, opts.serverPins ?? null, log);
   const refusal = new CredentialRefusal({ log, stateFile: opts.linkStateFile, ...opts.refusalBackoff });
   const link = opts.link ?? connectLink({ server: config.server, credentials: config, log, refusal, transport: pinned.transport });
-  const commands = startCommandRunner({ client: link.trpc, sendFrame: (frame) => link.sendFrame(frame), dataDir: dirname(opts.outboxFile), log, refusal, ...opts.remote });
+  const commands = startCommandRunner({ client: link.trpc, sendFrame: (frame) => link.sendFrame(frame), onFrame: (listener) => link.onFrame(listener), dataDir: dirname(opts.outboxFile), log, refusal, ...opts.remote });
   const software = opts.software === false ? null
     : startSoftwareInventory({ client: link.trpc, dataDir: dirname(opts.outboxFile), log, ...opts.software });
   const sender = createSender({ outbox, api: link, log, errors, refusal, stopGraceMs: STOP_STEP_MS - 100 });

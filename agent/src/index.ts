@@ -1,4 +1,5 @@
 /** Public surface of @ninjait/agent: what the CLI, the service wrappers and tests use. */
+export { observingWebSocket } from './link/observing-ws.ts';
 export { runAgent, type RunAgentOptions, type RunningAgent } from './agent.ts';
 export { enrollAgent, type EnrollAgentOptions } from './enroll.ts';
 export { DEFAULT_BUFFER_MAX_MB } from './defaults.ts';

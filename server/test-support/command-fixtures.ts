@@ -3,19 +3,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTRPCClient, createWSClient, httpLink, wsLink, type TRPCClient } from '@trpc/client';
 import { WebSocket } from 'ws';
-import type { Inventory } from '@ninjait/shared';
+import { PROTOCOL_VERSION, PROTOCOL_VERSION_PARAM, type Inventory } from '@ninjait/shared';
 import type { AppRouter } from '../src/app/router.ts';
 import { LOCAL_ADMIN_HEADER } from '../src/platform/trpc/context.ts';
-import { createLogger } from '@ninjait/agent';
+import { createLogger, observingWebSocket } from '@ninjait/agent';
 import { startCommandRunner, type CommandRunner } from '@ninjait/agent/exec';
 import type { OutputEvent } from '../src/features/commands/types.ts';
 
 export type Client = TRPCClient<AppRouter>;
 const PASSWORD = 'correct horse battery staple';
 
-/** A WebSocket tRPC client with connection params; `close` ends its socket. */
-export function wsClient(url: string, params: Record<string, string>) {
-  const socket = createWSClient({ url: `${url.replace(/^http/, 'ws')}/trpc`, WebSocket: WebSocket as never, connectionParams: params, retryDelayMs: () => 100 });
+/**
+ * A WebSocket tRPC client with connection params; `close` ends its socket. With `onFrame`, the
+ * server's binary frames (upload chunks) go there, on the agent's own socket class.
+ */
+export function wsClient(url: string, params: Record<string, string>, onFrame?: (frame: Buffer) => void) {
+  const socketClass = onFrame ? observingWebSocket(() => undefined, {}, onFrame) : WebSocket;
+  const socket = createWSClient({ url: `${url.replace(/^http/, 'ws')}/trpc`, WebSocket: socketClass as never, connectionParams: params, retryDelayMs: () => 100 });
   return {
     client: createTRPCClient<AppRouter>({ links: [wsLink({ client: socket })] }),
     /** A binary frame on the same socket, as the agent's link sends download chunks; false when it is not open. */
@@ -85,19 +89,35 @@ export async function createTenant(url: string, adminToken: string, name: string
 /** A real agent-side runner (agent/src/exec) on its own socket and data folder. */
 /**
  * An agent's command runner on its own socket. `binaryFrames: false` is an agent from before
- * binary download chunks: it answers every request in JSON.
+ * binary chunks: it answers every request in JSON, and announces no protocol version, so the
+ * server sends it upload chunks as JSON too.
  */
 export async function startAgent(url: string, device: { deviceId: string; deviceSecret: string }, dataDir?: string, remote: { usePty?: boolean; fileRoots?: string[]; binaryFrames?: boolean } = {}) {
   const dir = dataDir ?? await mkdtemp(join(tmpdir(), 'ninjait-agent-'));
-  const socket = wsClient(url, { deviceId: device.deviceId, deviceSecret: device.deviceSecret });
   const { binaryFrames = true, ...options } = remote;
+  const frameListeners = new Set<(frame: Buffer) => void>();
+  let framesReceived = 0;
+  const credentials = { deviceId: device.deviceId, deviceSecret: device.deviceSecret };
+  const socket = binaryFrames
+    ? wsClient(url, { ...credentials, [PROTOCOL_VERSION_PARAM]: String(PROTOCOL_VERSION) }, (frame) => {
+      framesReceived += 1;
+      frameListeners.forEach((l) => l(frame));
+    })
+    : wsClient(url, credentials);
   const runner: CommandRunner = startCommandRunner({
     client: socket.client, dataDir: dir, log: createLogger('silent'), resubscribeDelayMs: 200, ...options,
-    ...(binaryFrames ? { sendFrame: socket.sendFrame } : {}),
+    ...(binaryFrames ? {
+      sendFrame: socket.sendFrame,
+      onFrame: (listener: (frame: Buffer) => void) => (frameListeners.add(listener), () => frameListeners.delete(listener)),
+    } : {}),
   });
   return {
     dataDir: dir,
     runner,
+    /** Binary frames the server sent this agent (upload chunks). */
+    get framesReceived() {
+      return framesReceived;
+    },
     async stop(removeData = !dataDir) {
       await runner.stop();
       await socket.close();

@@ -24,3 +24,4 @@ export * from './metrics/derive.ts';
 export * from './schemas/remote.ts';
 export * from './events.ts';
 export * from './protocol/chunk-frames.ts';
+export * from './protocol/upload-frames.ts';

@@ -40,7 +40,7 @@ const METRICS_TOKEN = 'fuzz-metrics-token-0123456789';
 const ROUTES = [
   '/trpc/auth.login', '/trpc/auth.cookieLogin', '/trpc/auth.me', '/trpc/devices.list', '/trpc/agent.push', '/trpc/auth.me,devices.list',
   '/healthz', '/readyz', '/metrics', `/downloads/agent/${RELEASE_FILE}`, '/downloads/agent/latest/linux/x64/bundle', '/downloads/agent/',
-  '/install.sh', '/install.ps1', '/remote/files/download', '/', '/devices/abc', '/assets/index.js', '/index.html', '/favicon.ico', '/no/such/path',
+  '/install.sh', '/install.ps1', '/remote/files/download', '/remote/files/upload', '/', '/devices/abc', '/assets/index.js', '/index.html', '/favicon.ico', '/no/such/path',
 ];
 
 const TARGETS: ((path: string) => string)[] = [
@@ -161,6 +161,7 @@ function httpCases(): HttpCase[] {
     ['batch of 300 logins', request('POST', `/trpc/${Array(300).fill('auth.login').join(',')}?batch=1`, { 'content-type': 'application/json' },
       JSON.stringify(Object.fromEntries(Array.from({ length: 300 }, (_, i) => [i, { email: `x${i}@fuzz.test`, password: 'guess' }]))))],
     ...downloadCredentialCases(),
+    ...uploadCredentialCases(),
     ['random bytes', randomBytesFor(1)],
     ['random bytes after a request line', Buffer.concat([Buffer.from('POST /trpc/auth.login HTTP/1.1\r\n'), randomBytesFor(2)])],
   ];
@@ -191,6 +192,33 @@ function downloadCredentialCases(): [string, string][] {
     ['range past the size with a cookie', { offset: '9', size: '3' }, { cookie: 'ninjait_session=ns_forged', 'x-ninjait-download': '1' }],
   ];
   return cases.map(([label, q, headers]) => [`download: ${label}`, get(query(q), headers)]);
+}
+
+/**
+ * Upload chunks as people reach them: the same forged credentials, the console's header alone or
+ * odd, and bodies and queries no chunk has (oversized, announced larger than sent, past the
+ * file's size, a device by name); each one refused with a 4xx, never a 5xx or a handler failure.
+ */
+function uploadCredentialCases(): [string, string][] {
+  const query = (q: Record<string, string>) => `/remote/files/upload?${new URLSearchParams({
+    device: '00000000-0000-4000-8000-000000000000', transferId: '00000000-0000-4000-8000-000000000001', path: '/etc/passwd', offset: '0', size: '4', ...q,
+  })}`;
+  const post = (target: string, headers: Record<string, string>, body: Buffer) => request('POST', target, { 'content-type': 'application/octet-stream', ...headers }, body).toString('latin1');
+  const cookie = { cookie: 'ninjait_session=ns_forged', 'x-ninjait-upload': '1' };
+  const cases: [string, Record<string, string>, Record<string, string>, Buffer][] = [
+    ['forged session cookie with the upload header', {}, cookie, Buffer.from('abcd')],
+    ['session cookie without the upload header', {}, { cookie: 'ninjait_session=ns_forged' }, Buffer.from('abcd')],
+    ['the download header instead', {}, { cookie: 'ninjait_session=ns_forged', 'x-ninjait-download': '1' }, Buffer.from('abcd')],
+    ['upload header alone', {}, { 'x-ninjait-upload': '1' }, Buffer.from('abcd')],
+    ['forged API key as bearer', {}, { authorization: 'Bearer nk_forged' }, Buffer.from('abcd')],
+    ['forged local admin', {}, { 'x-ninjait-admin': 'forged' }, Buffer.from('abcd')],
+    ['device by name with a cookie', { device: 'some-laptop' }, cookie, Buffer.from('abcd')],
+    ['offset past the size', { offset: '9' }, cookie, Buffer.from('abcd')],
+    ['body over a chunk', { size: String(4 * 1024 * 1024) }, cookie, Buffer.alloc(1024 * 1024 + 1, 0x41)],
+    ['body past the size', {}, cookie, Buffer.from('abcdefgh')],
+    ['empty body', {}, cookie, Buffer.alloc(0)],
+  ];
+  return cases.map(([label, q, headers, body]) => [`upload: ${label}`, post(query(q), headers, body)]);
 }
 
 function randomBytesFor(salt: number): Buffer {

@@ -18,6 +18,9 @@ if (!unzip) console.warn('unzip is missing: the folder .zip download is not chec
 /** The streamed download route the Files tab reads (server/src/features/remote/download-route.ts). */
 const DOWNLOAD_PATH = '/remote/files/download';
 
+/** The upload chunk route the Files tab sends each chunk's bytes to (server/src/features/remote/upload-route.ts). */
+const UPLOAD_PATH = '/remote/files/upload';
+
 /** What the issue asks the console to carry both ways; the time each direction took is printed. */
 const FILE_BYTES = 100 * 1024 * 1024;
 
@@ -83,18 +86,23 @@ describe.skipIf(!hasChromium)('files and processes of a device in the console', 
   }, 180_000);
   afterAll(() => owner?.stop());
 
-  /** What the page asked of the server while `work` ran: streamed downloads (their offsets) and chunk calls. */
-  async function watchRequests<T>(work: () => Promise<T>): Promise<{ result: T; streamOffsets: number[]; chunkCalls: number }> {
+  /**
+   * What the page asked of the server while `work` ran: streamed downloads (their offsets),
+   * base64 chunk calls (either way), and upload chunks sent as bytes.
+   */
+  async function watchRequests<T>(work: () => Promise<T>): Promise<{ result: T; streamOffsets: number[]; chunkCalls: number; uploadBodies: number }> {
     const streamOffsets: number[] = [];
     let chunkCalls = 0;
+    let uploadBodies = 0;
     const onRequest = (request: { url(): string }) => {
       const url = new URL(request.url());
       if (url.pathname === DOWNLOAD_PATH) streamOffsets.push(Number(url.searchParams.get('offset')));
-      if (url.pathname.startsWith('/trpc/') && url.pathname.includes('remote.files.downloadChunk')) chunkCalls += 1;
+      if (url.pathname === UPLOAD_PATH) uploadBodies += 1;
+      if (url.pathname.startsWith('/trpc/') && /remote\.files\.(download|upload)Chunk/.test(url.pathname)) chunkCalls += 1;
     };
     page.on('request', onRequest);
     try {
-      return { result: await work(), streamOffsets, chunkCalls };
+      return { result: await work(), streamOffsets, chunkCalls, uploadBodies };
     } finally {
       page.off('request', onRequest);
     }
@@ -110,10 +118,16 @@ describe.skipIf(!hasChromium)('files and processes of a device in the console', 
     await shown(page.getByText('This folder is empty'));
 
     const upStarted = Date.now();
-    await page.getByLabel('File to upload').setInputFiles(source);
-    await shown(page.getByTestId('transfer'));
-    expect(await outcome(page, 120_000)).toBe(`Uploaded random-100mb.bin to ${join(deviceDir, 'random-100mb.bin')} (100.0 MiB, SHA-256 ${expected}).`);
+    const { result: said, chunkCalls: upChunkCalls, uploadBodies } = await watchRequests(async () => {
+      await page.getByLabel('File to upload').setInputFiles(source);
+      await shown(page.getByTestId('transfer'));
+      return outcome(page, 120_000);
+    });
+    expect(said).toBe(`Uploaded random-100mb.bin to ${join(deviceDir, 'random-100mb.bin')} (100.0 MiB, SHA-256 ${expected}).`);
     const upMs = Date.now() - upStarted;
+    // Each 1 MiB chunk went once as bytes, none as a base64 call.
+    expect(upChunkCalls).toBe(0);
+    expect(uploadBodies).toBeGreaterThanOrEqual(FILE_BYTES / (1024 * 1024));
     expect((await stat(join(deviceDir, 'random-100mb.bin'))).size).toBe(FILE_BYTES);
     expect(await sha256Of(join(deviceDir, 'random-100mb.bin'))).toBe(expected);
     // Nothing half-written is left beside it.
@@ -185,8 +199,8 @@ describe.skipIf(!hasChromium)('files and processes of a device in the console', 
     const size = 12 * 1024 * 1024 + 1_234;
     const source = join(localDir, 'random-12mb-up.bin');
     const expected = await randomFile(source, size);
-    // The fifth chunk call's connection is reset before it reaches the server, once.
-    const chunkCall = (url: URL) => url.pathname.startsWith('/trpc/') && url.pathname.includes('remote.files.uploadChunk');
+    // The fifth chunk's connection is reset before it reaches the server, once.
+    const chunkCall = (url: URL) => url.pathname === UPLOAD_PATH;
     let chunkCalls = 0;
     let dropped = false;
     await page.route(chunkCall, async (route) => {

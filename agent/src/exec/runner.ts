@@ -34,6 +34,7 @@ export function startCommandRunner(options: RunnerOptions): CommandRunner {
     client, log, platform, outputIntervalMs: Math.min(outputIntervalMs, SHELL_OUTPUT_INTERVAL_MS), signal: stopping.signal, usePty: options.usePty ?? true,
   });
   const remote = createRemoteHandler({ client, log, platform, fileRoots: options.fileRoots ?? [], ...(options.sendFrame ? { sendFrame: options.sendFrame } : {}) });
+  const stopFrames = options.onFrame?.((frame) => void remote.handleFrame(frame).catch((error: unknown) => log.error({ err: error }, 'upload frame handling failed')));
 
   const deliver = <T>(what: string, commandId: string, send: () => Promise<T>) =>
     untilDelivered(send, stopping.signal, (error, attempt) => {
@@ -125,6 +126,7 @@ export function startCommandRunner(options: RunnerOptions): CommandRunner {
     },
     async stop() {
       stopping.abort();
+      stopFrames?.();
       if (retryTimer) clearTimeout(retryTimer);
       subscription?.unsubscribe();
       for (const command of running.values()) command.cancel();

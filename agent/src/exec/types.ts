@@ -28,6 +28,8 @@ export interface RunnerOptions {
   resubscribeMaxDelayMs?: number;
   /** Sends a binary frame on the agent's socket (download chunks); without it every answer is JSON. */
   sendFrame?: (frame: Buffer) => boolean;
+  /** Binary frames from the server (upload chunks) reach the runner here; returns an unsubscribe function. */
+  onFrame?: (listener: (frame: Buffer) => void) => () => void;
   /** Told when the server refuses the device's credentials; it also paces the retries then. */
   refusal?: Pick<CredentialRefusal, 'refused'>;
   /** False: terminals are piped shells even where node-pty loads (NINJAIT_PTY=0). */

@@ -42,6 +42,7 @@ export function connectLink(opts: ConnectLinkOptions): AgentLink {
   const refusal = opts.refusal ?? new CredentialRefusal({ log });
   let connected = false;
   const listeners = new Set<() => void>();
+  const frameListeners = new Set<(frame: Buffer) => void>();
 
   // The server refuses bad credentials with an `id: null` error and closes the socket (or with
   // 401 before the upgrade), which tRPC surfaces only as "WebSocket closed"; the raw socket says why.
@@ -55,7 +56,9 @@ export function connectLink(opts: ConnectLinkOptions): AgentLink {
   const wsClient = createWSClient({
     url,
     // Zero masks where no intermediary can read the frames (wss://, loopback): see ws-mask.ts.
-    WebSocket: observingWebSocket(onRejected, { ...opts.transport?.ws, ...maskOption(url) }) as unknown as WebSocketClientOptions['WebSocket'],
+    WebSocket: observingWebSocket(onRejected, { ...opts.transport?.ws, ...maskOption(url) }, (frame) => {
+      for (const l of frameListeners) l(frame);
+    }) as unknown as WebSocketClientOptions['WebSocket'],
     // The protocol version lets the server refuse, in words, an agent it does not speak to.
     connectionParams: { deviceId: opts.credentials.deviceId, deviceSecret: opts.credentials.deviceSecret, [PROTOCOL_VERSION_PARAM]: String(PROTOCOL_VERSION) },
     keepAlive: { enabled: true, intervalMs: opts.keepAliveIntervalMs ?? 15_000, pongTimeoutMs: opts.pongTimeoutMs ?? 5_000 },
@@ -135,6 +138,10 @@ export function connectLink(opts: ConnectLinkOptions): AgentLink {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    onFrame(listener) {
+      frameListeners.add(listener);
+      return () => frameListeners.delete(listener);
+    },
     sendFrame(frame) {
       const ws = wsClient.connection?.ws;
       if (ws?.readyState !== 1) return false;
@@ -146,6 +153,7 @@ export function connectLink(opts: ConnectLinkOptions): AgentLink {
     async close() {
       sub.unsubscribe();
       listeners.clear();
+      frameListeners.clear();
       await wsClient.close();
     },
   };

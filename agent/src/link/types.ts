@@ -19,6 +19,8 @@ export interface AgentLink extends AgentApi {
    * the socket is not open, and the caller answers another way.
    */
   sendFrame(frame: Buffer): boolean;
+  /** Binary frames from the server (upload chunks, `upload-frames.ts`); returns an unsubscribe function. */
+  onFrame(listener: (frame: Buffer) => void): () => void;
   /** Called on every (re)connect; returns an unsubscribe function. */
   onConnected(listener: () => void): () => void;
   close(): Promise<void>;

@@ -39,6 +39,10 @@ export function createFiles(policy: PathPolicy) {
     });
   }
 
+  async function writeChunk(op: Omit<Op<'fs.uploadChunk'>, 'data'>, data: Buffer): Promise<RemoteResult<'fs.uploadChunk'>> {
+    return sequencer.write(partialOf(await target(op.path), op.transferId), op.offset, data);
+  }
+
   /** Refuses a folder as a target, and an existing file unless it may be replaced. */
   async function checkTarget(path: string, overwrite: boolean) {
     const existing = await stat(path).catch(() => null);
@@ -107,10 +111,10 @@ export function createFiles(policy: PathPolicy) {
      * acknowledged chunk means every byte before it is written. A chunk sent again (its ack was
      * lost) rewrites in place; one too far ahead is refused with where to continue.
      */
-    async uploadChunk(op: Op<'fs.uploadChunk'>): Promise<RemoteResult<'fs.uploadChunk'>> {
-      const partial = partialOf(await target(op.path), op.transferId);
-      return sequencer.write(partial, op.offset, Buffer.from(op.data, 'base64'));
-    },
+    uploadChunk: (op: Op<'fs.uploadChunk'>) => writeChunk(op, Buffer.from(op.data, 'base64')),
+
+    /** The same, the bytes as they came in a binary frame (`upload-frames.ts`). */
+    uploadChunkBytes: writeChunk,
 
     /** Checks size and SHA-256, then moves the partial into place; on a mismatch the partial is removed. */
     async uploadFinish(op: Op<'fs.uploadFinish'>): Promise<RemoteResult<'fs.uploadFinish'>> {

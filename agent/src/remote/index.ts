@@ -1,4 +1,4 @@
-import { CHUNK_FRAME_HEADER_BYTES, oneCallPerTick, remoteOpSchema, type RemoteError, type RemoteOp } from '@ninjait/shared';
+import { CHUNK_FRAME_HEADER_BYTES, decodeUploadFrame, oneCallPerTick, remoteOps, remoteOpSchema, type RemoteError, type RemoteOp } from '@ninjait/shared';
 import type { Logger } from '../log.ts';
 import type { AgentClient, RemoteMessage } from '../exec/types.ts';
 import { describeRemoteError } from './errors.ts';
@@ -17,6 +17,10 @@ export interface RemoteOptions {
   sendFrame?: (frame: Buffer) => boolean;
 }
 
+/** An upload frame's op without its bytes: checked as the JSON op is (the path's bounds, the ids). */
+const uploadChunkHead = remoteOps['fs.uploadChunk'].omit({ data: true });
+type Outcome = { ok: true; result: unknown } | { ok: false; error: RemoteError };
+
 /** Requests handled at once; more wait their turn (a burst of listings cannot starve the agent). */
 const MAX_CONCURRENT = 8;
 
@@ -33,7 +37,20 @@ export function createRemoteHandler(opts: RemoteOptions) {
   // Answers that finish in one tick would go as one batched WebSocket message: eight 1 MiB
   // download chunks are over the server's 4 MB bound, which closes the socket (1009) and every
   // answer in it is lost. One answer per tick keeps each message to one chunk.
-  const answer = oneCallPerTick((input: { requestId: string } & ({ ok: true; result: unknown } | { ok: false; error: RemoteError })) => client.agent.remoteResult.mutate(input));
+  const answer = oneCallPerTick((input: { requestId: string } & Outcome) => client.agent.remoteResult.mutate(input));
+
+  const failure = (error: unknown, what: string, kind: string): Outcome => {
+    const outcome = { ok: false as const, error: describeRemoteError(error, what) };
+    if (outcome.error.code === 'FAILED') log.warn({ err: error, kind }, 'remote request failed');
+    return outcome;
+  };
+  async function reply(requestId: string, kind: string, outcome: Outcome) {
+    try {
+      await answer({ requestId, ...outcome });
+    } catch (error) {
+      log.warn({ err: error, kind }, 'could not answer a remote request');
+    }
+  }
 
   const perform = async (op: RemoteOp): Promise<unknown> => {
     switch (op.kind) {
@@ -61,7 +78,7 @@ export function createRemoteHandler(opts: RemoteOptions) {
     const limited = message.op.kind !== 'fs.uploadChunk';
     if (limited && active >= MAX_CONCURRENT) await new Promise<void>((resolve) => waiting.push(resolve));
     if (limited) active += 1;
-    let outcome: { ok: true; result: unknown } | { ok: false; error: RemoteError };
+    let outcome: Outcome;
     try {
       const op = remoteOpSchema.parse(message.op);
       // Offered a binary answer (a server that takes chunk frames): the bytes go as they are read.
@@ -74,19 +91,32 @@ export function createRemoteHandler(opts: RemoteOptions) {
         outcome = { ok: true, result: await perform(op) };
       }
     } catch (error) {
-      outcome = { ok: false, error: describeRemoteError(error, subject(message.op)) };
-      if (outcome.error.code === 'FAILED') log.warn({ err: error, kind: message.op.kind }, 'remote request failed');
+      outcome = failure(error, subject(message.op), message.op.kind);
     } finally {
       if (limited) {
         active -= 1;
         waiting.shift()?.();
       }
     }
-    try {
-      await answer({ requestId: message.requestId, ...outcome });
-    } catch (error) {
-      log.warn({ err: error, kind: message.op.kind }, 'could not answer a remote request');
-    }
+    await reply(message.requestId, message.op.kind, outcome);
   }
-  return { handle };
+
+  /**
+   * An upload chunk as a binary frame from the server (`upload-frames.ts`): written and answered
+   * as its JSON form is (no turn-taking either, for the same reasons), without base64. A frame
+   * that is not one is dropped: without a request id there is nobody to answer.
+   */
+  async function handleFrame(frame: Buffer): Promise<void> {
+    const chunk = decodeUploadFrame(frame);
+    if (!chunk) return void log.warn({ bytes: frame.length }, 'dropped a binary frame from the server that is not an upload chunk');
+    const { requestId, data, ...head } = chunk;
+    let outcome: Outcome;
+    try {
+      outcome = { ok: true, result: await files.uploadChunkBytes(uploadChunkHead.parse({ kind: 'fs.uploadChunk', ...head }), data) };
+    } catch (error) {
+      outcome = failure(error, head.path, 'fs.uploadChunk');
+    }
+    await reply(requestId, 'fs.uploadChunk', outcome);
+  }
+  return { handle, handleFrame };
 }

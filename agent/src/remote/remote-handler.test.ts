@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { decodeChunkFrame } from '@ninjait/shared';
+import { decodeChunkFrame, encodeUploadFrame } from '@ninjait/shared';
 import { createLogger } from '../log.ts';
 import type { AgentClient, RemoteMessage } from '../exec/types.ts';
 import { createRemoteHandler } from './index.ts';
@@ -47,5 +47,43 @@ describe('download chunks: a binary frame when offered, JSON otherwise', () => {
       expect(answers).toEqual([expect.objectContaining({ ok: true, result: { offset: 7, data: Buffer.from('binary world').toString('base64') } })]);
     }
     expect(sent).toEqual([]);
+  });
+});
+
+describe('upload chunks as binary frames from the server', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ninjait-upload-frames-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('writes the frame\'s bytes into the partial file and answers in JSON as for a JSON chunk; a frame that is not one gets nothing', async () => {
+    const answers: { requestId: string; ok: boolean; result?: unknown; error?: { code: string } }[] = [];
+    const client = { agent: { remoteResult: { mutate: vi.fn(async (input: (typeof answers)[number]) => void answers.push(input)) } } } as unknown as AgentClient;
+    const remote = createRemoteHandler({ client, log: createLogger('silent'), platform: 'linux', fileRoots: [dir] });
+    const path = join(dir, 'up.bin');
+    const transferId = randomUUID();
+    const bytes = randomBytes(5000);
+    await remote.handle({ type: 'remote', requestId: randomUUID(), op: { kind: 'fs.uploadBegin', transferId, path, size: bytes.length, overwrite: false } });
+    const frame = (requestId: string, offset: number, data: Buffer, at = path) => encodeUploadFrame({ requestId, transferId, path: at, offset, data: [data] });
+    const first = randomUUID();
+    const second = randomUUID();
+    await remote.handleFrame(frame(first, 0, bytes.subarray(0, 3000)));
+    await remote.handleFrame(frame(second, 3000, bytes.subarray(3000)));
+    expect(answers.slice(1)).toEqual([
+      { requestId: first, ok: true, result: { offset: 3000 } },
+      { requestId: second, ok: true, result: { offset: 5000 } },
+    ]);
+    await remote.handle({ type: 'remote', requestId: randomUUID(), op: { kind: 'fs.uploadFinish', transferId, path, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), overwrite: false } });
+    expect((await readFile(path)).equals(bytes)).toBe(true);
+
+    // Outside the allowed folders: refused like the JSON op, in words.
+    const outside = randomUUID();
+    await remote.handleFrame(frame(outside, 0, bytes, '/etc/ninjait-nope'));
+    expect(answers.at(-1)).toMatchObject({ requestId: outside, ok: false, error: { code: 'FORBIDDEN' } });
+    // Not an upload frame: nobody to answer.
+    const before = answers.length;
+    await remote.handleFrame(Buffer.from('{"not":"a frame"}'));
+    expect(answers).toHaveLength(before);
   });
 });

@@ -22,7 +22,7 @@ export function createCallerGate(services: Pick<Services, 'db' | 'log' | 'sessio
     ...(apiCalls ? { recordCall: (row) => apiCalls.record(row) } : {}),
     devices: {
       authenticate: (deviceId, secret) => authenticateDevice(db, deviceId, secret),
-      connected: (deviceId, socket) => agents.add(deviceId, socket),
+      connected: (deviceId, socket, protocolVersion) => agents.add(deviceId, socket, protocolVersion),
       refused: (deviceId, ip) => refusals.record(deviceId, ip),
     },
   };

@@ -168,6 +168,7 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
   const remoteFeature = createRemoteFeature({
     db, cache, log, audit: auditByAddress, local: commandFeature.services.commands.local,
     deviceOf: agents.deviceOf,
+    sendUploadFrame: agents.sendUploadFrame,
     localAdmin: (req) => {
       const admin = localAdminAddress(req, services.localAdminTokenHash);
       return admin ? localAdminRequester(admin.ip) : null;
@@ -250,7 +251,7 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
     // The REST surface before the console's routes, which serve index.html for any unknown path.
     onBinaryFrame: remoteFeature.frames,
     routes: [
-      remoteFeature.downloadRoute, (req, res) => handleDownloads(services, req, res), createRestHandler({ router, gate, log }), oidcRoutes(services),
+      remoteFeature.downloadRoute, remoteFeature.uploadRoute, (req, res) => handleDownloads(services, req, res), createRestHandler({ router, gate, log }), oidcRoutes(services),
       ...(options.routes ? [options.routes] : []),
     ],
   });

@@ -1,7 +1,7 @@
 import { lstat, mkdir, readdir } from 'node:fs/promises';
 import { join, relative, resolve, sep as localSep } from 'node:path';
 import { MAX_LIST_ENTRIES, folderBudget, isSafeEntryName } from '@ninjait/shared';
-import { downloadFile, uploadFile, type ByteSource, type RemoteCall, type TransferOptions } from './transfer.ts';
+import { downloadFile, uploadFile, type ByteSource, type ChunkSink, type RemoteCall, type TransferOptions } from './transfer.ts';
 
 /**
  * Folders are copied as their files, one transfer each (resumed and SHA-256-checked like any
@@ -36,7 +36,7 @@ const remoteChild = (dir: string, name: string) => {
 };
 
 /** Copies a local folder's tree into `remoteDir` on the device (created if missing; its parent must exist). */
-export async function uploadFolder(call: RemoteCall, localDir: string, remoteDir: string, opts: FolderOptions & { overwrite?: boolean } = {}): Promise<FolderSummary> {
+export async function uploadFolder(call: RemoteCall, localDir: string, remoteDir: string, opts: FolderOptions & { overwrite?: boolean; chunks?: ChunkSink } = {}): Promise<FolderSummary> {
   const top = resolve(localDir);
   if (!(await lstat(top)).isDirectory()) throw new Error(`${localDir} is not a folder`);
   const summary: FolderSummary = { path: '', files: 0, folders: 0, bytes: 0, skipped: [] };

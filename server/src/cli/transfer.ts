@@ -13,6 +13,13 @@ export type RemoteCall = <K extends RemoteOpKind>(op: Extract<RemoteOp, { kind: 
  */
 export type ByteSource = (path: string, from: number, size: number) => Promise<AsyncIterable<Uint8Array>>;
 
+/**
+ * Sends one upload chunk's bytes as they are (the server's upload route): what the CLI uploads
+ * with, where tests may send chunks as `fs.uploadChunk` calls with `RemoteCall`. `size` is the
+ * file's, which bounds the chunk on the server.
+ */
+export type ChunkSink = (chunk: { transferId: string; path: string; offset: number; size: number; data: Buffer }) => Promise<{ offset: number }>;
+
 export interface TransferOptions {
   onProgress?: (done: number, total: number) => void;
   /** Attempts per step when the connection drops or the device is briefly away (default 5). */
@@ -37,17 +44,18 @@ export async function sha256OfFile(path: string): Promise<string> {
 
 /**
  * Uploads a local file in 1 MiB chunks, TRANSFER_WINDOW of them in flight (memory stays at the
- * window whatever the size). After a dropped connection it asks the device where its partial
+ * window whatever the size): as HTTP bodies with `chunks`, else as chunk calls. After a dropped connection it asks the device where its partial
  * file ends and continues there; the device keeps the file only if its SHA-256 matches this
  * one's, and a failure that is not a dropped connection removes the partial file.
  */
-export async function uploadFile(call: RemoteCall, localPath: string, remotePath: string, opts: TransferOptions & { overwrite?: boolean; transferId?: string } = {}) {
+export async function uploadFile(call: RemoteCall, localPath: string, remotePath: string, opts: TransferOptions & { overwrite?: boolean; transferId?: string; chunks?: ChunkSink } = {}) {
   const { size } = await stat(localPath);
   const sha256 = await sha256OfFile(localPath);
   const transferId = opts.transferId ?? transferIdOf(sha256, remotePath);
   const overwrite = opts.overwrite ?? false;
   const file = await open(localPath, 'r');
   const chunkCall = oneCallPerTick(call);
+  const sink = opts.chunks;
   try {
     await withResume(opts, async () => (await call({ kind: 'fs.uploadBegin', transferId, path: remotePath, size, overwrite })).offset, async (from) => {
       opts.onProgress?.(from, size);
@@ -56,6 +64,7 @@ export async function uploadFile(call: RemoteCall, localPath: string, remotePath
         async send(offset, length) {
           const buffer = Buffer.alloc(length);
           await file.read(buffer, 0, length, offset);
+          if (sink) return sink({ transferId, path: remotePath, offset, size, data: buffer });
           return chunkCall({ kind: 'fs.uploadChunk', transferId, path: remotePath, offset, data: buffer.toString('base64') });
         },
         receive: (ack) => opts.onProgress?.(ack.offset, size),

@@ -7,7 +7,12 @@
  * MIN_PROTOCOL_VERSION up to its own PROTOCOL_VERSION. Agents released before the version was
  * sent (0.1.0 and older) send none: they speak version 1.
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
+/**
+ * The first protocol whose agents take upload chunks as binary frames (`upload-frames.ts`); the
+ * server sends older ones the chunk as base64 in JSON.
+ */
+export const UPLOAD_FRAMES_PROTOCOL = 3;
 /** The oldest agent protocol this server still serves; raise it only with a release note. */
 export const MIN_PROTOCOL_VERSION = 1;
 /** What an agent that sends no version speaks. */

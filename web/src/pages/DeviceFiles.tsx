@@ -2,7 +2,6 @@ import { useRef, useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { FILE_CHUNK_BYTES, MAX_LIST_ENTRIES, TRANSFER_WINDOW, folderBudget, isSafeEntryName, pumpChunks, withResume, withRetries } from '@ninjait/shared';
 import { api } from '../lib/trpc.ts';
-import { toBase64 } from '../lib/base64.ts';
 import { MAX_ZIP_ENTRIES, zipStore, type ZipEntry } from '../lib/zip.ts';
 import { trackedFetch } from '../lib/connection.ts';
 import { trpc } from '../lib/trpc-query.ts';
@@ -50,6 +49,33 @@ const DOWNLOAD_PATH = '/remote/files/download';
  * header other sites' pages cannot add to a request for this one.
  */
 const DOWNLOAD_HEADERS = { 'x-ninjait-download': '1' };
+/** The server's upload chunk route (server/src/features/remote/upload-route.ts), the same one `ninjait cp` sends to. */
+const UPLOAD_PATH = '/remote/files/upload';
+/** Sent with the session cookie, as DOWNLOAD_HEADERS is: the route takes a cookie only with it (UPLOAD_HEADER there). */
+const UPLOAD_HEADERS = { 'x-ninjait-upload': '1', 'content-type': 'application/octet-stream' };
+
+/** A refusal shaped like a tRPC client error (`data.code`), so `withResume` tells it from a dropped connection. */
+class Refused extends Error {
+  constructor(message: string, readonly data: { code: string | undefined }) {
+    super(message);
+  }
+}
+
+/**
+ * One upload chunk's bytes as the request body: the file's slice as it is, no base64 and no JSON
+ * (the browser reads the slice from disk as it sends it). Answered with where the device's
+ * partial file ends; a refusal keeps its code, a fetch that failed (a dropped connection) throws
+ * as fetch does.
+ */
+async function sendChunk(q: { deviceId: string; transferId: string; path: string; size: number }, offset: number, body: Blob, signal: AbortSignal): Promise<{ offset: number }> {
+  const query = new URLSearchParams({ device: q.deviceId, transferId: q.transferId, path: q.path, offset: String(offset), size: String(q.size) });
+  const res = await trackedFetch(`${location.origin}${UPLOAD_PATH}?${query}`, { method: 'POST', headers: UPLOAD_HEADERS, body, credentials: 'same-origin', cache: 'no-store', signal });
+  const answer = await res.json().catch(() => null) as { offset?: unknown; error?: { code?: unknown; message?: unknown } } | null;
+  if (res.ok && typeof answer?.offset === 'number') return { offset: answer.offset };
+  const code = typeof answer?.error?.code === 'string' ? answer.error.code : RETRY_STATUSES.has(res.status) ? 'SERVICE_UNAVAILABLE' : 'BAD_REQUEST';
+  throw new Refused(typeof answer?.error?.message === 'string' ? answer.error.message : `The server answered ${res.status}`, { code });
+}
+
 /** Tries the download makes without a byte more before it gives up; a try that brought some starts the count again. */
 const DOWNLOAD_TRIES = 4;
 /** Progress is drawn at most this often (the body arrives in pieces of a few dozen KiB). */
@@ -143,7 +169,7 @@ interface Transfer { label: string; done: number; total: number; cancel: AbortCo
 /**
  * Files on the device: browse its folders, download a file (streamed over HTTP with a progress
  * bar, resumed where a dropped connection left it, checked against the device's SHA-256, then
- * saved by the browser) and upload one into the folder shown in chunks (progress, cancel). The same
+ * saved by the browser) and upload one into the folder shown in chunks, each sent as bytes (progress, cancel). The same
  * procedures, route, limits and audit as `ninjait cp`.
  */
 export function DeviceFiles({ deviceId, osType, canTransfer }: { deviceId: string; osType: string | null; canTransfer: boolean }) {
@@ -244,10 +270,7 @@ export function DeviceFiles({ deviceId, osType, canTransfer }: { deviceId: strin
     const path = childOf(dir, file.name, sep);
     const transferId = crypto.randomUUID();
     const sha256 = await sha256Hex(file);
-    const chunk = async (at: number, length: number) => {
-      const data = toBase64(new Uint8Array(await file.slice(at, at + length).arrayBuffer()));
-      return files.uploadChunk.mutate({ deviceId, transferId, path, offset: at, data });
-    };
+    const chunk = (at: number, length: number) => sendChunk({ deviceId, transferId, path, size: file.size }, at, file.slice(at, at + length), t.cancel.signal);
     const resume = { signal: t.cancel.signal };
     try {
       // After a dropped connection, a server restart or a chunk held up past the device's wait,

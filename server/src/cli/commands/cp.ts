@@ -4,6 +4,7 @@ import { localAdminClient, localAdminCredentials } from '../client.ts';
 import { localAdminByteSource } from '../download-stream.ts';
 import { stat } from 'node:fs/promises';
 import { downloadFolder, uploadFolder, type FolderSummary } from '../folder-transfer.ts';
+import { localAdminChunkSink } from '../upload-chunks.ts';
 import { downloadFile, uploadFile, type RemoteCall } from '../transfer.ts';
 
 const usage = `
@@ -16,8 +17,8 @@ name, and a full path on the device), the other local:
   ninjait cp -r ./tools laptop-7:/opt/tools
   ninjait cp -r laptop-7:/var/log/nginx ./nginx-logs
 
-Files move in 1 MiB chunks, eight in flight at a time (a download streams them as one HTTP
-body, the device sending them as binary WebSocket frames); an interrupted copy is resumed
+Files move in 1 MiB chunks, eight in flight at a time, as bytes (an upload sends each as an HTTP
+body, a download streams them as one; between server and device they go as binary WebSocket frames); an interrupted copy is resumed
 when run again, and the file is kept only when its SHA-256 matches on both ends. Progress goes
 to stderr. Audited as "local-admin" with the file's SHA-256. A folder is copied file by file
 (each resumed and checked the same way) into the named folder, created if missing; links and
@@ -61,23 +62,29 @@ export const cpCommand: Command = {
     if ((from && to) || (!from && !to)) throw new UsageError(`Exactly one side must be DEVICE:PATH.\n${usage}`);
     const remote = (from ?? to)!;
     const api = await localAdminClient(values);
-    const stream = from ? localAdminByteSource(await localAdminCredentials(values), { device: from.device, org: values.org }) : undefined;
+    const credentials = await localAdminCredentials(values);
+    const stream = from ? localAdminByteSource(credentials, { device: from.device, org: values.org }) : undefined;
+    const chunks = to ? localAdminChunkSink(credentials, { device: to.device, org: values.org }) : undefined;
     const call: RemoteCall = (async <K extends RemoteOpKind>(op: Extract<RemoteOp, { kind: K }>) =>
       (await api.remote.local.mutate({ device: remote.device, org: values.org, op })).result as RemoteResult<K>) as RemoteCall;
-    if (values.recursive) {
-      const onFile = (name: string) => progress(`  ${name}`);
-      const summary = to
-        ? await uploadFolder(call, source, to.path, { overwrite: values.force ?? false, onFile })
-        : await downloadFolder(call, from!.path, destination, { stream, onFile });
-      process.stdout.write(values.json ? `${JSON.stringify(summary)}\n` : folderLine(summary));
+    try {
+      if (values.recursive) {
+        const onFile = (name: string) => progress(`  ${name}`);
+        const summary = to
+          ? await uploadFolder(call, source, to.path, { overwrite: values.force ?? false, chunks, onFile })
+          : await downloadFolder(call, from!.path, destination, { stream, onFile });
+        process.stdout.write(values.json ? `${JSON.stringify(summary)}\n` : folderLine(summary));
+        return 0;
+      }
+      if (to && (await stat(source).catch(() => null))?.isDirectory()) throw new UsageError(`${source} is a folder: copy it with -r`);
+      const result = to
+        ? await uploadFile(call, source, to.path, { overwrite: values.force ?? false, chunks, onProgress: progress(`${source} → ${destination}`) })
+        : await downloadFile(call, from!.path, destination, { stream, onProgress: progress(`${source} → ${destination}`) });
+      process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : `${result.path}  ${result.size} bytes  sha256 ${result.sha256}\n`);
       return 0;
+    } finally {
+      chunks?.close();
     }
-    if (to && (await stat(source).catch(() => null))?.isDirectory()) throw new UsageError(`${source} is a folder: copy it with -r`);
-    const result = to
-      ? await uploadFile(call, source, to.path, { overwrite: values.force ?? false, onProgress: progress(`${source} → ${destination}`) })
-      : await downloadFile(call, from!.path, destination, { stream, onProgress: progress(`${source} → ${destination}`) });
-    process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : `${result.path}  ${result.size} bytes  sha256 ${result.sha256}\n`);
-    return 0;
   },
 };
 

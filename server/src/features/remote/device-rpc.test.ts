@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { decodeChunkFrame, allocChunkFrame, CHUNK_FRAME_HEADER_BYTES, type AgentMessage, type RemoteMessage } from '@ninjait/shared';
+import { decodeChunkFrame, decodeUploadFrame, allocChunkFrame, CHUNK_FRAME_HEADER_BYTES, type AgentMessage, type RemoteMessage } from '@ninjait/shared';
 import { createMemoryCache } from '../../stores/cache/memory/memory-cache.ts';
 import { deviceChannel } from '../commands/channels.ts';
 import type { LocalDevices } from '../commands/index.ts';
@@ -117,5 +117,41 @@ describe('device RPC: download chunks as binary frames', () => {
     } finally {
       await stop();
     }
+  });
+});
+
+describe('device RPC: upload chunks as binary frames', () => {
+  const cache = createMemoryCache();
+  const transferId = randomUUID();
+
+  it('sends an upload chunk as one frame when the device takes them, and only that device may answer it', async () => {
+    const device = localDevice();
+    const frames: Buffer[] = [];
+    const rpc = createDeviceRpc({ cache, local: device.local, sendUploadFrame: (deviceId, frame) => deviceId === DEVICE && frames.push(frame) > 0 });
+    const data = randomBytes(3000);
+    const written = rpc.writeChunk(DEVICE, { transferId, path: '/up', offset: 8192, data: [data.subarray(0, 1000), data.subarray(1000)] });
+    expect(frames).toHaveLength(1);
+    const frame = decodeUploadFrame(frames[0]!)!;
+    expect(frame).toMatchObject({ transferId, path: '/up', offset: 8192 });
+    expect(frame.data.equals(data)).toBe(true);
+    // Nothing went as JSON, nor through the cache.
+    expect(device.sent).toEqual([]);
+    expect(await cache.get(`remote-request:${frame.requestId}`)).toBeNull();
+    expect(await rpc.fromAgent(OTHER, { requestId: frame.requestId, ok: true, result: { offset: 11_192 } })).toEqual({ accepted: false });
+    expect(await rpc.fromAgent(DEVICE, { requestId: frame.requestId, ok: true, result: { offset: 11_192 } })).toEqual({ accepted: true });
+    expect(await written).toEqual({ offset: 11_192 });
+    // Answered once: a replay finds nothing.
+    expect(await rpc.fromAgent(DEVICE, { requestId: frame.requestId, ok: true, result: { offset: 11_192 } })).toEqual({ accepted: false });
+  });
+
+  it('sends the chunk as base64 in JSON when the device takes no frames (an older agent, or its socket on another instance)', async () => {
+    const device = localDevice();
+    const rpc = createDeviceRpc({ cache, local: device.local, sendUploadFrame: () => false });
+    const written = rpc.writeChunk(DEVICE, { transferId, path: '/up', offset: 0, data: [Buffer.from('ab'), Buffer.from('cd')] });
+    const asked = await device.next();
+    expect(asked).toMatchObject({ type: 'remote', op: { kind: 'fs.uploadChunk', transferId, path: '/up', offset: 0, data: Buffer.from('abcd').toString('base64') } });
+    expect(asked.answer).toBeUndefined();
+    expect(await rpc.fromAgent(DEVICE, { requestId: asked.requestId, ok: true, result: { offset: 4 } })).toEqual({ accepted: true });
+    expect(await written).toEqual({ offset: 4 });
   });
 });

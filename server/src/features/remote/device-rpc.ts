@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { remoteErrorSchema, remoteResultSchemas, type ChunkFrame, type RemoteError, type RemoteOp, type RemoteOpKind, type RemoteResult } from '@ninjait/shared';
+import { encodeUploadFrame, remoteErrorSchema, remoteResultSchemas, type ChunkFrame, type RemoteError, type RemoteOp, type RemoteOpKind, type RemoteResult } from '@ninjait/shared';
 import type { CacheStore } from '../../stores/cache/index.ts';
 import { AppError, type AppErrorCode } from '../../platform/errors.ts';
 import { deviceChannel, type LocalDevices, type DeviceChannelMessage } from '../commands/index.ts';
@@ -21,6 +21,8 @@ const ERROR_CODES: Record<RemoteError['code'], AppErrorCode> = {
 /** A download chunk's answer as it travels inside the server: bytes, not base64, when they came as a frame. */
 type ChunkAnswer = { offset: number; data: string | Buffer };
 type Answer = { ok: true; result: unknown } | { ok: false; error: RemoteError };
+/** An upload chunk's bytes as they arrived (the pieces of an HTTP body), never base64 until JSON needs it. */
+export interface UploadChunk { transferId: string; path: string; offset: number; data: readonly Buffer[] }
 /** What the pending key holds: who may answer, what was asked, and for a chunk which range. */
 interface Pending { deviceId: string; kind: RemoteOpKind; offset?: number; length?: number }
 
@@ -38,13 +40,21 @@ const UNREADABLE: Answer = { ok: false, error: { code: 'FAILED', message: 'The d
  * copied each 1 MiB chunk several times as 1.4 MB strings (a transfer's heap swung by 180 MB
  * and its rate stopped near 40 MB/s). Agents that do not speak it answer in JSON, still taken.
  *
+ * An upload chunk goes the other way as a binary frame (`upload-frames.ts`) when the device's
+ * socket is on this instance and its agent takes them (`sendUploadFrame`); otherwise as an
+ * `fs.uploadChunk` op with the bytes in base64, as before.
+ *
  * When both ends are on this instance (the device's stream runs here, the request was made
  * here) the request and its answer are handed over in memory. Across instances an answer goes
  * over the cache's pub/sub as JSON (a chunk as base64 there). Either way only the asked device
  * may answer: a chunk delivered here is recorded here, anything else under a pending key in the
  * cache, which any instance that takes the device's answer can read.
  */
-export function createDeviceRpc(deps: { cache: CacheStore; local?: LocalDevices }) {
+export function createDeviceRpc(deps: {
+  cache: CacheStore; local?: LocalDevices;
+  /** Sends an upload frame to the device's socket on this instance; false when it cannot (no socket here, an older agent). */
+  sendUploadFrame?: (deviceId: string, frame: Buffer) => boolean;
+}) {
   const { cache, local } = deps;
   /** Requests made on this instance, waiting for their answer. */
   const waiting = new Map<string, (answer: Answer) => void>();
@@ -56,30 +66,43 @@ export function createDeviceRpc(deps: { cache: CacheStore; local?: LocalDevices 
    */
   const heldHere = new Map<string, Pending>();
 
-  async function request(deviceId: string, op: RemoteOp): Promise<unknown> {
+  /**
+   * Asks the device and waits for its answer. `asFrame`, when given, first tries to send the
+   * request as a binary frame (its answer is then taken here); `build` makes the JSON op, called
+   * only when the request goes as JSON after all (an upload chunk's base64 costs its bytes again).
+   */
+  async function request(deviceId: string, kind: RemoteOpKind, build: () => RemoteOp, asFrame?: (requestId: string) => boolean): Promise<unknown> {
     const requestId = randomUUID();
-    const timeoutMs = SLOW_KINDS.includes(op.kind) ? SLOW_RPC_TIMEOUT_MS : RPC_TIMEOUT_MS;
-    const chunk = op.kind === 'fs.downloadChunk';
-    const pending: Pending = chunk ? { deviceId, kind: op.kind, offset: op.offset, length: op.length } : { deviceId, kind: op.kind };
+    const timeoutMs = SLOW_KINDS.includes(kind) ? SLOW_RPC_TIMEOUT_MS : RPC_TIMEOUT_MS;
+    let built: RemoteOp | null = null;
+    const op = () => (built ??= build());
+    const range = kind === 'fs.downloadChunk' ? op() as Extract<RemoteOp, { kind: 'fs.downloadChunk' }> : null;
+    const pending: Pending = range ? { deviceId, kind, offset: range.offset, length: range.length } : { deviceId, kind };
     let settle!: (answer: Answer | null) => void;
     const answered = new Promise<Answer | null>((resolve) => (settle = resolve));
     waiting.set(requestId, settle);
     const timer = setTimeout(() => settle(null), timeoutMs);
     let viaCache: { unsubscribe: () => Promise<void> } | null = null;
     try {
-      const message = { type: 'remote', requestId, op, ...(chunk ? { answer: 'binary' as const } : {}) } satisfies DeviceChannelMessage;
-      // A chunk for a device whose stream is here is answered here (a frame on its socket, or
-      // its JSON answer on the same socket). Should it reconnect to another instance meanwhile,
-      // the answer finds no pending key there and is dropped: the request times out and the
-      // download resumes from the bytes it has, as after any dropped connection.
-      if (chunk && local) heldHere.set(requestId, pending);
-      let delivered = heldHere.has(requestId) && local!.deliver(deviceId, message);
+      // A frame goes to the device's socket here, so its answer comes here: recorded here only.
+      if (asFrame) heldHere.set(requestId, pending);
+      let delivered = asFrame?.(requestId) ?? false;
       if (!delivered) {
-        heldHere.delete(requestId);
-        await cache.set(pendingKey(requestId), JSON.stringify(pending), Math.ceil(timeoutMs / 1000) + 5);
-        viaCache = { unsubscribe: await cache.subscribe(answerChannel(requestId), (raw) => settle(JSON.parse(raw) as Answer)) };
-        // Nobody listening on the device's channel: no instance holds its socket, so nobody will answer.
-        delivered = local?.deliver(deviceId, message) || (await cache.publish(deviceChannel(deviceId), JSON.stringify(message))) > 0;
+        const message = { type: 'remote', requestId, op: op(), ...(range ? { answer: 'binary' as const } : {}) } satisfies DeviceChannelMessage;
+        // A chunk for a device whose stream is here is answered here (a frame on its socket, or
+        // its JSON answer on the same socket). Should it reconnect to another instance meanwhile,
+        // the answer finds no pending key there and is dropped: the request times out and the
+        // download resumes from the bytes it has, as after any dropped connection.
+        if (range && local) heldHere.set(requestId, pending);
+        else heldHere.delete(requestId);
+        delivered = heldHere.has(requestId) && local!.deliver(deviceId, message);
+        if (!delivered) {
+          heldHere.delete(requestId);
+          await cache.set(pendingKey(requestId), JSON.stringify(pending), Math.ceil(timeoutMs / 1000) + 5);
+          viaCache = { unsubscribe: await cache.subscribe(answerChannel(requestId), (raw) => settle(JSON.parse(raw) as Answer)) };
+          // Nobody listening on the device's channel: no instance holds its socket, so nobody will answer.
+          delivered = local?.deliver(deviceId, message) || (await cache.publish(deviceChannel(deviceId), JSON.stringify(message))) > 0;
+        }
       }
       if (!delivered) throw new AppError('SERVICE_UNAVAILABLE', 'The device is not connected right now; try again when it is online');
       const answer = await answered;
@@ -132,7 +155,7 @@ export function createDeviceRpc(deps: { cache: CacheStore; local?: LocalDevices 
 
   return {
     async call<K extends RemoteOpKind>(deviceId: string, op: Extract<RemoteOp, { kind: K }>): Promise<RemoteResult<K>> {
-      const result = await request(deviceId, op);
+      const result = await request(deviceId, op.kind, () => op);
       const chunk = op.kind === 'fs.downloadChunk' ? result as ChunkAnswer : null;
       // Callers of this general form (the console's chunk procedure) get the chunk as JSON has it.
       if (chunk && Buffer.isBuffer(chunk.data)) return { offset: chunk.offset, data: chunk.data.toString('base64') } as RemoteResult<K>;
@@ -140,8 +163,19 @@ export function createDeviceRpc(deps: { cache: CacheStore; local?: LocalDevices 
     },
     /** `length` bytes of a file at `offset` (fewer at its end), as bytes, however the device sent them. */
     async readChunk(deviceId: string, path: string, offset: number, length: number): Promise<Buffer> {
-      const { data } = await request(deviceId, { kind: 'fs.downloadChunk', path, offset, length }) as ChunkAnswer;
+      const { data } = await request(deviceId, 'fs.downloadChunk', () => ({ kind: 'fs.downloadChunk', path, offset, length })) as ChunkAnswer;
       return Buffer.isBuffer(data) ? data : Buffer.from(data, 'base64');
+    },
+    /**
+     * Writes an upload chunk on the device, as a frame when its socket is here and its agent
+     * takes them, else as JSON; answers where the device's partial file now ends.
+     */
+    async writeChunk(deviceId: string, chunk: UploadChunk): Promise<RemoteResult<'fs.uploadChunk'>> {
+      const { transferId, path, offset } = chunk;
+      const sendFrame = deps.sendUploadFrame;
+      const asFrame = sendFrame && ((requestId: string) => sendFrame(deviceId, encodeUploadFrame({ requestId, transferId, path, offset, data: chunk.data })));
+      const json = (): RemoteOp => ({ kind: 'fs.uploadChunk', transferId, path, offset, data: Buffer.concat(chunk.data).toString('base64') });
+      return await request(deviceId, 'fs.uploadChunk', json, asFrame) as RemoteResult<'fs.uploadChunk'>;
     },
     /** From the device: accepted only for a pending request sent to this device, and only in the shape asked for. */
     async fromAgent(deviceId: string, input: { requestId: string; ok: boolean; result?: unknown; error?: unknown }) {

@@ -1,15 +1,12 @@
 import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import { z } from 'zod';
-import { API_KEY_PREFIX, FILE_CHUNK_BYTES, MAX_TRANSFER_BYTES, TRANSFER_WINDOW, pumpChunks, remoteOps, roleAtLeast, type Role } from '@ninjait/shared';
+import { FILE_CHUNK_BYTES, MAX_TRANSFER_BYTES, TRANSFER_WINDOW, pumpChunks, remoteOps, type Role } from '@ninjait/shared';
 import { AppError } from '../../platform/errors.ts';
-import { clientIp } from '../../platform/http/client-address.ts';
 import { sendJson } from '../../platform/http/probes.ts';
 import { requestTarget } from '../../platform/http/request-target.ts';
-import type { CallerGate, SessionUser } from '../../platform/trpc/caller.ts';
-import { httpCredential } from '../../platform/trpc/context.ts';
 import { DOWNLOAD_STREAM_PATH } from './download-path.ts';
+import { personOf, personQuery, refuse, type TransferCallers, type TransferRule } from './transfer-caller.ts';
 
 /**
  * The header the console sends with its session cookie here (see `personOf` for why), and the
@@ -34,55 +31,12 @@ const querySchema = z.object({
   size: bytes,
 }).strict().refine((q) => q.offset <= q.size, 'offset is past size');
 
-/** What the route needs, typed by shape: the one service call and how to recognize the local admin and people. */
-export interface DownloadRouteDeps<Caller> {
+/** What the route needs, typed by shape: the one service call and how to recognize callers. */
+export interface DownloadRouteDeps<Caller> extends TransferCallers<Caller> {
   service: { openDownload(caller: Caller, ref: { device: string; org?: string }): Promise<(path: string, offset: number, length: number) => Promise<Buffer>> };
-  /** The local admin (the credential file from DATA_DIR, from this machine), or null. */
-  localAdmin(req: IncomingMessage): Caller | null;
-  /** How a session token or an API key is proven: the gate the procedures use. */
-  people: Pick<CallerGate, 'session' | 'apiKey'>;
-  /** A proven person (or API key) as the service's caller: scoped to their organization. */
-  person(user: SessionUser, ip: string | null): Caller;
-  onError(error: unknown): void;
 }
 
-/** People name the device by its id, like `remote.files.downloadChunk`; names and `org` are the local CLI's. */
-const personQuery = z.object({ device: z.uuid(), org: z.undefined({ error: 'org is for the local CLI; people name the device by id' }) });
-
-/**
- * The person (or API key) calling, held to what `remote.files.downloadChunk` asks of them: a live
- * session or a key whose scopes allow that procedure, no pending two-factor setup, the technician
- * role. Chunks are not metered (userProcedure's `metered: false`), so neither is the stream.
- */
-async function personOf<Caller>(deps: DownloadRouteDeps<Caller>, req: IncomingMessage): Promise<Caller> {
-  const credential = httpCredential(req);
-  if (!credential) throw new AppError('UNAUTHORIZED', 'Log in first: no valid session');
-  // The browser attaches the session cookie to any request for this address, whichever site
-  // made it; SameSite=Strict keeps it off cross-site requests in current browsers, but not off
-  // every client, nor off a same-site sibling. A header a page's scripts may only set on a
-  // same-origin fetch (cross-origin, it needs a CORS preflight this server never grants) proves
-  // the console asked. A stray GET could only have read bytes the other site cannot see, yet it
-  // would still make the device read the file; the header keeps even that from happening.
-  if (credential.via === 'cookie' && req.headers[DOWNLOAD_HEADER] !== '1') {
-    throw new AppError('FORBIDDEN', `Downloads with the session cookie need the ${DOWNLOAD_HEADER}: 1 header, as the console sends it`);
-  }
-  const ip = clientIp(req);
-  const user = credential.token.startsWith(API_KEY_PREFIX)
-    ? await deps.people.apiKey(credential.token, CHUNK_PROCEDURE.path, 'mutation', ip)
-    : await deps.people.session(credential.token);
-  if (!user) throw new AppError('UNAUTHORIZED', 'Log in first: no valid session');
-  if (user.restricted) throw new AppError('FORBIDDEN', 'Your organization requires two-factor sign-in: set it up under My account first');
-  if (!roleAtLeast(user.role, CHUNK_PROCEDURE.role)) throw new AppError('FORBIDDEN', `This needs the ${CHUNK_PROCEDURE.role} role or higher`);
-  return deps.person(user, ip);
-}
-
-/** The refusal as tRPC would send it: the status for the code, and `{ error: { code, message } }`. */
-function refuse(res: ServerResponse, error: unknown) {
-  const appError = error instanceof AppError ? error
-    : error instanceof z.ZodError ? new AppError('BAD_REQUEST', error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '))
-    : new AppError('SERVICE_UNAVAILABLE', 'The download could not start; try again');
-  sendJson(res, getHTTPStatusCodeFromError(appError), { error: { code: appError.code, message: appError.message } });
-}
+const RULE: TransferRule = { procedure: CHUNK_PROCEDURE, header: DOWNLOAD_HEADER, what: 'Downloads' };
 
 /**
  * `GET /remote/files/download?device=…&path=…&offset=…&size=…`: the bytes [offset, size) of a
@@ -99,7 +53,7 @@ function refuse(res: ServerResponse, error: unknown) {
 export function downloadRoute<Caller>(deps: DownloadRouteDeps<Caller>) {
   async function serve(req: IncomingMessage, res: ServerResponse, query: URLSearchParams) {
     const admin = deps.localAdmin(req);
-    const requester = admin ?? await personOf(deps, req);
+    const requester = admin ?? await personOf(deps, RULE, req);
     const q = querySchema.parse(Object.fromEntries(query));
     if (!admin) personQuery.parse({ device: q.device, org: q.org });
     const read = await deps.service.openDownload(requester, { device: q.device, ...(q.org ? { org: q.org } : {}) });
@@ -139,7 +93,7 @@ export function downloadRoute<Caller>(deps: DownloadRouteDeps<Caller>) {
     void serve(req, res, query).catch((error: unknown) => {
       if (!(error instanceof AppError || error instanceof z.ZodError)) deps.onError(error);
       if (res.headersSent) return void res.destroy();
-      refuse(res, error);
+      refuse(res, error, 'download');
     });
     return true;
   };

@@ -6,6 +6,7 @@ import { localAdminRequester, type Requester, resolveDeviceRef } from '../comman
 import { localAdminProcedure, router, userProcedure } from '../../platform/trpc/trpc.ts';
 import type { RemoteService } from './service.ts';
 import { CHUNK_PROCEDURE } from './download-route.ts';
+import { UPLOAD_CHUNK_PROCEDURE } from './upload-route.ts';
 import type { RelationalStore } from '../../stores/relational/index.ts';
 
 const personOf = (ctx: Context & { user: SessionUser }): Requester => ({
@@ -39,7 +40,7 @@ export function createRemoteRouter(deps: RemoteRouterDeps) {
       list: userProcedure('viewer').input(remoteOps['fs.list'].omit({ kind: true }).extend(deviceId)).query(({ ctx, input }) => deps.remote.list(personOf(ctx), input)),
       mkdir: userProcedure('technician').input(remoteOps['fs.mkdir'].omit({ kind: true }).extend(deviceId)).mutation(({ ctx, input }) => deps.remote.mkdir(personOf(ctx), input)),
       uploadBegin: userProcedure('technician').input(remoteOps['fs.uploadBegin'].omit({ kind: true }).extend(deviceId)).mutation(({ ctx, input }) => deps.remote.uploadBegin(personOf(ctx), input)),
-      uploadChunk: userProcedure('technician', { metered: false }).input(remoteOps['fs.uploadChunk'].omit({ kind: true }).extend(deviceId)).mutation(({ ctx, input }) => deps.remote.uploadChunk(personOf(ctx), input)),
+      uploadChunk: userProcedure(UPLOAD_CHUNK_PROCEDURE.role, { metered: false }).input(remoteOps['fs.uploadChunk'].omit({ kind: true }).extend(deviceId)).mutation(({ ctx, input }) => deps.remote.uploadChunk(personOf(ctx), input)),
       uploadFinish: userProcedure('technician', { metered: false }).input(remoteOps['fs.uploadFinish'].omit({ kind: true }).extend(deviceId)).mutation(({ ctx, input }) => deps.remote.uploadFinish(personOf(ctx), input)),
       uploadAbort: userProcedure('technician', { metered: false }).input(remoteOps['fs.uploadAbort'].omit({ kind: true }).extend(deviceId)).mutation(({ ctx, input }) => deps.remote.uploadAbort(personOf(ctx), input)),
       downloadBegin: userProcedure('technician').input(remoteOps['fs.downloadBegin'].omit({ kind: true }).extend(deviceId)).mutation(({ ctx, input }) => deps.remote.downloadBegin(personOf(ctx), input)),

@@ -2,7 +2,7 @@ import { MAX_TRANSFER_BYTES, type RemoteOp, type RemoteOpKind, type RemoteResult
 import type { RelationalStore } from '../../stores/relational/index.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import { resolveDeviceRef, writeCommandAudit, type Auditor, type Requester } from '../commands/index.ts';
-import type { DeviceRpc } from './device-rpc.ts';
+import type { DeviceRpc, UploadChunk } from './device-rpc.ts';
 import { remoteRepository } from './repository.ts';
 
 type Op<K extends RemoteOpKind> = Extract<RemoteOp, { kind: K }>;
@@ -23,6 +23,12 @@ export function createRemoteService(deps: { db: RelationalStore; rpc: DeviceRpc;
     if (!device) throw notFound('Device');
     if (!device.approved) throw new AppError('CONFLICT', 'The device is waiting for an administrator to approve it');
     return device;
+  }
+  /** A device named by a transfer route: by name or id for the local admin, by id within their organization for people. */
+  async function reachRef(requester: Requester, ref: { device: string; org?: string }) {
+    const deviceId = requester.organizationId === null ? await resolveDeviceRef(deps.db, ref.device, ref.org) : ref.device;
+    await reach(requester, deviceId);
+    return deviceId;
   }
   async function call<K extends RemoteOpKind>(requester: Requester, kind: K, input: Input<K>) {
     const { deviceId, ...rest } = input;
@@ -71,9 +77,16 @@ export function createRemoteService(deps: { db: RelationalStore; rpc: DeviceRpc;
      * answer another organization's device differently from one that does not exist.
      */
     async openDownload(r: Requester, ref: { device: string; org?: string }) {
-      const deviceId = r.organizationId === null ? await resolveDeviceRef(deps.db, ref.device, ref.org) : ref.device;
-      await reach(r, deviceId);
+      const deviceId = await reachRef(r, ref);
       return (path: string, offset: number, length: number) => deps.rpc.readChunk(deviceId, path, offset, length);
+    },
+    /**
+     * An upload chunk's writer, the device found as `openDownload` finds it. Like a chunk call,
+     * it is not audited: the transfer is, at `uploadFinish`, with its SHA-256.
+     */
+    async openUpload(r: Requester, ref: { device: string; org?: string }) {
+      const deviceId = await reachRef(r, ref);
+      return (chunk: UploadChunk) => deps.rpc.writeChunk(deviceId, chunk);
     },
     processes: (r: Requester, input: Input<'proc.list'>) => plain(r, 'proc.list', input),
     async kill(r: Requester, input: Input<'proc.kill'>) {

@@ -62,8 +62,11 @@ export interface CallerGate {
   devices: {
     /** Throws AppError UNAUTHORIZED for credentials that do not check out. */
     authenticate(deviceId: string, secret: string): Promise<AuthenticatedDevice>;
-    /** The device's agent holds this socket now (commands and control reach it here). */
-    connected(deviceId: string, socket: import('ws').WebSocket): void;
+    /**
+     * The device's agent holds this socket now (commands and control reach it here), speaking
+     * `protocolVersion` (what it may be sent: upload frames from UPLOAD_FRAMES_PROTOCOL on).
+     */
+    connected(deviceId: string, socket: import('ws').WebSocket, protocolVersion: number): void;
     /** A well-formed id with a refused secret: throttled, never awaited, never throws. */
     refused(deviceId: string, ip: string | null): void;
   };

@@ -120,7 +120,7 @@ export async function createContext(gate: CallerGate, opts: ContextOptions): Pro
       if (!protocol.ok) throw new AppError('PRECONDITION_FAILED', protocol.message);
       if (!credentials.success) throw new AppError('UNAUTHORIZED', 'Device credentials are malformed');
       context.device = await gate.devices.authenticate(credentials.data.deviceId, credentials.data.deviceSecret);
-      if (context.socket) gate.devices.connected(context.device.deviceId, context.socket);
+      if (context.socket) gate.devices.connected(context.device.deviceId, context.socket, protocol.version);
     } catch (error) {
       context.deviceAuthError = error instanceof AppError ? error : new AppError('SERVICE_UNAVAILABLE', 'Could not check device credentials', { cause: error });
       // A well-formed id with a refused secret: the console tells the device's admins (throttled, never awaited).
