@@ -50,6 +50,13 @@ export function createDelivery(deps: DeliveryDeps) {
     await afterFinished(deps.finished?.(), db, ids);
   };
 
+  async function output(deviceId: string, commandId: string, chunks: OutputChunk[]): Promise<{ accepted: boolean; truncated: boolean }> {
+    // Viewers get the chunks as they are written; the agent's ack waits for the write.
+    const result = await appendOutput(db, ledger, deviceId, commandId, chunks, maxOutputBytes,
+      (stored) => publisher.output(commandId, { type: 'chunks', chunks: stored }), reports.output.add);
+    return { accepted: result.accepted, truncated: result.truncated };
+  }
+
   return {
     expire,
 
@@ -110,19 +117,20 @@ export function createDelivery(deps: DeliveryDeps) {
       return { accepted };
     },
 
-    async output(deviceId: string, commandId: string, chunks: OutputChunk[]): Promise<{ accepted: boolean; truncated: boolean }> {
-      // Viewers get the chunks as they are written; the agent's ack waits for the write.
-      const result = await appendOutput(db, ledger, deviceId, commandId, chunks, maxOutputBytes,
-        (stored) => publisher.output(commandId, { type: 'chunks', chunks: stored }), reports.output.add);
-      return { accepted: result.accepted, truncated: result.truncated };
-    },
+    output,
 
+    /**
+     * The result; output that comes with it (a quick command's, see `outputInResult`) is stored
+     * first, as a `commandOutput` call before it would have been, so viewers see it before the result.
+     */
     async result(
       deviceId: string,
       commandId: string,
-      result: { status: AgentResultStatus; exitCode: number | null; error: string | null },
+      result: { status: AgentResultStatus; exitCode: number | null; error: string | null; output?: OutputChunk[] | undefined },
     ): Promise<{ accepted: boolean }> {
-      return { accepted: await reports.result.add({ deviceId, commandId, ...result }) };
+      const { output: chunks, ...final } = result;
+      if (chunks && chunks.length > 0) await output(deviceId, commandId, chunks);
+      return { accepted: await reports.result.add({ deviceId, commandId, ...final }) };
     },
   };
 }
