@@ -4,7 +4,7 @@ import type { Logger } from '../../platform/obs/logger.ts';
 import { createAsyncQueue } from '../../platform/trpc/async-queue.ts';
 import { deviceChannel } from './channels.ts';
 import type { Publisher } from './events.ts';
-import { appendOutput } from './output-append.ts';
+import { appendOutput, writeFromMark } from './output-append.ts';
 import { createReportGroups, type FinishedHook } from './report-groups.ts';
 import type { OutputLedger } from './output-ledger.ts';
 import { claimQueued, expireQueued, owedOnConnect } from './repository.ts';
@@ -129,8 +129,15 @@ export function createDelivery(deps: DeliveryDeps) {
       result: { status: AgentResultStatus; exitCode: number | null; error: string | null; output?: OutputChunk[] | undefined },
     ): Promise<{ accepted: boolean }> {
       const { output: chunks, ...final } = result;
-      if (chunks && chunks.length > 0) await output(deviceId, commandId, chunks);
-      return { accepted: await reports.result.add({ deviceId, commandId, ...final }) };
+      const report = { ...final, deviceId, commandId };
+      if (chunks && chunks.length > 0) {
+        // The usual case (this instance sent the command, nothing stored yet): output and result in one transaction.
+        const write = writeFromMark(ledger, deviceId, commandId, chunks, maxOutputBytes);
+        const outcome = write ? await reports.result.add({ ...report, output: write }) : 'output-missed';
+        if (outcome !== 'output-missed') return { accepted: outcome };
+        await output(deviceId, commandId, chunks);
+      }
+      return { accepted: (await reports.result.add(report)) === true };
     },
   };
 }
