@@ -121,6 +121,30 @@ describe.each(engineVariants())('device reports, shell audit and revocation ($na
     expect(stored.output.map((chunk) => chunk.data)).toEqual(['genuine\n']);
   });
 
+  it("does not store or show output carried in another organization's device's result (a quick command's one report)", async () => {
+    const real = await connectAgent(x);
+    const intruder = await connectAgent(y);
+    const command = await as(x, 'technician').commands.run.mutate({ deviceId: real.device.deviceId, script: 'echo genuine' });
+    const viewer = watch<{ type: string; data?: string; seq?: number }>((handlers) =>
+      socket({ sessionToken: x.users.viewer.session }).commands.output.subscribe({ id: command.id }, handlers));
+    await waitFor('the viewer to be streaming', async () => viewer.events.length > 0, 10_000, 20);
+
+    const injected = [{ seq: 0, stream: 'stdout' as const, data: 'INJECTED by another organization\n' }];
+    expect(await intruder.client.agent.commandResult.mutate({ commandId: command.id, status: 'failed', exitCode: 66, error: 'injected', output: injected }))
+      .toMatchObject({ accepted: false });
+    const genuine = [{ seq: 0, stream: 'stdout' as const, data: 'genuine\n' }];
+    expect(await real.client.agent.commandResult.mutate({ commandId: command.id, status: 'succeeded', exitCode: 0, error: null, output: genuine }))
+      .toMatchObject({ accepted: true });
+
+    await waitFor('the result', async () => viewer.events.some((event) => event.type === 'result'), 10_000, 20);
+    // The output is shown before the result, as when it came in its own report.
+    expect(viewer.events.filter((event) => event.type === 'chunk' || event.type === 'result').map((event) => event.type)).toEqual(['chunk', 'result']);
+    expect(viewer.events.find((event) => event.type === 'chunk')).toEqual({ type: 'chunk', ...genuine[0] });
+    const stored = await as(x, 'viewer').commands.get.query({ id: command.id });
+    expect(stored).toMatchObject({ status: 'succeeded', exitCode: 0 });
+    expect(stored.output.map((chunk) => chunk.data)).toEqual(['genuine\n']);
+  });
+
   it("does not let another organization's device speak into or end a shell, even after its session key expired", async () => {
     const real = await connectAgent(x);
     const intruder = await connectAgent(y);

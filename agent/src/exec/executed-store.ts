@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { ensurePrivateDatabase } from '../util/private-files.ts';
+import type { Chunk } from './chunk-batcher.ts';
 import type { StoredResult } from './types.ts';
 
 export { COMMANDS_DB_FILE } from '../config/paths.ts';
@@ -14,7 +15,8 @@ CREATE TABLE IF NOT EXISTS executed_commands (
   exit_code   INTEGER,
   error       TEXT,
   received_at INTEGER NOT NULL,
-  finished_at INTEGER
+  finished_at INTEGER,
+  output      TEXT
 );
 CREATE INDEX IF NOT EXISTS executed_commands_finished_at ON executed_commands (finished_at);
 `;
@@ -24,9 +26,12 @@ interface Row {
   status: StoredResult['status'] | null;
   exit_code: number | null;
   error: string | null;
+  output: string | null;
 }
 
-export type ExecutedRecord = { state: 'running' } | ({ state: 'finished' } & StoredResult);
+/** A finished command's result, with the output its result carries when none was sent before (a quick command's). */
+export type FinishedRecord = StoredResult & { output?: Chunk[] };
+export type ExecutedRecord = { state: 'running' } | ({ state: 'finished' } & FinishedRecord);
 
 /**
  * Which commands this machine has run, in SQLite (WAL, synchronous FULL): a command id is
@@ -40,11 +45,14 @@ export function openExecutedStore(file: string, now: () => number = Date.now) {
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 5000');
   db.exec(SCHEMA);
-  const select = db.prepare<[string], Row>('SELECT state, status, exit_code, error FROM executed_commands WHERE id = ?');
+  // Stores created before results carried output lack the column.
+  const columns = db.pragma('table_info(executed_commands)') as { name: string }[];
+  if (!columns.some((column) => column.name === 'output')) db.exec('ALTER TABLE executed_commands ADD COLUMN output TEXT');
+  const select = db.prepare<[string], Row>('SELECT state, status, exit_code, error, output FROM executed_commands WHERE id = ?');
   const insert = db.prepare('INSERT OR IGNORE INTO executed_commands (id, state, received_at) VALUES (?, \'running\', ?)');
-  const finishStmt = db.prepare(`INSERT INTO executed_commands (id, state, status, exit_code, error, received_at, finished_at)
-    VALUES (@id, 'finished', @status, @exitCode, @error, @now, @now)
-    ON CONFLICT (id) DO UPDATE SET state = 'finished', status = @status, exit_code = @exitCode, error = @error, finished_at = @now`);
+  const finishStmt = db.prepare(`INSERT INTO executed_commands (id, state, status, exit_code, error, received_at, finished_at, output)
+    VALUES (@id, 'finished', @status, @exitCode, @error, @now, @now, @output)
+    ON CONFLICT (id) DO UPDATE SET state = 'finished', status = @status, exit_code = @exitCode, error = @error, finished_at = @now, output = @output`);
   db.prepare('DELETE FROM executed_commands WHERE state = \'finished\' AND finished_at < ?').run(now() - KEEP_FINISHED_MS);
 
   return {
@@ -52,14 +60,18 @@ export function openExecutedStore(file: string, now: () => number = Date.now) {
       const row = select.get(id);
       if (!row) return null;
       if (row.state === 'running') return { state: 'running' };
-      return { state: 'finished', status: row.status!, exitCode: row.exit_code, error: row.error };
+      const record: ExecutedRecord = { state: 'finished', status: row.status!, exitCode: row.exit_code, error: row.error };
+      if (row.output !== null) record.output = JSON.parse(row.output) as Chunk[];
+      return record;
     },
     /** Records the id before running; false when it was already there (never run it then). */
     begin(id: string): boolean {
       return insert.run(id, now()).changes === 1;
     },
-    finish(id: string, result: StoredResult): void {
-      finishStmt.run({ id, status: result.status, exitCode: result.exitCode, error: result.error, now: now() });
+    /** Records the result; output given here is reported with it, and so kept to be reported again. */
+    finish(id: string, result: FinishedRecord): void {
+      const output = result.output && result.output.length > 0 ? JSON.stringify(result.output) : null;
+      finishStmt.run({ id, status: result.status, exitCode: result.exitCode, error: result.error, now: now(), output });
     },
     close(): void {
       db.close();

@@ -1,11 +1,13 @@
 import { join } from 'node:path';
 import { classify } from '../link/classify.ts';
 import { backoffMs } from '@ninjait/shared';
-import { COMMANDS_DB_FILE, openExecutedStore } from './executed-store.ts';
+import { COMMANDS_DB_FILE, openExecutedStore, type FinishedRecord } from './executed-store.ts';
+import { holdQuickReports } from './quick-report.ts';
 import { runCommand, type RunningCommand } from './run-command.ts';
 import { createShellSessions, SHELL_OUTPUT_INTERVAL_MS } from './shell-sessions.ts';
 import { createRemoteHandler } from '../remote/index.ts';
 import { untilDelivered } from './reliable.ts';
+import type { Chunk } from './chunk-batcher.ts';
 import type { AgentMessage, CommandSpec, RunnerOptions, StoredResult } from './types.ts';
 
 export interface CommandRunner {
@@ -41,16 +43,29 @@ export function startCommandRunner(options: RunnerOptions): CommandRunner {
       if (attempt === 1 || attempt % 10 === 0) log.warn({ err: error, commandId, attempt }, `could not report command ${what}; retrying`);
     });
 
-  const reportResult = (commandId: string, { status, exitCode, error }: StoredResult) =>
-    deliver('result', commandId, () => client.agent.commandResult.mutate({ commandId, status, exitCode, error }));
+  /**
+   * The result, with the output it carries (a quick command's) inside it where the server said it
+   * takes that (`outputInResult`); otherwise that output goes first as its own report.
+   */
+  const reportResult = async (commandId: string, { status, exitCode, error, output }: FinishedRecord, outputInResult: boolean) => {
+    if (output && !outputInResult) {
+      await deliver('output', commandId, () => client.agent.commandOutput.mutate({ commandId, chunks: output }))
+        .catch((refused: unknown) => log.warn({ err: refused, commandId }, 'dropped command output the server refused'));
+    }
+    const carried = output && outputInResult ? { output } : {};
+    return deliver('result', commandId, () => client.agent.commandResult.mutate({ commandId, status, exitCode, error, ...carried }));
+  };
 
   async function execute(spec: CommandSpec) {
-    const command = runCommand(spec, {
-      scriptDir, platform, outputIntervalMs,
+    const outputInResult = spec.outputInResult === true;
+    const reports = {
       started: async () => void await deliver('start', spec.id, () => client.agent.commandStarted.mutate({ commandId: spec.id })),
-      output: async (chunks) => void await deliver('output', spec.id, () => client.agent.commandOutput.mutate({ commandId: spec.id, chunks })),
-      onError: (error) => log.warn({ err: error, commandId: spec.id }, 'dropped command output the server refused'),
-    });
+      output: async (chunks: Chunk[]) => void await deliver('output', spec.id, () => client.agent.commandOutput.mutate({ commandId: spec.id, chunks })),
+      onError: (error: unknown) => log.warn({ err: error, commandId: spec.id }, 'dropped command output the server refused'),
+    };
+    // Where the server takes output in the result, a command done within the hold is one call.
+    const quick = outputInResult ? holdQuickReports(reports) : null;
+    const command = runCommand(spec, { scriptDir, platform, outputIntervalMs, ...reports, ...(quick ? { started: quick.started, output: quick.output } : {}) });
     running.set(spec.id, command);
     log.info({ commandId: spec.id, shell: spec.shell, interpreter: spec.interpreter, timeoutSec: spec.timeoutSec }, 'running command');
     let result: StoredResult;
@@ -60,9 +75,11 @@ export function startCommandRunner(options: RunnerOptions): CommandRunner {
       result = { status: 'failed', exitCode: null, error: `The agent could not run the command: ${(error as Error).message}` };
     }
     running.delete(spec.id);
-    store.finish(spec.id, result);
+    const output = await quick?.finish();
+    const record: FinishedRecord = output && output.length > 0 ? { ...result, output } : result;
+    store.finish(spec.id, record);
     log.info({ commandId: spec.id, status: result.status, exitCode: result.exitCode }, 'command finished');
-    await reportResult(spec.id, result);
+    await reportResult(spec.id, record, outputInResult);
   }
 
   async function handle(message: AgentMessage) {
@@ -70,11 +87,11 @@ export function startCommandRunner(options: RunnerOptions): CommandRunner {
       const { command: spec } = message;
       if (running.has(spec.id)) return;
       const record = store.get(spec.id);
-      if (record?.state === 'finished') return void await reportResult(spec.id, record);
+      if (record?.state === 'finished') return void await reportResult(spec.id, record, spec.outputInResult === true);
       if (record?.state === 'running' || !store.begin(spec.id)) {
         const result: StoredResult = { status: 'failed', exitCode: null, error: 'The agent restarted while the command was running; it was not run again' };
         store.finish(spec.id, result);
-        return void await reportResult(spec.id, result);
+        return void await reportResult(spec.id, result, false);
       }
       return execute(spec);
     }
@@ -82,11 +99,12 @@ export function startCommandRunner(options: RunnerOptions): CommandRunner {
       const current = running.get(message.id);
       if (current) return current.cancel();
       const record = store.get(message.id);
-      if (record?.state === 'finished') return void await reportResult(message.id, record);
+      // A cancel says nothing of what the server takes: output kept with the result goes first, on its own.
+      if (record?.state === 'finished') return void await reportResult(message.id, record, false);
       // Cancelled before it ever arrived: recorded as done so a late delivery does not run it.
       const result: StoredResult = { status: 'cancelled', exitCode: null, error: 'Cancelled before it started' };
       store.finish(message.id, result);
-      return void await reportResult(message.id, result);
+      return void await reportResult(message.id, result, false);
     }
     if (message.type === 'remote') return remote.handle(message);
     shells.handle(message);

@@ -144,12 +144,13 @@ export class SimAgent {
   }
 
   /**
-   * Runs `echo` like the agent's command runner would, without a shell: started → output →
-   * result, in order, each acknowledged before the next (the server's state machine wants it).
+   * Runs `echo` like the agent's command runner would, without a shell: a quick command, so one
+   * result carrying its output where the server offers that (`outputInResult`), else started →
+   * output → result, in order, each acknowledged before the next (the server's state machine wants it).
    */
   private listenForCommands(transport: AgentTransport) {
     transport.subscribe('agent.commands', undefined, (data) => {
-      const message = data as { type: string; command?: { id: string; script: string } };
+      const message = data as { type: string; command?: { id: string; script: string; outputInResult?: boolean } };
       if (message.type !== 'run' || !message.command) return;
       void this.answer(transport, message.command).then(
         () => this.events.commandAnswered(),
@@ -158,11 +159,14 @@ export class SimAgent {
     });
   }
 
-  private async answer(transport: AgentTransport, command: { id: string; script: string }): Promise<void> {
+  private async answer(transport: AgentTransport, command: { id: string; script: string; outputInResult?: boolean }): Promise<void> {
     const commandId = command.id;
+    const chunks = [{ seq: 0, stream: 'stdout', data: echoOutput(command.script) }];
+    const result = { commandId, status: 'succeeded', exitCode: 0, error: null };
+    if (command.outputInResult) return void await transport.mutation('agent.commandResult', { ...result, output: chunks });
     await transport.mutation('agent.commandStarted', { commandId });
-    await transport.mutation('agent.commandOutput', { commandId, chunks: [{ seq: 0, stream: 'stdout', data: echoOutput(command.script) }] });
-    await transport.mutation('agent.commandResult', { commandId, status: 'succeeded', exitCode: 0, error: null });
+    await transport.mutation('agent.commandOutput', { commandId, chunks });
+    await transport.mutation('agent.commandResult', result);
   }
 
   stop(): void {

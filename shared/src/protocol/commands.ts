@@ -38,6 +38,12 @@ export interface CommandSpec {
    * script as data, never as script text. Absent for plain commands; older agents ignore it.
    */
   env?: Record<string, string>;
+  /**
+   * The server takes a quick command's output inside its result (`agent.commandResult`'s
+   * `output`): one call instead of started, output and result. Absent from older servers, whose
+   * strict result schema would refuse the field; older agents ignore it and report in three calls.
+   */
+  outputInResult?: true;
 }
 
 /**
@@ -81,20 +87,24 @@ const chunkData = z.string().max(MAX_CHUNK_BYTES).transform((data) => data.repla
 
 export const agentStartedSchema = z.object({ commandId: z.uuid() }).strict();
 
-export const agentOutputSchema = z.object({
-  commandId: z.uuid(),
-  chunks: z.array(z.object({
-    seq: z.number().int().min(0).max(MAX_OUTPUT_SEQ),
-    stream: z.enum(['stdout', 'stderr']),
-    data: chunkData,
-  }).strict()).min(1).max(MAX_CHUNKS_PER_BATCH),
-}).strict();
+const outputBatchSchema = z.array(z.object({
+  seq: z.number().int().min(0).max(MAX_OUTPUT_SEQ),
+  stream: z.enum(['stdout', 'stderr']),
+  data: chunkData,
+}).strict()).min(1).max(MAX_CHUNKS_PER_BATCH);
+
+export const agentOutputSchema = z.object({ commandId: z.uuid(), chunks: outputBatchSchema }).strict();
 
 export const agentResultSchema = z.object({
   commandId: z.uuid(),
   status: z.enum(AGENT_RESULT_STATUSES),
   exitCode: exitCodeSchema.nullable(),
   error: boundedText(4096).nullable(),
+  /**
+   * Output not reported yet, stored before the result (a quick command's whole output, sent only
+   * to a server whose spec said `outputInResult`). Absent: everything was sent with `commandOutput`.
+   */
+  output: outputBatchSchema.optional(),
 }).strict();
 export type AgentResultInput = z.input<typeof agentResultSchema>;
 

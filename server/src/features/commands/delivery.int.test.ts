@@ -69,7 +69,7 @@ describe.each(relationalEngines())('command delivery and output on %s', (engine)
     local.attach(deviceId, (message) => got.push(message) > 0);
     const command = await newCommand(local);
     expect(command.status).toBe('sent');
-    expect(got).toEqual([{ type: 'run', command: { id: command.id, shell: 'sh', interpreter: null, script: 'echo hi', timeoutSec: 30 } }]);
+    expect(got).toEqual([{ type: 'run', command: { id: command.id, shell: 'sh', interpreter: null, script: 'echo hi', timeoutSec: 30, outputInResult: true } }]);
     expect(await row(command.id)).toMatchObject({ status: 'sent', deliveryCount: 1 });
   });
 
@@ -146,7 +146,7 @@ describe.each(relationalEngines())('command delivery and output on %s', (engine)
     expect(owed.expired).toEqual([expired.id]);
     expect(owed.resend).toEqual([{ spec: expect.objectContaining({ id: cancelled.id }), cancel: true }]);
     expect(owed.claimed.map((spec) => spec.id)).toEqual([first.id, second.id]);
-    expect(owed.claimed[0]).toEqual({ id: first.id, shell: 'sh', interpreter: null, script: 'echo hi', timeoutSec: 30 });
+    expect(owed.claimed[0]).toEqual({ id: first.id, shell: 'sh', interpreter: null, script: 'echo hi', timeoutSec: 30, outputInResult: true });
     // The next connection gets the claimed ones again (they may not have arrived), nothing twice claimed.
     const again = await owedOnConnect(db, device);
     expect(again.claimed).toEqual([]);

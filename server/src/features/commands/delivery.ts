@@ -4,7 +4,7 @@ import type { Logger } from '../../platform/obs/logger.ts';
 import { createAsyncQueue } from '../../platform/trpc/async-queue.ts';
 import { deviceChannel } from './channels.ts';
 import type { Publisher } from './events.ts';
-import { appendOutput } from './output-append.ts';
+import { appendOutput, writeFromMark } from './output-append.ts';
 import { createReportGroups, type FinishedHook } from './report-groups.ts';
 import type { OutputLedger } from './output-ledger.ts';
 import { claimQueued, expireQueued, owedOnConnect } from './repository.ts';
@@ -49,6 +49,13 @@ export function createDelivery(deps: DeliveryDeps) {
     for (const id of ids) await publisher.result(expiredResult(id));
     await afterFinished(deps.finished?.(), db, ids);
   };
+
+  async function output(deviceId: string, commandId: string, chunks: OutputChunk[]): Promise<{ accepted: boolean; truncated: boolean }> {
+    // Viewers get the chunks as they are written; the agent's ack waits for the write.
+    const result = await appendOutput(db, ledger, deviceId, commandId, chunks, maxOutputBytes,
+      (stored) => publisher.output(commandId, { type: 'chunks', chunks: stored }), reports.output.add);
+    return { accepted: result.accepted, truncated: result.truncated };
+  }
 
   return {
     expire,
@@ -110,19 +117,27 @@ export function createDelivery(deps: DeliveryDeps) {
       return { accepted };
     },
 
-    async output(deviceId: string, commandId: string, chunks: OutputChunk[]): Promise<{ accepted: boolean; truncated: boolean }> {
-      // Viewers get the chunks as they are written; the agent's ack waits for the write.
-      const result = await appendOutput(db, ledger, deviceId, commandId, chunks, maxOutputBytes,
-        (stored) => publisher.output(commandId, { type: 'chunks', chunks: stored }), reports.output.add);
-      return { accepted: result.accepted, truncated: result.truncated };
-    },
+    output,
 
+    /**
+     * The result; output that comes with it (a quick command's, see `outputInResult`) is stored
+     * first, as a `commandOutput` call before it would have been, so viewers see it before the result.
+     */
     async result(
       deviceId: string,
       commandId: string,
-      result: { status: AgentResultStatus; exitCode: number | null; error: string | null },
+      result: { status: AgentResultStatus; exitCode: number | null; error: string | null; output?: OutputChunk[] | undefined },
     ): Promise<{ accepted: boolean }> {
-      return { accepted: await reports.result.add({ deviceId, commandId, ...result }) };
+      const { output: chunks, ...final } = result;
+      const report = { ...final, deviceId, commandId };
+      if (chunks && chunks.length > 0) {
+        // The usual case (this instance sent the command, nothing stored yet): output and result in one transaction.
+        const write = writeFromMark(ledger, deviceId, commandId, chunks, maxOutputBytes);
+        const outcome = write ? await reports.result.add({ ...report, output: write }) : 'output-missed';
+        if (outcome !== 'output-missed') return { accepted: outcome };
+        await output(deviceId, commandId, chunks);
+      }
+      return { accepted: (await reports.result.add(report)) === true };
     },
   };
 }

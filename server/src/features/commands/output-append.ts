@@ -67,6 +67,20 @@ export type OutputWriter = (write: OutputWrite) => Promise<boolean>;
 const writeAlone = (db: SqlExecutor): OutputWriter => async (write) => (await writeOutputIfUnchanged(db, [write])).has(write.commandId);
 
 /**
+ * The write of a batch as this instance's ledger says the row is, with no read; null when the
+ * ledger cannot say (no mark, or seqs below its `nextSeq`, which may be stored already). The
+ * mark's bytes unchanged means nobody else stored anything since, so seqs from its `nextSeq` on
+ * are new; any other writer changed the bytes and the write misses.
+ */
+export function writeFromMark(ledger: OutputLedger, deviceId: string, commandId: string, chunks: readonly OutputChunk[], maxBytes: number):
+  (OutputWrite & { storedBelow: number }) | null {
+  const mark = ledger.get(commandId);
+  if (!mark || Math.min(...chunks.map((chunk) => chunk.seq)) < mark.nextSeq) return null;
+  const { outputBytes, truncated } = mark;
+  return { deviceId, commandId, expected: { outputBytes, truncated }, next: planAppend({ ...mark, existing: [] }, chunks, maxBytes), storedBelow: mark.nextSeq };
+}
+
+/**
  * Stores a batch of output chunks in order, once each (replays are skipped by seq), within
  * `maxBytes` per command: the chunk that crosses the cap is cut, later ones dropped, and the
  * command flagged truncated. The first chunk moves a `sent` command to `running`.
@@ -117,10 +131,8 @@ export async function appendOutput(
     return write(writeAlone(tx), state, plan, state.maxSeq + 1);
   };
 
-  // The mark's bytes unchanged means nobody else stored anything since, so seqs from its
-  // `nextSeq` on are new; any other writer changed the bytes and the write misses.
-  const mark = ledger.get(commandId);
-  const fast = mark && Math.min(...seqs) >= mark.nextSeq ? await write(writeNew, mark, planAppend({ ...mark, existing: [] }, chunks, maxBytes), mark.nextSeq) : null;
+  const fromMark = writeFromMark(ledger, deviceId, commandId, chunks, maxBytes);
+  const fast = fromMark ? await write(writeNew, fromMark.expected, fromMark.next, fromMark.storedBelow) : null;
   const done = fast ?? (await attempt(db, false)) ?? (await db.transaction((tx) => attempt(tx, true)));
   if (!done) throw new Error(`Output for command ${commandId} missed its own row lock`);
   // After the commit (the locked attempt's too), and only what this device's write stored.

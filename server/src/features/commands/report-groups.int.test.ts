@@ -4,7 +4,7 @@ import { migrate, openRelationalStore, type RelationalStore } from '../../stores
 import { createMemoryCache, type CacheStore } from '../../stores/cache/index.ts';
 import { createLogger } from '../../platform/obs/logger.ts';
 import { createEventPublisher } from '../webhooks/publisher.ts';
-import { appendOutput } from './output-append.ts';
+import { appendOutput, writeFromMark } from './output-append.ts';
 import { createOutputLedger } from './output-ledger.ts';
 import { createLocalDevices } from './local-devices.ts';
 import { createPublisher } from './events.ts';
@@ -118,5 +118,24 @@ describe.each(relationalEngines())('agent reports as group commits on %s', (engi
     expect(Object.fromEntries(rows.rows.map((row) => [row.id, row.status]))).toEqual({
       [good.commandId]: 'succeeded', [bad.commandId]: 'sent', [other.commandId]: 'failed',
     });
+  });
+
+  it('writes the output a result carries with it, in one transaction; a stale ledger gets output-missed and nothing written', async () => {
+    const { commands, ledger, reports } = await sentCommands(4);
+    const [stale, ...quick] = commands as [typeof commands[0], ...typeof commands];
+    const chunks = [{ seq: 0, stream: 'stdout' as const, data: 'hi\n' }];
+    // Another writer stored output of `stale` behind this ledger's back: its mark says 0 bytes.
+    await appendOutput(db, createOutputLedger(), stale.deviceId, stale.commandId, [{ seq: 0, stream: 'stdout', data: 'other\n' }], 1_000);
+    const report = (c: typeof stale) => reports.result.add({ ...c, status: 'succeeded', exitCode: 0, error: null, output: writeFromMark(ledger, c.deviceId, c.commandId, chunks, 1_000)! });
+    statements.length = 0;
+    const outcomes = await Promise.all([stale, ...quick].map(report));
+    expect(outcomes).toEqual(['output-missed', true, true, true]);
+    // One group: the output's statement and the results' in one transaction, not one per device.
+    expect(startsWith('with') + startsWith('update')).toBeLessThan(quick.length + 1);
+    expect(await statusOf(quick.map((c) => c.commandId))).toEqual(quick.map(() => ({ status: 'succeeded', exitCode: 0, outputBytes: 3 })));
+    expect((await db.query<{ seq: number; data: string }>('SELECT seq, data FROM command_output WHERE command_id = $1', [quick[0]!.commandId])).rows)
+      .toEqual([{ seq: 0, data: 'hi\n' }]);
+    // The missed one is untouched: still unfinished, with the other writer's output only.
+    expect(await statusOf([stale.commandId])).toEqual([{ status: 'running', exitCode: null, outputBytes: 6 }]);
   });
 });

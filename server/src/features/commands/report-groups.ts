@@ -12,6 +12,9 @@ import { finishFromAgent, markRunning, writeOutputIfUnchanged, type AgentResult,
  */
 export type FinishedHook = (db: SqlExecutor, commandIds: string[]) => Promise<() => void>;
 
+/** A result, with the output it carries as this instance's ledger plans its write (see `writeFromMark`). */
+export type ResultReport = AgentResult & { output?: OutputWrite | undefined };
+
 /**
  * Reports wait for no window: a single command's three reports add no delay (its output is seen
  * as soon as before), and under load the groups form while the previous one is written.
@@ -50,21 +53,33 @@ export function createReportGroups(deps: ReportGroupsDeps) {
     return writes.map((write) => written.has(write.commandId));
   }, options);
 
-  /** Results: each command's final row, its `command.finished` event and its bulk job's target commit together. */
-  const result = createGroupCommit(async (results: readonly AgentResult[]) => {
+  /**
+   * Results: each command's final row, its `command.finished` event and its bulk job's target
+   * commit together, with the output a result carries written first (a quick command's). A result
+   * whose output write missed (the row is not as the ledger said) is left unfinished and answered
+   * `output-missed`: its caller stores the output the careful way, then sends the result alone.
+   */
+  const result = createGroupCommit(async (results: readonly ResultReport[]) => {
     const hook = deps.finished();
-    const { finished, after } = await db.transaction(async (tx) => {
-      const rows = await finishFromAgent(tx, results);
+    const writes = results.flatMap((report) => (report.output ? [report.output] : []));
+    const { finished, after, missed } = await db.transaction(async (tx) => {
+      const written = writes.length > 0 ? await writeOutputIfUnchanged(tx, writes) : new Set<string>();
+      const missed = new Set(writes.filter((write) => !written.has(write.commandId)).map((write) => write.commandId));
+      const finishing = missed.size > 0 ? results.filter((report) => !missed.has(report.commandId)) : results;
+      const rows = finishing.length > 0 ? await finishFromAgent(tx, finishing) : [];
       // The events commit with the results: a repeated report finds its row final and publishes nothing.
       await events.publishAll(tx, rows.map(commandFinished));
       const ofJobs = rows.filter((row) => row.bulkJobId !== null).map((row) => row.id);
-      return { finished: rows, after: hook && ofJobs.length > 0 ? await hook(tx, ofJobs) : null };
+      return { finished: rows, missed, after: hook && ofJobs.length > 0 ? await hook(tx, ofJobs) : null };
     });
-    for (const report of results) ledger.delete(report.commandId);
+    for (const report of results) if (!missed.has(report.commandId)) ledger.delete(report.commandId);
+    // Viewers get the output before the result, as when it came in its own report.
+    await Promise.all(writes.filter((write) => !missed.has(write.commandId) && write.next.stored.length > 0)
+      .map((write) => publisher.output(write.commandId, { type: 'chunks', chunks: write.next.stored })));
     await Promise.all(finished.map((row) => publisher.result(row)));
     after?.();
     const accepted = new Set(finished.map((row) => row.id));
-    return results.map((report) => accepted.has(report.commandId));
+    return results.map((report): boolean | 'output-missed' => (missed.has(report.commandId) ? 'output-missed' : accepted.has(report.commandId)));
   }, options);
 
   return {
@@ -72,7 +87,7 @@ export function createReportGroups(deps: ReportGroupsDeps) {
     started,
     /** A batch of output written if the row is as the writer last saw it; resolves with whether it was. */
     output,
-    /** The result recorded; resolves with whether the command became final by it. */
+    /** The result recorded; resolves with whether the command became final by it, or `output-missed` (nothing written). */
     result,
   };
 }

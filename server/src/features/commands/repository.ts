@@ -30,7 +30,8 @@ const anyInt = (values: readonly number[]) => sql<number>`ANY(${values}::int[])`
 
 /** The wire spec of a command row; `env` only when the command has one (plain commands look as they always did). */
 export function toSpec(row: { id: string; shell: Shell; interpreter: Interpreter | null; script: string; timeoutSec: number; env?: Record<string, string> | null }): CommandSpec {
-  const spec: CommandSpec = { id: row.id, shell: row.shell, interpreter: row.interpreter, script: row.script, timeoutSec: row.timeoutSec };
+  // This server takes output inside the result: a quick command costs its agent one call.
+  const spec: CommandSpec = { id: row.id, shell: row.shell, interpreter: row.interpreter, script: row.script, timeoutSec: row.timeoutSec, outputInResult: true };
   if (row.env && Object.keys(row.env).length > 0) spec.env = row.env;
   return spec;
 }
