@@ -113,7 +113,7 @@ describe.skipIf(!hasChromium)('files and processes of a device in the console', 
     const expected = await randomFile(source, FILE_BYTES);
 
     await page.goto(`${s.url}/devices/${local.deviceId}?tab=files`);
-    await page.getByLabel('Folder').fill(deviceDir);
+    await page.getByLabel('Folder', { exact: true }).fill(deviceDir);
     await page.getByRole('button', { name: 'Open folder' }).click();
     await shown(page.getByText('This folder is empty'));
 
@@ -173,7 +173,7 @@ describe.skipIf(!hasChromium)('files and processes of a device in the console', 
     });
     try {
       await page.goto(`${s.url}/devices/${local.deviceId}?tab=files`);
-      await page.getByLabel('Folder').fill(folder);
+      await page.getByLabel('Folder', { exact: true }).fill(folder);
       await page.getByRole('button', { name: 'Open folder' }).click();
       const { result: [download], streamOffsets, chunkCalls } = await watchRequests(() => Promise.all([
         page.waitForEvent('download', { timeout: 60_000 }),
@@ -220,7 +220,7 @@ describe.skipIf(!hasChromium)('files and processes of a device in the console', 
     page.on('response', onResponse);
     try {
       await page.goto(`${s.url}/devices/${local.deviceId}?tab=files`);
-      await page.getByLabel('Folder').fill(folder);
+      await page.getByLabel('Folder', { exact: true }).fill(folder);
       await page.getByRole('button', { name: 'Open folder' }).click();
       await shown(page.getByText('This folder is empty'));
       await page.getByLabel('File to upload').setInputFiles(source);
@@ -253,7 +253,7 @@ describe.skipIf(!hasChromium)('files and processes of a device in the console', 
     await writeFile(join(folder, 'readme.txt'), 'read me\n');
     await symlink('/etc', join(folder, 'etc-link'));
     await page.goto(`${s.url}/devices/${local.deviceId}?tab=files`);
-    await page.getByLabel('Folder').fill(deviceDir);
+    await page.getByLabel('Folder', { exact: true }).fill(deviceDir);
     await page.getByRole('button', { name: 'Open folder' }).click();
     const [download] = await Promise.all([
       page.waitForEvent('download', { timeout: 60_000 }),
@@ -273,6 +273,28 @@ describe.skipIf(!hasChromium)('files and processes of a device in the console', 
     expect(b.unexpectedErrors()).toEqual([]);
   }, 120_000);
 
+  it('uploads a folder the person picks, its tree made on the device and each file equal to the byte', async () => {
+    const picked = join(localDir, 'site-config');
+    await mkdir(join(picked, 'conf.d', 'extra'), { recursive: true });
+    await writeFile(join(picked, 'index.html'), '<h1>hi</h1>\n');
+    await writeFile(join(picked, 'conf.d', 'a.conf'), 'a = 1\n');
+    const expected = await randomFile(join(picked, 'conf.d', 'extra', 'blob.bin'), 2 * 1024 * 1024 + 3);
+    const target = join(deviceDir, 'uploads-here');
+    await mkdir(target);
+    await page.goto(`${s.url}/devices/${local.deviceId}?tab=files`);
+    await page.getByLabel('Folder', { exact: true }).fill(target);
+    await page.getByRole('button', { name: 'Open folder' }).click();
+    await shown(page.getByText('This folder is empty'));
+    await page.getByLabel('Folder to upload').setInputFiles(picked);
+    expect(await outcome(page, 60_000)).toBe(`Uploaded site-config to ${join(target, 'site-config')} (3 files, 2.0 MiB).`);
+    expect((await readdir(join(target, 'site-config'), { recursive: true })).sort())
+      .toEqual(['conf.d', 'conf.d/a.conf', 'conf.d/extra', 'conf.d/extra/blob.bin', 'index.html']);
+    expect(await sha256Of(join(target, 'site-config', 'conf.d', 'extra', 'blob.bin'))).toBe(expected);
+    expect(await readFile(join(target, 'site-config', 'index.html'), 'utf8')).toBe('<h1>hi</h1>\n');
+    await waitFor('the listing to show the folder', async () => (await page.getByTestId('files-table').textContent())?.includes('site-config'), 20_000);
+    expect(b.unexpectedErrors()).toEqual([]);
+  }, 120_000);
+
   it('cancelling a download aborts its streamed request', async () => {
     const folder = join(deviceDir, 'resume');
     // The stream's answer is held back, as a slow device's would be, until the person cancels.
@@ -283,7 +305,7 @@ describe.skipIf(!hasChromium)('files and processes of a device in the console', 
     });
     try {
       await page.goto(`${s.url}/devices/${local.deviceId}?tab=files`);
-      await page.getByLabel('Folder').fill(folder);
+      await page.getByLabel('Folder', { exact: true }).fill(folder);
       await page.getByRole('button', { name: 'Open folder' }).click();
       await page.getByTestId('files-table').locator('tr', { hasText: 'random-12mb.bin' }).getByRole('button', { name: 'Download' }).click();
       await waitFor('the streamed request', () => Promise.resolve(held !== null), 30_000);

@@ -1,6 +1,6 @@
 import { useRef, useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
-import { FILE_CHUNK_BYTES, MAX_LIST_ENTRIES, TRANSFER_WINDOW, folderBudget, isSafeEntryName, pumpChunks, withResume, withRetries } from '@ninjait/shared';
+import { FILE_CHUNK_BYTES, MAX_FOLDER_ENTRIES, MAX_LIST_ENTRIES, TRANSFER_WINDOW, folderBudget, isSafeEntryName, pumpChunks, withResume, withRetries } from '@ninjait/shared';
 import { api } from '../lib/trpc.ts';
 import { MAX_ZIP_ENTRIES, zipStore, type ZipEntry } from '../lib/zip.ts';
 import { trackedFetch } from '../lib/connection.ts';
@@ -180,6 +180,7 @@ export function DeviceFiles({ deviceId, osType, canTransfer }: { deviceId: strin
   const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState<string | null>(null);
   const picker = useRef<HTMLInputElement>(null);
+  const folderPicker = useRef<HTMLInputElement | null>(null);
   const listing = useQuery(trpc.remote.files.list.queryOptions({ deviceId, path: dir }, { retry: false }));
 
   const go = (path: string) => {
@@ -264,18 +265,20 @@ export function DeviceFiles({ deviceId, osType, canTransfer }: { deviceId: strin
     return `Downloaded ${name} as ${name}.zip (${files.length} files, ${bytesText(done)}).${left}`;
   });
 
-  const upload = (file: File) => run(`Uploading ${file.name}`, file.size, async (t, progress) => {
+  /**
+   * One file to `path` on the device: hashed here, sent in chunks with a window, resumed where
+   * the device's partial file ends after a dropped connection (as `ninjait cp` does), kept by the
+   * device only when the SHA-256 matches. Only a refusal or a cancel ends it, and then nothing
+   * half-written stays on the device. Answers the file's SHA-256.
+   */
+  async function sendFile(t: Transfer, file: File, path: string, progress: (n: number) => void): Promise<string> {
     if (file.size > MAX_CONSOLE_UPLOAD_BYTES) throw new Error(`${file.name} is ${bytesText(file.size)}; the console uploads files up to ${bytesText(MAX_CONSOLE_UPLOAD_BYTES)}. Use "ninjait cp" for larger ones.`);
     const files = api().remote.files;
-    const path = childOf(dir, file.name, sep);
     const transferId = crypto.randomUUID();
     const sha256 = await sha256Hex(file);
     const chunk = (at: number, length: number) => sendChunk({ deviceId, transferId, path, size: file.size }, at, file.slice(at, at + length), t.cancel.signal);
     const resume = { signal: t.cancel.signal };
     try {
-      // After a dropped connection, a server restart or a chunk held up past the device's wait,
-      // the device is asked where its partial file ends and the upload continues there, as
-      // `ninjait cp` does; only a refusal (or a cancel) ends it.
       await withResume(resume, async () => {
         const { offset } = await files.uploadBegin.mutate({ deviceId, transferId, path, size: file.size, overwrite: false });
         progress(offset);
@@ -287,13 +290,55 @@ export function DeviceFiles({ deviceId, osType, canTransfer }: { deviceId: strin
       }));
       await withRetries(resume, () => files.uploadFinish.mutate({ deviceId, transferId, path, size: file.size, sha256, overwrite: false }));
     } catch (e) {
-      // Nothing half-written stays on the device.
       await files.uploadAbort.mutate({ deviceId, transferId, path }).catch(() => undefined);
       throw e;
     }
+    return sha256;
+  }
+
+  const upload = (file: File) => run(`Uploading ${file.name}`, file.size, async (t, progress) => {
+    const path = childOf(dir, file.name, sep);
+    const sha256 = await sendFile(t, file, path, progress);
     void listing.refetch();
     return `Uploaded ${file.name} to ${path} (${bytesText(file.size)}, SHA-256 ${sha256}).`;
   });
+
+  /**
+   * A folder the person picked, into the folder shown: its folders are made one level at a time
+   * (`remote.files.mkdir`, audited), then each file is sent as a single upload is. The browser
+   * lists files only, so an empty folder inside it is not made.
+   */
+  const uploadFolder = (picked: readonly File[]) => {
+    const entries = picked.map((file) => ({ file, parts: (file.webkitRelativePath || file.name).split('/') }));
+    const top = entries[0]?.parts[0] ?? 'folder';
+    const total = picked.reduce((sum, file) => sum + file.size, 0);
+    return run(`Uploading ${top}`, total, async (t, progress) => {
+      if (entries.length > MAX_FOLDER_ENTRIES) throw new Error(`${top} holds more than ${MAX_FOLDER_ENTRIES} files; use "ninjait cp -r"`);
+      const bad = entries.find(({ parts }) => !parts.every(isSafeEntryName));
+      if (bad) throw new Error(`${bad.file.webkitRelativePath} is not a name the device can be given`);
+      const made = new Set<string>();
+      const folderOf = async (parts: readonly string[]): Promise<string> => {
+        let at = dir;
+        for (const part of parts) {
+          at = childOf(at, part, sep);
+          if (made.has(at)) continue;
+          await api().remote.files.mkdir.mutate({ deviceId, path: at });
+          made.add(at);
+        }
+        return at;
+      };
+      let done = 0;
+      entries.sort((a, b) => a.parts.join('/').localeCompare(b.parts.join('/')));
+      for (const { file, parts } of entries) {
+        t.cancel.signal.throwIfAborted();
+        const folder = await folderOf(parts.slice(0, -1));
+        await sendFile(t, file, childOf(folder, parts.at(-1)!, sep), (n) => progress(done + n));
+        done += file.size;
+      }
+      void listing.refetch();
+      return `Uploaded ${top} to ${childOf(dir, top, sep)} (${entries.length} files, ${bytesText(total)}).`;
+    });
+  };
 
   return (
     <Card title="Files on this device">
@@ -308,6 +353,16 @@ export function DeviceFiles({ deviceId, osType, canTransfer }: { deviceId: strin
               const file = e.target.files?.[0];
               e.target.value = '';
               if (file) void upload(file);
+            }} />
+            <button type="button" onClick={() => folderPicker.current?.click()} disabled={transfer !== null}>Upload a folder here…</button>
+            <input ref={(el) => {
+              folderPicker.current = el;
+              // Not a React attribute: the browser's folder picker, whose files carry their paths inside it.
+              if (el) el.webkitdirectory = true;
+            }} type="file" hidden aria-label="Folder to upload" onChange={(e) => {
+              const picked = [...(e.target.files ?? [])];
+              e.target.value = '';
+              if (picked.length > 0) void uploadFolder(picked);
             }} />
           </>
         ) : null}
