@@ -13,17 +13,6 @@ const STREAM = 'FAULTS_INGEST';
 const SINKS = ['relational', 'cache', 'clickhouse'];
 
 function skipWithoutNats(): boolean {
-  // Opt-in until it passes every time. Its first failure is explained and fixed: nats-server 2.9's
-  // interest retention dropped, at its restart, messages a consumer had not been handed yet (the
-  // stream now keeps everything and the server purges below every consumer's ack floor, see
-  // jetstream/trimmer.ts). What still fails: ClickHouse's metric_usage_daily counts a sample too few
-  // now and then, since its replay marks (a per-device, per-day highest sequence counted) assume a
-  // device's samples arrive in order, and the instances sharing a JetStream consumer deliver them
-  // out of order. The JetStream log is experimental until then; the PostgreSQL log stays the default.
-  if (process.env.FAULTS_JETSTREAM !== '1') {
-    console.warn('fault suite: skipping "jetstream": the JetStream log is experimental; run it with FAULTS_JETSTREAM=1');
-    return true;
-  }
   if (findExecutable('nats-server')) return false;
   console.warn('fault suite: skipping "jetstream": nats-server is not installed (apt-get install nats-server)');
   return true;

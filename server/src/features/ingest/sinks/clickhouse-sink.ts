@@ -44,23 +44,51 @@ function measured(row: Sample): Measured {
 const markKey = (deviceId: string, day: string) => `${deviceId}/${day}`;
 
 /**
- * One `metric_usage_daily` row per device and UTC day of the batch: how many samples, their size
- * as line protocol, and the highest sequence number counted. Billing's storage figure, the same
- * whichever store keeps the series. Samples at or below the `counted` watermark of their device
- * and day (`countedMarks`) were counted by an earlier write (a replay) and are left out.
+ * What a device's day counted before this batch: the highest sequence (a writer that sees each
+ * device's samples in order, under the drainer's lease) or the set of this batch's sequences
+ * already counted (writers that share a JetStream consumer, which see them in any order).
  */
-export function usageRows(samples: readonly Measured[], counted: ReadonlyMap<string, number> = new Map()) {
-  const usage = new Map<string, { organization_id: string; device_id: string; day: string; samples: number; bytes: number; max_seq: number }>();
+export type CountedSoFar = number | ReadonlySet<number>;
+
+const alreadyCounted = (before: CountedSoFar | undefined, seq: number) =>
+  typeof before === 'number' ? seq <= before : before?.has(seq) ?? false;
+
+/**
+ * One `metric_usage_daily` row per device and UTC day of the batch: how many samples, their size
+ * as line protocol, the highest sequence number and the sequences counted. Billing's storage
+ * figure, the same whichever store keeps the series. Samples `counted` already (a replay), or
+ * twice in the batch (a redelivery), are left out.
+ */
+export function usageRows(samples: readonly Measured[], counted: ReadonlyMap<string, CountedSoFar> = new Map()) {
+  const usage = new Map<string, { organization_id: string; device_id: string; day: string; samples: number; bytes: number; max_seq: number; seqs: number[] }>();
+  const inBatch = new Map<string, Set<number>>();
   for (const { row, metrics, day } of samples) {
     const key = markKey(row.deviceId, day);
-    if (row.seq <= (counted.get(key) ?? 0)) continue;
-    const entry = usage.get(key) ?? { organization_id: row.organizationId, device_id: row.deviceId, day, samples: 0, bytes: 0, max_seq: 0 };
+    if (alreadyCounted(counted.get(key), row.seq)) continue;
+    const seen = inBatch.get(key) ?? new Set<number>();
+    if (seen.has(row.seq)) continue;
+    seen.add(row.seq);
+    inBatch.set(key, seen);
+    const entry = usage.get(key) ?? { organization_id: row.organizationId, device_id: row.deviceId, day, samples: 0, bytes: 0, max_seq: 0, seqs: [] };
     entry.samples += 1;
     entry.bytes += lineProtocolBytes(metricsToPoint(row, metrics));
     entry.max_seq = Math.max(entry.max_seq, row.seq);
+    entry.seqs.push(row.seq);
     usage.set(key, entry);
   }
   return [...usage.values()];
+}
+
+/** The devices and days of a batch's samples, each once. */
+function daysOf(samples: readonly Measured[], known: (key: string) => boolean = () => false) {
+  const unknown = new Map<string, { deviceId: string; day: string }>();
+  for (const { row, day } of samples) {
+    const key = markKey(row.deviceId, day);
+    if (!known(key)) unknown.set(key, { deviceId: row.deviceId, day });
+  }
+  const ids = [...new Set([...unknown.values()].map((key) => key.deviceId))];
+  const days = [...new Set([...unknown.values()].map((key) => key.day))];
+  return { keys: [...unknown.keys()], ids, days };
 }
 
 /** Entries of the counted-watermark memory before it is emptied (a day of 100,000 devices). */
@@ -68,9 +96,10 @@ const MAX_REMEMBERED_MARKS = 100_000;
 
 /**
  * The highest sequence number already counted in `metric_usage_daily` per device and day (keys
- * `device/day`). A device's sequence numbers grow in log order, so any sample not counted yet is
- * above its day's mark; per day, because a write that failed half way (one month's part stored,
- * another's not) may have counted a later day before an earlier one.
+ * `device/day`), for the one writer a lease makes. A device's sequence numbers grow in log order,
+ * so any sample not counted yet is above its day's mark; per day, because a write that failed
+ * half way (one month's part stored, another's not) may have counted a later day before an
+ * earlier one.
  *
  * Read from ClickHouse once per device and day, then kept: while this instance holds the sink's
  * lease nobody else counts, so its own writes are the only change. `forget()` empties it when
@@ -80,17 +109,11 @@ function countedMarks(analytics: AnalyticsStore) {
   const marks = new Map<string, number>();
   return {
     async of(samples: readonly Measured[]): Promise<ReadonlyMap<string, number>> {
-      const unknown = new Map<string, { deviceId: string; day: string }>();
-      for (const { row, day } of samples) {
-        const key = markKey(row.deviceId, day);
-        if (!marks.has(key)) unknown.set(key, { deviceId: row.deviceId, day });
-      }
-      if (unknown.size === 0) return marks;
-      if (marks.size + unknown.size > MAX_REMEMBERED_MARKS) marks.clear();
-      const ids = [...new Set([...unknown.values()].map((key) => key.deviceId))];
-      const days = [...new Set([...unknown.values()].map((key) => key.day))];
+      const { keys, ids, days } = daysOf(samples, (key) => marks.has(key));
+      if (keys.length === 0) return marks;
+      if (marks.size + keys.length > MAX_REMEMBERED_MARKS) marks.clear();
       const counted = await countedSequences(analytics, ids, days);
-      for (const key of unknown.keys()) marks.set(key, 0);
+      for (const key of keys) marks.set(key, 0);
       for (const row of counted) marks.set(markKey(row.deviceId, row.day), row.seq);
       return marks;
     },
@@ -102,6 +125,20 @@ function countedMarks(analytics: AnalyticsStore) {
     },
     forget: () => marks.clear(),
   };
+}
+
+/**
+ * Which of the batch's sequences each device's day counted already, read for every batch: for
+ * writers without a lease, whose batches hold a device's samples in any order and may be
+ * redelivered to another instance, so no watermark and no memory between batches holds.
+ */
+async function countedSets(analytics: AnalyticsStore, samples: readonly Measured[]): Promise<ReadonlyMap<string, CountedSoFar>> {
+  const { keys, ids, days } = daysOf(samples);
+  const sets = new Map<string, CountedSoFar>(keys.map((key) => [key, new Set<number>()]));
+  if (keys.length === 0) return sets;
+  const seqs = [...new Set(samples.map(({ row }) => row.seq))];
+  for (const row of await countedSequences(analytics, ids, days, seqs)) sets.set(markKey(row.deviceId, row.day), new Set(row.present));
+  return sets;
 }
 
 /**
@@ -135,13 +172,13 @@ export interface ClickhouseSinkOptions {
  * Samples to `device_metrics_raw` (when `rawSamples`), one 'online' heartbeat per device to
  * `device_heartbeats`, the samples' usage to `metric_usage_daily`, and the finished hours that got
  * samples marked dirty for the hourly rollup. Replays are dropped by the insert deduplication
- * token (the batch's log id range) and, failing that, raw rows collapse on the raw table's
+ * token (a hash of the batch's log ids) and, failing that, raw rows collapse on the raw table's
  * (device_id, timestamp, seq) key, and usage counts skip what each device's day counted (`usageRows`).
  */
 export function createClickhouseSink(analytics: AnalyticsStore, options: ClickhouseSinkOptions): Sink {
   const marks = countedMarks(analytics);
-  // Remembered marks hold only for the one writer a lease makes: a drainer that never takes one
-  // (the JetStream log's, whose instances share a consumer) has them read again for every batch.
+  // Watermarks hold only for the one writer a lease makes: a drainer that never takes one (the
+  // JetStream log's, whose instances share a consumer) asks which sequences were counted instead.
   let leased = false;
   return {
     name: 'clickhouse',
@@ -168,10 +205,9 @@ export function createClickhouseSink(analytics: AnalyticsStore, options: Clickho
         await analytics.insert('device_heartbeats', heartbeats, { dedupToken: token });
         await markHoursDirty(analytics, samples.map(({ row }) => row.collectedAt.getTime()));
         // Last: a batch that failed before it counted nothing, and its retry counts each sample once.
-        if (!leased) marks.forget();
-        const usage = usageRows(samples, await marks.of(samples));
+        const usage = usageRows(samples, leased ? await marks.of(samples) : await countedSets(analytics, samples));
         await analytics.insert('metric_usage_daily', usage, { dedupToken: token });
-        marks.counted(usage);
+        if (leased) marks.counted(usage);
         return success(rejected);
       } catch (error) {
         // The usage insert may have gone through before the error: read the marks again.

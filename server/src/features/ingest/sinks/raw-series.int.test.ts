@@ -164,6 +164,13 @@ describe.each(cases)('raw samples on $relational + $cache, $mode', ({ relational
     expect(await shared[1].write(otherRows(6_000_000, [8, 9]), signal)).toEqual({ ok: true });
     expect(await shared[0].write(otherRows(7_000_000, [8, 9]), signal)).toEqual({ ok: true });
     expect(await otherUsage()).toBe(9);
+    // ... and in any order: one stores a device's later samples before another its earlier ones,
+    // then a redelivery mixes both, one of them twice: each sample counted once, none left out.
+    expect(await shared[1].write(otherRows(8_000_000, [12, 13]), signal)).toEqual({ ok: true });
+    expect(await shared[0].write(otherRows(9_000_000, [10, 11]), signal)).toEqual({ ok: true });
+    expect(await otherUsage()).toBe(13);
+    expect(await shared[1].write(otherRows(10_000_000, [11, 12, 12, 14]), signal)).toEqual({ ok: true });
+    expect(await otherUsage()).toBe(14);
     // The hour of the samples waits for the rollup (the server's own job may have run it already, from the same store).
     const pending = await pendingHours(analytics(), now);
     const hourlyRows = await analytics().query<{ n: string }>('SELECT count() AS n FROM device_metrics_hourly WHERE device_id = {deviceId:UUID}', { deviceId });

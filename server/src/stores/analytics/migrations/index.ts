@@ -4,6 +4,7 @@ import { alertEvents } from './003-alert-events.ts';
 import { softwareChanges } from './004-software-changes.ts';
 import { billingSources } from './005-billing-sources.ts';
 import { metricUsage } from './006-metric-usage.ts';
+import { usageSequences } from './007-usage-sequences.ts';
 
 export interface AnalyticsMigration {
   version: number;
@@ -19,4 +20,5 @@ export const analyticsMigrations: readonly AnalyticsMigration[] = [
   { version: 4, name: 'software-changes', statements: softwareChanges },
   { version: 5, name: 'billing-sources', statements: billingSources },
   { version: 6, name: 'metric-usage', statements: metricUsage },
+  { version: 7, name: 'usage-sequences', statements: usageSequences },
 ];
