@@ -10,6 +10,7 @@ import { alertingBenchmark } from './alerting.ts';
 import { remoteBenchmark } from './remote.ts';
 import { patchingBenchmark } from './patching.ts';
 import { enrollBenchmark } from './enroll.ts';
+import { soakBenchmark } from './soak.ts';
 
 /** Every benchmark, in the order `npm run bench` runs them. */
 export const benchmarks: Benchmark[] = [
@@ -24,4 +25,6 @@ export const benchmarks: Benchmark[] = [
   remoteBenchmark,
   patchingBenchmark,
   enrollBenchmark,
+  // Last: an hour at full size (`--only soak`, or `--set soakMs=...` for a shorter one).
+  soakBenchmark,
 ];
