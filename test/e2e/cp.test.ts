@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '@ninjait/server/testing';
-import { AGENT_CLI, SERVER_CLI, runCli, startCli, waitFor, type Proc } from '../support/processes.ts';
+import { SERVER_CLI, runCli, type Proc } from '../support/processes.ts';
+import { startHarnessAgent } from '../support/harness-agent.ts';
 
 const sha = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
@@ -24,16 +25,7 @@ describe('ninjait cp to and from a real agent', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'ninjait-cp-'));
     h = await startHarness({ relational: 'pglite', cache: 'memory' });
-    await h.admin.admin.organizations.create.mutate({ name: 'Cp' });
-    const { token } = await h.admin.admin.tokens.create.mutate({ org: 'Cp' });
-    const agentDir = join(dir, 'agent');
-    await runCli(AGENT_CLI, ['enroll', '--server', h.server.url, '--token', token, '--data-dir', agentDir]);
-    deviceId = (JSON.parse(await readFile(join(agentDir, 'agent.json'), 'utf8')) as { deviceId: string }).deviceId;
-    agent = startCli(AGENT_CLI, ['run', '--data-dir', agentDir, '--interval-ms', '1000']);
-    await waitFor('the agent to answer', async () => {
-      if (agent!.child.exitCode !== null) throw new Error(`agent exited:\n${agent!.output()}`);
-      return h.admin.remote.local.mutate({ device: deviceId, op: { kind: 'proc.list' } });
-    }, 60_000, 500);
+    ({ deviceId, agent } = await startHarnessAgent(h, 'Cp', join(dir, 'agent')));
   }, 180_000);
 
   afterAll(async () => {

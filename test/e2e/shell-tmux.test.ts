@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '@ninjait/server/testing';
 import { findExecutable } from '../support/executables.ts';
-import { AGENT_CLI, SERVER_CLI, inheritedEnv, runCli, startCli, waitFor, type Proc } from '../support/processes.ts';
+import { startHarnessAgent } from '../support/harness-agent.ts';
+import { SERVER_CLI, inheritedEnv, runCli, waitFor, type Proc } from '../support/processes.ts';
 
 const hasTmux = Boolean(findExecutable('tmux'));
 if (!hasTmux) console.warn('tmux is missing: skipping the `ninjait shell` terminal test (apt-get install -y tmux; the test runner installs it as root)');
@@ -45,17 +46,7 @@ describe.skipIf(!hasTmux)('the CLI on this machine\'s real agent: ninjait shell 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'ninjait-shell-tmux-'));
     h = await startHarness({ relational: 'pglite', cache: 'memory' });
-    await h.admin.admin.organizations.create.mutate({ name: 'Shell Tmux' });
-    const { token } = await h.admin.admin.tokens.create.mutate({ org: 'Shell Tmux' });
-    const agentDir = join(dir, 'agent');
-    await runCli(AGENT_CLI, ['enroll', '--server', h.server.url, '--token', token, '--data-dir', agentDir]);
-    deviceId = (JSON.parse(await readFile(join(agentDir, 'agent.json'), 'utf8')) as { deviceId: string }).deviceId;
-    agent = startCli(AGENT_CLI, ['run', '--data-dir', agentDir, '--interval-ms', '1000']);
-    // Connected and answering: the device lists its processes to the local admin.
-    await waitFor('the agent to answer', async () => {
-      if (agent!.child.exitCode !== null) throw new Error(`agent exited:\n${agent!.output()}`);
-      return h.admin.remote.local.mutate({ device: deviceId, op: { kind: 'proc.list' } });
-    }, 60_000, 500);
+    ({ deviceId, agent } = await startHarnessAgent(h, 'Shell Tmux', join(dir, 'agent')));
   }, 180_000);
 
   afterAll(async () => {

@@ -1,18 +1,16 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { allocChunkFrame, type RemoteOp, type RemoteOpKind, type RemoteResult } from '@ninjait/shared';
+import { allocChunkFrame } from '@ninjait/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { cacheEngines, relationalEngines } from '../../../test-support/databases.ts';
-import { startHarness, type Harness } from '../../../test-support/harness.ts';
-import { createTenant, httpClient, startAgent, until, wsClient, type Tenant } from '../../../test-support/command-fixtures.ts';
-import { measureEchoRoundTrip } from '../../../test-support/echo-round-trip.ts';
-import { readLocalAdminToken } from '../auth/local-admin.ts';
+import type { Harness } from '../../../test-support/harness.ts';
+import { startTransferFixture, type TransferFixture } from '../../../test-support/transfer-fixture.ts';
+import { createTenant, httpClient, startAgent, type Tenant } from '../../../test-support/command-fixtures.ts';
 import { LOCAL_ADMIN_HEADER, SESSION_COOKIE } from '../../platform/trpc/context.ts';
 import { localAdminByteSource } from '../../cli/download-stream.ts';
-import { downloadFile, sha256OfFile, type ByteSource, type RemoteCall } from '../../cli/transfer.ts';
+import { downloadFile, sha256OfFile, type ByteSource } from '../../cli/transfer.ts';
 import { DOWNLOAD_STREAM_PATH } from './index.ts';
 import { DOWNLOAD_HEADER } from './download-route.ts';
 
@@ -50,38 +48,22 @@ function closeCode(ws: WebSocket): Promise<number> {
 }
 
 describe.each(combos)('streamed downloads and binary chunk frames on $relational + $cache', ({ relational, cache }) => {
+  let f: TransferFixture;
   let h: Harness;
   let x: Tenant;
   let adminToken: string;
   let dir: string;
   let device: { deviceId: string; deviceSecret: string };
-  let agent: Awaited<ReturnType<typeof startAgent>>;
-  let techWs: ReturnType<typeof wsClient>;
 
-  /** `ninjait cp`'s calls: the local admin's `remote.local`, and its streamed body. */
-  const cliCall = (deviceId: string): RemoteCall => {
-    const api = httpClient(h.server.url, { [LOCAL_ADMIN_HEADER]: adminToken });
-    return (async <K extends RemoteOpKind>(op: Extract<RemoteOp, { kind: K }>) => (await api.remote.local.mutate({ device: deviceId, op })).result as RemoteResult<K>) as RemoteCall;
-  };
   const cliStream = (deviceId: string) => localAdminByteSource({ url: h.server.url, token: adminToken }, { device: deviceId });
-  const reachable = (deviceId: string) => until(async () => (await measureEchoRoundTrip(techWs.client, deviceId, { timeoutMs: 5_000 }).catch(() => null)) !== null, 20_000, 200);
+  const cliCall = (deviceId: string) => f.cliCall(deviceId);
+  const reachable = (deviceId: string) => f.reachable(deviceId);
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'ninjait-stream-'));
-    h = await startHarness({ relational, cache, env: { RATE_LIMIT_MAX: '100000', DRAIN_POLL_MS: '250' } });
-    adminToken = (await readLocalAdminToken(h.dataDir))!;
-    x = await createTenant(h.server.url, adminToken, 'Org Stream');
-    techWs = wsClient(h.server.url, { sessionToken: x.technicianToken });
-    device = await x.enroll('x-stream-1');
-    agent = await startAgent(h.server.url, device);
-    await reachable(device.deviceId);
+    f = await startTransferFixture({ relational, cache, org: 'Org Stream', device: 'x-stream-1', dirPrefix: 'ninjait-stream-' });
+    ({ h, x, adminToken, dir, device } = f);
   }, 180_000);
-
-  afterAll(async () => {
-    await Promise.allSettled([agent?.stop(), techWs?.close()]);
-    await h?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => f?.stop());
 
   it('streams a download to the CLI from binary frames, resumes a body cut off mid-way, audited with the hash', async () => {
     const source = join(dir, 'source.bin');

@@ -1,17 +1,15 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FILE_CHUNK_BYTES, type RemoteOp, type RemoteOpKind, type RemoteResult } from '@ninjait/shared';
+import { FILE_CHUNK_BYTES } from '@ninjait/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cacheEngines, relationalEngines } from '../../../test-support/databases.ts';
-import { startHarness, type Harness } from '../../../test-support/harness.ts';
-import { createTenant, httpClient, startAgent, until, wsClient, type Tenant } from '../../../test-support/command-fixtures.ts';
-import { measureEchoRoundTrip } from '../../../test-support/echo-round-trip.ts';
-import { readLocalAdminToken } from '../auth/local-admin.ts';
+import type { Harness } from '../../../test-support/harness.ts';
+import { startTransferFixture, type TransferFixture } from '../../../test-support/transfer-fixture.ts';
+import { createTenant, httpClient, startAgent, type Tenant } from '../../../test-support/command-fixtures.ts';
 import { LOCAL_ADMIN_HEADER, SESSION_COOKIE } from '../../platform/trpc/context.ts';
 import { localAdminChunkSink } from '../../cli/upload-chunks.ts';
-import { sha256OfFile, uploadFile, type ChunkSink, type RemoteCall } from '../../cli/transfer.ts';
+import { sha256OfFile, uploadFile, type ChunkSink } from '../../cli/transfer.ts';
 import { UPLOAD_CHUNK_PATH, UPLOAD_HEADER } from './index.ts';
 
 const combos = [{ relational: 'pglite', cache: 'memory' }] as { relational: 'pglite' | 'postgres'; cache: 'memory' | 'redis' }[];
@@ -20,39 +18,24 @@ if (relationalEngines().includes('postgres') && cacheEngines().includes('redis')
 const sha = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
 describe.each(combos)('upload chunks as HTTP bodies and binary frames on $relational + $cache', ({ relational, cache }) => {
+  let f: TransferFixture;
   let h: Harness;
   let x: Tenant;
   let adminToken: string;
   let dir: string;
   let device: { deviceId: string; deviceSecret: string };
   let agent: Awaited<ReturnType<typeof startAgent>>;
-  let techWs: ReturnType<typeof wsClient>;
 
-  /** `ninjait cp`'s calls: the local admin's `remote.local`, and its chunk bodies. */
-  const cliCall = (deviceId: string): RemoteCall => {
-    const api = httpClient(h.server.url, { [LOCAL_ADMIN_HEADER]: adminToken });
-    return (async <K extends RemoteOpKind>(op: Extract<RemoteOp, { kind: K }>) => (await api.remote.local.mutate({ device: deviceId, op })).result as RemoteResult<K>) as RemoteCall;
-  };
-  const reachable = (deviceId: string) => until(async () => (await measureEchoRoundTrip(techWs.client, deviceId, { timeoutMs: 5_000 }).catch(() => null)) !== null, 20_000, 200);
+  const cliCall = (deviceId: string) => f.cliCall(deviceId);
+  const reachable = (deviceId: string) => f.reachable(deviceId);
   const audited = async (sha256: string) => (await h.server.services.db.query<{ doc: { details: { sha256: string; requestedBy: string } } }>(
     `SELECT doc FROM audit_log WHERE action = 'file.upload' AND doc->'details'->>'sha256' = $1`, [sha256])).rows.map((r) => r.doc.details);
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'ninjait-upload-'));
-    h = await startHarness({ relational, cache, env: { RATE_LIMIT_MAX: '100000', DRAIN_POLL_MS: '250' } });
-    adminToken = (await readLocalAdminToken(h.dataDir))!;
-    x = await createTenant(h.server.url, adminToken, 'Org Upload');
-    techWs = wsClient(h.server.url, { sessionToken: x.technicianToken });
-    device = await x.enroll('x-upload-1');
-    agent = await startAgent(h.server.url, device);
-    await reachable(device.deviceId);
+    f = await startTransferFixture({ relational, cache, org: 'Org Upload', device: 'x-upload-1', dirPrefix: 'ninjait-upload-' });
+    ({ h, x, adminToken, dir, device, agent } = f);
   }, 180_000);
-
-  afterAll(async () => {
-    await Promise.allSettled([agent?.stop(), techWs?.close()]);
-    await h?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => f?.stop());
 
   it('uploads from the CLI as chunk bodies that reach the agent as binary frames, resumes after a dropped chunk, audited with the hash', async () => {
     const source = join(dir, 'source.bin');
