@@ -3,10 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { FILE_CHUNK_BYTES, MAX_TRANSFER_BYTES, TRANSFER_WINDOW, pumpChunks, remoteOps, type Role } from '@ninjait/shared';
 import { AppError } from '../../platform/errors.ts';
-import { sendJson } from '../../platform/http/probes.ts';
-import { requestTarget } from '../../platform/http/request-target.ts';
 import { DOWNLOAD_STREAM_PATH } from './download-path.ts';
-import { personOf, personQuery, refuse, type TransferCallers, type TransferRule } from './transfer-caller.ts';
+import { personOf, personQuery, transferHandler, type TransferCallers, type TransferRule } from './transfer-caller.ts';
 
 /**
  * The header the console sends with its session cookie here (see `personOf` for why), and the
@@ -82,19 +80,5 @@ export function downloadRoute<Caller>(deps: DownloadRouteDeps<Caller>) {
     }
   }
 
-  return (req: IncomingMessage, res: ServerResponse): boolean => {
-    const { path, query } = requestTarget(req);
-    if (path !== DOWNLOAD_STREAM_PATH) return false;
-    if (req.method !== 'GET') {
-      res.setHeader('allow', 'GET');
-      sendJson(res, 405, { error: { code: 'METHOD_NOT_SUPPORTED', message: 'Downloads use GET' } });
-      return true;
-    }
-    void serve(req, res, query).catch((error: unknown) => {
-      if (!(error instanceof AppError || error instanceof z.ZodError)) deps.onError(error);
-      if (res.headersSent) return void res.destroy();
-      refuse(res, error, 'download');
-    });
-    return true;
-  };
+  return transferHandler({ path: DOWNLOAD_STREAM_PATH, method: 'GET', what: 'download', serve, onError: deps.onError });
 }

@@ -5,6 +5,7 @@ import { API_KEY_PREFIX, roleAtLeast, type Role } from '@ninjait/shared';
 import { AppError } from '../../platform/errors.ts';
 import { clientIp } from '../../platform/http/client-address.ts';
 import { sendJson } from '../../platform/http/probes.ts';
+import { requestTarget } from '../../platform/http/request-target.ts';
 import type { CallerGate, SessionUser } from '../../platform/trpc/caller.ts';
 import { httpCredential } from '../../platform/trpc/context.ts';
 
@@ -60,4 +61,40 @@ export function refuse(res: ServerResponse, error: unknown, what: string) {
     : error instanceof z.ZodError ? new AppError('BAD_REQUEST', error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '))
     : new AppError('SERVICE_UNAVAILABLE', `The ${what} could not be done; try again`);
   sendJson(res, getHTTPStatusCodeFromError(appError), { error: { code: appError.code, message: appError.message } });
+}
+
+/** One transfer route: its path and method, what it does (for refusals), and how it serves. */
+export interface TransferRoute {
+  path: string;
+  method: 'GET' | 'POST';
+  /** "upload", "download": named in the 405 and in a refusal the route could not explain. */
+  what: string;
+  serve(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void>;
+  onError(error: unknown): void;
+}
+
+/**
+ * The route as the HTTP server's handler: false for another path; the wrong method answered 405
+ * with Allow; a failure answered as tRPC would (an unexpected one reported through `onError`),
+ * or the socket destroyed once the response had begun.
+ */
+export function transferHandler(route: TransferRoute) {
+  return (req: IncomingMessage, res: ServerResponse): boolean => {
+    const { path, query } = requestTarget(req);
+    if (path !== route.path) return false;
+    if (req.method !== route.method) {
+      res.setHeader('allow', route.method);
+      sendJson(res, 405, { error: { code: 'METHOD_NOT_SUPPORTED', message: `${route.what[0]!.toUpperCase()}${route.what.slice(1)}s use ${route.method}` } });
+      return true;
+    }
+    void route.serve(req, res, query).catch((error: unknown) => {
+      if (!(error instanceof AppError || error instanceof z.ZodError)) route.onError(error);
+      if (res.headersSent) return void res.destroy();
+      // A body refused unread (too large, or before the caller was known) is not read to its end:
+      // the connection goes with it, so its remaining bytes are not taken for the next request.
+      if (route.method === 'POST' && !req.readableEnded) res.setHeader('connection', 'close');
+      refuse(res, error, route.what);
+    });
+    return true;
+  };
 }

@@ -3,9 +3,8 @@ import { z } from 'zod';
 import { FILE_CHUNK_BYTES, MAX_TRANSFER_BYTES, remoteOps, type RemoteResult, type Role } from '@ninjait/shared';
 import { AppError } from '../../platform/errors.ts';
 import { sendJson } from '../../platform/http/probes.ts';
-import { requestTarget } from '../../platform/http/request-target.ts';
 import type { UploadChunk } from './device-rpc.ts';
-import { personOf, personQuery, refuse, type TransferCallers, type TransferRule } from './transfer-caller.ts';
+import { personOf, personQuery, transferHandler, type TransferCallers, type TransferRule } from './transfer-caller.ts';
 import { UPLOAD_CHUNK_PATH, UPLOAD_HEADER } from './upload-path.ts';
 
 /** The procedure whose rules the route follows (role, and an API key's scopes): a key that may send chunks may send them here. */
@@ -73,22 +72,5 @@ export function uploadRoute<Caller>(deps: UploadRouteDeps<Caller>) {
     sendJson(res, 200, await write({ transferId: q.transferId, path: q.path, offset: q.offset, data }));
   }
 
-  return (req: IncomingMessage, res: ServerResponse): boolean => {
-    const { path, query } = requestTarget(req);
-    if (path !== UPLOAD_CHUNK_PATH) return false;
-    if (req.method !== 'POST') {
-      res.setHeader('allow', 'POST');
-      sendJson(res, 405, { error: { code: 'METHOD_NOT_SUPPORTED', message: 'Upload chunks use POST' } });
-      return true;
-    }
-    void serve(req, res, query).catch((error: unknown) => {
-      if (!(error instanceof AppError || error instanceof z.ZodError)) deps.onError(error);
-      if (res.headersSent) return void res.destroy();
-      // A body refused unread (too large, or before the caller was known) is not read to its end:
-      // the connection goes with it, so its remaining bytes are not taken for the next request.
-      if (!req.readableEnded) res.setHeader('connection', 'close');
-      refuse(res, error, 'upload');
-    });
-    return true;
-  };
+  return transferHandler({ path: UPLOAD_CHUNK_PATH, method: 'POST', what: 'upload', serve, onError: deps.onError });
 }
