@@ -113,10 +113,19 @@ export async function verifyStores(options: VerifyOptions, agents: Collected[]):
 
       let victoria: number | undefined;
       if (options.victoria) {
-        const timestamps = await options.victoria.timestamps(deviceId);
+        const expected = samples.map((row) => row.at.getTime()).sort((a, b) => a - b);
+        const sorted = async () => [...await options.victoria!.timestamps(deviceId)].sort((a, b) => a - b);
+        // VictoriaMetrics acknowledges a write before the point can be read: its ingestion buffers
+        // reach the searchable parts within about a second, which /internal/force_flush does not
+        // cut short (tried on Debian's build). So the last points are waited for, a few seconds at
+        // most, and then the series must be exactly the samples: none missing, none twice.
+        let timestamps = await sorted();
+        for (const deadline = Date.now() + 10_000; timestamps.length < expected.length && Date.now() < deadline;) {
+          await new Promise((done) => setTimeout(done, 250));
+          timestamps = await sorted();
+        }
         victoria = timestamps.length;
-        expect([...timestamps].sort((a, b) => a - b), `VictoriaMetrics points of ${deviceId}`)
-          .toEqual(samples.map((row) => row.at.getTime()).sort((a, b) => a - b));
+        expect(timestamps, `VictoriaMetrics points of ${deviceId}`).toEqual(expected);
       }
       figures.set(deviceId, {
         collected: last, dropped: agent.droppedTotal, ingestLog: seqs.length, samples: samples.length,
