@@ -18,7 +18,8 @@ export type ByteSource = (path: string, from: number, size: number) => Promise<A
  * with, where tests may send chunks as `fs.uploadChunk` calls with `RemoteCall`. `size` is the
  * file's, which bounds the chunk on the server.
  */
-export type ChunkSink = (chunk: { transferId: string; path: string; offset: number; size: number; data: Buffer }) => Promise<{ offset: number }>;
+/** Sends one upload chunk; `signal` aborts it when the copy gives up on the chunks in flight. */
+export type ChunkSink = (chunk: { transferId: string; path: string; offset: number; size: number; data: Buffer; signal?: AbortSignal }) => Promise<{ offset: number }>;
 
 export interface TransferOptions {
   onProgress?: (done: number, total: number) => void;
@@ -61,10 +62,10 @@ export async function uploadFile(call: RemoteCall, localPath: string, remotePath
       opts.onProgress?.(from, size);
       await pumpChunks({
         from, size, chunkBytes: FILE_CHUNK_BYTES, window: TRANSFER_WINDOW,
-        async send(offset, length) {
+        async send(offset, length, signal) {
           const buffer = Buffer.alloc(length);
           await file.read(buffer, 0, length, offset);
-          if (sink) return sink({ transferId, path: remotePath, offset, size, data: buffer });
+          if (sink) return sink({ transferId, path: remotePath, offset, size, data: buffer, signal });
           return chunkCall({ kind: 'fs.uploadChunk', transferId, path: remotePath, offset, data: buffer.toString('base64') });
         },
         receive: (ack) => opts.onProgress?.(ack.offset, size),

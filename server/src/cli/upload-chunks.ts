@@ -51,7 +51,7 @@ export function localAdminChunkSink(server: { url: string; token: string }, devi
     });
     const url = new URL(`${server.url}${UPLOAD_CHUNK_PATH}?${query}`);
     const headers = { [LOCAL_ADMIN_HEADER]: server.token, 'content-type': 'application/octet-stream', 'content-length': String(chunk.data.length) };
-    const res = await new Promise<IncomingMessage>((resolve, reject) => request(url, { method: 'POST', headers, agent }, resolve).once('error', reject).end(chunk.data));
+    const res = await new Promise<IncomingMessage>((resolve, reject) => request(url, { method: 'POST', headers, agent, ...(chunk.signal ? { signal: chunk.signal } : {}) }, resolve).once('error', reject).end(chunk.data));
     const body = parsed(await textOf(res));
     if (res.statusCode === 200 && typeof body?.offset === 'number') return { offset: body.offset };
     if (res.statusCode === 404 && !body?.error) throw new ChunkRefused('The server does not take upload chunks over HTTP (is it older than this CLI?)', { code: 'BAD_REQUEST' });

@@ -3,24 +3,26 @@
  * `receive` in offset order. One round trip per chunk made a transfer as slow as its latency
  * (8 MB took 85 s); a window keeps the pipe full while memory stays bounded at `window` chunks.
  * In-order delivery means whatever `receive` persisted is always a contiguous prefix, which is
- * what resuming after a dropped connection relies on. On the first failure no new chunk is sent
- * and the failure is thrown at once (see below why the chunks in flight are not waited for).
+ * what resuming after a dropped connection relies on. On the first failure no new chunk is sent,
+ * the chunks in flight are aborted (their `signal`) and the failure is thrown at once.
  */
 export async function pumpChunks<T>(opts: {
   from: number;
   size: number;
   chunkBytes: number;
   window: number;
-  send: (offset: number, length: number) => Promise<T>;
+  /** Sends one chunk; `signal` aborts when the pump gives up, so a request still in flight lets go of its connection. */
+  send: (offset: number, length: number, signal: AbortSignal) => Promise<T>;
   receive: (value: T, offset: number, length: number) => Promise<void> | void;
   signal?: AbortSignal;
 }): Promise<void> {
   const inFlight: { offset: number; length: number; answer: Promise<T> }[] = [];
+  const givenUp = new AbortController();
   let next = opts.from;
   const fill = () => {
     while (inFlight.length < opts.window && next < opts.size) {
       const length = Math.min(opts.chunkBytes, opts.size - next);
-      const answer = opts.send(next, length);
+      const answer = opts.send(next, length, givenUp.signal);
       // Observed at once, so a failure behind the head is not reported as unhandled.
       answer.catch(() => undefined);
       inFlight.push({ offset: next, length, answer });
@@ -29,15 +31,22 @@ export async function pumpChunks<T>(opts: {
   };
   // A failure is thrown at once, without waiting for the chunks still in flight: after a dropped
   // connection those behind a lost one are parked by the receiver until it times out (20 s), and
-  // the sender's resume (which makes the receiver drop them) would wait for nothing. Their
-  // answers are already observed; a late one rewrites the same bytes at the same offset.
-  fill();
-  while (inFlight.length > 0) {
-    opts.signal?.throwIfAborted();
-    const head = inFlight[0]!;
-    await opts.receive(await head.answer, head.offset, head.length);
-    inFlight.shift();
+  // the sender's resume (which makes the receiver drop them) would wait for nothing. They are
+  // aborted too: each holds a connection, and a browser has six per server (a client pool as
+  // many as the window), so the resume's own requests would queue behind them for those 20 s.
+  // Their answers are already observed; a late one rewrites the same bytes at the same offset.
+  try {
     fill();
+    while (inFlight.length > 0) {
+      opts.signal?.throwIfAborted();
+      const head = inFlight[0]!;
+      await opts.receive(await head.answer, head.offset, head.length);
+      inFlight.shift();
+      fill();
+    }
+  } catch (error) {
+    givenUp.abort(error);
+    throw error;
   }
 }
 

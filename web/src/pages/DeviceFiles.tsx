@@ -276,7 +276,8 @@ export function DeviceFiles({ deviceId, osType, canTransfer }: { deviceId: strin
     const files = api().remote.files;
     const transferId = crypto.randomUUID();
     const sha256 = await sha256Hex(file);
-    const chunk = (at: number, length: number) => sendChunk({ deviceId, transferId, path, size: file.size }, at, file.slice(at, at + length), t.cancel.signal);
+    const chunk = (at: number, length: number, givenUp: AbortSignal) =>
+      sendChunk({ deviceId, transferId, path, size: file.size }, at, file.slice(at, at + length), AbortSignal.any([t.cancel.signal, givenUp]));
     const resume = { signal: t.cancel.signal };
     try {
       await withResume(resume, async () => {
