@@ -106,12 +106,17 @@ describe.skipIf(skipReason !== null)('the server behind PgBouncer (transaction p
     } finally {
       socket.close();
     }
-    // Every sink's cursor reaches the end of the log (drainers on either instance, by lease).
+    // Every sink's cursor reaches the end of the log (drainers on either instance, by lease). Given
+    // time: under the suite's load a drainer's first lease and its store's start take a while.
+    let seen = '';
     await until(async () => {
       const [log] = await direct<{ last: number }>('SELECT coalesce(max(id), 0)::int AS last FROM ingest_log');
-      const cursors = await direct<{ position: number }>('SELECT position::int AS position FROM drain_cursors');
+      const cursors = await direct<{ sink: string; position: number }>('SELECT sink, position::int AS position FROM drain_cursors');
+      seen = `log ends at ${log?.last}; cursors ${JSON.stringify(cursors)}`;
       return (log?.last ?? 0) > 0 && cursors.length > 0 && cursors.every((cursor) => cursor.position >= log!.last);
-    }, 30_000, 200);
+    }, 90_000, 200).catch((error: Error) => {
+      throw new Error(`${error.message}: ${seen}\n--- A\n${procs[0]?.output().slice(-2_000)}\n--- B\n${procs[1]?.output().slice(-2_000)}`);
+    });
     // The relational sink marked the device online in PostgreSQL; with a shared Redis, A also shows
     // the latest values the cache sink wrote (without one, each instance has its own cache).
     const [row] = await direct<{ status: string }>('SELECT status FROM devices WHERE id = $1', [device.deviceId]);
@@ -120,7 +125,7 @@ describe.skipIf(skipReason !== null)('the server behind PgBouncer (transaction p
       await until(async () => (await tenant.technician.devices.list.query({})).items[0]?.summary?.seq === 3, 30_000, 200);
       expect((await tenant.technician.devices.list.query({})).items[0]?.summary?.cpuPercent).toBe(42);
     }
-  });
+  }, 150_000);
 
   it('runs a command on the agent connected to A, asked for through B when they share Redis', async () => {
     const agentData = await mkdtemp(join(tmpdir(), 'ninjait-bouncer-agent-'));
