@@ -80,5 +80,5 @@ export function downloadRoute<Caller>(deps: DownloadRouteDeps<Caller>) {
     }
   }
 
-  return transferHandler({ path: DOWNLOAD_STREAM_PATH, method: 'GET', what: 'download', serve, onError: deps.onError });
+  return transferHandler({ path: DOWNLOAD_STREAM_PATH, method: 'GET', what: 'download', wrongMethod: 'Downloads use GET', serve, onError: deps.onError });
 }

@@ -67,8 +67,10 @@ export function refuse(res: ServerResponse, error: unknown, what: string) {
 export interface TransferRoute {
   path: string;
   method: 'GET' | 'POST';
-  /** "upload", "download": named in the 405 and in a refusal the route could not explain. */
+  /** "upload", "download": named in a refusal the route could not explain. */
   what: string;
+  /** The 405's message for another method. */
+  wrongMethod: string;
   serve(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void>;
   onError(error: unknown): void;
 }
@@ -84,7 +86,7 @@ export function transferHandler(route: TransferRoute) {
     if (path !== route.path) return false;
     if (req.method !== route.method) {
       res.setHeader('allow', route.method);
-      sendJson(res, 405, { error: { code: 'METHOD_NOT_SUPPORTED', message: `${route.what[0]!.toUpperCase()}${route.what.slice(1)}s use ${route.method}` } });
+      sendJson(res, 405, { error: { code: 'METHOD_NOT_SUPPORTED', message: route.wrongMethod } });
       return true;
     }
     void route.serve(req, res, query).catch((error: unknown) => {

@@ -72,5 +72,5 @@ export function uploadRoute<Caller>(deps: UploadRouteDeps<Caller>) {
     sendJson(res, 200, await write({ transferId: q.transferId, path: q.path, offset: q.offset, data }));
   }
 
-  return transferHandler({ path: UPLOAD_CHUNK_PATH, method: 'POST', what: 'upload', serve, onError: deps.onError });
+  return transferHandler({ path: UPLOAD_CHUNK_PATH, method: 'POST', what: 'upload', wrongMethod: 'Upload chunks use POST', serve, onError: deps.onError });
 }
