@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Env } from '../platform/config/index.ts';
 import { createLogger, type Logger } from '../platform/obs/logger.ts';
 import { createMetrics } from '../platform/obs/metrics.ts';
+import { clusterRegistry } from '../platform/obs/cluster-metrics.ts';
 import { createWarnLimiter } from '../platform/obs/warn-limiter.ts';
 import { createJobLeases, instrumentRelationalStore, migrate, openRelationalStore, type RelationalStore } from '../stores/relational/index.ts';
 import { instrumentCacheStore, openCacheStore } from '../stores/cache/index.ts';
@@ -81,9 +82,12 @@ export interface StartOptions {
   routes?: (req: IncomingMessage, res: ServerResponse) => boolean;
   /** The address `serve`/`start` bound before opening anything (see `claimPort`); else PORT and HOST are bound here. */
   port?: ClaimedPort;
+  /** One of `serve`'s workers (WORKERS > 1): /metrics answers for all of them (see cluster-metrics.ts). */
+  clusterWorker?: boolean;
 }
 
-async function openRelational(env: Env, log: Logger) {
+/** The relational store from config with its migrations applied (logged when there were any); closed when they fail. */
+export async function openRelational(env: Env, log: Logger) {
   const db = await openRelationalStore({ databaseUrl: env.DATABASE_URL, dataDir: join(env.DATA_DIR, 'pglite') });
   try {
     const applied = await migrate(db);
@@ -104,17 +108,22 @@ async function openRelationalAndAnalytics(env: Env, deps: { metrics: ReturnType<
   throw relational.status === 'rejected' ? relational.reason : (analytics as PromiseRejectedResult).reason;
 }
 
-/**
- * The key that seals secrets the server reads back, and the plaintext ones of older installs sealed
- * with it before anything serves (migration 027 marked them).
- */
-async function openSecretBox(env: Env, db: RelationalStore, log: Logger): Promise<SecretBox> {
+/** The secrets key (SECRETS_KEY, else DATA_DIR's, made at first start), saying when it was made and when it must be shared. */
+export async function loadServerSecretsKey(env: Env, log: Logger): Promise<Buffer> {
   const loaded = await loadSecretsKey(env.SECRETS_KEY, env.DATA_DIR);
   if (loaded.generated) log.info({ file: join(env.DATA_DIR, SECRETS_KEY_FILE) }, 'made a new secrets key: back it up with DATA_DIR, stored secrets cannot be read without it');
   if (loaded.source === 'file' && env.DATABASE_URL) {
     log.warn('SECRETS_KEY is not set: using the key in DATA_DIR; every server sharing this database must be given the same key (SECRETS_KEY)');
   }
-  const box = createSecretBox(loaded.key);
+  return loaded.key;
+}
+
+/**
+ * The key that seals secrets the server reads back, and the plaintext ones of older installs sealed
+ * with it before anything serves (migration 027 marked them).
+ */
+async function openSecretBox(env: Env, db: RelationalStore, log: Logger): Promise<SecretBox> {
+  const box = createSecretBox(await loadServerSecretsKey(env, log));
   const sealed = await sealStoredClientSecrets(db, box);
   if (sealed > 0) log.info({ sealed }, 'single sign-on client secrets encrypted at rest');
   return box;
@@ -244,7 +253,8 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
   const router = createAppRouter(services);
   const gate = createCallerGate(services);
   const http = createHttpServer({
-    env, log, metrics, tls,
+    env, log, tls,
+    metrics: options.clusterWorker ? { registry: clusterRegistry(metrics.registry) } : metrics,
     router,
     createContext: (opts) => createContext(gate, opts),
     readiness: () => readiness(storeHealthChecks(services)),

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { parseEnv } from '../../platform/config/index.ts';
 import { makeDataDirPrivate } from '../../platform/data-dir.ts';
 import { createLogger } from '../../platform/obs/logger.ts';
@@ -6,13 +7,17 @@ import { parse, type Command } from '../args.ts';
 import { createStaticRoutes } from '../../platform/http/static.ts';
 import { claimPort, type ClaimedPort } from '../../platform/http/listen.ts';
 import type { Env } from '../../platform/config/index.ts';
+import { startServerWorkers, stopWhenPrimaryAsks } from '../../app/server-workers.ts';
 
 const usage = `
 Usage: ninjait serve
 
 Runs the NinjaIT server. Configuration comes from environment variables (see README):
 PORT, HOST, DATA_DIR, DATABASE_URL, REDIS_URL, LOG_LEVEL, AGENT_INTERVAL_MS, RATE_LIMIT_MAX, ...
-Without DATABASE_URL and REDIS_URL it runs on embedded stores in DATA_DIR.`;
+Without DATABASE_URL and REDIS_URL it runs on embedded stores in DATA_DIR.
+
+WORKERS=N (with DATABASE_URL and REDIS_URL) runs N server processes behind PORT, one per core:
+connections are handed to each in turn, and a worker that dies is started again.`;
 
 /** Stops cleanly on the first SIGINT/SIGTERM, hard on the second. */
 export function stopOnSignals(stop: () => Promise<void>): void {
@@ -50,8 +55,17 @@ export const serveCommand: Command = {
   async run(argv) {
     parse(argv, {}, usage);
     const env = parseEnv();
-    const server: RunningServer = await startOnClaimedPort(env);
-    stopOnSignals(() => server.close());
+    if (cluster.isWorker) {
+      // One of WORKERS: the primary prepared DATA_DIR and shares PORT (see server-workers.ts).
+      const server: RunningServer = await startServer(env, { routes: createStaticRoutes(), clusterWorker: true });
+      stopWhenPrimaryAsks(() => server.close());
+    } else if (env.WORKERS > 1) {
+      const workers = await startServerWorkers(env, createLogger(env.LOG_LEVEL));
+      stopOnSignals(() => workers.stop());
+    } else {
+      const server: RunningServer = await startOnClaimedPort(env);
+      stopOnSignals(() => server.close());
+    }
     await new Promise(() => undefined);
   },
 };

@@ -112,6 +112,26 @@ describe.each(relationalEngines())('drainer isolation on %s', (engine) => {
     expect(rows).toEqual([{ name: 'p', seen: false }, { name: 'q', seen: true }, { name: 'r', seen: true }]);
   });
 
+  it('leaves the lag to the instance that took its sink over (no stale value in /metrics)', async () => {
+    await append('q', 'r');
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let first = true;
+    const { name } = start({ current: async () => {
+      if (first) {
+        first = false;
+        await held;
+      }
+      return null;
+    } });
+    const lagOf = async () => (await metrics.drainerLagSeconds.get()).values.find((value) => value.labels.store === name)?.value;
+    await until(async () => (await lagOf()) !== undefined, 'the lag to be reported');
+    // Another instance takes the sink while this one writes (its lease ran out meanwhile).
+    await db.query(`UPDATE drain_cursors SET owner = 'another-instance', lease_until = NOW() + interval '1 hour' WHERE sink = $1`, [name]);
+    release();
+    await until(async () => (await lagOf()) === undefined, 'the lag to be left to the new holder');
+  });
+
   it('treats a sink that throws like one that fails, and isolates the row it throws on', async () => {
     await append('q', 'p', 'r');
     const { drainer: running, name } = start({

@@ -155,7 +155,12 @@ export function createDrainer(options: DrainerOptions): Drainer {
   /** One step: returns how long to wait before the next. */
   async function step(): Promise<Pause> {
     const position = await cursor();
-    if (position === null) return { ms: leaseMs / 2, wakeable: false };
+    if (position === null) {
+      // Another instance holds the sink: its lag is that instance's to report. A value left here
+      // from before the lease moved would stay in /metrics for good (and win the workers' merge).
+      metrics.drainerLagSeconds.remove({ store: sink.name });
+      return { ms: leaseMs / 2, wakeable: false };
+    }
     const batch = await options.reader.readAfter(position, options.batchRows);
     if (batch.length === 0) {
       metrics.drainerLagSeconds.set({ store: sink.name }, 0);

@@ -27,6 +27,15 @@ describe('parseEnv', () => {
     expect(parseEnv({ METRICS_TOKEN: 'a-long-enough-metrics-token' }).METRICS_TOKEN).toBe('a-long-enough-metrics-token');
   });
 
+  it('runs one server process unless WORKERS asks for more, which need PostgreSQL and Redis', () => {
+    expect(parseEnv({}).WORKERS).toBe(1);
+    const stores = { DATABASE_URL: 'postgres://db/ninjait', REDIS_URL: 'redis://cache:6379' };
+    expect(parseEnv({ ...stores, WORKERS: '4' }).WORKERS).toBe(4);
+    expect(() => parseEnv({ WORKERS: '2' })).toThrow(/WORKERS=2 needs DATABASE_URL and REDIS_URL/);
+    expect(() => parseEnv({ WORKERS: '2', DATABASE_URL: stores.DATABASE_URL })).toThrow(/WORKERS=2 needs REDIS_URL:/);
+    for (const bad of ['0', '65', 'two', '1.5']) expect(() => parseEnv({ ...stores, WORKERS: bad }), bad).toThrow(/WORKERS=/);
+  });
+
   it('takes a BullMQ prefix with one leading {hashtag} (Dragonfly) and refuses braces anywhere else', () => {
     expect(parseEnv({}).QUEUE_PREFIX).toBe('ninjait');
     expect(parseEnv({ QUEUE_PREFIX: '{ninjait}' }).QUEUE_PREFIX).toBe('{ninjait}');

@@ -13,6 +13,8 @@ const DEFAULT_WS_UNAUTH_PER_IP_MAX = 200;
 const DEFAULT_INGEST_QUARANTINE_RETENTION_DAYS = 7;
 
 const optionalUrl = z.url().optional();
+/** More server processes than this on one machine is a mistake, not a deployment. */
+const MAX_WORKERS = 64;
 
 /** A JetStream name: what NATS accepts in stream names and subject tokens alike. */
 const NATS_NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -163,6 +165,12 @@ export const envSchema = z.object({
    * first start: right for one server; several servers on one database must all be given the same one.
    */
   SECRETS_KEY: z.string().refine((value) => decodeSecretsKey(value) !== null, '32 bytes in base64 (44 characters) or hex (64)').optional(),
+  /**
+   * Server processes sharing PORT (`serve` only): one event loop is one core, and a machine with
+   * more cores serves more agents with one worker per core. Above 1 the stores must live outside
+   * the process (DATABASE_URL, REDIS_URL); embedded chdb is shared through the first process.
+   */
+  WORKERS: intFromEnv(1, MAX_WORKERS).default(1),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -178,6 +186,13 @@ export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
   const parsed = envSchema.safeParse(setVariables(Object.keys(envSchema.shape), source));
   if (parsed.success && Boolean(parsed.data.TLS_CERT_FILE) !== Boolean(parsed.data.TLS_KEY_FILE)) {
     throw new ConfigError('Invalid configuration:\n  TLS_CERT_FILE and TLS_KEY_FILE must be set together');
+  }
+  if (parsed.success && parsed.data.WORKERS > 1) {
+    // PGlite and the in-process cache live inside one process: workers could not share them.
+    const missing = (['DATABASE_URL', 'REDIS_URL'] as const).filter((name) => !parsed.data[name]);
+    if (missing.length > 0) {
+      throw new ConfigError(`Invalid configuration:\n  WORKERS=${parsed.data.WORKERS} needs ${missing.join(' and ')}: the embedded stores live inside one process (set WORKERS=1, or give the server PostgreSQL and Redis)`);
+    }
   }
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => {

@@ -50,7 +50,8 @@ export type ExtraRoute = (req: IncomingMessage, res: ServerResponse) => boolean;
 export interface HttpServerDeps {
   env: Pick<Env, 'METRICS_TOKEN' | 'WS_AUTH_TIMEOUT_MS' | 'WS_UNAUTH_PER_IP_MAX'>;
   log: Logger;
-  metrics: Pick<Metrics, 'registry'>;
+  /** What /metrics serves: this process's registry, or every worker's merged (cluster-metrics.ts). */
+  metrics: { registry: Pick<Metrics['registry'], 'contentType' | 'metrics'> };
   router: AnyTRPCRouter;
   createContext(opts: ContextOptions): Promise<Context>;
   /** /readyz: each store's health check. */

@@ -1,6 +1,7 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { AnalyticsStore } from './types.ts';
-import { createChdbStore } from './chdb/chdb-store.ts';
+import { acquireChdbHost, createChdbStore, releaseChdbHost } from './chdb/chdb-store.ts';
+import { relayChdbToWorkers } from './chdb/chdb-relay.ts';
 import { createClickhouseStore } from './clickhouse/clickhouse-store.ts';
 
 export type { AnalyticsStore, AnalyticsParams, InsertOptions } from './types.ts';
@@ -17,6 +18,9 @@ export interface AnalyticsConfig {
   dataDir: string;
 }
 
+/** Where chdb keeps its data: one absolute folder, which the store and the workers' relay must name alike. */
+const chdbFolder = (config: AnalyticsConfig) => resolve(join(config.dataDir, 'chdb'));
+
 /** A ClickHouse server when a URL is given, chdb in DATA_DIR otherwise. */
 export function openAnalyticsStore(config: AnalyticsConfig): AnalyticsStore {
   if (config.clickhouseUrl) {
@@ -27,5 +31,20 @@ export function openAnalyticsStore(config: AnalyticsConfig): AnalyticsStore {
       ...(config.database ? { database: config.database } : {}),
     });
   }
-  return createChdbStore(join(config.dataDir, 'chdb'));
+  return createChdbStore(chdbFolder(config));
+}
+
+/**
+ * For a server running as several workers (WORKERS): the embedded chdb runs in the primary's
+ * process tree and the workers' calls are relayed to it (a ClickHouse server needs nothing).
+ * Returns what stops the relay and ends chdb.
+ */
+export function shareEmbeddedAnalytics(config: AnalyticsConfig): () => Promise<void> {
+  if (config.clickhouseUrl) return async () => undefined;
+  const dir = chdbFolder(config);
+  const stopRelay = relayChdbToWorkers(dir, acquireChdbHost(dir));
+  return async () => {
+    stopRelay();
+    await releaseChdbHost(dir);
+  };
 }

@@ -1,26 +1,30 @@
 import { resolve } from 'node:path';
 import type { StoreHealth } from '../../types.ts';
 import { assertIdentifier, normaliseParams, type AnalyticsStore } from '../types.ts';
+import cluster from 'node:cluster';
 import { startChdbProcess, type ChdbProcess } from './chdb-process.ts';
+import { chdbThroughPrimary } from './chdb-relay.ts';
 
 /**
  * chdb allows one session per data folder (a second one fails on the folder's lock), so every
- * store opened on the same folder in this process shares one chdb process, ended with the last user.
+ * store opened on the same folder in this process shares one chdb process, ended with the last
+ * user. A server worker (WORKERS > 1) reaches the one its primary runs (chdb-relay.ts).
  */
 const hosts = new Map<string, { host: ChdbProcess; users: number }>();
 
-function acquire(dir: string): ChdbProcess {
+/** The folder's chdb for this process, shared with every other user of it here; `releaseChdbHost` when done. */
+export function acquireChdbHost(dir: string): ChdbProcess {
   const existing = hosts.get(dir);
   if (existing) {
     existing.users += 1;
     return existing.host;
   }
-  const host = startChdbProcess(dir);
+  const host = cluster.isWorker ? chdbThroughPrimary(dir) : startChdbProcess(dir);
   hosts.set(dir, { host, users: 1 });
   return host;
 }
 
-async function release(dir: string) {
+export async function releaseChdbHost(dir: string) {
   const entry = hosts.get(dir);
   if (!entry) return;
   entry.users -= 1;
@@ -35,7 +39,7 @@ const parseRows = <Row>(text: string): Row[] =>
 /** ClickHouse embedded: chdb in a child process of the server (chdb-host.ts), one per folder. */
 export function createChdbStore(dataDir: string): AnalyticsStore {
   const dir = resolve(dataDir);
-  const host = acquire(dir);
+  const host = acquireChdbHost(dir);
   let closed = false;
   const live = () => {
     if (closed) throw new Error('The chdb analytics store is closed');
@@ -77,7 +81,7 @@ export function createChdbStore(dataDir: string): AnalyticsStore {
     async close() {
       if (closed) return;
       closed = true;
-      await release(dir);
+      await releaseChdbHost(dir);
     },
   };
 }
