@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createScratchDatabase, relationalEngines } from '../../../test-support/databases.ts';
+import { until } from '../../../test-support/command-fixtures.ts';
 import { migrate, openRelationalStore, type RelationalStore } from '../../stores/relational/index.ts';
 import { createMemoryCache, type CacheStore } from '../../stores/cache/index.ts';
 import { createLogger } from '../../platform/obs/logger.ts';
@@ -11,7 +12,9 @@ import { deviceChannel } from './channels.ts';
 import { runCommand, type RunDeps } from './requests.ts';
 import { owedOnConnect } from './repository.ts';
 import type { Requester } from './requests.ts';
-import type { AgentMessage } from './types.ts';
+import type { AgentMessage, DeviceChannelMessage } from './types.ts';
+import { createDelivery } from './delivery.ts';
+import { noEvents } from '../events/index.ts';
 
 const MAX = 100;
 const requester: Requester = { userId: null, label: 'test', organizationId: null, ip: null };
@@ -153,6 +156,45 @@ describe.each(relationalEngines())('command delivery and output on %s', (engine)
     expect(again.resend.map((r) => [r.spec.id, r.cancel])).toEqual([[cancelled.id, true], [first.id, false], [second.id, false]]);
     expect(await row(expired.id)).toMatchObject({ status: 'expired' });
     expect(await row(first.id)).toMatchObject({ status: 'sent', deliveryCount: 2 });
+  });
+
+  it('claims in one statement the commands other instances woke several streams here for, each marked for its output', async () => {
+    const devices = [await newDevice(), await newDevice(), await newDevice(), await newDevice()];
+    const claims: string[] = [];
+    let answered = 0;
+    const counting: RelationalStore = {
+      ...db,
+      query: async (text, params) => {
+        if (/^update "commands"/i.test(text.trimStart())) claims.push(text);
+        try {
+          return await db.query(text, params);
+        } finally {
+          answered += 1;
+        }
+      },
+    };
+    const delivery = createDelivery({
+      db: counting, cache, events: noEvents, publisher: createPublisher(cache, createLogger('silent')), log: createLogger('silent'), local: createLocalDevices(), ledger,
+    });
+    const abort = new AbortController();
+    const streams = devices.map((device) => delivery.stream(device, abort.signal));
+    const firsts = streams.map((stream) => stream.next());
+    // Each stream has subscribed and settled what it was owed (one statement each, nothing owed): it waits for its channel.
+    await until(() => answered === devices.length);
+    // Queued by "another instance" (no stream there), whose wake-ups arrive here together.
+    const wakeUps: [string, DeviceChannelMessage][] = [];
+    const elsewhere = { ...deps(createLocalDevices()), publisher: { ...createPublisher(cache, createLogger('silent')), toDevice: async (d: string, m: DeviceChannelMessage) => void wakeUps.push([d, m]) } };
+    const commands = await Promise.all(devices.map((device) => runCommand(elsewhere, requester, { deviceId: device, script: 'echo hi', timeoutSec: 30, expiresInSec: 60 })));
+    claims.length = 0;
+    await Promise.all(wakeUps.map(([device, message]) => cache.publish(deviceChannel(device), JSON.stringify(message))));
+    const got = await Promise.all(firsts);
+    abort.abort();
+    expect(got.map((result) => (result.value as Extract<AgentMessage, { type: 'run' }>).command.id)).toEqual(commands.map((command) => command.id));
+    expect(claims).toHaveLength(1);
+    for (const command of commands) {
+      expect(await row(command.id)).toMatchObject({ status: 'sent', deliveryCount: 1 });
+      expect(ledger.get(command.id)).toEqual({ outputBytes: 0, truncated: false, nextSeq: 0 });
+    }
   });
 
   it('refuses output for a finished command', async () => {

@@ -7,7 +7,8 @@ import type { Publisher } from './events.ts';
 import { appendOutput, writeFromMark } from './output-append.ts';
 import { createReportGroups, type FinishedHook } from './report-groups.ts';
 import type { OutputLedger } from './output-ledger.ts';
-import { claimQueued, expireQueued, owedOnConnect } from './repository.ts';
+import { claimQueuedMany, expireQueued, owedOnConnect } from './repository.ts';
+import { createGroupCommit } from '../../platform/group-commit.ts';
 import { MAX_OUTPUT_BYTES } from './limits.ts';
 import type { LocalDevices } from './local-devices.ts';
 import type { EventPublisher } from '../events/index.ts';
@@ -32,6 +33,13 @@ export async function afterFinished(hook: FinishedHook | null | undefined, db: S
   (await hook(db, commandIds))();
 }
 
+/**
+ * Claims that come by the device channel (commands created on another instance: a bulk job's wave
+ * reaches the agents of every other instance this way) are written together, one statement for
+ * all the streams that got theirs meanwhile, instead of one each.
+ */
+const CLAIM_GROUP_MAX = 1_000;
+
 /** What a device's stream takes: messages from other instances, or ready ones from this instance. */
 type StreamItem = DeviceChannelMessage | { type: 'deliver'; message: AgentMessage };
 
@@ -40,6 +48,9 @@ export function createDelivery(deps: DeliveryDeps) {
   const { db, cache, publisher, events, log, local, ledger } = deps;
   const maxOutputBytes = deps.maxOutputBytes ?? MAX_OUTPUT_BYTES;
   const reports = createReportGroups({ db, events, publisher, ledger, finished: () => deps.finished?.() ?? null });
+  const claims = createGroupCommit((items: readonly { deviceId: string; id: string }[]) => claimQueuedMany(db, items), {
+    key: (item) => item.id, windowMs: 0, maxItems: CLAIM_GROUP_MAX,
+  });
 
   const expiredResult = (id: string) =>
     ({ id, status: 'expired', exitCode: null, error: 'Expired before the device came online', outputBytes: 0, outputTruncated: false }) as const;
@@ -100,8 +111,11 @@ export function createDelivery(deps: DeliveryDeps) {
             yield item;
             continue;
           }
-          const spec = await claimQueued(db, deviceId, item.id);
+          const spec = await claims.add({ deviceId, id: item.id });
           if (!spec) continue;
+          // A queued command has no output yet, and it will come to this instance: its first
+          // batch (a quick command's result carries it) needs no read of the accounting first.
+          ledger.set(spec.id, { outputBytes: 0, truncated: false, nextSeq: 0 });
           await publisher.output(spec.id, { type: 'status', status: 'sent' });
           yield { type: 'run', command: spec };
         }

@@ -212,13 +212,22 @@ export async function expireQueued(db: SqlExecutor): Promise<string[]> {
   return rows.map((row) => row.id);
 }
 
-/** Claims one queued command for delivery (queued → sent); the status check makes the claim exclusive across instances. */
-export async function claimQueued(db: SqlExecutor, deviceId: string, id: string): Promise<CommandSpec | null> {
-  const row = await typed(db).updateTable('commands')
+/**
+ * Claims queued commands for delivery (queued → sent), each for its own device, in one statement;
+ * the status check makes each claim exclusive across instances. Each item's spec, in order, or
+ * null where the command was not claimable (claimed elsewhere, expired, another device's).
+ */
+export async function claimQueuedMany(db: SqlExecutor, items: readonly { deviceId: string; id: string }[]): Promise<(CommandSpec | null)[]> {
+  if (items.length === 0) return [];
+  const ids = items.map((item) => item.id);
+  const deviceIds = items.map((item) => item.deviceId);
+  const rows = await typed(db).updateTable('commands')
     .set((eb) => ({ status: sql.lit('sent'), sentAt: sql<Date>`NOW()`, deliveryCount: eb('deliveryCount', '+', sql.lit(1)) }))
-    .where('deviceId', '=', deviceId).where('id', '=', id).where('status', '=', sql.lit('queued')).where('expiresAt', '>', sql<Date>`NOW()`)
-    .returning(SPEC_COLUMNS).$narrowType<SpecNarrowing>().executeTakeFirst();
-  return row ? toSpec(row) : null;
+    .where(sql<boolean>`(id, device_id) IN (SELECT * FROM unnest(${ids}::uuid[], ${deviceIds}::uuid[]))`)
+    .where('status', '=', sql.lit('queued')).where('expiresAt', '>', sql<Date>`NOW()`)
+    .returning(SPEC_COLUMNS).$narrowType<SpecNarrowing>().execute();
+  const claimed = new Map(rows.map((row) => [row.id, toSpec(row)]));
+  return items.map((item) => claimed.get(item.id) ?? null);
 }
 
 /** What a device's stream owes it when it starts (see `owedOnConnect`). */

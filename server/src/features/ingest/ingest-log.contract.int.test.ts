@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { createScratchDatabase, relationalEngines } from '../../../test-support/databases.ts';
+import { fakeSampleRecord } from '../../../test-support/harness.ts';
 import { migrate, openRelationalStore } from '../../stores/relational/index.ts';
 import { createMetrics } from '../../platform/obs/metrics.ts';
 import { createLogger } from '../../platform/obs/logger.ts';
@@ -57,7 +58,7 @@ for (const engine of relationalEngines()) {
       },
       teardown: remove,
     };
-  });
+  }, fakeSampleRecord);
 }
 
 const natsUrl = process.env.NATS_TEST_URL;
@@ -91,5 +92,5 @@ else {
         await remove();
       },
     };
-  });
+  }, fakeSampleRecord);
 }

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OutboxRecord } from '@ninjait/shared';
-import { fakeSampleRecord } from '../../../test-support/harness.ts';
 import type { RelationalStore } from '../../stores/relational/index.ts';
 import type { Drainer } from './drainer.ts';
 import type { IngestLog } from './ingest-log.ts';
@@ -79,7 +78,8 @@ const holds = (sink: { stored: Map<string, number> }, keys: readonly string[]) =
  * gets every row, through restarts and several instances; a store that is down only lags; a row
  * a store refuses goes to ingest_quarantine and does not hold up the rest.
  */
-export function describeIngestLogContract(name: string, open: () => Promise<LogEngineUnderTest>): void {
+/** `sampleRecord` makes the agent's sample with sequence number `seq` (the tests' fixture: this suite is source, it imports none). */
+export function describeIngestLogContract(name: string, open: () => Promise<LogEngineUnderTest>, sampleRecord: (seq: number) => OutboxRecord): void {
   describe(`ingest log contract: ${name}`, () => {
     let engine: LogEngineUnderTest;
     const devices: Device[] = [];
@@ -114,7 +114,7 @@ export function describeIngestLogContract(name: string, open: () => Promise<LogE
     };
     const uniqueSink = (label: string) => recordingSink(`${label}_${randomBytes(3).toString('hex')}`);
     /** Fresh sequences for a test: each test's records are its own. */
-    const records = (count: number): OutboxRecord[] => Array.from({ length: count }, () => fakeSampleRecord(++seq));
+    const records = (count: number): OutboxRecord[] => Array.from({ length: count }, () => sampleRecord(++seq));
 
     it('acks the highest logged sequence, logs replays once and delivers each row to every sink once', async () => {
       const [one, two] = [uniqueSink('one'), uniqueSink('two')];
