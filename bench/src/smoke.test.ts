@@ -43,7 +43,9 @@ describe('benchmarks at tiny size', () => {
       expect(result.pending ?? null).toBeNull();
       expect(result.rows.length).toBeGreaterThan(0);
       for (const row of result.rows) expect(row.value).not.toMatch(/^failed/);
-    }, 90_000);
+      // Generous: a benchmark that starts real agents from source took 90 s here with the machine at
+      // load 13 (43 s of it the agent's start-up); the bound is there to catch a run that never ends.
+    }, 240_000);
   }
 
   it('the fleet delivered what it says and the figures are plausible', () => {

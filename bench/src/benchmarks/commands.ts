@@ -15,9 +15,9 @@ import { seriesOf, type MetricValues } from '../lib/metrics.ts';
 import { scratchDatabase } from '../lib/stores.ts';
 import { fmt, type Row } from '../lib/table.ts';
 import { ENROLL_ADDRESSES, fleetFigures, SOURCE_ADDRESSES } from './connected.ts';
-import { setting, settingList, type BenchContext, type Benchmark } from './types.ts';
+import { serverWorkers, setting, settingList, type BenchContext, type Benchmark } from './types.ts';
 import { scratchDir } from '../lib/scratch.ts';
-import { cpuSecOfCommandLines, readProc } from '../lib/proc.ts';
+import { cpuSecOfCommandLines, readServerProc } from '../lib/proc.ts';
 
 /** A fleet-wide job that has not finished in this long is reported unfinished, with its counts. */
 const FLEET_JOB_TIMEOUT_MS = 120_000;
@@ -37,6 +37,8 @@ interface Settings {
   fleetJobConcurrency: number;
   /** After the real agent reported first, the rest of its start-up (collector, outbox) gets this long. */
   agentSettleMs: number;
+  /** Server processes behind the server's port (`--set workers=N`, see serverWorkers). */
+  workers: number;
 }
 
 /**
@@ -153,7 +155,7 @@ const withoutWindow = <T extends { window: ProfileWindow }>({ window: _window, .
 
 /** The run's CPU by process: the server's instances, the database's backends (when it has one of its own), the fleet's workers. */
 function cpuOf(server: ServerUnderTest, fleet: Fleet, databaseUrl: string | null): CpuReading {
-  const sum = (pids: readonly number[]) => pids.reduce((total, pid) => total + (readProc(pid)?.cpuSec ?? 0), 0);
+  const sum = (pids: readonly number[]) => pids.reduce((total, pid) => total + (readServerProc(pid)?.cpuSec ?? 0), 0);
   const database = databaseUrl ? ` ${new URL(databaseUrl).pathname.slice(1)} ` : null;
   return () => ({
     server: sum(server.instances.map((instance) => instance.pid)),
@@ -285,7 +287,7 @@ async function ownServerLevel(ctx: BenchContext, agents: number, s: Settings) {
     const startedMs = Date.now();
     const server = await startServerUnderTest({
       stores: ctx.stores, dataDir, ...(scratch ? { databaseUrl: scratch.url } : {}),
-      env: { AGENT_INTERVAL_MS: String(s.intervalMs) }, ...(ctx.profileDir ? { cpuProfDir: ctx.profileDir } : {}),
+      env: { AGENT_INTERVAL_MS: String(s.intervalMs) }, workers: s.workers, ...(ctx.profileDir ? { cpuProfDir: ctx.profileDir } : {}),
     });
     let measured: Awaited<ReturnType<typeof measureCommands>>;
     let fleetSnapshot: Awaited<ReturnType<Fleet['stop']>>;
@@ -356,6 +358,7 @@ export const commandsBenchmark: Benchmark = {
       fleetJob: setting(ctx, 'fleetJob', 1, 1),
       fleetJobConcurrency: setting(ctx, 'fleetJobConcurrency', 1_000, 1_000),
       agentSettleMs: setting(ctx, 'agentSettleMs', 2_000, 2_000),
+      workers: serverWorkers(ctx),
     };
     const out = [];
     for (const agents of levels) {

@@ -5,7 +5,7 @@ import { loopbackAddresses } from '../fleet/fleet.ts';
 import { newestProfile, profileClockUs, summarizeProfile, type ProfileWindow } from '../lib/cpuprofile.ts';
 import { trpcHttp } from '../lib/http-trpc.ts';
 import { seriesOf, type MetricValues } from '../lib/metrics.ts';
-import { readProc } from '../lib/proc.ts';
+import { readServerProc } from '../lib/proc.ts';
 import { progress } from '../lib/progress.ts';
 import { createFleetToken, REPO_ROOT, withServer, type ServerUnderTest } from '../lib/server-process.ts';
 import { Histogram, round, type LatencySummary } from '../lib/stats.ts';
@@ -39,7 +39,7 @@ async function runPhase(server: ServerUnderTest, calls: number, concurrency: num
   const failures: Record<string, number> = {};
   let ok = 0;
   let next = 0;
-  const cpuBefore = readProc(server.pid)!;
+  const cpuBefore = readServerProc(server.pid)!;
   const started = performance.now();
   const worker = async () => {
     for (let i = next++; i < calls; i = next++) {
@@ -56,7 +56,7 @@ async function runPhase(server: ServerUnderTest, calls: number, concurrency: num
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, calls) }, worker));
   const wallSec = (performance.now() - started) / 1000;
-  const cpuSec = readProc(server.pid)!.cpuSec - cpuBefore.cpuSec;
+  const cpuSec = readServerProc(server.pid)!.cpuSec - cpuBefore.cpuSec;
   return {
     calls, ok, failures, wallSec: round(wallSec, 2), perSec: round(ok / wallSec, 1), latency: latency.summary(),
     serverCpuPercentOfCore: round((cpuSec / wallSec) * 100, 1),

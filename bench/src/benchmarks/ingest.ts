@@ -1,6 +1,6 @@
 import { newestProfile, summarizeProfile } from '../lib/cpuprofile.ts';
 import { maxOf, seriesOf, sumOf } from '../lib/metrics.ts';
-import { readProc } from '../lib/proc.ts';
+import { readServerProc } from '../lib/proc.ts';
 import { progress, sleep, waitFor } from '../lib/progress.ts';
 import { REPO_ROOT, withServer, type ServerUnderTest } from '../lib/server-process.ts';
 import { round } from '../lib/stats.ts';
@@ -28,18 +28,18 @@ async function measureLoad(server: ServerUnderTest, ctx: BenchContext, agents: n
     const m = await server.metrics().catch(() => null);
     if (m) maxLag = Math.max(maxLag, maxOf(m, LAG));
   };
-  const cpu0 = { value: readProc(server.pid)! };
+  const cpu0 = { value: readServerProc(server.pid)! };
   const { fleet, steadySec } = await runSteadyFleet(server, ctx, {
     agents, intervalMs: 3_600_000, startPeriodMs: Math.min(5_000, agents * 20), steadyMs: loadMs, mode: 'flood', recordsPerPush,
     onSteady: () => {
-      cpu0.value = readProc(server.pid)!;
+      cpu0.value = readServerProc(server.pid)!;
       lagTimer = setInterval(() => void pollLag(), 500);
     },
   });
   const atSteadyEnd = sumOf(await server.metrics(), INGESTED);
   const s = await fleet.stop();
   const loadEnded = performance.now();
-  const cpu1 = readProc(server.pid)!;
+  const cpu1 = readServerProc(server.pid)!;
   // Drained: every sink's lag back at zero and nothing new logged.
   await waitFor('the drainers to catch up', async () => {
     const m = await server.metrics();

@@ -8,7 +8,7 @@ import { loopbackAddresses, startFleet, untilConnected, type Fleet } from '../fl
 import { connectRaw, type AgentTransport } from '../fleet/transport.ts';
 import { enrollAgent, exited, spawnAgent, stopProcess } from '../lib/agent-process.ts';
 import { loginAs } from '../lib/people.ts';
-import { readProc, sampleProcesses } from '../lib/proc.ts';
+import { readProc, readServerProc, sampleProcesses } from '../lib/proc.ts';
 import { progress, sleep, waitFor } from '../lib/progress.ts';
 import { provisionFleet } from '../lib/provision.ts';
 import { createFleetToken, REPO_ROOT, startServerUnderTest, type ServerUnderTest } from '../lib/server-process.ts';
@@ -16,7 +16,7 @@ import { Histogram, round } from '../lib/stats.ts';
 import { scratchDatabase } from '../lib/stores.ts';
 import { fmt, type Row } from '../lib/table.ts';
 import { ENROLL_ADDRESSES, SOURCE_ADDRESSES } from './connected.ts';
-import { setting, type BenchContext, type Benchmark } from './types.ts';
+import { serverWorkers, setting, type BenchContext, type Benchmark } from './types.ts';
 import { scratchDir } from '../lib/scratch.ts';
 import { newestProfile, profileClockUs, summarizeProfile, type ProfileWindow } from '../lib/cpuprofile.ts';
 import { loopDelayBetween } from '../lib/loop-delay.ts';
@@ -40,6 +40,8 @@ interface Settings {
   fleetNice: number;
   /** How long the agent's and the server's idle CPU is sampled before a download, to take it out of the copy's. */
   idleSampleMs: number;
+  /** Server processes behind the server's port (`--set workers=N`, see serverWorkers). */
+  workers: number;
 }
 
 type ShellEvent = { type: 'opened'; pty: boolean } | { type: 'output'; data: string } | { type: 'closed'; reason: string };
@@ -172,7 +174,7 @@ async function concurrentSessions(server: ServerUnderTest, agents: RealAgent[], 
     }
     const rssOpen = rssMb(server.pid);
     const echo = new Histogram();
-    const cpuBefore = readProc(server.pid)?.cpuSec ?? 0;
+    const cpuBefore = readServerProc(server.pid)?.cpuSec ?? 0;
     const started = performance.now();
     await Promise.all(terminals.map(async (terminal, t) => {
       for (let i = 0; i < s.keystrokesPerSession; i++) {
@@ -182,7 +184,7 @@ async function concurrentSessions(server: ServerUnderTest, agents: RealAgent[], 
       }
     }));
     const seconds = (performance.now() - started) / 1000;
-    const serverCpuCores = round(((readProc(server.pid)?.cpuSec ?? cpuBefore) - cpuBefore) / seconds, 2);
+    const serverCpuCores = round(((readServerProc(server.pid)?.cpuSec ?? cpuBefore) - cpuBefore) / seconds, 2);
     await Promise.all(terminals.map((terminal) => terminal.close()));
     return { sessions: s.sessions, realAgents: agents.length, echo: echo.summary(), serverCpuCores, serverRssMb: { before: rssBefore, allOpen: rssOpen } };
   } finally {
@@ -247,7 +249,7 @@ async function timeDownload(server: ServerUnderTest, agent: RealAgent, dir: stri
     const baselineMs = await cliCopy(server, agent.deviceId, small, join(dir, 'one.copy'));
     // CPU seconds each side spent on the copy: a rate on a shared, loaded machine says little alone.
     // The CLI is this process's child, counted once it has exited and been reaped.
-    const cpu = () => ({ agent: readProc(agent.process.pid!)?.cpuSec ?? 0, server: readProc(server.pid)?.cpuSec ?? 0, cli: readProc(process.pid)?.childCpuSec ?? 0 });
+    const cpu = () => ({ agent: readProc(agent.process.pid!)?.cpuSec ?? 0, server: readServerProc(server.pid)?.cpuSec ?? 0, cli: readProc(process.pid)?.childCpuSec ?? 0 });
     // What the agent and the server spend idle (heartbeats, drainers, the scheduler) is taken out.
     const idleFrom = cpu();
     await sleep(idleSampleMs);
@@ -255,7 +257,7 @@ async function timeDownload(server: ServerUnderTest, agent: RealAgent, dir: stri
     const idlePerSec = { agent: (idleTo.agent - idleFrom.agent) / (idleSampleMs / 1000), server: (idleTo.server - idleFrom.server) / (idleSampleMs / 1000) };
     const cpuBefore = cpu();
     // The first sample is taken as the copy starts: what each process held before it.
-    const watch = sampleProcesses({ agent: agent.process.pid!, server: server.pid }, 100);
+    const watch = sampleProcesses({ agent: agent.process.pid! }, 100, {}, { server: server.pid });
     const copy = join(dir, 'big.copy');
     let ms: number;
     let memory: ReturnType<typeof watch.stop>;
@@ -304,7 +306,7 @@ async function run(ctx: BenchContext, s: Settings) {
     const dataDir = join(dir, 'server');
     await mkdir(dataDir);
     const provisioned = ctx.sharedServer || s.agents === 0 || s.downloadOnly ? null : await provisionFleet({ databaseUrl: scratch?.url, dataDir }, s.agents, ctx.runId);
-    server = ctx.sharedServer ?? await startServerUnderTest({ stores: ctx.stores, dataDir, ...(scratch ? { databaseUrl: scratch.url } : {}), ...(ctx.profileDir ? { cpuProfDir: ctx.profileDir } : {}) });
+    server = ctx.sharedServer ?? await startServerUnderTest({ stores: ctx.stores, dataDir, workers: s.workers, ...(scratch ? { databaseUrl: scratch.url } : {}), ...(ctx.profileDir ? { cpuProfDir: ctx.profileDir } : {}) });
     if (provisioned) {
       const startPeriodMs = Math.round((s.agents / s.connectPerSec) * 1000);
       fleet = startFleet({
@@ -370,6 +372,7 @@ export const remoteBenchmark: Benchmark = {
       downloadOnly: setting(ctx, 'downloadOnly', 0, 0),
       fleetNice: setting(ctx, 'fleetNice', 0, 0),
       idleSampleMs: setting(ctx, 'idleSampleMs', 5_000, 5_000),
+      workers: serverWorkers(ctx),
     };
     const f = await run(ctx, s);
     const rows: Row[] = [];

@@ -3,7 +3,7 @@ import { openAnalyticsStore } from '@ninjait/server/stores/analytics';
 import { startFleet, loopbackAddresses, untilConnected } from '../fleet/fleet.ts';
 import { maxOf, sumOf } from '../lib/metrics.ts';
 import { loopDelayBetween } from '../lib/loop-delay.ts';
-import { readProc } from '../lib/proc.ts';
+import { readServerProc } from '../lib/proc.ts';
 import { progress, sleep, waitFor } from '../lib/progress.ts';
 import { createFleetToken, startServerUnderTest, type ServerUnderTest } from '../lib/server-process.ts';
 import { round, slope } from '../lib/stats.ts';
@@ -37,7 +37,7 @@ function watchServer(server: ServerUnderTest, everyMs: number, startedMs: number
   const loop = (async () => {
     while (!stopped) {
       const metrics = await server.metrics().catch(() => null);
-      const rss = readProc(server.pid)?.rssBytes ?? 0;
+      const rss = readServerProc(server.pid)?.rssBytes ?? 0;
       if (metrics) {
         readings.push({
           atSec: (performance.now() - startedMs) / 1000, rssMb: rss / 1024 / 1024,
@@ -133,7 +133,7 @@ export const soakBenchmark: Benchmark = {
       });
       progress(`  all ${agents} connected after ${enrollSec.toFixed(1)} s; soaking`);
       const soakStarted = performance.now();
-      const cpuBefore = readProc(server.pid)!;
+      const cpuBefore = readServerProc(server.pid)!;
       const watch = watchServer(server, everyMs, soakStarted);
       const metricsBefore = await server.metrics();
       for (let left = soakMs; left > 0; left -= 60_000) {
@@ -141,7 +141,7 @@ export const soakBenchmark: Benchmark = {
         const last = watch.readings.at(-1);
         if (soakMs >= 120_000 && last) progress(`  ${Math.round(last.atSec / 60)} of ${soakMs / 60_000} min: RSS ${last.rssMb.toFixed(0)} MB, lag ${last.lagSec.toFixed(1)} s, ${last.connected} connected`);
       }
-      const cpuAfter = readProc(server.pid)!;
+      const cpuAfter = readServerProc(server.pid)!;
       const metricsAfter = await server.metrics();
       await watch.stop();
       const s = await fleet.stop();

@@ -38,6 +38,17 @@ export function setting(ctx: BenchContext, name: string, full: number, quick: nu
   return ctx.quick ? quick : full;
 }
 
+/**
+ * `--set workers=N`: the server under test runs as N processes behind its port (WORKERS), which
+ * needs PostgreSQL and Redis; 1 (one process) by default.
+ */
+export function serverWorkers(ctx: BenchContext): number {
+  const workers = setting(ctx, 'workers', 1, 1);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new Error('--set workers takes 1 to 64');
+  if (workers > 1 && !(ctx.stores.databaseUrl && ctx.stores.redisUrl)) throw new Error('--set workers>1 needs DATABASE_URL and REDIS_URL (workers share PostgreSQL and Redis)');
+  return workers;
+}
+
 /** A comma-separated list from `--set name=a,b,c` or the default. */
 export function settingList(ctx: BenchContext, name: string, full: number[], quick: number[]): number[] {
   const value = ctx.overrides[name];

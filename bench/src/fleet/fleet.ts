@@ -29,6 +29,8 @@ export interface FleetSnapshot extends WorkerCounters {
   errors: Record<string, { count: number; example: string }>;
   workerRssBytes: number;
   workerCpuSec: number;
+  /** The simulator's own event-loop delay, its worst worker's: latencies are timed on these loops. */
+  workerLoopDelay: { p99Ms: number; maxMs: number };
 }
 
 /** `count` loopback source addresses from 127.0.0.<first>. */
@@ -67,7 +69,7 @@ export function startFleet(options: FleetOptions) {
       enrolled: 0, connected: 0, enrollFailures: 0, connectFailures: 0, disconnects: 0, pushes: 0, records: 0,
       pushErrors: 0, heartbeats: 0, heartbeatErrors: 0, commandsAnswered: 0,
       ackLatency: new Histogram(), heartbeatLatency: new Histogram(), enrollLatency: new Histogram(), errors: {},
-      workerRssBytes: 0, workerCpuSec: 0,
+      workerRssBytes: 0, workerCpuSec: 0, workerLoopDelay: { p99Ms: 0, maxMs: 0 },
     };
     for (const r of reports.values()) {
       for (const key of ['enrolled', 'connected', 'enrollFailures', 'connectFailures', 'disconnects', 'pushes', 'records',
@@ -77,6 +79,9 @@ export function startFleet(options: FleetOptions) {
       total.enrollLatency.merge(r.enrollLatency);
       total.workerRssBytes += r.rssBytes;
       total.workerCpuSec += r.cpuSec;
+      total.workerLoopDelay = {
+        p99Ms: Math.max(total.workerLoopDelay.p99Ms, r.loopDelay.p99Ms), maxMs: Math.max(total.workerLoopDelay.maxMs, r.loopDelay.maxMs),
+      };
       for (const [key, e] of Object.entries(r.errors)) {
         const entry = (total.errors[key] ??= { count: 0, example: e.example });
         entry.count += e.count;

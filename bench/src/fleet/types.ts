@@ -54,6 +54,8 @@ export interface WorkerReport extends WorkerCounters {
   errors: Record<string, { count: number; example: string }>;
   rssBytes: number;
   cpuSec: number;
+  /** This worker's event-loop delay since the last mark (or its start). */
+  loopDelay: { p99Ms: number; maxMs: number };
 }
 
 export type ToWorker = { type: 'start'; worker: number; config: WorkerConfig } | { type: 'mark' } | { type: 'stop' };

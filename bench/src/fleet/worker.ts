@@ -3,6 +3,7 @@
  * over IPC every second. Several workers keep each process under the 20,000 open files limit.
  */
 import { Agent } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { readProc } from '../lib/proc.ts';
 import { Histogram } from '../lib/stats.ts';
 import { SimAgent, type AgentEvents } from './sim-agent.ts';
@@ -77,6 +78,10 @@ function runWorker(worker: number, config: WorkerConfig) {
     }, at));
   }
 
+  // The simulator's own stalls: an ack that arrives while this loop is busy is timed late, so a
+  // figure is the server's only when this stays well below it.
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
   const report = (final: boolean) => {
     const proc = readProc(process.pid);
     const message: FromWorker = {
@@ -85,6 +90,7 @@ function runWorker(worker: number, config: WorkerConfig) {
         worker, pid: process.pid, final, ...counters, errors,
         ackLatency: ackLatency.toJSON(), heartbeatLatency: heartbeatLatency.toJSON(), enrollLatency: enrollLatency.toJSON(),
         rssBytes: proc?.rssBytes ?? 0, cpuSec: proc?.cpuSec ?? 0,
+        loopDelay: { p99Ms: loop.percentile(99) / 1e6, maxMs: loop.max / 1e6 },
       },
     };
     process.send!(message);
@@ -114,6 +120,7 @@ function runWorker(worker: number, config: WorkerConfig) {
       counters.pushes = 0;
       counters.records = 0;
       counters.heartbeats = 0;
+      loop.reset();
       if (config.mode === 'flood') for (const agent of agents) void agent.startFlood();
     },
     lifetime,

@@ -30,6 +30,53 @@ export function readProc(pid: number): ProcSnapshot | null {
   }
 }
 
+/** Sums snapshots taken at one moment (a process and its workers). */
+function sumSnapshots(snaps: readonly ProcSnapshot[]): ProcSnapshot | null {
+  if (snaps.length === 0) return null;
+  return {
+    atMs: performance.now(),
+    cpuSec: snaps.reduce((sum, snap) => sum + snap.cpuSec, 0),
+    childCpuSec: snaps.reduce((sum, snap) => sum + snap.childCpuSec, 0),
+    rssBytes: snaps.reduce((sum, snap) => sum + snap.rssBytes, 0),
+  };
+}
+
+/** A process's command line, its arguments joined by spaces; throws once it is gone. */
+const commandLine = (pid: number | string) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+
+/**
+ * The children `pid` started from its main thread (a server's workers and its chdb process), with
+ * their command lines. One read of the kernel's list, not a scan of /proc: the download benchmark
+ * samples this ten times a second.
+ */
+function childProcesses(pid: number): { pid: number; cmdline: string }[] {
+  let listed: string;
+  try {
+    listed = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8');
+  } catch {
+    return [];
+  }
+  return listed.split(' ').filter(Boolean).flatMap((child) => {
+    try {
+      return [{ pid: Number(child), cmdline: commandLine(child) }];
+    } catch {
+      return []; // Gone between the listing and the read.
+    }
+  });
+}
+
+/**
+ * A server under test: its process and, when it runs as several workers (WORKERS), theirs,
+ * summed; never its chdb process (`ninjait-chdb`), which the figures of one process never had
+ * either, so one process and several workers compare like for like.
+ */
+export function readServerProc(pid: number): ProcSnapshot | null {
+  const own = readProc(pid);
+  if (!own) return null;
+  const workers = childProcesses(pid).filter((child) => !child.cmdline.startsWith('ninjait-chdb')).map((child) => readProc(child.pid));
+  return sumSnapshots([own, ...workers.filter((snap) => snap !== null)]);
+}
+
 export interface ProcSummary {
   samples: number;
   rssMeanMb: number;
@@ -48,19 +95,12 @@ export interface ProcSummary {
  * listeners: what it costs is all of them); null once none is left.
  */
 export function readGroup(pgid: number): ProcSnapshot | null {
-  const snaps = processGroupMembers(pgid).map(({ pid }) => readProc(pid)).filter((snap) => snap !== null);
-  if (snaps.length === 0) return null;
-  return {
-    atMs: performance.now(),
-    cpuSec: snaps.reduce((sum, snap) => sum + snap.cpuSec, 0),
-    childCpuSec: snaps.reduce((sum, snap) => sum + snap.childCpuSec, 0),
-    rssBytes: snaps.reduce((sum, snap) => sum + snap.rssBytes, 0),
-  };
+  return sumSnapshots(processGroupMembers(pgid).map(({ pid }) => readProc(pid)).filter((snap) => snap !== null));
 }
 
 /** Samples a set of processes (and of process groups, summed) every `everyMs` until stopped. */
-export function sampleProcesses(pids: Record<string, number>, everyMs: number, groups: Record<string, number> = {}) {
-  const series: Record<string, ProcSnapshot[]> = Object.fromEntries([...Object.keys(pids), ...Object.keys(groups)].map((name) => [name, []]));
+export function sampleProcesses(pids: Record<string, number>, everyMs: number, groups: Record<string, number> = {}, servers: Record<string, number> = {}) {
+  const series: Record<string, ProcSnapshot[]> = Object.fromEntries([...Object.keys(pids), ...Object.keys(groups), ...Object.keys(servers)].map((name) => [name, []]));
   const take = () => {
     for (const [name, pid] of Object.entries(pids)) {
       const snap = readProc(pid);
@@ -68,6 +108,10 @@ export function sampleProcesses(pids: Record<string, number>, everyMs: number, g
     }
     for (const [name, pgid] of Object.entries(groups)) {
       const snap = readGroup(pgid);
+      if (snap) series[name]!.push(snap);
+    }
+    for (const [name, pid] of Object.entries(servers)) {
+      const snap = readServerProc(pid);
       if (snap) series[name]!.push(snap);
     }
   };
@@ -111,7 +155,7 @@ export function processGroupMembers(pgid: number): { pid: number; cmdline: strin
       // After the command name: state, ppid, pgrp.
       const pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
       if (pgrp !== pgid) continue;
-      members.push({ pid: Number(entry), cmdline: readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ').trim() });
+      members.push({ pid: Number(entry), cmdline: commandLine(entry) });
     } catch {
       // Gone between the listing and the read.
     }

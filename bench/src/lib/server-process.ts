@@ -43,6 +43,8 @@ export interface ServerOptions {
   databaseUrl?: string;
   /** Start the first instance on this DATA_DIR (pre-filled PGlite); the caller removes it. */
   dataDir?: string;
+  /** Server processes per instance behind its one port (WORKERS; needs PostgreSQL and Redis). */
+  workers?: number;
 }
 
 export interface ServerInstance {
@@ -78,9 +80,23 @@ const HEALTHY_WITHIN_MS = 180_000;
 /** Every server process still running, so an interrupted run does not leave them behind. */
 const running = new Set<ChildProcess>();
 
+/**
+ * Kills a server and everything it started (its workers under WORKERS, its chdb): each server
+ * runs in a process group of its own, and the whole group goes. A worker whose primary was
+ * killed is meant to exit by itself, but one under tsx's loader thread was once seen to hang in
+ * its own exit; the group kill leaves nothing behind either way.
+ */
+function killServerGroup(child: ChildProcess): void {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL');
+  }
+}
+
 /** Kills every server this process started (SIGINT/SIGTERM on the bench). */
 export function killServers(): void {
-  for (const child of running) child.kill('SIGKILL');
+  for (const child of running) killServerGroup(child);
 }
 
 async function spawnInstance(env: Record<string, string>, cpuProfDir: string | undefined, logFile: string, givenDataDir?: string): Promise<ServerInstance & { ownsDataDir: boolean }> {
@@ -91,6 +107,8 @@ async function spawnInstance(env: Record<string, string>, cpuProfDir: string | u
     cwd: REPO_ROOT,
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, so that killing it reaches its workers and chdb too (killServerGroup).
+    detached: true,
   });
   running.add(child);
   child.once('exit', () => running.delete(child));
@@ -117,10 +135,12 @@ async function stopInstance(instance: ServerInstance & { ownsDataDir: boolean })
   if (child.exitCode === null && child.signalCode === null) {
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const timer = setTimeout(() => killServerGroup(child), 30_000);
     await exited;
     clearTimeout(timer);
   }
+  // Stopped or not, nothing it started outlives it.
+  killServerGroup(child);
   if (instance.ownsDataDir) await rm(instance.dataDir, { recursive: true, force: true });
 }
 
@@ -135,6 +155,7 @@ export async function startServerUnderTest(options: ServerOptions): Promise<Serv
     // A key space per run, removed at stop: benchmarks on a shared Redis leave nothing behind.
     ...(options.stores.redisUrl ? { REDIS_URL: options.stores.redisUrl, REDIS_KEY_PREFIX: `${keySpace}:`, QUEUE_PREFIX: keySpace } : {}),
     ...options.env,
+    ...(options.workers && options.workers > 1 ? { WORKERS: String(options.workers) } : {}),
   };
   // Not scratch: a run that ends badly keeps its servers' logs for the person reading why.
   const logDir = await mkdtemp(join(tmpdir(), 'ninjait-bench-log-'));
