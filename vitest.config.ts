@@ -11,6 +11,9 @@ export default defineConfig({
     exclude: ['**/node_modules/**', '**/dist/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // expect.poll waits for something that will happen (a page to update, a row to land). Its own default
+    // of one second is less than a busy CI machine takes to answer one click, and failed a console test.
+    expect: { poll: { timeout: 15_000 } },
     // Three files at a time on two cores: the files' own CPU (npm test -- --record-durations) is
     // about half of two workers' time, the rest they wait on servers, agents, browsers and timers,
     // so a third file fills those waits. The side lane's phases (faults, installers) have slack.

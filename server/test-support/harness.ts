@@ -30,8 +30,10 @@ export async function startHarness(options: { relational: 'pglite' | 'postgres';
   const dataDir = await mkdtemp(join(tmpdir(), 'ninjait-test-'));
   const database = options.relational === 'postgres' ? await createScratchDatabase() : null;
   const keySpace = `test:${randomBytes(4).toString('hex')}:`;
+  // The drainers keep their default poll (250 ms): an append in this server wakes them at once, and
+  // polling every 20 ms cost an idle harness a quarter of a core in PGlite reads (7 % at 250 ms).
   const env = parseEnv({
-    PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent', DRAIN_POLL_MS: '20',
+    PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent',
     ...(database ? { DATABASE_URL: database.url } : {}),
     // Each harness gets its own key space, so rate limits, sessions and queues never leak between test files.
     ...(options.cache === 'redis' ? { REDIS_URL: process.env.REDIS_URL!, REDIS_KEY_PREFIX: keySpace, QUEUE_PREFIX: `${keySpace}q` } : {}),

@@ -48,7 +48,7 @@ describe.each(engineVariants())('agent transport against the real server ($name)
   async function serveWith(cert: TestCert, extra: Record<string, string> = {}) {
     await server?.close();
     server = await startServer(parseEnv({
-      PORT: String(port), DATA_DIR: join(dir, 'server'), LOG_LEVEL: 'silent', DRAIN_POLL_MS: '20',
+      PORT: String(port), DATA_DIR: join(dir, 'server'), LOG_LEVEL: 'silent',
       TLS_CERT_FILE: cert.certFile, TLS_KEY_FILE: cert.keyFile,
       ...(database ? { DATABASE_URL: database.url } : {}), ...engines.env, ...extra,
     }));

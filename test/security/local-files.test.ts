@@ -68,7 +68,7 @@ describe.each(engineVariants())('server files are private to its account ($name)
     const port = String(await freePort());
     url = `http://127.0.0.1:${port}`;
     env = {
-      PORT: port, DATA_DIR: join(dir, 'data'), LOG_LEVEL: 'warn', DRAIN_POLL_MS: '20', AGENT_INTERVAL_MS: '1000',
+      PORT: port, DATA_DIR: join(dir, 'data'), LOG_LEVEL: 'warn', AGENT_INTERVAL_MS: '1000',
       ...(database ? { DATABASE_URL: database.url } : {}), ...engines.env,
     };
   });

@@ -23,7 +23,7 @@ export const FAILED_LOGIN_ACTION = 'auth.login_failed';
 export const NO_ORGANIZATION = '00000000-0000-0000-0000-000000000000';
 export const PER_ADDRESS_IN_FULL = 20;
 export const ALL_IN_FULL = 1_000;
-const SAMPLE_WINDOW_SEC = 60;
+export const SAMPLE_WINDOW_SEC = 60;
 /** Emails are at most 255 characters by the input schema; the bound holds whatever calls this. */
 const EMAIL_CHARS = 255;
 

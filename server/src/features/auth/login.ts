@@ -19,7 +19,7 @@ export interface LoginAttempt {
 }
 
 /**
- * Runs password work (a check or a new hash, ~50 ms of a core each) in the process's password
+ * Runs password work (a check or a new hash, 50-160 ms of a core each) in the process's password
  * queue, in the caller's address's turn: people adding or resetting accounts cannot starve logins.
  */
 export function withPasswordGate<T>(ip: string | null, work: () => Promise<T>, gate: PasswordGate = passwordGate): Promise<T> {

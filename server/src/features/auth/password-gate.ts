@@ -2,9 +2,9 @@ import { availableParallelism } from 'node:os';
 import { AppError } from '../../platform/errors.ts';
 
 /**
- * A queue in front of password checks. Each scrypt costs ~50 ms of a core and runs on libuv's
- * four shared threads (with file and DNS work): without a bound, one client sending hundreds of
- * logins at once queues hundreds of hashes ahead of everyone else's login, and of disk reads.
+ * A queue in front of password checks. Each scrypt costs 50-160 ms of a core (by machine) and runs
+ * on libuv's four shared threads (with file and DNS work): without a bound, one client sending
+ * hundreds of logins at once queues hundreds of hashes ahead of everyone else's login, and of disk reads.
  *
  * `concurrency` checks run at once; the others wait, taken in turn key by key (round robin over
  * addresses), so a key with many waiting checks delays another key's check by at most one turn
