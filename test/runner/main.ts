@@ -7,7 +7,7 @@ import { createCleanup } from './cleanup.ts';
 import { cpuReport } from './cpu-report.ts';
 import { canInstall, installMissing, wantedPackages } from './debian.ts';
 import { startPeers } from './peers.ts';
-import { installersUnavailable, PHASES, type PhaseName, type PhaseResult } from './phases.ts';
+import { installersUnavailable, MAX_FILES_TRIED_AGAIN, PHASES, type PhaseName, type PhaseResult } from './phases.ts';
 import { killGroup, killLeftovers, runningChildren, say, step } from './processes.ts';
 import { plan, runGroup } from './schedule.ts';
 import { prepareServices } from './services.ts';
@@ -34,8 +34,9 @@ Runs every check CI runs, on this machine, and leaves it as it found it:
                one after another, the fault suite, installers, msi, typecheck and lint (their
                output is printed when main and they have ended).
 
-A test whose peer is missing skips with a printed reason. Every phase runs even if an earlier
-one failed; the exit code is 0 only if none failed (130 after Ctrl-C). On exit, failure or
+A test whose peer is missing skips with a printed reason. Up to ${MAX_FILES_TRIED_AGAIN} test files that
+fail get one second try on their own; the summary lists what passed only then. Every phase runs
+even if an earlier one failed; the exit code is 0 only if none failed (130 after Ctrl-C). On exit, failure or
 Ctrl-C, it stops what it started and removes its temporary folder.
 
 Options:
@@ -94,6 +95,10 @@ function summarise(results: PhaseResult[], interrupted: string | null): number {
   for (const result of counted) {
     const sum = result.tests!.fileSeconds ? ` (${result.tests!.fileSeconds} s of files in all, over ${result.seconds} s)` : '';
     if (result.tests!.slowest?.length) say(`\nslowest files of ${result.name}${sum}:\n${result.tests!.slowest.join('\n')}`);
+  }
+  const secondTries = counted.flatMap((result) => result.tests!.passedOnSecondTry ?? []);
+  if (secondTries.length > 0) {
+    say(`\npassed only on a second try, without the rest of the suite (they fail under load: fix them):\n${secondTries.map((failure) => `  ${failure}`).join('\n')}`);
   }
   const failures = counted.flatMap((result) => result.tests!.failures ?? []);
   if (failures.length > 0) say(`\nfailed:\n${failures.map((failure) => `  ${failure}`).join('\n')}`);

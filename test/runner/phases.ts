@@ -14,6 +14,13 @@ export interface TestCounts {
   skipped: number;
   /** `file > test` of each failed test, so a log's tail says what failed without its scrollback. */
   failures?: string[];
+  /** The files that failed, by path from the repository's root: what a second try runs. */
+  failedFiles?: string[];
+  /**
+   * Failures of the first run whose files then passed on a second try without the rest of the
+   * suite beside them: tests that fail under load, listed so they are fixed, not forgotten.
+   */
+  passedOnSecondTry?: string[];
   /** The slowest files, `seconds file`: where the phase's time went. */
   slowest?: string[];
   /** Every file's time added up: over the phase's wall time, how many files ran at once on average. */
@@ -73,7 +80,11 @@ export function readVitestCounts(file: string): TestCounts | null {
       .sort((a, b) => b.seconds - a.seconds).slice(0, SLOWEST_SHOWN)
       .map((file) => `${String(file.seconds).padStart(5)} s  ${file.name}`);
     const fileDurations = Object.fromEntries(timed.map((file) => [file.name, Math.round(file.seconds * 10) / 10]));
-    return { passed: count('numPassedTests'), failed: count('numFailedTests'), skipped: count('numPendingTests') + count('numTodoTests'), failures, slowest, fileSeconds, fileDurations };
+    const failedFiles = files.filter((file) => file.status === 'failed').map((file) => relative(file.name));
+    return {
+      passed: count('numPassedTests'), failed: count('numFailedTests'), skipped: count('numPendingTests') + count('numTodoTests'),
+      failures, failedFiles, slowest, fileSeconds, fileDurations,
+    };
   } catch {
     return null;
   }
@@ -92,12 +103,49 @@ function firstLinesOf(messages: unknown): string {
   return lines.map((line) => `\n      ${line.slice(0, 240)}`).join('');
 }
 
-async function vitest(context: PhaseContext, name: PhaseName, args: string[]): Promise<Omit<PhaseResult, 'name' | 'seconds'>> {
-  const report = join(context.tmp, `${name}.vitest.json`);
+/**
+ * At most this many failed files get a second try: more than that is a broken change, not a
+ * machine too loaded for a timing, and a second run of them would only make CI slower.
+ */
+export const MAX_FILES_TRIED_AGAIN = 3;
+
+async function vitestRun(context: PhaseContext, report: string, args: string[], filters: readonly string[]): Promise<{ code: number; tests: TestCounts | null }> {
   const code = await runForeground(join(context.root, 'node_modules/.bin/vitest'),
-    ['run', ...args, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...context.filters], { env: context.env, cwd: context.root, logFile: context.logFile });
-  const tests = readVitestCounts(report) ?? undefined;
-  return code === 0 ? { status: 'passed', ...(tests ? { tests } : {}) } : { status: 'failed', reason: `vitest exited ${code}`, ...(tests ? { tests } : {}) };
+    ['run', ...args, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...filters], { env: context.env, cwd: context.root, logFile: context.logFile });
+  return { code, tests: readVitestCounts(report) };
+}
+
+/**
+ * Runs a vitest phase. Files that failed get one second try, on their own: on a loaded two-core
+ * CI machine a test that waits on a browser, a child process or a timer can miss its deadline
+ * beside the rest of the suite (CI failed that way on a different test each time). A file that
+ * fails again fails the phase; one that passes is listed in the summary as passed on a second
+ * try, with its first failure, so it gets fixed rather than hidden. A broken change fails the
+ * same way twice, or in more files than get a second try.
+ */
+async function vitest(context: PhaseContext, name: PhaseName, args: string[]): Promise<Omit<PhaseResult, 'name' | 'seconds'>> {
+  const first = await vitestRun(context, join(context.tmp, `${name}.vitest.json`), args, context.filters);
+  const tests = first.tests ?? undefined;
+  const failedFiles = tests?.failedFiles ?? [];
+  if (first.code === 0 || !tests || failedFiles.length === 0 || failedFiles.length > MAX_FILES_TRIED_AGAIN) {
+    return first.code === 0 ? { status: 'passed', ...(tests ? { tests } : {}) } : { status: 'failed', reason: `vitest exited ${first.code}`, ...(tests ? { tests } : {}) };
+  }
+  const announce = `\n==> ${failedFiles.length} file(s) failed; trying them once more without the rest of the suite: ${failedFiles.join(', ')}\n`;
+  if (context.logFile) appendFileSync(context.logFile, announce);
+  else process.stdout.write(announce);
+  const second = await vitestRun(context, join(context.tmp, `${name}.second-try.vitest.json`), args, failedFiles);
+  const again = second.tests;
+  const combined: TestCounts = {
+    ...tests,
+    passed: tests.passed + tests.failed - (again?.failed ?? tests.failed),
+    failed: again?.failed ?? tests.failed,
+    failures: again?.failures ?? tests.failures ?? [],
+    failedFiles: again?.failedFiles ?? failedFiles,
+    passedOnSecondTry: (tests.failures ?? []).filter((failure) => !(again?.failedFiles ?? failedFiles).some((file) => failure.startsWith(file))),
+  };
+  return second.code === 0
+    ? { status: 'passed', tests: combined }
+    : { status: 'failed', reason: `vitest exited ${second.code} on the second try too`, tests: combined };
 }
 
 async function command(context: PhaseContext, program: string, args: string[]): Promise<Omit<PhaseResult, 'name' | 'seconds'>> {

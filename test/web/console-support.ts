@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { beforeEach, expect } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { AGENT_CLI, REPO_ROOT, SERVER_CLI, freePort, runCli, startCli, waitFor, type Proc } from '../support/processes.ts';
 
@@ -179,6 +179,31 @@ export async function logIn(page: Page, url: string, account: Account): Promise<
 
 export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/** Characters of a failed test's page text and lines of its server's output printed. */
+const FAILED_PAGE_TEXT = 2_000;
+const FAILED_SERVER_LINES = 40;
+
+/**
+ * When a test of the calling file fails, prints what its page showed (address, visible text) and
+ * the end of the server's output, and keeps a screenshot as `FAILED-<test>.png`: a failure on CI
+ * is diagnosed from its log, since it cannot be watched again.
+ */
+export function describePageOnFailure(page: () => Page | undefined, serverOutput: () => string): void {
+  beforeEach(({ task, onTestFailed }) => {
+    onTestFailed(async () => {
+      const current = page();
+      if (!current) return;
+      const name = task.name.replace(/[^A-Za-z0-9]+/g, '-').slice(0, 80);
+      // The page's own content, not the navigation beside it on every page.
+      const content = (await current.locator('main').count().catch(() => 0)) > 0 ? current.locator('main').first() : current.locator('body');
+      const seen = await content.innerText({ timeout: 5_000 }).catch((error: Error) => `(page unreadable: ${error.message})`);
+      await current.screenshot({ path: join(ARTIFACTS, `FAILED-${name}.png`), fullPage: true }).catch(() => undefined);
+      const lines = serverOutput().trimEnd().split('\n').slice(-FAILED_SERVER_LINES).join('\n');
+      console.log(`"${task.name}" failed at ${current.url()}; the page showed:\n${seen.slice(0, FAILED_PAGE_TEXT)}\n--- the server's last output:\n${lines}`);
+    });
+  });
 }
 
 /** A console server, a real agent of this machine enrolled into it, and the owner logged in in Chromium. */

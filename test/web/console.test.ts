@@ -5,6 +5,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { describePageOnFailure } from './console-support.ts';
 import { AGENT_CLI, REPO_ROOT, SERVER_CLI, freePort, runCli, startCli, waitFor, type Proc } from '../support/processes.ts';
 
 /**
@@ -35,6 +36,7 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
   let deviceId = '';
   const consoleErrors: string[] = [];
   const cliFlags = () => ['--server', url, '--data-dir', join(dir, 'server')];
+  describePageOnFailure(() => page, () => server?.output() ?? '');
 
   /** playwright-core has no `expect`: waits for a locator, and polls text with vitest's. */
   const shown = (locator: Locator, timeout?: number) => locator.first().waitFor({ state: 'visible', ...(timeout ? { timeout } : {}) });
@@ -267,7 +269,12 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
   it('works a ticket: create, assign, close', async () => {
     await nav('Tickets').click();
     await page.getByLabel('Title').fill('Printer offline');
+    // The server's answer first: a ticket that was never created and one whose page is slow to
+    // draw are different failures (CI once saw only "no heading" after 20 s).
+    const created = page.waitForResponse((response) => response.url().includes('tickets.create'), { timeout: 30_000 });
     await page.getByRole('button', { name: 'Create ticket' }).click();
+    const answer = await created;
+    expect(answer.status(), await answer.text()).toBe(200);
     await page.getByRole('heading', { name: 'Printer offline' }).waitFor();
     await page.getByRole('button', { name: 'Assign to me' }).click();
     await shown(page.getByText('Assigned to: you'));
