@@ -80,6 +80,7 @@ export async function startConsoleServer(prefix: string, options: { env?: (url: 
       if (body.error) throw new Error(`${path}: ${body.error.message}`);
       return body.result!.data;
     };
+    describeOnFailure(undefined, () => server.output());
     return {
       url, dir, owner, server, call, stop,
       cli: (args, env = {}) => runCli(SERVER_CLI, [...args, '--server', url, '--data-dir', join(dir, 'server')], env),
@@ -155,6 +156,7 @@ export async function openBrowser(): Promise<ConsoleBrowser> {
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: 'Europe/Paris', locale: 'en-US' });
       context.on('page', watch);
       const page = await context.newPage();
+      describeOnFailure(page);
       return { context, page };
     },
     close: () => browser.close(),
@@ -185,26 +187,38 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 const FAILED_PAGE_TEXT = 2_000;
 const FAILED_SERVER_LINES = 40;
 
-/**
- * When a test of the calling file fails, prints what its page showed (address, visible text) and
- * the end of the server's output, and keeps a screenshot as `FAILED-<test>.png`: a failure on CI
- * is diagnosed from its log, since it cannot be watched again.
- */
-export function describePageOnFailure(page: () => Page | undefined, serverOutput: () => string): void {
-  beforeEach(({ task, onTestFailed }) => {
-    onTestFailed(async () => {
-      const current = page();
-      if (!current) return;
-      const name = task.name.replace(/[^A-Za-z0-9]+/g, '-').slice(0, 80);
-      // The page's own content, not the navigation beside it on every page.
-      const content = (await current.locator('main').count().catch(() => 0)) > 0 ? current.locator('main').first() : current.locator('body');
-      const seen = await content.innerText({ timeout: 5_000 }).catch((error: Error) => `(page unreadable: ${error.message})`);
-      await current.screenshot({ path: join(ARTIFACTS, `FAILED-${name}.png`), fullPage: true }).catch(() => undefined);
-      const lines = serverOutput().trimEnd().split('\n').slice(-FAILED_SERVER_LINES).join('\n');
-      console.log(`"${task.name}" failed at ${current.url()}; the page showed:\n${seen.slice(0, FAILED_PAGE_TEXT)}\n--- the server's last output:\n${lines}`);
-    });
-  });
+/** This test file's open pages and servers: what a failed test is described by (see below). */
+const witnesses = { pages: new Set<Page>(), serverOutputs: new Set<() => string>() };
+
+/** Adds a page and its server's output to what a failure of this file describes (openBrowser and startConsoleServer add theirs). */
+export function describeOnFailure(page?: Page, serverOutput?: () => string): void {
+  if (page) witnesses.pages.add(page);
+  if (serverOutput) witnesses.serverOutputs.add(serverOutput);
 }
+
+/**
+ * When any test of a file that imports this module fails, prints what each of its open pages
+ * showed (address, visible text) and the end of its servers' output, and keeps a screenshot as
+ * `FAILED-<test>-<n>.png`: a failure on CI is diagnosed from its log, since it cannot be watched
+ * again. Registered on import, for the importing file's tests (each browser test file runs in a
+ * module graph of its own).
+ */
+beforeEach(({ task, onTestFailed }) => {
+  onTestFailed(async () => {
+    const name = task.name.replace(/[^A-Za-z0-9]+/g, '-').slice(0, 80);
+    const pages = [...witnesses.pages].filter((page) => !page.isClosed());
+    for (const [index, page] of pages.entries()) {
+      // The page's own content, not the navigation beside it on every page.
+      const content = (await page.locator('main').count().catch(() => 0)) > 0 ? page.locator('main').first() : page.locator('body');
+      const seen = await content.innerText({ timeout: 5_000 }).catch((error: Error) => `(page unreadable: ${error.message})`);
+      await page.screenshot({ path: join(ARTIFACTS, `FAILED-${name}-${index + 1}.png`), fullPage: true }).catch(() => undefined);
+      console.log(`"${task.name}" failed; page ${index + 1} of ${pages.length} was at ${page.url()} and showed:\n${seen.slice(0, FAILED_PAGE_TEXT)}`);
+    }
+    for (const output of witnesses.serverOutputs) {
+      console.log(`"${task.name}" failed; the server's last output:\n${output().trimEnd().split('\n').slice(-FAILED_SERVER_LINES).join('\n')}`);
+    }
+  });
+});
 
 /** A console server, a real agent of this machine enrolled into it, and the owner logged in in Chromium. */
 export interface OwnerAtDevice { s: ConsoleServer; b: ConsoleBrowser; local: LocalAgent; page: Page; stop(): Promise<void> }

@@ -5,7 +5,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
-import { describePageOnFailure } from './console-support.ts';
+import { describeOnFailure } from './console-support.ts';
 import { AGENT_CLI, REPO_ROOT, SERVER_CLI, freePort, runCli, startCli, waitFor, type Proc } from '../support/processes.ts';
 
 /**
@@ -36,7 +36,6 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
   let deviceId = '';
   const consoleErrors: string[] = [];
   const cliFlags = () => ['--server', url, '--data-dir', join(dir, 'server')];
-  describePageOnFailure(() => page, () => server?.output() ?? '');
 
   /** playwright-core has no `expect`: waits for a locator, and polls text with vitest's. */
   const shown = (locator: Locator, timeout?: number) => locator.first().waitFor({ state: 'visible', ...(timeout ? { timeout } : {}) });
@@ -86,6 +85,7 @@ describe.skipIf(!hasChromium)('web console in Chromium', () => {
       timezoneId: 'Europe/Paris',
     });
     page = context.pages()[0] ?? (await context.newPage());
+    describeOnFailure(page, () => server?.output() ?? '');
     page.setDefaultTimeout(20_000);
     page.on('console', (message) => {
       if (message.type() === 'error') consoleErrors.push(`${page.url()}: ${message.text()}`);

@@ -10,6 +10,7 @@ import { createTRPCUntypedClient, createWSClient, wsLink } from '@trpc/client';
 import { WebSocket } from 'ws';
 import { fakeInventory } from '@ninjait/server/testing';
 import { dropRedisKeys } from '@ninjait/server/testing';
+import { describeOnFailure } from './console-support.ts';
 import { AGENT_CLI, REPO_ROOT, SERVER_CLI, freePort, runCli, startCli, waitFor, type Proc } from '../support/processes.ts';
 
 /**
@@ -128,6 +129,7 @@ describe.skipIf(!hasChromium)('devices in the console (Chromium)', () => {
       permissions: ['clipboard-read', 'clipboard-write'],
     });
     page = context.pages()[0] ?? (await context.newPage());
+    describeOnFailure(page, () => server?.output() ?? '');
     page.setDefaultTimeout(20_000);
     page.on('pageerror', (error) => pageErrors.push(`${page.url()}: ${error.message}`));
     await page.goto(`${url}/`);
