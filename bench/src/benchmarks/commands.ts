@@ -17,7 +17,7 @@ import { fmt, type Row } from '../lib/table.ts';
 import { ENROLL_ADDRESSES, fleetFigures, SOURCE_ADDRESSES } from './connected.ts';
 import { serverWorkers, setting, settingList, type BenchContext, type Benchmark } from './types.ts';
 import { scratchDir } from '../lib/scratch.ts';
-import { cpuSecOfCommandLines, readServerProc } from '../lib/proc.ts';
+import { cpuSecByPidOfCommandLines, cpuSecBetween, readServerProc } from '../lib/proc.ts';
 
 /** A fleet-wide job that has not finished in this long is reported unfinished, with its counts. */
 const FLEET_JOB_TIMEOUT_MS = 120_000;
@@ -138,8 +138,8 @@ const JOB_POLL_MS = 250;
 /** Per-device results one `jobs.status` page carries at most. */
 const TARGETS_PAGE_MAX = 1_000;
 
-/** CPU seconds so far of each process the run is made of (server, PostgreSQL's backends, the simulated fleet). */
-type CpuReading = () => Record<string, number>;
+/** CPU seconds so far of each process the run is made of (server, PostgreSQL's backends, the simulated fleet), by pid. */
+type CpuReading = () => Record<string, ReadonlyMap<number, number>>;
 
 /** Every per-device result of the job, page by page, as a console scrolling the whole list reads it. */
 async function allTargets(tech: AgentTransport, jobId: string, total: number) {
@@ -155,12 +155,12 @@ const withoutWindow = <T extends { window: ProfileWindow }>({ window: _window, .
 
 /** The run's CPU by process: the server's instances, the database's backends (when it has one of its own), the fleet's workers. */
 function cpuOf(server: ServerUnderTest, fleet: Fleet, databaseUrl: string | null): CpuReading {
-  const sum = (pids: readonly number[]) => pids.reduce((total, pid) => total + (readServerProc(pid)?.cpuSec ?? 0), 0);
+  const byPid = (pids: readonly number[]) => new Map(pids.map((pid) => [pid, readServerProc(pid)?.cpuSec ?? 0]));
   const database = databaseUrl ? ` ${new URL(databaseUrl).pathname.slice(1)} ` : null;
   return () => ({
-    server: sum(server.instances.map((instance) => instance.pid)),
-    ...(database ? { postgres: cpuSecOfCommandLines((line) => line.startsWith('postgres:') && line.includes(database)) } : {}),
-    fleet: sum(fleet.pids),
+    server: byPid(server.instances.map((instance) => instance.pid)),
+    ...(database ? { postgres: cpuSecByPidOfCommandLines((line) => line.startsWith('postgres:') && line.includes(database)) } : {}),
+    fleet: byPid(fleet.pids),
   });
 }
 
@@ -216,7 +216,7 @@ async function fleetWideJob(server: ServerUnderTest, organizationId: string, exp
       ninetyNineMs: round(reached.ninetyNine), allMs: round(allMs), succeeded: stored, readAllResultsMs: round(readAllMs),
       counts: status.counts, jobStatus: status.status,
       relationalStatementsPerDevice: perDevice('relational'), cacheCallsPerDevice: perDevice('cache'),
-      cpuSec: Object.fromEntries(Object.entries(cpuAfter).map(([name, sec]) => [name, Math.round((sec - (cpuBefore[name] ?? 0)) * 100) / 100])),
+      cpuSec: Object.fromEntries(Object.entries(cpuAfter).map(([name, after]) => [name, Math.round(cpuSecBetween(cpuBefore[name] ?? new Map(), after) * 100) / 100])),
       window,
     };
   } finally {

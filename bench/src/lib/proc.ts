@@ -164,20 +164,32 @@ export function processGroupMembers(pgid: number): { pid: number; cmdline: strin
 }
 
 /**
- * CPU seconds so far of the processes whose command line `matches` (PostgreSQL's backends of one
- * database: "postgres: user db 127.0.0.1(port) idle"). A backend that exits between two readings
- * takes its time with it, so a difference of two readings is a lower bound.
+ * CPU seconds so far of each process whose command line `matches` (PostgreSQL's backends of one
+ * database: "postgres: user db 127.0.0.1(port) idle"), by pid: see `cpuSecBetween`.
  */
-export function cpuSecOfCommandLines(matches: (cmdline: string) => boolean): number {
-  let total = 0;
+export function cpuSecByPidOfCommandLines(matches: (cmdline: string) => boolean): Map<number, number> {
+  const byPid = new Map<number, number>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (!matches(readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' '))) continue;
-      total += readProc(Number(entry))?.cpuSec ?? 0;
+      if (!matches(commandLine(entry))) continue;
+      const snap = readProc(Number(entry));
+      if (snap) byPid.set(Number(entry), snap.cpuSec);
     } catch {
       // Gone between the listing and the read.
     }
   }
+  return byPid;
+}
+
+/**
+ * CPU seconds the processes spent between two readings by pid. Summed per process, because a
+ * process that exits between them (a pool's backend) takes its time with it: a difference of two
+ * totals read negative when one did. Its time after the first reading is lost, so this is a lower
+ * bound; one started between them counts whole, and a pid reused by a newer process never subtracts.
+ */
+export function cpuSecBetween(before: ReadonlyMap<number, number>, after: ReadonlyMap<number, number>): number {
+  let total = 0;
+  for (const [pid, sec] of after) total += Math.max(0, sec - (before.get(pid) ?? 0));
   return total;
 }
