@@ -25,6 +25,20 @@ export const SYSTEM_ALERT_QUIET_SEC = 3_600;
 /** Slow queries waiting to be written; past it they are only logged (they already are). */
 const MAX_PENDING_KEYS = 100;
 
+const UUID = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi;
+const ISO_TIME = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?/g;
+
+/**
+ * A slow query's text as its shape: ids and times of the one call replaced by `<id>` and `<time>`.
+ * SQL arrives as a shape already (its values are parameters), but the other stores' texts name
+ * the call's keys, devices and time windows (`hourly(2026-12-01T00:00:00.000Z..…)`). An alert
+ * stands for every slow query of its store and operation, and the System page shows it to people:
+ * the log line keeps the whole text for whoever investigates.
+ */
+export function queryShape(text: string): string {
+  return text.replace(UUID, '<id>').replace(ISO_TIME, '<time>');
+}
+
 const COLUMNS = ['id', 'kind', 'state', 'title', 'details', 'occurrences', 'openedAt', 'lastSeenAt', 'resolvedAt'] as const;
 
 export interface SystemCondition {
@@ -93,7 +107,7 @@ export function createSlowQueryAlerts(db: SqlExecutor, log: Pick<Logger, 'info' 
         const { opened } = await raiseSystemAlert(db, {
           kind: 'slow_query', key, occurrences: count,
           title: `Slow ${query.store} queries (${query.operation}): ${query.durationMs} ms, over the ${thresholdMs} ms limit (SLOW_QUERY_MS)`,
-          details: { store: query.store, operation: query.operation, durationMs: query.durationMs, thresholdMs, query: query.query },
+          details: { store: query.store, operation: query.operation, durationMs: query.durationMs, thresholdMs, query: queryShape(query.query) },
         });
         if (opened) log.info({ store: query.store, operation: query.operation, durationMs: query.durationMs }, 'slow-query alert opened');
       } catch (error) {
