@@ -10,7 +10,7 @@ import { createTRPCUntypedClient, createWSClient, wsLink } from '@trpc/client';
 import { WebSocket } from 'ws';
 import { fakeInventory } from '@ninjait/server/testing';
 import { dropRedisKeys } from '@ninjait/server/testing';
-import { describeOnFailure } from './console-support.ts';
+import { describeOnFailure, screenshot } from './console-support.ts';
 import { AGENT_CLI, REPO_ROOT, SERVER_CLI, freePort, runCli, startCli, waitFor, type Proc } from '../support/processes.ts';
 
 /**
@@ -58,7 +58,7 @@ describe.skipIf(!hasChromium)('devices in the console (Chromium)', () => {
 
   const shown = (locator: Locator, timeout?: number) => locator.first().waitFor({ state: 'visible', ...(timeout ? { timeout } : {}) });
   const text = (locator: Locator, timeout = 20_000) => expect.poll(async () => (await locator.first().textContent())?.trim() ?? '', { timeout });
-  const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  const shot = (name: string) => screenshot(page, name, ARTIFACTS);
   const nav = (name: string | RegExp) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name });
   /** Calls the API as the owner, from the test (what a script would do). */
   const call = async <T>(path: string, type: 'query' | 'mutation', input?: unknown): Promise<T> => {
