@@ -134,14 +134,16 @@ async function vitest(context: PhaseContext, name: PhaseName, args: string[]): P
   if (context.logFile) appendFileSync(context.logFile, announce);
   else process.stdout.write(announce);
   const second = await vitestRun(context, join(context.tmp, `${name}.second-try.vitest.json`), args, failedFiles);
-  const again = second.tests;
+  // An unreadable second report counts as the first run's failures all over again.
+  const again = second.tests ?? { ...tests, failures: tests.failures ?? [], failedFiles };
+  const stillFailing = again.failedFiles ?? failedFiles;
   const combined: TestCounts = {
     ...tests,
-    passed: tests.passed + tests.failed - (again?.failed ?? tests.failed),
-    failed: again?.failed ?? tests.failed,
-    failures: again?.failures ?? tests.failures ?? [],
-    failedFiles: again?.failedFiles ?? failedFiles,
-    passedOnSecondTry: (tests.failures ?? []).filter((failure) => !(again?.failedFiles ?? failedFiles).some((file) => failure.startsWith(file))),
+    passed: tests.passed + tests.failed - again.failed,
+    failed: again.failed,
+    failures: again.failures ?? [],
+    failedFiles: stillFailing,
+    passedOnSecondTry: (tests.failures ?? []).filter((failure) => !stillFailing.some((file) => failure.startsWith(file))),
   };
   return second.code === 0
     ? { status: 'passed', tests: combined }

@@ -217,7 +217,7 @@ beforeEach(({ task, onTestFailed }) => {
       // The page's own content, not the navigation beside it on every page.
       const content = (await page.locator('main').count().catch(() => 0)) > 0 ? page.locator('main').first() : page.locator('body');
       const seen = await content.innerText({ timeout: 5_000 }).catch((error: Error) => `(page unreadable: ${error.message})`);
-      await page.screenshot({ path: join(ARTIFACTS, `FAILED-${name}-${index + 1}.png`), fullPage: true }).catch(() => undefined);
+      await screenshot(page, `FAILED-${name}-${index + 1}`);
       console.log(`"${task.name}" failed; page ${index + 1} of ${pages.length} was at ${page.url()} and showed:\n${seen.slice(0, FAILED_PAGE_TEXT)}`);
     }
     for (const output of witnesses.serverOutputs) {
