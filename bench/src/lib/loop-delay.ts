@@ -2,8 +2,12 @@ import type { MetricValues } from './metrics.ts';
 import { round } from './stats.ts';
 
 const HISTOGRAM = 'ninjait_event_loop_delay_seconds';
-/** prom-client's gauge: the largest delay since the previous scrape. */
+/**
+ * prom-client's gauge: the longest interval between its 10 ms timer's runs since the previous
+ * scrape (perf_hooks' figure, which includes the timer's own 10 ms: taken off here).
+ */
 const MAX_SINCE_SCRAPE = 'ninjait_process_nodejs_eventloop_lag_max_seconds';
+const MAX_GAUGE_RESOLUTION_SECONDS = 0.01;
 
 /** Cumulative counts by upper bound (seconds), in order; +Inf last. */
 function buckets(values: MetricValues): [number, number][] {
@@ -43,7 +47,7 @@ export function loopDelayBetween(before: MetricValues, after: MetricValues) {
   return {
     samples: total,
     p50Ms: quantileMs(0.5), p99Ms: quantileMs(0.99),
-    maxMs: round((after.get(MAX_SINCE_SCRAPE) ?? 0) * 1000, 1),
+    maxMs: round(Math.max(0, (after.get(MAX_SINCE_SCRAPE) ?? 0) - MAX_GAUGE_RESOLUTION_SECONDS) * 1000, 1),
     /** Samples (10 ms apart when idle) that waited past 50 ms and past 250 ms: how often requests stall. */
     over50Ms: over(0.05), over250Ms: over(0.25),
   };
