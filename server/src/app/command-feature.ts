@@ -17,7 +17,7 @@ export async function createCommandFeature(deps: { env: Env; db: RelationalStore
   // Commands, their output and shells travel between instances on the bus when there is one (NATS), else on the cache's pub/sub.
   const cache = deps.bus ? routedThrough(deps.cache, deps.bus) : deps.cache;
   const commands: CommandService = createCommandService({ db, cache, log, audit, events: deps.events });
-  const shells: ShellService = createShellService({ db, cache, publisher: commands.publisher, audit });
+  const shells: ShellService = createShellService({ db, cache, publisher: commands.publisher, audit, local: commands.local });
   // BullMQ is loaded only for Redis: its modules are ~11 MB of an embedded server's memory otherwise.
   const queue = env.REDIS_URL
     ? (await import('../stores/queue/bullmq/bullmq-queue.ts')).createBullmqQueue({ redisUrl: env.REDIS_URL, prefix: env.QUEUE_PREFIX, log })

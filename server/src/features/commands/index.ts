@@ -10,6 +10,6 @@ export { resolveDeviceRef, targetDevice } from './device-ref.ts';
 export { deviceChannel, shellChannel } from './channels.ts';
 export type { LocalDevices } from './local-devices.ts';
 export { FINAL_STATUSES, SHELLS } from './types.ts';
-export type { Command, CommandStatus, OutputEvent, AgentMessage, CommandSpec, DeviceChannelMessage, Interpreter, Shell } from './types.ts';
+export type { Command, CommandStatus, OutputEvent, AgentMessage, CommandSpec, DeviceChannelMessage, Interpreter, Shell, ShellMessage } from './types.ts';
 export { runInputSchema } from './schemas.ts';
 

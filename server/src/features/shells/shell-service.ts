@@ -3,7 +3,7 @@ import type { RelationalStore } from '../../stores/relational/index.ts';
 import type { CacheStore } from '../../stores/cache/index.ts';
 import { notFound } from '../../platform/errors.ts';
 import { createAsyncQueue } from '../../platform/trpc/async-queue.ts';
-import { writeCommandAudit, type Auditor, shellChannel, type Publisher, type Requester, targetDevice, type Shell } from '../commands/index.ts';
+import { writeCommandAudit, type Auditor, type LocalDevices, shellChannel, type Publisher, type Requester, targetDevice, type Shell, type ShellMessage } from '../commands/index.ts';
 import { storableText, TERMINAL_COLS, TERMINAL_ROWS } from '@ninjait/shared';
 import { createShellInputAudit } from './input-audit.ts';
 import { recordingRepository, toAsciicast } from './recordings.ts';
@@ -51,15 +51,32 @@ const SESSION_MEMO_MAX = 10_000;
 const sessionKey = (sessionId: string) => `shell-session:${sessionId}`;
 const ownerKey = (sessionId: string) => `shell-owner:${sessionId}`;
 
+/** A shell event on the session's channel, with the instance that published it (see `localWatchers`). */
+type Published = ShellEvent & { from?: string };
+
 /**
  * Interactive shells. The session lives in the cache (any instance can take input), the shell
  * process on the device (which enforces the idle timeout), and output flows device → owning
  * instance → pub/sub → the instance streaming it to the person. Only the opener can type, and
  * what they type is audited before it reaches the device. A device's reports are published only
  * for the sessions it owns.
+ *
+ * When the person's stream and the device's socket are on the same instance (one server, or a
+ * sticky balancer), a keystroke and its echo skip the pub/sub round trips: each is a pass through
+ * this process's event loop, and with thousands of agents on that loop each pass risks waiting
+ * behind their work. Messages to a device go to its stream here when it has one (`local`), and a
+ * device's output goes straight to the streams here; it is still published for the other
+ * instances, whose streams skip what this one published.
  */
-export function createShellService(deps: { db: RelationalStore; cache: CacheStore; publisher: Publisher; audit: Auditor }) {
+export function createShellService(deps: { db: RelationalStore; cache: CacheStore; publisher: Publisher; audit: Auditor; local?: LocalDevices }) {
   const { db, cache, publisher } = deps;
+  const instance = randomUUID();
+  /** Every shell message to a device takes one way, so an open is never overtaken by the input that follows it. */
+  const toDevice = async (deviceId: string, message: ShellMessage) => {
+    if (!deps.local?.deliver(deviceId, message)) await publisher.toDevice(deviceId, message);
+  };
+  /** The people's streams on this instance, by session. */
+  const localWatchers = new Map<string, Set<(event: ShellEvent) => void>>();
   const typed = createShellInputAudit(deps.audit);
   const recordings = recordingRepository(db);
   const recorder = createRecorder(db);
@@ -149,7 +166,7 @@ export function createShellService(deps: { db: RelationalStore; cache: CacheStor
       await renew(record);
       // Audited before it is sent (the trail); recorded beside the sending (the replay), not before it.
       await typed.submit(record, requester, data, async () => {
-        await Promise.all([recordEvent(sessionId, 'i', data), publisher.toDevice(record.deviceId, { type: 'shell-input', sessionId, data })]);
+        await Promise.all([recordEvent(sessionId, 'i', data), toDevice(record.deviceId, { type: 'shell-input', sessionId, data })]);
       });
       return { ok: true };
     },
@@ -162,7 +179,7 @@ export function createShellService(deps: { db: RelationalStore; cache: CacheStor
       await remember({ ...current, cols, rows });
       await recordEvent(sessionId, 'r', `${cols}x${rows}`);
       await recordings.resize(sessionId, cols, rows).catch(() => undefined);
-      await publisher.toDevice(current.deviceId, { type: 'shell-resize', sessionId, cols, rows });
+      await toDevice(current.deviceId, { type: 'shell-resize', sessionId, cols, rows });
       return { ok: true, cols, rows };
     },
 
@@ -188,7 +205,7 @@ export function createShellService(deps: { db: RelationalStore; cache: CacheStor
       const record = await session(requester, sessionId);
       forget(sessionId);
       await cache.del([sessionKey(sessionId)]);
-      await publisher.toDevice(record.deviceId, { type: 'shell-close', sessionId });
+      await toDevice(record.deviceId, { type: 'shell-close', sessionId });
       await writeCommandAudit(deps.audit, {
         organizationId: record.organizationId, userId: requester.userId, action: 'shell.close', resourceId: sessionId,
         ipAddress: requester.ip, details: { deviceId: record.deviceId, requestedBy: requester.label, ...(reason ? { reason } : {}) },
@@ -203,9 +220,15 @@ export function createShellService(deps: { db: RelationalStore; cache: CacheStor
     async *output(requester: Requester, sessionId: string, signal?: AbortSignal): AsyncGenerator<ShellEvent> {
       const record = await session(requester, sessionId);
       const queue = createAsyncQueue<ShellEvent>(signal);
-      const unsubscribe = await cache.subscribe(shellChannel(sessionId), (raw) => queue.push(JSON.parse(raw) as ShellEvent));
+      const watch = (event: ShellEvent) => queue.push(event);
+      const watchers = localWatchers.get(sessionId) ?? new Set();
+      localWatchers.set(sessionId, watchers.add(watch));
+      const unsubscribe = await cache.subscribe(shellChannel(sessionId), (raw) => {
+        const { from, ...event } = JSON.parse(raw) as Published;
+        if (from !== instance) queue.push(event);
+      });
       // Opening (again) once subscribed: the agent ignores an open for a session it already runs.
-      await publisher.toDevice(record.deviceId, {
+      await toDevice(record.deviceId, {
         type: 'shell-open', sessionId, shell: record.shell, idleTimeoutSec: record.idleTimeoutSec, cols: record.cols ?? DEFAULT_TERMINAL.cols, rows: record.rows ?? DEFAULT_TERMINAL.rows,
       });
       let idle = setTimeout(() => queue.push({ type: 'closed', reason: 'idle timeout', exitCode: null }), record.idleTimeoutSec * 1000 + 5_000);
@@ -218,6 +241,8 @@ export function createShellService(deps: { db: RelationalStore; cache: CacheStor
         }
       } finally {
         clearTimeout(idle);
+        watchers.delete(watch);
+        if (watchers.size === 0) localWatchers.delete(sessionId);
         await unsubscribe().catch(() => undefined);
       }
     },
@@ -246,7 +271,8 @@ export function createShellService(deps: { db: RelationalStore; cache: CacheStor
         await cache.del([sessionKey(sessionId), ownerKey(sessionId)]);
         await endRecording(sessionId, deviceId, event.reason);
       }
-      const published = cache.publish(shellChannel(sessionId), JSON.stringify(event));
+      for (const watch of localWatchers.get(sessionId) ?? []) watch(event);
+      const published = cache.publish(shellChannel(sessionId), JSON.stringify({ ...event, from: instance } satisfies Published));
       // Recorded beside the publishing, so the echo does not wait for the database.
       await Promise.all([event.type === 'output' ? recordEvent(sessionId, 'o', event.data) : null, published]);
       return { accepted: true };

@@ -4,6 +4,8 @@ import { startHarness, type Harness } from '../../../test-support/harness.ts';
 import { readLocalAdminToken } from '../auth/local-admin.ts';
 import { codeOf, createTenant, startAgent, until, wsClient, type Client, type Tenant } from '../../../test-support/command-fixtures.ts';
 import { measureEchoRoundTrip } from '../../../test-support/echo-round-trip.ts';
+import { localAdminRequester } from '../commands/index.ts';
+import { createShellService, type ShellEvent } from './shell-service.ts';
 
 const combos = [{ relational: 'pglite', cache: 'memory' }] as { relational: 'pglite' | 'postgres'; cache: 'memory' | 'redis' }[];
 if (relationalEngines().includes('postgres') && cacheEngines().includes('redis')) combos.push({ relational: 'postgres', cache: 'redis' });
@@ -110,6 +112,33 @@ describe.each(combos)('terminals on $relational + $cache', ({ relational, cache 
     expect(await codeOf(y.viewer.shell.recordings.query({ deviceId: device.deviceId }))).toBe('NOT_FOUND');
     expect(await codeOf(x.viewer.shell.resize.mutate({ sessionId: t.session.sessionId, cols: 10, rows: 10 }))).toBe('FORBIDDEN');
   }, 60_000);
+
+  it('reaches a device whose socket is on another instance, and streams its output back, through pub/sub', async () => {
+    // Another instance over the same stores: the device's stream is not on it, so neither its
+    // messages to the device nor the device's output can take the in-process way.
+    const { db, cache, commands } = h.server.services;
+    const elsewhere = createShellService({ db, cache, publisher: commands.publisher, audit: async () => null });
+    const requester = localAdminRequester('127.0.0.1');
+    const session = await elsewhere.open(requester, { deviceId: device.deviceId, shell: 'bash', idleTimeoutSec: 60 });
+    const stop = new AbortController();
+    const events: ShellEvent[] = [];
+    const streamed = (async () => {
+      for await (const event of elsewhere.output(requester, session.sessionId, stop.signal)) events.push(event);
+    })();
+    const screen = () => events.map((e) => (e.type === 'output' ? e.data : '')).join('');
+    try {
+      await until(() => events.some((e) => e.type === 'opened'), 15_000);
+      await elsewhere.input(requester, session.sessionId, 'echo "far-$((20 + 1))"\r');
+      await until(() => screen().includes('far-21'), 10_000);
+      // Each event once, though this server also streams to its own watchers: none here.
+      expect(events.filter((e) => e.type === 'opened')).toHaveLength(1);
+      await elsewhere.close(requester, session.sessionId);
+      await until(() => events.some((e) => e.type === 'closed'), 10_000);
+    } finally {
+      stop.abort();
+      await streamed.catch(() => undefined);
+    }
+  }, 40_000);
 
   it('falls back to a piped shell where the agent has no pty, and says so', async () => {
     const piped = await x.enroll('x-term-piped');
