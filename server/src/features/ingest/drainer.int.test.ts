@@ -182,4 +182,33 @@ describe.each(relationalEngines())('drainer isolation on %s', (engine) => {
     expect(set.length).toBe(seqs.p);
     expect(set.at(-1)!.reason).toMatch(/ECONNREFUSED.*failing alone for \d+ min while the rows after it were written/);
   });
+
+  it('takes rows whose wake-up came while it was reading, without waiting out its poll', async () => {
+    await append('q');
+    const real = createIngestLogReader(db, { capacityRows: 1_000 });
+    let armed = true;
+    let running: Drainer | null = null;
+    // The server wakes the drainers when an append commits; this one commits while the drainer's
+    // read of an empty log is on its way back, before it starts its idle wait.
+    const reader: typeof real = {
+      ...real,
+      async readAfter(after, limit) {
+        const rows = await real.readAfter(after, limit);
+        if (rows.length === 0 && armed) {
+          armed = false;
+          await append('r');
+          running!.wake();
+        }
+        return rows;
+      },
+    };
+    const name = `gated-${++sinkNumber}`;
+    running = createDrainer({
+      db, reader, sink: { ...createRelationalSink(db), name }, instanceId: 'test', batchRows: 1_000, pollMs: 60_000,
+      metrics, log: createLogger('silent'),
+    });
+    drainer = running;
+    running.start();
+    await until(async () => !armed && (await position(name)) === (await logEnd()), 'the row appended during the read', 5_000);
+  });
 });

@@ -101,6 +101,11 @@ export function createDrainer(options: DrainerOptions): Drainer {
   const suspects = new Map<number, { attempts: number; sinceMs: number }>();
   const controller = new AbortController();
   let wakeUp: (() => void) | null = null;
+  /**
+   * A wake-up that came while no wakeable sleep was running (the drainer was reading or writing):
+   * the next wakeable sleep ends at once, so rows appended during a step never wait out a poll.
+   */
+  let wokenMeanwhile = false;
   let running: Promise<void> | null = null;
   let failures = 0;
   let idleWaiters: (() => void)[] = [];
@@ -110,6 +115,11 @@ export function createDrainer(options: DrainerOptions): Drainer {
 
   const sleep = ({ ms, wakeable }: Pause) =>
     new Promise<void>((resolve) => {
+      if (wakeable && wokenMeanwhile) {
+        wokenMeanwhile = false;
+        resolve();
+        return;
+      }
       const timer = setTimeout(done, ms);
       function done() {
         clearTimeout(timer);
@@ -276,6 +286,11 @@ export function createDrainer(options: DrainerOptions): Drainer {
     }, 'rows quarantined: the store cannot write them');
   }
 
+  function wake() {
+    if (wakeUp) wakeUp();
+    else wokenMeanwhile = true;
+  }
+
   async function loop() {
     while (!controller.signal.aborted) {
       let pause: Pause;
@@ -296,13 +311,11 @@ export function createDrainer(options: DrainerOptions): Drainer {
     start() {
       running ??= loop();
     },
-    wake() {
-      wakeUp?.();
-    },
+    wake,
     caughtUp() {
       return new Promise<void>((resolve) => {
         idleWaiters.push(resolve);
-        wakeUp?.();
+        wake();
       });
     },
     async stop() {
