@@ -69,7 +69,8 @@ describe.skipIf(skipReason !== null)('the server behind PgBouncer (transaction p
   };
 
   beforeAll(async () => {
-    database = await createScratchDatabase();
+    // Empty, not the runner's migrated copy: the race for the migrations is what this file tests.
+    database = await createScratchDatabase(process.env.DATABASE_URL, 'ninjait_test', { empty: true });
     bouncer = await startPgbouncer((program as { path: string }).path, database!.url);
     // Together: both race for the migrations on the one database.
     const [a, b] = await Promise.all([startInstance('A'), startInstance('B')]);

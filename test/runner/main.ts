@@ -11,6 +11,7 @@ import { installersUnavailable, MAX_FILES_TRIED_AGAIN, PHASES, type PhaseName, t
 import { killGroup, killLeftovers, runningChildren, say, step } from './processes.ts';
 import { plan, runGroup } from './schedule.ts';
 import { prepareServices } from './services.ts';
+import { migratedTemplate } from './template-database.ts';
 
 const usage = `Usage: npm test [-- [options] [test files or filters]]
        node --import tsx test/runner/main.ts [options] [test files or filters]
@@ -161,11 +162,14 @@ async function main(): Promise<number> {
     const why = values['no-install'] ? '--no-install' : canInstall() ? 'installing failed' : 'not root, or no apt-get';
     for (const want of missing) say(`missing ${want.packages.join(' ')} (${why}), needed by ${want.neededBy}`);
 
+    const template = await migratedTemplate({ ...process.env, ...services.env }.DATABASE_URL, cleanup);
+    if (template.line) say(template.line);
+
     step('Test peers');
     const peers = interrupted ? { env: {} } : await startPeers(ROOT, cleanup, tmp);
     const context = {
       root: ROOT, tmp, filters: positionals,
-      env: { ...process.env, ...services.env, ...peers.env, TMPDIR: testTmp, ...(values['record-durations'] ? { NINJAIT_TEST_CPU_FILE: cpuFile } : {}) },
+      env: { ...process.env, ...services.env, ...peers.env, ...template.env, TMPDIR: testTmp, ...(values['record-durations'] ? { NINJAIT_TEST_CPU_FILE: cpuFile } : {}) },
     };
     for (const group of plan(phases)) {
       if (interrupted) break;

@@ -19,7 +19,7 @@ async function recordedVersions(db: RelationalStore): Promise<number[]> {
 describe.each(relationalEngines())('migrations on %s', (engine) => {
   it('apply once, survive a reopen, and create the seed tables with their indexes', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ninjait-migrate-'));
-    const database = engine === 'postgres' ? await createScratchDatabase() : null;
+    const database = engine === 'postgres' ? await createScratchDatabase(process.env.DATABASE_URL, 'ninjait_test', { empty: true }) : null;
     const open = () => openRelationalStore({ databaseUrl: database?.url, dataDir: join(dir, 'pglite') });
     try {
       let db = await open();
@@ -50,7 +50,7 @@ describe.each(relationalEngines())('migrations on %s', (engine) => {
   // database (or the seed it was unpacked from) does not.
   it('apply a migration newer than the database, and only that one', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ninjait-migrate-'));
-    const database = engine === 'postgres' ? await createScratchDatabase() : null;
+    const database = engine === 'postgres' ? await createScratchDatabase(process.env.DATABASE_URL, 'ninjait_test', { empty: true }) : null;
     const newer: Migration = { version: 9_001, name: 'newer-than-the-seed', sql: 'CREATE TABLE newer_than_the_seed (id INTEGER PRIMARY KEY);\n' };
     const db = await openRelationalStore({ databaseUrl: database?.url, dataDir: join(dir, 'pglite') });
     try {
