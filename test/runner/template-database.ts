@@ -1,4 +1,4 @@
-import { createMigratedTemplate, TEMPLATE_DATABASE_VARIABLE } from '../../server/test-support/databases.ts';
+import { createMigratedTemplate, TEMPLATE_DATABASE_VARIABLE } from '@ninjait/server/testing/databases';
 import type { Cleanup } from './cleanup.ts';
 
 /**
