@@ -162,7 +162,7 @@ async function main(): Promise<number> {
     const why = values['no-install'] ? '--no-install' : canInstall() ? 'installing failed' : 'not root, or no apt-get';
     for (const want of missing) say(`missing ${want.packages.join(' ')} (${why}), needed by ${want.neededBy}`);
 
-    const template = await migratedTemplate({ ...process.env, ...services.env }.DATABASE_URL, cleanup);
+    const template = await migratedTemplate(services.env.DATABASE_URL ?? process.env.DATABASE_URL, cleanup);
     if (template.line) say(template.line);
 
     step('Test peers');

@@ -3,7 +3,7 @@ import type { Registry } from 'prom-client';
 
 const NAME = 'ninjait_event_loop_delay_seconds';
 /** How often the monitor's timer checks the loop: a stall shorter than this is not seen. */
-export const RESOLUTION_MS = 10;
+const RESOLUTION_MS = 10;
 /**
  * perf_hooks records each interval between its timer's runs, not how late the run was: an idle
  * loop reads 10.1 ms at p50 with a 10 ms resolution. The delay is what is left after the
