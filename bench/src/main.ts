@@ -28,6 +28,9 @@ Options:
   --out <dir>         where results go (default: bench/results)
   --help              this text
 
+Environment:
+  BENCH_SERVER_NODE_ARGS   node flags for the servers under test, e.g. '--trace-gc' (their logs are then kept)
+
 Benchmarks:
 ${benchmarks.map((b) => `  ${b.name.padEnd(12)}${b.summary}`).join('\n')}
 `;

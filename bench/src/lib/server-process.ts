@@ -99,10 +99,13 @@ export function killServers(): void {
   for (const child of running) killServerGroup(child);
 }
 
+/** BENCH_SERVER_NODE_ARGS: node flags for every server a benchmark starts (NODE_OPTIONS refuses some, like --trace-gc). */
+const extraNodeArgs = () => (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((arg) => arg.length > 0);
+
 async function spawnInstance(env: Record<string, string>, cpuProfDir: string | undefined, logFile: string, givenDataDir?: string): Promise<ServerInstance & { ownsDataDir: boolean }> {
   const port = await freePort();
   const dataDir = givenDataDir ?? await scratchDir('ninjait-bench-server-');
-  const args = [...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []), '--import', 'tsx', SERVER_CLI, 'serve'];
+  const args = [...extraNodeArgs(), ...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []), '--import', 'tsx', SERVER_CLI, 'serve'];
   const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir },
@@ -186,7 +189,8 @@ export async function startServerUnderTest(options: ServerOptions): Promise<Serv
       await Promise.all(instances.map(stopInstance));
       // The logs are for finding out what went wrong: kept (and named) only when a server did not stop cleanly.
       const clean = instances.every((instance) => instance.process.exitCode === 0);
-      if (clean) await rm(logDir, { recursive: true, force: true });
+      // Flags like --trace-gc write to the log: it is what they were asked for.
+      if (clean && extraNodeArgs().length === 0) await rm(logDir, { recursive: true, force: true });
       else progress(`  server logs kept in ${logDir}`);
       await scratch?.drop();
       if (env.REDIS_URL) await dropRedisKeys(env.REDIS_URL, [`${keySpace}:*`]);

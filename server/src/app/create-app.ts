@@ -217,7 +217,7 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
   commandFeature.startWorker({ 'deploy-patch': services.patching.handle });
 
   // Room for a few batches: sinks a little behind the others still find their rows in memory.
-  const reader = createIngestLogReader(db, { capacityRows: 3 * env.DRAIN_BATCH_ROWS, rangeReadsAsJson: db.engine === 'pglite' });
+  const reader = createIngestLogReader(db, { capacityRows: 3 * env.DRAIN_BATCH_ROWS, rangeReadsAsJson: db.engine === 'pglite', metrics });
   // Embedded, every append is this process's and wakes the drainers: their poll is only a safety net.
   const pollMs = db.engine === 'pglite' ? Math.max(env.DRAIN_POLL_MS, EMBEDDED_DRAIN_POLL_MS) : env.DRAIN_POLL_MS;
   const drainers = sinks.map((sink) => jetStream?.drainer(sink)

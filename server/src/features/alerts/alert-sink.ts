@@ -35,10 +35,14 @@ export function createAlertSink(db: RelationalStore, log: Logger, events: EventP
     const states = await loadStates(db, rules.map((rule) => rule.id), deviceIds);
     const pending = new Map<string, Pending>();
     for (const row of samples) {
-      for (const rule of byOrganization.get(row.organizationId) ?? []) {
+      const organizationRules = byOrganization.get(row.organizationId);
+      if (!organizationRules) continue;
+      // A logged row's payload is parsed at each read (ingest log-repository.ts): once per row here.
+      const payload = row.payload;
+      for (const rule of organizationRules) {
         if (rule.excludedDeviceIds.includes(row.deviceId) || !inScope(rule, row.deviceId)) continue;
         const condition = rule.condition as MetricCondition;
-        for (const reading of readingsOf(row.payload, condition)) {
+        for (const reading of readingsOf(payload, condition)) {
           const key = stateKey(rule.id, row.deviceId, reading.subject);
           const entry = pending.get(key) ?? { rule, transitions: [], state: states.get(key) ?? { ...EMPTY_STATE, ruleId: rule.id, deviceId: row.deviceId, subject: reading.subject, lastLogId: 0 } };
           if (row.id <= entry.state.lastLogId) continue; // judged before a crash

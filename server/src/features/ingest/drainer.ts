@@ -171,7 +171,7 @@ export function createDrainer(options: DrainerOptions): Drainer {
       metrics.drainerLagSeconds.remove({ store: sink.name });
       return { ms: leaseMs / 2, wakeable: false };
     }
-    const batch = await options.reader.readAfter(position, options.batchRows);
+    const batch = await options.reader.readAfter(position, options.batchRows, sink.name);
     if (batch.length === 0) {
       metrics.drainerLagSeconds.set({ store: sink.name }, 0);
       for (const resolve of idleWaiters) resolve();

@@ -9,7 +9,7 @@ import { migrate, openRelationalStore, type RelationalStore } from '../../stores
 import { createMetrics } from '../../platform/obs/metrics.ts';
 import type { IngestRow } from './sinks/types.ts';
 import { createIngestLog, type IngestLog } from './ingest-log.ts';
-import { createIngestLogReader } from './log-reader.ts';
+import { createIngestLogReader, type IngestLogReader } from './log-reader.ts';
 
 const EPOCH_MS = 1_790_000_000_000;
 const sample = (seq: number, cpu: number): OutboxRecord => fakeSampleRecord(seq, EPOCH_MS + seq * 1000, cpu);
@@ -116,4 +116,51 @@ describe.each(relationalEngines())('ingest log reader on %s', (engine) => {
     expect(again[0]).not.toBe(all[0]); // evicted, so read from the database again
     expect(again.at(-1)).toBe(all.at(-1));
   });
+
+  /** Appends `count` more samples of device a; resolves with the log's last id before them. */
+  async function backlog(count: number): Promise<number> {
+    const before = (await createIngestLogReader(db, { capacityRows: 1 }).readAfter(0, 100_000)).at(-1)?.id ?? 0;
+    const { rows: [state] } = await db.query<{ last_seq: number }>('SELECT last_seq FROM device_ingest_state WHERE device_id = $1', [devices[0]!.deviceId]);
+    const from = Number(state!.last_seq) + 1;
+    await log.append(devices[0]!, Array.from({ length: count }, (_, i) => sample(from + i, i % 100)), null);
+    return before;
+  }
+
+  /** A drainer of `limit`-row batches from `after` to the log's end, `pauseMs` per batch (its sink's write). */
+  async function drain(reader: IngestLogReader, name: string, after: number, limit: number, pauseMs: number) {
+    const seen: number[] = [];
+    for (let cursor = after; ;) {
+      const batch = await reader.readAfter(cursor, limit, name);
+      if (batch.length === 0) return seen;
+      seen.push(...batch.map((row) => row.id));
+      cursor = batch.at(-1)!.id;
+      if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    }
+  }
+
+  const rowsRead = async (metrics: ReturnType<typeof createMetrics>) => (await metrics.logRowsRead.get()).values[0]?.value ?? 0;
+
+  it('keeps its drainers together in a backlog, so each row is read from the database once for all of them', async () => {
+    const start = await backlog(100);
+    const metrics = createMetrics();
+    // Room for two batches: a drainer running ahead freely would leave the slow one to read 80 rows again.
+    const reader = createIngestLogReader(db, { capacityRows: 20, metrics });
+    const [fast, slow] = await Promise.all([drain(reader, 'cache', start, 10, 0), drain(reader, 'clickhouse', start, 10, 100)]);
+    expect(fast).toHaveLength(100);
+    expect(slow).toEqual(fast);
+    const read = await rowsRead(metrics);
+    expect(read).toBeGreaterThanOrEqual(100);
+    expect(read).toBeLessThanOrEqual(110);
+  });
+
+  it('does not wait for a drainer that stopped asking for rows', async () => {
+    const start = await backlog(60);
+    const reader = createIngestLogReader(db, { capacityRows: 20 });
+    // A drainer whose sink failed after its first batch: it backs off and asks nothing more.
+    expect(await reader.readAfter(start, 10, 'influx')).toHaveLength(10);
+    const started = performance.now();
+    expect(await drain(reader, 'cache', start, 10, 0)).toHaveLength(60);
+    // It waited out the stopped drainer's liveness (2 s) once, not the longest wait on every read (6 × 2 s).
+    expect(performance.now() - started).toBeLessThan(6_000);
+  }, 15_000);
 });

@@ -1,16 +1,26 @@
 import type { SqlExecutor } from '../../stores/relational/index.ts';
 import type { IngestRow } from './sinks/types.ts';
+import type { Metrics } from '../../platform/obs/metrics.ts';
 import { logIdsAfter, logRowsAfter, logRowsByIds } from './log-repository.ts';
 
 export interface IngestLogReader {
-  /** Log rows with `id > after`, in id order, at most `limit`: what a drainer copies next. */
-  readAfter(after: number, limit: number): Promise<IngestRow[]>;
+  /**
+   * Log rows with `id > after`, in id order, at most `limit`: what a drainer copies next.
+   * `consumer` names the drainer, so that one far ahead of the others can wait for them (below).
+   */
+  readAfter(after: number, limit: number, consumer?: string): Promise<IngestRow[]>;
   /** Rows this instance has just committed: drainers get them without reading them back. */
   remember(rows: readonly IngestRow[]): void;
 }
 
 /** How long a finished full batch answers the same request: enough for every drainer at that cursor. */
 const SHARE_MS = 250;
+/** A drainer that has not asked for rows this long is not waited for (it is failing, stopped, or writing slowly). */
+const CONVOY_LIVE_MS = 2_000;
+/** The longest one read waits for the drainers behind. */
+const CONVOY_MAX_WAIT_MS = 2_000;
+/** How often a waiting read looks again when no drainer moved. */
+const CONVOY_RECHECK_MS = 100;
 
 /**
  * One reader for every drainer of an instance. Decoding payloads was most of the embedded
@@ -26,12 +36,24 @@ const SHARE_MS = 250;
  * When memory holds no row past the cursor (a backlog after an outage or a restart, rows of
  * another instance) the ids would only name rows to fetch: the rows are read in one range scan
  * instead, which also spares the database a probe of the key per id.
+ *
+ * In a backlog the drainers go at their sinks' speeds: the cache's and the alerts' went 2-3×
+ * the ClickHouse one's, so by the time the slow ones came, memory had let go of the rows and
+ * each drainer read every row for itself (4 reads of each row for 4 sinks, the reads and the
+ * garbage they made most of a drain's CPU; bench: drain). So the drainers of an instance move
+ * as a convoy: a read that would take the reader so far ahead that memory lets go of the rows a
+ * drainer behind still needs waits for that drainer, at most CONVOY_MAX_WAIT_MS, and only for
+ * drainers that asked for rows in the last CONVOY_LIVE_MS (a failing sink in backoff, or one
+ * whose writes take seconds, holds nobody up). At the log's end, where every drainer reads
+ * what the ingest path just handed over, nobody is that far ahead and nobody waits.
  */
 export interface IngestLogReaderOptions {
   /** Rows kept in memory for the drainers behind the newest. */
   capacityRows: number;
   /** Range reads come back as one JSON value: much faster on PGlite, slower on PostgreSQL (logRowsAfter). */
   rangeReadsAsJson?: boolean;
+  /** Counts the rows read back from the database. */
+  metrics?: Pick<Metrics, 'logRowsRead'>;
 }
 
 export function createIngestLogReader(db: SqlExecutor, options: IngestLogReaderOptions): IngestLogReader {
@@ -55,6 +77,7 @@ export function createIngestLogReader(db: SqlExecutor, options: IngestLogReaderO
   async function read(after: number, limit: number): Promise<IngestRow[]> {
     if (newestKept <= after) {
       const rows = await logRowsAfter(db, after, limit, { asOneJson: options.rangeReadsAsJson ?? false });
+      options.metrics?.logRowsRead.inc(rows.length);
       for (const row of rows) keep(row);
       evict();
       return rows;
@@ -63,7 +86,9 @@ export function createIngestLogReader(db: SqlExecutor, options: IngestLogReaderO
     const batch = new Map<number, IngestRow | undefined>(ids.map((id) => [id, recent.get(id)]));
     const missing = ids.filter((id) => !batch.get(id));
     if (missing.length > 0) {
-      for (const row of await logRowsByIds(db, missing)) {
+      const fetched = await logRowsByIds(db, missing);
+      options.metrics?.logRowsRead.inc(fetched.length);
+      for (const row of fetched) {
         batch.set(row.id, row);
         keep(row);
       }
@@ -78,19 +103,52 @@ export function createIngestLogReader(db: SqlExecutor, options: IngestLogReaderO
     return result;
   }
 
+  // Where each named drainer last asked to read from, and when; reads waiting for one to move.
+  const positions = new Map<string, { after: number; atMs: number }>();
+  const moved: (() => void)[] = [];
+  const lead = (limit: number) => Math.max(limit, options.capacityRows - 2 * limit);
+  const behind = (consumer: string, after: number, limit: number) => {
+    const now = performance.now();
+    for (const [other, position] of positions) {
+      if (other !== consumer && now - position.atMs < CONVOY_LIVE_MS && after - position.after >= lead(limit)) return true;
+    }
+    return false;
+  };
+  async function keepConvoy(consumer: string, after: number, limit: number) {
+    positions.set(consumer, { after, atMs: performance.now() });
+    for (const waiters of moved.splice(0)) waiters();
+    const giveUpAt = performance.now() + CONVOY_MAX_WAIT_MS;
+    while (behind(consumer, after, limit) && performance.now() < giveUpAt) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, CONVOY_RECHECK_MS);
+        function done() {
+          clearTimeout(timer);
+          resolve();
+        }
+        moved.push(done);
+      });
+    }
+  }
+
   const shared = new Map<string, { rows: Promise<IngestRow[]>; settledAt?: number }>();
+  function readShared(after: number, limit: number): Promise<IngestRow[]> {
+    const now = performance.now();
+    for (const [key, entry] of shared) if (entry.settledAt !== undefined && now - entry.settledAt > SHARE_MS) shared.delete(key);
+    const key = `${after}:${limit}`;
+    const hit = shared.get(key);
+    if (hit) return hit.rows;
+    const entry: { rows: Promise<IngestRow[]>; settledAt?: number } = { rows: read(after, limit) };
+    shared.set(key, entry);
+    // A short batch reached the log's end: later readers must look again for newer rows.
+    entry.rows.then((rows) => (rows.length < limit ? shared.delete(key) : void (entry.settledAt = performance.now())), () => shared.delete(key));
+    return entry.rows;
+  }
+
   return {
-    readAfter(after, limit) {
-      const now = performance.now();
-      for (const [key, entry] of shared) if (entry.settledAt !== undefined && now - entry.settledAt > SHARE_MS) shared.delete(key);
-      const key = `${after}:${limit}`;
-      const hit = shared.get(key);
-      if (hit) return hit.rows;
-      const entry: { rows: Promise<IngestRow[]>; settledAt?: number } = { rows: read(after, limit) };
-      shared.set(key, entry);
-      // A short batch reached the log's end: later readers must look again for newer rows.
-      entry.rows.then((rows) => (rows.length < limit ? shared.delete(key) : void (entry.settledAt = performance.now())), () => shared.delete(key));
-      return entry.rows;
+    async readAfter(after, limit, consumer) {
+      // Before the shared reads: a drainer behind must never find its read waiting on the convoy for itself.
+      if (consumer !== undefined) await keepConvoy(consumer, after, limit);
+      return readShared(after, limit);
     },
     remember(rows) {
       for (const row of rows) keep(row);

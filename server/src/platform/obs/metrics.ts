@@ -16,6 +16,7 @@ export function createMetrics() {
     connectedAgents: new Gauge({ name: 'ninjait_connected_agents', help: 'Agents with an authenticated socket on this instance', registers }),
     recordsIngested: new Counter({ name: 'ninjait_records_ingested_total', help: 'Records durably appended to the ingest log', labelNames: ['kind'], registers }),
     recordsReplayed: new Counter({ name: 'ninjait_records_replayed_total', help: 'Records received again and filtered as already logged', registers }),
+    logRowsRead: new Counter({ name: 'ninjait_ingest_log_rows_read_total', help: 'Ingest-log rows the drainers read back from the database (rows handed over in memory are not counted)', registers }),
     ackLatency: new Histogram({
       name: 'ninjait_ingest_ack_latency_seconds', help: 'From push received to ack sent (durably logged)', registers,
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],

@@ -21,18 +21,20 @@ export function createCacheSink(cache: CacheStore): Sink {
         if (latest.size === 0) return success(rejected);
         // Only over an older value: rows can arrive out of order (a JetStream log shares a sink's
         // rows among instances and redelivers failed ones later).
-        const entries = [...latest.values()].map((row) => [
+        // A logged row's payload is parsed at each read (log-repository.ts): once per row here.
+        const newest = [...latest.values()].map((row) => ({ row, payload: row.payload }));
+        const entries = newest.map(({ row, payload }) => [
           latestKey(row.deviceId),
-          JSON.stringify({ seq: row.seq, collectedAt: row.collectedAt.toISOString(), ...row.payload }),
+          JSON.stringify({ seq: row.seq, collectedAt: row.collectedAt.toISOString(), ...payload }),
           row.seq,
         ] as const);
         await cache.msetIfNewer(entries, LATEST_TTL_SEC);
         // Overwrites with the newest uptime and CPU per device: replays leave the same scores.
         const byOrg = new Map<string, { uptime: [number, string][]; cpu: [number, string][] }>();
-        for (const row of latest.values()) {
+        for (const { row, payload } of newest) {
           const ranked = byOrg.get(row.organizationId) ?? { uptime: [], cpu: [] };
-          ranked.uptime.push([finiteNumber(row.payload.uptimeSec), row.deviceId]);
-          ranked.cpu.push([storablePercent(row.payload.cpu.loadPercent), row.deviceId]);
+          ranked.uptime.push([finiteNumber(payload.uptimeSec), row.deviceId]);
+          ranked.cpu.push([storablePercent(payload.cpu.loadPercent), row.deviceId]);
           byOrg.set(row.organizationId, ranked);
         }
         await Promise.all([...byOrg].flatMap(([organizationId, ranked]) => [

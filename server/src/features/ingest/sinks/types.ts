@@ -2,7 +2,10 @@ import type { Inventory, MetricSample } from '@ninjait/shared';
 import type { StoreHealth } from '../../../stores/types.ts';
 import { isRetryableWriteError } from './classify.ts';
 
-/** One row of the ingest log as drainers see it. */
+/**
+ * One row of the ingest log as drainers see it. A row read back from the log parses its payload
+ * at each read of `payload` (log-repository.ts): read it once per row and keep what you need.
+ */
 export type IngestRow = {
   id: number;
   deviceId: string;
