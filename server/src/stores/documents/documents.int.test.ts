@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { MongoClient } from 'mongodb';
-import pg from 'pg';
 import { describe, it } from 'vitest';
 import { migrate, openRelationalStore } from '../relational/index.ts';
 import { createRelationalDocumentStore } from './index.ts';
 import { createMongoDocumentStore } from './mongo/mongo-documents.ts';
 import { describeDocumentStore } from './document-store.suite.ts';
+import { createScratchDatabase } from '../../../test-support/databases.ts';
 
 const { DATABASE_URL, MONGODB_URL } = process.env;
 
@@ -19,21 +19,15 @@ describeDocumentStore('embedded (PGlite)', async () => {
 
 if (DATABASE_URL) {
   describeDocumentStore('embedded (PostgreSQL)', async () => {
-    const name = `ninjait_docs_${randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: DATABASE_URL });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    const url = new URL(DATABASE_URL);
-    url.pathname = `/${name}`;
-    const db = await openRelationalStore({ databaseUrl: url.toString() });
+    const database = (await createScratchDatabase(DATABASE_URL, 'ninjait_docs'))!;
+    const db = await openRelationalStore({ databaseUrl: database.url });
     await migrate(db);
     const store = createRelationalDocumentStore(db);
     return {
       store,
       async cleanup() {
         await db.close();
-        await admin.query(`DROP DATABASE ${name}`);
-        await admin.end();
+        await database.drop();
       },
     };
   });
