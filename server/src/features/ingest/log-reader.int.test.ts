@@ -163,4 +163,35 @@ describe.each(relationalEngines())('ingest log reader on %s', (engine) => {
     // It waited out the stopped drainer's liveness (2 s) once, not the longest wait on every read (6 × 2 s).
     expect(performance.now() - started).toBeLessThan(6_000);
   }, 15_000);
+
+  it('does not wait for a drainer whose sink fails and asks again from the same place', async () => {
+    const start = await backlog(60);
+    const reader = createIngestLogReader(db, { capacityRows: 20 });
+    let failing = true;
+    const retries = (async () => {
+      while (failing) {
+        await reader.readAfter(start, 10, 'influx');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })();
+    const started = performance.now();
+    expect(await drain(reader, 'cache', start, 10, 0)).toHaveLength(60);
+    failing = false;
+    await retries;
+    expect(performance.now() - started).toBeLessThan(6_000);
+  }, 15_000);
+
+  it('never holds back a drainer at the log\'s end for one catching up', async () => {
+    const start = await backlog(60);
+    const reader = createIngestLogReader(db, { capacityRows: 20 });
+    const end = (await drain(reader, 'cache', start, 100, 0)).at(-1)!;
+    await backlog(5);
+    // ClickHouse catching up from far behind, moving a batch every 300 ms (2 s to catch up).
+    const catchingUp = drain(reader, 'clickhouse', start, 10, 300);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const started = performance.now();
+    expect(await reader.readAfter(end, 10, 'cache')).toHaveLength(5);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(await catchingUp).toHaveLength(65);
+  }, 15_000);
 });

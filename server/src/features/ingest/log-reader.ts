@@ -42,10 +42,11 @@ const CONVOY_RECHECK_MS = 100;
  * each drainer read every row for itself (4 reads of each row for 4 sinks, the reads and the
  * garbage they made most of a drain's CPU; bench: drain). So the drainers of an instance move
  * as a convoy: a read that would take the reader so far ahead that memory lets go of the rows a
- * drainer behind still needs waits for that drainer, at most CONVOY_MAX_WAIT_MS, and only for
- * drainers that asked for rows in the last CONVOY_LIVE_MS (a failing sink in backoff, or one
- * whose writes take seconds, holds nobody up). At the log's end, where every drainer reads
- * what the ingest path just handed over, nobody is that far ahead and nobody waits.
+ * drainer behind still needs waits for that drainer, at most CONVOY_MAX_WAIT_MS. Only a drainer
+ * in a backlog itself waits (its last batch was full): one at the log's end reads rows that no
+ * drainer behind will share, so a sink catching up after an outage never slows the others'
+ * fresh rows. And it waits only for drainers that moved forward in the last CONVOY_LIVE_MS: a
+ * sink that fails asks again from the same place, and holds nobody up for longer than that.
  */
 export interface IngestLogReaderOptions {
   /** Rows kept in memory for the drainers behind the newest. */
@@ -103,22 +104,30 @@ export function createIngestLogReader(db: SqlExecutor, options: IngestLogReaderO
     return result;
   }
 
-  // Where each named drainer last asked to read from, and when; reads waiting for one to move.
-  const positions = new Map<string, { after: number; atMs: number }>();
+  /**
+   * Where each named drainer last asked to read from, when it last moved forward, and whether its
+   * last batch was full (it is in a backlog); reads waiting for a drainer to move.
+   */
+  const positions = new Map<string, { after: number; movedAtMs: number; inBacklog: boolean }>();
   const moved: (() => void)[] = [];
   const lead = (limit: number) => Math.max(limit, options.capacityRows - 2 * limit);
-  const behind = (consumer: string, after: number, limit: number) => {
+  /** A drainer behind this one that is moving: not one whose sink fails (it asks again from the same place), nor a stopped one. */
+  const waitedFor = (consumer: string, after: number, limit: number) => {
     const now = performance.now();
     for (const [other, position] of positions) {
-      if (other !== consumer && now - position.atMs < CONVOY_LIVE_MS && after - position.after >= lead(limit)) return true;
+      if (other !== consumer && now - position.movedAtMs < CONVOY_LIVE_MS && after - position.after >= lead(limit)) return true;
     }
     return false;
   };
   async function keepConvoy(consumer: string, after: number, limit: number) {
-    positions.set(consumer, { after, atMs: performance.now() });
+    const known = positions.get(consumer);
+    const position = { after, movedAtMs: known && known.after === after ? known.movedAtMs : performance.now(), inBacklog: known?.inBacklog ?? false };
+    positions.set(consumer, position);
     for (const waiters of moved.splice(0)) waiters();
+    // A drainer at the log's end reads rows no one behind it will share: it never waits.
+    if (!position.inBacklog) return;
     const giveUpAt = performance.now() + CONVOY_MAX_WAIT_MS;
-    while (behind(consumer, after, limit) && performance.now() < giveUpAt) {
+    while (waitedFor(consumer, after, limit) && performance.now() < giveUpAt) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, CONVOY_RECHECK_MS);
         function done() {
@@ -146,9 +155,13 @@ export function createIngestLogReader(db: SqlExecutor, options: IngestLogReaderO
 
   return {
     async readAfter(after, limit, consumer) {
+      if (consumer === undefined) return readShared(after, limit);
       // Before the shared reads: a drainer behind must never find its read waiting on the convoy for itself.
-      if (consumer !== undefined) await keepConvoy(consumer, after, limit);
-      return readShared(after, limit);
+      await keepConvoy(consumer, after, limit);
+      const rows = await readShared(after, limit);
+      const position = positions.get(consumer);
+      if (position?.after === after) position.inBacklog = rows.length === limit;
+      return rows;
     },
     remember(rows) {
       for (const row of rows) keep(row);

@@ -201,11 +201,18 @@ export function createClickhouseSink(analytics: AnalyticsStore, options: Clickho
           status: 'online',
           timestamp: unixSec(row.collectedAt.getTime()),
         }));
-        if (options.rawSamples) await analytics.insert('device_metrics_raw', samples.map(({ row, metrics }) => rawRowOf(row, metrics)), { dedupToken: token });
-        await analytics.insert('device_heartbeats', heartbeats, { dedupToken: token });
-        await markHoursDirty(analytics, samples.map(({ row }) => row.collectedAt.getTime()));
+        // Side by side, not one after another: in a backlog the other sinks' drainers wait for this
+        // one (log-reader.ts), so its round trips are everyone's. Any of them failing fails the
+        // batch before the usage is counted, and the retry's tokens drop what did go through.
+        const counted = leased ? marks.of(samples) : countedSets(analytics, samples);
+        await Promise.all([
+          options.rawSamples ? analytics.insert('device_metrics_raw', samples.map(({ row, metrics }) => rawRowOf(row, metrics)), { dedupToken: token }) : null,
+          analytics.insert('device_heartbeats', heartbeats, { dedupToken: token }),
+          markHoursDirty(analytics, samples.map(({ row }) => row.collectedAt.getTime())),
+          counted,
+        ]);
         // Last: a batch that failed before it counted nothing, and its retry counts each sample once.
-        const usage = usageRows(samples, leased ? await marks.of(samples) : await countedSets(analytics, samples));
+        const usage = usageRows(samples, await counted);
         await analytics.insert('metric_usage_daily', usage, { dedupToken: token });
         if (leased) marks.counted(usage);
         return success(rejected);
