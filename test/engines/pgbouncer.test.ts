@@ -95,7 +95,7 @@ describe.skipIf(skipReason !== null)('the server behind PgBouncer (transaction p
     // Nothing holds an advisory lock between transactions: a session lock would stay on a pooled
     // connection, held by a backend that is idle. Of this database only (pg_locks is the whole
     // server's); a lock inside a running transaction (an append's) is not one, and a leaked lock
-    // stays, so three looks a moment apart must all find none for it to be a leak.
+    // stays, so it is a leak only when three looks a moment apart all find one.
     const heldWhileIdle = async () => (await direct<{ held: number }>(
       `SELECT count(*)::int AS held FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
        WHERE l.locktype = 'advisory' AND a.state = 'idle' AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`))[0]?.held ?? 0;

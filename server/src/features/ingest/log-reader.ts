@@ -15,7 +15,7 @@ export interface IngestLogReader {
 
 /** How long a finished full batch answers the same request: enough for every drainer at that cursor. */
 const SHARE_MS = 250;
-/** A drainer that has not asked for rows this long is not waited for (it is failing, stopped, or writing slowly). */
+/** A drainer that has not moved forward this long is not waited for (its sink fails, it stopped, or its writes take this long). */
 const CONVOY_LIVE_MS = 2_000;
 /** The longest one read waits for the drainers behind. */
 const CONVOY_MAX_WAIT_MS = 2_000;

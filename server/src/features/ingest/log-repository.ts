@@ -41,7 +41,7 @@ const epochMs = (column: 'collectedAt' | 'receivedAt') => sql<number>`floor(extr
 /**
  * Every column of a log row; `host()` gives the address without its /32 mask. Times travel as
  * numbers: parsing two timestamp strings per row was a twentieth of a drain's CPU (bench: drain).
- * The payload travels as text and is parsed when a sink first reads it (`ingestRow`).
+ * The payload travels as text and is parsed at each read of it (`ingestRow`).
  */
 const logRows = (db: Db) => db.selectFrom('ingestLog')
   .select((eb) => [
