@@ -34,6 +34,8 @@ export async function startHarness(options: { relational: 'pglite' | 'postgres';
   // polling every 20 ms cost an idle harness a quarter of a core in PGlite reads (7 % at 250 ms).
   const env = parseEnv({
     PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent',
+    // npm test's cheap password hashes (test/runner/main.ts), as the servers it spawns get them.
+    ...(process.env.PASSWORD_HASH_COST ? { PASSWORD_HASH_COST: process.env.PASSWORD_HASH_COST } : {}),
     ...(database ? { DATABASE_URL: database.url } : {}),
     // Each harness gets its own key space, so rate limits, sessions and queues never leak between test files.
     ...(options.cache === 'redis' ? { REDIS_URL: process.env.REDIS_URL!, REDIS_KEY_PREFIX: keySpace, QUEUE_PREFIX: `${keySpace}q` } : {}),

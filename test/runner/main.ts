@@ -54,11 +54,20 @@ Filters (file paths or parts of them) are passed to vitest, e.g.
   npm test -- --only main server/src/features/auth test/security/session-restart.test.ts
 
 Variables you export are used as they are: DATABASE_URL, REDIS_URL, NATS_TEST_URL,
-CLICKHOUSE_TEST_URL, INFLUX_TEST_URL, MONGODB_URL.`;
+CLICKHOUSE_TEST_URL, INFLUX_TEST_URL, MONGODB_URL; PASSWORD_HASH_COST (10 unless exported:
+cheap password hashes for the servers the tests start).`;
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** Read by scripts/test-sequencer.ts (vitest's order on a fresh clone). */
 const DURATIONS_FILE = join(ROOT, 'test/runner/durations.json');
+
+/**
+ * scrypt at N = 2^10 for the servers the tests start (about 5 ms a password instead of 50-160):
+ * the suites create and sign in people by the thousand, and at N = 2^15 their hashing was most of
+ * the CPU of the files that do (npm test is CPU-bound on two cores). Tests that are about the
+ * hash's cost (login-flood.test.ts, constant-time.test.ts) set their own. Exported beforehand, it wins.
+ */
+const TEST_PASSWORD_HASH_COST = '10';
 
 function selectPhases(only: string | undefined, skip: string | undefined): PhaseName[] {
   const parse = (list: string) => list.split(',').map((name) => name.trim()).filter(Boolean);
@@ -169,7 +178,7 @@ async function main(): Promise<number> {
     const peers = interrupted ? { env: {} } : await startPeers(ROOT, cleanup, tmp);
     const context = {
       root: ROOT, tmp, filters: positionals,
-      env: { ...process.env, ...services.env, ...peers.env, ...template.env, TMPDIR: testTmp, ...(values['record-durations'] ? { NINJAIT_TEST_CPU_FILE: cpuFile } : {}) },
+      env: { PASSWORD_HASH_COST: TEST_PASSWORD_HASH_COST, ...process.env, ...services.env, ...peers.env, ...template.env, TMPDIR: testTmp, ...(values['record-durations'] ? { NINJAIT_TEST_CPU_FILE: cpuFile } : {}) },
     };
     for (const group of plan(phases)) {
       if (interrupted) break;

@@ -5,7 +5,7 @@ import type { SqlExecutor } from '@ninjait/server/stores/relational';
 /**
  * Constant-time logins, proven by the code path rather than a stopwatch (timings on a shared CI
  * machine are too noisy to assert): an unknown email still runs the full scrypt verification
- * against DUMMY_PASSWORD_HASH, with the same parameters as a real hash; a wrong password on a real
+ * against dummyPasswordHash(), with the same parameters as a real hash; a wrong password on a real
  * account sends the database exactly what an unknown email does (no counter to update, no lock
  * to read); and every secret comparison uses timingSafeEqual.
  */
@@ -15,7 +15,7 @@ vi.mock('@ninjait/server/auth/secrets', async (importOriginal) => {
   return { ...original, verifyPassword: vi.fn(original.verifyPassword) };
 });
 
-const { verifyPassword, hashPassword, DUMMY_PASSWORD_HASH } = await import('@ninjait/server/auth/secrets');
+const { verifyPassword, hashPassword, dummyPasswordHash, setPasswordHashCost } = await import('@ninjait/server/auth/secrets');
 const { authenticate, verifyLogin } = await import('@ninjait/server/domain/users');
 
 /** A users table with at most one row; records the statements it was sent. */
@@ -39,11 +39,36 @@ describe('constant-time authentication', () => {
   it('runs scrypt against the dummy hash for an unknown email, with real-hash parameters', async () => {
     await expect(authenticate(fakeDb(null), 'nobody@example.test', 'a guess')).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
     expect(verifyPassword).toHaveBeenCalledTimes(1);
-    expect(verifyPassword).toHaveBeenCalledWith('a guess', DUMMY_PASSWORD_HASH);
+    expect(verifyPassword).toHaveBeenCalledWith('a guess', dummyPasswordHash());
     // Same N, r, p as a real hash: the dummy costs the same work.
-    expect(params(DUMMY_PASSWORD_HASH)).toBe(params(await hashPassword('x')));
+    expect(params(dummyPasswordHash())).toBe(params(await hashPassword('x')));
     // And the dummy hash never verifies (a "user" nobody created cannot log in).
-    expect(await vi.mocked(verifyPassword).getMockImplementation()!('', DUMMY_PASSWORD_HASH)).toBe(false);
+    expect(await vi.mocked(verifyPassword).getMockImplementation()!('', dummyPasswordHash())).toBe(false);
+  });
+
+  it('hashes at N = 2^15 unless PASSWORD_HASH_COST says otherwise, and the dummy hash follows the setting', async () => {
+    expect(params(await hashPassword('x'))).toBe('scrypt$32768$8$1');
+    try {
+      setPasswordHashCost(12);
+      const cheaper = await hashPassword('x');
+      expect(params(cheaper)).toBe('scrypt$4096$8$1');
+      expect(params(dummyPasswordHash())).toBe(params(cheaper));
+      // A hash verifies with its own parameters, whatever the setting is now.
+      setPasswordHashCost(15);
+      expect(await verifyPassword('x', cheaper)).toBe(true);
+    } finally {
+      setPasswordHashCost(15);
+    }
+    expect(() => setPasswordHashCost(9)).toThrow(RangeError);
+    expect(() => setPasswordHashCost(18)).toThrow(RangeError);
+  });
+
+  it('answers false for a stored hash whose parameters this server never makes, instead of computing or throwing', async () => {
+    const [scheme, , r, p, salt, key] = (await hashPassword('x')).split('$');
+    const withN = (n: string, rr = r, pp = p) => [scheme, n, rr, pp, salt, key].join('$');
+    for (const stored of [withN(String(2 ** 30)), withN('3'), withN('-1'), withN('NaN'), withN('32768', '1024'), withN('32768', '8', '64')]) {
+      expect(await vi.mocked(verifyPassword).getMockImplementation()!('x', stored)).toBe(false);
+    }
   });
 
   it('runs the same verification for a wrong password, and answers both alike', async () => {

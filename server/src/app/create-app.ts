@@ -34,6 +34,7 @@ import { listenOn, type ClaimedPort } from '../platform/http/listen.ts';
 import { ensureLocalAdminToken } from '../features/auth/local-admin.ts';
 import { sealStoredClientSecrets } from '../features/auth/index.ts';
 import { createSecretBox, loadSecretsKey, SECRETS_KEY_FILE, type SecretBox } from '../platform/secret-box.ts';
+import { DEFAULT_PASSWORD_HASH_COST, setPasswordHashCost } from '../platform/secrets.ts';
 import { createAgentConnections } from '../features/devices/agent-connections.ts';
 import { listenForDeviceControl } from '../features/devices/device-control.ts';
 import type { Services } from './services.ts';
@@ -135,11 +136,20 @@ async function openSecretBox(env: Env, db: RelationalStore, log: Logger): Promis
   return box;
 }
 
+/** New password hashes get PASSWORD_HASH_COST; under OWASP's floor is said at every start. */
+function usePasswordHashCost(env: Env, log: Logger): void {
+  setPasswordHashCost(env.PASSWORD_HASH_COST);
+  if (env.PASSWORD_HASH_COST < DEFAULT_PASSWORD_HASH_COST) {
+    log.warn({ cost: env.PASSWORD_HASH_COST }, `PASSWORD_HASH_COST is under ${DEFAULT_PASSWORD_HASH_COST} (OWASP's floor for scrypt): passwords set now are cheaper to guess; for test runs only`);
+  }
+}
+
 /** Builds every service from config, applies migrations, starts drainers, jobs and the HTTP port. */
 export async function startServer(env: Env, options: StartOptions = {}): Promise<RunningServer> {
   // Warnings and errors also go to the documents store's `logs`, once it is open.
   const shipper = createLogShipper();
   const log = options.log ?? createLogger(shippingLevel(env.LOG_LEVEL), 'ninjait', shippingDestination(env.LOG_LEVEL, shipper));
+  usePasswordHashCost(env, log);
   const instanceId = env.INSTANCE_ID ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const metrics = createMetrics();
   // The two embedded engines start side by side: chdb loads on its own threads while PGlite initialises.

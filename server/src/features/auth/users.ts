@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Role } from '@ninjait/shared';
 import type { RelationalStore, SqlExecutor } from '../../stores/relational/index.ts';
 import { AppError, isUniqueViolation, notFound } from '../../platform/errors.ts';
-import { DUMMY_PASSWORD_HASH, hashPassword, verifyPassword } from '../../platform/secrets.ts';
+import { dummyPasswordHash, hashPassword, verifyPassword } from '../../platform/secrets.ts';
 import {
   insertUserRow, lockOwners, markRemoved, selectLoginAccount, selectLoginRow, selectPersonNames, selectUser, selectUserCount,
   selectUsers, updatePasswordHash, updateRole, type LoginAccount, type PersonName, type User,
@@ -60,14 +60,14 @@ export type LoginCheck =
 
 /**
  * Checks an email and password, writing nothing. The same scrypt work is done whether or not the
- * account exists (against DUMMY_PASSWORD_HASH), so timing does not reveal accounts; the reason
+ * account exists (against dummyPasswordHash()), so timing does not reveal accounts; the reason
  * is for the audit log, never for the caller. Throttling lives in features/auth/login-throttle.ts (the
  * cache), not in this table: no login can lock an account. People's calls reach it only through
  * features/auth/login.ts checkLogin, which throttles and queues it.
  */
 export async function verifyLogin(db: SqlExecutor, email: string, password: string): Promise<LoginCheck> {
   const row = await selectLoginRow(db, email);
-  const valid = await verifyPassword(password, row?.passwordHash ?? DUMMY_PASSWORD_HASH);
+  const valid = await verifyPassword(password, row?.passwordHash ?? dummyPasswordHash());
   if (!row) return { ok: false, reason: 'unknown_account', account: null };
   const { passwordHash: _hash, ...user } = row;
   if (!valid) return { ok: false, reason: 'wrong_password', account: { id: user.id, organizationId: user.organizationId } };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { decodeSecretsKey } from '../secret-box.ts';
+import { DEFAULT_PASSWORD_HASH_COST, MAX_PASSWORD_HASH_COST, MIN_PASSWORD_HASH_COST } from '../secrets.ts';
 import { DEFAULT_SAMPLE_INTERVAL_MS, DEFAULT_SERVER_PORT, intFromEnv, setVariables } from '@ninjait/shared';
 
 const DEFAULT_RATE_LIMIT_MAX = 100;
@@ -67,6 +68,11 @@ export const envSchema = z.object({
   RATE_LIMIT_WINDOW_SEC: intFromEnv(1, 86_400).default(DEFAULT_RATE_LIMIT_WINDOW_SEC),
   /** Queries and subscriptions per user and endpoint per window; RATE_LIMIT_MAX applies to mutations. */
   RATE_LIMIT_READ_MAX: intFromEnv(1, 10_000_000).default(DEFAULT_RATE_LIMIT_READ_MAX),
+  /**
+   * log2 of scrypt's N for new password hashes: 15 is OWASP's floor (50-160 ms of a core a check).
+   * Raise it on fast machines; values under 15 are for test runs (npm test uses 10) and warned about.
+   */
+  PASSWORD_HASH_COST: intFromEnv(MIN_PASSWORD_HASH_COST, MAX_PASSWORD_HASH_COST).default(DEFAULT_PASSWORD_HASH_COST),
   /** How long pushes wait to be committed together; 0 commits as soon as the previous commit ends. */
   INGEST_GROUP_COMMIT_MS: intFromEnv(0, 1_000).default(2),
   DRAIN_BATCH_ROWS: intFromEnv(1, 100_000).default(10_000),
