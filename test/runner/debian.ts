@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { findExecutable } from '../support/executables.ts';
 import { capture, say } from './processes.ts';
+// The names alone, in a file .ci/run reads before npm ci (it installs them while npm ci runs).
+import PACKAGES from './debian-packages.json' with { type: 'json' };
 
 /** A Debian package some tests need, how to tell it is there, and what skips without it. */
 export interface Wanted {
@@ -17,21 +19,21 @@ export const CHROMIUM = '/usr/bin/chromium';
 /** What the suites use from Debian when it is there; `installers` adds the installers test's tools. */
 export function wantedPackages(options: { installers: boolean; msi?: boolean }): Wanted[] {
   return [
-    { packages: ['curl'], present: () => Boolean(findExecutable('curl')), neededBy: 'starting ClickHouse and VictoriaMetrics (.ci/start-*.sh) and the installers test' },
-    { packages: ['victoria-metrics'], present: () => Boolean(findExecutable('victoria-metrics')), neededBy: 'the Influx adapter and drain-fuzz tests (INFLUX_TEST_URL) and the fault suite\'s VictoriaMetrics outage' },
-    { packages: ['clickhouse-server'], present: hasClickhouseServer, neededBy: 'the @clickhouse/client adapter test (CLICKHOUSE_TEST_URL)' },
-    { packages: ['chromium', 'fonts-dejavu-core'], present: () => existsSync(CHROMIUM), neededBy: 'the console tests in a real browser (test/web)' },
-    { packages: ['unzip'], present: () => Boolean(findExecutable('unzip')), neededBy: 'checking the console\'s folder .zip with Info-ZIP (web/src/lib/zip.test.ts, test/web/files.test.ts)' },
-    { packages: ['tmux'], present: () => Boolean(findExecutable('tmux')), neededBy: 'driving `ninjait shell` in a real terminal (test/e2e/shell-tmux.test.ts)' },
-    { packages: ['pgbouncer'], present: () => Boolean(findExecutable('pgbouncer')), neededBy: 'the PgBouncer transaction-mode test (test/engines/pgbouncer.test.ts)' },
+    { packages: PACKAGES.curl, present: () => Boolean(findExecutable('curl')), neededBy: 'starting ClickHouse and VictoriaMetrics (.ci/start-*.sh) and the installers test' },
+    { packages: PACKAGES.victoriaMetrics, present: () => Boolean(findExecutable('victoria-metrics')), neededBy: 'the Influx adapter and drain-fuzz tests (INFLUX_TEST_URL) and the fault suite\'s VictoriaMetrics outage' },
+    { packages: PACKAGES.clickhouse, present: hasClickhouseServer, neededBy: 'the @clickhouse/client adapter test (CLICKHOUSE_TEST_URL)' },
+    { packages: PACKAGES.chromium, present: () => existsSync(CHROMIUM), neededBy: 'the console tests in a real browser (test/web)' },
+    { packages: PACKAGES.unzip, present: () => Boolean(findExecutable('unzip')), neededBy: 'checking the console\'s folder .zip with Info-ZIP (web/src/lib/zip.test.ts, test/web/files.test.ts)' },
+    { packages: PACKAGES.tmux, present: () => Boolean(findExecutable('tmux')), neededBy: 'driving `ninjait shell` in a real terminal (test/e2e/shell-tmux.test.ts)' },
+    { packages: PACKAGES.pgbouncer, present: () => Boolean(findExecutable('pgbouncer')), neededBy: 'the PgBouncer transaction-mode test (test/engines/pgbouncer.test.ts)' },
     ...(options.msi
-      ? [{ packages: ['wixl', 'msitools'], present: () => Boolean(findExecutable('wixl') && findExecutable('msiinfo')), neededBy: 'the msi phase (installers/windows/check-msi.sh)' }]
+      ? [{ packages: PACKAGES.msi, present: () => Boolean(findExecutable('wixl') && findExecutable('msiinfo')), neededBy: 'the msi phase (installers/windows/check-msi.sh)' }]
       : []),
     ...(options.installers
       ? [
-          { packages: ['rpm'], present: () => Boolean(findExecutable('rpmbuild')), neededBy: 'the installers test (.rpm build)' },
-          { packages: ['docker-compose'], present: () => Boolean(findExecutable('docker-compose')), neededBy: 'the installers test (docker-compose.yml check)' },
-          { packages: ['libxml2-utils'], present: () => Boolean(findExecutable('xmllint')), neededBy: 'the installers test (installer XML checks)' },
+          { packages: PACKAGES.rpm, present: () => Boolean(findExecutable('rpmbuild')), neededBy: 'the installers test (.rpm build)' },
+          { packages: PACKAGES.dockerCompose, present: () => Boolean(findExecutable('docker-compose')), neededBy: 'the installers test (docker-compose.yml check)' },
+          { packages: PACKAGES.xmllint, present: () => Boolean(findExecutable('xmllint')), neededBy: 'the installers test (installer XML checks)' },
         ]
       : []),
   ];
