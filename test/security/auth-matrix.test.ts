@@ -223,7 +223,11 @@ describe('authentication and role matrix', () => {
   };
 
   beforeAll(async () => {
-    h = await startHarness({ relational: 'pglite', cache: 'memory', env: { RATE_LIMIT_MAX: '1000000' } });
+    // Sockets with missing or forged credentials never authenticate, so the server closes them
+    // WS_AUTH_TIMEOUT_MS (5 s) after they open (ws-auth-deadline.test.ts proves it). A sweep on a
+    // loaded machine outlasts that: a subscription sent as its socket closed came back as a
+    // transport error, not UNAUTHORIZED, and failed the sweep. Here the deadline is out of the way.
+    h = await startHarness({ relational: 'pglite', cache: 'memory', env: { RATE_LIMIT_MAX: '1000000', WS_AUTH_TIMEOUT_MS: '600000' } });
     sockets = new Sockets(h.server.url);
     x = await createOrgFixture(h, 'Auth');
     localAdmin = await localAdminCredentials(h);
