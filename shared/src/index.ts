@@ -19,6 +19,7 @@ export * from './util/usage-error.ts';
 export * from './util/chunk-window.ts';
 export * from './util/transfer-resume.ts';
 export * from './util/folder-copy.ts';
+export * from './util/uuid.ts';
 export * from './metrics/storable.ts';
 export * from './metrics/derive.ts';
 export * from './schemas/remote.ts';

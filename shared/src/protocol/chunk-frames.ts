@@ -1,4 +1,5 @@
 import { FILE_CHUNK_BYTES, MAX_TRANSFER_BYTES } from '../schemas/remote.ts';
+import { isUuid } from '../util/uuid.ts';
 
 /**
  * A download chunk as one binary WebSocket frame, from the agent to the server. JSON carried a
@@ -21,7 +22,6 @@ export const CHUNK_FRAME_HEADER_BYTES = 26;
 /** The largest frame a server takes: a full chunk behind the header. */
 export const MAX_CHUNK_FRAME_BYTES = CHUNK_FRAME_HEADER_BYTES + FILE_CHUNK_BYTES;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface ChunkFrame { requestId: string; offset: number; data: Buffer }
 
@@ -30,7 +30,7 @@ export interface ChunkFrame { requestId: string; offset: number; data: Buffer }
  * `frame.subarray(CHUNK_FRAME_HEADER_BYTES)`, so the chunk is never copied on the agent.
  */
 export function allocChunkFrame(requestId: string, offset: number, dataBytes: number): Buffer {
-  if (!UUID.test(requestId)) throw new RangeError('A chunk frame needs a UUID request id');
+  if (!isUuid(requestId)) throw new RangeError('A chunk frame needs a UUID request id');
   if (!Number.isSafeInteger(offset) || offset < 0 || offset > MAX_TRANSFER_BYTES) throw new RangeError('A chunk frame offset is out of range');
   if (!Number.isSafeInteger(dataBytes) || dataBytes < 0 || dataBytes > FILE_CHUNK_BYTES) throw new RangeError('A chunk frame holds at most one chunk');
   const frame = Buffer.allocUnsafe(CHUNK_FRAME_HEADER_BYTES + dataBytes);

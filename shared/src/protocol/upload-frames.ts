@@ -1,5 +1,6 @@
 import { FILE_CHUNK_BYTES, MAX_PATH_CHARS, MAX_TRANSFER_BYTES } from '../schemas/remote.ts';
 import { CHUNK_FRAME_VERSION } from './chunk-frames.ts';
+import { isUuid } from '../util/uuid.ts';
 
 /**
  * An upload chunk as one binary WebSocket frame, from the server to the agent: the mirror of a
@@ -25,7 +26,6 @@ const MAX_PATH_BYTES = MAX_PATH_CHARS * 3;
 /** The largest upload frame: a full chunk behind the header and the longest path. */
 export const MAX_UPLOAD_FRAME_BYTES = FIXED_BYTES + MAX_PATH_BYTES + FILE_CHUNK_BYTES;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const uuidAt = (frame: Buffer, at: number) => {
   const hex = frame.toString('hex', at, at + 16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
@@ -39,7 +39,7 @@ export interface UploadFrame { requestId: string; transferId: string; path: stri
  */
 export function encodeUploadFrame(chunk: Omit<UploadFrame, 'data'> & { data: readonly Uint8Array[] }): Buffer {
   const { requestId, transferId, path, offset } = chunk;
-  if (!UUID.test(requestId) || !UUID.test(transferId)) throw new RangeError('An upload frame needs UUID request and transfer ids');
+  if (!isUuid(requestId) || !isUuid(transferId)) throw new RangeError('An upload frame needs UUID request and transfer ids');
   if (!Number.isSafeInteger(offset) || offset < 0 || offset > MAX_TRANSFER_BYTES) throw new RangeError('An upload frame offset is out of range');
   const pathBytes = Buffer.byteLength(path, 'utf8');
   if (pathBytes === 0 || path.length > MAX_PATH_CHARS) throw new RangeError('An upload frame path is empty or too long');

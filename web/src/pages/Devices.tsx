@@ -17,6 +17,7 @@ import { DeviceBulkActions } from '../components/DeviceBulkActions.tsx';
 import { Stale } from '../components/Stale.tsx';
 import { useRowSelection, type RowSelection } from '../components/selection.ts';
 import { clockTime } from '../lib/format.ts';
+import { isUuid } from '@ninjait/shared';
 
 interface Column {
   key: string;
@@ -52,8 +53,7 @@ const net = (device: DeviceRow) => {
 };
 const osOf = (device: DeviceRow) => [device.osType, device.osVersion].filter(Boolean).join(' · ');
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const uuidOr = (value: string | null) => (value && UUID.test(value) ? value : '');
+const uuidOr = (value: string | null) => (value && isUuid(value) ? value : '');
 
 /** The site, tag, group and custom-field choices of the fleet table; technicians and up see them. */
 function StructureFilters({ filters }: { filters: ReturnType<typeof useFilters> }) {

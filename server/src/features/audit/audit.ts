@@ -3,6 +3,7 @@ import type { Logger } from '../../platform/obs/logger.ts';
 import type { Metrics } from '../../platform/obs/metrics.ts';
 import type { AuditEntry, DocumentStore } from '../../stores/documents/index.ts';
 import { auditWriterOf } from './audit-writes.ts';
+import { isUuid } from '@ninjait/shared';
 
 /** What people do that the audit log records, `resource.verb`. */
 export type AuditAction =
@@ -42,13 +43,12 @@ export interface AuditDeps {
 export type Audit = (who: AuditWho, event: AuditEvent) => Promise<AuditEntry | null>;
 
 const SECRET_KEY = /pass(word)?|secret|token|session|authorization|cookie|hash/i;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * A record's id is not its secret: `enrollmentTokenId` or a shell's `sessionId` holding a UUID
  * names a row. Secrets (tokens, session ids, device secrets) are never UUIDs here.
  */
-const isIdentifier = (key: string, item: unknown) => /Id$/.test(key) && typeof item === 'string' && UUID.test(item);
+const isIdentifier = (key: string, item: unknown) => /Id$/.test(key) && isUuid(item);
 
 /** Copies details without secret-looking keys, at any depth. */
 export function scrubDetails(value: unknown, depth = 0): unknown {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import * as client from 'openid-client';
-import { ROLES, type Role } from '@ninjait/shared';
+import { isUuid, ROLES, type Role } from '@ninjait/shared';
 import { hashPassword, hashSecret } from '../../platform/secrets.ts';
 import type { RelationalStore } from '../../stores/relational/index.ts';
 import type { SecretBox } from '../../platform/secret-box.ts';
@@ -67,7 +67,7 @@ async function providerConfig(settings: SsoSettingsWithSecret): Promise<client.C
  */
 export async function findSsoOrganization(db: RelationalStore, box: SecretBox, entry: string): Promise<SsoSettingsWithSecret | null> {
   const value = entry.trim().toLowerCase();
-  if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(value)) return ssoSettingsForSignIn(db, box, { organizationId: value });
+  if (isUuid(value)) return ssoSettingsForSignIn(db, box, { organizationId: value });
   const domain = value.includes('@') ? value.slice(value.lastIndexOf('@') + 1) : value;
   if (!/^[a-z0-9.-]{1,253}$/.test(domain)) return null;
   return ssoSettingsForSignIn(db, box, { emailDomain: domain });

@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { pino, type DestinationStream, type Level } from 'pino';
 import { agentErrorLogs, digest, MAX_DETAILS_CHARS, truncate, type AgentError } from './agent-errors.ts';
-import { backoffMs, waitAtMost } from '@ninjait/shared';
+import { isUuid, backoffMs, waitAtMost } from '@ninjait/shared';
 import type { DocumentStore, LogEntry, LogLevel } from '../../stores/documents/index.ts';
 import type { Metrics } from '../../platform/obs/metrics.ts';
 
 const LEVELS: Record<number, LogLevel> = { 40: 'warn', 50: 'error', 60: 'fatal' };
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const OWN_KEYS = new Set(['time', 'level', 'msg', 'name', 'pid', 'hostname', 'err', 'error', 'agentError', 'deviceId', 'organizationId']);
 const MAX_CONTEXT_KEYS = 20;
 const MAX_CONTEXT_CHARS = 500;
@@ -31,7 +30,7 @@ export interface LogShipper {
   readonly stats: { shipped: number; dropped: number; failures: number; buffered: number };
 }
 
-const uuidOrNull = (value: unknown) => (typeof value === 'string' && UUID.test(value) ? value : null);
+const uuidOrNull = (value: unknown) => (typeof value === 'string' && isUuid(value) ? value : null);
 
 /** One pino JSON line (already redacted by the logger) as a `logs` document, or null if it is not one. */
 export function logLineToEntry(line: string, id: string): LogEntry | null {

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { typed, type RelationalStore, type SqlExecutor } from '../../stores/relational/index.ts';
 import { AppError, isUniqueViolation } from '../../platform/errors.ts';
 import { insertUser, type NewUser, type User } from '../auth/index.ts';
+import { isUuid } from '@ninjait/shared';
 
 export interface Organization {
   id: string;
@@ -99,9 +100,8 @@ export async function organizationName(db: SqlExecutor, id: string): Promise<str
 
 /** Finds by id or by name (case-insensitive), for the CLI's `--org`. */
 export async function findOrganization(db: SqlExecutor, idOrName: string): Promise<Organization | null> {
-  const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(idOrName);
   const row = await typed(db).selectFrom('organizations').select(COLUMNS)
-    .where((eb) => (isUuid ? eb('id', '=', idOrName) : eb(eb.fn('lower', ['name']), '=', idOrName.toLowerCase())))
+    .where((eb) => (isUuid(idOrName) ? eb('id', '=', idOrName) : eb(eb.fn('lower', ['name']), '=', idOrName.toLowerCase())))
     .executeTakeFirst();
   return row ?? null;
 }
