@@ -27,6 +27,8 @@ interface ChdbSession {
  */
 const OPEN_RETRY_MS = 30_000;
 const OPEN_RETRY_EVERY_MS = 100;
+/** How often the host checks that the server that started it is still its parent. */
+const ORPHAN_CHECK_MS = 1_000;
 
 const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
@@ -81,8 +83,20 @@ async function main(): Promise<void> {
     session?.close();
     process.exit(0);
   };
-  // The server closed the channel, or died (kill -9 included): the folder's lock goes with us.
-  process.on('disconnect', end);
+  // The server is gone (it died, kill -9 included, or the channel closed): this process ends at
+  // once, without closing the session, as chdb ended when it ran inside the server's process.
+  // ClickHouse recovers from an abrupt end (an unfinished part is dropped at the next open, and
+  // the drainers write again what was never acknowledged); a graceful close can wait on its
+  // background work for as long as that takes (the server gives it CLOSE_WAIT_MS, then kills
+  // it), and an orphan has nobody to kill it: under load one held the folder's lock for over
+  // 150 s, and the restarted server could not open its store.
+  const orphaned = () => process.kill(process.pid, 'SIGKILL');
+  process.on('disconnect', orphaned);
+  // In case the channel's end is never seen: a parent that exits leaves this process to another.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) orphaned();
+  }, ORPHAN_CHECK_MS).unref();
   process.on('message', (request: HostRequest) => {
     if ('close' in request) return end();
     if (session) void run(request);
