@@ -106,6 +106,23 @@ export async function waitFor<T>(
 }
 
 /**
+ * Stops a running agent once its outbox has caught up (`buffered`, read while it runs, at most 1),
+ * then at once, and returns how many records may still be in its outbox after the stop: the one
+ * it may have had, a sample for each interval the stop took, and one taken as it began. A sample
+ * taken as the agent stops, or a push whose ack the stop cuts off, rightly stays there; an agent
+ * that had stopped sending would hold far more. (Stopped wherever they were, agents left one and
+ * three records under npm test's load, where tests allowed none and two.)
+ */
+export async function stopAgentCaughtUp(
+  agent: { kill(signal: NodeJS.Signals): Promise<unknown> }, buffered: () => number | Promise<number>, intervalMs: number,
+): Promise<number> {
+  await waitFor('the agent to catch up before it stops', async () => (await buffered()) <= 1, 60_000, 100);
+  const stopping = Date.now();
+  await agent.kill('SIGTERM');
+  return 2 + Math.ceil((Date.now() - stopping) / intervalMs);
+}
+
+/**
  * Waits for a spawned program to answer, failing at once when it cannot start (`spawn … ENOENT`,
  * which would otherwise be an uncaught 'error' event) or exits first.
  */

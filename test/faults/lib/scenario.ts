@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { waitFor } from '../../support/processes.ts';
+import { stopAgentCaughtUp } from '../../support/processes.ts';
 import { AgentProcess, INTERVAL_MS, type ServerProcess, type Stack } from './stack.ts';
 import { totals, verifyStores, waitForDrainers, type Collected } from './verify.ts';
 
@@ -9,17 +9,9 @@ import { totals, verifyStores, waitForDrainers, type Collected } from './verify.
  * outbox may or may not have reached the server (verifyStores allows both).
  */
 export async function stopAgent(agent: AgentProcess): Promise<Collected & { buffered: number }> {
-  // Caught up while it runs, then stopped at once: what stays in the outbox is then only what was
-  // collected around the stop, however slowly a loaded machine's server acknowledges. (Stopped
-  // wherever it was, an agent left three records under load where two were allowed.)
-  await waitFor('the agent to catch up before it stops', async () => (await agent.status()).outbox.bufferedRecords <= 1, 60_000, 100);
-  const stopping = Date.now();
-  await agent.kill('SIGTERM');
-  const stopMs = Date.now() - stopping;
+  const allowed = await stopAgentCaughtUp(agent, async () => (await agent.status()).outbox.bufferedRecords, INTERVAL_MS);
   const status = await agent.cliStatus();
-  // The one it may have had, a sample for each interval the stop took, and one taken as it began:
-  // an agent that had stopped sending would hold far more.
-  expect(status.outbox.bufferedRecords).toBeLessThanOrEqual(2 + Math.ceil(stopMs / INTERVAL_MS));
+  expect(status.outbox.bufferedRecords).toBeLessThanOrEqual(allowed);
   return {
     deviceId: status.deviceId,
     nextSeq: status.outbox.nextSeq,
