@@ -50,11 +50,13 @@ function scryptAsync(password: BinaryLike, salt: BinaryLike, options: ScryptOpti
   });
 }
 
-/** Password hash in a self-describing format, so parameters can be raised later. */
+/** `scrypt$N$r$p$salt$key`: a hash names its own parameters, so they can be raised later. */
+const hashText = (N: number, salt: string, key: string) => `scrypt$${N}$${SCRYPT.r}$${SCRYPT.p}$${salt}$${key}`;
+
 export async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(16);
   const key = await scryptAsync(password, salt, { ...SCRYPT, N: scryptN, maxmem: memoryFor(scryptN) });
-  return `scrypt$${scryptN}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64')}$${key.toString('base64')}`;
+  return hashText(scryptN, salt.toString('base64'), key.toString('base64'));
 }
 
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
@@ -75,5 +77,5 @@ export async function verifyPassword(password: string, stored: string): Promise<
  * the parameters new hashes get, so an unknown email costs what an account made here does.
  */
 export function dummyPasswordHash(): string {
-  return `scrypt$${scryptN}$${SCRYPT.r}$${SCRYPT.p}$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=`;
+  return hashText(scryptN, 'AAAAAAAAAAAAAAAAAAAAAA==', 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=');
 }

@@ -22,7 +22,6 @@ export const CHUNK_FRAME_HEADER_BYTES = 26;
 /** The largest frame a server takes: a full chunk behind the header. */
 export const MAX_CHUNK_FRAME_BYTES = CHUNK_FRAME_HEADER_BYTES + FILE_CHUNK_BYTES;
 
-
 export interface ChunkFrame { requestId: string; offset: number; data: Buffer }
 
 /**
