@@ -10,6 +10,7 @@ import { progress } from './lib/progress.ts';
 import { describeStores, storesFromEnv } from './lib/stores.ts';
 import { removeScratch } from './lib/scratch.ts';
 import { killServers } from './lib/server-process.ts';
+import { cpuSplit } from './lib/cpu-split.ts';
 import { formatTable, type Row } from './lib/table.ts';
 
 const RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url));
@@ -30,6 +31,7 @@ Options:
 
 Environment:
   BENCH_SERVER_NODE_ARGS   node flags for the servers under test, e.g. '--trace-gc' (their logs are then kept)
+  BENCH_SERVER_CPUS        CPUs for the servers under test, e.g. '0'; the fleet, agents and clients get the rest
 
 Benchmarks:
 ${benchmarks.map((b) => `  ${b.name.padEnd(12)}${b.summary}`).join('\n')}
@@ -65,9 +67,11 @@ async function main(argv: string[]): Promise<number> {
   if (profileDir) await mkdir(profileDir, { recursive: true });
   const stores = storesFromEnv();
   const ctx: BenchContext = { quick: values.quick ?? false, stores, profileDir, overrides, runId: randomBytes(3).toString('hex') };
-  const machine = machineInfo();
+  const split = cpuSplit();
+  const machine = { ...machineInfo(), ...(split ? { cpuSplit: split } : {}) };
   const installed = versions();
-  progress(`stores: ${describeStores(stores)}; ${machine.cpus} CPUs, ${machine.memoryMb} MB, node ${machine.node}${ctx.quick ? '; quick sizes' : ''}`);
+  progress(`stores: ${describeStores(stores)}; ${machine.cpus} CPUs, ${machine.memoryMb} MB, node ${machine.node}${ctx.quick ? '; quick sizes' : ''}`
+    + `${split ? `; servers on CPU ${split.server}, the rest on ${split.others}` : ''}`);
 
   const rows: Row[] = [];
   let failed = 0;

@@ -17,7 +17,7 @@ import { fmt, type Row } from '../lib/table.ts';
 import { ENROLL_ADDRESSES, fleetFigures, SOURCE_ADDRESSES } from './connected.ts';
 import { serverWorkers, setting, settingList, type BenchContext, type Benchmark } from './types.ts';
 import { scratchDir } from '../lib/scratch.ts';
-import { cpuSecByPidOfCommandLines, cpuSecBetween, readServerProc } from '../lib/proc.ts';
+import { cpuSecOf, growthBetween, readByPidOfCommandLines, readServerProc } from '../lib/proc.ts';
 
 /** A fleet-wide job that has not finished in this long is reported unfinished, with its counts. */
 const FLEET_JOB_TIMEOUT_MS = 120_000;
@@ -159,7 +159,7 @@ function cpuOf(server: ServerUnderTest, fleet: Fleet, databaseUrl: string | null
   const database = databaseUrl ? ` ${new URL(databaseUrl).pathname.slice(1)} ` : null;
   return () => ({
     server: byPid(server.instances.map((instance) => instance.pid)),
-    ...(database ? { postgres: cpuSecByPidOfCommandLines((line) => line.startsWith('postgres:') && line.includes(database)) } : {}),
+    ...(database ? { postgres: readByPidOfCommandLines((line) => line.startsWith('postgres:') && line.includes(database), cpuSecOf) } : {}),
     fleet: byPid(fleet.pids),
   });
 }
@@ -216,7 +216,7 @@ async function fleetWideJob(server: ServerUnderTest, organizationId: string, exp
       ninetyNineMs: round(reached.ninetyNine), allMs: round(allMs), succeeded: stored, readAllResultsMs: round(readAllMs),
       counts: status.counts, jobStatus: status.status,
       relationalStatementsPerDevice: perDevice('relational'), cacheCallsPerDevice: perDevice('cache'),
-      cpuSec: Object.fromEntries(Object.entries(cpuAfter).map(([name, after]) => [name, Math.round(cpuSecBetween(cpuBefore[name] ?? new Map(), after) * 100) / 100])),
+      cpuSec: Object.fromEntries(Object.entries(cpuAfter).map(([name, after]) => [name, Math.round(growthBetween(cpuBefore[name] ?? new Map(), after) * 100) / 100])),
       window,
     };
   } finally {

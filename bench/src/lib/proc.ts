@@ -163,18 +163,22 @@ export function processGroupMembers(pgid: number): { pid: number; cmdline: strin
   return members;
 }
 
+/** CPU seconds so far of a process (user + system), null once it is gone. */
+export const cpuSecOf = (pid: number): number | null => readProc(pid)?.cpuSec ?? null;
+
 /**
- * CPU seconds so far of each process whose command line `matches` (PostgreSQL's backends of one
- * database: "postgres: user db 127.0.0.1(port) idle"), by pid: see `cpuSecBetween`.
+ * A per-process counter that only grows (`cpuSecOf`, `runQueueWaitMs`) of each process whose
+ * command line `matches` (PostgreSQL's backends of one database: "postgres: user db
+ * 127.0.0.1(port) idle"), by pid: `growthBetween` subtracts two readings.
  */
-export function cpuSecByPidOfCommandLines(matches: (cmdline: string) => boolean): Map<number, number> {
+export function readByPidOfCommandLines(matches: (cmdline: string) => boolean, read: (pid: number) => number | null): Map<number, number> {
   const byPid = new Map<number, number>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       if (!matches(commandLine(entry))) continue;
-      const snap = readProc(Number(entry));
-      if (snap) byPid.set(Number(entry), snap.cpuSec);
+      const value = read(Number(entry));
+      if (value !== null) byPid.set(Number(entry), value);
     } catch {
       // Gone between the listing and the read.
     }
@@ -183,12 +187,28 @@ export function cpuSecByPidOfCommandLines(matches: (cmdline: string) => boolean)
 }
 
 /**
- * CPU seconds the processes spent between two readings by pid. Summed per process, because a
- * process that exits between them (a pool's backend) takes its time with it: a difference of two
- * totals read negative when one did. Its time after the first reading is lost, so this is a lower
- * bound; one started between them counts whole, and a pid reused by a newer process never subtracts.
+ * Milliseconds a process's main thread has waited so far on a run queue: runnable, not running,
+ * because other tasks held the CPUs (Linux /proc/<pid>/schedstat: time on a CPU, time waiting,
+ * timeslices, in ns). An event loop that was ready to run is late by this, and no profile taken
+ * inside the process can tell it from its own work. Null where unreadable (not Linux, gone).
  */
-export function cpuSecBetween(before: ReadonlyMap<number, number>, after: ReadonlyMap<number, number>): number {
+export function runQueueWaitMs(pid: number): number | null {
+  try {
+    const waitedNs = Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]);
+    return Number.isFinite(waitedNs) ? waitedNs / 1e6 : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * How much a per-process counter (CPU seconds, run-queue wait) grew between two readings by pid.
+ * Summed per process, because a process that exits between them (a pool's backend) takes its
+ * counter with it: a difference of two totals read negative when one did. Its growth after the
+ * first reading is lost, so this is a lower bound; one started between them counts whole, and a
+ * pid reused by a newer process never subtracts.
+ */
+export function growthBetween(before: ReadonlyMap<number, number>, after: ReadonlyMap<number, number>): number {
   let total = 0;
   for (const [pid, sec] of after) total += Math.max(0, sec - (before.get(pid) ?? 0));
   return total;

@@ -12,6 +12,7 @@ import { scrapeMetrics, type MetricValues } from './metrics.ts';
 import { progress, waitFor } from './progress.ts';
 import { scratchDatabase, type StoreChoice } from './stores.ts';
 import { scratchDir } from './scratch.ts';
+import { onServerCpus } from './cpu-split.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SERVER_CLI = join(REPO_ROOT, 'server/src/cli/main.ts');
@@ -106,7 +107,8 @@ async function spawnInstance(env: Record<string, string>, cpuProfDir: string | u
   const port = await freePort();
   const dataDir = givenDataDir ?? await scratchDir('ninjait-bench-server-');
   const args = [...extraNodeArgs(), ...(cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []), '--import', 'tsx', SERVER_CLI, 'serve'];
-  const child = spawn(process.execPath, args, {
+  const start = onServerCpus(process.execPath, args);
+  const child = spawn(start.command, start.args, {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir },
     stdio: ['ignore', 'pipe', 'pipe'],
