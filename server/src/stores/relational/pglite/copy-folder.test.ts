@@ -38,6 +38,10 @@ describe.skipIf(process.platform === 'win32')('copying the seed cluster into an 
 
   it('leaves the data folder empty, and nothing beside it, when the copy fails', async () => {
     const { seed, data } = await makeSeed();
+    // Many files beside the bad entry, so copies are still running when it fails: the clean-up
+    // must not start before they end (it failed with ENOTEMPTY in place of this error).
+    await mkdir(join(seed, 'base', 'many'));
+    await Promise.all(Array.from({ length: 1000 }, (_, i) => writeFile(join(seed, 'base', 'many', String(i)), 'x')));
     await symlink('/etc/passwd', join(seed, 'base', 'link'));
     await expect(copyFolderInto(seed, data)).rejects.toThrow(/neither a file nor a folder/);
     expect(readdirSync(data)).toEqual([]);

@@ -31,7 +31,10 @@ export async function copyFolderInto(from: string, to: string): Promise<void> {
 
 async function copyTree(from: string, to: string): Promise<void> {
   const entries = await readdir(from, { withFileTypes: true });
-  await Promise.all(entries.map(async (entry) => {
+  // Every sibling is waited for, failed or not, before a failure goes up: with Promise.all the
+  // caller's clean-up ran while other copies still wrote into the staging folder, and its rm
+  // failed (ENOTEMPTY) in place of the real error, leaving the folder behind.
+  const settled = await Promise.allSettled(entries.map(async (entry) => {
     const source = join(from, entry.name);
     const target = join(to, entry.name);
     if (entry.isDirectory()) {
@@ -46,4 +49,6 @@ async function copyTree(from: string, to: string): Promise<void> {
       throw new Error(`${source} is neither a file nor a folder`);
     }
   }));
+  const failed = settled.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
 }
