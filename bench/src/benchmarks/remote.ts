@@ -161,14 +161,14 @@ const KEY_EVERY_MS = 100;
 const paced = (startedMs: number) => sleep(Math.max(0, KEY_EVERY_MS - (performance.now() - startedMs)));
 
 /**
- * Run-queue waits of the processes on a key's path: the server's event loop, and this machine's
- * Redis and PostgreSQL when they run here. Each is a reading by pid (see `growthBetween`).
+ * Run-queue waits so far of the processes on a key's path: the server's event loop, and this
+ * machine's Redis and PostgreSQL when they run here. Each is a reading by pid (see `growthBetween`).
  */
-function runQueueWaits() {
+function readRunQueueWaits(serverPid: number) {
   return {
-    server: (pid: number) => new Map([[pid, runQueueWaitMs(pid) ?? 0]]),
-    redis: () => readByPidOfCommandLines((line) => line.startsWith('redis-server'), runQueueWaitMs),
-    postgres: () => readByPidOfCommandLines((line) => line.startsWith('postgres'), runQueueWaitMs),
+    server: new Map([[serverPid, runQueueWaitMs(serverPid) ?? 0]]),
+    redis: readByPidOfCommandLines((line) => line.startsWith('redis-server'), runQueueWaitMs),
+    postgres: readByPidOfCommandLines((line) => line.startsWith('postgres'), runQueueWaitMs),
   };
 }
 
@@ -190,9 +190,7 @@ async function timeKeystrokes(server: ServerUnderTest, organizationId: string, d
     // The typist's own loop (this process): a stall here delays the echo without being the server's.
     const typistLoop = monitorEventLoopDelay({ resolution: 10 });
     typistLoop.enable();
-    const waits = runQueueWaits();
-    const readWaits = () => ({ server: waits.server(server.pid), redis: waits.redis(), postgres: waits.postgres() });
-    const waitsBefore = readWaits();
+    const waitsBefore = readRunQueueWaits(server.pid);
     const typingStarted = performance.now();
     for (let i = 0; i < count; i++) {
       const b0 = performance.now();
@@ -210,7 +208,7 @@ async function timeKeystrokes(server: ServerUnderTest, organizationId: string, d
     const loopDelay = loopDelayBetween(metricsBefore, await server.metrics(0));
     // Time the server's loop, Redis and PostgreSQL were ready to run but had no CPU: what the
     // machine, not the code, adds to a key (it shares two cores with the fleet's simulator).
-    const runQueueWaitMsPerSec = waitedPerSecond(waitsBefore, readWaits(), (performance.now() - typingStarted) / 1000);
+    const runQueueWaitMsPerSec = waitedPerSecond(waitsBefore, readRunQueueWaits(server.pid), (performance.now() - typingStarted) / 1000);
     typistLoop.disable();
     const typistLoopDelay = { p99Ms: round(typistLoop.percentile(99) / 1e6, 1), maxMs: round(typistLoop.max / 1e6, 1) };
     await terminal.close();
@@ -387,10 +385,9 @@ async function run(ctx: BenchContext, s: Settings) {
     if (!s.downloadOnly) {
       progress(`  remote: ${s.keystrokes} keystrokes on a terminal of a real agent`);
       // The real agents' CPU while the keys are timed: their start-up, if it ran on, competes with the key's path.
-      const agentsCpu = () => realAgentsCpuSec(agents);
-      const [cpuBefore, typingFrom] = [agentsCpu(), performance.now()];
+      const [cpuBefore, typingFrom] = [realAgentsCpuSec(agents), performance.now()];
       const timed = await timeKeystrokes(server, agents[0]!.organizationId, agents[0]!.deviceId, s.keystrokes);
-      keystrokes = { ...timed, realAgentsCpuCores: round((agentsCpu() - cpuBefore) / ((performance.now() - typingFrom) / 1000), 3) };
+      keystrokes = { ...timed, realAgentsCpuCores: round((realAgentsCpuSec(agents) - cpuBefore) / ((performance.now() - typingFrom) / 1000), 3) };
       progress(`  remote: ${s.sessions} terminals at once over ${agents.length} real agents`);
       sessions = await concurrentSessions(server, agents, s);
     }
