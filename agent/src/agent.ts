@@ -16,6 +16,7 @@ import { createHeapTrimmer } from './util/heap-trim.ts';
 import { ensurePrivateDatabase } from './util/private-files.ts';
 import { RecentErrors } from './util/recent-errors.ts';
 import { startCommandRunner } from './exec/index.ts';
+import { streamOpener } from './remote/download-streams.ts';
 import { DEFAULT_BUFFER_MAX_MB } from './defaults.ts';
 import { startSoftwareInventory, type SoftwareInventoryOptions } from './inventory/start.ts';
 
@@ -73,7 +74,10 @@ export function runAgent(opts: RunAgentOptions): RunningAgent {
   const pinned = trackServerPins(config.server, opts.serverPins ?? null, log);
   const refusal = new CredentialRefusal({ log, stateFile: opts.linkStateFile, ...opts.refusalBackoff });
   const link = opts.link ?? connectLink({ server: config.server, credentials: config, log, refusal, transport: pinned.transport });
-  const commands = startCommandRunner({ client: link.trpc, sendFrame: (frame) => link.sendFrame(frame), onFrame: (listener) => link.onFrame(listener), dataDir: dirname(opts.outboxFile), log, refusal, ...opts.remote });
+  const commands = startCommandRunner({
+    client: link.trpc, sendFrame: (frame) => link.sendFrame(frame), onFrame: (listener) => link.onFrame(listener), openStream: streamOpener(pinned.transport),
+    dataDir: dirname(opts.outboxFile), log, refusal, ...opts.remote,
+  });
   const software = opts.software === false ? null
     : startSoftwareInventory({ client: link.trpc, dataDir: dirname(opts.outboxFile), log, ...opts.software });
   const sender = createSender({ outbox, api: link, log, errors, refusal, stopGraceMs: STOP_STEP_MS - 100 });

@@ -7,7 +7,8 @@ import { PROTOCOL_VERSION, PROTOCOL_VERSION_PARAM, type Inventory } from '@ninja
 import type { AppRouter } from '../src/app/router.ts';
 import { LOCAL_ADMIN_HEADER } from '../src/platform/trpc/context.ts';
 import { createLogger, observingWebSocket } from '@ninjait/agent';
-import { startCommandRunner, type CommandRunner } from '@ninjait/agent/exec';
+import { startCommandRunner, streamOpener, type CommandRunner, type OpenStream } from '@ninjait/agent/exec';
+import { fixedTrust, serverTransport } from '@ninjait/agent/link/server-transport';
 import type { OutputEvent } from '../src/features/commands/types.ts';
 
 export type Client = TRPCClient<AppRouter>;
@@ -92,9 +93,9 @@ export async function createTenant(url: string, adminToken: string, name: string
  * binary chunks: it answers every request in JSON, and announces no protocol version, so the
  * server sends it upload chunks as JSON too.
  */
-export async function startAgent(url: string, device: { deviceId: string; deviceSecret: string }, dataDir?: string, remote: { usePty?: boolean; fileRoots?: string[]; binaryFrames?: boolean } = {}) {
+export async function startAgent(url: string, device: { deviceId: string; deviceSecret: string }, dataDir?: string, remote: { usePty?: boolean; fileRoots?: string[]; binaryFrames?: boolean; streams?: boolean | ((open: OpenStream) => OpenStream) } = {}) {
   const dir = dataDir ?? await mkdtemp(join(tmpdir(), 'ninjait-agent-'));
-  const { binaryFrames = true, ...options } = remote;
+  const { binaryFrames = true, streams = true, ...options } = remote;
   const frameListeners = new Set<(frame: Buffer) => void>();
   let framesReceived = 0;
   const credentials = { deviceId: device.deviceId, deviceSecret: device.deviceSecret };
@@ -106,6 +107,8 @@ export async function startAgent(url: string, device: { deviceId: string; device
     : wsClient(url, credentials);
   const runner: CommandRunner = startCommandRunner({
     client: socket.client, dataDir: dir, log: createLogger('silent'), resubscribeDelayMs: 200, ...options,
+    // Download streams as the agent opens them; a function wraps the opener (a test's faults).
+    ...(streams ? { openStream: (streams === true ? (open: OpenStream) => open : streams)(streamOpener(serverTransport(url, fixedTrust(null)))) } : {}),
     ...(binaryFrames ? {
       sendFrame: socket.sendFrame,
       onFrame: (listener: (frame: Buffer) => void) => (frameListeners.add(listener), () => frameListeners.delete(listener)),

@@ -26,3 +26,4 @@ export * from './schemas/remote.ts';
 export * from './events.ts';
 export * from './protocol/chunk-frames.ts';
 export * from './protocol/upload-frames.ts';
+export * from './protocol/device-streams.ts';

@@ -35,7 +35,10 @@ export function startCommandRunner(options: RunnerOptions): CommandRunner {
   const shells = createShellSessions({
     client, log, platform, outputIntervalMs: Math.min(outputIntervalMs, SHELL_OUTPUT_INTERVAL_MS), signal: stopping.signal, usePty: options.usePty ?? true,
   });
-  const remote = createRemoteHandler({ client, log, platform, fileRoots: options.fileRoots ?? [], ...(options.sendFrame ? { sendFrame: options.sendFrame } : {}) });
+  const remote = createRemoteHandler({
+    client, log, platform, fileRoots: options.fileRoots ?? [],
+    ...(options.sendFrame ? { sendFrame: options.sendFrame } : {}), ...(options.openStream ? { openStream: options.openStream } : {}),
+  });
   const stopFrames = options.onFrame?.((frame) => void remote.handleFrame(frame).catch((error: unknown) => log.error({ err: error }, 'upload frame handling failed')));
 
   const deliver = <T>(what: string, commandId: string, send: () => Promise<T>) =>

@@ -1,4 +1,6 @@
-import { isIP } from 'node:net';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { isIP, type Socket } from 'node:net';
 import type { ClientOptions } from 'ws';
 import { UsageError } from '../config/env.ts';
 import { nodeFetch, type FetchLike } from './node-fetch.ts';
@@ -29,12 +31,20 @@ export function assertTransportAllowed(server: string, insecure: boolean): void 
   if (url.protocol === 'http:' && !insecure && !isLoopbackHost(url.hostname)) throw new InsecureServerError(server);
 }
 
-/** How the agent reaches its server: one trust decision for HTTP calls and the WebSocket. */
+/** How the agent reaches its server: one trust decision for HTTP calls, the WebSocket and upgrades. */
 export interface ServerTransport {
   fetch: FetchLike;
   /** Options for `ws`: a wss:// handshake goes through the same pinned connector. */
   ws: ClientOptions;
+  /**
+   * A connection of its own to the server, upgraded to `protocol` at `path` (below the server
+   * URL's prefix, as /trpc is): the socket once the server answered 101.
+   */
+  upgrade(path: string, protocol: string, headers: Record<string, string>): Promise<Socket>;
 }
+
+/** An upgrade the server has not answered by then is abandoned. */
+const UPGRADE_TIMEOUT_MS = 15_000;
 
 /**
  * The transport for `server` with `trust` (pins or CAs; see TlsTrust); plain http:// needs none.
@@ -48,6 +58,25 @@ export function serverTransport(server: string, trust: TlsTrust): ServerTranspor
     fetch: nodeFetch((url) => (url.origin === base.origin ? pinned : other)),
     // `ws` uses createConnection for ws:// too, so it is set only where TLS is spoken.
     ws: base.protocol === 'https:' ? { createConnection: pinned as never } : {},
+    upgrade: (path, protocol, headers) => new Promise<Socket>((resolve, reject) => {
+      const url = new URL(base);
+      url.pathname = `${url.pathname.replace(/\/+$/, '')}${path}`;
+      url.search = '';
+      const options = { method: 'GET', headers: { ...headers, connection: 'Upgrade', upgrade: protocol }, timeout: UPGRADE_TIMEOUT_MS };
+      const req = url.protocol === 'https:' ? httpsRequest(url, { ...options, createConnection: pinned as never }) : httpRequest(url, { ...options, agent: false });
+      req.once('upgrade', (_res: IncomingMessage, socket: Socket, head: Buffer) => {
+        socket.setTimeout(0);
+        if (head.length > 0) socket.unshift(head);
+        resolve(socket);
+      });
+      req.once('response', (res: IncomingMessage) => {
+        res.resume();
+        reject(new Error(`the server answered ${res.statusCode ?? 0} instead of opening the ${protocol} connection`));
+      });
+      req.once('timeout', () => req.destroy(Object.assign(new Error(`the server did not open the ${protocol} connection within ${UPGRADE_TIMEOUT_MS / 1000} s`), { code: 'ETIMEDOUT' })));
+      req.once('error', reject);
+      req.end();
+    }),
   };
 }
 

@@ -1,8 +1,9 @@
 import { CHUNK_FRAME_HEADER_BYTES, decodeUploadFrame, oneCallPerTick, remoteOps, remoteOpSchema, type RemoteError, type RemoteOp } from '@ninjait/shared';
 import type { Logger } from '../log.ts';
 import type { AgentClient, RemoteMessage } from '../exec/types.ts';
-import { describeRemoteError } from './errors.ts';
+import { describeRemoteError, RemoteFailure } from './errors.ts';
 import { createFiles } from './files.ts';
+import { createDownloadStreams, type OpenStream } from './download-streams.ts';
 import { killProcess, listProcesses } from './processes.ts';
 import { controlService, listServices } from './services.ts';
 import { queryLogs } from './os-logs.ts';
@@ -15,6 +16,8 @@ export interface RemoteOptions {
   fileRoots: readonly string[];
   /** Sends a binary frame on the agent's socket; false when it is not open. Without it, answers are JSON. */
   sendFrame?: (frame: Buffer) => boolean;
+  /** Opens a download stream's own connection to the server; without it the agent refuses streams (the server sends chunks). */
+  openStream?: OpenStream;
 }
 
 /** An upload frame's op without its bytes: checked as the JSON op is (the path's bounds, the ids). */
@@ -31,7 +34,9 @@ const MAX_CONCURRENT = 8;
  */
 export function createRemoteHandler(opts: RemoteOptions) {
   const { client, log, platform } = opts;
-  const files = createFiles({ platform, roots: opts.fileRoots });
+  const policy = { platform, roots: opts.fileRoots };
+  const files = createFiles(policy);
+  const streams = opts.openStream ? createDownloadStreams({ policy, open: opts.openStream, log }) : null;
   let active = 0;
   const waiting: (() => void)[] = [];
   // Answers that finish in one tick would go as one batched WebSocket message: eight 1 MiB
@@ -62,6 +67,9 @@ export function createRemoteHandler(opts: RemoteOptions) {
       case 'fs.uploadAbort': return files.uploadAbort(op);
       case 'fs.downloadBegin': return files.downloadBegin(op);
       case 'fs.downloadChunk': return files.downloadChunk(op);
+      case 'fs.downloadStream':
+        if (!streams) throw new RemoteFailure('UNSUPPORTED', 'this agent does not stream downloads');
+        return streams.start(op);
       case 'proc.list': return listProcesses();
       case 'proc.kill': return killProcess(op);
       case 'svc.list': return listServices(platform);

@@ -279,6 +279,7 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
     readiness: () => readiness(storeHealthChecks(services)),
     // The REST surface before the console's routes, which serve index.html for any unknown path.
     onBinaryFrame: remoteFeature.frames,
+    upgrades: [remoteFeature.streams.upgrade],
     routes: [
       remoteFeature.downloadRoute, remoteFeature.uploadRoute, (req, res) => handleDownloads(services, req, res), createRestHandler({ router, gate, log }), oidcRoutes(services),
       ...(options.routes ? [options.routes] : []),
@@ -287,6 +288,7 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
   let closing: Promise<void> | null = null;
   const close = () => {
     closing ??= (async () => {
+      remoteFeature.streams.close();
       await http.close();
       await services.ingest.flush();
       await scheduler.stop();

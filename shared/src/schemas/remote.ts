@@ -26,6 +26,8 @@ export const SERVICE_ACTIONS = ['start', 'stop', 'restart'] as const;
 
 const path = z.string().min(1).max(MAX_PATH_CHARS).refine((p) => !p.includes('\0'), 'A path cannot contain NUL');
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+/** 32 random bytes, base64url: what admits one download stream (protocol/device-streams.ts). */
+const streamTicket = z.string().regex(/^[A-Za-z0-9_-]{43}$/);
 const offset = z.number().int().min(0).max(MAX_TRANSFER_BYTES);
 /** Any character base64 does not use. */
 const NOT_BASE64 = /[^A-Za-z0-9+/=]/;
@@ -54,6 +56,11 @@ export const remoteOps = {
   'fs.uploadAbort': z.object({ kind: z.literal('fs.uploadAbort'), transferId: z.uuid(), path }).strict(),
   'fs.downloadBegin': z.object({ kind: z.literal('fs.downloadBegin'), path }).strict(),
   'fs.downloadChunk': z.object({ kind: z.literal('fs.downloadChunk'), path, offset, length: z.number().int().min(1).max(FILE_CHUNK_BYTES) }).strict(),
+  /**
+   * Sent by the server only, never on behalf of a caller (see `protocol/device-streams.ts`): the device
+   * opens a connection of its own to the server with `ticket` and writes the range there.
+   */
+  'fs.downloadStream': z.object({ kind: z.literal('fs.downloadStream'), path, offset, length: z.number().int().min(1).max(MAX_TRANSFER_BYTES), ticket: streamTicket }).strict(),
   'proc.list': z.object({ kind: z.literal('proc.list') }).strict(),
   'proc.kill': z.object({ kind: z.literal('proc.kill'), pid: z.number().int().min(1).max(2 ** 31 - 1), signal: z.enum(SIGNALS) }).strict(),
   'svc.list': z.object({ kind: z.literal('svc.list') }).strict(),
@@ -65,6 +72,8 @@ export const remoteOps = {
 export const remoteOpSchema = z.discriminatedUnion('kind', Object.values(remoteOps) as unknown as [typeof remoteOps['fs.list'], ...(typeof remoteOps)[keyof typeof remoteOps][]]);
 export type RemoteOp = z.infer<typeof remoteOpSchema>;
 export type RemoteOpKind = RemoteOp['kind'];
+/** The ops a person (or the local CLI) may ask for: all but those only the server itself sends. */
+export type PersonRemoteOpKind = Exclude<RemoteOpKind, 'fs.downloadStream'>;
 
 const text = (max: number) => boundedText(max);
 const fileEntry = z.object({
@@ -87,6 +96,8 @@ export const remoteResultSchemas = {
   'fs.uploadAbort': z.object({ removed: z.boolean() }).strict(),
   'fs.downloadBegin': z.object({ path: text(MAX_PATH_CHARS), size: offset, sha256, mtimeMs: z.number() }).strict(),
   'fs.downloadChunk': z.object({ offset, data: base64Chunk }).strict(),
+  /** The stream is open: its bytes are on their way on the device's own connection. */
+  'fs.downloadStream': z.object({ streaming: z.literal(true) }).strict(),
   'proc.list': z.object({ processes: z.array(processRow).max(20_000) }).strict(),
   'proc.kill': z.object({ pid: z.number().int(), signal: z.enum(SIGNALS) }).strict(),
   'svc.list': z.object({ manager: text(32), services: z.array(serviceRow).max(5_000) }).strict(),

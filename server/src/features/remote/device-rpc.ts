@@ -70,8 +70,9 @@ export function createDeviceRpc(deps: {
    * Asks the device and waits for its answer. `asFrame`, when given, first tries to send the
    * request as a binary frame (its answer is then taken here); `build` makes the JSON op, called
    * only when the request goes as JSON after all (an upload chunk's base64 costs its bytes again).
+   * `onlyHere`: when `asFrame` cannot deliver it, the request fails instead of going as JSON.
    */
-  async function request(deviceId: string, kind: RemoteOpKind, build: () => RemoteOp, asFrame?: (requestId: string) => boolean): Promise<unknown> {
+  async function request(deviceId: string, kind: RemoteOpKind, build: () => RemoteOp, asFrame?: (requestId: string) => boolean, onlyHere = false): Promise<unknown> {
     const requestId = randomUUID();
     const timeoutMs = SLOW_KINDS.includes(kind) ? SLOW_RPC_TIMEOUT_MS : RPC_TIMEOUT_MS;
     let built: RemoteOp | null = null;
@@ -87,7 +88,7 @@ export function createDeviceRpc(deps: {
       // A frame goes to the device's socket here, so its answer comes here: recorded here only.
       if (asFrame) heldHere.set(requestId, pending);
       let delivered = asFrame?.(requestId) ?? false;
-      if (!delivered) {
+      if (!delivered && !onlyHere) {
         const message = { type: 'remote', requestId, op: op(), ...(range ? { answer: 'binary' as const } : {}) } satisfies DeviceChannelMessage;
         // A chunk for a device whose stream is here is answered here (a frame on its socket, or
         // its JSON answer on the same socket). Should it reconnect to another instance meanwhile,
@@ -160,6 +161,14 @@ export function createDeviceRpc(deps: {
       // Callers of this general form (the console's chunk procedure) get the chunk as JSON has it.
       if (chunk && Buffer.isBuffer(chunk.data)) return { offset: chunk.offset, data: chunk.data.toString('base64') } as RemoteResult<K>;
       return result as RemoteResult<K>;
+    },
+    /**
+     * Sends `op` only to a socket of the device on this instance, and takes its answer here;
+     * SERVICE_UNAVAILABLE when the device's socket is elsewhere (or nowhere).
+     */
+    async callHere<K extends RemoteOpKind>(deviceId: string, op: Extract<RemoteOp, { kind: K }>): Promise<RemoteResult<K>> {
+      const deliver = (requestId: string) => local?.deliver(deviceId, { type: 'remote', requestId, op }) ?? false;
+      return await request(deviceId, op.kind, () => op, deliver, true) as RemoteResult<K>;
     },
     /** `length` bytes of a file at `offset` (fewer at its end), as bytes, however the device sent them. */
     async readChunk(deviceId: string, path: string, offset: number, length: number): Promise<Buffer> {

@@ -5,6 +5,7 @@ import { FILE_CHUNK_BYTES, MAX_TRANSFER_BYTES, TRANSFER_WINDOW, pumpChunks, remo
 import { AppError } from '../../platform/errors.ts';
 import { DOWNLOAD_STREAM_PATH } from './download-path.ts';
 import { personOf, personQuery, transferHandler, type TransferCallers, type TransferRule } from './transfer-caller.ts';
+import type { RelayTarget } from './stream-relay.ts';
 
 /**
  * The header the console sends with its session cookie here (see `personOf` for why), and the
@@ -31,14 +32,22 @@ const querySchema = z.object({
 
 /** What the route needs, typed by shape: the one service call and how to recognize callers. */
 export interface DownloadRouteDeps<Caller> extends TransferCallers<Caller> {
-  service: { openDownload(caller: Caller, ref: { device: string; org?: string }): Promise<(path: string, offset: number, length: number) => Promise<Buffer>> };
+  service: { openDownload(caller: Caller, ref: { device: string; org?: string }): Promise<DownloadReader> };
+}
+
+/** How the route reads a device's file: a stream of the whole range when the device opens one, else chunks. */
+export interface DownloadReader {
+  chunk(path: string, offset: number, length: number): Promise<Buffer>;
+  stream(path: string, offset: number, length: number, into: RelayTarget, signal: AbortSignal): Promise<'streamed' | 'unavailable'>;
 }
 
 const RULE: TransferRule = { procedure: CHUNK_PROCEDURE, header: DOWNLOAD_HEADER, what: 'Downloads' };
 
 /**
  * `GET /remote/files/download?device=…&path=…&offset=…&size=…`: the bytes [offset, size) of a
- * device's file as `application/octet-stream`. The server asks the device for TRANSFER_WINDOW
+ * device's file as `application/octet-stream`. A range longer than a chunk is first offered to
+ * the device as a stream on a connection of its own (`download-streams.ts`), copied through one
+ * ring of a window's size. Otherwise (a short range, or no stream came) the server asks the device for TRANSFER_WINDOW
  * chunks at a time (they come back as binary frames) and writes them in order, waiting for the
  * caller to read (the response's `drain`) before asking for more, so it holds at most a window
  * of chunks whatever the file's size. The caller begins with `downloadBegin` (audited, and the
@@ -54,7 +63,7 @@ export function downloadRoute<Caller>(deps: DownloadRouteDeps<Caller>) {
     const requester = admin ?? await personOf(deps, RULE, req);
     const q = querySchema.parse(Object.fromEntries(query));
     if (!admin) personQuery.parse({ device: q.device, org: q.org });
-    const read = await deps.service.openDownload(requester, { device: q.device, ...(q.org ? { org: q.org } : {}) });
+    const reader = await deps.service.openDownload(requester, { device: q.device, ...(q.org ? { org: q.org } : {}) });
     const gone = new AbortController();
     res.once('close', () => gone.abort());
     res.writeHead(200, {
@@ -62,10 +71,13 @@ export function downloadRoute<Caller>(deps: DownloadRouteDeps<Caller>) {
       // Bytes from a device are never a page of this site, whatever they look like.
       'x-content-type-options': 'nosniff', 'content-disposition': 'attachment',
     });
+    const into: RelayTarget = { write: (chunk, done) => res.write(chunk, done), end: (done) => void res.end(done) };
     try {
+      const length = q.size - q.offset;
+      if (length > FILE_CHUNK_BYTES && await reader.stream(q.path, q.offset, length, into, gone.signal) === 'streamed') return;
       await pumpChunks({
         from: q.offset, size: q.size, chunkBytes: FILE_CHUNK_BYTES, window: TRANSFER_WINDOW, signal: gone.signal,
-        send: (offset, length) => read(q.path, offset, length),
+        send: (offset, length) => reader.chunk(q.path, offset, length),
         async receive(data, offset, length) {
           // The file shrank on the device: the body ends short, and the caller says so.
           if (data.length !== length) throw new AppError('CONFLICT', `${q.path} changed size on the device at ${offset}`);

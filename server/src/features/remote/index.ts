@@ -8,6 +8,7 @@ import { createDeviceRpc } from './device-rpc.ts';
 import { downloadRoute, type DownloadRouteDeps } from './download-route.ts';
 import { uploadRoute } from './upload-route.ts';
 import { createFrameReceiver } from './frame-receiver.ts';
+import { createDownloadStreams } from './download-streams.ts';
 import { createRemoteService } from './service.ts';
 
 export { createRemoteRouter } from './remote.router.ts';
@@ -18,9 +19,10 @@ export { DOWNLOAD_STREAM_PATH } from './download-path.ts';
 export { UPLOAD_CHUNK_PATH, UPLOAD_HEADER } from './upload-path.ts';
 
 /**
- * Files, processes, services and OS logs of devices, over their command streams; download
- * chunks come back as binary frames (`frames`) and stream to the CLI and the console over HTTP
- * (`downloadRoute`); upload chunks come as HTTP bodies (`uploadRoute`) and go on as binary frames.
+ * Files, processes, services and OS logs of devices, over their command streams. Downloads reach
+ * the CLI and the console over HTTP (`downloadRoute`): from a device's own connection when it opens
+ * one (`streams`, an upgrade), else as chunks in binary frames (`frames`). Upload chunks come as
+ * HTTP bodies (`uploadRoute`) and go on as binary frames.
  */
 export function createRemoteFeature(deps: {
   db: RelationalStore; cache: CacheStore; audit: Auditor; log: Logger; local?: LocalDevices;
@@ -37,10 +39,12 @@ export function createRemoteFeature(deps: {
     localAdmin: deps.localAdmin, people: deps.people,
     person: (user: SessionUser, ip: string | null): Requester => ({ userId: user.userId, label: user.email, organizationId: user.organizationId, ip }),
   };
-  const service = createRemoteService({ db: deps.db, rpc, audit: deps.audit });
+  const streams = createDownloadStreams({ rpc, log: deps.log });
+  const service = createRemoteService({ db: deps.db, rpc, audit: deps.audit, streams });
   return {
     rpc,
     service,
+    streams,
     frames: createFrameReceiver({ rpc, deviceOf: deps.deviceOf, log: deps.log }),
     downloadRoute: downloadRoute({ service, ...callers, onError: (err) => deps.log.warn({ err }, 'a streamed download failed') }),
     uploadRoute: uploadRoute({ service, ...callers, onError: (err) => deps.log.warn({ err }, 'an upload chunk failed') }),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { remoteOps, type RemoteOpKind } from '@ninjait/shared';
+import { remoteOps, type PersonRemoteOpKind } from '@ninjait/shared';
 import type { Context } from '../../platform/trpc/context.ts';
 import type { SessionUser } from '../../platform/trpc/caller.ts';
 import { localAdminRequester, type Requester, resolveDeviceRef } from '../commands/index.ts';
@@ -21,7 +21,7 @@ const METHODS = {
   'fs.list': 'list', 'fs.mkdir': 'mkdir', 'fs.uploadBegin': 'uploadBegin', 'fs.uploadChunk': 'uploadChunk', 'fs.uploadFinish': 'uploadFinish',
   'fs.uploadAbort': 'uploadAbort', 'fs.downloadBegin': 'downloadBegin', 'fs.downloadChunk': 'downloadChunk',
   'proc.list': 'processes', 'proc.kill': 'kill', 'svc.list': 'services', 'svc.control': 'controlService', 'logs.query': 'logs',
-} as const satisfies Record<RemoteOpKind, keyof RemoteService>;
+} as const satisfies Record<PersonRemoteOpKind, keyof RemoteService>;
 
 /** What these procedures use, built in the composition root (app/). */
 export interface RemoteRouterDeps {
@@ -62,8 +62,8 @@ export function createRemoteRouter(deps: RemoteRouterDeps) {
       .input(z.object({ device: z.string().min(1).max(255), org: z.string().min(1).max(255).optional(), op: z.unknown() }).strict())
       .mutation(async ({ ctx, input }) => {
         const deviceId = await resolveDeviceRef(deps.db, input.device, input.org);
-        const kind = z.object({ kind: z.enum(Object.keys(METHODS) as [RemoteOpKind, ...RemoteOpKind[]]) }).passthrough().parse(input.op).kind;
-        const { kind: _kind, ...fields } = remoteOps[kind].parse(input.op) as { kind: RemoteOpKind } & Record<string, unknown>;
+        const kind = z.object({ kind: z.enum(Object.keys(METHODS) as [PersonRemoteOpKind, ...PersonRemoteOpKind[]]) }).passthrough().parse(input.op).kind;
+        const { kind: _kind, ...fields } = remoteOps[kind].parse(input.op) as { kind: PersonRemoteOpKind } & Record<string, unknown>;
         const method = deps.remote[METHODS[kind]] as (r: Requester, i: unknown) => Promise<unknown>;
         return { deviceId, result: await method(localAdminOf(ctx), { ...fields, deviceId }) };
       }),

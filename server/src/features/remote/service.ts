@@ -3,6 +3,8 @@ import type { RelationalStore } from '../../stores/relational/index.ts';
 import { AppError, notFound } from '../../platform/errors.ts';
 import { resolveDeviceRef, writeCommandAudit, type Auditor, type Requester } from '../commands/index.ts';
 import type { DeviceRpc, UploadChunk } from './device-rpc.ts';
+import type { DownloadStreams } from './download-streams.ts';
+import type { RelayTarget } from './stream-relay.ts';
 import { remoteRepository } from './repository.ts';
 
 type Op<K extends RemoteOpKind> = Extract<RemoteOp, { kind: K }>;
@@ -15,7 +17,7 @@ type Input<K extends RemoteOpKind> = Omit<Op<K>, 'kind'> & { deviceId: string };
  * upload, a download handed out, a kill, a service action) is audited with who, where and, for
  * files, the SHA-256.
  */
-export function createRemoteService(deps: { db: RelationalStore; rpc: DeviceRpc; audit: Auditor }) {
+export function createRemoteService(deps: { db: RelationalStore; rpc: DeviceRpc; audit: Auditor; streams?: Pick<DownloadStreams, 'relay'> }) {
   const repo = remoteRepository(deps.db);
 
   async function reach(requester: Requester, deviceId: string) {
@@ -70,15 +72,21 @@ export function createRemoteService(deps: { db: RelationalStore; rpc: DeviceRpc;
       return { offset: input.offset, data: data.toString('base64') };
     },
     /**
-     * A streamed download's reader: the device is resolved and checked once, then each chunk is
-     * read as bytes. The transfer itself was begun, and audited with its SHA-256, by `downloadBegin`.
+     * A streamed download's reader: the device is resolved and checked once, then the range is
+     * offered as a stream from the device (`download-streams.ts`) and, where none comes, read
+     * chunk by chunk as bytes. The transfer itself was begun, and audited with its SHA-256, by `downloadBegin`.
      * The local admin names it as `ninjait run` does; a person by id only, found (or not) within
      * their organization exactly as a chunk call's: a lookup across organizations first would
      * answer another organization's device differently from one that does not exist.
      */
     async openDownload(r: Requester, ref: { device: string; org?: string }) {
       const deviceId = await reachRef(r, ref);
-      return (path: string, offset: number, length: number) => deps.rpc.readChunk(deviceId, path, offset, length);
+      const { streams } = deps;
+      return {
+        chunk: (path: string, offset: number, length: number) => deps.rpc.readChunk(deviceId, path, offset, length),
+        stream: async (path: string, offset: number, length: number, into: RelayTarget, signal: AbortSignal) =>
+          streams ? await streams.relay({ deviceId, path, offset, length, into, signal }) : 'unavailable' as const,
+      };
     },
     /**
      * An upload chunk's writer, the device found as `openDownload` finds it. Like a chunk call,

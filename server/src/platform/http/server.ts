@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
@@ -59,6 +60,8 @@ export interface HttpServerDeps {
   /** Tried in order after tRPC, probes and metrics (downloads, the console's files). */
   routes: ExtraRoute[];
   tls?: { cert: Buffer; key: Buffer } | undefined;
+  /** Upgrades other than tRPC's WebSocket, tried first (devices' download streams): true when one took the socket. */
+  upgrades?: ((req: IncomingMessage, socket: Duplex, head: Buffer) => boolean)[];
   /** Binary WebSocket messages (agents' download chunks); tRPC only speaks text. Without it they reach tRPC, which refuses them. */
   onBinaryFrame?: (socket: WebSocket, data: Buffer) => void;
 }
@@ -156,6 +159,7 @@ export function createHttpServer(deps: HttpServerDeps): HttpServer {
     keepAlive: { enabled: true, pingMs: WS_PING_MS, pongWaitMs: WS_PONG_WAIT_MS },
   });
   server.on('upgrade', guardUpgrades(log, (req, socket, head) => {
+    if (deps.upgrades?.some((upgrade) => upgrade(req, socket, head))) return;
     if (!requestTarget(req).path.startsWith('/trpc')) return answerRawSocket(socket, 404);
     const address = addressKey(clientIp(req));
     if (!admission.mayOpen(address)) {
