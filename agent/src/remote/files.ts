@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { lstat, mkdir, open, readdir, rename, rm, stat, statfs, truncate } from 'node:fs/promises';
 import { posix, win32 } from 'node:path';
 import { allocChunkFrame, CHUNK_FRAME_HEADER_BYTES, MAX_LIST_ENTRIES, type RemoteOp, type RemoteResult } from '@ninjait/shared';
@@ -10,10 +9,23 @@ import { createReadHandles } from './read-handles.ts';
 
 type Op<K extends RemoteOp['kind']> = Extract<RemoteOp, { kind: K }>;
 
-/** The SHA-256 of a file, streamed (a 1 GB file costs 64 KiB of memory, not 1 GB). */
+/**
+ * The SHA-256 of a file, read into one buffer it reuses: a read stream's fresh 1 MiB buffer per
+ * read left a thousand of them per GiB for the collector, and the agent's memory swung with them.
+ */
 export async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
+  const file = await open(path, 'r');
+  try {
+    const buffer = Buffer.allocUnsafeSlow(1024 * 1024);
+    for (;;) {
+      const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+    }
+  } finally {
+    await file.close();
+  }
   return hash.digest('hex');
 }
 
