@@ -194,6 +194,7 @@ export async function startServer(env: Env, options: StartOptions = {}): Promise
     db, cache, log, audit: auditByAddress, local: commandFeature.services.commands.local,
     deviceOf: agents.deviceOf,
     sendUploadFrame: agents.sendUploadFrame,
+    metrics,
     localAdmin: (req) => {
       const admin = localAdminAddress(req, services.localAdminTokenHash);
       return admin ? localAdminRequester(admin.ip) : null;

@@ -40,6 +40,11 @@ describe('download streams from the device\'s own connection (pglite + memory, r
     await f.reachable(device.deviceId);
     return device.deviceId;
   }
+  /** ninjait_download_streams_total by outcome, from /metrics (this machine may read it). */
+  async function outcomes(): Promise<Record<string, number>> {
+    const text = await (await fetch(`${f.h.server.url}/metrics`)).text();
+    return Object.fromEntries([...text.matchAll(/^ninjait_download_streams_total\{outcome="(\w+)"\} (\d+)/gm)].map((m) => [m[1]!, Number(m[2])]));
+  }
   const cliStream = (deviceId: string) => localAdminByteSource({ url: f.h.server.url, token: f.adminToken }, { device: deviceId });
 
   beforeAll(async () => {
@@ -62,16 +67,23 @@ describe('download streams from the device\'s own connection (pglite + memory, r
       let sent = 0;
       const write = socket.write.bind(socket) as (chunk: Buffer, done?: (error?: Error | null) => void) => boolean;
       socket.write = ((chunk: Buffer, done?: (error?: Error | null) => void) => {
-        if ((sent += chunk.length) > 3 * MiB) return void socket.destroy() ?? false;
+        if ((sent += chunk.length) > 3 * MiB) {
+          socket.destroy();
+          return false;
+        }
         return write(chunk, done);
       }) as typeof socket.write;
       return socket;
     });
+    const before = await outcomes();
     const back = join(f.dir, 'streamed.back');
     const result = await downloadFile(f.cliCall(deviceId), source, back, { stream: cliStream(deviceId), retryDelayMs: 50 });
     expect(result.sha256).toBe(expected);
     expect(await sha256OfFile(back)).toBe(expected);
     expect(opened).toHaveLength(2);
+    const after = await outcomes();
+    expect((after.streamed ?? 0) - (before.streamed ?? 0)).toBe(1);
+    expect((after.broken ?? 0) - (before.broken ?? 0)).toBe(1);
     await Promise.all([rm(source), rm(back)]);
   }, 120_000);
 
@@ -85,6 +97,7 @@ describe('download streams from the device\'s own connection (pglite + memory, r
       throw new Error('the server answered 404 instead of opening the connection');
     });
     const older = await deviceWith('streams-none', false);
+    const before = await outcomes();
     for (const deviceId of [unreachable, older]) {
       const back = join(f.dir, `chunked-${deviceId}.back`);
       await downloadFile(f.cliCall(deviceId), source, back, { stream: cliStream(deviceId), retryDelayMs: 50 });
@@ -92,6 +105,7 @@ describe('download streams from the device\'s own connection (pglite + memory, r
       await rm(back);
     }
     expect(tried).toBe(1);
+    expect((await outcomes()).declined! - (before.declined ?? 0)).toBe(2);
     await rm(source);
   }, 120_000);
 

@@ -40,7 +40,10 @@ const digest = (ticket: string) => createHash('sha256').update(ticket).digest('b
 export function createDownloadStreams(deps: {
   rpc: { callHere(deviceId: string, op: Extract<RemoteOp, { kind: 'fs.downloadStream' }>): Promise<RemoteResult<'fs.downloadStream'>> };
   log: Logger;
+  /** Counts each offer's outcome (ninjait_download_streams_total). */
+  outcomes?: { inc(labels: { outcome: 'streamed' | 'declined' | 'broken' }): void };
 }) {
+  const count = (outcome: 'streamed' | 'declined' | 'broken') => deps.outcomes?.inc({ outcome });
   /** Offers waiting for their device's connection, by the ticket's digest. */
   const offers = new Map<string, (socket: Duplex, head: Buffer) => StreamRelay>();
   const open = new Set<Duplex>();
@@ -75,12 +78,19 @@ export function createDownloadStreams(deps: {
     signal.removeEventListener('abort', settle);
     offers.delete(key);
     const stream = started as StreamRelay | null;
-    if (!stream) return 'unavailable';
+    if (!stream) {
+      if (!signal.aborted) count('declined');
+      return 'unavailable';
+    }
     open.add(stream.socket);
     const abandon = () => stream.socket.destroy();
     signal.addEventListener('abort', abandon, { once: true });
     try {
-      await stream.done;
+      await stream.done.catch((error: unknown) => {
+        count('broken');
+        throw error;
+      });
+      count('streamed');
       return 'streamed';
     } finally {
       signal.removeEventListener('abort', abandon);

@@ -33,13 +33,14 @@ export function createRemoteFeature(deps: {
   people: DownloadRouteDeps<Requester>['people'];
   /** Sends an upload frame to a device's socket on this instance (false: not here, or an older agent). */
   sendUploadFrame?: (deviceId: string, frame: Buffer) => boolean;
+  metrics?: { downloadStreams: { inc(labels: { outcome: 'streamed' | 'declined' | 'broken' }): void } };
 }) {
   const rpc = createDeviceRpc({ cache: deps.cache, ...(deps.local ? { local: deps.local } : {}), ...(deps.sendUploadFrame ? { sendUploadFrame: deps.sendUploadFrame } : {}) });
   const callers = {
     localAdmin: deps.localAdmin, people: deps.people,
     person: (user: SessionUser, ip: string | null): Requester => ({ userId: user.userId, label: user.email, organizationId: user.organizationId, ip }),
   };
-  const streams = createDownloadStreams({ rpc, log: deps.log });
+  const streams = createDownloadStreams({ rpc, log: deps.log, ...(deps.metrics ? { outcomes: deps.metrics.downloadStreams } : {}) });
   const service = createRemoteService({ db: deps.db, rpc, audit: deps.audit, streams });
   return {
     rpc,

@@ -53,6 +53,7 @@ export function createMetrics() {
     timeseriesSeries: new Gauge({ name: 'ninjait_timeseries_series', aggregator: 'max', help: 'Series per InfluxDB bucket (influxdb.cardinality over the bucket\'s retention)', labelNames: ['bucket'], registers }),
     logsShipped: new Counter({ name: 'ninjait_logs_shipped_total', help: 'Warning and error log lines written to the documents store', registers }),
     logsDropped: new Counter({ name: 'ninjait_logs_dropped_total', help: 'Log lines dropped because the shipping buffer was full', registers }),
+    downloadStreams: new Counter({ name: 'ninjait_download_streams_total', help: 'Download streams offered to devices, by outcome: streamed; declined (no stream came, so the download went by chunks: an older agent, a connection that reached another instance, a proxy that drops the upgrade); broken (broke off part way; the caller resumes)', labelNames: ['outcome'], registers }),
     auditWriteFailures: new Counter({ name: 'ninjait_audit_write_failures_total', help: 'Audit entries that could not be written (logged instead)', registers }),
   };
 }
