@@ -116,8 +116,6 @@ export function createDownloadStreams(deps: {
   return {
     relay,
     upgrade,
-    /** Streams under way, for /metrics and tests. */
-    get active() { return open.size; },
     /** Breaks off every stream (the server is closing): their callers resume elsewhere. */
     close() {
       for (const socket of open) socket.destroy();
