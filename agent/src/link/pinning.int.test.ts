@@ -8,24 +8,20 @@ import { EXIT } from '../cli/io.ts';
 import { readConfig } from '../config/file.ts';
 import { resolvePaths } from '../config/paths.ts';
 import { readServerPins, writeServerPins } from '../config/server-pins.ts';
-import { makeCert, type TestCert } from '../testing/certs.ts';
+import { makeServerCerts, type ServerCerts, type TestCert } from '../testing/certs.ts';
 import { FAKE_TOKEN, startFakeServer, type FakeServer } from '../testing/fake-server.ts';
 import { fakeInventory, fakeSample } from '../testing/fixtures.ts';
 import { memoryLogger } from '../testing/log.ts';
-import { tempDir } from '../testing/temp.ts';
 import { spkiPin } from './tls-connect.ts';
 
 /**
  * The agent's trust in its server over real TLS: what enrollment pins, what `run` accepts, and
  * how a key announced by the server becomes acceptable, against servers with real certificates.
  */
-const tmp = tempDir('ninjait-pinning-');
+let tmp: ServerCerts;
 let certA: TestCert;
 let certB: TestCert;
-beforeAll(() => {
-  certA = makeCert(tmp.dir, 'server-a');
-  certB = makeCert(tmp.dir, 'server-b');
-});
+beforeAll(() => ({ a: certA, b: certB } = tmp = makeServerCerts('ninjait-pinning-')));
 afterAll(() => tmp.cleanup());
 
 const cleanups: Array<() => unknown> = [];

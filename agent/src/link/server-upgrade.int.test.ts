@@ -2,8 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { makeCert, type TestCert } from '../testing/certs.ts';
-import { tempDir } from '../testing/temp.ts';
+import { makeServerCerts, type ServerCerts, type TestCert } from '../testing/certs.ts';
 import { fixedTrust, serverTransport } from './server-transport.ts';
 import { ServerKeyMismatchError } from './tls-connect.ts';
 
@@ -11,14 +10,9 @@ import { ServerKeyMismatchError } from './tls-connect.ts';
  * The connection a download stream opens (ServerTransport.upgrade) over real TLS: the same pins
  * as the agent's WebSocket, the path below the server URL's prefix, and a refusal as an error.
  */
-const tmp = tempDir('ninjait-upgrade-');
-let certA: TestCert;
-let certB: TestCert;
-beforeAll(() => {
-  certA = makeCert(tmp.dir, 'server-a');
-  certB = makeCert(tmp.dir, 'server-b');
-});
-afterAll(() => tmp.cleanup());
+let certs: ServerCerts;
+beforeAll(() => void (certs = makeServerCerts('ninjait-upgrade-')));
+afterAll(() => certs.cleanup());
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -54,16 +48,16 @@ async function echo(socket: Duplex, text: string): Promise<string> {
 
 describe('ServerTransport.upgrade', () => {
   it('opens the connection through the pinned TLS, below the URL\'s prefix, with the headers given', async () => {
-    const s = await upgrading(certA);
-    const socket = await serverTransport(s.url, fixedTrust([certA.pin])).upgrade('/stream', 'test-stream', { 'x-ticket': 't1' });
+    const s = await upgrading(certs.a);
+    const socket = await serverTransport(s.url, fixedTrust([certs.a.pin])).upgrade('/stream', 'test-stream', { 'x-ticket': 't1' });
     expect(await echo(socket, 'bytes')).toBe('bytes');
     socket.destroy();
     expect(s.seen).toEqual([{ path: '/prefix/stream', ticket: 't1' }]);
   });
 
   it('sends nothing to a server whose key is not pinned: the ticket never leaves the agent', async () => {
-    const s = await upgrading(certB);
-    await expect(serverTransport(s.url, fixedTrust([certA.pin])).upgrade('/stream', 'test-stream', { 'x-ticket': 't2' })).rejects.toBeInstanceOf(ServerKeyMismatchError);
+    const s = await upgrading(certs.b);
+    await expect(serverTransport(s.url, fixedTrust([certs.a.pin])).upgrade('/stream', 'test-stream', { 'x-ticket': 't2' })).rejects.toBeInstanceOf(ServerKeyMismatchError);
     expect(s.seen).toEqual([]);
   });
 

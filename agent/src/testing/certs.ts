@@ -3,6 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from './temp.ts';
 
 export interface TestCert {
   certFile: string;
@@ -22,4 +23,11 @@ export function makeCert(dir: string, name: string): TestCert {
   const spki = execFileSync('openssl', ['pkey', '-in', keyFile, '-pubout', '-outform', 'DER']);
   const pin = execFileSync('openssl', ['dgst', '-sha256', '-binary'], { input: spki }).toString('base64');
   return { certFile, keyFile, cert: readFileSync(certFile), key: readFileSync(keyFile), pin };
+}
+
+/** Two servers' certificates, A and B, in a fresh temporary folder (`dir`) that `cleanup` removes. */
+export interface ServerCerts { a: TestCert; b: TestCert; dir: string; cleanup(): void }
+export function makeServerCerts(prefix: string): ServerCerts {
+  const tmp = tempDir(prefix);
+  return { a: makeCert(tmp.dir, 'server-a'), b: makeCert(tmp.dir, 'server-b'), ...tmp };
 }
