@@ -150,6 +150,7 @@ export function startCommandRunner(options: RunnerOptions): CommandRunner {
       stopFrames?.();
       if (retryTimer) clearTimeout(retryTimer);
       subscription?.unsubscribe();
+      remote.stop();
       for (const command of running.values()) command.cancel();
       await Promise.allSettled([...running.values()].map((command) => command.done));
       store.close();

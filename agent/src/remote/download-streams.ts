@@ -74,8 +74,11 @@ export async function sendFileRange(file: FileHandle, socket: Socket, offset: nu
  */
 export function createDownloadStreams(opts: { policy: PathPolicy; open: OpenStream; log: Logger }) {
   let running = 0;
+  let stopped = false;
+  const sockets = new Set<Socket>();
   return {
     async start(op: StreamOp): Promise<RemoteResult<'fs.downloadStream'>> {
+      if (stopped) throw new RemoteFailure('CONFLICT', 'the agent is stopping');
       if (running >= MAX_STREAMS) throw new RemoteFailure('CONFLICT', `${MAX_STREAMS} downloads are streaming from this device already`);
       running += 1;
       let file: FileHandle | null = null;
@@ -87,6 +90,7 @@ export function createDownloadStreams(opts: { policy: PathPolicy; open: OpenStre
         // For its whole life: the server may reset it after the send is over (it has what it
         // asked for); the send's own failures are reported through its promise.
         socket.on('error', () => undefined);
+        sockets.add(socket);
         const reading = file;
         void sendFileRange(reading, socket, op.offset, op.length).then(
           (sent) => opts.log.debug({ path, offset: op.offset, sent }, 'download stream sent'),
@@ -95,6 +99,7 @@ export function createDownloadStreams(opts: { policy: PathPolicy; open: OpenStre
             opts.log.warn({ err: error, path, offset: op.offset }, 'a download stream broke off; the server resumes it');
           },
         ).finally(() => {
+          sockets.delete(socket);
           running -= 1;
           void reading.close().catch(() => undefined);
         });
@@ -104,6 +109,11 @@ export function createDownloadStreams(opts: { policy: PathPolicy; open: OpenStre
         await file?.close().catch(() => undefined);
         throw error;
       }
+    },
+    /** Breaks off the streams under way (the agent is stopping): the server's callers resume later. */
+    stop() {
+      stopped = true;
+      for (const socket of sockets) socket.destroy();
     },
   };
 }

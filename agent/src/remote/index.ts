@@ -126,5 +126,7 @@ export function createRemoteHandler(opts: RemoteOptions) {
     }
     await reply(requestId, 'fs.uploadChunk', outcome);
   }
-  return { handle, handleFrame };
+  /** Ends what outlives a request: download streams still sending. */
+  const stop = () => streams?.stop();
+  return { handle, handleFrame, stop };
 }
