@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { memoryLogger } from '../testing/log.ts';
 import { tempDir } from '../testing/temp.ts';
 import { createDownloadStreams, MAX_STREAMS } from './download-streams.ts';
@@ -52,12 +52,14 @@ describe('download streams on the agent', () => {
   });
   const file = join(tmp.dir, 'data.bin');
   const data = randomBytes(3 * 1024 * 1024 + 5);
-  writeFileSync(file, data);
-  mkdirSync(join(tmp.dir, 'folder'), { recursive: true });
   // Larger than what the kernel's socket buffers take from a sender nobody reads (sparse: no disk).
   const large = join(tmp.dir, 'large.bin');
-  writeFileSync(large, '');
-  truncateSync(large, 256 * 1024 * 1024);
+  beforeAll(() => {
+    writeFileSync(file, data);
+    mkdirSync(join(tmp.dir, 'folder'), { recursive: true });
+    writeFileSync(large, '');
+    truncateSync(large, 256 * 1024 * 1024);
+  });
 
   it('sends exactly the range asked, and fewer bytes when the file ends first', async () => {
     const r = await receiver();
