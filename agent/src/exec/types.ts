@@ -1,8 +1,8 @@
-import type { Socket } from 'node:net';
 import type { TRPCClient } from '@trpc/client';
 import type { AgentMessage, AgentResultInput, AgentResultStatus } from '@ninjait/shared';
 import type { AppRouter } from '@ninjait/server/router';
 import type { CredentialRefusal } from '../link/refusal.ts';
+import type { OpenStream } from '../remote/download-streams.ts';
 import type { Logger } from '../log.ts';
 
 /** The agent's tRPC client over its WebSocket (the server authenticated the device on connect). */
@@ -30,7 +30,7 @@ export interface RunnerOptions {
   /** Sends a binary frame on the agent's socket (download chunks); without it every answer is JSON. */
   sendFrame?: (frame: Buffer) => boolean;
   /** Opens a download stream's own connection to the server (remote/download-streams.ts); without it downloads go as chunks. */
-  openStream?: (ticket: string) => Promise<Socket>;
+  openStream?: OpenStream;
   /** Binary frames from the server (upload chunks) reach the runner here; returns an unsubscribe function. */
   onFrame?: (listener: (frame: Buffer) => void) => () => void;
   /** Told when the server refuses the device's credentials; it also paces the retries then. */

@@ -4,6 +4,7 @@ import { isIP, type Socket } from 'node:net';
 import type { ClientOptions } from 'ws';
 import { UsageError } from '../config/env.ts';
 import { nodeFetch, type FetchLike } from './node-fetch.ts';
+import { serverPathUrl } from './ws-url.ts';
 import { tlsConnector, type TlsTrust } from './tls-connect.ts';
 
 /** Plain http:// to a server beyond this machine, without the person saying they accept it. */
@@ -59,9 +60,7 @@ export function serverTransport(server: string, trust: TlsTrust): ServerTranspor
     // `ws` uses createConnection for ws:// too, so it is set only where TLS is spoken.
     ws: base.protocol === 'https:' ? { createConnection: pinned as never } : {},
     upgrade: (path, protocol, headers) => new Promise<Socket>((resolve, reject) => {
-      const url = new URL(base);
-      url.pathname = `${url.pathname.replace(/\/+$/, '')}${path}`;
-      url.search = '';
+      const url = serverPathUrl(base, path);
       const options = { method: 'GET', headers: { ...headers, connection: 'Upgrade', upgrade: protocol }, timeout: UPGRADE_TIMEOUT_MS };
       const req = url.protocol === 'https:' ? httpsRequest(url, { ...options, createConnection: pinned as never }) : httpRequest(url, { ...options, agent: false });
       req.once('upgrade', (_res: IncomingMessage, socket: Socket, head: Buffer) => {

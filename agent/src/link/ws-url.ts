@@ -11,7 +11,13 @@ export function trpcHttpUrl(server: string): URL {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new Error(`server URL must start with http:// or https:// (got ${url.protocol})`);
   }
-  url.pathname = `${url.pathname.replace(/\/+$/, '')}/trpc`;
+  return serverPathUrl(url, '/trpc');
+}
+
+/** `http(s)://host[/prefix]` and `/path` → `http(s)://host[/prefix]/path`: where the server mounts its routes. */
+export function serverPathUrl(server: string | URL, path: string): URL {
+  const url = new URL(server);
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}${path}`;
   url.search = '';
   url.hash = '';
   return url;

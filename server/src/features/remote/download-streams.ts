@@ -18,6 +18,9 @@ export const STREAM_IDLE_MS = 60_000;
 const RING_BYTES = TRANSFER_WINDOW * FILE_CHUNK_BYTES;
 const TICKET_CHARS = 43;
 
+/** What became of an offered stream, as ninjait_download_streams_total counts it. */
+export type StreamOutcome = 'streamed' | 'declined' | 'broken';
+
 const digest = (ticket: string) => createHash('sha256').update(ticket).digest('base64url');
 
 /**
@@ -41,9 +44,9 @@ export function createDownloadStreams(deps: {
   rpc: { callHere(deviceId: string, op: Extract<RemoteOp, { kind: 'fs.downloadStream' }>): Promise<RemoteResult<'fs.downloadStream'>> };
   log: Logger;
   /** Counts each offer's outcome (ninjait_download_streams_total). */
-  outcomes?: { inc(labels: { outcome: 'streamed' | 'declined' | 'broken' }): void };
+  outcomes?: { inc(labels: { outcome: StreamOutcome }): void };
 }) {
-  const count = (outcome: 'streamed' | 'declined' | 'broken') => deps.outcomes?.inc({ outcome });
+  const count = (outcome: StreamOutcome) => deps.outcomes?.inc({ outcome });
   /** Offers waiting for their device's connection, by the ticket's digest. */
   const offers = new Map<string, (socket: Duplex, head: Buffer) => StreamRelay>();
   const open = new Set<Duplex>();

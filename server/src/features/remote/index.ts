@@ -8,7 +8,7 @@ import { createDeviceRpc } from './device-rpc.ts';
 import { downloadRoute, type DownloadRouteDeps } from './download-route.ts';
 import { uploadRoute } from './upload-route.ts';
 import { createFrameReceiver } from './frame-receiver.ts';
-import { createDownloadStreams } from './download-streams.ts';
+import { createDownloadStreams, type StreamOutcome } from './download-streams.ts';
 import { createRemoteService } from './service.ts';
 
 export { createRemoteRouter } from './remote.router.ts';
@@ -33,7 +33,7 @@ export function createRemoteFeature(deps: {
   people: DownloadRouteDeps<Requester>['people'];
   /** Sends an upload frame to a device's socket on this instance (false: not here, or an older agent). */
   sendUploadFrame?: (deviceId: string, frame: Buffer) => boolean;
-  metrics?: { downloadStreams: { inc(labels: { outcome: 'streamed' | 'declined' | 'broken' }): void } };
+  metrics?: { downloadStreams: { inc(labels: { outcome: StreamOutcome }): void } };
 }) {
   const rpc = createDeviceRpc({ cache: deps.cache, ...(deps.local ? { local: deps.local } : {}), ...(deps.sendUploadFrame ? { sendUploadFrame: deps.sendUploadFrame } : {}) });
   const callers = {

@@ -17,7 +17,7 @@ type Input<K extends RemoteOpKind> = Omit<Op<K>, 'kind'> & { deviceId: string };
  * upload, a download handed out, a kill, a service action) is audited with who, where and, for
  * files, the SHA-256.
  */
-export function createRemoteService(deps: { db: RelationalStore; rpc: DeviceRpc; audit: Auditor; streams?: Pick<DownloadStreams, 'relay'> }) {
+export function createRemoteService(deps: { db: RelationalStore; rpc: DeviceRpc; audit: Auditor; streams: Pick<DownloadStreams, 'relay'> }) {
   const repo = remoteRepository(deps.db);
 
   async function reach(requester: Requester, deviceId: string) {
@@ -81,11 +81,10 @@ export function createRemoteService(deps: { db: RelationalStore; rpc: DeviceRpc;
      */
     async openDownload(r: Requester, ref: { device: string; org?: string }) {
       const deviceId = await reachRef(r, ref);
-      const { streams } = deps;
       return {
         chunk: (path: string, offset: number, length: number) => deps.rpc.readChunk(deviceId, path, offset, length),
-        stream: async (path: string, offset: number, length: number, into: RelayTarget, signal: AbortSignal) =>
-          streams ? await streams.relay({ deviceId, path, offset, length, into, signal }) : 'unavailable' as const,
+        stream: (path: string, offset: number, length: number, into: RelayTarget, signal: AbortSignal) =>
+          deps.streams.relay({ deviceId, path, offset, length, into, signal }),
       };
     },
     /**
